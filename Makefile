@@ -1,0 +1,35 @@
+# Two commands on a fresh Debian 12 machine, as root:
+#   make run   - set everything up and start the registry on 127.0.0.1:5000
+#   make test  - set everything up and run the whole suite
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SYSTEM_PACKAGES := skopeo umoci runc busybox-static docker.io debootstrap podman \
+	docker-registry iproute2 ca-certificates chromium
+export LAMINA_TEST_CACHE ?= /var/cache/lamina-tests
+
+.PHONY: run test venv system lint typecheck bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+system:
+	bash scripts/install-system.sh $(SYSTEM_PACKAGES)
+
+run: venv
+	$(VENV)/bin/lamina registry serve
+
+test: system venv
+	bash scripts/start-services.sh
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy

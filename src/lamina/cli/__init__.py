@@ -1,0 +1,1 @@
+"""The thin command line: parse arguments, call the library, print."""

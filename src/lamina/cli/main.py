@@ -1,0 +1,40 @@
+"""Entry point of the ``lamina`` command; each feature adds its commands here."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from lamina import __version__
+from lamina.errors import LaminaError
+
+
+class LaminaGroup(click.Group):
+    """Turns every LaminaError into one clear line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except LaminaError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=LaminaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lamina")
+def cli() -> None:
+    """Lamina: store, build, inspect, slim and scan container images."""
+
+
+def _register() -> None:
+    from lamina.cli import ref
+
+    for module in (ref,):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+def main() -> None:
+    _register()
+    cli(prog_name="lamina")

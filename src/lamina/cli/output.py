@@ -1,0 +1,51 @@
+"""Shared output helpers: tables for people, JSON for machines, warnings to stderr."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format: a table for people or JSON for scripts.",
+)
+
+
+def warn(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: int = 3) -> None:
+    """Left-aligned columns as docker prints them (no borders, three spaces apart)."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    sep = " " * gap
+    for row in [list(headers), *[list(r) for r in rows]]:
+        line = sep.join(cell.ljust(widths[i]) for i, cell in enumerate(row))
+        click.echo(line.rstrip())
+
+
+def human_size(size: int) -> str:
+    """Sizes as docker prints them: decimal units, three significant digits (e.g. 4.53MB)."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            if unit == "B":
+                return f"{int(value)}B"
+            text = f"{value:.3g}"
+            return f"{text}{unit}"
+        value /= 1000
+    raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""The OCI data model: pure values, no I/O."""

@@ -1,0 +1,114 @@
+"""The image configuration (image-spec config.md): runtime defaults, history, rootfs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lamina.errors import InvalidDigest, InvalidManifest
+from lamina.oci.digest import Digest
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    created: str = ""
+    created_by: str = ""
+    author: str = ""
+    comment: str = ""
+    empty_layer: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Any) -> HistoryEntry:
+        if not isinstance(data, dict):
+            raise InvalidManifest("config history entries must be objects")
+        return cls(
+            created=str(data.get("created", "") or ""),
+            created_by=str(data.get("created_by", "") or ""),
+            author=str(data.get("author", "") or ""),
+            comment=str(data.get("comment", "") or ""),
+            empty_layer=bool(data.get("empty_layer", False)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.created:
+            out["created"] = self.created
+        if self.created_by:
+            out["created_by"] = self.created_by
+        if self.author:
+            out["author"] = self.author
+        if self.comment:
+            out["comment"] = self.comment
+        if self.empty_layer:
+            out["empty_layer"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """A parsed image config; ``raw`` is the exact bytes, whose digest is the image ID."""
+
+    raw: bytes
+    doc: dict[str, Any]
+
+    @classmethod
+    def parse(cls, data: bytes) -> ImageConfig:
+        try:
+            doc = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidManifest(f"image config is not valid JSON: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise InvalidManifest("image config must be a JSON object")
+        rootfs = doc.get("rootfs", {"type": "layers", "diff_ids": []})
+        if not isinstance(rootfs, dict) or not isinstance(rootfs.get("diff_ids", []), list):
+            raise InvalidManifest("image config 'rootfs.diff_ids' must be a list")
+        for diff_id in rootfs.get("diff_ids", []):
+            try:
+                Digest.parse(diff_id)
+            except (InvalidDigest, AttributeError, TypeError) as exc:
+                raise InvalidManifest(f"image config has a bad diff_id {diff_id!r}") from exc
+        history = doc.get("history", [])
+        if not isinstance(history, list):
+            raise InvalidManifest("image config 'history' must be a list")
+        for entry in history:
+            HistoryEntry.from_dict(entry)
+        return cls(data, doc)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> ImageConfig:
+        return cls.parse(json.dumps(doc, separators=(",", ":")).encode())
+
+    @property
+    def digest(self) -> Digest:
+        return Digest.of(self.raw)
+
+    @property
+    def diff_ids(self) -> list[Digest]:
+        return [Digest.parse(d) for d in self.doc.get("rootfs", {}).get("diff_ids", [])]
+
+    @property
+    def history(self) -> list[HistoryEntry]:
+        return [HistoryEntry.from_dict(h) for h in self.doc.get("history", [])]
+
+    @property
+    def created(self) -> str:
+        return str(self.doc.get("created", "") or "")
+
+    @property
+    def os(self) -> str:
+        return str(self.doc.get("os", ""))
+
+    @property
+    def architecture(self) -> str:
+        return str(self.doc.get("architecture", ""))
+
+    @property
+    def variant(self) -> str:
+        return str(self.doc.get("variant", ""))
+
+    @property
+    def container_config(self) -> dict[str, Any]:
+        """The runtime defaults (``config``: Env, Cmd, Entrypoint, ...)."""
+        value = self.doc.get("config") or {}
+        return value if isinstance(value, dict) else {}
