@@ -1,0 +1,1 @@
+"""Layer tars: read, write, whiteouts, safe apply, compression, OverlayFS mounts."""

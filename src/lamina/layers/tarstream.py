@@ -1,0 +1,157 @@
+"""Reading layer tars as a stream of members, one at a time, never whole.
+
+`member_path` is the single place where a member name becomes a path inside
+the layer: leading ``/`` and ``./`` are dropped (absolute names stay inside the
+target, as Docker keeps them) and any ``..`` component is refused.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO, Final
+
+from lamina.errors import HostileLayer, LaminaError
+from lamina.layers import whiteout
+from lamina.layers.compression import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO, open_reader
+
+FILE: Final = "file"
+DIR: Final = "dir"
+SYMLINK: Final = "symlink"
+HARDLINK: Final = "hardlink"
+CHAR: Final = "char"
+BLOCK: Final = "block"
+FIFO: Final = "fifo"
+
+_TYPES: Final = {
+    tarfile.REGTYPE: FILE, tarfile.AREGTYPE: FILE, tarfile.CONTTYPE: FILE,
+    tarfile.GNUTYPE_SPARSE: FILE, tarfile.DIRTYPE: DIR, tarfile.SYMTYPE: SYMLINK,
+    tarfile.LNKTYPE: HARDLINK, tarfile.CHRTYPE: CHAR, tarfile.BLKTYPE: BLOCK,
+    tarfile.FIFOTYPE: FIFO,
+}
+XATTR_PREFIX: Final = "SCHILY.xattr."
+
+
+class InvalidLayer(LaminaError):
+    """A layer is not a readable tar (corrupt, truncated or of an unknown member type)."""
+
+
+def member_path(name: str) -> str:
+    """The normalised relative path of a member name; '' is the layer root.
+
+    Raises HostileLayer for a ``..`` component: no member may climb out.
+    """
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            raise HostileLayer(
+                f"layer member {name!r} has a '..' component; path traversal is refused"
+            )
+        parts.append(part)
+    return "/".join(parts)
+
+
+def member_type(member: tarfile.TarInfo) -> str:
+    kind = _TYPES.get(member.type)
+    if kind is None:
+        raise InvalidLayer(
+            f"layer member {member.name!r} has unsupported tar type {member.type!r}"
+        )
+    return kind
+
+
+def member_xattrs(member: tarfile.TarInfo) -> dict[str, bytes]:
+    """Extended attributes recorded as PAX ``SCHILY.xattr.NAME`` records."""
+    return {
+        key[len(XATTR_PREFIX):]: value.encode("utf-8", "surrogateescape")
+        for key, value in member.pax_headers.items()
+        if key.startswith(XATTR_PREFIX)
+    }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One layer member's metadata; its contents are not kept."""
+
+    path: str
+    type: str
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    mtime: float
+    linkname: str
+    devmajor: int
+    devminor: int
+    whiteout: bool
+    opaque: bool
+
+    @property
+    def whiteout_target(self) -> str | None:
+        """The path this whiteout deletes (for an opaque marker: its directory)."""
+        return whiteout.whiteout_target(self.path) if self.whiteout else None
+
+
+@contextmanager
+def open_tar(stream: BinaryIO, compression: str | None = None, *,
+             max_ratio: int = DEFAULT_MAX_RATIO,
+             max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[tarfile.TarFile]:
+    """A forward-only tarfile over the decompressed ``stream``."""
+    reader = open_reader(stream, compression, max_ratio=max_ratio, max_bytes=max_bytes)
+    try:
+        try:
+            tar = tarfile.open(fileobj=reader, mode="r|")  # noqa: SIM115 - closed below
+        except tarfile.ReadError as e:
+            raise InvalidLayer(f"layer is not a tar archive: {e}") from e
+        with tar:
+            yield tar
+    finally:
+        reader.close()
+
+
+def iter_members(tar: tarfile.TarFile, max_size: int = DEFAULT_MAX_BYTES
+                 ) -> Iterator[tarfile.TarInfo]:
+    """Members of a stream tar, forgetting each one once the next is read.
+
+    tarfile keeps every member it has seen in ``members``; a layer of 100,000
+    files would hold them all, so the list is cleared as we go.
+    """
+    seen: list[tarfile.TarInfo] = tar.members  # type: ignore[attr-defined]
+    while True:
+        try:
+            member = tar.next()
+        except tarfile.ReadError as e:
+            raise InvalidLayer(f"layer tar is corrupt: {e}") from e
+        except EOFError as e:
+            raise InvalidLayer(f"layer tar is truncated: {e}") from e
+        seen.clear()
+        if member is None:
+            return
+        if member.size < 0 or member.size > max_size:
+            raise HostileLayer(
+                f"layer member {member.name!r} claims {member.size} bytes, over the"
+                f" {max_size}-byte limit (absurd header size)"
+            )
+        yield member
+
+
+def iter_entries(stream: BinaryIO, compression: str | None = None) -> Iterator[Entry]:
+    """Metadata of each member of a layer, streamed; contents are skipped."""
+    with open_tar(stream, compression) as tar:
+        for member in iter_members(tar):
+            path = member_path(member.name)
+            kind = member_type(member)
+            linkname = member_path(member.linkname) if kind == HARDLINK else member.linkname
+            base = path.rpartition("/")[2]
+            yield Entry(
+                path=path, type=kind, size=member.size if kind == FILE else 0,
+                mode=member.mode & 0o7777, uid=member.uid, gid=member.gid,
+                mtime=member.mtime, linkname=linkname, devmajor=member.devmajor,
+                devminor=member.devminor,
+                whiteout=base.startswith(whiteout.WHITEOUT_PREFIX) and not whiteout.is_meta(base),
+                opaque=base == whiteout.OPAQUE,
+            )
