@@ -28,9 +28,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from lamina.cli import ref
+    from lamina.cli import images, interop, ref
 
-    for module in (ref,):
+    for module in (ref, images, interop):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -1,0 +1,1 @@
+"""The local content-addressed image store under LAMINA_HOME."""

@@ -1,0 +1,103 @@
+"""Reading files out of an image bundle: a tar (``docker save``, OCI layout tar) or a directory."""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from lamina.errors import LaminaError, NotFound
+
+
+class BundleError(LaminaError):
+    """An archive or layout is unreadable or lacks a file it must have."""
+
+
+class Bundle:
+    """Random access to the files of a tar or a directory, by relative path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tar: tarfile.TarFile | None = None
+        self._members: dict[str, tarfile.TarInfo] = {}
+        if path.is_dir():
+            return
+        try:
+            self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by close()
+        except (tarfile.TarError, OSError) as exc:
+            raise BundleError(f"{path} is not a readable tar archive: {exc}") from exc
+        for member in self._tar:
+            name = posixpath.normpath(member.name.lstrip("/")) if member.name else member.name
+            self._members[name] = member
+
+    def exists(self, name: str) -> bool:
+        name = posixpath.normpath(name)
+        if self._tar is None:
+            return (self.path / name).is_file()
+        member = self._members.get(name)
+        return member is not None and (member.isfile() or member.issym() or member.islnk())
+
+    def open(self, name: str) -> BinaryIO:
+        name = posixpath.normpath(name)
+        if name.startswith("../") or name == "..":
+            raise BundleError(f"{self.path}: refusing path {name!r} outside the bundle")
+        if self._tar is None:
+            target = (self.path / name).resolve()
+            if not target.is_relative_to(self.path.resolve()):
+                raise BundleError(f"{self.path}: refusing path {name!r} outside the bundle")
+            if not target.is_file():
+                raise NotFound(f"{self.path} has no file {name}")
+            return target.open("rb")
+        member = self._members.get(name)
+        depth = 0
+        while member is not None and (member.issym() or member.islnk()) and depth < 10:
+            link = member.linkname if member.islnk() else posixpath.join(
+                posixpath.dirname(name), member.linkname)
+            name = posixpath.normpath(link.lstrip("/"))
+            member = self._members.get(name)
+            depth += 1
+        if member is None or not member.isfile():
+            raise NotFound(f"{self.path} has no file {name}")
+        fh = self._tar.extractfile(member)
+        if fh is None:
+            raise NotFound(f"{self.path} has no file {name}")
+        return fh  # type: ignore[return-value]
+
+    def read(self, name: str, limit: int = 64 * 1024 * 1024) -> bytes:
+        with self.open(name) as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise BundleError(f"{self.path}: {name} is larger than {limit} bytes")
+        return data
+
+    def close(self) -> None:
+        if self._tar is not None:
+            self._tar.close()
+
+
+@contextlib.contextmanager
+def open_bundle(source: Path | BinaryIO, spool_dir: Path) -> Iterator[Bundle]:
+    """A bundle from a path, or from a stream (stdin) spooled to a temporary file first."""
+    if isinstance(source, Path):
+        if not source.exists():
+            raise NotFound(f"{source} does not exist")
+        bundle = Bundle(source)
+        try:
+            yield bundle
+        finally:
+            bundle.close()
+        return
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=spool_dir, prefix="load-", suffix=".tar") as tmp:
+        shutil.copyfileobj(source, tmp, 1024 * 1024)
+        tmp.flush()
+        bundle = Bundle(Path(tmp.name))
+        try:
+            yield bundle
+        finally:
+            bundle.close()

@@ -1,0 +1,142 @@
+"""Copying one layer into the store in a single pass: stored digest, diff ID, both sizes.
+
+The compressed bytes are hashed as they are written, and at the same time
+decompressed and hashed again, so a layer's diff ID is checked against the
+image config without a second read.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol, cast
+
+import zstandard
+from isal import isal_zlib
+
+from lamina.errors import DigestMismatch
+from lamina.oci import mediatype
+from lamina.oci.digest import Digest, Hasher
+from lamina.store.blobs import CHUNK, BlobStore
+from lamina.store.content_size import ContentSize
+from lamina.store.index import LayerRecord
+
+_ISAL_ERROR = cast(type[Exception], isal_zlib.error)
+
+
+class _Decompressor(Protocol):
+    def feed(self, data: bytes) -> bytes: ...
+    def flush(self) -> bytes: ...
+
+
+class _Plain:
+    def feed(self, data: bytes) -> bytes:
+        return data
+
+    def flush(self) -> bytes:
+        return b""
+
+
+class _Gzip:
+    """gzip, including files of several members (concatenated gzip streams)."""
+
+    def __init__(self) -> None:
+        self._d = isal_zlib.decompressobj(wbits=31)
+
+    def feed(self, data: bytes) -> bytes:
+        out = [self._d.decompress(data)]
+        while self._d.eof and self._d.unused_data:
+            rest = self._d.unused_data
+            self._d = isal_zlib.decompressobj(wbits=31)
+            out.append(self._d.decompress(rest))
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        return bytes(self._d.flush())
+
+
+class _Zstd:
+    def __init__(self) -> None:
+        self._d = zstandard.ZstdDecompressor().decompressobj()
+
+    def feed(self, data: bytes) -> bytes:
+        return bytes(self._d.decompress(data))
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def decompressor_for(compression: str) -> _Decompressor:
+    if compression == "gzip":
+        return _Gzip()
+    if compression == "zstd":
+        return _Zstd()
+    return _Plain()
+
+
+def sniff(head: bytes) -> str:
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    return "none"
+
+
+@dataclass(frozen=True)
+class IngestedLayer:
+    digest: Digest
+    size: int
+    diff_id: Digest
+    uncompressed_size: int  # bytes of the tar
+    compression: str
+    content_size: int  # what its files take, as docker reports a layer's size
+
+    @property
+    def record(self) -> LayerRecord:
+        return LayerRecord(str(self.digest), self.uncompressed_size, self.content_size)
+
+    @property
+    def media_type(self) -> str:
+        return {
+            "gzip": mediatype.OCI_LAYER_GZIP,
+            "zstd": mediatype.OCI_LAYER_ZSTD,
+        }.get(self.compression, mediatype.OCI_LAYER)
+
+
+def ingest_layer(
+    blobs: BlobStore,
+    src: BinaryIO,
+    *,
+    expected_digest: Digest | None = None,
+    expected_diff_id: Digest | None = None,
+    compression: str | None = None,
+) -> IngestedLayer:
+    """Stream a layer blob into the store, verifying its digest and its diff ID."""
+    first = src.read(CHUNK)
+    kind = compression or sniff(first)
+    decompressor = decompressor_for(kind)
+    diff_hasher = Hasher(expected_diff_id.algorithm if expected_diff_id else "sha256")
+    measure = ContentSize()
+    try:
+        with blobs.writer(expected=expected_digest) as writer:
+            chunk = first
+            while chunk:
+                writer.write(chunk)
+                plain = decompressor.feed(chunk)
+                diff_hasher.update(plain)
+                measure.feed(plain)
+                chunk = src.read(CHUNK)
+            tail = decompressor.flush()
+            diff_hasher.update(tail)
+            measure.feed(tail)
+            diff_id = diff_hasher.digest()
+            if expected_diff_id is not None and diff_id != expected_diff_id:
+                raise DigestMismatch(
+                    f"layer content {diff_id} does not match the config's diff ID"
+                    f" {expected_diff_id}; nothing stored"
+                )
+    except (zlib.error, _ISAL_ERROR, zstandard.ZstdError, EOFError) as exc:
+        raise DigestMismatch(f"layer is not valid {kind} data: {exc}; nothing stored") from exc
+    assert writer.digest is not None
+    return IngestedLayer(writer.digest, writer.size, diff_id, diff_hasher.size, kind,
+                         measure.total)
