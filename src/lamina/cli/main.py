@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -27,11 +28,19 @@ def cli() -> None:
     """Lamina: store, build, inspect, slim and scan container images."""
 
 
-def _register() -> None:
-    from lamina.cli import images, interop, ref
+# One module per line: each exposes COMMANDS, a list of click commands.
+COMMAND_MODULES = (
+    "lamina.cli.ref",
+    "lamina.cli.images",
+    "lamina.cli.interop",
+    "lamina.cli.layers",
+    "lamina.cli.registry",
+)
 
-    for module in (ref, images, interop):
-        for command in module.COMMANDS:
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        for command in importlib.import_module(name).COMMANDS:
             cli.add_command(command)
 
 

@@ -1,0 +1,142 @@
+"""``lamina registry``: run the registry server and look after its storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
+from lamina.errors import LaminaError
+from lamina.oci.reference import check_repository, check_tag
+from lamina.registry.settings import RegistrySettings
+
+CONFIG_OPTION = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                             help="TOML file with a [registry] table.")
+ROOT_OPTION = click.option("--root", type=click.Path(file_okay=False),
+                           help="Registry storage directory (default ./lamina-registry).")
+
+
+def _settings(config_file: str | None, **overrides: object) -> RegistrySettings:
+    return RegistrySettings.load(config_file, overrides)
+
+
+@click.group("registry")
+def registry_group() -> None:
+    """Serve an OCI registry and maintain its storage."""
+
+
+@registry_group.command("serve")
+@CONFIG_OPTION
+@click.option("--addr", help="HOST:PORT to listen on (default 127.0.0.1:5000).")
+@ROOT_OPTION
+@click.option("--workers", type=int, help="Server processes (default 1).")
+@click.option("--server", type=click.Choice(["granian", "uvicorn"]), help="ASGI server.")
+def serve_command(config_file: str | None, addr: str | None, root: str | None,
+                  workers: int | None, server: str | None) -> None:
+    """Serve the OCI Distribution API (v1.1) until interrupted."""
+    from lamina.registry.server import serve
+
+    settings = _settings(config_file, addr=addr, root=root, workers=workers, server=server)
+    click.echo(f"lamina registry on http://{settings.addr}/ storing in {settings.root}", err=True)
+    serve(settings)
+
+
+@registry_group.command("gc")
+@CONFIG_OPTION
+@ROOT_OPTION
+@click.option("--dry-run", is_flag=True, help="Only print what would be removed.")
+@click.option("--delete-untagged", is_flag=True,
+              help="Also remove manifests no tag reaches (and not referring to one that is).")
+@click.option("--grace", "grace_seconds", type=int,
+              help="Keep blobs touched within this many seconds (default from settings).")
+@FORMAT_OPTION
+def gc_command(config_file: str | None, root: str | None, dry_run: bool, delete_untagged: bool,
+               grace_seconds: int | None, fmt: str) -> None:
+    """Remove blobs no manifest references; safe while the server runs."""
+    from lamina.registry.gc import collect
+
+    settings = _settings(config_file, root=root, gc_grace_seconds=grace_seconds)
+    _require_root(settings)
+    report = collect(settings, dry_run=dry_run, delete_untagged=delete_untagged)
+    if fmt == "json":
+        print_json(report.to_json())
+        return
+    verb = "would remove" if dry_run else "removed"
+    for manifest in report.manifests:
+        click.echo(f"{verb} manifest {manifest}")
+    for digest, size in report.blobs:
+        click.echo(f"{verb} blob {digest} ({human_size(size)})")
+    for session in report.uploads:
+        click.echo(f"{verb} stale upload {session}")
+    click.echo(f"{verb} {len(report.manifests)} manifests, {len(report.blobs)} blobs, "
+               f"{len(report.uploads)} uploads; {human_size(report.freed_bytes)} freed"
+               + (" (dry run)" if dry_run else ""))
+
+
+@registry_group.command("fsck")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def fsck_command(config_file: str | None, root: str | None, fmt: str) -> None:
+    """Re-hash every blob; quarantine corrupt ones. Exit status 1 when any problem is found."""
+    from lamina.registry.fsck import check
+
+    settings = _settings(config_file, root=root)
+    _require_root(settings)
+    report = check(settings)
+    if fmt == "json":
+        print_json(report.to_json())
+    else:
+        for problem in report.problems:
+            click.echo(f"{problem.kind}: {problem.digest}: {problem.detail}")
+        click.echo(f"checked {report.checked} blobs ({human_size(report.checked_bytes)}); "
+                   f"{len(report.problems)} problems")
+    if report.problems:
+        raise SystemExit(1)
+
+
+@registry_group.group("tags")
+def tags_group() -> None:
+    """Tags and their history."""
+
+
+@tags_group.command("history")
+@click.argument("ref")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def history_command(ref: str, config_file: str | None, root: str | None, fmt: str) -> None:
+    """Every move of the tag REF (REPOSITORY:TAG), oldest first."""
+    from lamina.registry.http.history import move_to_json
+    from lamina.registry.meta.sqlite import SqliteMetaStore
+    from lamina.registry.registry import META_FILE
+
+    repository, sep, tag = ref.rpartition(":")
+    if not sep or "/" in tag:
+        raise LaminaError(f"invalid reference {ref!r}: expected REPOSITORY:TAG")
+    check_repository(repository)
+    check_tag(tag)
+    settings = _settings(config_file, root=root)
+    _require_root(settings)
+    meta = SqliteMetaStore(settings.root / META_FILE)
+    try:
+        moves = meta.tag_history(repository, tag)
+    finally:
+        meta.close()
+    if fmt == "json":
+        print_json([move_to_json(m) for m in moves])
+        return
+    print_table(["TIME", "OLD", "NEW", "CLIENT", "USER"], [
+        [dt.datetime.fromtimestamp(m.time, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         str(m.old) if m.old else "-", str(m.new) if m.new else "(deleted)", m.client or "-",
+         m.user or "-"] for m in moves])
+
+
+def _require_root(settings: RegistrySettings) -> None:
+    if not Path(settings.root).is_dir():
+        raise LaminaError(f"registry root {settings.root} does not exist")
+
+
+COMMANDS = [registry_group]

@@ -1,0 +1,42 @@
+"""The ASGI application: routes of every API area, error shaping, accounting."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from lamina.registry.errors import RegistryError
+from lamina.registry.http import base, blobs, history, listings, manifests, uploads
+from lamina.registry.http.errors import on_http_error, on_registry_error, on_unexpected
+from lamina.registry.http.observe import Metrics, Observe, stderr_log
+from lamina.registry.registry import Registry
+
+PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    reg: Registry = request.app.state.registry
+    metrics: Metrics = request.app.state.metrics
+    return PlainTextResponse(metrics.render(reg.meta.stats()), media_type=PROMETHEUS_TYPE)
+
+
+def create_app(reg: Registry) -> Starlette:
+    # Order matters: upload routes before blob routes, listings before the catch-alls.
+    routes: list[BaseRoute] = [
+        *base.ROUTES, *listings.ROUTES, *uploads.ROUTES, *manifests.ROUTES, *blobs.ROUTES,
+        *history.ROUTES, Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={RegistryError: on_registry_error, HTTPException: on_http_error,
+                            Exception: on_unexpected},
+    )
+    app.state.registry = reg
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(Observe, metrics=metrics,
+                       access_log=stderr_log() if reg.settings.access_log else None)
+    return app

@@ -1,0 +1,73 @@
+"""What every handler needs: the registry, the caller, and checked request parts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+from starlette.requests import ClientDisconnect, Request
+
+from lamina.registry import names
+from lamina.registry.access import AccessRequest, Action, Principal
+from lamina.registry.errors import BadParameter, SizeInvalid
+from lamina.registry.meta.base import Actor
+from lamina.registry.registry import Registry
+
+MAX_PAGE = 10_000
+
+
+def registry(request: Request) -> Registry:
+    reg: Registry = request.app.state.registry
+    return reg
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def authorize(request: Request, repository: str | None, *actions: Action) -> Principal:
+    """Ask the configured Authorizer (the access-control seam) before acting."""
+    return await registry(request).authorizer.authorize(AccessRequest(
+        method=request.method, path=request.url.path, headers=request.headers,
+        client=client_address(request), repository=repository, actions=frozenset(actions)))
+
+
+def actor(request: Request, principal: Principal) -> Actor:
+    return Actor(client=client_address(request), user=principal.user)
+
+
+def repository_of(request: Request) -> str:
+    return names.repository(request.path_params["name"])
+
+
+def content_length(request: Request) -> int | None:
+    text = request.headers.get("content-length")
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise SizeInvalid(f"invalid Content-Length {text!r}")
+    return int(text)
+
+
+async def body_stream(request: Request) -> AsyncIterator[bytes]:
+    """The request body as it arrives; a client that goes away simply ends it."""
+    try:
+        async for chunk in request.stream():
+            yield chunk
+    except ClientDisconnect:
+        return
+
+
+def pagination(request: Request) -> tuple[int, str | None, bool]:
+    """(limit, last, n_given) from ``n`` and ``last`` (spec.md "Listing Tags")."""
+    n_text = request.query_params.get("n")
+    last = request.query_params.get("last") or None
+    if n_text is None:
+        return MAX_PAGE, last, False
+    if not n_text.isdigit():
+        raise BadParameter(f"invalid n {n_text!r}: must be a non-negative integer")
+    return min(int(n_text), MAX_PAGE), last, True
+
+
+def next_link(path: str, limit: int, last: str) -> str:
+    return f'<{path}?n={limit}&last={quote(last, safe="")}>; rel="next"'

@@ -1,0 +1,100 @@
+"""Manifests: GET/HEAD/PUT/DELETE ``/v2/<name>/manifests/<reference>`` (end-3, end-7, end-9)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lamina.oci import mediatype
+from lamina.oci.manifest import MAX_MANIFEST_SIZE
+from lamina.registry import names
+from lamina.registry.access import Action
+from lamina.registry.errors import ManifestTooLarge, ManifestUnknown
+from lamina.registry.http.common import (
+    actor,
+    authorize,
+    body_stream,
+    content_length,
+    registry,
+    repository_of,
+)
+from lamina.registry.manifests import bare_media_type
+
+
+def _accepts(request: Request, media_type: str) -> bool:
+    """Whether the client's Accept list allows ``media_type``.
+
+    A client that names no manifest type at all (or */*) takes what is stored;
+    one that lists manifest types gets only those (content-negotiation.md).
+    """
+    accept = request.headers.getlist("accept")
+    wanted = {bare_media_type(part) for header in accept for part in header.split(",")}
+    if not wanted & (mediatype.MANIFESTS | {"*/*", "application/*"}):
+        return True
+    return media_type in wanted or "*/*" in wanted or "application/*" in wanted
+
+
+async def get_manifest(request: Request) -> Response:
+    name = repository_of(request)
+    reference = names.reference(request.path_params["reference"])
+    await authorize(request, name, Action.PULL)
+    reg = registry(request)
+    record = reg.find_manifest(name, reference)
+    if not _accepts(request, record.media_type):
+        raise ManifestUnknown(
+            f"manifest {reference} is a {record.media_type}, which the request's Accept "
+            "header does not allow", detail={"mediaType": record.media_type})
+    headers = {"Docker-Content-Digest": str(record.digest), "Content-Length": str(record.size),
+               "ETag": f'"{record.digest}"'}
+    if request.method == "HEAD":
+        return Response(b"", headers=headers, media_type=record.media_type)
+    return Response(reg.manifest_body(record), headers=headers, media_type=record.media_type)
+
+
+async def _read_limited(request: Request) -> bytes:
+    declared = content_length(request)
+    if declared is not None and declared > MAX_MANIFEST_SIZE:
+        raise ManifestTooLarge(f"manifest is {declared} bytes; the limit is {MAX_MANIFEST_SIZE}")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in body_stream(request):
+        size += len(chunk)
+        if size > MAX_MANIFEST_SIZE:
+            raise ManifestTooLarge(f"manifest is over the {MAX_MANIFEST_SIZE} byte limit")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def put_manifest(request: Request) -> Response:
+    name = repository_of(request)
+    reference = names.reference(request.path_params["reference"])
+    extra_tags = [names.tag(t) for t in request.query_params.getlist("tag")]
+    principal = await authorize(request, name, Action.PUSH)
+    body = await _read_limited(request)
+    pushed = registry(request).put_manifest(
+        name, reference, body, request.headers.get("content-type"), extra_tags,
+        actor(request, principal))
+    headers = {"Location": f"/v2/{name}/manifests/{pushed.record.digest}",
+               "Docker-Content-Digest": str(pushed.record.digest)}
+    if pushed.record.subject is not None:
+        headers["OCI-Subject"] = str(pushed.record.subject)
+    response = Response(status_code=201, headers=headers)
+    if extra_tags:
+        response.headers["OCI-Tag"] = ", ".join(extra_tags)
+    return response
+
+
+async def delete_manifest(request: Request) -> Response:
+    name = repository_of(request)
+    reference = names.reference(request.path_params["reference"])
+    principal = await authorize(request, name, Action.DELETE)
+    registry(request).delete_manifest(name, reference, actor(request, principal))
+    return Response(status_code=202)
+
+
+ROUTES = [
+    Route("/v2/{name:path}/manifests/{reference}", get_manifest, methods=["GET", "HEAD"]),
+    Route("/v2/{name:path}/manifests/{reference}", put_manifest, methods=["PUT"]),
+    Route("/v2/{name:path}/manifests/{reference}", delete_manifest, methods=["DELETE"]),
+]

@@ -1,0 +1,140 @@
+"""What the registry keeps besides bytes: repositories, blob links, manifests, tags,
+tag history and upload sessions.
+
+Every method is one transaction, so that several server processes (and an
+online gc) can share one store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from lamina.errors import LaminaError
+from lamina.oci.digest import Digest
+
+
+class MissingReferences(LaminaError):
+    """A manifest names blobs or manifests the repository does not have."""
+
+    def __init__(self, missing: Sequence[Digest]) -> None:
+        super().__init__("manifest references unknown content: " + ", ".join(map(str, missing)))
+        self.missing = list(missing)
+
+
+@dataclass(frozen=True)
+class BlobRecord:
+    digest: Digest
+    size: int
+    created: float
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    repository: str
+    digest: Digest
+    media_type: str
+    size: int
+    artifact_type: str = ""
+    subject: Digest | None = None
+    annotations: dict[str, str] = field(default_factory=dict)
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class ManifestReferences:
+    """What a manifest needs in its repository before it may be stored."""
+
+    blobs: tuple[Digest, ...] = ()
+    manifests: tuple[Digest, ...] = ()
+
+
+@dataclass(frozen=True)
+class TagMove:
+    """One change of a tag: created (old None), moved, or deleted (new None)."""
+
+    repository: str
+    tag: str
+    old: Digest | None
+    new: Digest | None
+    time: float
+    client: str = ""
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    session: str
+    repository: str
+    algorithm: str
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class Stats:
+    repositories: int
+    blobs: int
+    stored_bytes: int
+    linked_bytes: int
+
+    @property
+    def dedup_saved_bytes(self) -> int:
+        return max(0, self.linked_bytes - self.stored_bytes)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change: recorded in tag history."""
+
+    client: str = ""
+    user: str | None = None
+
+
+class MetaStore(Protocol):
+    # repositories and blob links
+    def repository_exists(self, repository: str) -> bool: ...
+    def repositories(self, last: str | None, limit: int) -> list[str]: ...
+    def blob_size(self, digest: Digest) -> int | None: ...
+    def linked_size(self, repository: str, digest: Digest) -> int | None: ...
+    def touch_link(self, repository: str, digest: Digest) -> None: ...
+    def link_blob(self, repository: str, digest: Digest, size: int) -> None: ...
+    def unlink_blob(self, repository: str, digest: Digest) -> bool: ...
+
+    # manifests and tags
+    def put_manifest(self, record: ManifestRecord, needs: ManifestReferences,
+                     tags: Sequence[str], actor: Actor) -> list[TagMove]:
+        """Store the manifest and point ``tags`` at it; MissingReferences when ``needs``
+        are not all present in the repository (checked inside the same transaction)."""
+
+    def manifest(self, repository: str, digest: Digest) -> ManifestRecord | None: ...
+    def resolve_tag(self, repository: str, tag: str) -> ManifestRecord | None: ...
+    def delete_manifest(self, repository: str, digest: Digest,
+                        actor: Actor) -> list[TagMove] | None: ...
+    def delete_tag(self, repository: str, tag: str, actor: Actor) -> TagMove | None: ...
+    def tags(self, repository: str, last: str | None, limit: int) -> list[str]: ...
+    def tag_history(self, repository: str, tag: str) -> list[TagMove]: ...
+    def referrers(self, repository: str, subject: Digest) -> list[ManifestRecord]: ...
+
+    # upload sessions
+    def create_upload(self, record: UploadRecord) -> None: ...
+    def upload(self, session: str) -> UploadRecord | None: ...
+    def touch_upload(self, session: str) -> None: ...
+    def delete_upload(self, session: str) -> None: ...
+    def uploads(self) -> list[UploadRecord]: ...
+
+    # garbage collection and accounting
+    def manifests_graph(self) -> list[tuple[ManifestRecord, list[Digest], list[str]]]:
+        """Every manifest with the manifests it references and its tags."""
+
+    def unreferenced_blobs(self, idle_before: float) -> list[BlobRecord]:
+        """Blobs no manifest references (nor is), untouched since ``idle_before``."""
+
+    def forget_blob(self, digest: Digest, idle_before: float) -> bool:
+        """Drop the blob and its links if it is still unreferenced and idle."""
+
+    def known_blobs(self) -> dict[Digest, int]: ...
+    def forget_blob_everywhere(self, digest: Digest) -> None: ...
+    def stats(self) -> Stats: ...
+    def close(self) -> None: ...

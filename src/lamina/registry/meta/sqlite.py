@@ -1,0 +1,366 @@
+"""The MetaStore on one SQLite file (WAL), shared by server workers, gc and fsck."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from lamina.oci.digest import Digest
+from lamina.registry.meta.base import (
+    Actor,
+    BlobRecord,
+    ManifestRecord,
+    ManifestReferences,
+    MissingReferences,
+    Stats,
+    TagMove,
+    UploadRecord,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS repositories (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (
+    digest TEXT PRIMARY KEY, size INTEGER NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS repo_blobs (
+    repo_id INTEGER NOT NULL REFERENCES repositories(id), digest TEXT NOT NULL,
+    created REAL NOT NULL, seen REAL NOT NULL, PRIMARY KEY (repo_id, digest));
+CREATE INDEX IF NOT EXISTS repo_blobs_digest ON repo_blobs(digest);
+CREATE TABLE IF NOT EXISTS manifests (
+    repo_id INTEGER NOT NULL REFERENCES repositories(id), digest TEXT NOT NULL,
+    media_type TEXT NOT NULL, size INTEGER NOT NULL, artifact_type TEXT NOT NULL,
+    subject TEXT, annotations TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (repo_id, digest));
+CREATE INDEX IF NOT EXISTS manifests_subject ON manifests(repo_id, subject);
+CREATE INDEX IF NOT EXISTS manifests_digest ON manifests(digest);
+CREATE TABLE IF NOT EXISTS manifest_refs (
+    repo_id INTEGER NOT NULL, manifest TEXT NOT NULL, ref TEXT NOT NULL, kind TEXT NOT NULL,
+    PRIMARY KEY (repo_id, manifest, ref));
+CREATE INDEX IF NOT EXISTS manifest_refs_ref ON manifest_refs(ref);
+CREATE TABLE IF NOT EXISTS tags (
+    repo_id INTEGER NOT NULL REFERENCES repositories(id), tag TEXT NOT NULL,
+    digest TEXT NOT NULL, updated REAL NOT NULL, PRIMARY KEY (repo_id, tag));
+CREATE TABLE IF NOT EXISTS tag_history (
+    id INTEGER PRIMARY KEY, repository TEXT NOT NULL, tag TEXT NOT NULL,
+    old_digest TEXT, new_digest TEXT, time REAL NOT NULL, client TEXT NOT NULL,
+    user TEXT);
+CREATE INDEX IF NOT EXISTS tag_history_tag ON tag_history(repository, tag);
+CREATE TABLE IF NOT EXISTS uploads (
+    session TEXT PRIMARY KEY, repository TEXT NOT NULL, algorithm TEXT NOT NULL,
+    created REAL NOT NULL, updated REAL NOT NULL);
+"""
+
+_MANIFEST_COLUMNS = "m.digest, m.media_type, m.size, m.artifact_type, m.subject, " \
+    "m.annotations, m.created"
+
+
+def _digest(text: str | None) -> Digest | None:
+    return Digest.parse(text) if text else None
+
+
+def _manifest(repository: str, row: sqlite3.Row | tuple[object, ...]) -> ManifestRecord:
+    digest, media_type, size, artifact_type, subject, annotations, created = row
+    return ManifestRecord(repository, Digest.parse(str(digest)), str(media_type), int(str(size)),
+                          str(artifact_type), _digest(subject if subject else None),  # type: ignore[arg-type]
+                          json.loads(str(annotations)), float(str(created)))
+
+
+class SqliteMetaStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                   timeout=30)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        with self._write():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken before reading so checks and writes are atomic."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, args: Sequence[object] = ()) -> tuple[object, ...] | None:
+        with self._lock:
+            row: tuple[object, ...] | None = self._db.execute(sql, args).fetchone()
+            return row
+
+    def _all(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _repo_id(self, db: sqlite3.Connection, repository: str, create: bool) -> int | None:
+        row = db.execute("SELECT id FROM repositories WHERE name=?", (repository,)).fetchone()
+        if row:
+            return int(row[0])
+        if not create:
+            return None
+        cur = db.execute("INSERT INTO repositories(name, created) VALUES (?, ?)",
+                         (repository, time.time()))
+        return cur.lastrowid
+
+    # repositories and blob links
+
+    def repository_exists(self, repository: str) -> bool:
+        return self._one("SELECT 1 FROM repositories WHERE name=?", (repository,)) is not None
+
+    def repositories(self, last: str | None, limit: int) -> list[str]:
+        rows = self._all("SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?",
+                         (last or "", limit))
+        return [str(r[0]) for r in rows]
+
+    def blob_size(self, digest: Digest) -> int | None:
+        row = self._one("SELECT size FROM blobs WHERE digest=?", (str(digest),))
+        return int(str(row[0])) if row else None
+
+    def linked_size(self, repository: str, digest: Digest) -> int | None:
+        row = self._one(
+            "SELECT b.size FROM repo_blobs l JOIN repositories r ON r.id=l.repo_id "
+            "JOIN blobs b ON b.digest=l.digest WHERE r.name=? AND l.digest=?",
+            (repository, str(digest)))
+        return int(str(row[0])) if row else None
+
+    def touch_link(self, repository: str, digest: Digest) -> None:
+        with self._write() as db:
+            db.execute("UPDATE repo_blobs SET seen=? WHERE digest=? AND repo_id="
+                       "(SELECT id FROM repositories WHERE name=?)",
+                       (time.time(), str(digest), repository))
+
+    def link_blob(self, repository: str, digest: Digest, size: int) -> None:
+        now = time.time()
+        with self._write() as db:
+            repo_id = self._repo_id(db, repository, create=True)
+            db.execute("INSERT OR IGNORE INTO blobs(digest, size, created) VALUES (?, ?, ?)",
+                       (str(digest), size, now))
+            db.execute("INSERT INTO repo_blobs(repo_id, digest, created, seen) VALUES (?,?,?,?) "
+                       "ON CONFLICT DO UPDATE SET seen=excluded.seen",
+                       (repo_id, str(digest), now, now))
+
+    def unlink_blob(self, repository: str, digest: Digest) -> bool:
+        with self._write() as db:
+            cur = db.execute("DELETE FROM repo_blobs WHERE digest=? AND repo_id="
+                             "(SELECT id FROM repositories WHERE name=?)",
+                             (str(digest), repository))
+            return cur.rowcount > 0
+
+    # manifests and tags
+
+    def _set_tag(self, db: sqlite3.Connection, repo_id: int, repository: str, tag: str,
+                 new: Digest | None, actor: Actor, now: float) -> TagMove | None:
+        row = db.execute("SELECT digest FROM tags WHERE repo_id=? AND tag=?",
+                         (repo_id, tag)).fetchone()
+        old = Digest.parse(row[0]) if row else None
+        if old == new:
+            return None
+        if new is None:
+            db.execute("DELETE FROM tags WHERE repo_id=? AND tag=?", (repo_id, tag))
+        else:
+            db.execute("INSERT INTO tags(repo_id, tag, digest, updated) VALUES (?,?,?,?) "
+                       "ON CONFLICT DO UPDATE SET digest=excluded.digest, updated=excluded.updated",
+                       (repo_id, tag, str(new), now))
+        db.execute("INSERT INTO tag_history(repository, tag, old_digest, new_digest, time, client,"
+                   " user) VALUES (?,?,?,?,?,?,?)",
+                   (repository, tag, str(old) if old else None, str(new) if new else None, now,
+                    actor.client, actor.user))
+        return TagMove(repository, tag, old, new, now, actor.client, actor.user)
+
+    def put_manifest(self, record: ManifestRecord, needs: ManifestReferences,
+                     tags: Sequence[str], actor: Actor) -> list[TagMove]:
+        now = time.time()
+        with self._write() as db:
+            repo_id = self._repo_id(db, record.repository, create=True)
+            assert repo_id is not None
+            missing = [
+                d for d in needs.blobs
+                if not db.execute("SELECT 1 FROM repo_blobs WHERE repo_id=? AND digest=?",
+                                  (repo_id, str(d))).fetchone()
+            ] + [
+                d for d in needs.manifests
+                if not db.execute("SELECT 1 FROM manifests WHERE repo_id=? AND digest=?",
+                                  (repo_id, str(d))).fetchone()
+            ]
+            if missing:
+                raise MissingReferences(missing)
+            db.execute(
+                "INSERT OR IGNORE INTO manifests(repo_id, digest, media_type, size, artifact_type,"
+                " subject, annotations, created) VALUES (?,?,?,?,?,?,?,?)",
+                (repo_id, str(record.digest), record.media_type, record.size,
+                 record.artifact_type, str(record.subject) if record.subject else None,
+                 json.dumps(record.annotations), now))
+            db.executemany(
+                "INSERT OR IGNORE INTO manifest_refs(repo_id, manifest, ref, kind) VALUES (?,?,?,?)",
+                [(repo_id, str(record.digest), str(d), "blob") for d in needs.blobs]
+                + [(repo_id, str(record.digest), str(d), "manifest") for d in needs.manifests])
+            moves = [self._set_tag(db, repo_id, record.repository, tag, record.digest, actor, now)
+                     for tag in tags]
+            return [m for m in moves if m is not None]
+
+    def manifest(self, repository: str, digest: Digest) -> ManifestRecord | None:
+        row = self._one(
+            f"SELECT {_MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id=m.repo_id "
+            "WHERE r.name=? AND m.digest=?", (repository, str(digest)))
+        return _manifest(repository, row) if row else None
+
+    def resolve_tag(self, repository: str, tag: str) -> ManifestRecord | None:
+        row = self._one(
+            f"SELECT {_MANIFEST_COLUMNS} FROM tags t JOIN repositories r ON r.id=t.repo_id "
+            "JOIN manifests m ON m.repo_id=t.repo_id AND m.digest=t.digest "
+            "WHERE r.name=? AND t.tag=?", (repository, tag))
+        return _manifest(repository, row) if row else None
+
+    def delete_manifest(self, repository: str, digest: Digest,
+                        actor: Actor) -> list[TagMove] | None:
+        now = time.time()
+        with self._write() as db:
+            repo_id = self._repo_id(db, repository, create=False)
+            if repo_id is None:
+                return None
+            cur = db.execute("DELETE FROM manifests WHERE repo_id=? AND digest=?",
+                             (repo_id, str(digest)))
+            if cur.rowcount == 0:
+                return None
+            db.execute("DELETE FROM manifest_refs WHERE repo_id=? AND manifest=?",
+                       (repo_id, str(digest)))
+            tags = [r[0] for r in db.execute("SELECT tag FROM tags WHERE repo_id=? AND digest=?",
+                                             (repo_id, str(digest)))]
+            moves = [self._set_tag(db, repo_id, repository, t, None, actor, now) for t in tags]
+            return [m for m in moves if m is not None]
+
+    def delete_tag(self, repository: str, tag: str, actor: Actor) -> TagMove | None:
+        with self._write() as db:
+            repo_id = self._repo_id(db, repository, create=False)
+            if repo_id is None:
+                return None
+            return self._set_tag(db, repo_id, repository, tag, None, actor, time.time())
+
+    def tags(self, repository: str, last: str | None, limit: int) -> list[str]:
+        rows = self._all(
+            "SELECT t.tag FROM tags t JOIN repositories r ON r.id=t.repo_id "
+            "WHERE r.name=? AND t.tag > ? ORDER BY t.tag LIMIT ?", (repository, last or "", limit))
+        return [str(r[0]) for r in rows]
+
+    def tag_history(self, repository: str, tag: str) -> list[TagMove]:
+        rows = self._all(
+            "SELECT old_digest, new_digest, time, client, user FROM tag_history "
+            "WHERE repository=? AND tag=? ORDER BY id", (repository, tag))
+        return [TagMove(repository, tag, _digest(str(o) if o else None),
+                        _digest(str(n) if n else None), float(str(t)), str(c),
+                        str(u) if u is not None else None)
+                for o, n, t, c, u in rows]
+
+    def referrers(self, repository: str, subject: Digest) -> list[ManifestRecord]:
+        rows = self._all(
+            f"SELECT {_MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id=m.repo_id "
+            "WHERE r.name=? AND m.subject=? ORDER BY m.created, m.digest",
+            (repository, str(subject)))
+        return [_manifest(repository, row) for row in rows]
+
+    # upload sessions
+
+    def create_upload(self, record: UploadRecord) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO uploads(session, repository, algorithm, created, updated) "
+                       "VALUES (?,?,?,?,?)", (record.session, record.repository,
+                                              record.algorithm, record.created, record.updated))
+
+    def upload(self, session: str) -> UploadRecord | None:
+        row = self._one("SELECT session, repository, algorithm, created, updated FROM uploads "
+                        "WHERE session=?", (session,))
+        if row is None:
+            return None
+        s, repo, algo, created, updated = row
+        return UploadRecord(str(s), str(repo), str(algo), float(str(created)),
+                            float(str(updated)))
+
+    def touch_upload(self, session: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE uploads SET updated=? WHERE session=?", (time.time(), session))
+
+    def delete_upload(self, session: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM uploads WHERE session=?", (session,))
+
+    def uploads(self) -> list[UploadRecord]:
+        rows = self._all("SELECT session, repository, algorithm, created, updated FROM uploads")
+        return [UploadRecord(str(s), str(r), str(a), float(str(c)), float(str(u)))
+                for s, r, a, c, u in rows]
+
+    # garbage collection and accounting
+
+    def manifests_graph(self) -> list[tuple[ManifestRecord, list[Digest], list[str]]]:
+        with self._lock:
+            db = self._db
+            repos = {int(i): str(n) for i, n in db.execute("SELECT id, name FROM repositories")}
+            refs: dict[tuple[int, str], list[Digest]] = {}
+            for repo_id, manifest, ref in db.execute(
+                    "SELECT repo_id, manifest, ref FROM manifest_refs WHERE kind='manifest'"):
+                refs.setdefault((repo_id, manifest), []).append(Digest.parse(ref))
+            tags: dict[tuple[int, str], list[str]] = {}
+            for repo_id, tag, digest in db.execute("SELECT repo_id, tag, digest FROM tags"):
+                tags.setdefault((repo_id, digest), []).append(tag)
+            out = []
+            for row in db.execute(
+                    f"SELECT m.repo_id, {_MANIFEST_COLUMNS} FROM manifests m").fetchall():
+                key = (int(row[0]), str(row[1]))
+                out.append((_manifest(repos[key[0]], row[1:]), refs.get(key, []),
+                            tags.get(key, [])))
+            return out
+
+    _UNREFERENCED = (
+        "FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM manifest_refs f WHERE f.ref=b.digest) "
+        "AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest=b.digest) "
+        "AND b.created < ? AND NOT EXISTS "
+        "(SELECT 1 FROM repo_blobs l WHERE l.digest=b.digest AND l.seen >= ?)")
+
+    def unreferenced_blobs(self, idle_before: float) -> list[BlobRecord]:
+        rows = self._all(f"SELECT b.digest, b.size, b.created {self._UNREFERENCED} "
+                         "ORDER BY b.digest", (idle_before, idle_before))
+        return [BlobRecord(Digest.parse(str(d)), int(str(s)), float(str(c))) for d, s, c in rows]
+
+    def forget_blob(self, digest: Digest, idle_before: float) -> bool:
+        with self._write() as db:
+            still = db.execute(f"SELECT 1 {self._UNREFERENCED} AND b.digest=?",
+                               (idle_before, idle_before, str(digest))).fetchone()
+            if not still:
+                return False
+            db.execute("DELETE FROM repo_blobs WHERE digest=?", (str(digest),))
+            db.execute("DELETE FROM blobs WHERE digest=?", (str(digest),))
+            return True
+
+    def forget_blob_everywhere(self, digest: Digest) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM repo_blobs WHERE digest=?", (str(digest),))
+            db.execute("DELETE FROM blobs WHERE digest=?", (str(digest),))
+
+    def known_blobs(self) -> dict[Digest, int]:
+        return {Digest.parse(str(d)): int(str(s)) for d, s in
+                self._all("SELECT digest, size FROM blobs")}
+
+    def stats(self) -> Stats:
+        row = self._one(
+            "SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM blobs), "
+            "(SELECT coalesce(sum(size), 0) FROM blobs), "
+            "(SELECT coalesce(sum(b.size), 0) FROM repo_blobs l JOIN blobs b "
+            "ON b.digest=l.digest)")
+        assert row is not None
+        return Stats(*(int(str(v)) for v in row))

@@ -1,0 +1,182 @@
+"""The registry's operations, free of HTTP: what each API call does to storage.
+
+HTTP handlers parse and check the request, call one method here, and shape
+the answer. Backends come in through the ``BlobStore`` and ``MetaStore``
+protocols, the authorisation hook through ``Authorizer``, and listeners
+(scan on push) through ``EventBus``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lamina.oci.digest import Digest
+from lamina.registry import sweeplock
+from lamina.registry.access import AllowAll, Authorizer
+from lamina.registry.errors import (
+    BlobUnknown,
+    ManifestBlobUnknown,
+    ManifestUnknown,
+    NameUnknown,
+    Unsupported,
+)
+from lamina.registry.events import EventBus, ManifestDeleted, ManifestPushed
+from lamina.registry.manifests import check_manifest, referrer_descriptor
+from lamina.registry.meta.base import Actor, ManifestRecord, MetaStore, MissingReferences, TagMove
+from lamina.registry.meta.sqlite import SqliteMetaStore
+from lamina.registry.settings import RegistrySettings
+from lamina.registry.storage.base import BlobStore
+from lamina.registry.storage.filesystem import FilesystemBlobStore
+from lamina.registry.uploads import UploadSessions
+
+META_FILE = "meta.sqlite3"
+_CACHE_ENTRIES = 1024
+
+
+@dataclass(frozen=True)
+class Pushed:
+    record: ManifestRecord
+    moves: list[TagMove]
+    tags: tuple[str, ...]
+
+
+class Registry:
+    def __init__(self, settings: RegistrySettings, blobs: BlobStore, meta: MetaStore,
+                 authorizer: Authorizer | None = None) -> None:
+        self.settings = settings
+        self.blobs = blobs
+        self.meta = meta
+        self.uploads = UploadSessions(blobs, meta, self.visibility_guard)
+        self.events = EventBus()
+        self.authorizer: Authorizer = authorizer or AllowAll()
+        # Manifest bytes by digest never change, so a cache needs no invalidation.
+        self._manifest_bytes: OrderedDict[Digest, bytes] = OrderedDict()
+
+    def visibility_guard(self) -> AbstractContextManager[None]:
+        """Held while content becomes visible (see sweeplock)."""
+        return sweeplock.shared(self.settings.root)
+
+    @classmethod
+    def open(cls, settings: RegistrySettings) -> Registry:
+        root = settings.root
+        return cls(settings, FilesystemBlobStore(root), SqliteMetaStore(root / META_FILE))
+
+    def close(self) -> None:
+        self.meta.close()
+
+    # manifests
+
+    def _manifest_body(self, digest: Digest) -> bytes:
+        body = self._manifest_bytes.get(digest)
+        if body is None:
+            try:
+                body = self.blobs.read(digest)
+            except FileNotFoundError:
+                raise ManifestUnknown(f"manifest {digest} is missing from storage") from None
+            self._manifest_bytes[digest] = body
+            if len(self._manifest_bytes) > _CACHE_ENTRIES:
+                self._manifest_bytes.popitem(last=False)
+        return body
+
+    def find_manifest(self, repository: str, reference: Digest | str) -> ManifestRecord:
+        if isinstance(reference, Digest):
+            record = self.meta.manifest(repository, reference)
+        else:
+            record = self.meta.resolve_tag(repository, reference)
+        if record is None:
+            if not self.meta.repository_exists(repository):
+                raise NameUnknown(f"repository {repository!r} is not known to this registry",
+                                  detail={"name": repository})
+            raise ManifestUnknown(f"manifest {reference} is not in {repository}",
+                                  detail={"name": repository, "reference": str(reference)})
+        return record
+
+    def manifest_body(self, record: ManifestRecord) -> bytes:
+        return self._manifest_body(record.digest)
+
+    def put_manifest(self, repository: str, reference: Digest | str, body: bytes,
+                     content_type: str | None, extra_tags: Sequence[str], actor: Actor) -> Pushed:
+        claimed = reference if isinstance(reference, Digest) else None
+        checked = check_manifest(repository, body, content_type, claimed)
+        tags = tuple(dict.fromkeys(
+            ([reference] if isinstance(reference, str) else []) + list(extra_tags)))
+        # Bytes first, then the record: a crash in between leaves an orphan file gc removes.
+        try:
+            with self.visibility_guard():
+                self.blobs.put(checked.record.digest, body)
+                moves = self.meta.put_manifest(checked.record, checked.needs, tags, actor)
+        except MissingReferences as exc:
+            raise ManifestBlobUnknown(
+                f"manifest references content not in {repository}: "
+                + ", ".join(map(str, exc.missing)),
+                detail={"missing": [str(d) for d in exc.missing]}) from None
+        self.events.publish(ManifestPushed(repository, checked.record.digest,
+                                           checked.record.media_type, tags,
+                                           checked.record.subject, actor.user, actor.client))
+        return Pushed(checked.record, moves, tags)
+
+    def delete_manifest(self, repository: str, reference: Digest | str, actor: Actor) -> None:
+        self._check_delete()
+        if isinstance(reference, str):
+            if self.meta.delete_tag(repository, reference, actor) is None:
+                self.find_manifest(repository, reference)  # raises the right 404
+                raise ManifestUnknown(f"tag {reference} is not in {repository}")
+            return
+        if self.meta.delete_manifest(repository, reference, actor) is None:
+            self.find_manifest(repository, reference)
+        self.events.publish(ManifestDeleted(repository, reference, actor.user, actor.client))
+
+    def referrers(self, repository: str, subject: Digest,
+                  artifact_type: str | None) -> list[dict[str, object]]:
+        records = self.meta.referrers(repository, subject)
+        if artifact_type is not None:
+            records = [r for r in records if r.artifact_type == artifact_type]
+        return [referrer_descriptor(r) for r in records]
+
+    # blobs
+
+    def blob_for_pull(self, repository: str, digest: Digest) -> tuple[int, Path | None]:
+        size = self.meta.linked_size(repository, digest)
+        info = self.blobs.stat(digest) if size is not None else None
+        if size is None or info is None:
+            raise BlobUnknown(f"blob {digest} is not in {repository}",
+                              detail={"digest": str(digest)})
+        return info.size, self.blobs.local_path(digest)
+
+    def mount(self, repository: str, digest: Digest, source: str) -> bool:
+        size = self.meta.linked_size(source, digest)
+        if size is None or self.blobs.stat(digest) is None:
+            return False
+        with self.visibility_guard():
+            if self.meta.linked_size(source, digest) is None:
+                return False
+            self.meta.link_blob(repository, digest, size)
+        return True
+
+    def delete_blob(self, repository: str, digest: Digest) -> None:
+        self._check_delete()
+        if not self.meta.unlink_blob(repository, digest):
+            raise BlobUnknown(f"blob {digest} is not in {repository}",
+                              detail={"digest": str(digest)})
+
+    # listings
+
+    def tags(self, repository: str, last: str | None, limit: int) -> list[str]:
+        if not self.meta.repository_exists(repository):
+            raise NameUnknown(f"repository {repository!r} is not known to this registry",
+                              detail={"name": repository})
+        return self.meta.tags(repository, last, limit)
+
+    def tag_history(self, repository: str, tag: str) -> list[TagMove]:
+        if not self.meta.repository_exists(repository):
+            raise NameUnknown(f"repository {repository!r} is not known to this registry",
+                              detail={"name": repository})
+        return self.meta.tag_history(repository, tag)
+
+    def _check_delete(self) -> None:
+        if not self.settings.delete_enabled:
+            raise Unsupported("deletes are disabled on this registry (delete_enabled = false)")

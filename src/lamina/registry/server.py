@@ -1,0 +1,45 @@
+"""Running the application on a production ASGI server (granian by default, or uvicorn).
+
+Workers are separate processes: each builds its own application from the
+settings passed in ``LAMINA_REGISTRY_SETTINGS_JSON``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from starlette.applications import Starlette
+
+from lamina.registry.http.app import create_app
+from lamina.registry.registry import Registry
+from lamina.registry.settings import RegistrySettings
+
+SETTINGS_ENV = "LAMINA_REGISTRY_SETTINGS_JSON"
+FACTORY = "lamina.registry.server:app_from_environment"
+
+
+def app_from_environment() -> Starlette:
+    settings = RegistrySettings.from_json(os.environ[SETTINGS_ENV])
+    return create_app(Registry.open(settings))
+
+
+def serve(settings: RegistrySettings) -> None:
+    settings.root.mkdir(parents=True, exist_ok=True)
+    settings = RegistrySettings.from_mapping({"root": str(settings.root.resolve())}, settings)
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    Registry.open(settings).close()  # create the layout and schema once, before workers race
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if settings.server == "granian":
+        from granian.constants import Interfaces, Loops
+        from granian.server import Server
+
+        Server(FACTORY, address=settings.host, port=settings.port, interface=Interfaces.ASGI,
+               workers=settings.workers, loop=Loops.uvloop, factory=True,
+               log_access=False).serve()
+    else:
+        import uvicorn
+
+        uvicorn.run(FACTORY, host=settings.host, port=settings.port, factory=True,
+                    workers=settings.workers, loop="uvloop", http="httptools",
+                    access_log=False, log_level="info")

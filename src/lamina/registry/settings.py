@@ -1,0 +1,132 @@
+"""Registry settings: built-in defaults < ``[registry]`` in TOML < ``LAMINA_REGISTRY_*`` < flags.
+
+Keys (TOML name / environment variable):
+
+- ``root`` / ``LAMINA_REGISTRY_ROOT``: where blobs, uploads and the database live
+  (default ``./lamina-registry``).
+- ``addr`` / ``LAMINA_REGISTRY_ADDR``: ``HOST:PORT`` to listen on (default ``127.0.0.1:5000``).
+- ``delete_enabled`` / ``LAMINA_REGISTRY_DELETE_ENABLED``: allow DELETE of manifests, tags
+  and blobs (default true; false answers 405 UNSUPPORTED).
+- ``server`` / ``LAMINA_REGISTRY_SERVER``: ``granian`` (default) or ``uvicorn``.
+- ``workers`` / ``LAMINA_REGISTRY_WORKERS``: server processes (default 1).
+- ``gc_grace_seconds`` / ``LAMINA_REGISTRY_GC_GRACE_SECONDS``: a blob committed, linked or
+  looked at within this time survives gc (default 1800).
+- ``upload_expiry_seconds`` / ``LAMINA_REGISTRY_UPLOAD_EXPIRY_SECONDS``: gc removes upload
+  sessions idle for longer (default 86400).
+- ``access_log`` / ``LAMINA_REGISTRY_ACCESS_LOG``: JSON-lines access log on stderr (default true).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from lamina.config import ConfigError, config_path, load_table
+
+ENV_PREFIX = "LAMINA_REGISTRY_"
+SERVERS = ("granian", "uvicorn")
+
+
+def parse_addr(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``[v6]:PORT``) into its parts; ConfigError names the rule."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"invalid address {text!r}: expected HOST:PORT with a port 1-65535")
+    return host.strip("[]"), int(port)
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"registry setting {key!r} must be true or false, got {value!r}")
+
+
+def _as_int(key: str, value: Any, minimum: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"registry setting {key!r} must be an integer, got {value!r}") from None
+    if isinstance(value, bool) or number < minimum:
+        raise ConfigError(f"registry setting {key!r} must be an integer >= {minimum}")
+    return number
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    root: Path = Path("lamina-registry")
+    addr: str = "127.0.0.1:5000"
+    delete_enabled: bool = True
+    server: str = "granian"
+    workers: int = 1
+    gc_grace_seconds: int = 1800
+    upload_expiry_seconds: int = 86400
+    access_log: bool = True
+
+    @property
+    def host(self) -> str:
+        return parse_addr(self.addr)[0]
+
+    @property
+    def port(self) -> int:
+        return parse_addr(self.addr)[1]
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any], base: RegistrySettings | None = None
+                     ) -> RegistrySettings:
+        """Apply ``values`` over ``base``, checking each key and type."""
+        current = base or cls()
+        known = {f.name for f in fields(cls)}
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                raise ConfigError(
+                    f"unknown registry setting {key!r} (known: {', '.join(sorted(known))})"
+                )
+            if key == "root":
+                changes[key] = Path(str(value))
+            elif key == "addr":
+                parse_addr(str(value))
+                changes[key] = str(value)
+            elif key == "server":
+                if value not in SERVERS:
+                    raise ConfigError(f"registry server must be one of {SERVERS}, got {value!r}")
+                changes[key] = value
+            elif key in ("delete_enabled", "access_log"):
+                changes[key] = _as_bool(key, value)
+            elif key == "workers":
+                changes[key] = _as_int(key, value, 1)
+            else:
+                changes[key] = _as_int(key, value, 0)
+        return replace(current, **changes)
+
+    @classmethod
+    def load(cls, config_file: str | os.PathLike[str] | None = None,
+             overrides: dict[str, Any] | None = None,
+             environ: dict[str, str] | None = None) -> RegistrySettings:
+        """Defaults, then the ``[registry]`` table, then the environment, then ``overrides``."""
+        env = os.environ if environ is None else environ
+        settings = cls.from_mapping(load_table("registry", config_path(config_file)))
+        from_env = {
+            f.name: env[ENV_PREFIX + f.name.upper()]
+            for f in fields(cls)
+            if ENV_PREFIX + f.name.upper() in env
+        }
+        settings = cls.from_mapping(from_env, settings)
+        return cls.from_mapping({k: v for k, v in (overrides or {}).items() if v is not None},
+                                settings)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["root"] = str(self.root)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> RegistrySettings:
+        return cls.from_mapping(json.loads(text))

@@ -1,0 +1,67 @@
+"""What the registry needs from a place that keeps bytes.
+
+Blobs are content-addressed and immutable; uploads are append-only scratch
+files named by session id that become blobs only through ``commit_upload``,
+after the caller has verified their digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from lamina.oci.digest import Digest
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    digest: Digest
+    size: int
+    mtime: float
+
+
+class UploadFile(Protocol):
+    """An open upload, positioned at its end."""
+
+    def write(self, data: bytes, /) -> int: ...
+    def truncate(self, size: int, /) -> int: ...
+    def close(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    def stat(self, digest: Digest) -> BlobInfo | None: ...
+
+    def local_path(self, digest: Digest) -> Path | None:
+        """A file the server can send directly (sendfile); None for remote backends."""
+
+    def open(self, digest: Digest) -> BinaryIO: ...
+
+    def read(self, digest: Digest) -> bytes:
+        """The whole blob: for small ones only (manifests)."""
+
+    def put(self, digest: Digest, data: bytes) -> None:
+        """Store small verified bytes under their digest, atomically."""
+
+    def delete(self, digest: Digest) -> bool: ...
+
+    def quarantine(self, digest: Digest, reason: str) -> Path | None: ...
+
+    def iter_blobs(self) -> Iterator[BlobInfo]: ...
+
+    def create_upload(self, session: str) -> None: ...
+
+    def upload_size(self, session: str) -> int | None: ...
+
+    def append_upload(self, session: str) -> UploadFile: ...
+
+    def read_upload(self, session: str) -> Iterator[bytes]: ...
+
+    def commit_upload(self, session: str, digest: Digest) -> None:
+        """Make the (verified) upload the blob ``digest``: durable, then visible."""
+
+    def delete_upload(self, session: str) -> None: ...
+
+    def iter_uploads(self) -> Iterator[tuple[str, int, float]]:
+        """(session, size, mtime) of every upload file."""
