@@ -31,7 +31,11 @@ from typing import BinaryIO, Final
 
 from lamina.errors import HostileLayer, LaminaError
 from lamina.layers import whiteout
-from lamina.layers.compression import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO
+from lamina.layers.compression import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_RATIO,
+    DEFAULT_RATIO_GRACE,
+)
 from lamina.layers.tarstream import (
     BLOCK,
     CHAR,
@@ -166,8 +170,9 @@ def _set_xattrs(target: int | str, xattrs: dict[str, bytes], stats: ApplyStats) 
 
 class _Applier:
     def __init__(self, tree: _Tree, stats: ApplyStats, *, same_owner: bool,
-                 allow_devices: bool, max_bytes: int) -> None:
+                 allow_devices: bool, max_bytes: int, overlay_whiteouts: bool = False) -> None:
         self.tree = tree
+        self.overlay_whiteouts = overlay_whiteouts
         self.stats = stats
         self.same_owner = same_owner
         self.allow_devices = allow_devices
@@ -188,6 +193,8 @@ class _Applier:
             rel = member_path(member.name)
             if not rel:
                 continue  # the layer root: the target's own metadata is the caller's
+            if rel.startswith(whiteout.META_PREFIX):
+                continue  # AUFS metadata dirs (/.wh..wh.plnk, ...) are not image content
             parent, _, name = rel.rpartition("/")
             try:
                 if name.startswith(whiteout.WHITEOUT_PREFIX):
@@ -199,6 +206,9 @@ class _Applier:
         self.finish_dirs()
 
     def whiteout(self, member: tarfile.TarInfo, rel: str, parent: str, name: str) -> None:
+        if self.overlay_whiteouts:
+            self.overlay_whiteout(member, rel, parent, name)
+            return
         if name == whiteout.OPAQUE:
             self.stats.whiteouts += 1
             parent_fd = self.tree.dir_fd(parent, member.name, create=True)
@@ -220,6 +230,28 @@ class _Applier:
         except FileNotFoundError:
             return
         self.tree.remove(parent_fd, target, target.rpartition("/")[2])
+
+    def overlay_whiteout(self, member: tarfile.TarInfo, rel: str, parent: str, name: str) -> None:
+        """Record a whiteout the way OverlayFS reads it from a lower dir.
+
+        A layer extracted on its own has nothing below it to remove; stacked
+        as an OverlayFS lower dir, its whiteouts must hide the layers below:
+        a 0/0 character device for ``.wh.NAME``, the ``trusted.overlay.opaque``
+        xattr for ``.wh..wh..opq``.
+        """
+        if name.startswith(whiteout.META_PREFIX) and name != whiteout.OPAQUE:
+            return
+        self.stats.whiteouts += 1
+        parent_fd = self.tree.dir_fd(parent, member.name, create=True)
+        self.mark_written(parent)
+        if name == whiteout.OPAQUE:
+            os.setxattr(parent_fd, "trusted.overlay.opaque", b"y")
+            return
+        target = whiteout.whiteout_target(rel)
+        leaf = target.rpartition("/")[2]
+        self.tree.remove(parent_fd, target, leaf)
+        os.mknod(leaf, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=parent_fd)
+        self.mark_written(target)
 
     def entry(self, tar: tarfile.TarFile, member: tarfile.TarInfo,
               rel: str, parent: str, name: str) -> None:
@@ -384,12 +416,16 @@ class _Applier:
 
 def apply_layer(stream: BinaryIO, target: Path, *, compression: str | None = None,
                 same_owner: bool | None = None, allow_devices: bool | None = None,
-                max_ratio: int = DEFAULT_MAX_RATIO,
-                max_bytes: int = DEFAULT_MAX_BYTES) -> ApplyStats:
+                max_ratio: int = DEFAULT_MAX_RATIO, max_bytes: int = DEFAULT_MAX_BYTES,
+                ratio_grace: int = DEFAULT_RATIO_GRACE,
+                overlay_whiteouts: bool = False) -> ApplyStats:
     """Apply one layer tar (plain, gzip or zstd; detected when None) onto ``target``.
 
     ``same_owner`` (default: when root) keeps the uid/gid of members;
-    ``allow_devices`` (default: when root) permits device nodes.
+    ``allow_devices`` (default: when root) permits device nodes;
+    ``overlay_whiteouts`` writes whiteouts as OverlayFS markers instead of
+    removing files, for a layer extracted alone to serve as a lower dir (root only).
+    The bounds (see lamina.layers.compression) refuse compression bombs.
     """
     is_root = os.geteuid() == 0
     stats = ApplyStats()
@@ -400,8 +436,10 @@ def apply_layer(stream: BinaryIO, target: Path, *, compression: str | None = Non
             same_owner=is_root if same_owner is None else same_owner,
             allow_devices=is_root if allow_devices is None else allow_devices,
             max_bytes=max_bytes,
+            overlay_whiteouts=overlay_whiteouts,
         )
-        with open_tar(stream, compression, max_ratio=max_ratio, max_bytes=max_bytes) as tar:
+        with open_tar(stream, compression, max_ratio=max_ratio, max_bytes=max_bytes,
+                      ratio_grace=ratio_grace) as tar:
             applier.apply(tar)
     finally:
         tree.close()

@@ -15,7 +15,12 @@ from typing import BinaryIO, Final
 
 from lamina.errors import HostileLayer, LaminaError
 from lamina.layers import whiteout
-from lamina.layers.compression import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO, open_reader
+from lamina.layers.compression import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_RATIO,
+    DEFAULT_RATIO_GRACE,
+    open_reader,
+)
 
 FILE: Final = "file"
 DIR: Final = "dir"
@@ -99,9 +104,11 @@ class Entry:
 @contextmanager
 def open_tar(stream: BinaryIO, compression: str | None = None, *,
              max_ratio: int = DEFAULT_MAX_RATIO,
-             max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[tarfile.TarFile]:
+             max_bytes: int = DEFAULT_MAX_BYTES,
+             ratio_grace: int = DEFAULT_RATIO_GRACE) -> Iterator[tarfile.TarFile]:
     """A forward-only tarfile over the decompressed ``stream``."""
-    reader = open_reader(stream, compression, max_ratio=max_ratio, max_bytes=max_bytes)
+    reader = open_reader(stream, compression, max_ratio=max_ratio, max_bytes=max_bytes,
+                         ratio_grace=ratio_grace)
     try:
         try:
             tar = tarfile.open(fileobj=reader, mode="r|")  # noqa: SIM115 - closed below
