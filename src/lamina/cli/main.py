@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "lamina.cli.interop",
     "lamina.cli.layers",
     "lamina.cli.registry",
+    "lamina.cli.lint",
 )
 
 

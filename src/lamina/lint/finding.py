@@ -1,0 +1,44 @@
+"""A lint finding: which rule, where, how severe, what to do, and (later) what it costs."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from lamina.lint.severity import Severity
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    title: str
+    message: str
+    file: str
+    line: int
+    end_line: int
+    docs: str
+    # Bytes this finding leaves in a built image; None until an image is joined to the
+    # Dockerfile (``lamina lint --image``), 0 when the image shows it costs nothing.
+    cost_bytes: int | None = None
+    cost_files: int | None = None
+
+    def with_cost(self, cost_bytes: int, files: int | None = None) -> Finding:
+        return dataclasses.replace(self, cost_bytes=cost_bytes, cost_files=files)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "title": self.title,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "end_line": self.end_line,
+            "docs": self.docs,
+        }
+        if self.cost_bytes is not None:
+            data["cost_bytes"] = self.cost_bytes
+            data["cost_files"] = self.cost_files
+        return data

@@ -1,0 +1,36 @@
+"""Findings for a terminal: one line per finding, the advice under it, a summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from lamina.lint.engine import LintReport
+from lamina.lint.severity import Severity
+
+_COLOURS = {
+    Severity.ERROR: "red",
+    Severity.WARNING: "yellow",
+    Severity.INFO: "cyan",
+    Severity.STYLE: "magenta",
+}
+
+
+def render(reports: Sequence[LintReport]) -> str:
+    lines: list[str] = []
+    counts = dict.fromkeys(Severity, 0)
+    for report in reports:
+        for f in report.findings:
+            counts[f.severity] += 1
+            level = click.style(f.severity.value, fg=_COLOURS[f.severity], bold=True)
+            lines.append(f"{f.file}:{f.line} {f.rule} {level}: {f.title}")
+            lines.append(f"    {f.message}")
+            lines.append(f"    see {f.docs}")
+    total = sum(counts.values())
+    if total == 0:
+        lines.append(f"no findings in {len(reports)} Dockerfile(s)")
+    else:
+        parts = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+        lines.append(f"{total} finding(s): {parts}")
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""The rule registry: every rule's stable ID, default severity, title, advice and docs anchor.
+
+Rules register themselves with :func:`rule` when :mod:`lamina.lint.rules` is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lamina.lint.severity import Severity
+
+if TYPE_CHECKING:
+    from lamina.lint.context import LintContext
+
+DOCS_PAGE = "docs/lint-rules.md"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Where a rule fired; ``detail`` specialises the rule's message for this place."""
+
+    line: int
+    end_line: int
+    detail: str | None = None
+
+
+Check = Callable[["LintContext"], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str
+    message: str  # what to do, in one or two sentences
+    check: Check
+
+    @property
+    def anchor(self) -> str:
+        return self.id.lower()
+
+    @property
+    def docs(self) -> str:
+        return f"{DOCS_PAGE}#{self.anchor}"
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, severity: Severity, title: str, message: str) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        if rule_id in REGISTRY:
+            raise ValueError(f"lint rule {rule_id} is registered twice")
+        REGISTRY[rule_id] = Rule(rule_id, severity, title, message, check)
+        return check
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    import lamina.lint.rules  # noqa: F401  (registers every rule)
+
+    return [REGISTRY[k] for k in sorted(REGISTRY)]

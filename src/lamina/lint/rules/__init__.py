@@ -1,0 +1,16 @@
+"""Every lint rule, one module per concept; importing this package registers them all."""
+
+from lamina.lint.rules import (
+    apk,
+    apt,
+    base_image,
+    instructions,
+    layers,
+    npm,
+    parsing,
+    pip,
+    security,
+)
+
+__all__ = ["apk", "apt", "base_image", "instructions", "layers", "npm", "parsing", "pip",
+           "security"]
