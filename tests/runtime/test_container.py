@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 import resource
+import signal
 import subprocess
+import sys
+import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,6 +117,15 @@ def test_network_none_has_only_loopback(run_in: Runner) -> None:
     assert names == ["lo"]
 
 
+def test_network_none_has_loopback_up_like_docker(run_in: Runner) -> None:
+    """docker --network none: ``lo`` is up with 127.0.0.1, so local servers still work."""
+    ran = run_in(["sh", "-c", "cat /sys/class/net/lo/flags; ip -o addr show lo"],
+                 network="none")
+    flags, *addresses = ran.stdout.splitlines()
+    assert int(flags, 16) & 0x1  # IFF_UP
+    assert any("inet 127.0.0.1/8" in line for line in addresses)
+
+
 def test_host_network_by_default(run_in: Runner) -> None:
     """Without a network namespace the container sees the host's interfaces (docker build)."""
     host = [line.split(":")[0].strip()
@@ -149,6 +162,14 @@ def test_bind_mounts_and_readonly_binds(run_in: Runner, tmp_path: Path) -> None:
     # The bind targets were made in the init layer, not the upper dir (the layer).
     assert not (ran.upper / "data").exists()
     assert not (ran.upper / "in").exists()
+
+
+def test_missing_bind_source_is_created_like_docker(run_in: Runner, tmp_path: Path) -> None:
+    """docker run -v HOST:CTR creates a missing HOST directory."""
+    source = tmp_path / "new" / "dir"
+    ran = run_in(["sh", "-c", "echo hi > /m/f"], binds=[BindMount(source, "/m")])
+    assert ran.exit_code == 0
+    assert (source / "f").read_text() == "hi\n"
 
 
 def test_nofile_rlimit_is_the_hosts_hard_limit(run_in: Runner) -> None:
@@ -209,6 +230,40 @@ def test_interrupt_during_run_cleans_up(busybox_lower: Path, tmp_path: Path) -> 
     assert container.id not in runc_ids()
     assert mounts_under(tmp_path) == []
     assert container.bundle is not None and not container.bundle.exists()
+
+
+CHILD = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+from lamina.runtime import ContainerSpec, ProcessSpec, mounted, mountpoints_for, run
+lower, tmp, cid = sys.argv[1:4]
+spec = ContainerSpec(ProcessSpec(["sleep", "60"]), rootfs=Path())
+with mounted([Path(lower)], Path(tmp) / "up", Path(tmp) / "work",
+             mountpoints=mountpoints_for(spec)) as fs:
+    run(replace(spec, rootfs=fs.path), container_id=cid)
+"""
+
+
+def test_ctrl_c_in_the_caller_cleans_up(busybox_lower: Path, tmp_path: Path) -> None:
+    """A real SIGINT to the calling process (Ctrl-C): container, bundle and mount all go."""
+    cid = new_container_id()
+    runc = Runc(find_runc())
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(busybox_lower), str(tmp_path),
+                              cid], stderr=subprocess.PIPE, cwd=Path(__file__).parents[2])
+    try:
+        while '"status": "running"' not in runc.quiet("state", cid).stdout:
+            assert child.poll() is None, child.stderr.read() if child.stderr else ""
+            time.sleep(0.02)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert b"KeyboardInterrupt" in err
+    assert cid not in runc_ids()
+    assert mounts_under(tmp_path) == []
+    assert not list(Path(tempfile.gettempdir()).glob(f"lamina-{cid[:12]}-*"))
 
 
 def test_exec_in_a_running_container(busybox_lower: Path, tmp_path: Path) -> None:

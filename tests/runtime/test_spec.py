@@ -14,6 +14,7 @@ from lamina.runtime.spec import (
     DEFAULT_CAPABILITIES,
     ETC_FILES,
     build_config,
+    loopback_hook,
     mountpoints_for,
 )
 
@@ -160,3 +161,21 @@ def test_mountpoints_on_the_rootfs(tmp_path: Path) -> None:
                       MountPoint("/sys", True), MountPoint("/etc/hostname", False),
                       MountPoint("/etc/hosts", False), MountPoint("/etc/resolv.conf", False),
                       MountPoint("/data", True), MountPoint("/etc/f", False)]
+
+
+def test_loopback_hook_only_without_network() -> None:
+    """config.md "POSIX-platform Hooks": createRuntime hook sets lo up under network none."""
+    hook = loopback_hook("/bin/sh", "/usr/bin/nsenter", "/sbin/ip")
+    with_none = build_config(spec(network="none"), user=ExecUser(0, 0), etc_files=ETC,
+                             hostname="h", host_hard_limits={}, network_hooks=[hook])
+    assert with_none["hooks"] == {"createRuntime": [hook]}
+    assert hook["path"] == "/bin/sh" and "/sbin/ip link set lo up" in hook["args"][2]
+    with_host = build_config(spec(), user=ExecUser(0, 0), etc_files=ETC, hostname="h",
+                             host_hard_limits={}, network_hooks=[hook])
+    assert "hooks" not in with_host
+
+
+def test_missing_bind_source_counts_as_a_directory(tmp_path: Path) -> None:
+    """docker -v creates a missing host path as a directory, so its mount point is one too."""
+    points = mountpoints_for(spec(binds=[BindMount(tmp_path / "missing", "/m")]))
+    assert points[-1] == MountPoint("/m", True)

@@ -31,7 +31,7 @@ from lamina.errors import LaminaError
 from lamina.runtime import etcfiles, rootpath
 from lamina.runtime.privilege import require_container_privileges
 from lamina.runtime.runc import Runc, exit_code_for_start_error, find_runc, start_error
-from lamina.runtime.spec import ContainerSpec, build_config
+from lamina.runtime.spec import ContainerSpec, build_config, loopback_hook
 from lamina.runtime.user import resolve_user
 
 Sink = IO[bytes] | Callable[[bytes], object] | None
@@ -120,6 +120,15 @@ def _fileno(sink: object) -> int | None:
     return int(fd)
 
 
+def _network_hooks() -> list[dict[str, Any]]:
+    """The loopback hook, when the host has the tools it needs (else ``lo`` stays down)."""
+    tools = [shutil.which(t, path="/usr/sbin:/usr/bin:/sbin:/bin") for t in ("sh", "nsenter", "ip")]
+    sh, nsenter, ip = tools
+    if sh is None or nsenter is None or ip is None:
+        return []
+    return [loopback_hook(sh, nsenter, ip)]
+
+
 class Container:
     """One container's life: `start`, then `wait` (or `exec`, `kill`), then `close`.
 
@@ -155,10 +164,14 @@ class Container:
         user = resolve_user(self.spec.process.user,
                             rootpath.read_text(rootfs, "/etc/passwd"),
                             rootpath.read_text(rootfs, "/etc/group"))
+        for bind in self.spec.binds:
+            # docker run -v makes a missing host directory rather than failing.
+            if not bind.source.exists():
+                bind.source.mkdir(parents=True)
         hostname = self.spec.hostname or self.short_id
         etc = etcfiles.write_etc_files(bundle, self.spec.network, hostname)
         return build_config(self.spec, user=user, host_hard_limits=host_hard_limits(),
-                            etc_files=etc, hostname=hostname)
+                            etc_files=etc, hostname=hostname, network_hooks=_network_hooks())
 
     def start(self, *, stdin: Source = None, stdout: Sink = None, stderr: Sink = None) -> None:
         """Create and start the container (``runc run`` in the foreground, no terminal)."""

@@ -210,7 +210,9 @@ def rootfs_mountpoints(mounts: Sequence[Mapping[str, Any]]) -> list[MountPoint]:
             continue
         is_dir = True
         if mount.get("type") == "bind":
-            is_dir = Path(str(mount["source"])).is_dir()
+            # A missing bind source will be created as a directory (as docker -v does).
+            source = Path(str(mount["source"]))
+            is_dir = source.is_dir() or not source.exists()
         points.append(MountPoint(str(dest), is_dir))
     return points
 
@@ -245,8 +247,22 @@ def _rlimits(requested: Mapping[str, tuple[int, int]],
     return out
 
 
+def loopback_hook(sh: str, nsenter: str, ip: str) -> dict[str, Any]:
+    """A createRuntime hook (config.md "POSIX-platform Hooks") that sets ``lo`` up.
+
+    A new network namespace starts with ``lo`` down; docker's ``--network none``
+    has it up with 127.0.0.1, which tests inside a build often need. The hook
+    gets the container state, with the init pid, on stdin.
+    """
+    script = ('pid=$(sed -n \'s/.*"pid":\\([0-9]*\\).*/\\1/p\'); '
+              f'exec {nsenter} --target "$pid" --net {ip} link set lo up')
+    return {"path": sh, "args": ["sh", "-c", script],
+            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "timeout": 10}
+
+
 def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mapping[str, int],
-                 etc_files: Mapping[str, Path], hostname: str) -> dict[str, Any]:
+                 etc_files: Mapping[str, Path], hostname: str,
+                 network_hooks: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The config.json document for ``spec`` (runtime-spec v1.0.2, config.md + config-linux.md).
 
     ``host_hard_limits`` maps ``RLIMIT_*`` names to the caller's hard limits (-1 for
@@ -254,6 +270,8 @@ def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mappi
     to host files to bind-mount. No ``linux.cgroupsPath`` and no resources: runc
     then puts the container in a cgroup named after its ID in every hierarchy
     and removes it on delete, which works on this host's cgroup v1 layout.
+    ``network_hooks`` run once the namespaces exist when ``network="none"``
+    (see `loopback_hook`).
     """
     proc = spec.process
     if not proc.args:
@@ -269,7 +287,7 @@ def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mappi
     user_doc: dict[str, Any] = {"uid": user.uid, "gid": user.gid}
     if user.additional_gids:
         user_doc["additionalGids"] = list(user.additional_gids)
-    return {
+    doc: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
         "process": {
             "terminal": False,
@@ -290,6 +308,9 @@ def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mappi
             "readonlyPaths": list(READONLY_PATHS),
         },
     }
+    if spec.network == "none" and network_hooks:
+        doc["hooks"] = {"createRuntime": [dict(h) for h in network_hooks]}
+    return doc
 
 
 def mountpoints_for(spec: ContainerSpec) -> list[MountPoint]:
