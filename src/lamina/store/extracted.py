@@ -1,0 +1,49 @@
+"""Layers extracted once into the store, to be stacked as OverlayFS lower dirs.
+
+``<home>/layers/<alg>/<hex>/`` holds one layer, keyed by diff ID, with its
+whiteouts written as OverlayFS markers. Extraction goes to a temporary dir
+that is renamed into place, so a half-extracted layer is never used, and two
+processes extracting the same layer both end with one complete copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from lamina.layers.apply import apply_layer
+from lamina.oci import mediatype
+from lamina.store.image import Layer, StoredImage
+from lamina.store.store import Store
+
+
+def extracted_layer(store: Store, layer: Layer) -> Path:
+    """The directory holding ``layer`` alone, extracting it on first use (needs root)."""
+    base = store.home / "layers" / layer.diff_id.algorithm
+    target = base / layer.diff_id.hex
+    if target.is_dir():
+        return target
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=base, prefix=".extract-"))
+    try:
+        os.chmod(tmp, 0o755)
+        with store.blobs.open(layer.digest) as blob:
+            apply_layer(blob, tmp, overlay_whiteouts=True,
+                        compression=mediatype.layer_compression(layer.descriptor.media_type))
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not target.is_dir():  # lost a race only if the winner's copy is there
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def extracted_lowers(store: Store, image: StoredImage) -> list[Path]:
+    """Every layer of ``image`` extracted, bottom first (the order OverlayFS helpers take)."""
+    with store.writing():
+        return [extracted_layer(store, layer) for layer in image.layers]
