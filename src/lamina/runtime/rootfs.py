@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lamina.runtime import overlay
+from lamina.layers import overlay
 from lamina.runtime.privilege import require_container_privileges
 from lamina.runtime.rootpath import resolve
 from lamina.runtime.spec import MountPoint
@@ -54,24 +55,24 @@ def prepare(lowers: Sequence[Path], upper: Path, work: Path, *,
     merged.mkdir()
     init.mkdir(mode=0o755)
     try:
-        made = _make_init_layer(list(reversed(lowers)), init, work, mountpoints)
+        made = _make_init_layer(lowers, init, work, mountpoints)
         (work / "overlay").mkdir()
-        overlay.mount([init, *reversed(lowers)], merged, upper=upper, work=work / "overlay")
+        overlay.mount([*lowers, init], merged, upper=upper, work=work / "overlay")
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return Rootfs(merged, upper, work, made)
 
 
-def _make_init_layer(lowers_top_first: list[Path], init: Path, work: Path,
+def _make_init_layer(lowers: Sequence[Path], init: Path, work: Path,
                      mountpoints: Sequence[MountPoint]) -> tuple[str, ...]:
     """Create in ``init`` every mount point the image's merged tree does not have."""
-    if not lowers_top_first:
+    if not lowers:
         return _create_missing(init, mountpoints)
     view, scratch = work / "init-view", work / "init-work"
     view.mkdir()
     scratch.mkdir()
-    overlay.mount(lowers_top_first, view, upper=init, work=scratch)
+    overlay.mount(lowers, view, upper=init, work=scratch)
     try:
         return _create_missing(view, mountpoints)
     finally:
@@ -97,9 +98,17 @@ def _create_missing(root: Path, mountpoints: Sequence[MountPoint]) -> tuple[str,
 
 def teardown(rootfs: Rootfs) -> None:
     """Unmount the rootfs and remove the scratch dir; ``upper`` stays for the caller."""
-    # Only after a successful unmount: removing a still-mounted merged dir would
-    # write whiteouts into the upper dir.
-    overlay.umount(rootfs.path)
+    try:
+        overlay.umount(rootfs.path)
+    except overlay.MountError:
+        # Busy (a host process still inside): detach it now so teardown always
+        # completes; the kernel frees it when the last user leaves.
+        lazy = subprocess.run(["umount", "--lazy", str(rootfs.path)], capture_output=True,
+                              text=True)
+        if lazy.returncode != 0:
+            raise
+    # Only after the unmount: removing a still-mounted merged dir would write
+    # whiteouts into the upper dir.
     shutil.rmtree(rootfs.work, ignore_errors=True)
 
 
