@@ -30,14 +30,14 @@ class Digest:
         algorithm, sep, encoded = text.partition(":")
         if not sep or not algorithm or not encoded:
             raise InvalidDigest(f"invalid digest {text!r}: expected 'algorithm:hex'")
-        if not _ALGORITHM.match(algorithm):
+        if not _ALGORITHM.fullmatch(algorithm):
             raise InvalidDigest(f"invalid digest {text!r}: bad algorithm name {algorithm!r}")
         if algorithm not in _HEX_LENGTH:
             raise InvalidDigest(
                 f"invalid digest {text!r}: unsupported algorithm {algorithm!r}"
                 " (supported: sha256, sha512)"
             )
-        if not _HEX.match(encoded):
+        if not _HEX.fullmatch(encoded):
             raise InvalidDigest(f"invalid digest {text!r}: encoding must be lowercase hex")
         if len(encoded) != _HEX_LENGTH[algorithm]:
             raise InvalidDigest(

@@ -47,7 +47,7 @@ def check_repository(path: str) -> None:
             raise InvalidReference(f"invalid repository {path!r}: empty path component")
         if component.lower() != component:
             raise InvalidReference(f"invalid repository {path!r}: repository name must be lowercase")
-        if not _COMPONENT.match(component):
+        if not _COMPONENT.fullmatch(component):
             raise InvalidReference(
                 f"invalid repository {path!r}: component {component!r} must be lowercase"
                 " letters and digits separated by '.', '_', '__' or '-'"
@@ -57,7 +57,7 @@ def check_repository(path: str) -> None:
 def check_tag(tag: str) -> None:
     if len(tag) > MAX_TAG_LENGTH:
         raise InvalidReference(f"invalid tag: {len(tag)} characters, the limit is {MAX_TAG_LENGTH}")
-    if not _TAG.match(tag):
+    if not _TAG.fullmatch(tag):
         raise InvalidReference(
             f"invalid tag {tag!r}: use letters, digits, '_', '.' and '-', not starting with '.' or '-'"
         )
@@ -105,7 +105,7 @@ class Reference:
         first, sep, rest = name.partition("/")
         if sep and _is_domain(first):
             registry, path = first, rest
-            if not _DOMAIN.match(registry):
+            if not _DOMAIN.fullmatch(registry):
                 raise InvalidReference(f"invalid reference {text!r}: bad registry host {registry!r}")
         else:
             registry, path = default_registry, name
