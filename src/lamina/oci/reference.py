@@ -22,6 +22,8 @@ MAX_NAME_LENGTH = 255
 MAX_TAG_LENGTH = 128
 
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
+# A bare 64-hex string is an image ID, never a name (normalize.go ParseNormalizedNamed).
+_IDENTIFIER = re.compile(r"[a-f0-9]{64}")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _DOMAIN_LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = re.compile(
@@ -85,6 +87,11 @@ class Reference:
             raise InvalidReference("invalid reference: empty string")
         if text != text.strip() or any(c.isspace() for c in text):
             raise InvalidReference(f"invalid reference {text!r}: contains whitespace")
+        if _IDENTIFIER.fullmatch(text):
+            raise InvalidReference(
+                f"invalid reference {text!r}: a 64-character hexadecimal name would be read as an"
+                " image ID; put a registry in front (docker.io/...)"
+            )
         remainder, at, digest_text = text.partition("@")
         digest = None
         if at:
