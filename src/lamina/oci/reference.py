@@ -152,7 +152,8 @@ class Reference:
 
     @property
     def uses_latest(self) -> bool:
-        return self.digest is None and self.tag == DEFAULT_TAG
+        # An absent tag (parse_loose) resolves to latest just the same.
+        return self.digest is None and self.tag in ("", DEFAULT_TAG)
 
     def familiar(self) -> str:
         return self._format(self.familiar_name)
