@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import resource
 import signal
 import subprocess
@@ -89,6 +90,28 @@ def test_env_and_cwd_are_applied(run_in: Runner) -> None:
     ran = run_in(["sh", "-c", 'echo "$GREETING|$PATH|$(pwd)"'], env=["GREETING=hi"],
                  cwd="/tmp")
     assert ran.stdout == "hi|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/tmp\n"
+
+
+def test_environment_bytes_match_docker(run_in: Runner) -> None:
+    """Same environ, in the same order, as `docker run -e FOO=1 -e PATH=/x:/bin` (measured)."""
+    ran = run_in(["cat", "/proc/self/environ"], env=["FOO=1", "PATH=/x:/bin"])
+    host = short_id(ran.container_id)
+    assert ran.stdout.split("\0") == ["PATH=/x:/bin", f"HOSTNAME={host}", "FOO=1",
+                                      "HOME=/root", ""]
+
+
+def test_home_comes_from_passwd_for_the_user(run_in: Runner) -> None:
+    """As in docker, HOME is the user's passwd home when the image does not set it."""
+    assert run_in(["sh", "-c", "echo $HOME; umask"], user="nobody").stdout == "/\n0022\n"
+
+
+def test_caller_hook_sees_the_container_state(run_in: Runner, tmp_path: Path) -> None:
+    """The hooks seam (for slim): a createRuntime hook gets id and init pid on stdin."""
+    state = tmp_path / "state.json"
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", f"cat > {state}"]}
+    ran = run_in(["true"], hooks={"createRuntime": [hook]})
+    doc = json.loads(state.read_text())
+    assert doc["id"] == ran.container_id and doc["pid"] > 0
 
 
 @pytest.mark.parametrize(("user", "expected"), [

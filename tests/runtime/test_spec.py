@@ -16,6 +16,7 @@ from lamina.runtime.spec import (
     build_config,
     loopback_hook,
     mountpoints_for,
+    process_env,
 )
 
 ETC = {target: Path("/bundle") / target.rsplit("/", 1)[1] for target in ETC_FILES}
@@ -38,7 +39,7 @@ def test_process_and_root() -> None:
                        host_hard_limits={})
     assert doc["ociVersion"] == "1.0.2"
     proc = doc["process"]
-    assert proc["args"] == ["a", "b"] and proc["env"] == ["PATH=/x", "K=v"]
+    assert proc["args"] == ["a", "b"] and proc["env"] == ["PATH=/x", "HOSTNAME=h", "K=v"]
     assert proc["cwd"] == "/w" and proc["terminal"] is False
     assert proc["user"] == {"uid": 5, "gid": 6, "additionalGids": [7]}
     assert doc["root"] == {"path": "/r", "readonly": False}
@@ -97,10 +98,28 @@ def test_extra_mounts_are_appended() -> None:
     assert config(spec(extra_mounts=[extra]))["mounts"][-1] == extra
 
 
-def test_path_defaults_like_docker() -> None:
-    """Docker gives a process its default PATH when the image sets none."""
+def test_path_and_hostname_default_like_docker() -> None:
+    """Docker gives a process its default PATH and HOSTNAME when the image sets none."""
     assert config(spec())["process"]["env"] == [
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=abc"]
+
+
+def test_env_order_is_dockers() -> None:
+    """moby ReplaceOrAppendEnvValues: PATH, HOSTNAME replaced in place; others appended."""
+    assert process_env(["A=1", "HOSTNAME=mine", "PATH=/x", "A=2"], "h") == [
+        "PATH=/x", "HOSTNAME=mine", "A=1", "A=2"]
+
+
+def test_extra_hooks_follow_lamina_hooks() -> None:
+    """config.md "POSIX-platform Hooks": the caller's hooks, after Lamina's own per event."""
+    mine = {"path": "/bin/true"}
+    doc = build_config(spec(network="none", hooks={"createRuntime": [mine],
+                                                   "poststop": [mine]}),
+                       user=ExecUser(0, 0), etc_files=ETC, hostname="h", host_hard_limits={},
+                       network_hooks=[{"path": "/bin/false"}])
+    assert doc["hooks"] == {"createRuntime": [{"path": "/bin/false"}, mine], "poststop": [mine]}
+    with pytest.raises(LaminaError, match="unknown hook event 'onStart'"):
+        config(spec(hooks={"onStart": [mine]}))
 
 
 def test_rlimit_nofile_is_the_host_hard_limit() -> None:

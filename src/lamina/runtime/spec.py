@@ -67,6 +67,10 @@ ETC_FILES: tuple[str, ...] = ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf")
 
 Network = Literal["host", "none"]
 
+# config.md "POSIX-platform Hooks" (runtime-spec v1.0.2; prestart is deprecated there).
+HOOK_EVENTS: tuple[str, ...] = ("prestart", "createRuntime", "createContainer",
+                                "startContainer", "poststart", "poststop")
+
 
 @dataclass(frozen=True)
 class BindMount:
@@ -111,8 +115,11 @@ class ProcessSpec:
 class ContainerSpec:
     """One container: its process, root filesystem and isolation settings.
 
-    ``extra_mounts`` is a seam for callers that need raw OCI mounts (for instance
-    slim bind-mounting a tracer); they are appended after every other mount.
+    ``extra_mounts`` and ``hooks`` are seams for callers that need more of the
+    OCI config (slim: bind-mount a tracer, or start a watcher from a
+    ``createRuntime``/``startContainer`` hook that receives the container state
+    with its init pid on stdin before the command runs). Mounts go after every
+    other mount; hooks run after Lamina's own for the same event.
     ``rlimits`` maps ``RLIMIT_*`` names to ``(soft, hard)``; a request above the
     host's hard limit is refused, because only CAP_SYS_RESOURCE could raise it.
     """
@@ -126,6 +133,7 @@ class ContainerSpec:
     rlimits: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     capabilities: Sequence[str] = DEFAULT_CAPABILITIES
     extra_mounts: Sequence[Mapping[str, Any]] = ()
+    hooks: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -217,13 +225,23 @@ def rootfs_mountpoints(mounts: Sequence[Mapping[str, Any]]) -> list[MountPoint]:
     return points
 
 
-def _with_defaults(env: Sequence[str]) -> list[str]:
+def process_env(env: Sequence[str], hostname: str) -> list[str]:
+    """The process environment exactly as docker builds it, order included.
+
+    Docker starts from ``PATH`` (its default) and ``HOSTNAME``, then replaces
+    those keys in place or appends each other entry (moby's
+    ReplaceOrAppendEnvValues), so ``RUN env > file`` writes the same bytes.
+    """
+    out = [f"PATH={DEFAULT_PATH}", f"HOSTNAME={hostname}"]
+    index = {"PATH": 0, "HOSTNAME": 1}
     for entry in env:
-        if "=" not in entry:
+        key, sep, _ = entry.partition("=")
+        if not sep or not key:
             raise LaminaError(f"environment entry {entry!r} must have the form KEY=VALUE")
-    out = list(env)
-    if not any(entry.startswith("PATH=") for entry in out):
-        out.insert(0, f"PATH={DEFAULT_PATH}")
+        if key in index:
+            out[index[key]] = entry
+        else:
+            out.append(entry)
     return out
 
 
@@ -293,7 +311,7 @@ def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mappi
             "terminal": False,
             "user": user_doc,
             "args": list(proc.args),
-            "env": _with_defaults(proc.env),
+            "env": process_env(proc.env, hostname),
             "cwd": proc.cwd,
             "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
             "rlimits": _rlimits(spec.rlimits, host_hard_limits),
@@ -308,8 +326,15 @@ def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mappi
             "readonlyPaths": list(READONLY_PATHS),
         },
     }
+    hooks: dict[str, list[dict[str, Any]]] = {}
     if spec.network == "none" and network_hooks:
-        doc["hooks"] = {"createRuntime": [dict(h) for h in network_hooks]}
+        hooks["createRuntime"] = [dict(h) for h in network_hooks]
+    for event, extra in spec.hooks.items():
+        if event not in HOOK_EVENTS:
+            raise LaminaError(f"unknown hook event {event!r}; use one of {', '.join(HOOK_EVENTS)}")
+        hooks.setdefault(event, []).extend(dict(h) for h in extra)
+    if hooks:
+        doc["hooks"] = hooks
     return doc
 
 
