@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import resource
 import signal
 import subprocess
@@ -331,3 +332,17 @@ def test_rootfs_must_exist(tmp_path: Path) -> None:
 def test_runc_list_is_readable() -> None:
     """The cleanup checks above rely on ``runc list`` answering."""
     assert subprocess.run([find_runc(), "list"], capture_output=True).returncode == 0
+
+
+def test_runtime_that_cannot_start_leaves_no_fds_or_bundle(busybox_lower: Path,
+                                                           tmp_path: Path) -> None:
+    """A runtime binary that cannot be executed: the error surfaces, pipes and bundle go."""
+    fake = tmp_path / "not-runc"
+    fake.write_text("")  # not executable
+    spec = ContainerSpec(ProcessSpec(["true"]), rootfs=busybox_lower)
+    fds_before = set(os.listdir("/proc/self/fd"))
+    container = Container(spec, runc=Runc(str(fake)))
+    with pytest.raises(PermissionError), container:
+        container.start(stdout=io.BytesIO(), stderr=io.BytesIO())
+    assert set(os.listdir("/proc/self/fd")) <= fds_before
+    assert container.bundle is not None and not container.bundle.exists()

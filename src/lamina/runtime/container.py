@@ -143,7 +143,7 @@ class Container:
         self.runc = runc or Runc(find_runc())
         self.bundle: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._threads: list[threading.Thread] = []
+        self._threads: list[_Pump | _Feeder] = []
 
     @property
     def short_id(self) -> str:
@@ -185,6 +185,7 @@ class Container:
                                 "--pid-file", str(self.bundle / "init.pid"), self.id,
                                 log=self.bundle / "runc.log")
         to_close: list[int] = []
+        feed: _Feeder | None = None
         try:
             stdin_arg, feed = self._stdin(stdin, to_close)
             out_arg = self._sink(stdout, to_close)
@@ -193,6 +194,9 @@ class Container:
             # container deliberately in close(), instead of racing runc for the signal.
             self._proc = subprocess.Popen(cmd, stdin=stdin_arg, stdout=out_arg, stderr=err_arg,
                                           start_new_session=True)
+        except BaseException:
+            self._discard_threads(feed)
+            raise
         finally:
             for fd in to_close:
                 os.close(fd)
@@ -200,6 +204,12 @@ class Container:
             self._threads.append(feed)
         for thread in self._threads:
             thread.start()
+
+    def _discard_threads(self, feed: _Feeder | None) -> None:
+        """Close the pipe ends of threads that will never start."""
+        for thread in [*self._threads, *([feed] if feed else [])]:
+            os.close(thread.fd)
+        self._threads.clear()
 
     def _stdin(self, stdin: Source, to_close: list[int]) -> tuple[int, _Feeder | None]:
         if stdin is None:
@@ -257,6 +267,11 @@ class Container:
             err_arg = self._sink(stderr, to_close)
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out_arg,
                                     stderr=err_arg, start_new_session=True)
+        except BaseException:
+            for pump in self._threads[pumps_before:]:
+                os.close(pump.fd)
+            del self._threads[pumps_before:]
+            raise
         finally:
             for fd in to_close:
                 os.close(fd)
