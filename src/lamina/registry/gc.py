@@ -121,6 +121,8 @@ def _sweep_uploads(reg: Registry, report: GcReport, now: float, dry_run: bool) -
             reg.blobs.delete_upload(session)
             reg.meta.delete_upload(session)
     for session, record in recorded.items():
+        if session in report.uploads:
+            continue
         if reg.blobs.upload_size(session) is None and record.updated < expired_before:
             report.uploads.append(session)
             if not dry_run:

@@ -184,7 +184,7 @@ def test_subject_gets_oci_subject_header_even_when_subject_is_absent(
 def test_delete_by_tag_then_by_digest(client: TestClient) -> None:
     """spec.md "Deleting tags" and "Deleting Manifests": 202, then 404 by tag and digest."""
     digest, _ = push_image(client, "a", "v1")
-    client.put(f"/v2/a/manifests/v2", content=client.get(f"/v2/a/manifests/{digest}").content,
+    client.put("/v2/a/manifests/v2", content=client.get(f"/v2/a/manifests/{digest}").content,
                headers={"Content-Type": mediatype.OCI_MANIFEST})
     assert client.delete("/v2/a/manifests/v1").status_code == 202
     assert client.get("/v2/a/manifests/v1").status_code == 404
