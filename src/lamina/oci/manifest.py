@@ -46,8 +46,18 @@ def _descriptors(doc: dict[str, Any], key: str) -> tuple[Descriptor, ...]:
     return tuple(Descriptor.from_dict(item) for item in items)
 
 
+def _schema_version(doc: dict[str, Any]) -> int | None:
+    """The integer schemaVersion; None when absent or not an integer.
+
+    Python compares 2.0 and True equal to 2 and 1; the field is an integer (Go
+    refuses 2.0), so the type is checked, not just the value.
+    """
+    version = doc.get("schemaVersion")
+    return version if type(version) is int else None
+
+
 def _check_schema_version(doc: dict[str, Any]) -> None:
-    if doc.get("schemaVersion") != 2:
+    if _schema_version(doc) != 2:
         raise InvalidManifest(
             f"unsupported schemaVersion {doc.get('schemaVersion')!r}: only 2 is supported"
         )
@@ -146,7 +156,7 @@ def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest | I
     """Parse manifest or index bytes; ``content_type`` is the declared media type, if any."""
     doc = _load_json(data)
     if content_type in (mediatype.DOCKER_MANIFEST_V1, mediatype.DOCKER_MANIFEST_V1_SIGNED) or (
-        doc.get("schemaVersion") == 1
+        _schema_version(doc) == 1
     ):
         raise InvalidManifest("Docker schema 1 manifests are not supported; use schema 2 or OCI")
     _check_schema_version(doc)
