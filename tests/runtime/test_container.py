@@ -53,8 +53,22 @@ def test_exit_code_passes_through(run_in: Runner, code: int) -> None:
 def test_missing_command_exits_127_like_docker(run_in: Runner) -> None:
     """Docker reports an executable that cannot be found as exit code 127."""
     assert run_in(["/no/such/command"]).exit_code == 127
-    assert run_in(["no-such-command"]).exit_code == 127
+    missing = run_in(["no-such-command"])
+    assert missing.exit_code == 127
+    assert 'exec: "no-such-command": executable file not found in $PATH' in missing.stderr
     assert run_in(["sh", "-c", "no-such-command"]).exit_code == 127
+
+
+def test_command_that_is_not_executable_exits_126_like_docker(run_in: Runner,
+                                                              tmp_path: Path) -> None:
+    """Docker reports a command that exists but cannot be executed as exit code 126."""
+    layer = tmp_path / "layer"
+    (layer / "opt").mkdir(parents=True)
+    (layer / "opt/script").write_text("#!/bin/sh\necho never\n")
+    (layer / "opt/script").chmod(0o644)
+    ran = run_in(["/opt/script"], lowers=[layer])
+    assert ran.exit_code == 126
+    assert "permission denied" in ran.stderr
 
 
 def test_stdout_and_stderr_are_kept_apart(run_in: Runner) -> None:
