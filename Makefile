@@ -24,11 +24,14 @@ system:
 run: venv
 	$(VENV)/bin/lamina registry serve
 
+# The suite runs first so its result is always seen; lint and types must pass too.
 test: system venv
 	bash scripts/start-services.sh
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	status=0; \
+	$(PY) -m pytest -q || status=$$?; \
+	$(VENV)/bin/ruff check src tests bench || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	exit $$status
 
 lint: venv
 	$(VENV)/bin/ruff check src tests bench
