@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "lamina.cli.layers",
     "lamina.cli.registry",
     "lamina.cli.lint",
+    "lamina.cli.transfer",
 )
 
 

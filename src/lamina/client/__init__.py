@@ -1,0 +1,1 @@
+"""Talking to registries: auth challenges, pull, push, copy, progress."""

@@ -1,0 +1,170 @@
+"""Pulling an image into the local store: manifest, then only the blobs the store lacks.
+
+Layers stream in concurrently, hashed in the same pass (blob digest and diff
+ID) and published only once both check out; a mismatch stores nothing. The
+exact manifest bytes (and the index's, when pulled through one) are stored,
+the tag is set and the RepoDigest recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from lamina.client.errors import RegistryError
+from lamina.client.platform_choice import choose
+from lamina.client.progress import Reporter, Silent
+from lamina.client.registry_api import FetchedManifest, Repository
+from lamina.client.session import Session
+from lamina.client.sources import BlobSources
+from lamina.errors import DigestMismatch, InvalidManifest
+from lamina.oci import mediatype
+from lamina.oci.config import ImageConfig
+from lamina.oci.descriptor import Descriptor, Platform
+from lamina.oci.digest import Digest
+from lamina.oci.manifest import Index, Manifest, parse_manifest
+from lamina.oci.reference import Reference
+from lamina.store.image import StoredImage
+from lamina.store.index import LayerRecord
+from lamina.store.ingest import ingest_layer
+from lamina.store.store import Store, host_os_arch
+
+
+@dataclass(frozen=True)
+class PullResult:
+    ref: Reference
+    image: StoredImage
+    digest: Digest  # what the registry's tag names: the index, or the manifest
+    downloaded: int
+    reused: int
+    changed: bool  # the local tag named something else (or nothing) before
+    platforms: tuple[str, ...] = field(default=())
+
+
+def _open_repository(session: Session, ref: Reference,
+                     reference: str) -> tuple[Repository, FetchedManifest]:
+    """The first endpoint (mirrors, then the registry) that serves the manifest."""
+    last: RegistryError | None = None
+    for client in [*session.mirrors(ref.registry), session.client(ref.registry)]:
+        repo = Repository(client, ref.repository)
+        try:
+            return repo, repo.get_manifest(reference, ref.digest)
+        except RegistryError as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def pull(store: Store, session: Session, ref: Reference, *, platform: Platform | None = None,
+         all_platforms: bool = False, progress: Reporter | None = None,
+         concurrency: int | None = None) -> PullResult:
+    progress = progress or Silent()
+    wanted = platform or host_os_arch()
+    reference = str(ref.digest) if ref.digest is not None else ref.tag
+    repo, top = _open_repository(session, ref, reference)
+    parsed = parse_manifest(top.raw, top.media_type or None)
+    manifests: list[FetchedManifest] = []
+    chosen_matches_host = True
+    if isinstance(parsed, Index):
+        if all_platforms:
+            descs = [d for d in parsed.manifests if d.media_type in mediatype.IMAGE_MANIFESTS]
+        else:
+            descs = [choose(parsed, wanted)]
+            chosen_matches_host = descs[0].platform is None or \
+                descs[0].platform.matches(host_os_arch())
+        for desc in descs:
+            manifests.append(repo.get_manifest(str(desc.digest), desc.digest))
+    else:
+        manifests.append(top)
+    with store.writing():
+        downloaded, reused, records = _fetch_blobs(store, repo, manifests, progress,
+                                                   concurrency or session.settings.concurrency)
+        for fetched in manifests:
+            store.blobs.put_bytes(fetched.raw, fetched.digest)
+        if isinstance(parsed, Index):
+            store.blobs.put_bytes(top.raw, top.digest)
+        stored_raw = top.raw if (chosen_matches_host or all_platforms) else manifests[0].raw
+        stored_digest = Digest.of(stored_raw)
+        name = str(ref) if ref.digest is None else None
+        previous = store.meta.read().tags.get(name) if name else None
+        image = store.add_image(stored_raw, tags=[ref] if ref.digest is None else [],
+                                layer_records=records)
+        store.add_repo_digest(ref, stored_digest)
+    BlobSources(store.home).record(
+        ref.registry, ref.repository,
+        [str(d.digest) for m in manifests for d in _blobs_of(m)])
+    platforms = tuple(str(p) for p in (
+        [d.platform for d in parsed.manifests if d.platform is not None]
+        if isinstance(parsed, Index) else []))
+    return PullResult(ref, image, top.digest, downloaded, reused,
+                      previous != str(stored_digest), platforms)
+
+
+def _blobs_of(fetched: FetchedManifest) -> tuple[Descriptor, ...]:
+    parsed = parse_manifest(fetched.raw, fetched.media_type or None)
+    if not isinstance(parsed, Manifest):
+        raise InvalidManifest(f"{fetched.digest}: an index inside an index is not supported")
+    return parsed.references
+
+
+def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest],
+                 progress: Reporter, concurrency: int
+                 ) -> tuple[int, int, dict[Digest, LayerRecord]]:
+    records: dict[Digest, LayerRecord] = {}
+    jobs: dict[Digest, Callable[[], None]] = {}
+    reused = 0
+    for fetched in manifests:
+        manifest = parse_manifest(fetched.raw, fetched.media_type or None)
+        if not isinstance(manifest, Manifest):
+            raise InvalidManifest(f"{fetched.digest}: an index inside an index is not supported")
+        config_desc = manifest.config
+        if not store.blobs.has(config_desc.digest):
+            store.blobs.put_bytes(repo.get_blob_bytes(config_desc), config_desc.digest)
+        diff_ids: list[Digest | None] = [None] * len(manifest.layers)
+        if config_desc.media_type in mediatype.IMAGE_CONFIGS:
+            config = ImageConfig.parse(store.blobs.read_bytes(config_desc.digest))
+            if len(config.diff_ids) != len(manifest.layers):
+                raise InvalidManifest(
+                    f"manifest {fetched.digest} lists {len(manifest.layers)} layers but its"
+                    f" config has {len(config.diff_ids)} diff IDs")
+            diff_ids = list(config.diff_ids)
+        for desc, diff_id in zip(manifest.layers, diff_ids, strict=True):
+            key = desc.digest.hex[:12]
+            if store.blobs.has(desc.digest) or desc.digest in jobs:
+                if desc.digest not in jobs:
+                    reused += 1
+                    progress.finish(key, "Already exists")
+                continue
+            jobs[desc.digest] = _job(store, repo, desc, diff_id, progress, records)
+    if jobs:
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pull") as pool:
+            futures = [pool.submit(job) for job in jobs.values()]
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()
+            for future in done:
+                future.result()
+    return len(jobs), reused, records
+
+
+def _job(store: Store, repo: Repository, desc: Descriptor, diff_id: Digest | None,
+         progress: Reporter, records: dict[Digest, LayerRecord]) -> Callable[[], None]:
+    def run() -> None:
+        key = desc.digest.hex[:12]
+        progress.begin(key, "Downloading", desc.size)
+        where = f"{repo.client.registry}/{repo.name}"
+        try:
+            with repo.open_blob(desc, lambda n: progress.advance(key, n)) as src:
+                if desc.media_type in mediatype.LAYERS:
+                    got = ingest_layer(store.blobs, src, expected_digest=desc.digest,
+                                       expected_diff_id=diff_id,
+                                       compression=mediatype.layer_compression(desc.media_type))
+                    records[got.diff_id] = got.record
+                else:
+                    store.blobs.put_stream(src, desc.digest)
+        except DigestMismatch as exc:
+            progress.finish(key, "Verification failed")
+            raise DigestMismatch(f"blob {desc.digest} from {where} refused: {exc}") from exc
+        progress.finish(key, "Pull complete")
+    return run

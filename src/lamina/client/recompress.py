@@ -1,0 +1,65 @@
+"""Gzip for layers the store holds uncompressed (``docker save`` gives plain tars).
+
+Registries and Docker expect gzip layers, so before a push each plain layer is
+compressed once, with isal, streaming into a new blob of the store; the layer
+record then names the gzip blob, so later pushes reuse it. The image gets a new
+manifest that lists the gzip blobs; its config (and so its image ID and
+diff_ids) is unchanged, and its tags move to the new manifest.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO, cast
+
+from lamina.layers.compression import open_writer
+from lamina.oci import mediatype
+from lamina.oci.descriptor import Descriptor
+from lamina.oci.digest import Digest
+from lamina.oci.manifest import Manifest
+from lamina.oci.reference import Reference
+from lamina.store.blobs import CHUNK
+from lamina.store.image import Layer, StoredImage
+from lamina.store.index import LayerRecord
+from lamina.store.store import Store
+
+_GZIP_TYPE = {
+    mediatype.OCI_LAYER: mediatype.OCI_LAYER_GZIP,
+    mediatype.OCI_LAYER_NONDIST: mediatype.OCI_LAYER_NONDIST_GZIP,
+    mediatype.DOCKER_LAYER: mediatype.DOCKER_LAYER_GZIP,
+}
+
+
+def needs_compression(image: StoredImage) -> bool:
+    return any(layer.descriptor.media_type in _GZIP_TYPE for layer in image.layers)
+
+
+def _gzip_layer(store: Store, layer: Layer) -> Descriptor:
+    media_type = _GZIP_TYPE[layer.descriptor.media_type]
+    known = store.layer_record(layer.diff_id)
+    if known is not None and known.blob != str(layer.digest):
+        blob = Digest.parse(known.blob)
+        if store.blobs.has(blob):
+            return Descriptor(media_type, blob, store.blobs.size(blob))
+    with store.blobs.open(layer.digest) as src, store.blobs.writer() as out:
+        gz = open_writer(cast(BinaryIO, out), "gzip")
+        while chunk := src.read(CHUNK):
+            gz.write(chunk)
+        gz.close()
+    assert out.digest is not None
+    tar_size = known.tar_size if known is not None else layer.descriptor.size
+    size = known.size if known is not None else layer.size
+    store.record_layer(layer.diff_id, LayerRecord(str(out.digest), tar_size, size))
+    return Descriptor(media_type, out.digest, out.size)
+
+
+def compress_image(store: Store, image: StoredImage) -> StoredImage:
+    """The image with gzip layers (compressing those that are plain), re-tagged."""
+    layers = [
+        _gzip_layer(store, layer) if layer.descriptor.media_type in _GZIP_TYPE
+        else layer.descriptor
+        for layer in image.layers
+    ]
+    manifest = Manifest.build(image.manifest.config, layers, image.manifest.media_type,
+                              dict(image.manifest.annotations) or None)
+    tags = [Reference.parse(t) for t in image.tags]
+    return store.add_image(manifest.raw, tags=tags)
