@@ -198,3 +198,8 @@ def test_missing_bind_source_counts_as_a_directory(tmp_path: Path) -> None:
     """docker -v creates a missing host path as a directory, so its mount point is one too."""
     points = mountpoints_for(spec(binds=[BindMount(tmp_path / "missing", "/m")]))
     assert points[-1] == MountPoint("/m", True)
+
+
+def test_unlimited_host_nofile_sets_no_limit() -> None:
+    """An unlimited (-1) host limit is inherited rather than written as a number."""
+    assert config(spec(), limits={"RLIMIT_NOFILE": -1})["process"]["rlimits"] == []

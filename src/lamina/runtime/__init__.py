@@ -8,6 +8,11 @@ Typical use (a build's RUN step)::
     # `upper` now holds the step's changes, OverlayFS whiteouts included.
 
 ``layer_dirs`` are bottom first (the manifest's order).
+
+What a container gets is docker's default for `docker run` / a classic build's
+RUN (see `spec`). Left out on purpose: seccomp and AppArmor profiles, cgroup
+resource limits (runc's default cgroup per container works on this host's v1
+layout; asking for controllers does not), user namespaces and terminals.
 """
 
 from __future__ import annotations

@@ -249,8 +249,8 @@ def _rlimits(requested: Mapping[str, tuple[int, int]],
              host_hard: Mapping[str, int]) -> list[dict[str, Any]]:
     """NOFILE at the host's hard limit unless asked otherwise; nothing above a hard limit."""
     wanted = dict(requested)
-    if "RLIMIT_NOFILE" not in wanted and "RLIMIT_NOFILE" in host_hard:
-        hard = host_hard["RLIMIT_NOFILE"]
+    hard = host_hard.get("RLIMIT_NOFILE", -1)
+    if "RLIMIT_NOFILE" not in wanted and hard >= 0:
         wanted["RLIMIT_NOFILE"] = (hard, hard)
     out = []
     for name, (soft, hard) in sorted(wanted.items()):
