@@ -235,11 +235,14 @@ def test_masked_and_readonly_paths(run_in: Runner) -> None:
 
 
 def test_cleanup_after_success_failure_and_exec_error(run_in: Runner, tmp_path: Path) -> None:
-    """No runc container and no mount stay behind, whatever way the process ends."""
+    """No runc container, cgroup or mount stays behind, whatever way the process ends."""
     ids = [run_in(["true"]).container_id, run_in(["sh", "-c", "exit 9"]).container_id,
            run_in(["no-such-command"]).container_id]
     assert not set(ids) & set(runc_ids())
     assert mounts_under(tmp_path) == []
+    cgroups = Path("/sys/fs/cgroup")
+    assert not [p for cid in ids for depth in ("*/", "*/*/", "*/*/*/")
+                for p in cgroups.glob(depth + cid)]
 
 
 def test_timeout_kills_and_cleans_up(run_in: Runner, tmp_path: Path) -> None:
