@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lamina.dockerfile import ExpansionError, expand, expand_word
+from lamina.dockerfile import ExpansionError, expand, expand_word, expand_words
 
 ENV = {"NAME": "lamina", "EMPTY": "", "PATHV": "/usr/local/bin:/usr/bin", "FILE": "a.tar.gz"}
 
@@ -85,3 +85,20 @@ def test_unset_variables_are_reported() -> None:
 def test_malformed_words_raise(word: str, problem: str) -> None:
     with pytest.raises(ExpansionError, match=problem):
         expand(word, ENV)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a b  c", ["a", "b", "c"]),
+        ('"a b" c', ["a b", "c"]),
+        ("'a b'c d", ["a bc", "d"]),
+        ("a\\ b c", ["a b", "c"]),
+        ("$SPACED x", ["one", "two", "x"]),
+        ('"$SPACED" x', ["one two", "x"]),
+        ('"" x', ["x"]),
+    ],
+)
+def test_expand_words_splits_like_docker(text: str, words: list[str]) -> None:
+    """BuildKit ProcessWords: unquoted and expanded whitespace splits, quoted does not."""
+    assert expand_words(text, {"SPACED": "one two"}) == words

@@ -83,6 +83,14 @@ def test_heredoc_quoting_and_tab_stripping() -> None:
     assert df.stages[0].instructions[0].scripts == ("bash", "echo $x\n")
 
 
+def test_exec_form_shell_c_is_a_script() -> None:
+    """Reference, "RUN": the exec form does no shell processing unless it runs a shell."""
+    df = parse('FROM a\nRUN ["sh", "-c", "echo hi"]\nRUN ["echo", "hi"]\n')
+    run, plain = df.stages[0].instructions
+    assert run.scripts == ("echo hi",)
+    assert plain.scripts == ()
+
+
 def test_copy_flags_and_json_forms() -> None:
     """Reference, "COPY --from/--chown/--chmod/--link"; exec (JSON) form vs shell form."""
     stage = parse(FULL).stages[1]
@@ -121,7 +129,8 @@ def test_directives_stop_at_first_comment() -> None:
         ("FROM a b c d\n", DockerfileSyntaxError, "Dockerfile:1: FROM takes an image"),
         ("FROM a AS 1x\n", DockerfileSyntaxError, "invalid stage name"),
         ("FROM a AS x\nFROM b AS x\n", DockerfileSyntaxError, "Dockerfile:2: duplicate stage"),
-        ("FROM a\nRUN <<EOF\necho\n", DockerfileSyntaxError, "unterminated heredoc"),
+        ("FROM a\nRUN <<EOF\necho\n", DockerfileSyntaxError, "Dockerfile:2: unterminated heredoc"),
+        ("FROM a\nRUNN x\n", DockerfileSyntaxError, r"'RUNN' \(did you mean RUN\?\)"),
         ("FROM a\nCOPY --form=x a b\n", FlagError, "Dockerfile:2: COPY does not take --form"),
         ("FROM a\nRUN --mount=type=nfs,target=/x a\n", FlagError, "type 'nfs' is unknown"),
         ("FROM a\nRUN --mount=type=cache a\n", FlagError, "needs a target"),

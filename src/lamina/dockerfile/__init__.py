@@ -13,7 +13,7 @@ from lamina.dockerfile.errors import (
     ExpansionError,
     FlagError,
 )
-from lamina.dockerfile.expand import Expansion, expand, expand_word
+from lamina.dockerfile.expand import Expansion, expand, expand_word, expand_words
 from lamina.dockerfile.flags import Flag, Mount
 from lamina.dockerfile.instruction import Heredoc, Instruction
 from lamina.dockerfile.parser import parse, parse_path
@@ -34,6 +34,7 @@ __all__ = [
     "Stage",
     "expand",
     "expand_word",
+    "expand_words",
     "parse",
     "parse_path",
 ]

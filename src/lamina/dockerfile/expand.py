@@ -40,6 +40,46 @@ def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> Expans
     return Expansion(value, frozenset(lexer.unset))
 
 
+def expand_words(text: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
+    """Expand ``text`` and split it into words as Docker does (``ProcessWords``).
+
+    Unquoted whitespace, including whitespace that a variable expands to, separates
+    words; quoted and escaped whitespace does not.
+    """
+    lexer = _Lexer(text, env, escape)
+    words = _Words()
+    lexer.until(None, words=words)
+    return words.finish()
+
+
+class _Words:
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self.word = ""
+        self.in_word = False
+
+    def char(self, ch: str) -> None:
+        if ch.isspace():
+            if self.in_word and self.word:
+                self.words.append(self.word)
+                self.word, self.in_word = "", False
+        else:
+            self.raw(ch)
+
+    def string(self, text: str) -> None:
+        for ch in text:
+            self.char(ch)
+
+    def raw(self, text: str) -> None:
+        self.word += text
+        self.in_word = True
+
+    def finish(self) -> list[str]:
+        if self.word:
+            self.words.append(self.word)
+        return self.words
+
+
 class _Lexer:
     def __init__(self, text: str, env: Mapping[str, str], escape: str) -> None:
         if len(escape) != 1:
@@ -58,29 +98,37 @@ class _Lexer:
         self.pos += 1 if ch else 0
         return ch
 
-    def until(self, stop: str | None, raw_escapes: bool = False) -> str:
+    def until(self, stop: str | None, raw_escapes: bool = False,
+              words: _Words | None = None) -> str:
         """Process up to ``stop`` (consumed) or the end of the text when ``stop`` is None."""
         out: list[str] = []
+        sink = words if words is not None else _Words()
         while self.peek():
             ch = self.peek()
             if stop is not None and ch == stop:
                 self.next()
                 return "".join(out)
-            if ch == "$":
-                out.append(self.dollar())
-            elif ch == "'":
-                out.append(self.single_quoted())
-            elif ch == '"':
-                out.append(self.double_quoted())
+            if ch in "$'\"":
+                part = (self.dollar() if ch == "$" else
+                        self.single_quoted() if ch == "'" else self.double_quoted())
+                out.append(part)
+                if ch == "$":
+                    sink.string(part)  # an expanded value splits on its whitespace
+                else:
+                    sink.raw(part)
+                continue
+            self.next()
+            if ch == self.escape:
+                if raw_escapes:
+                    out.append(ch)
+                    sink.raw(ch)
+                ch = self.next()
+                if not ch:
+                    break
+                sink.raw(ch)
             else:
-                self.next()
-                if ch == self.escape:
-                    if raw_escapes:
-                        out.append(ch)
-                    ch = self.next()
-                    if not ch:
-                        break
-                out.append(ch)
+                sink.char(ch)
+            out.append(ch)
         if stop is not None:
             raise ExpansionError(f"unexpected end of {self.text!r} looking for matching {stop}")
         return "".join(out)

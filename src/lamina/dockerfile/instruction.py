@@ -11,6 +11,7 @@ from lamina.dockerfile.flags import Flag, Mount, parse_mount
 # (strip leading tabs), ``<<"EOF"``/``<<'EOF'`` (no expansion), optional fd prefix.
 _HEREDOC_MARKER = re.compile(r"(\d?)<<(-?)([\"']?)([A-Za-z0-9_.-]+)\3")
 
+_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 #: Instructions whose shell form runs through the stage's shell.
 SHELL_FORM_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT"})
 
@@ -84,7 +85,14 @@ class Instruction:
         ``RUN <<EOF`` runs the heredoc itself; ``RUN bash <<EOF`` / ``sh <<EOF`` feed it to a
         shell on stdin, so it is a script too; for other programs the heredoc is data.
         """
-        if self.keyword != "RUN" or self.json_form:
+        if self.keyword != "RUN":
+            return ()
+        if self.json_form:
+            # ``RUN ["sh", "-c", "script"]`` still runs a shell script.
+            args = self.arguments
+            shell = bool(args) and args[0].rsplit("/", 1)[-1] in _SHELLS
+            if shell and len(args) >= 3 and args[1].startswith("-") and "c" in args[1]:
+                return (args[2],)
             return ()
         text = self.command_text.strip()
         if not self.heredocs:
@@ -93,7 +101,7 @@ class Instruction:
         if not stripped:
             return (self.heredocs[0].body,)
         first = stripped.split()[0].rsplit("/", 1)[-1]
-        shell_fed = first in {"sh", "bash", "dash", "ash", "zsh"}
+        shell_fed = first in _SHELLS
         return (stripped, *(h.body for h in self.heredocs if shell_fed))
 
     def pairs(self) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ nothing but ``ARG`` before the first ``FROM``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,9 @@ def parse(text: str, *, filename: str = "Dockerfile") -> Dockerfile:
     try:
         commands = goparser.parse_string(text)
     except goparser.GoParseError as exc:
-        raise DockerfileSyntaxError(f"{filename}: {exc}") from exc
+        line = _unterminated_heredoc_line(lines) if "heredoc" in str(exc) else None
+        where = f"{filename}:{line}" if line else filename
+        raise DockerfileSyntaxError(f"{where}: {exc}") from exc
 
     global_args: list[Instruction] = []
     stages: list[Stage] = []
@@ -84,7 +87,9 @@ def _instruction(command: Any, filename: str) -> Instruction:
     line = int(command.start_line)
     where = f"{filename}:{line}"
     if keyword not in KEYWORDS:
-        raise DockerfileSyntaxError(f"{where}: unknown instruction {command.cmd!r}")
+        close = difflib.get_close_matches(keyword, sorted(KEYWORDS), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise DockerfileSyntaxError(f"{where}: unknown instruction {command.cmd!r}{hint}")
     flags = tuple(parse_flag(str(raw), keyword, where) for raw in command.flags)
     arguments = tuple(str(v) for v in command.value)
     trigger: Instruction | None = None
@@ -152,3 +157,14 @@ def _stage(index: int, from_: Instruction, body: list[Instruction], filename: st
         from_instruction=from_,
         instructions=tuple(body),
     )
+
+
+def _unterminated_heredoc_line(lines: tuple[str, ...]) -> int | None:
+    """The line of the first heredoc whose delimiter never appears on a line of its own."""
+    for number, line in enumerate(lines, start=1):
+        for name, _, strip_tabs in heredoc_markers(line):
+            rest = lines[number:]
+            ends = (r.lstrip("\t") if strip_tabs else r for r in rest)
+            if name not in ends:
+                return number
+    return None

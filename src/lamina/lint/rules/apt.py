@@ -54,7 +54,8 @@ def apt_lists_left(ctx: LintContext) -> Iterator[Hit]:
         yield Hit(run.start_line, run.end_line)
 
 
-def _assumes_yes(inv: Invocation, command: SimpleCommand, ctx_commands: list[SimpleCommand]) -> bool:
+def _assumes_yes(inv: Invocation, command: SimpleCommand,
+                 ctx_commands: list[SimpleCommand]) -> bool:
     if inv.has("-y", "--yes", "--assume-yes", "--force-yes") or inv.has_short("y"):
         return True
     if apt_config(inv, "APT::Get::Assume-Yes") in ("1", "true", "yes"):
