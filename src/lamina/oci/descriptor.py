@@ -9,6 +9,18 @@ from lamina.errors import InvalidDigest, InvalidManifest
 from lamina.oci.digest import Digest
 
 
+def _normal_variant(architecture: str, variant: str) -> str:
+    if architecture == "arm64" and variant in ("8", "v8"):
+        return ""
+    if architecture == "arm" and variant in ("", "5", "6", "7", "8"):
+        return "v" + (variant or "7")
+    return variant
+
+
+def _arm_level(variant: str) -> int | None:
+    return int(variant[1:]) if variant[:1] == "v" and variant[1:].isdigit() else None
+
+
 @dataclass(frozen=True)
 class Platform:
     os: str
@@ -43,12 +55,28 @@ class Platform:
         return out
 
     def matches(self, wanted: Platform) -> bool:
-        """True when this platform satisfies ``wanted`` (an empty variant matches any)."""
-        return (
-            self.os == wanted.os
-            and self.architecture == wanted.architecture
-            and (not wanted.variant or self.variant == wanted.variant)
-        )
+        """True when an image for this platform runs on ``wanted`` (see :meth:`compatibility`)."""
+        return self.compatibility(wanted) is not None
+
+    def compatibility(self, wanted: Platform) -> int | None:
+        """How well this platform serves ``wanted``: 0 exact, larger is a fallback, None never.
+
+        Follows containerd's platforms (Normalize, Only), which docker pull uses:
+        arm64's v8 is implied, plain arm means arm/v7, and an arm CPU runs the
+        lower arm variants down to v5.
+        """
+        if self.os != wanted.os or self.architecture != wanted.architecture:
+            return None
+        have = _normal_variant(self.architecture, self.variant)
+        want = _normal_variant(wanted.architecture, wanted.variant)
+        if have == want:
+            return 0
+        if self.architecture == "arm":
+            have_level, want_level = _arm_level(have), _arm_level(want)
+            if have_level is None or want_level is None or not 5 <= have_level < want_level:
+                return None
+            return want_level - have_level
+        return 1 if not wanted.variant else None
 
     def __str__(self) -> str:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)

@@ -146,10 +146,13 @@ class Index:
         return self.manifests
 
     def for_platform(self, wanted: Platform) -> Descriptor | None:
+        """The best entry for ``wanted``: an exact variant first, then the closest fallback."""
+        best: tuple[int, Descriptor] | None = None
         for desc in self.manifests:
-            if desc.platform is not None and desc.platform.matches(wanted):
-                return desc
-        return None
+            rank = desc.platform.compatibility(wanted) if desc.platform is not None else None
+            if rank is not None and (best is None or rank < best[0]):
+                best = (rank, desc)
+        return best[1] if best is not None else None
 
 
 def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest | Index:
