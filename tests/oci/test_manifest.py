@@ -422,7 +422,7 @@ def test_index_subject_and_artifact_type_parsed() -> None:
     ("linux/ppc64le", "1"),
     ("linux/arm/v6", "3"),
     ("linux/arm/v7", "4"),
-    ("linux/arm", "3"),  # no variant asked: the first arm entry
+    ("linux/arm", "4"),  # plain arm means arm/v7 (containerd Normalize)
     ("linux/arm64", "5"),
     ("linux/arm64/v8", "5"),
     ("windows/amd64", "6"),
@@ -440,6 +440,35 @@ def test_index_for_platform_with_variant(raw: bytes, wanted: str, digit: str | N
         assert chosen is None
     else:
         assert chosen is not None and chosen.digest.hex == digit * 64
+
+
+def test_index_for_platform_prefers_closest_arm_fallback() -> None:
+    """containerd platforms.Only: an arm/v7 CPU takes v7, else v6, else v5; never v8."""
+    doc = {"schemaVersion": 2, "mediaType": mediatype.OCI_INDEX, "manifests": [
+        _desc(mediatype.OCI_MANIFEST, "sha256:" + "5" * 64, 1,
+              platform={"architecture": "arm", "os": "linux", "variant": "v5"}),
+        _desc(mediatype.OCI_MANIFEST, "sha256:" + "8" * 64, 1,
+              platform={"architecture": "arm", "os": "linux", "variant": "v8"}),
+        _desc(mediatype.OCI_MANIFEST, "sha256:" + "6" * 64, 1,
+              platform={"architecture": "arm", "os": "linux", "variant": "v6"}),
+        _desc(mediatype.OCI_MANIFEST, "sha256:" + "a" * 64, 1,
+              platform={"architecture": "arm64", "os": "linux"}),
+    ]}
+    parsed = parse_manifest(_bytes(doc))
+    assert isinstance(parsed, Index)
+    index: Index = parsed
+
+    def chosen(wanted: str) -> str | None:
+        desc = index.for_platform(Platform.parse(wanted))
+        return desc.digest.hex[0] if desc is not None else None
+
+    assert chosen("linux/arm/v7") == "6"
+    assert chosen("linux/arm") == "6"
+    assert chosen("linux/arm/v6") == "6"
+    assert chosen("linux/arm/v5") == "5"
+    assert chosen("linux/arm/v8") == "8"
+    assert chosen("linux/arm64/v8") == "a"
+    assert chosen("linux/arm64") == "a"
 
 
 def test_manifest_build_is_parseable() -> None:
