@@ -68,6 +68,7 @@ def test_settings_load_from_lamina_toml(tmp_path: Path) -> None:
     ("table", "message"),
     [
         ({"ignore": ["LM999"]}, "unknown rules: LM999"),
+        ({"ignore": ["lm999"]}, "unknown rules: LM999"),
         ({"ignore": "LM101"}, "must be a list of strings"),
         ({"severity": {"LM101": "fatal"}}, "unknown severity 'fatal'"),
         ({"severity": {"LM998": "info"}}, "unknown rules: LM998"),

@@ -36,14 +36,14 @@ class LintSettings:
                                      "failure_threshold"}
         if unknown_keys:
             raise ConfigError(f"[lint] has unknown keys: {', '.join(sorted(unknown_keys))}")
-        ignore = _strings(table.get("ignore", []), "ignore")
+        ignore = [i.upper() for i in _strings(table.get("ignore", []), "ignore")]
         _check_ids(ignore, known, "ignore")
         severity_table = table.get("severity", {})
         if not isinstance(severity_table, dict):
             raise ConfigError("[lint] severity must be a table of RULE = \"severity\"")
-        _check_ids(list(severity_table), known, "severity")
+        _check_ids([str(k).upper() for k in severity_table], known, "severity")
         try:
-            severity = {str(k): Severity.parse(str(v)) for k, v in severity_table.items()}
+            severity = {str(k).upper(): Severity.parse(str(v)) for k, v in severity_table.items()}
             threshold = parse_threshold(str(table.get("failure_threshold", "warning")))
         except LaminaError as exc:
             raise ConfigError(f"[lint]: {exc}") from exc
