@@ -25,6 +25,11 @@ from lamina.registry.storage.base import BlobStore
 SUPPORTED_ALGORITHMS = ("sha256", "sha512")
 
 
+class ClientGone(Exception):
+    """The client went away mid-body. What arrived is kept: the client may resume from
+    the offset a GET on the session reports (spec.md "Resumable Push")."""
+
+
 @dataclass
 class _Running:
     hasher: Hasher
@@ -130,6 +135,8 @@ class UploadSessions:
                 running.size = size + written
             if expected is not None and written != expected:
                 raise SizeInvalid(f"body has {written} bytes, {expected} were announced")
+        except ClientGone:
+            raise
         except SizeInvalid:
             # A chunk whose length lies is dropped whole: nothing partial stays behind.
             out.truncate(size)

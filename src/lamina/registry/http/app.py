@@ -10,9 +10,15 @@ from starlette.routing import BaseRoute, Route
 
 from lamina.registry.errors import RegistryError
 from lamina.registry.http import base, blobs, history, listings, manifests, uploads
-from lamina.registry.http.errors import on_http_error, on_registry_error, on_unexpected
+from lamina.registry.http.errors import (
+    on_client_gone,
+    on_http_error,
+    on_registry_error,
+    on_unexpected,
+)
 from lamina.registry.http.observe import Metrics, Observe, stderr_log
 from lamina.registry.registry import Registry
+from lamina.registry.uploads import ClientGone
 
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -32,7 +38,7 @@ def create_app(reg: Registry) -> Starlette:
     app = Starlette(
         routes=routes,
         exception_handlers={RegistryError: on_registry_error, HTTPException: on_http_error,
-                            Exception: on_unexpected},
+                            ClientGone: on_client_gone, Exception: on_unexpected},
     )
     app.state.registry = reg
     metrics = Metrics()

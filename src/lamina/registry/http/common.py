@@ -12,6 +12,7 @@ from lamina.registry.access import AccessRequest, Action, Principal
 from lamina.registry.errors import BadParameter, SizeInvalid
 from lamina.registry.meta.base import Actor
 from lamina.registry.registry import Registry
+from lamina.registry.uploads import ClientGone
 
 MAX_PAGE = 10_000
 
@@ -50,12 +51,12 @@ def content_length(request: Request) -> int | None:
 
 
 async def body_stream(request: Request) -> AsyncIterator[bytes]:
-    """The request body as it arrives; a client that goes away simply ends it."""
+    """The request body as it arrives; ClientGone when the client disconnects mid-way."""
     try:
         async for chunk in request.stream():
             yield chunk
     except ClientDisconnect:
-        return
+        raise ClientGone(f"client went away during {request.method} {request.url.path}") from None
 
 
 def pagination(request: Request) -> tuple[int, str | None, bool]:

@@ -34,6 +34,12 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=exc.status_code, headers=dict(exc.headers or {}))
 
 
+async def on_client_gone(request: Request, exc: Exception) -> Response:
+    """Nobody is left to read an answer; note it and close quietly."""
+    log.info("%s", exc)
+    return Response(status_code=400)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     """The last resort: a bug of ours. Logged with its traceback; the client gets JSON."""
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
