@@ -90,3 +90,17 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     result = lamina("lint", "--config", config, DECK)
     assert result.exit_code == 1
     assert "unknown rules: LM999" in result.stderr
+
+
+def test_unknown_ignore_rule_is_refused() -> None:
+    result = lamina("lint", "--ignore", "LM999", DECK)
+    assert result.exit_code == 2
+    assert "unknown rule(s): LM999" in result.stderr
+
+
+def test_parse_error_names_line_and_advice() -> None:
+    result = lamina("lint", "--format", "json", "-", input="FROM a\nRUNN x\n")
+    (finding,) = json.loads(result.stdout)["files"][0]["findings"]
+    assert finding["rule"] == "LM000" and finding["line"] == 2
+    assert "unknown instruction 'RUNN' (did you mean RUN?)" in finding["message"]
+    assert finding["message"].startswith("Fix the syntax error")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lamina.config import config_path
-from lamina.lint import LintReport, LintSettings, lint_text, parse_threshold
+from lamina.lint import REGISTRY, LintReport, LintSettings, all_rules, lint_text, parse_threshold
 from lamina.lint.formats import RENDERERS
 
 LOCKFILE_NAMES = ("package-lock.json", "npm-shrinkwrap.json")
@@ -52,7 +52,11 @@ def _lint_one(name: str, settings: LintSettings) -> LintReport:
 def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
                  ignore: tuple[str, ...], config: str | None) -> None:
     """Lint DOCKERFILE(s) (default ./Dockerfile; '-' reads standard input)."""
+    all_rules()  # fills REGISTRY
     settings = LintSettings.load(config_path(config))
+    unknown = sorted({i.upper() for i in ignore} - set(REGISTRY))
+    if unknown:
+        raise click.BadParameter(f"unknown rule(s): {', '.join(unknown)}", param_hint="--ignore")
     if ignore:
         settings = LintSettings(settings.ignore | {i.upper() for i in ignore},
                                 settings.severity, settings.trusted_registries,

@@ -37,8 +37,8 @@ def lint_text(
         dockerfile = parse(text, filename=filename)
     except DockerfileError as exc:
         rule = _rule(PARSE_ERROR)
-        line = _line_of(str(exc), filename)
-        finding = _finding(rule, filename, line, line, str(exc), settings)
+        line, problem = _locate(str(exc), filename)
+        finding = _finding(rule, filename, line, line, f"{rule.message} ({problem})", settings)
         return LintReport(filename, () if PARSE_ERROR in settings.ignore else (finding,))
     return lint(dockerfile, settings=settings, context_files=context_files)
 
@@ -80,11 +80,10 @@ def _rule(rule_id: str) -> Rule:
     return REGISTRY[rule_id]
 
 
-def _line_of(message: str, filename: str) -> int:
-    """The line a parse error names (``file:12: ...``), or 1 when it names none."""
-    prefix = f"{filename}:"
-    if message.startswith(prefix):
-        number = message[len(prefix):].split(":", 1)[0]
-        if number.isdigit():
-            return int(number)
-    return 1
+def _locate(message: str, filename: str) -> tuple[int, str]:
+    """The line a parse error names (``file:12: problem``; 1 when none) and the problem."""
+    rest = message.removeprefix(f"{filename}:")
+    number, sep, problem = rest.partition(":")
+    if rest != message and sep and number.isdigit():
+        return int(number), problem.strip()
+    return 1, rest.strip() if rest != message else message
