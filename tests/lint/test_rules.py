@@ -58,6 +58,22 @@ def test_deck_dockerfile_as_extracted_from_the_slides() -> None:
     assert {"LM103", "LM201", "LM210", "LM302", "LM502"} <= rules_fired(text)
 
 
+def test_deck_multistage_example() -> None:
+    """Deck, "Use multi-stage Dockerfiles": its golang -> alpine example is only faulted for
+    alpine:latest (and the info notes), not for the heavy golang build stage."""
+    text = (
+        "FROM golang:1.7.3 AS builder\nWORKDIR /href-counter/\n"
+        "RUN go get -d -v golang.org/x/net/html\nCOPY app.go .\n"
+        "RUN CGO_ENABLED=0 GOOS=linux go build -a -installsuffix cgo -o app .\n\n"
+        "FROM alpine:latest\nRUN apk --no-cache add ca-certificates\nWORKDIR /root/\n"
+        "COPY --from=builder /href-counter/app .\nCMD [\"/app\"]\n"
+    )
+    fired = rules_fired(text)
+    assert "LM102" in fired
+    assert not fired & {"LM103", "LM220", "LM302", "LM303", "LM502"}
+    assert fired <= {"LM102", "LM221", "LM402"}
+
+
 def test_clean_multistage_dockerfile_has_no_findings() -> None:
     """Deck: "Use multi-stage Dockerfiles" — a clean one triggers nothing, not even info."""
     assert lint_file(FIXTURES / "clean-multistage.Dockerfile").findings == ()
@@ -75,6 +91,9 @@ def test_clean_multistage_dockerfile_has_no_findings() -> None:
         ("FROM python:3.12 AS build\nFROM python:3.12-slim\nUSER 1\n", set(), {"LM103"}),
         ("FROM debian:bookworm\nUSER 1\n", {"LM103"}, set()),
         ("FROM node:20-alpine\nUSER 1\n", set(), {"LM103"}),
+        ("FROM registry.access.redhat.com/ubi9:9.4\nUSER 1\n", {"LM103"}, set()),
+        ("FROM registry.access.redhat.com/ubi9-minimal:9.4\nUSER 1\n", set(), {"LM103"}),
+        ("FROM ghcr.io/acme/python:3.12\nUSER 1\n", set(), {"LM103"}),
         # apt: -y bundled or via yes |, options via -o.
         ("FROM d:1\nRUN apt-get install -qy --no-install-recommends a=1\n", set(), {"LM202"}),
         ("FROM d:1\nRUN yes | apt-get install --no-install-recommends a=1\n", set(), {"LM202"}),

@@ -14,7 +14,8 @@ from lamina.lint.registry import Hit, rule
 from lamina.lint.severity import Severity
 from lamina.oci.reference import DOCKER_HUB, Reference
 
-# Docker Hub images whose default variants carry a full distribution, and what to use instead.
+# Images whose default variants carry a full distribution (the deck: "Ubuntu, RedHat"), by
+# Docker Hub name or registry/repository, and what to use instead.
 HEAVYWEIGHT = {
     "ubuntu": "debian:<release>-slim, or a slim language image such as python:<version>-slim",
     "debian": "debian:<release>-slim",
@@ -30,6 +31,14 @@ HEAVYWEIGHT = {
     "centos": "a minimal base such as debian:<release>-slim",
     "fedora": "a minimal base such as debian:<release>-slim",
     "buildpack-deps": "a -slim image of the language you build",
+    "rockylinux": "rockylinux:<version>-minimal",
+    "almalinux": "almalinux:<version>-minimal",
+    "amazonlinux": "a minimal base such as debian:<release>-slim",
+    "oraclelinux": "oraclelinux:<version>-slim",
+    "redhat/ubi8": "redhat/ubi8-minimal or ubi8-micro",
+    "redhat/ubi9": "redhat/ubi9-minimal or ubi9-micro",
+    "registry.access.redhat.com/ubi8": "registry.access.redhat.com/ubi8-minimal or ubi8-micro",
+    "registry.access.redhat.com/ubi9": "registry.access.redhat.com/ubi9-minimal or ubi9-micro",
 }
 _LIGHT_TAG_MARKERS = ("slim", "alpine", "minimal", "distroless", "jre", "micro", "chiseled")
 
@@ -102,9 +111,11 @@ def latest_base(ctx: LintContext) -> Iterator[Hit]:
       "image ships compilers, docs and tools the application never uses.")
 def heavyweight_base(ctx: LintContext) -> Iterator[Hit]:
     ref = _final_image(ctx)
-    if ref is None or ref.registry != DOCKER_HUB:
+    if ref is None:
         return
     name = ref.repository.removeprefix("library/")
+    if ref.registry != DOCKER_HUB:
+        name = f"{ref.registry}/{ref.repository}"
     if name not in HEAVYWEIGHT:
         return
     tag = ref.tag.lower()
