@@ -22,12 +22,18 @@ class HistoryEntry:
     def from_dict(cls, data: Any) -> HistoryEntry:
         if not isinstance(data, dict):
             raise InvalidManifest("config history entries must be objects")
+        for key in ("created", "created_by", "author", "comment"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise InvalidManifest(f"config history entry '{key}' must be a string")
+        # bool("false") is True: a mistyped flag would silently drop a layer from the count.
+        if data.get("empty_layer") is not None and not isinstance(data["empty_layer"], bool):
+            raise InvalidManifest("config history entry 'empty_layer' must be true or false")
         return cls(
-            created=str(data.get("created", "") or ""),
-            created_by=str(data.get("created_by", "") or ""),
-            author=str(data.get("author", "") or ""),
-            comment=str(data.get("comment", "") or ""),
-            empty_layer=bool(data.get("empty_layer", False)),
+            created=data.get("created") or "",
+            created_by=data.get("created_by") or "",
+            author=data.get("author") or "",
+            comment=data.get("comment") or "",
+            empty_layer=bool(data.get("empty_layer")),
         )
 
     def to_dict(self) -> dict[str, Any]:
