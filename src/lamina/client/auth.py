@@ -108,7 +108,8 @@ class Authenticator:
         with self._lock:
             had = self.challenge
             self.challenge = chosen
-            stale = self._tokens.pop(_key(scopes), None)
+            # The token was refused (revoked, or expired early): the retry fetches anew.
+            self._tokens.pop(_key(scopes), None)
         if chosen.scheme == "basic" and (self.credential is None or not self.credential.username):
             raise AuthError(
                 f"{self._registry} requires authentication: run `lamina login {self._registry}`"
@@ -117,9 +118,6 @@ class Authenticator:
             raise AuthError(f"{self._registry} refused the credentials for"
                             f" {self.credential.username if self.credential else 'anonymous'}:"
                             " unauthorized")
-        if stale is not None and stale.expires_at > time.time() + _EXPIRY_MARGIN:
-            # A fresh token was refused: asking again would get the same answer.
-            raise AuthError(_denied(self._registry, scopes, response))
 
     def _token(self, scopes: tuple[str, ...]) -> str:
         key = _key(scopes)
@@ -180,11 +178,3 @@ class Authenticator:
 def _key(scopes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(scopes)))
 
-
-def _denied(registry: str, scopes: tuple[str, ...], response: httpx.Response) -> str:
-    try:
-        detail = "; ".join(e.get("message", "") for e in response.json().get("errors", []))
-    except (ValueError, AttributeError):
-        detail = ""
-    wanted = " ".join(scopes) or "registry access"
-    return f"{registry} denied access ({wanted}): {detail or 'unauthorized'}"

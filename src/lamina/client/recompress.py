@@ -9,7 +9,8 @@ diff_ids) is unchanged, and its tags move to the new manifest.
 
 from __future__ import annotations
 
-from typing import BinaryIO, cast
+import io
+from typing import Any, BinaryIO, cast
 
 from lamina.layers.compression import open_writer
 from lamina.oci import mediatype
@@ -17,7 +18,7 @@ from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest
 from lamina.oci.reference import Reference
-from lamina.store.blobs import CHUNK
+from lamina.store.blobs import CHUNK, BlobWriter
 from lamina.store.image import Layer, StoredImage
 from lamina.store.index import LayerRecord
 from lamina.store.store import Store
@@ -27,6 +28,19 @@ _GZIP_TYPE = {
     mediatype.OCI_LAYER_NONDIST: mediatype.OCI_LAYER_NONDIST_GZIP,
     mediatype.DOCKER_LAYER: mediatype.DOCKER_LAYER_GZIP,
 }
+
+
+class _Sink(io.RawIOBase):
+    """BlobWriter as a file object (the compressor flushes; the blob fsyncs when it closes)."""
+
+    def __init__(self, writer: BlobWriter) -> None:
+        self._writer = writer
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self._writer.write(data)
 
 
 def needs_compression(image: StoredImage) -> bool:
@@ -41,7 +55,7 @@ def _gzip_layer(store: Store, layer: Layer) -> Descriptor:
         if store.blobs.has(blob):
             return Descriptor(media_type, blob, store.blobs.size(blob))
     with store.blobs.open(layer.digest) as src, store.blobs.writer() as out:
-        gz = open_writer(cast(BinaryIO, out), "gzip")
+        gz = open_writer(cast(BinaryIO, _Sink(out)), "gzip")
         while chunk := src.read(CHUNK):
             gz.write(chunk)
         gz.close()

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, cast
 
 import httpx
 
-from lamina.client.errors import RegistryError
+from lamina.client.errors import AuthError, RegistryError
 from lamina.client.transport import RETRIES, RegistryClient, error_text
 from lamina.errors import DigestMismatch, NotFound
 from lamina.oci import mediatype
@@ -58,6 +58,12 @@ class Repository:
         return self.client.request(method, path, scopes=self.scopes, **kwargs)
 
     def _fail(self, what: str, response: httpx.Response) -> RegistryError:
+        if response.status_code in (401, 403):
+            who = self.client.auth.credential
+            as_who = f"as {who.username}" if who is not None and who.username else "anonymously"
+            return AuthError(f"{self.client.registry}/{self.name}: {what}: access denied"
+                             f" {as_who} ({error_text(response)}); `lamina login"
+                             f" {self.client.registry}` with an account that has access")
         if response.status_code == 404:
             return NotFoundError(f"{self.client.registry}/{self.name}: {what}: not found"
                                  f" ({error_text(response)})")
@@ -119,8 +125,12 @@ class Repository:
     def get_blob_bytes(self, desc: Descriptor) -> bytes:
         """A small blob (config) read whole and verified."""
         with self.open_blob(desc) as reader:
-            data = reader.read()
-        desc.digest.verify(data)
+            data = reader.read(desc.size + 1)
+        try:
+            desc.digest.verify(data)
+        except DigestMismatch as exc:
+            raise DigestMismatch(f"blob {desc.digest} from {self.client.registry}/{self.name}"
+                                 f" refused: {exc}; nothing stored") from exc
         return data
 
     def open_blob(self, desc: Descriptor, progress: Progress | None = None) -> BinaryIO:
@@ -189,6 +199,10 @@ class Repository:
                 raise RegistryError(f"{self.client.registry}/{self.name}: upload of {digest}"
                                     f" failed after {failures} attempts: {detail}")
             location, offset = self._upload_status(location)
+            if offset <= 1:
+                # "Range: 0-0" means both "nothing" and "one byte" (distribution):
+                # start over in a fresh session rather than guess.
+                location, offset = self._start_upload(), 0
         response = self._request("PUT", _with_digest(location, digest))
         if response.status_code != 201:
             raise self._fail(f"finish upload {digest}", response)

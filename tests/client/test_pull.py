@@ -1,0 +1,188 @@
+"""Pull against docker-registry (distribution 2.8): dedup, verification, resume, platforms.
+
+Spec: opencontainers/distribution-spec spec.md "Pulling manifests", "Pulling blobs"
+(Range requests: "Pulling blobs" allows servers to support Range); image-spec
+image-index.md (platform selection); descriptor.md "Digests" (verification).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lamina.cli.store import open_store
+from lamina.errors import NotFound
+from lamina.oci.digest import Digest
+from tests.client.images import layer_tar, make_image, make_index
+from tests.client.proxy import FaultyProxy
+from tests.client.registries import Distribution
+from tests.tools import lamina
+
+
+def _push(name: str) -> None:
+    result = lamina("push", "-q", name)
+    assert result.exit_code == 0, result.stderr
+
+
+def _fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, label: str) -> Path:
+    home = tmp_path / label
+    monkeypatch.setenv("LAMINA_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def proxy_factory(registry: Distribution) -> Iterator[type[FaultyProxy]]:
+    started: list[FaultyProxy] = []
+
+    class Started(FaultyProxy):
+        def __init__(self, fault: str = "") -> None:
+            super().__init__(registry.port, fault)
+            started.append(self)
+
+    yield Started
+    for p in started:
+        p.stop()
+
+
+def test_push_then_pull_round_trip_keeps_digests(registry: Distribution, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulling manifests: the stored manifest is the exact bytes pushed (same digest)."""
+    name = f"{registry.host}/demo/app:1.0"
+    pushed = make_image(open_store(), name, [layer_tar("a", 2000), layer_tar("b", 300_000)])
+    _push(name)
+    _fresh_home(tmp_path, monkeypatch, "other-home")
+    result = lamina("pull", "--format", "json", name)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["digest"] == str(pushed.manifest_digest)
+    assert doc["downloaded"] == 2 and doc["reused"] == 0
+    image = open_store().resolve(name)
+    assert image.manifest.raw == pushed.manifest.raw
+    assert image.id == pushed.id
+    assert f"{registry.host}/demo/app@{pushed.manifest_digest}" in image.repo_digests
+
+
+def test_pull_downloads_only_missing_layers(registry: Distribution, proxy_factory: type[FaultyProxy],
+                                            tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docker downloads only layers it lacks: a second image sharing a base layer reuses it."""
+    proxy = proxy_factory()
+    base = layer_tar("base", 100_000)
+    store = open_store()
+    make_image(store, f"{proxy.host}/demo/one:1", [base])
+    make_image(store, f"{proxy.host}/demo/two:1", [base, layer_tar("top", 50_000)])
+    _push(f"{proxy.host}/demo/one:1")
+    _push(f"{proxy.host}/demo/two:1")
+    _fresh_home(tmp_path, monkeypatch, "puller")
+    assert lamina("pull", "-q", f"{proxy.host}/demo/one:1").exit_code == 0
+    before = proxy.count("GET", "/blobs/sha256:")
+    result = lamina("pull", f"{proxy.host}/demo/two:1")
+    assert result.exit_code == 0, result.stderr
+    # The config and the new top layer; the shared base layer is not fetched again.
+    assert proxy.count("GET", "/blobs/sha256:") - before == 2
+    assert "1 layers reused" in result.stderr
+    assert "Already exists" in result.stderr
+    assert "Status: Downloaded newer image for" in result.stdout
+
+
+def test_pull_again_reports_up_to_date(registry: Distribution) -> None:
+    """`lamina pull` always asks the registry, and says when nothing changed."""
+    name = f"{registry.host}/demo/app:2"
+    make_image(open_store(), name, [layer_tar("a", 1000)])
+    _push(name)
+    result = lamina("pull", name)
+    assert result.exit_code == 0, result.stderr
+    assert f"Status: Image is up to date for {name}" in result.stdout
+    assert result.stdout.splitlines()[-1] == name
+    assert any(line.startswith("Digest: sha256:") for line in result.stdout.splitlines())
+
+
+def test_pull_without_tag_warns_about_latest(registry: Distribution) -> None:
+    """A name without tag gets :latest, and the warning on stderr."""
+    make_image(open_store(), f"{registry.host}/demo/app:latest", [layer_tar("a", 1000)])
+    _push(f"{registry.host}/demo/app:latest")
+    result = lamina("pull", f"{registry.host}/demo/app")
+    assert result.exit_code == 0, result.stderr
+    assert "'latest' tag" in result.stderr
+
+
+def test_cut_connection_resumes_with_range(registry: Distribution,
+                                           proxy_factory: type[FaultyProxy], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupted blob download continues from where it stopped (Range: bytes=N-)."""
+    proxy = proxy_factory("cut")
+    name = f"{proxy.host}/demo/big:1"
+    pushed = make_image(open_store(), name, [layer_tar("big", 3_000_000)])
+    _push(name)
+    _fresh_home(tmp_path, monkeypatch, "puller")
+    result = lamina("pull", "-q", name)
+    assert result.exit_code == 0, result.stderr
+    assert any(r.startswith("bytes=") and r != "bytes=0-" for r in proxy.ranges)
+    image = open_store().resolve(name)
+    assert image.manifest_digest == pushed.manifest_digest
+    assert open_store().blobs.has(pushed.layers[0].digest)
+
+
+def test_corrupted_blob_is_refused_and_nothing_stored(registry: Distribution,
+                                                      proxy_factory: type[FaultyProxy],
+                                                      tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """descriptor.md "Digests": content that does not hash to its digest is refused."""
+    name = f"{registry.host}/demo/app:3"
+    pushed = make_image(open_store(), name, [layer_tar("a", 200_000)])
+    _push(name)
+    proxy = proxy_factory("flip")
+    home = _fresh_home(tmp_path, monkeypatch, "puller")
+    result = lamina("pull", "-q", f"{proxy.host}/demo/app:3")
+    assert result.exit_code == 1
+    assert "refused" in result.stderr and "nothing stored" in result.stderr
+    store = open_store()
+    assert not store.blobs.has(pushed.layers[0].digest)
+    with pytest.raises(NotFound):
+        store.resolve(f"{proxy.host}/demo/app:3")
+    leftovers = list((home / "tmp").iterdir()) if (home / "tmp").exists() else []
+    assert leftovers == []
+
+
+def test_platform_choice_from_index(registry: Distribution, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """image-index.md: the client picks the manifest whose platform matches --platform."""
+    name = f"{registry.host}/demo/multi:1"
+    made = make_index(open_store(), name, {
+        "linux/amd64": [layer_tar("amd", 1000)],
+        "linux/arm64": [layer_tar("arm", 1000)],
+    })
+    _push(name)
+    assert made.index is not None
+    arm = next(d for d in made.index.manifests if d.platform and d.platform.architecture == "arm64")
+    _fresh_home(tmp_path, monkeypatch, "puller")
+    result = lamina("pull", "--platform", "linux/arm64", "--format", "json", name)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["digest"] == str(made.index.digest)
+    image = open_store().resolve(name)
+    assert image.manifest_digest == arm.digest
+    assert image.config.architecture == "arm64"
+    bad = lamina("pull", "--platform", "linux/s390x", name)
+    assert bad.exit_code == 1
+    assert "no manifest for platform linux/s390x" in bad.stderr
+    assert "linux/arm64" in bad.stderr
+
+
+def test_pull_by_digest_verifies_and_records(registry: Distribution, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulling by digest: the manifest must hash to the requested digest."""
+    name = f"{registry.host}/demo/app:4"
+    pushed = make_image(open_store(), name, [layer_tar("a", 1000)])
+    _push(name)
+    _fresh_home(tmp_path, monkeypatch, "puller")
+    ref = f"{registry.host}/demo/app@{pushed.manifest_digest}"
+    result = lamina("pull", ref)
+    assert result.exit_code == 0, result.stderr
+    assert "'latest'" not in result.stderr
+    assert open_store().resolve(ref).manifest_digest == pushed.manifest_digest
+    missing = lamina("pull", f"{registry.host}/demo/app@{Digest.of(b'nothing')}")
+    assert missing.exit_code == 1
+    assert "not found" in missing.stderr
