@@ -106,6 +106,8 @@ def test_clean_multistage_dockerfile_has_no_findings() -> None:
         ("FROM d:1\nRUN env A=1 pip install --no-cache-dir flask==3.0.3\n", set(), {"LM210"}),
         ("FROM d:1\nRUN PIP_NO_CACHE_DIR=1 pip install flask==3.0.3\n", set(), {"LM210"}),
         ("FROM d:1\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask==3.0.3\n", set(), {"LM210"}),
+        ("FROM d:1 AS b\nENV PIP_NO_CACHE_DIR=1\nFROM b\nRUN pip install flask==3.0.3\n", set(),
+         {"LM210"}),
         ("FROM d:1\nRUN sudo apt-get install -y --no-install-recommends a=1\n", {"LM403"},
          {"LM202"}),
         # Regex-on-raw-line traps: words in strings are not commands.
@@ -130,6 +132,8 @@ def test_clean_multistage_dockerfile_has_no_findings() -> None:
         # EXPOSE forms.
         ("FROM d:1\nEXPOSE 80 443/tcp 53/udp 8000-8010 $PORT\n", set(), {"LM503"}),
         ("FROM d:1\nEXPOSE 0\n", {"LM503"}, set()),
+        ("FROM d:1\nARG PORT=99999\nEXPOSE $PORT\n", {"LM503"}, set()),
+        ("FROM d:1\nENV PORT=8080\nEXPOSE ${PORT}/tcp\n", set(), {"LM503"}),
         ("FROM d:1\nEXPOSE 80/http\n", {"LM503"}, set()),
         # USER through the stage chain.
         ("FROM d:1 AS base\nUSER app\nFROM base\nCMD [\"x\"]\n", set(), {"LM402"}),

@@ -6,6 +6,7 @@
 
 from lamina.dockerfile.directives import Directives
 from lamina.dockerfile.document import Dockerfile, Stage
+from lamina.dockerfile.environment import Scope, global_args, scope_before
 from lamina.dockerfile.errors import (
     DirectiveError,
     DockerfileError,
@@ -31,10 +32,13 @@ __all__ = [
     "Heredoc",
     "Instruction",
     "Mount",
+    "Scope",
     "Stage",
     "expand",
     "expand_word",
     "expand_words",
+    "global_args",
     "parse",
     "parse_path",
+    "scope_before",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from lamina.dockerfile import Dockerfile, Instruction, Stage
+from lamina.dockerfile import Dockerfile, ExpansionError, Instruction, Stage, scope_before
 from lamina.lint.shell import SHELLS, Script, SimpleCommand, parse_script
 
 
@@ -37,6 +37,13 @@ class LintContext:
                 tuple(parse_script(text) for text in run.scripts) if posix else ()
             )
         return self._scripts[key]
+
+    def variables(self, stage: Stage, instruction: Instruction) -> dict[str, str] | None:
+        """ARG/ENV values ``instruction`` sees (defaults, no build args); None if malformed."""
+        try:
+            return scope_before(self.dockerfile, stage, instruction).variables
+        except ExpansionError:
+            return None
 
     def commands(self, stage: Stage, run: Instruction) -> list[SimpleCommand]:
         return [c for script in self.scripts(stage, run) for c in script.commands]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from lamina.dockerfile import ExpansionError, expand_word
 from lamina.lint.context import LintContext
 from lamina.lint.registry import Hit, rule
 from lamina.lint.severity import Severity
@@ -40,9 +41,19 @@ def shell_form_command(ctx: LintContext) -> Iterator[Hit]:
       "EXPOSE ports from 1 to 65535, optionally as a range (8000-8010) and with /tcp, "
       "/udp or /sctp.")
 def invalid_expose(ctx: LintContext) -> Iterator[Hit]:
+    escape = ctx.dockerfile.escape
     for stage in ctx.dockerfile.stages:
         for instruction in stage.of("EXPOSE"):
-            bad = [a for a in instruction.arguments if "$" not in a and not _valid_port(a)]
+            variables = ctx.variables(stage, instruction) or {}
+            bad = []
+            for argument in instruction.arguments:
+                try:
+                    port = expand_word(argument, variables, escape)
+                except ExpansionError:
+                    port = None
+                # A port from a variable without a default is only known at build time.
+                if port is not None and not port.unset and not _valid_port(port.value):
+                    bad.append(argument)
             if bad:
                 yield Hit(instruction.start_line, instruction.end_line,
                           f"invalid: {', '.join(bad)}")

@@ -53,13 +53,8 @@ def _pip_cache_kept_out(ctx: LintContext, stage: Stage, run: Instruction,
     if any(m.type in ("cache", "tmpfs") and (m.target or "").rstrip("/").endswith(
             (".cache", ".cache/pip")) for m in run.mounts):
         return True
-    for instruction in stage.instructions:
-        if instruction is run:
-            break
-        if instruction.keyword in ("ENV", "ARG") and any(
-            key == "PIP_NO_CACHE_DIR" for key, _ in instruction.pairs()
-        ):
-            return True
+    if "PIP_NO_CACHE_DIR" in (ctx.variables(stage, run) or {}):
+        return True
     return removes(ctx.commands(stage, run), "/root/.cache/pip")
 
 
