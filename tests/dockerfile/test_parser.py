@@ -102,6 +102,16 @@ def test_copy_flags_and_json_forms() -> None:
     assert cmd.json_form and cmd.arguments == ("/app/run", "--flag")
     assert entrypoint.shell_form and entrypoint.command_text == "/app/run"
     assert onbuild.trigger is not None and onbuild.trigger.keyword == "RUN"
+    assert onbuild.trigger.start_line == onbuild.start_line
+
+
+def test_onbuild_trigger_keeps_its_flags() -> None:
+    """Reference, "ONBUILD": the trigger is a full instruction, flags included."""
+    df = parse("FROM a\nONBUILD COPY --from=build --chown=1:1 /out /app\n")
+    (onbuild,) = df.stages[0].instructions
+    assert onbuild.trigger is not None
+    assert onbuild.trigger.flag("from") == "build" and onbuild.trigger.flag("chown") == "1:1"
+    assert onbuild.trigger.arguments == ("/out", "/app")
 
 
 def test_escape_directive_changes_continuation() -> None:

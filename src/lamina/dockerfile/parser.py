@@ -9,6 +9,7 @@ nothing but ``ARG`` before the first ``FROM``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from pathlib import Path
@@ -101,8 +102,7 @@ def _instruction(command: Any, filename: str) -> Instruction:
             raise DockerfileSyntaxError(f"{where}: {sub} is not allowed as an ONBUILD trigger")
         if sub not in KEYWORDS:
             raise DockerfileSyntaxError(f"{where}: ONBUILD: unknown instruction {sub!r}")
-        trigger = Instruction(sub, arguments, (), bool(command.json), str(command.original),
-                              line, int(command.end_line))
+        trigger = _trigger(command, filename)
     if not any(arguments) and not command.heredocs:
         raise DockerfileSyntaxError(f"{where}: {keyword} requires at least one argument")
     for raw in flags:
@@ -121,6 +121,18 @@ def _instruction(command: Any, filename: str) -> Instruction:
         heredocs=heredocs,
         trigger=trigger,
     )
+
+
+def _trigger(command: Any, filename: str) -> Instruction:
+    """The instruction an ONBUILD carries, flags included (the Go parser drops them)."""
+    text = str(command.original).split(None, 1)[1]
+    try:
+        (parsed,) = goparser.parse_string(text)
+    except (goparser.GoParseError, ValueError) as exc:
+        raise DockerfileSyntaxError(f"{filename}:{command.start_line}: ONBUILD: {exc}") from exc
+    inner = _instruction(parsed, filename)
+    return dataclasses.replace(inner, start_line=int(command.start_line),
+                               end_line=int(command.end_line))
 
 
 def _heredocs(command: Any, argument_text: str) -> tuple[Heredoc, ...]:
