@@ -69,6 +69,11 @@ class ImageConfig:
         rootfs = doc.get("rootfs", {"type": "layers", "diff_ids": []})
         if not isinstance(rootfs, dict) or not isinstance(rootfs.get("diff_ids", []), list):
             raise InvalidManifest("image config 'rootfs.diff_ids' must be a list")
+        # config.md: rootfs.type MUST be "layers"; an unknown value MUST be an error.
+        if rootfs.get("type", "layers") != "layers":
+            raise InvalidManifest(
+                f"image config rootfs.type {rootfs['type']!r} is not supported: it must be 'layers'"
+            )
         for diff_id in rootfs.get("diff_ids", []):
             try:
                 Digest.parse(diff_id)
