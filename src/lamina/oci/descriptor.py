@@ -44,7 +44,10 @@ class Platform:
         arch = data.get("architecture")
         if not isinstance(os_, str) or not isinstance(arch, str):
             raise InvalidManifest("platform needs string fields 'os' and 'architecture'")
-        return cls(os_, arch, str(data.get("variant", "")), str(data.get("os.version", "")))
+        for key in ("variant", "os.version"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise InvalidManifest(f"platform '{key}' must be a string")
+        return cls(os_, arch, data.get("variant") or "", data.get("os.version") or "")
 
     def to_dict(self) -> dict[str, str]:
         out = {"architecture": self.architecture, "os": self.os}
