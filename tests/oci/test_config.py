@@ -182,6 +182,8 @@ def _with(change: dict[str, Any]) -> bytes:
     (_with({"rootfs": {"type": "layers", "diff_ids": [DIFF1 + "\n"]}}), "diff_id"),
     (_with({"rootfs": {"type": "layers", "diff_ids": DIFF1}}), "rootfs.diff_ids"),
     (_with({"rootfs": [DIFF1]}), "rootfs.diff_ids"),
+    (_with({"rootfs": {"type": "zfs", "diff_ids": [DIFF1]}}), "rootfs.type 'zfs'"),
+    (_with({"rootfs": {"type": ["layers"], "diff_ids": []}}), "rootfs.type"),
     (_with({"history": {"created_by": "x"}}), "'history' must be a list"),
     (_with({"history": ["/bin/sh -c true"]}), "history entries must be objects"),
     (_with({"history": [{"empty_layer": "false"}]}), "'empty_layer'"),

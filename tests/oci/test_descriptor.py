@@ -72,6 +72,8 @@ def test_unknown_properties_are_ignored() -> None:
     (_doc(platform={"os": "linux"}), "'architecture'"),
     (_doc(platform={"architecture": "amd64"}), "'os'"),
     (_doc(platform={"os": "linux", "architecture": 64}), "'architecture'"),
+    (_doc(platform={"os": "linux", "architecture": "arm", "variant": 7}), "'variant'"),
+    (_doc(platform={"os": "windows", "architecture": "amd64", "os.version": 10.0}), "'os.version'"),
 ])
 def test_bad_descriptor_refused_naming_the_field(doc: Any, fragment: str) -> None:
     """descriptor.md Properties: required fields and their types."""
