@@ -82,6 +82,7 @@ class Authenticator:
         self.challenge: Challenge | None = None
         self._tokens: dict[tuple[str, ...], _Token] = {}
         self._lock = threading.Lock()
+        self._fetching = threading.Lock()  # one token request at a time, not one per thread
 
     def header(self, scopes: tuple[str, ...]) -> str | None:
         """The Authorization value to send, fetching a token when the challenge asks for one."""
@@ -95,8 +96,9 @@ class Authenticator:
             return "Bearer " + self._token(scopes)
         return None
 
-    def unauthorized(self, response: httpx.Response, scopes: tuple[str, ...]) -> None:
-        """Learn from a 401: remember the challenge and drop the token it refused."""
+    def unauthorized(self, response: httpx.Response, scopes: tuple[str, ...],
+                     sent: str | None) -> None:
+        """Learn from a 401 to a request that carried ``sent`` as Authorization."""
         challenges = parse_challenges(response.headers.get("www-authenticate", ""))
         known = [c for c in challenges if c.scheme in ("bearer", "basic")]
         if not known:
@@ -106,29 +108,31 @@ class Authenticator:
             )
         chosen = next((c for c in known if c.scheme == "bearer"), known[0])
         with self._lock:
-            had = self.challenge
             self.challenge = chosen
-            # The token was refused (revoked, or expired early): the retry fetches anew.
-            self._tokens.pop(_key(scopes), None)
+            refused = self._tokens.get(_key(scopes))
+            if refused is not None and sent == f"Bearer {refused.value}":
+                # Revoked, or expired early: the retry fetches a new one.
+                del self._tokens[_key(scopes)]
         if chosen.scheme == "basic" and (self.credential is None or not self.credential.username):
             raise AuthError(
                 f"{self._registry} requires authentication: run `lamina login {self._registry}`"
             )
-        if had is not None and had.scheme == "basic" and chosen.scheme == "basic":
+        if sent is not None and sent.startswith("Basic ") and chosen.scheme == "basic":
             raise AuthError(f"{self._registry} refused the credentials for"
                             f" {self.credential.username if self.credential else 'anonymous'}:"
                             " unauthorized")
 
     def _token(self, scopes: tuple[str, ...]) -> str:
         key = _key(scopes)
-        with self._lock:
-            cached = self._tokens.get(key)
-            if cached is not None and cached.expires_at > time.time() + _EXPIRY_MARGIN:
-                return cached.value
-        token = self._fetch_token(key)
-        with self._lock:
-            self._tokens[key] = token
-        return token.value
+        with self._fetching:
+            with self._lock:
+                cached = self._tokens.get(key)
+                if cached is not None and cached.expires_at > time.time() + _EXPIRY_MARGIN:
+                    return cached.value
+            token = self._fetch_token(key)
+            with self._lock:
+                self._tokens[key] = token
+            return token.value
 
     def _fetch_token(self, scopes: tuple[str, ...]) -> _Token:
         assert self.challenge is not None

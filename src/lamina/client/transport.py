@@ -106,7 +106,7 @@ class RegistryClient:
             else:
                 if response.status_code == 401 and not authorised:
                     response.close()
-                    self.auth.unauthorized(response, scopes)
+                    self.auth.unauthorized(response, scopes, value)
                     authorised = True
                     if not retry and not isinstance(content, bytes | None):
                         raise AuthError(f"{self.registry}: authentication needed mid-stream")
