@@ -120,6 +120,8 @@ VALID: list[tuple[str, tuple[str, str, str, str]]] = [
     ("other/library", ("docker.io", "other/library", "latest", "")),
     ("store/foo/bar", ("docker.io", "store/foo/bar", "latest", "")),
     ("Foo/bar", ("Foo", "bar", "latest", "")),
+    # reference_test.go's FIXME: an uppercase first component is taken as a host, so valid.
+    ("Uppercase/lowercase:tag", ("Uppercase", "lowercase", "tag", "")),
     ("example.com:8000/private/moonbase", ("example.com:8000", "private/moonbase", "latest", "")),
     # TestParseReferenceWithTagAndDigest
     (f"busybox:latest@{BUSYBOX_DIGEST}", ("docker.io", "library/busybox", "latest", BUSYBOX_DIGEST)),
