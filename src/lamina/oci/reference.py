@@ -16,7 +16,7 @@ from lamina.errors import InvalidDigest, InvalidReference
 from lamina.oci.digest import Digest
 
 DOCKER_HUB = "docker.io"
-_HUB_ALIASES = {"index.docker.io", "registry-1.docker.io"}
+_HUB_ALIASES = {"index.docker.io"}  # only this alias, as Docker normalises it
 DEFAULT_TAG = "latest"
 MAX_NAME_LENGTH = 255
 MAX_TAG_LENGTH = 128

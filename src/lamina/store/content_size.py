@@ -61,18 +61,18 @@ class ContentSize:
     def feed(self, data: bytes) -> None:
         view = memoryview(data)
         while view and not self._done:
-            if self._skip:
-                n = min(self._skip, len(view))
-                self._skip -= n
-                view = view[n:]
-                continue
-            if self._collect:
+            if self._collect:  # a PAX or long-name body, before its padding
                 n = min(self._collect, len(view))
                 self._body += view[:n]
                 self._collect -= n
                 view = view[n:]
                 if not self._collect:
                     self._finish_body()
+                continue
+            if self._skip:
+                n = min(self._skip, len(view))
+                self._skip -= n
+                view = view[n:]
                 continue
             need = BLOCK - len(self._buf)
             self._buf += view[:need]
