@@ -8,6 +8,7 @@ import click
 
 from lamina.cli.output import print_json, warn
 from lamina.cli.store import open_store
+from lamina.client.copy import copy, parse_location
 from lamina.client.credentials import Credential, DockerConfig
 from lamina.client.errors import AuthError
 from lamina.client.progress import reporter
@@ -110,6 +111,44 @@ def push_command(name: str, quiet: bool, insecure: bool, fmt: str) -> None:
     click.echo(f"{ref.tag or ref.digest}: digest: {result.digest} size: {result.size}")
 
 
+@click.command("copy")
+@click.argument("source")
+@click.argument("destination")
+@click.option("-a", "--all", "all_platforms", is_flag=True,
+              help="Copy the whole index (every platform), not one platform's image.")
+@click.option("--platform", help="os/arch[/variant] to copy from a multi-platform image.")
+@QUIET
+@INSECURE
+@FORMAT
+def copy_command(source: str, destination: str, all_platforms: bool, platform: str | None,
+                 quiet: bool, insecure: bool, fmt: str) -> None:
+    """Copy an image: [docker://]REF, oci:PATH[:TAG] or docker-archive:PATH[:REF] on each side."""
+    settings = ClientSettings.load()
+    locations = []
+    for text in (source, destination):
+        location = parse_location(text, settings.default_registry)
+        if location.kind == "registry":
+            _parse(text.removeprefix("docker://"), settings.default_registry)
+        locations.append(location)
+    src, dst = locations
+    store = open_store()
+    progress = reporter(quiet, fmt)
+    try:
+        with Session(settings, insecure=insecure) as session:
+            result = copy(store.home, session, src, dst, all_platforms=all_platforms,
+                          platform=_platform(platform), progress=progress)
+    finally:
+        progress.close()
+    if fmt == "json":
+        print_json({"source": str(src), "destination": str(dst), "digest": str(result.digest),
+                    "copied": result.copied, "skipped": result.skipped,
+                    "mounted": result.mounted})
+        return
+    if not quiet:
+        click.echo(f"Copied {src} to {dst}", err=True)
+    click.echo(f"Digest: {result.digest}")
+
+
 def _registry_arg(registry: str | None, default_registry: str) -> str:
     if registry is None:
         return default_registry
@@ -167,4 +206,4 @@ def logout_command(registry: str | None) -> None:
         click.echo(f"Not logged in to {host}")
 
 
-COMMANDS = [pull_command, push_command, login_command, logout_command]
+COMMANDS = [pull_command, push_command, copy_command, login_command, logout_command]

@@ -133,9 +133,11 @@ class Repository:
                                  f" refused: {exc}; nothing stored") from exc
         return data
 
-    def open_blob(self, desc: Descriptor, progress: Progress | None = None) -> BinaryIO:
-        """A stream of the blob's bytes that resumes with Range requests if cut."""
-        return cast(BinaryIO, io.BufferedReader(_ResumingBlob(self, desc, progress), READ_CHUNK))
+    def open_blob(self, desc: Descriptor, progress: Progress | None = None,
+                  start: int = 0) -> BinaryIO:
+        """A stream of the blob's bytes from ``start`` on, resuming with Range requests if cut."""
+        raw = _ResumingBlob(self, desc, progress, start)
+        return cast(BinaryIO, io.BufferedReader(raw, READ_CHUNK))
 
     # -- uploads ---------------------------------------------------------------
 
@@ -240,12 +242,13 @@ def _limited(src: BinaryIO, length: int, progress: Progress | None) -> Iterator[
 
 
 class _ResumingBlob(io.RawIOBase):
-    def __init__(self, repo: Repository, desc: Descriptor, progress: Progress | None) -> None:
+    def __init__(self, repo: Repository, desc: Descriptor, progress: Progress | None,
+                 start: int) -> None:
         super().__init__()
         self._repo = repo
         self._desc = desc
         self._progress = progress
-        self._offset = 0
+        self._offset = start
         self._response: httpx.Response | None = None
         self._chunks: Iterator[bytes] | None = None
         self._pending = b""
