@@ -9,13 +9,15 @@ archive twice gives the same digest.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import tarfile
-from collections.abc import Iterable
-from typing import Any, BinaryIO, cast
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
 
 from lamina.errors import InvalidManifest, LaminaError
+from lamina.layers.compression import open_reader
 from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
@@ -25,7 +27,7 @@ from lamina.oci.reference import Reference
 from lamina.store.bundle import Bundle, BundleError
 from lamina.store.image import StoredImage
 from lamina.store.index import LayerRecord
-from lamina.store.ingest import decompressor_for, ingest_layer
+from lamina.store.ingest import ingest_layer
 from lamina.store.store import Store
 
 
@@ -81,43 +83,14 @@ def load_docker_archive(store: Store, bundle: Bundle) -> list[StoredImage]:
     return loaded
 
 
-class _LayerReader(io.RawIOBase):
-    """A stored layer blob as an uncompressed stream (docker archives hold plain tars)."""
-
-    def __init__(self, store: Store, desc: Descriptor) -> None:
-        self._src = store.blobs.open(desc.digest)
-        self._decompressor = decompressor_for(mediatype.layer_compression(desc.media_type))
-        self._buffer = b""
-        self._eof = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not self._buffer and not self._eof:
-            chunk = self._src.read(1024 * 1024)
-            if chunk:
-                self._buffer = self._decompressor.feed(chunk)
-            else:
-                self._buffer = self._decompressor.flush()
-                self._eof = True
-        n = min(len(b), len(self._buffer))
-        b[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
-
-    def close(self) -> None:
-        self._src.close()
-        super().close()
-
-
-def open_layer(store: Store, desc: Descriptor) -> BinaryIO:
+@contextlib.contextmanager
+def open_layer(store: Store, desc: Descriptor) -> Iterator[BinaryIO]:
     """A stored layer as an uncompressed, verified stream."""
-    if desc.media_type in mediatype.LAYERS_UNCOMPRESSED:
-        return store.blobs.open(desc.digest)
     if desc.media_type not in mediatype.LAYERS:
         raise LaminaError(f"blob {desc.digest} has media type {desc.media_type}, not a layer")
-    return cast(BinaryIO, io.BufferedReader(_LayerReader(store, desc), 1024 * 1024))
+    with store.blobs.open(desc.digest) as blob, \
+            open_reader(blob, mediatype.layer_compression(desc.media_type)) as plain:
+        yield plain
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
