@@ -1,0 +1,440 @@
+"""Running a Dockerfile: stages in dependency order, one committed image per step, the cache.
+
+Docker's classic builder is the model: each instruction of a stage makes an
+image whose parent is the previous one; RUN runs in a real container (runc on
+OverlayFS) and COPY/ADD/WORKDIR write through an OverlayFS mount, and the
+layer is whatever the step's upper dir holds; metadata instructions change
+the config and add an ``empty_layer`` history entry.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, cast
+
+from lamina.build import metadata, runconfig
+from lamina.build.buildargs import BuildArgs
+from lamina.build.cache import BuildCache, cache_key
+from lamina.build.context import BuildContext
+from lamina.build.image import ImageState, commit
+from lamina.build.plan import make_plan, stage_ref
+from lamina.build.progress import Progress
+from lamina.build.snapshot import lowers, scratch, take_layer
+from lamina.build.sources import CopyStep
+from lamina.client.resolve import PullPolicy, ensure_image
+from lamina.dockerfile import Dockerfile, Instruction, Stage, expand, parse
+from lamina.errors import LaminaError
+from lamina.layers.compression import GZIP
+from lamina.oci.digest import Digest
+from lamina.oci.reference import Reference
+from lamina.runtime import (
+    BindMount,
+    ContainerSpec,
+    ProcessSpec,
+    mounted,
+    mountpoints_for,
+    new_container_id,
+    run,
+    short_id,
+)
+from lamina.runtime.rootpath import resolve
+from lamina.store.store import Store, host_os_arch
+
+
+class BuildError(LaminaError):
+    """The build stopped: a step failed or the Dockerfile asks for something impossible."""
+
+
+class StepFailed(BuildError):
+    """A RUN step exited non-zero."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class BaseImageMissing(BuildError):
+    """FROM names an image the local store does not have."""
+
+
+_METADATA = frozenset({"ENV", "LABEL", "MAINTAINER", "EXPOSE", "USER", "VOLUME", "STOPSIGNAL",
+                       "SHELL", "CMD", "ENTRYPOINT", "ONBUILD", "HEALTHCHECK"})
+_EXPANDED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME",
+                       "WORKDIR"})
+_UNSUPPORTED_RUN_FLAGS = ("mount", "network", "security", "device")
+
+
+@dataclass
+class BuildRequest:
+    context: BuildContext
+    dockerfile: str = "Dockerfile"
+    tags: tuple[str, ...] = ()
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+    no_cache: bool = False
+    pull: str = "missing"
+    network: str = "host"
+    labels: dict[str, str] = field(default_factory=dict)
+    platform: str | None = None
+    epoch: int | None = None
+    reproducible: bool = False
+    compression: str = GZIP
+
+
+@dataclass
+class BuildResult:
+    image: ImageState
+    tags: tuple[str, ...]
+    cache_hits: int
+    steps: int
+
+
+@dataclass
+class _StageRun:
+    stage: Stage
+    image: ImageState
+    config: dict[str, Any]
+    args: BuildArgs
+    cmd_set: bool = False
+
+
+class Builder:
+    def __init__(self, store: Store, request: BuildRequest, progress: Progress,
+                 warn: Callable[[str], None]) -> None:
+        self.store = store
+        self.request = request
+        self.progress = progress
+        self.warn = warn
+        self.cache = BuildCache(store)
+        self.context = request.context
+        self.results: dict[int, ImageState] = {}
+        self.step_no = 0
+        self.total = 0
+        self.cache_hits = 0
+        self.dockerfile: Dockerfile | None = None
+        self.escape = "\\"
+
+    # -- the whole build -------------------------------------------------------
+
+    def build(self) -> BuildResult:
+        text, name = self.context.read_dockerfile(self.request.dockerfile)
+        dockerfile = parse(text, filename=name)
+        self.dockerfile = dockerfile
+        self.escape = dockerfile.escape
+        self._check_platform(self.request.platform)
+        args = BuildArgs(dict(self.request.build_args))
+        for instruction in dockerfile.global_args:
+            for key, default in instruction.arg_defaults():
+                value = None if default is None else expand(default, args.meta_env(), self.escape)
+                args.add_meta(key, value)
+        plan = make_plan(dockerfile, self.request.target, lambda s: self._base_name(s, args))
+        extra_labels = self._label_instruction()
+        self.total = len(dockerfile.global_args) + sum(1 + len(s.instructions) for s in plan.stages)
+        self.total += 1 if extra_labels is not None else 0
+        for instruction in dockerfile.global_args:
+            self._step(instruction)
+        final: ImageState | None = None
+        for stage in plan.stages:
+            body = list(stage.instructions)
+            if stage is plan.target and extra_labels is not None:
+                body.append(extra_labels)
+            final = self._run_stage(stage, body, args)
+            self.results[stage.index] = final
+        assert final is not None
+        for unused in args.unused():
+            self.warn(f"[Warning] One or more build-args [{unused}] were not consumed")
+        tags = self._tag(final)
+        self.progress.line(f"Successfully built {final.short_id}")
+        for tag in tags:
+            self.progress.line(f"Successfully tagged {tag}")
+        return BuildResult(final, tags, self.cache_hits, self.total)
+
+    def _label_instruction(self) -> Instruction | None:
+        if not self.request.labels:
+            return None
+        words: list[str] = []
+        shown = []
+        for key, value in self.request.labels.items():
+            words += [f'"{key}"', "'" + value.replace("'", "") + "'"]
+            shown.append(f'"{key}"=\'{value}\'')
+        return Instruction("LABEL", tuple(words), (), False, "LABEL " + " ".join(shown), 0, 0)
+
+    def _tag(self, image: ImageState) -> tuple[str, ...]:
+        refs = [Reference.parse(t, self.store.default_registry) for t in self.request.tags]
+        if refs:
+            raw = self.store.blobs.read_bytes(Digest.parse(image.manifest_digest))
+            self.store.add_image(raw, tags=refs)
+        return tuple(f"{r.familiar_name}:{r.tag or 'latest'}" for r in refs)
+
+    def _check_platform(self, platform: str | None) -> None:
+        if not platform:
+            return
+        host = host_os_arch()
+        wanted = platform.split("/")
+        if wanted[0] != host.os or (len(wanted) > 1 and wanted[1] != host.architecture):
+            raise BuildError(f"platform {platform} is not supported: this builder runs "
+                             f"containers for {host.os}/{host.architecture} only")
+
+    def _base_name(self, stage: Stage, args: BuildArgs) -> str:
+        host = host_os_arch()
+        env = {"BUILDPLATFORM": f"{host.os}/{host.architecture}",
+               "TARGETPLATFORM": f"{host.os}/{host.architecture}",
+               "TARGETOS": host.os, "TARGETARCH": host.architecture,
+               **args.meta_env()}
+        return expand(stage.base, env, self.escape)
+
+    def _step(self, instruction: Instruction) -> None:
+        self.step_no += 1
+        self.progress.step(self.step_no, self.total, instruction.original.rstrip("\n"))
+
+    # -- one stage -------------------------------------------------------------
+
+    def _run_stage(self, stage: Stage, body: list[Instruction], meta: BuildArgs) -> ImageState:
+        assert self.dockerfile is not None
+        self._step(stage.from_instruction)
+        base_name = self._base_name(stage, meta)
+        platform = stage.platform and self._base_name(
+            replace(stage, base=stage.platform), meta)
+        self._check_platform(platform or None)
+        parent = stage_ref(self.dockerfile, base_name, stage.index)
+        if parent is not None and not base_name.isdigit():
+            image = self.results[parent.index]
+        else:
+            image = self._base_image(base_name)
+        if image.image_id:
+            self.progress.line(f" ---> {image.short_id}")
+        run = _StageRun(stage, image, runconfig.from_base(image.config), meta.for_stage())
+        triggers = list(run.config.get("OnBuild") or [])
+        if triggers:
+            self.progress.line(f"# Executing {len(triggers)} build trigger"
+                               f"{'s' if len(triggers) > 1 else ''}")
+            run.config["OnBuild"] = None
+            for trigger in triggers:
+                parsed = parse(f"FROM scratch\n{trigger}\n", filename="ONBUILD trigger")
+                for instruction in parsed.stages[0].instructions:
+                    self._dispatch(run, instruction)
+        for instruction in body:
+            self._step(instruction)
+            self._dispatch(run, instruction)
+        return run.image
+
+    def _base_image(self, name: str) -> ImageState:
+        if name.lower() == "scratch":
+            return ImageState.scratch()
+        try:
+            ref = Reference.parse(name, self.store.default_registry)
+        except LaminaError as exc:
+            raise BuildError(f"FROM {name}: invalid image reference: {exc}") from exc
+        if ref.digest is None and ":" not in name.rsplit("/", 1)[-1]:
+            self.warn(f"warning: FROM {name} has no tag; using {name}:latest")
+        local = "" if self.request.pull == "always" else f"looked in the local store at {self.store.home}"
+        try:
+            stored = ensure_image(self.store, name, cast(PullPolicy, self.request.pull))
+        except LaminaError as exc:
+            where = local or "--pull=always"
+            raise BaseImageMissing(
+                f"base image {name} not found ({where}; {exc}); add it with "
+                "`lamina load -i IMAGE.tar` (e.g. from `docker save`) or `lamina pull`"
+            ) from exc
+        return ImageState.load(self.store, str(stored.manifest.digest))
+
+    # -- one instruction -------------------------------------------------------
+
+    def _env(self, run: _StageRun) -> dict[str, str]:
+        env = list(run.config.get("Env") or [])
+        out = runconfig.env_map(run.args.filter_allowed(env))
+        out.update(runconfig.env_map(env))
+        return out
+
+    def _words(self, run: _StageRun, instruction: Instruction) -> list[str]:
+        if instruction.keyword not in _EXPANDED:
+            return list(instruction.arguments)
+        env = self._env(run)
+        return [expand(word, env, self.escape) for word in instruction.arguments]
+
+    def _dispatch(self, run: _StageRun, instruction: Instruction) -> None:
+        kw = instruction.keyword
+        if kw == "ARG":
+            self._arg(run, instruction)
+        elif kw in _METADATA:
+            result = metadata.apply(instruction, self._words(run, instruction), run.config,
+                                    cmd_set=run.cmd_set)
+            if result.cmd_set is not None:
+                run.cmd_set = result.cmd_set
+            self._commit_metadata(run, result.config, result.comment, result.author)
+        elif kw == "WORKDIR":
+            self._workdir(run, instruction)
+        elif kw == "RUN":
+            self._run(run, instruction)
+        elif kw in ("COPY", "ADD"):
+            step = CopyStep(self, run, instruction, self._words(run, instruction), self._env(run))
+            step.execute()
+        else:
+            raise BuildError(f"line {instruction.start_line}: {kw} is not supported by this "
+                             "builder")
+
+    def _arg(self, run: _StageRun, instruction: Instruction) -> None:
+        shown = []
+        for key, default in instruction.arg_defaults():
+            value = None if default is None else expand(default, self._env(run), self.escape)
+            run.args.declare(key, value)
+            shown.append(key if value is None else f"{key}={value}")
+        self._commit_metadata(run, run.config, "ARG " + " ".join(shown), None)
+
+    def created_by(self, run: _StageRun, comment: str, config: dict[str, Any] | None = None,
+                   nop_gap: str = "  ") -> str:
+        shell = runconfig.shell(config if config is not None else run.config)
+        return " ".join(shell) + " #(nop)" + nop_gap + comment
+
+    def cached(self, run: _StageRun, key: str) -> ImageState | None:
+        if self.request.no_cache:
+            return None
+        digest = self.cache.get(key)
+        if digest is None:
+            return None
+        image = ImageState.load(self.store, digest)
+        self.cache_hits += 1
+        self.progress.line(" ---> Using cache")
+        return image
+
+    def adopt(self, run: _StageRun, image: ImageState, key: str | None) -> None:
+        """Make ``image`` the stage's current image (new or from the cache)."""
+        if key is not None:
+            self.cache.put(key, image.manifest_digest)
+        run.image = image
+        run.config = runconfig.from_base(image.config) if image.config else run.config
+        self.progress.line(f" ---> {image.short_id}")
+
+    def _commit_metadata(self, run: _StageRun, config: dict[str, Any], comment: str,
+                         author: str | None) -> None:
+        created_by = self.created_by(run, comment, config)
+        key = cache_key(run.image.image_id, created_by, config)
+        hit = self.cached(run, key)
+        if hit is not None:
+            self.adopt(run, hit, None)
+            run.config = config
+            return
+        container = new_container_id()
+        self.progress.line(f" ---> Running in {short_id(container)}")
+        image = commit(self.store, run.image, config, created_by, layer=None,
+                       epoch=self.request.epoch, author=author)
+        self.progress.line(f"Removing intermediate container {short_id(container)}")
+        self.adopt(run, image, key)
+        run.config = config
+
+    def _workdir(self, run: _StageRun, instruction: Instruction) -> None:
+        path = self._words(run, instruction)[0]
+        current = run.config.get("WorkingDir") or "/"
+        full = os.path.normpath(path if path.startswith("/") else current.rstrip("/") + "/" + path)
+        full = "/" + full.lstrip("/")
+        config = dict(run.config)
+        config["WorkingDir"] = full
+        created_by = self.created_by(run, "WORKDIR " + full, config, nop_gap=" ")
+        key = cache_key(run.image.image_id, created_by, config)
+        hit = self.cached(run, key)
+        if hit is not None:
+            self.adopt(run, hit, None)
+            run.config = config
+            return
+        container = new_container_id()
+        self.progress.line(f" ---> Running in {short_id(container)}")
+        from lamina.build.copying import Ownership, make_dirs
+        from lamina.build.snapshot import writable
+
+        with scratch(self.store) as space:
+            with writable(self.store, run.image, space) as root:
+                make_dirs(root, full, Ownership())
+            layer = take_layer(self.store, space.upper, epoch=self.request.epoch,
+                               reproducible=self.request.reproducible,
+                               compression=self.request.compression)
+        image = commit(self.store, run.image, config, created_by, layer=layer,
+                       epoch=self.request.epoch)
+        self.progress.line(f"Removing intermediate container {short_id(container)}")
+        self.adopt(run, image, key)
+        run.config = config
+
+    # -- RUN -----------------------------------------------------------------
+
+    def _run_argv(self, run: _StageRun, instruction: Instruction) -> list[str]:
+        if instruction.json_form:
+            return list(instruction.arguments)
+        shell = runconfig.shell(run.config)
+        if instruction.heredocs:
+            command = re.sub(r"\d?<<-?([\"']?)[A-Za-z0-9_.-]+\1", "", instruction.command_text)
+            if not command.strip():
+                return [*shell, instruction.heredocs[0].body]
+            text = instruction.original.split(None, 1)[1] if " " in instruction.original else ""
+            for flag in instruction.flags:
+                text = text.replace(flag.raw, "", 1)
+            return [*shell, text.strip()]
+        return [*shell, instruction.command_text]
+
+    def _run(self, run: _StageRun, instruction: Instruction) -> None:
+        for name in _UNSUPPORTED_RUN_FLAGS:
+            if instruction.has_flag(name):
+                raise BuildError(f"line {instruction.start_line}: RUN --{name} needs BuildKit; "
+                                 "this builder follows the classic builder, which lacks it")
+        argv = self._run_argv(run, instruction)
+        env = list(run.config.get("Env") or [])
+        created_by = " ".join([*run.args.history_prefix(env), *argv])
+        key = cache_key(run.image.image_id, created_by, run.config)
+        hit = self.cached(run, key)
+        if hit is not None:
+            config = run.config
+            self.adopt(run, hit, None)
+            run.config = config
+            return
+        container = new_container_id()
+        self.progress.line(f" ---> Running in {short_id(container)}")
+        run_env = env + run.args.filter_allowed(env)
+        spec = ContainerSpec(
+            ProcessSpec(argv, env=run_env, cwd=run.config.get("WorkingDir") or "/",
+                        user=run.config.get("User") or ""),
+            rootfs=Path(), network="none" if self.request.network == "none" else "host")
+        sink = self.progress.sink()
+        with scratch(self.store) as space:
+            dirs = lowers(self.store, run.image)
+            with mounted(dirs, space.upper, space.work, mountpoints=mountpoints_for(spec)) as fs:
+                binds = self._volumes(run, fs.path, space.root)
+                result = run_container(replace(spec, rootfs=fs.path, binds=binds), sink,
+                                       container)
+            if result != 0:
+                raise StepFailed(f"The command '{' '.join(argv)}' returned a non-zero code: "
+                                 f"{result}", result)
+            layer = take_layer(self.store, space.upper, epoch=self.request.epoch,
+                               reproducible=self.request.reproducible,
+                               compression=self.request.compression)
+        image = commit(self.store, run.image, run.config, created_by, layer=layer,
+                       epoch=self.request.epoch)
+        self.progress.line(f"Removing intermediate container {short_id(container)}")
+        config = run.config
+        self.adopt(run, image, key)
+        run.config = config
+
+    def _volumes(self, run: _StageRun, root: Path, scratch_root: Path) -> list[BindMount]:
+        """Anonymous volumes for the image's VOLUMEs: RUN writes there do not reach the layer.
+
+        As in docker, the mount point itself is made in the container's own layer.
+        """
+        from lamina.build.copying import Ownership, make_dirs
+
+        binds = []
+        for volume in sorted(run.config.get("Volumes") or {}):
+            host = resolve(root, volume)
+            if not host.exists():
+                make_dirs(root, volume, Ownership())
+            holder = Path(tempfile.mkdtemp(dir=scratch_root, prefix="volume-"))
+            if host.is_dir():
+                shutil.copytree(host, holder, symlinks=True, dirs_exist_ok=True)
+            binds.append(BindMount(holder, volume))
+        return binds
+
+
+def run_container(spec: ContainerSpec, sink: Any, container_id: str) -> int:
+    return run(spec, stdout=sink, stderr=sink, container_id=container_id).exit_code

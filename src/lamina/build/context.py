@@ -1,0 +1,196 @@
+"""The build context: a directory, a tar, or stdin; with ``.dockerignore`` applied.
+
+A tar (or a tar on stdin) is unpacked into a private directory first, refusing
+members that would land outside it. Stdin that is not a tar is the Dockerfile
+itself, with an empty context, as with ``docker build - < Dockerfile``.
+Paths named by COPY/ADD resolve inside the context: ``..`` may not leave it and
+symlinks are followed as if the context were the root.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from lamina.build.dockerignore import IgnoreMatcher
+from lamina.build.sourcehash import source_sum
+from lamina.errors import LaminaError
+from lamina.runtime.rootpath import resolve
+
+
+class ContextError(LaminaError):
+    """The build context is unusable, or a COPY/ADD source is not in it."""
+
+
+_WILDCARD = re.compile(r"(?<!\\)[*?\[]")
+
+
+def has_wildcards(text: str) -> bool:
+    return bool(_WILDCARD.search(text))
+
+
+def go_match_regex(pattern: str) -> re.Pattern[str]:
+    """Go's ``filepath.Match`` as a regex: wildcards never cross ``/``."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                raise ContextError(f"syntax error in pattern {pattern!r}: unclosed '['")
+            body = pattern[i + 1:end]
+            if body.startswith("^"):
+                body = "^" + body[1:]
+            out.append("[" + body + "]")
+            i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+@dataclass
+class BuildContext:
+    root: Path
+    dockerfile_text: str | None = None  # set when the Dockerfile came on stdin
+    owned: bool = False  # root is a private copy to delete on close
+    matcher: IgnoreMatcher = field(default_factory=lambda: IgnoreMatcher([]))
+    _sums: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, source: str, stdin: BinaryIO | None = None, tmp_dir: Path | None = None
+             ) -> BuildContext:
+        if source == "-":
+            if stdin is None:
+                raise ContextError("context '-' needs a tar or a Dockerfile on stdin")
+            data = stdin.read()
+            if _is_tar(data):
+                return cls._from_tar_bytes(data, tmp_dir)
+            root = Path(tempfile.mkdtemp(prefix="lamina-ctx-", dir=tmp_dir))
+            return cls(root, dockerfile_text=data.decode("utf-8", "replace"), owned=True)
+        path = Path(source)
+        if path.is_dir():
+            ctx = cls(path.resolve())
+        elif path.is_file():
+            ctx = cls._from_tar_bytes(path.read_bytes(), tmp_dir, name=str(path))
+        else:
+            raise ContextError(f"build context {source!r}: no such directory or tar file")
+        ctx.matcher = IgnoreMatcher.from_context(ctx.root)
+        return ctx
+
+    @classmethod
+    def _from_tar_bytes(cls, data: bytes, tmp_dir: Path | None, name: str = "stdin"
+                        ) -> BuildContext:
+        import io
+
+        root = Path(tempfile.mkdtemp(prefix="lamina-ctx-", dir=tmp_dir))
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                members = []
+                for member in tar:
+                    rel = posixpath.normpath(member.name.lstrip("/"))
+                    if rel == ".." or rel.startswith("../"):
+                        raise ContextError(f"context tar {name}: member {member.name!r} "
+                                           "would land outside the context")
+                    if member.islnk() and posixpath.normpath(member.linkname).startswith(".."):
+                        raise ContextError(f"context tar {name}: hardlink {member.name!r} "
+                                           "points outside the context")
+                    members.append(member)
+                tar.extractall(root, members=members, filter="fully_trusted")
+        except tarfile.TarError as exc:
+            shutil.rmtree(root, ignore_errors=True)
+            raise ContextError(f"build context {name} is not a valid tar: {exc}") from exc
+        ctx = cls(root, owned=True)
+        ctx.matcher = IgnoreMatcher.from_context(root)
+        return ctx
+
+    def close(self) -> None:
+        if self.owned:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- what the context holds ------------------------------------------------
+
+    def included(self, rel: str) -> bool:
+        return rel in ("", ".") or not self.matcher.excluded(rel)
+
+    def read_dockerfile(self, name: str) -> tuple[str, str]:
+        """(text, display name) of the Dockerfile: ``-f`` path, else ``Dockerfile`` in the root."""
+        if self.dockerfile_text is not None:
+            return self.dockerfile_text, "Dockerfile"
+        path = Path(name) if os.path.isabs(name) else self.root / name
+        if not path.is_file() and not os.path.isabs(name) and Path(name).is_file():
+            path = Path(name)  # -f relative to the current directory, as docker allows
+        if not path.is_file():
+            raise ContextError(f"cannot find Dockerfile {name!r} (looked at {path})")
+        return path.read_text(encoding="utf-8"), name
+
+    def normalize(self, src: str, keyword: str) -> str:
+        """A source path made relative to the context; refused when it climbs out."""
+        rel = posixpath.normpath(src.lstrip("/") or ".")
+        if rel == ".." or rel.startswith("../"):
+            raise ContextError(f"{keyword} failed: forbidden path outside the build context: "
+                               f"{src}")
+        return rel.removeprefix("./")
+
+    def resolve(self, rel: str, keyword: str) -> tuple[str, Path]:
+        """(rel, host path) of an existing, included source; symlinks followed in scope."""
+        host = resolve(self.root, rel) if rel not in ("", ".") else self.root
+        real_rel = host.relative_to(self.root).as_posix() if host != self.root else "."
+        if not os.path.lexists(host) or not self.included(real_rel) or not self.included(rel):
+            raise ContextError(f"{keyword} failed: file not found in build context or excluded "
+                               f"by .dockerignore: stat {rel}: file does not exist")
+        return real_rel, host
+
+    def glob(self, pattern: str) -> list[str]:
+        """Context paths matching ``pattern`` (Go filepath.Match), in walk order."""
+        regex = go_match_regex(pattern)
+        return [rel for rel in self.walk() if regex.match(rel)]
+
+    def walk(self, start: str = ".") -> Iterator[str]:
+        """Every included path under ``start``, in lexical walk order (start itself left out)."""
+        base = self.root if start == "." else self.root / start
+
+        def visit(directory: Path, prefix: str) -> Iterator[str]:
+            try:
+                names = sorted(os.listdir(directory))
+            except NotADirectoryError:
+                return
+            for name in names:
+                rel = f"{prefix}{name}"
+                if not self.included(rel):
+                    if self.matcher.has_exceptions and (directory / name).is_dir():
+                        yield from visit(directory / name, rel + "/")
+                    continue
+                yield rel
+                full = directory / name
+                if full.is_dir() and not full.is_symlink():
+                    yield from visit(full, rel + "/")
+
+        yield from visit(base, "" if start == "." else start + "/")
+
+    def sum(self, rel: str) -> str:
+        """docker's ``file:``/``dir:`` checksum of a source, computed once per build."""
+        if rel not in self._sums:
+            self._sums[rel] = source_sum(self.root, rel, self.included)
+        return self._sums[rel]
+
+
+def _is_tar(data: bytes) -> bool:
+    if data[:2] == b"\x1f\x8b" or data[:3] == b"BZh" or data[:6] == b"\xfd7zXZ\x00":
+        return True
+    return len(data) >= 262 and data[257:262] == b"ustar"

@@ -1,0 +1,47 @@
+"""What a build prints, in docker's classic-builder words (``Step 2/5 : RUN ...``).
+
+Everything goes to one byte stream (the container's output too, as it comes).
+With ``quiet`` nothing is shown unless a step fails; then that step's output is.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import IO
+
+
+class Progress:
+    def __init__(self, out: IO[bytes], *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._out = out
+        self._step_output = io.BytesIO()
+
+    def _write(self, data: bytes) -> None:
+        if self.quiet:
+            self._step_output.write(data)
+            return
+        self._out.write(data)
+        self._out.flush()
+
+    def line(self, text: str) -> None:
+        self._write(text.encode() + b"\n")
+
+    def step(self, number: int, total: int, text: str) -> None:
+        self._step_output = io.BytesIO()
+        self.line(f"Step {number}/{total} : {text}")
+
+    def sink(self) -> IO[bytes] | Callable[[bytes], object]:
+        """Where a container's output goes: the real stream when it has a file descriptor."""
+        if not self.quiet:
+            try:
+                self._out.fileno()
+            except (AttributeError, OSError, ValueError):
+                return self._write
+            self._out.flush()
+            return self._out
+        return self._write
+
+    def failed_output(self) -> bytes:
+        """The failing step's output, kept back under ``quiet``."""
+        return self._step_output.getvalue() if self.quiet else b""

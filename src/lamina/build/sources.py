@@ -1,0 +1,302 @@
+"""COPY and ADD steps: resolving sources (context, stage, image, URL), their checksums, the copy.
+
+Docker's history text for these steps is ``COPY [--chown=U:G]file:<sum> in DEST ``
+(no space after the chown flag, a trailing space), with ``dir:`` for a
+directory and ``multi:`` when several sources are copied; the cache key adds
+what docker's text leaves out (``--chmod``, the ``--from`` image).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import os
+import posixpath
+import tarfile
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lamina.build.cache import cache_key
+from lamina.build.context import go_match_regex, has_wildcards
+from lamina.build.copying import Ownership, copy_file, copy_source, destination, make_dirs
+from lamina.build.image import ImageState, commit
+from lamina.build.plan import stage_ref
+from lamina.build.snapshot import readonly, scratch, take_layer, writable
+from lamina.build.sourcehash import entry_sum, join_sums, source_sum
+from lamina.dockerfile import Instruction, expand
+from lamina.errors import LaminaError
+from lamina.runtime.rootpath import read_text, resolve
+
+if TYPE_CHECKING:
+    from lamina.build.builder import Builder, _StageRun
+
+
+class CopyError(LaminaError):
+    """A COPY/ADD source or destination is not usable."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # the base name a file gets under a directory destination
+    path: Path  # where it is on the host
+    sum: str  # file:<hex> / dir:<hex>
+    archive: bool = False  # ADD of a local tar: extract it
+    url: bool = False
+
+
+def _lookup(text: str | None, name: str, kind: str) -> int:
+    if name.isdigit():
+        return int(name)
+    for line in (text or "").splitlines():
+        fields = line.split(":")
+        if fields and fields[0] == name and len(fields) > 2 and fields[2].isdigit():
+            return int(fields[2])
+    where = "passwd" if kind == "user" else "group"
+    raise CopyError(f"--chown: unable to find {kind} {name}: no matching entries in {where} file")
+
+
+def ownership(root: Path, chown: str | None, chmod: str | None) -> Ownership:
+    mode = None
+    if chmod:
+        try:
+            mode = int(chmod, 8)
+        except ValueError:
+            raise CopyError(f"--chmod={chmod}: only octal modes are supported") from None
+        if not 0 <= mode <= 0o7777:
+            raise CopyError(f"--chmod={chmod}: mode out of range")
+    if not chown:
+        return Ownership(0, 0, mode)
+    user, _, group = chown.partition(":")
+    group = group or user
+    uid = _lookup(read_text(root, "/etc/passwd"), user, "user")
+    gid = _lookup(read_text(root, "/etc/group"), group, "group")
+    return Ownership(uid, gid, mode)
+
+
+class CopyStep:
+    def __init__(self, builder: Builder, run: _StageRun, instruction: Instruction,
+                 words: list[str], env: dict[str, str]) -> None:
+        self.builder = builder
+        self.run = run
+        self.instruction = instruction
+        self.keyword = instruction.keyword
+        if len(words) < 2:
+            raise CopyError(f"line {instruction.start_line}: {self.keyword} requires at least "
+                            "two arguments: a source and a destination")
+        self.sources = words[:-1]
+        self.dest = words[-1]
+        escape = builder.escape
+        self.chown = _flag(instruction, "chown", env, escape)
+        self.chmod = _flag(instruction, "chmod", env, escape)
+        self.from_ = _flag(instruction, "from", env, escape) if self.keyword == "COPY" else None
+
+    # -- sources ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _source_root(self) -> Iterator[tuple[Path | None, str]]:
+        """(root of a --from image or stage, its ID); (None, "") for the build context."""
+        if self.from_ is None:
+            yield None, ""
+            return
+        dockerfile = self.builder.dockerfile
+        assert dockerfile is not None
+        stage = stage_ref(dockerfile, self.from_, self.run.stage.index)
+        image: ImageState
+        if stage is not None:
+            image = self.builder.results[stage.index]
+        else:
+            image = self.builder._base_image(self.from_)
+        with readonly(self.builder.store, image) as root:
+            yield root, image.image_id
+
+    def _context_sources(self, tmp: Path) -> list[Source]:
+        ctx = self.builder.context
+        out: list[Source] = []
+        for src in self.sources:
+            if self.keyword == "ADD" and _is_url(src):
+                out.append(_download(src, tmp))
+                continue
+            heredoc = self._heredoc(src)
+            if heredoc is not None:
+                path = tmp / heredoc[0]
+                path.write_text(heredoc[1])
+                os.chmod(path, 0o644)
+                out.append(Source(heredoc[0], path, "file:" + entry_sum(path, heredoc[0])))
+                continue
+            rel = ctx.normalize(src, self.keyword)
+            matches = ctx.glob(rel) if has_wildcards(rel) else [rel]
+            for match in matches:
+                real_rel, host = ctx.resolve(match, self.keyword)
+                archive = (self.keyword == "ADD" and host.is_file() and _is_archive(host))
+                out.append(Source(posixpath.basename(match) or ".", host, ctx.sum(real_rel),
+                                  archive=archive))
+        return out
+
+    def _heredoc(self, src: str) -> tuple[str, str] | None:
+        if not src.startswith("<<"):
+            return None
+        name = src.lstrip("<-").strip("'\"")
+        for doc in self.instruction.heredocs:
+            if doc.name == name:
+                return name, doc.body
+        return None
+
+    def _image_sources(self, root: Path) -> list[Source]:
+        out: list[Source] = []
+        for src in self.sources:
+            rel = posixpath.normpath(src.lstrip("/") or ".")
+            if rel.startswith(".."):
+                rel = "."
+            if has_wildcards(rel):
+                regex = go_match_regex(rel)
+                matches = [m for m in _walk(root) if regex.match(m)]
+            else:
+                matches = [rel]
+            for match in matches:
+                host = resolve(root, match) if match != "." else root
+                if not os.path.lexists(host):
+                    raise CopyError(f"{self.keyword} failed: stat {src}: file does not exist "
+                                    f"in --from={self.from_}")
+                real = host.relative_to(root).as_posix() if host != root else "."
+                out.append(Source(posixpath.basename(match) or ".", host,
+                                  source_sum(root, real, lambda _rel: True)))
+        return out
+
+    # -- the step ----------------------------------------------------------------
+
+    def execute(self) -> None:
+        builder, run = self.builder, self.run
+        with tempfile.TemporaryDirectory(prefix="lamina-src-") as tmp_name, \
+                self._source_root() as (root, source_image):
+            tmp = Path(tmp_name)
+            sources = (self._context_sources(tmp) if root is None
+                       else self._image_sources(root))
+            if not sources:
+                raise CopyError(f"{self.keyword} failed: no source files were specified")
+            if len(sources) > 1 and not self.dest.endswith("/"):
+                raise CopyError(f"When using {self.keyword} with more than one source file, the "
+                                "destination must be a directory and end with a /")
+            digest = (sources[0].sum if len(sources) == 1
+                      else join_sums("multi", [s.sum for s in sources]))
+            chown_comment = f"--chown={self.chown}" if self.chown else ""
+            created_by = builder.created_by(
+                run, f"{self.keyword} {chown_comment}{digest} in {self.dest} ", nop_gap=" ")
+            key = cache_key(run.image.image_id, created_by, run.config,
+                            [self.chmod, self.from_ and source_image, self.keyword])
+            hit = builder.cached(run, key)
+            config = run.config
+            if hit is not None:
+                builder.adopt(run, hit, None)
+                run.config = config
+                return
+            image = self._copy(sources, root, created_by)
+            builder.adopt(run, image, key)
+            run.config = config
+
+    def _copy(self, sources: list[Source], source_root: Path | None, created_by: str
+              ) -> ImageState:
+        builder, run = self.builder, self.run
+        store = builder.store
+        workdir = run.config.get("WorkingDir") or "/"
+        ctx = builder.context
+        root_dir = ctx.root
+
+        def included(path: Path) -> bool:
+            if source_root is not None:
+                return True
+            try:
+                rel = path.relative_to(root_dir).as_posix()
+            except ValueError:
+                return True
+            return ctx.included(rel)
+
+        with scratch(store) as space:
+            with writable(store, run.image, space) as root:
+                owner = ownership(root, self.chown, self.chmod)
+                dest, dest_is_dir = destination(root, self.dest, workdir)
+                for source in sources:
+                    if source.archive:
+                        host = make_dirs(root, dest, owner)
+                        _extract(source.path, host)
+                    elif source.url:
+                        target = dest.rstrip("/") + "/" + source.name if dest_is_dir else dest
+                        make_dirs(root, posixpath.dirname(target) or "/", owner)
+                        copy_file(source.path, resolve(root, target), owner)
+                    else:
+                        copy_source(root, source.path, source.name, dest, dest_is_dir, owner,
+                                    included)
+            layer = take_layer(store, space.upper, epoch=builder.request.epoch,
+                               reproducible=builder.request.reproducible,
+                               compression=builder.request.compression)
+        return commit(store, run.image, run.config, created_by, layer=layer,
+                      epoch=builder.request.epoch, empty_layer=False if layer else None)
+
+
+def _flag(instruction: Instruction, name: str, env: dict[str, str], escape: str) -> str | None:
+    value = instruction.flag(name)
+    return None if value is None else expand(value, env, escape)
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            yield (Path(dirpath) / name).relative_to(root).as_posix()
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+def _is_archive(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
+def _extract(archive: Path, target: Path) -> None:
+    """ADD of a local tar: unpacked into the destination, refusing members that escape it."""
+    with tarfile.open(archive) as tar:
+        members = []
+        for member in tar:
+            name = posixpath.normpath(member.name.lstrip("/"))
+            if name == ".." or name.startswith("../"):
+                raise CopyError(f"ADD {archive.name}: member {member.name!r} would land outside "
+                                "the destination")
+            if member.islnk() or member.issym():
+                link = member.linkname
+                base = posixpath.dirname(name) if member.issym() else ""
+                joined = posixpath.normpath(posixpath.join(base, link.lstrip("/")))
+                if joined.startswith("../") and not link.startswith("/"):
+                    raise CopyError(f"ADD {archive.name}: link {member.name!r} points outside "
+                                    "the destination")
+            member.name = name
+            members.append(member)
+        tar.extractall(target, members=members, numeric_owner=True, filter="fully_trusted")
+
+
+def _download(url: str, tmp: Path) -> Source:
+    """ADD <url>: the file, mode 0600, mtime from Last-Modified as docker sets them."""
+    name = posixpath.basename(urllib.parse.urlparse(url).path) or "__unnamed__"
+    path = tmp / name
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response, path.open("wb") as out:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+            modified = response.headers.get("Last-Modified")
+    except OSError as exc:
+        raise CopyError(f"ADD failed: cannot download {url}: {exc}") from exc
+    os.chmod(path, 0o600)
+    if modified:
+        with contextlib.suppress(TypeError, ValueError):
+            stamp = email.utils.parsedate_to_datetime(modified).timestamp()
+            os.utime(path, (stamp, stamp))
+    return Source(name, path, "file:" + entry_sum(path, name), url=True)
+
+

@@ -1,0 +1,119 @@
+"""``lamina build`` (a Dockerfile into an image) and ``lamina run`` (an image as a container)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from lamina.build.builder import Builder, BuildRequest
+from lamina.build.context import BuildContext
+from lamina.build.image import ImageState
+from lamina.build.progress import Progress
+from lamina.build.runimage import run_image
+from lamina.cli.store import open_store
+from lamina.errors import LaminaError, NotFound
+from lamina.runtime import BindMount, require_container_privileges
+
+PULL = click.Choice(["missing", "always", "never"])
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not key:
+            raise click.BadParameter(f"{value!r}: expected KEY=VALUE", param_hint=what)
+        if not sep:
+            env = os.environ.get(key)
+            if env is None:
+                continue  # docker: --build-arg NAME takes NAME from the environment, if set
+            val = env
+        out[key] = val
+    return out
+
+
+@click.command("build")
+@click.argument("context")
+@click.option("-t", "--tag", "tags", multiple=True, help="Name the image NAME[:TAG].")
+@click.option("-f", "--file", "dockerfile", default="Dockerfile", help="The Dockerfile.")
+@click.option("--build-arg", "build_args", multiple=True, help="Set an ARG: KEY=VALUE.")
+@click.option("--target", help="Build up to this stage.")
+@click.option("--no-cache", is_flag=True, help="Run every step; use no cached result.")
+@click.option("--pull", type=PULL, default="missing", show_default=True,
+              help="When to fetch FROM images from their registry.")
+@click.option("--network", type=click.Choice(["host", "none"]), default="host",
+              show_default=True, help="Network of RUN steps.")
+@click.option("--label", "labels", multiple=True, help="Add a label: KEY=VALUE.")
+@click.option("--platform", help="Target platform (only the host's is supported).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
+@click.option("--progress", type=click.Choice(["plain", "tty", "auto"]), default="auto",
+              help="Output style (both print docker's step lines).")
+@click.option("--reproducible", is_flag=True,
+              help="Bit-identical output: clamp times to SOURCE_DATE_EPOCH (0 when unset).")
+def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
+                  build_args: tuple[str, ...], target: str | None, no_cache: bool, pull: str,
+                  network: str, labels: tuple[str, ...], platform: str | None, quiet: bool,
+                  progress: str, reproducible: bool) -> None:
+    """Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin)."""
+    del progress
+    require_container_privileges("lamina build")
+    epoch_text = os.environ.get("SOURCE_DATE_EPOCH")
+    epoch: int | None = None
+    if epoch_text:
+        if not epoch_text.isdigit():
+            raise LaminaError(f"SOURCE_DATE_EPOCH={epoch_text!r} is not a number of seconds")
+        epoch = int(epoch_text)
+    elif reproducible:
+        epoch = 0
+    store = open_store()
+    ctx = BuildContext.open(context, stdin=sys.stdin.buffer, tmp_dir=None)
+    out = Progress(sys.stdout.buffer, quiet=quiet)
+    request = BuildRequest(ctx, dockerfile, tags, _pairs(build_args, "--build-arg"), target,
+                           no_cache, pull, network, _pairs(labels, "--label"), platform, epoch,
+                           reproducible or epoch is not None)
+    try:
+        result = Builder(store, request, out, lambda m: click.echo(m, err=True)).build()
+    except LaminaError:
+        failed = out.failed_output()
+        if failed:
+            sys.stdout.buffer.write(failed)
+            sys.stdout.flush()
+        raise
+    finally:
+        ctx.close()
+    if quiet:
+        click.echo(result.image.image_id)
+
+
+@click.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("image")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.option("--rm", is_flag=True, help="Remove the container afterwards (always done).")
+@click.option("-e", "--env", "env", multiple=True, help="Set KEY=VALUE in the environment.")
+@click.option("-v", "--volume", "volumes", multiple=True, help="Bind-mount HOST:CTR[:ro].")
+@click.option("--network", type=click.Choice(["host", "none"]), default="host",
+              show_default=True)
+@click.option("--pull", type=PULL, default="missing", show_default=True)
+def run_command(image: str, command: tuple[str, ...], rm: bool, env: tuple[str, ...],
+                volumes: tuple[str, ...], network: str, pull: str) -> None:
+    """Run IMAGE's command (or COMMAND) in a container; its output and exit code pass through."""
+    del rm
+    store = open_store()
+    try:
+        stored = store.resolve(image)
+    except NotFound:
+        if pull == "never":
+            raise
+        raise NotFound(f"image {image} not found in the local store at {store.home}; add it "
+                       "with `lamina load -i IMAGE.tar` or `lamina pull`") from None
+    state = ImageState.load(store, str(stored.manifest.digest))
+    binds = [BindMount.parse(v) for v in volumes]
+    sys.stdout.flush()
+    code = run_image(store, state, command, env=env, binds=binds, network=network,
+                     stdout=sys.stdout.buffer, stderr=sys.stderr.buffer)
+    sys.exit(code)
+
+
+COMMANDS = [build_command, run_command]
