@@ -1,0 +1,315 @@
+"""Registry benchmark: `lamina registry serve` against Debian's `docker-registry`
+(CNCF distribution 2.8) on loopback, same client, same image.
+
+Builds (once, cached) an OCI layout of a ~500 MB multi-layer image: random layers
+(incompressible) and text-like layers (compressible), gzip-compressed. Then, for each
+registry on a fresh storage directory:
+
+- cold push:  skopeo copy oci:LAYOUT docker://REGISTRY/bench/img:v1
+- re-push:    the same again (every blob present)
+- pull:       skopeo copy docker://REGISTRY/bench/img:v1 oci:FRESH_DIR
+- manifest GET rate: wrk, 2 connections, 2 threads; HEAD rate: ab -i, 2 connections
+  (wrk cannot do HEAD, see ab_head_rate).
+
+Rounds alternate between the registries; the median of each figure is reported with
+Lamina/distribution ratios. Targets (issue 3): blob traffic <= 1.0x distribution's
+time; manifest request rate >= 0.5x distribution's.
+
+    .venv/bin/python bench/registry.py [--mb 500] [--rounds 3] [--duration 10]
+        [--workers 1] [--server granian|uvicorn] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CACHE = Path(os.environ.get("LAMINA_TEST_CACHE", "/var/cache/lamina-tests")) / "bench-registry"
+LAMINA = Path(sys.executable).parent / "lamina"
+ACCEPT = ("application/vnd.oci.image.manifest.v1+json,"
+          "application/vnd.docker.distribution.manifest.v2+json")
+WORDS = [b"alpha", b"beta", b"gamma", b"delta", b"lamina", b"layer", b"blob", b"tag",
+         b"manifest", b"index", b"config", b"digest", b"registry", b"push", b"pull", b"usr"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- the image --
+
+def _text(rng: random.Random, size: int) -> Iterator[bytes]:
+    left = size
+    while left > 0:
+        line = b" ".join(rng.choice(WORDS) for _ in range(12)) + b"\n"
+        block = line * 64 + rng.randbytes(64)
+        yield block[:left]
+        left -= len(block)
+
+
+def _write_layer(layout: Path, index: int, size: int, compressible: bool) -> tuple[str, str, int]:
+    """One gzip layer, streamed to disk; returns (digest, diff_id, size)."""
+    rng = random.Random(index)
+    raw_path = layout / f"layer{index}.tar"
+    with tarfile.open(raw_path, "w") as tar:
+        per_file = 8 << 20
+        for n in range(0, size, per_file):
+            length = min(per_file, size - n)
+            info = tarfile.TarInfo(f"data/{index}/{n // per_file}")
+            info.size = length
+            chunks = _text(rng, length) if compressible else (
+                rng.randbytes(min(1 << 20, length - o)) for o in range(0, length, 1 << 20))
+            reader = _ChunkReader(chunks)
+            tar.addfile(info, reader)
+    diff = sha256()
+    out = layout / f"layer{index}.tar.gz"
+    with raw_path.open("rb") as src, gzip.open(out, "wb", compresslevel=1) as dst:
+        while block := src.read(1 << 20):
+            diff.update(block)
+            dst.write(block)
+    raw_path.unlink()
+    digest = sha256()
+    with out.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    final = layout / "blobs" / "sha256" / digest.hexdigest()
+    out.rename(final)
+    return "sha256:" + digest.hexdigest(), "sha256:" + diff.hexdigest(), final.stat().st_size
+
+
+class _ChunkReader(io.RawIOBase):
+    """A file-like view of a chunk iterator, for tarfile.addfile."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._buf = b""
+
+    def read(self, n: int | None = -1) -> bytes:
+        n = -1 if n is None else n
+        while n < 0 or len(self._buf) < n:
+            try:
+                self._buf += next(self._chunks)
+            except StopIteration:
+                break
+        out, self._buf = (self._buf, b"") if n < 0 else (self._buf[:n], self._buf[n:])
+        return out
+
+
+def _blob(layout: Path, data: bytes) -> dict[str, Any]:
+    digest = sha256(data).hexdigest()
+    (layout / "blobs" / "sha256" / digest).write_bytes(data)
+    return {"digest": f"sha256:{digest}", "size": len(data)}
+
+
+def build_image(total_mb: int) -> Path:
+    layout = CACHE / f"layout-{total_mb}mb"
+    if (layout / "index.json").exists():
+        return layout
+    shutil.rmtree(layout, ignore_errors=True)
+    (layout / "blobs" / "sha256").mkdir(parents=True)
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    # Eight layers of varying size; random ones dominate the compressed total.
+    plan = [(0.28, False), (0.22, False), (0.18, False), (0.14, False), (0.10, False),
+            (0.40, True), (0.25, True), (0.05, False)]
+    layers, diff_ids = [], []
+    for i, (share, compressible) in enumerate(plan):
+        size = int(total_mb * share * (1 << 20))
+        digest, diff_id, blob_size = _write_layer(layout, i, size, compressible)
+        layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                       "digest": digest, "size": blob_size})
+        diff_ids.append(diff_id)
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    manifest = json.dumps({"schemaVersion": 2,
+                           "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      **_blob(layout, config)},
+                           "layers": layers}).encode()
+    desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            **_blob(layout, manifest), "annotations": {"org.opencontainers.image.ref.name": "v1"}}
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [desc]}))
+    return layout
+
+
+def image_bytes(layout: Path) -> int:
+    return sum(p.stat().st_size for p in (layout / "blobs" / "sha256").iterdir())
+
+
+# -- the registries --
+
+@contextmanager
+def lamina_registry(work: Path, workers: int, server: str) -> Iterator[str]:
+    port = free_port()
+    root = work / "lamina-root"
+    log = (work / "lamina.log").open("ab")
+    env = {**os.environ, "LAMINA_REGISTRY_WORKERS": str(workers),
+           "LAMINA_REGISTRY_SERVER": server}
+    proc = subprocess.Popen([str(LAMINA), "registry", "serve", "--addr", f"127.0.0.1:{port}",
+                             "--root", str(root)], stdout=log, stderr=log, env=env,
+                            start_new_session=True)
+    try:
+        yield _wait(proc, port)
+    finally:
+        _stop(proc)
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def distribution_registry(work: Path) -> Iterator[str]:
+    binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+    port = free_port()
+    root = work / "distribution-root"
+    config = work / "config.yml"
+    config.write_text(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {root}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n")
+    log = (work / "distribution.log").open("ab")
+    proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log,
+                            start_new_session=True)
+    try:
+        yield _wait(proc, port)
+    finally:
+        _stop(proc)
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait(proc: subprocess.Popen[bytes], port: int) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"registry exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
+                return f"127.0.0.1:{port}"
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("registry did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# -- the measurements --
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def wrk_get_rate(url: str, duration: int, work: Path) -> float:
+    script = work / "get.lua"
+    script.write_text(f'wrk.headers["Accept"] = "{ACCEPT}"\n')
+    out = subprocess.run(["wrk", "-t2", "-c2", f"-d{duration}s", "-s", str(script), url],
+                         check=True, capture_output=True, text=True).stdout
+    match = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    if match is None or "Non-2xx" in out:
+        raise SystemExit(f"wrk failed or saw errors:\n{out}")
+    return float(match.group(1))
+
+
+def ab_head_rate(url: str, duration: int) -> float:
+    """HEAD with ab: wrk's parser waits for a body after a HEAD response with a non-zero
+    Content-Length, so it cannot measure HEAD (it reports 0 requests)."""
+    out = subprocess.run(["ab", "-k", "-i", "-c", "2", "-t", str(duration), "-n", "100000000",
+                          "-H", f"Accept: {ACCEPT}", url],
+                         check=True, capture_output=True, text=True).stdout
+    match = re.search(r"Requests per second:\s+([0-9.]+)", out)
+    failed = re.search(r"Failed requests:\s+(\d+)", out)
+    if match is None or "Non-2xx" in out or (failed and failed.group(1) != "0"):
+        raise SystemExit(f"ab failed or saw errors:\n{out}")
+    return float(match.group(1))
+
+
+def one_round(host: str, layout: Path, work: Path, duration: int) -> dict[str, float]:
+    dest = f"docker://{host}/bench/img:v1"
+    push = ["skopeo", "copy", "--dest-tls-verify=false", f"oci:{layout}:v1", dest]
+    figures = {"cold_push": timed(push), "re_push": timed(push)}
+    pulled = work / "pulled"
+    figures["pull"] = timed(["skopeo", "copy", "--src-tls-verify=false", dest, f"oci:{pulled}:v1"])
+    shutil.rmtree(pulled)
+    url = f"http://{host}/v2/bench/img/manifests/v1"
+    figures["manifest_get_rps"] = wrk_get_rate(url, duration, work)
+    figures["manifest_head_rps"] = ab_head_rate(url, duration)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mb", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    for tool in ("skopeo", "wrk", "ab", "docker-registry"):
+        if not shutil.which(tool) and not Path(f"/usr/bin/{tool}").exists():
+            raise SystemExit(f"{tool} is not installed (make test installs it)")
+    print(f"building the {args.mb} MB image (cached in {CACHE}) ...", file=sys.stderr)
+    layout = build_image(args.mb)
+    print(f"image: {image_bytes(layout) / 1e6:.0f} MB in {layout}", file=sys.stderr)
+    results: dict[str, list[dict[str, float]]] = {"lamina": [], "distribution": []}
+    with tempfile.TemporaryDirectory(prefix="lamina-bench-") as tmp:
+        work = Path(tmp)
+        for n in range(args.rounds):
+            for name in ("distribution", "lamina") if n % 2 else ("lamina", "distribution"):
+                registry = (lamina_registry(work, args.workers, args.server)
+                            if name == "lamina" else distribution_registry(work))
+                with registry as host:
+                    figures = one_round(host, layout, work, args.duration)
+                results[name].append(figures)
+                print(f"round {n + 1} {name}: " + ", ".join(
+                    f"{k}={v:.2f}" for k, v in figures.items()), file=sys.stderr)
+    summary = {name: {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+               for name, rounds in results.items()}
+    ratios = {k: summary["lamina"][k] / summary["distribution"][k] for k in summary["lamina"]}
+    if args.json:
+        print(json.dumps({"median": summary, "ratio_lamina_over_distribution": ratios,
+                          "image_bytes": image_bytes(layout), "rounds": args.rounds,
+                          "workers": args.workers, "server": args.server}, indent=2))
+        return
+    print(f"{'figure':<20}{'lamina':>12}{'distribution':>14}{'ratio':>8}  target")
+    for key, value in summary["lamina"].items():
+        target = "<= 1.00" if not key.endswith("rps") else ">= 0.50"
+        unit = "s" if not key.endswith("rps") else "/s"
+        print(f"{key:<20}{value:>11.2f}{unit}{summary['distribution'][key]:>13.2f}{unit}"
+              f"{ratios[key]:>8.2f}  {target}")
+
+
+if __name__ == "__main__":
+    main()
