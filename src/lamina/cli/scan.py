@@ -1,0 +1,200 @@
+"""``lamina sbom``, ``lamina scan`` and ``lamina db``: inventory, matching, the advisory database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from lamina.cli.output import print_json, print_table, warn
+from lamina.cli.store import open_store
+from lamina.config import Settings
+from lamina.errors import LaminaError
+from lamina.scan import cyclonedx, debian_changelog, ignorefile, osv, report, spdx
+from lamina.scan.database import AdvisoryDB, default_path
+from lamina.scan.inventory import Inventory, inventory
+from lamina.scan.matching import Finding, match
+from lamina.scan.severity import LEVELS
+from lamina.scan.source import open_image
+
+
+def _db_path(db: Path | None) -> Path:
+    return db if db is not None else default_path(Settings.load().home)
+
+
+DB_OPTION = click.option("--db", "db", type=click.Path(path_type=Path), default=None,
+                         help="Advisory database file (default: LAMINA_HOME/vulndb/advisories.sqlite).")
+
+
+def _inventory(image: str) -> Inventory:
+    store = open_store()
+    with open_image(image, store) as src:
+        inv = inventory(src.store, src.image, name=src.name)
+    for problem in inv.problems:
+        warn(f"warning: {problem}")
+    return inv
+
+
+def _layer_cell(inv: Inventory, index: int) -> str:
+    if index < 0 or index >= len(inv.layers):
+        return "?"
+    step = inv.layers[index].created_by
+    step = step if len(step) <= 50 else step[:47] + "..."
+    return f"{index}: {step}" if step else str(index)
+
+
+@click.command("sbom")
+@click.argument("image")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "cyclonedx", "spdx"]),
+              default="table", show_default=True, help="Output format.")
+def sbom_command(image: str, fmt: str) -> None:
+    """List the packages installed in IMAGE (a name, an ID, a docker-archive tar or OCI layout)."""
+    inv = _inventory(image)
+    if fmt == "json":
+        print_json(report.inventory_json(inv))
+    elif fmt == "cyclonedx":
+        print_json(cyclonedx.sbom(inv))
+    elif fmt == "spdx":
+        print_json(spdx.document(inv))
+    else:
+        if inv.os is not None:
+            warn(f"OS: {inv.os.pretty_name or inv.os.distro}")
+        print_table(["TYPE", "NAME", "VERSION", "LAYER"],
+                    [[p.type, p.name, p.version, _layer_cell(inv, p.layer)] for p in inv.packages])
+
+
+def _levels(text: str) -> set[str]:
+    levels = {part.strip().upper() for part in text.split(",") if part.strip()}
+    unknown = levels - set(LEVELS)
+    if unknown:
+        raise click.BadParameter(f"unknown severity {', '.join(sorted(unknown))};"
+                                 f" use {','.join(LEVELS)}", param_hint="--severity")
+    return levels
+
+
+def _print_findings(inv: Inventory, findings: list[Finding]) -> None:
+    if inv.os is not None:
+        warn(f"OS: {inv.os.pretty_name or inv.os.distro}")
+    groups: dict[tuple[str, str, str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.package.type, f.package.name, f.installed, f.package.path), []).append(f)
+    for (kind, name, installed, path), items in groups.items():
+        click.echo(f"{name} {installed} ({kind}, {path}, layer {_layer_cell(inv, items[0].package.layer)})")
+        print_table(["  ID", "SEVERITY", "FIXED IN", "SUMMARY"],
+                    [[f"  {f.id}", f.severity.level, ", ".join(f.fixed) or "(no fix)",
+                      f.summary[:60]] for f in items])
+        click.echo("")
+    click.echo(f"{len(findings)} findings in {len(groups)} packages"
+               f" ({len(inv.packages)} packages scanned)")
+
+
+@click.command("scan")
+@click.argument("image")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif", "cyclonedx"]),
+              default="table", show_default=True, help="Output format (cyclonedx: CycloneDX VEX).")
+@click.option("--severity", "severity", default=",".join(LEVELS), show_default=True,
+              help="Comma-separated severities to report.")
+@click.option("--ignore-unfixed", is_flag=True, help="Leave out findings with no fixed version.")
+@click.option("--ignore-file", type=click.Path(path_type=Path), default=Path(".laminaignore"),
+              show_default=True, help="Advisory ids to leave out, each with an optional expiry date.")
+@click.option("--exit-code", type=int, default=0, show_default=True,
+              help="Exit with this status when any finding remains after filtering.")
+@DB_OPTION
+def scan_command(image: str, fmt: str, severity: str, ignore_unfixed: bool, ignore_file: Path,
+                 exit_code: int, db: Path | None) -> None:
+    """Match IMAGE's packages against the local advisory database (no network)."""
+    levels = _levels(severity)
+    rules = ignorefile.load(ignore_file)
+    today = dt.date.today()
+    for rule in rules:
+        if rule.expires is not None and today >= rule.expires:
+            warn(f"note: {ignore_file}:{rule.line}: the ignore rule for {rule.id} expired on"
+                 f" {rule.expires}; it is reported again")
+    ignored = ignorefile.active(rules, today)
+    with AdvisoryDB(_db_path(db)) as database:
+        inv = _inventory(image)
+        result = match(inv, database)
+    for problem in result.problems:
+        warn(f"warning: {problem}")
+    result.findings = [
+        f for f in result.findings
+        if f.severity.level in levels and not (ignore_unfixed and not f.fixed)
+        and not (f.names & ignored)
+    ]
+    if fmt == "json":
+        print_json(report.scan_json(result))
+    elif fmt == "sarif":
+        print_json(report.sarif(result))
+    elif fmt == "cyclonedx":
+        print_json(cyclonedx.vex(inv, result.findings))
+    else:
+        _print_findings(inv, result.findings)
+    if result.findings and exit_code:
+        sys.exit(exit_code)
+
+
+@click.group("db")
+def db_group() -> None:
+    """The local advisory database (OSV records; works offline)."""
+
+
+def _report_import(added: int, updated: int, unchanged: int, skipped: int,
+                   problems: list[str]) -> None:
+    for problem in problems:
+        warn(f"warning: {problem}")
+    click.echo(f"{added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped")
+
+
+@db_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@DB_OPTION
+def db_import(paths: tuple[Path, ...], db: Path | None) -> None:
+    """Import OSV records from .json files, directories or osv.dev .zip archives."""
+    with AdvisoryDB(_db_path(db), create=True) as database:
+        for path in paths:
+            result = database.import_records(osv.read(path), source=str(path))
+            _report_import(result.added, result.updated, result.unchanged, result.skipped,
+                           result.problems)
+
+
+@db_group.command("import-debian")
+@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--release", default=None, help="Ecosystem to file under (e.g. Debian:12);"
+              " default: from each changelog's newest distribution.")
+@DB_OPTION
+def db_import_debian(directory: Path, release: str | None, db: Path | None) -> None:
+    """Derive fixed-in advisories from the changelog.Debian.gz of the .deb files in DIRECTORY."""
+    records, problems = debian_changelog.derive(directory, release)
+    for problem in problems:
+        warn(f"warning: {problem}")
+    with AdvisoryDB(_db_path(db), create=True) as database:
+        result = database.import_records(
+            (osv.check(r, f"{directory}:{r['id']}") for r in records),
+            source=f"debian-changelog:{directory}", replace_equal=True)
+    _report_import(result.added, result.updated, result.unchanged, result.skipped, result.problems)
+
+
+@db_group.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@DB_OPTION
+def db_status(fmt: str, db: Path | None) -> None:
+    """Advisories per ecosystem and the newest 'modified' of each."""
+    path = _db_path(db)
+    with AdvisoryDB(path) as database:
+        counts, total, withdrawn = database.status()
+    if fmt == "json":
+        print_json({"path": str(path), "advisories": total, "withdrawn": withdrawn,
+                    "ecosystems": [{"ecosystem": c.ecosystem, "advisories": c.advisories,
+                                    "newestModified": c.newest_modified} for c in counts]})
+        return
+    print_table(["ECOSYSTEM", "ADVISORIES", "NEWEST MODIFIED"],
+                [[c.ecosystem, str(c.advisories), c.newest_modified] for c in counts])
+    click.echo(f"{total} advisories ({withdrawn} withdrawn) in {path}")
+
+
+COMMANDS = [sbom_command, scan_command, db_group]
+
+__all__ = ["COMMANDS", "LaminaError"]

@@ -1,0 +1,1 @@
+"""Package inventory, the offline advisory database, matching and SBOMs (issue 9)."""

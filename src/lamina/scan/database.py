@@ -1,0 +1,205 @@
+"""The local advisory database: one SQLite file under LAMINA_HOME, usable offline.
+
+Tables: ``advisory`` (one row per OSV id, the newest ``modified`` wins),
+``affected`` (one row per affected entry, indexed by ecosystem family and
+normalised package name, holding its ranges and versions as JSON) and
+``alias`` (id <-> alias pairs, for merging findings). The file can be copied
+to an air-gapped machine as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lamina.scan import ecosystems, severity
+from lamina.scan.errors import DatabaseMissing
+from lamina.scan.osv import Loaded
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS advisory (
+    id TEXT PRIMARY KEY, modified TEXT NOT NULL, published TEXT, withdrawn TEXT,
+    summary TEXT, aliases TEXT NOT NULL, level TEXT NOT NULL, score REAL, vector TEXT,
+    source TEXT, record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS affected (
+    advisory TEXT NOT NULL, ecosystem TEXT NOT NULL, family TEXT NOT NULL,
+    name TEXT NOT NULL, entry TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS affected_package ON affected (family, name);
+CREATE INDEX IF NOT EXISTS affected_advisory ON affected (advisory);
+CREATE TABLE IF NOT EXISTS alias (advisory TEXT NOT NULL, alias TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alias_alias ON alias (alias);
+CREATE INDEX IF NOT EXISTS alias_advisory ON alias (advisory);
+"""
+
+
+def default_path(home: Path) -> Path:
+    return home / "vulndb" / "advisories.sqlite"
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Advisory:
+    id: str
+    aliases: tuple[str, ...]
+    summary: str
+    severity: severity.Severity
+    modified: str
+    withdrawn: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    advisory: str
+    ecosystem: str
+    ranges: list[Any]
+    versions: list[Any]
+
+
+@dataclass(frozen=True)
+class EcosystemCount:
+    ecosystem: str
+    advisories: int
+    newest_modified: str
+
+
+def _summary(record: dict[str, Any]) -> str:
+    text = record.get("summary") or record.get("details") or ""
+    return str(text).strip().splitlines()[0][:200] if str(text).strip() else ""
+
+
+class AdvisoryDB:
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        if not create and not path.exists():
+            raise DatabaseMissing(
+                f"no advisory database at {path}; import one with `lamina db import PATH`"
+                " (OSV .json, directory or .zip) or `lamina db import-debian DIR`"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(path)
+        self.conn.executescript(SCHEMA)
+        self._advisories: dict[str, Advisory | None] = {}
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> AdvisoryDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.conn:
+            yield self.conn
+
+    # -- writing ---------------------------------------------------------------
+
+    def import_records(self, loaded: Iterable[Loaded], *, source: str,
+                       replace_equal: bool = False) -> ImportReport:
+        """Add records; an id already stored is replaced only by a newer ``modified``."""
+        report = ImportReport()
+        with self._transaction() as conn:
+            for item in loaded:
+                if item.problem:
+                    report.problems.append(item.problem)
+                if item.record is None:
+                    report.skipped += 1
+                    continue
+                record = item.record
+                rid = record["id"]
+                row = conn.execute("SELECT modified FROM advisory WHERE id = ?", (rid,)).fetchone()
+                if row is not None and (row[0] > record["modified"]
+                                        or (row[0] == record["modified"] and not replace_equal)):
+                    report.unchanged += 1
+                    continue
+                self._write(conn, record, source)
+                if row is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+        self._advisories.clear()
+        return report
+
+    def _write(self, conn: sqlite3.Connection, record: dict[str, Any], source: str) -> None:
+        rid = record["id"]
+        conn.execute("DELETE FROM affected WHERE advisory = ?", (rid,))
+        conn.execute("DELETE FROM alias WHERE advisory = ?", (rid,))
+        sev = severity.of_record(record)
+        withdrawn = record.get("withdrawn") if isinstance(record.get("withdrawn"), str) else None
+        conn.execute(
+            "INSERT OR REPLACE INTO advisory VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (rid, record["modified"], record.get("published"), withdrawn, _summary(record),
+             json.dumps(record.get("aliases") or []), sev.level, sev.score, sev.vector, source,
+             json.dumps(record, separators=(",", ":"))),
+        )
+        rows = []
+        for entry in record.get("affected") or []:
+            pkg = entry["package"]
+            eco = pkg["ecosystem"]
+            rows.append((rid, eco, ecosystems.base(eco), ecosystems.normalise(eco, pkg["name"]),
+                         json.dumps({"ranges": entry.get("ranges") or [],
+                                     "versions": entry.get("versions") or []},
+                                    separators=(",", ":"))))
+        conn.executemany("INSERT INTO affected VALUES (?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO alias VALUES (?,?)",
+                         [(rid, a) for a in record.get("aliases") or []])
+
+    # -- reading ---------------------------------------------------------------
+
+    def candidates(self, family: str, name: str) -> list[Candidate]:
+        """Affected entries naming ``name`` (already normalised) in an ecosystem family."""
+        out = []
+        for advisory, eco, entry in self.conn.execute(
+            "SELECT advisory, ecosystem, entry FROM affected WHERE family = ? AND name = ?",
+            (family, name),
+        ):
+            doc = json.loads(entry)
+            out.append(Candidate(advisory, eco, doc["ranges"], doc["versions"]))
+        return out
+
+    def advisory(self, rid: str) -> Advisory | None:
+        if rid not in self._advisories:
+            row = self.conn.execute(
+                "SELECT id, aliases, summary, level, score, vector, modified, withdrawn"
+                " FROM advisory WHERE id = ?", (rid,)).fetchone()
+            self._advisories[rid] = None if row is None else Advisory(
+                row[0], tuple(json.loads(row[1])), row[2] or "",
+                severity.Severity(row[3], row[4], row[5] or ""), row[6], row[7] or "")
+        return self._advisories[rid]
+
+    def record(self, rid: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT record FROM advisory WHERE id = ?", (rid,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def status(self) -> tuple[list[EcosystemCount], int, int]:
+        """Counts per ecosystem with the newest ``modified``; total and withdrawn advisories."""
+        rows = self.conn.execute(
+            "SELECT affected.ecosystem, COUNT(DISTINCT advisory.id), MAX(advisory.modified)"
+            " FROM affected JOIN advisory ON advisory.id = affected.advisory"
+            " GROUP BY affected.ecosystem ORDER BY affected.ecosystem").fetchall()
+        total = self.conn.execute("SELECT COUNT(*) FROM advisory").fetchone()[0]
+        withdrawn = self.conn.execute(
+            "SELECT COUNT(*) FROM advisory WHERE withdrawn IS NOT NULL").fetchone()[0]
+        return [EcosystemCount(r[0], r[1], r[2] or "") for r in rows], int(total), int(withdrawn)
+
+    def fingerprint(self) -> str:
+        """Changes whenever the content changes: rescans key on it."""
+        row = self.conn.execute("SELECT COUNT(*), MAX(modified) FROM advisory").fetchone()
+        return f"{row[0]}:{row[1] or ''}"

@@ -1,0 +1,244 @@
+"""The package inventory of an image's merged filesystem, each package with its layer.
+
+Each layer's tar is streamed once. Only the package-database files are read
+(dpkg status and status.d, apk's installed db, Python core metadata, npm
+manifests and lock files, os-release); every other member is skipped. Layers
+are merged as a container runtime would see them: the last writer wins, and a
+whiteout or opaque directory removes what lower layers put there.
+
+Attribution: a file-per-package database (status.d, dist-info, package.json)
+belongs to the layer that wrote the file. A shared database (dpkg status, apk
+installed) is rewritten whole by every step that installs something, so a
+package in it keeps the layer where it first appeared with the version it
+still has.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from lamina.errors import LaminaError
+from lamina.layers import whiteout
+from lamina.layers.tarstream import iter_members, member_path, open_tar
+from lamina.oci import mediatype
+from lamina.scan import apk_installed, dpkg_status, npm_manifest, os_release, python_metadata
+from lamina.scan.package import APK, DEB, LayerInfo, OSInfo, Package
+from lamina.store.image import StoredImage
+from lamina.store.store import Store
+
+MAX_DB_FILE = 256 * 1024 * 1024  # a package database larger than this is refused, not read
+
+Parser = Callable[[bytes, str], tuple[list[Package], list[str]]]
+
+_OS_PATHS = ("etc/os-release", "usr/lib/os-release")
+_BY_BASENAME: dict[str, Parser] = {
+    "METADATA": python_metadata.parse,
+    "PKG-INFO": python_metadata.parse,
+    "package.json": npm_manifest.parse_manifest,
+    "package-lock.json": npm_manifest.parse_lock,
+}
+_SHARED_DBS = {"var/lib/dpkg/status", "lib/apk/db/installed"}
+
+
+def parser_for(path: str) -> Parser | None:
+    """The reader of a package-database file at ``path`` (relative, no leading /)."""
+    head, _, base = path.rpartition("/")
+    if base in _BY_BASENAME:
+        if base == "METADATA" and not head.endswith(".dist-info"):
+            return None
+        if base == "PKG-INFO" and not head.endswith(".egg-info"):
+            return None
+        return _BY_BASENAME[base]
+    if base.endswith(".egg-info"):
+        return python_metadata.parse
+    if path == "var/lib/dpkg/status":
+        return dpkg_status.parse
+    if head == "var/lib/dpkg/status.d" and not base.endswith(".md5sums"):
+        return dpkg_status.parse
+    if path == "lib/apk/db/installed":
+        return apk_installed.parse
+    return None
+
+
+@dataclass
+class _Record:
+    layer: int
+    packages: list[Package] = field(default_factory=list)
+    os: OSInfo | None = None
+    symlink: str = ""
+
+
+@dataclass
+class Inventory:
+    layers: list[LayerInfo]
+    packages: list[Package]
+    os: OSInfo | None
+    problems: list[str]
+    image_id: str = ""
+    name: str = ""
+
+    def layer_of(self, pkg: Package) -> LayerInfo | None:
+        return self.layers[pkg.layer] if 0 <= pkg.layer < len(self.layers) else None
+
+
+def layer_infos(image: StoredImage) -> list[LayerInfo]:
+    """Each layer with the history entry (Dockerfile step) that produced it."""
+    steps = [h.created_by for h in image.config.history if not h.empty_layer]
+    out: list[LayerInfo] = []
+    for i, layer in enumerate(image.layers):
+        out.append(LayerInfo(i, str(layer.digest), str(layer.diff_id),
+                             step_text(steps[i]) if i < len(steps) else ""))
+    return out
+
+
+def step_text(created_by: str) -> str:
+    """A history entry as the Dockerfile step it was: the builder's shell prefix dropped."""
+    text = created_by.strip()
+    if text.startswith("/bin/sh -c #(nop) "):
+        return text[len("/bin/sh -c #(nop) "):].strip()
+    if text.startswith("/bin/sh -c "):
+        return "RUN " + text[len("/bin/sh -c "):]
+    return text
+
+
+class _Merger:
+    def __init__(self) -> None:
+        self.records: dict[str, _Record] = {}
+        self.problems: list[str] = []
+
+    def _remove_under(self, directory: str, keep: dict[str, _Record]) -> None:
+        prefix = directory + "/" if directory else ""
+        for path in [p for p in self.records if p.startswith(prefix)]:
+            if path not in keep:
+                del self.records[path]
+
+    def add_layer(self, index: int, stream: BinaryIO, compression: str | None) -> None:
+        new: dict[str, _Record] = {}
+        removed: list[str] = []
+        opaque: list[str] = []
+        with open_tar(stream, compression) as tar:
+            for member in iter_members(tar):
+                path = member_path(member.name)
+                base = path.rpartition("/")[2]
+                if base.startswith(whiteout.WHITEOUT_PREFIX):
+                    if base == whiteout.OPAQUE:
+                        opaque.append(whiteout.whiteout_target(path))
+                    elif not whiteout.is_meta(base):
+                        removed.append(whiteout.whiteout_target(path))
+                    continue
+                if path in _OS_PATHS:
+                    if member.issym():
+                        new[path] = _Record(index, symlink=member.linkname)
+                    elif member.isfile():
+                        data = self._read(tar, member, path)
+                        new[path] = _Record(index, os=os_release.parse(data) if data else None)
+                    continue
+                parser = parser_for(path)
+                if parser is None:
+                    continue
+                if not member.isfile():
+                    if member.isdir() and base.endswith(".egg-info"):
+                        continue  # the directory form; its PKG-INFO is read instead
+                    if member.islnk() or member.issym():
+                        self.problems.append(f"layer {index}: {path} is a link; not followed")
+                    continue
+                data = self._read(tar, member, path)
+                if data is None:
+                    continue
+                try:
+                    packages, problems = parser(data, "/" + path)
+                except (ValueError, LaminaError) as e:
+                    packages, problems = [], [f"/{path}: unreadable ({e}); skipped"]
+                self.problems.extend(f"layer {index}: {p}" for p in problems)
+                new[path] = _Record(index, [p.at_layer(index) for p in packages])
+        for directory in opaque:
+            self._remove_under(directory, new)
+        for path in removed:
+            if path not in new:
+                self.records.pop(path, None)
+            self._remove_under(path, new)
+        for path, record in new.items():
+            previous = self.records.get(path)
+            if path in _SHARED_DBS and previous is not None:
+                record.packages = _carry_attribution(previous.packages, record.packages)
+            self.records[path] = record
+
+    def _read(self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> bytes | None:
+        if member.size > MAX_DB_FILE:
+            self.problems.append(f"/{path}: {member.size} bytes is too large for a package"
+                                 " database; skipped")
+            return None
+        handle = tar.extractfile(member)
+        if handle is None:
+            return None
+        return handle.read()
+
+    def result(self) -> tuple[list[Package], OSInfo | None]:
+        packages: list[Package] = []
+        for path in sorted(self.records):
+            packages.extend(self.records[path].packages)
+        return packages, self._os()
+
+    def _os(self) -> OSInfo | None:
+        for path in _OS_PATHS:
+            record = self.records.get(path)
+            if record is None:
+                continue
+            if record.os is not None:
+                return record.os
+            if record.symlink:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname("/" + path),
+                                                           record.symlink)).lstrip("/")
+                linked = self.records.get(target)
+                if linked is not None and linked.os is not None:
+                    return linked.os
+        return None
+
+
+def _carry_attribution(old: list[Package], new: list[Package]) -> list[Package]:
+    before = {(p.name, p.arch): p for p in old}
+    out: list[Package] = []
+    for pkg in new:
+        prior = before.get((pkg.name, pkg.arch))
+        if prior is not None and prior.version == pkg.version and prior.type == pkg.type:
+            out.append(pkg.at_layer(prior.layer))
+        else:
+            out.append(pkg)
+    return out
+
+
+def inventory(store: Store, image: StoredImage, *, name: str = "") -> Inventory:
+    """Read ``image``'s layers once each and list the packages of its merged tree."""
+    merger = _Merger()
+    for index, layer in enumerate(image.layers):
+        compression = mediatype.layer_compression(layer.descriptor.media_type)
+        try:
+            with store.blobs.open(layer.digest) as blob:
+                merger.add_layer(index, blob, compression)
+        except LaminaError as e:
+            merger.problems.append(f"layer {index} ({layer.digest}): {e}; its packages may be missing")
+    packages, os_info = merger.result()
+    packages = _dedupe(packages)
+    return Inventory(layer_infos(image), packages, os_info, merger.problems,
+                     image_id=str(image.id), name=name)
+
+
+def _dedupe(packages: list[Package]) -> list[Package]:
+    """A lock file repeats what node_modules holds; keep one entry per name, version, type."""
+    seen: set[tuple[str, str, str, str]] = set()
+    out: list[Package] = []
+    # installed manifests first, so the lock file's duplicate is the one dropped
+    for pkg in sorted(packages, key=lambda p: p.path.endswith("package-lock.json")):
+        ident = (pkg.type, pkg.name, pkg.version, pkg.arch)
+        if pkg.type in (DEB, APK):
+            out.append(pkg)
+            continue
+        if pkg.path.endswith("package-lock.json") and ident in seen:
+            continue
+        seen.add(ident)
+        out.append(pkg)
+    return out

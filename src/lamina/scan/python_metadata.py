@@ -1,0 +1,31 @@
+"""Installed Python distributions: ``*.dist-info/METADATA`` and ``*.egg-info/PKG-INFO``.
+
+Both use the Core Metadata format (PyPA "Core metadata specifications"): an
+email-style header where Name and Version identify the distribution. An
+``.egg-info`` may also be a single file holding the same header.
+"""
+
+from __future__ import annotations
+
+from lamina.scan.package import PYTHON, Package
+
+
+def parse(data: bytes, path: str) -> tuple[list[Package], list[str]]:
+    name = version = license_ = ""
+    for line in data.decode("utf-8", "replace").splitlines():
+        if not line.strip():
+            break  # the body (long description) follows the first blank line
+        key, sep, value = line.partition(":")
+        if not sep or line[0] in " \t":
+            continue
+        key = key.strip().lower()
+        if key == "name" and not name:
+            name = value.strip()
+        elif key == "version" and not version:
+            version = value.strip()
+        elif key == "license" and not license_:
+            license_ = value.strip()
+    if not name or not version:
+        return [], [f"{path}: Python metadata without Name or Version is skipped"]
+    licenses = (license_,) if license_ and license_.upper() != "UNKNOWN" and "\n" not in license_ else ()
+    return [Package(type=PYTHON, name=name, version=version, path=path, licenses=licenses)], []

@@ -1,0 +1,103 @@
+"""Lamina's own JSON for inventories and scans (docs/scan-json.md), and SARIF 2.1.0."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamina import __version__
+from lamina.scan.inventory import Inventory
+from lamina.scan.matching import Finding, ScanResult
+from lamina.scan.package import Package
+
+SCHEMA_VERSION = 1
+
+
+def _layer(inv: Inventory, pkg: Package) -> dict[str, Any] | None:
+    layer = inv.layer_of(pkg)
+    if layer is None:
+        return None
+    return {"index": layer.index, "digest": layer.digest, "diffID": layer.diff_id,
+            "step": layer.created_by}
+
+
+def package_json(inv: Inventory, pkg: Package) -> dict[str, Any]:
+    doc: dict[str, Any] = {"type": pkg.type, "name": pkg.name, "version": pkg.version,
+                           "purl": pkg.purl(inv.os), "path": pkg.path, "layer": _layer(inv, pkg)}
+    if pkg.arch:
+        doc["arch"] = pkg.arch
+    if pkg.source_name:
+        doc["sourceName"] = pkg.source_name
+    if pkg.source_version:
+        doc["sourceVersion"] = pkg.source_version
+    if pkg.licenses:
+        doc["licenses"] = list(pkg.licenses)
+    return doc
+
+
+def _head(inv: Inventory) -> dict[str, Any]:
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "image": {"name": inv.name, "id": inv.image_id},
+        "os": None if inv.os is None else {"id": inv.os.id, "versionID": inv.os.version_id,
+                                           "codename": inv.os.codename,
+                                           "prettyName": inv.os.pretty_name},
+        "layers": [{"index": la.index, "digest": la.digest, "diffID": la.diff_id,
+                    "step": la.created_by} for la in inv.layers],
+    }
+
+
+def inventory_json(inv: Inventory) -> dict[str, Any]:
+    return {**_head(inv), "packages": [package_json(inv, p) for p in inv.packages],
+            "problems": inv.problems}
+
+
+def finding_json(inv: Inventory, f: Finding) -> dict[str, Any]:
+    sev = f.severity
+    return {"id": f.id, "ids": list(f.ids), "aliases": list(f.aliases),
+            "severity": sev.level, "cvssScore": sev.score, "cvssVector": sev.vector or None,
+            "summary": f.summary, "ecosystem": f.ecosystem, "installedVersion": f.installed,
+            "fixedVersions": list(f.fixed), "package": package_json(inv, f.package)}
+
+
+def scan_json(result: ScanResult) -> dict[str, Any]:
+    inv = result.inventory
+    return {**_head(inv), "packageCount": len(inv.packages),
+            "findings": [finding_json(inv, f) for f in result.findings],
+            "problems": inv.problems + result.problems}
+
+
+_SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note",
+                "UNKNOWN": "note"}
+
+
+def sarif(result: ScanResult) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per advisory, one result per finding, located at the package db file."""
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    for f in result.findings:
+        if f.id not in rules:
+            rule: dict[str, Any] = {
+                "id": f.id, "shortDescription": {"text": f.summary or f.id},
+                "properties": {"security-severity": str(f.severity.score)
+                               if f.severity.score is not None else "0.0",
+                               "tags": ["security", "vulnerability", f.severity.level]},
+            }
+            rules[f.id] = rule
+        fixed = f", fixed in {', '.join(f.fixed)}" if f.fixed else ", no fix known"
+        layer = result.inventory.layer_of(f.package)
+        step = f" (layer {layer.index}: {layer.created_by})" if layer and layer.created_by else ""
+        results.append({
+            "ruleId": f.id,
+            "level": _SARIF_LEVEL[f.severity.level],
+            "message": {"text": f"{f.package.name} {f.installed} is affected by {f.id}{fixed}{step}"},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": f.package.path.lstrip("/")}}}],
+        })
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "lamina", "version": __version__,
+                                      "informationUri": "https://lamina.invalid/scan",
+                                      "rules": list(rules.values())}},
+                  "results": results}],
+    }

@@ -1,0 +1,83 @@
+"""The severity level of an advisory: its CVSS v3 vector scored, else the level it states.
+
+Order of evidence: a CVSS v3.x vector (top-level ``severity`` or an affected
+entry's) is scored with the FIRST formula; otherwise the level the database
+wrote (``database_specific.severity`` as GitHub writes it, ``MODERATE`` read as
+MEDIUM, or ``ecosystem_specific.severity``). CVSS v4 vectors are not scored
+(see cvss.py), so a v4-only record takes its stated level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lamina.scan import cvss
+from lamina.scan.errors import InvalidAdvisory
+
+LEVELS: Final = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+_ALIASES: Final = {"MODERATE": "MEDIUM", "IMPORTANT": "HIGH", "NEGLIGIBLE": "LOW", "NONE": "LOW"}
+
+
+@dataclass(frozen=True)
+class Severity:
+    level: str
+    score: float | None = None
+    vector: str = ""
+
+    @property
+    def rank(self) -> int:
+        return LEVELS.index(self.level)
+
+
+UNKNOWN = Severity("UNKNOWN")
+
+
+def normalise_level(text: str) -> str | None:
+    upper = text.strip().upper()
+    upper = _ALIASES.get(upper, upper)
+    return upper if upper in LEVELS else None
+
+
+def _vectors(record: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    lists = [record.get("severity")]
+    for affected in record.get("affected") or []:
+        if isinstance(affected, dict):
+            lists.append(affected.get("severity"))
+    for items in lists:
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict) or item.get("type") != "CVSS_V3":
+                continue
+            if isinstance(item.get("score"), str):
+                out.append(item["score"])
+    return out
+
+
+def _stated(record: dict[str, Any]) -> str | None:
+    places: list[Any] = [record.get("database_specific")]
+    for affected in record.get("affected") or []:
+        if isinstance(affected, dict):
+            places += [affected.get("ecosystem_specific"), affected.get("database_specific")]
+    for place in places:
+        if isinstance(place, dict) and isinstance(place.get("severity"), str):
+            found = normalise_level(place["severity"])
+            if found is not None:
+                return found
+    return None
+
+
+def of_record(record: dict[str, Any]) -> Severity:
+    best: Severity | None = None
+    for vector in _vectors(record):
+        try:
+            score = cvss.base_score(vector)
+        except InvalidAdvisory:
+            continue
+        found = Severity(cvss.level(score) if score > 0 else "LOW", score, vector)
+        if best is None or (best.score or 0) < score:
+            best = found
+    if best is not None:
+        return best
+    stated = _stated(record)
+    return Severity(stated) if stated else UNKNOWN
