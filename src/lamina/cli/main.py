@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "lamina.cli.registry",
     "lamina.cli.lint",
     "lamina.cli.transfer",
+    "lamina.cli.scan",
     "lamina.cli.build",
 )
 
