@@ -7,8 +7,11 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import shutil
 import stat
+import sys
 import tarfile
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +22,7 @@ from lamina.errors import HostileLayer
 from lamina.layers.apply import apply_layer, unpack
 from lamina.layers.tarstream import InvalidLayer
 from tests.layers import tarbuild as tb
+from tests.tools import require_tool, run
 
 
 def apply(blob: bytes, target: Path, **options: bool) -> None:
@@ -280,3 +284,30 @@ def test_truncated_layer_is_named(tmp_path: Path) -> None:
     blob = tb.build(tb.file("big", os.urandom(50_000)))
     with pytest.raises(InvalidLayer, match="truncated"):
         apply(blob[:20_000], tmp_path)
+
+
+def test_without_root_owners_are_ours_modes_kept_and_devices_refused() -> None:
+    """Rootless apply: read-only dirs still get their children, then their mode; device
+    nodes are refused (issue 2: "device nodes when not root")."""
+    setpriv = require_tool("setpriv")
+    # pytest's tmp_path sits under a root-only dir; nobody needs a place of its own.
+    base = Path(tempfile.mkdtemp(prefix="lamina-rootless-"))
+    try:
+        os.chmod(base, 0o777)
+        code = ("import sys\nfrom pathlib import Path\n"
+                "from lamina.layers.apply import apply_layer\n"
+                "apply_layer(sys.stdin.buffer, Path(sys.argv[1]))\n")
+        nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                  sys.executable, "-c", code]
+        run([*nobody, base / "out"], input=tb.build(
+            tb.directory("ro", mode=0o555, uid=0), tb.file("ro/f", b"x", mode=0o444, uid=0)))
+        snap = tb.snapshot(base / "out")
+        assert snap["ro"][:4] == ("dir", 0o555, 65534, 65534)
+        assert snap["ro/f"][:4] == ("file", 0o444, 65534, 65534)
+        proc = run([*nobody, base / "out2"], input=tb.build(tb.device("dev/null")),
+                   check=False)
+        assert proc.returncode != 0
+        assert b"'dev/null' is a char device node" in proc.stderr
+        assert not (base / "out2/dev/null").exists()
+    finally:
+        shutil.rmtree(base)

@@ -128,6 +128,7 @@ class _Tree:
                 raise
             os.mkdir(name, 0o755, dir_fd=parent_fd)
             fd = os.open(name, _OPEN_DIR, dir_fd=parent_fd)
+            os.fchmod(fd, 0o755)  # as Docker makes missing parents, whatever our umask
         except OSError as e:
             if e.errno not in (errno.ELOOP, errno.ENOTDIR):
                 raise
