@@ -136,3 +136,22 @@ def test_overlay_redirect_dirs_are_refused(tmp_path: Path) -> None:
     os.setxattr(upper / "moved", "trusted.overlay.redirect", b"/orig")
     with pytest.raises(UnsupportedTree, match="redirect_dir"):
         write_layer(upper, io.BytesIO(), "none", overlay_upper=True)
+
+
+def test_write_chosen_entries(tmp_path: Path) -> None:
+    """A layer of chosen files under chosen names, with their metadata; digests as usual."""
+    from lamina.layers.write import write_layer_from_entries
+
+    source = tmp_path / "src"
+    make_tree(source)
+    out = io.BytesIO()
+    info = write_layer_from_entries([("/opt", source / "etc"), ("opt/conf", source / "etc/conf"),
+                                     ("opt/sh", source / "usr/bin/sh")], out, "none")
+    assert info.diff_id == info.digest  # uncompressed: the same bytes
+    out.seek(0)
+    with tarfile.open(fileobj=out) as tar:
+        members = {m.name: m for m in tar}
+    assert sorted(members) == ["opt", "opt/conf", "opt/sh"]
+    assert members["opt"].isdir() and members["opt"].mode == 0o750
+    assert (members["opt/conf"].uid, members["opt/conf"].size) == (1000, 10)
+    assert members["opt/sh"].issym() and members["opt/sh"].linkname == "tool"

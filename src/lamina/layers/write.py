@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, cast
@@ -26,7 +26,7 @@ from lamina.errors import LaminaError
 from lamina.layers import whiteout
 from lamina.layers.compression import GZIP, NONE, ZSTD, open_writer
 from lamina.layers.digest_stream import HashingWriter
-from lamina.layers.tarstream import XATTR_PREFIX
+from lamina.layers.tarstream import XATTR_PREFIX, member_path
 from lamina.oci import mediatype
 from lamina.oci.digest import Digest
 
@@ -112,6 +112,31 @@ def write_layer(source: Path, dst: BinaryIO, compression: str = GZIP, *,
     ``epoch`` clamps every mtime to at most that time (SOURCE_DATE_EPOCH); with
     ``reproducible`` and no ``epoch``, $SOURCE_DATE_EPOCH is used when set.
     """
+    return _write(((rel, path, st) for rel, path, st in _walk(source)), dst, compression,
+                  overlay_upper=overlay_upper, epoch=epoch, reproducible=reproducible,
+                  level=level)
+
+
+def write_layer_from_entries(entries: Iterable[tuple[str, Path]], dst: BinaryIO,
+                             compression: str = GZIP, *, epoch: int | None = None,
+                             reproducible: bool = False,
+                             level: int | None = None) -> LayerInfo:
+    """Write chosen files as a layer: each ``(path in the layer, file on disk)``, in order.
+
+    Each entry is added alone (a directory without its children) with the metadata
+    of the file on disk; list parents before children, as ``write_layer`` does.
+    """
+    def stated() -> Iterator[tuple[str, Path, os.stat_result]]:
+        for rel, path in entries:
+            yield member_path(rel), path, os.lstat(path)
+
+    return _write(stated(), dst, compression, overlay_upper=False, epoch=epoch,
+                  reproducible=reproducible, level=level)
+
+
+def _write(entries: Iterable[tuple[str, Path, os.stat_result]], dst: BinaryIO,
+           compression: str, *, overlay_upper: bool, epoch: int | None, reproducible: bool,
+           level: int | None) -> LayerInfo:
     if compression not in MEDIA_TYPES:
         raise ValueError(f"unknown compression {compression!r}: expected gzip, zstd or none")
     if epoch is None and reproducible and os.environ.get("SOURCE_DATE_EPOCH"):
@@ -122,7 +147,9 @@ def write_layer(source: Path, dst: BinaryIO, compression: str = GZIP, *,
     plain = _TellingWriter(compressor)
     with tarfile.open(fileobj=cast(BinaryIO, plain), mode="w",
                       format=tarfile.PAX_FORMAT) as tar:
-        _add_tree(tar, source, overlay_upper=overlay_upper, epoch=epoch)
+        layer = _LayerTar(tar, overlay_upper=overlay_upper, epoch=epoch)
+        for rel, path, st in entries:
+            layer.add(rel, path, st)
     compressor.close()
     compressed.flush()
     return LayerInfo(
@@ -131,26 +158,36 @@ def write_layer(source: Path, dst: BinaryIO, compression: str = GZIP, *,
     )
 
 
-def _add_tree(tar: tarfile.TarFile, source: Path, *, overlay_upper: bool,
-              epoch: int | None) -> None:
-    first_of_inode: dict[tuple[int, int], str] = {}
-    for rel, path, st in _walk(source):
+class _LayerTar:
+    """Adds files to a layer tar: one member per entry, hardlinks joined by inode."""
+
+    def __init__(self, tar: tarfile.TarFile, *, overlay_upper: bool,
+                 epoch: int | None) -> None:
+        self.tar = tar
+        self.overlay_upper = overlay_upper
+        self.epoch = epoch
+        self.first_of_inode: dict[tuple[int, int], str] = {}
+
+    def add(self, rel: str, path: Path, st: os.stat_result) -> None:
+        if not rel:
+            return  # the layer root is not an entry of a layer
+        tar = self.tar
         mode = st.st_mode
         info = tarfile.TarInfo(rel)
         info.mode = stat.S_IMODE(mode)
         info.uid, info.gid = st.st_uid, st.st_gid
         info.uname = info.gname = ""
-        info.mtime = int(st.st_mtime) if epoch is None else min(int(st.st_mtime), epoch)
+        mtime = int(st.st_mtime)
+        info.mtime = mtime if self.epoch is None else min(mtime, self.epoch)
         content = False
-        opaque = False
         if stat.S_ISREG(mode):
             key = (st.st_dev, st.st_ino)
-            if st.st_nlink > 1 and key in first_of_inode:
+            if st.st_nlink > 1 and key in self.first_of_inode:
                 info.type = tarfile.LNKTYPE
-                info.linkname = first_of_inode[key]
+                info.linkname = self.first_of_inode[key]
             else:
                 if st.st_nlink > 1:
-                    first_of_inode[key] = rel
+                    self.first_of_inode[key] = rel
                 info.type = tarfile.REGTYPE
                 info.size = st.st_size
                 content = True
@@ -160,20 +197,18 @@ def _add_tree(tar: tarfile.TarFile, source: Path, *, overlay_upper: bool,
             info.type = tarfile.SYMTYPE
             info.linkname = os.readlink(path)
         elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-            if overlay_upper and stat.S_ISCHR(mode) and st.st_rdev == 0:
+            if self.overlay_upper and stat.S_ISCHR(mode) and st.st_rdev == 0:
                 info.name = whiteout.whiteout_name(rel)
                 info.type = tarfile.REGTYPE
                 tar.addfile(info)
-                continue
+                return
             info.type = tarfile.CHRTYPE if stat.S_ISCHR(mode) else tarfile.BLKTYPE
             info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
         elif stat.S_ISFIFO(mode):
             info.type = tarfile.FIFOTYPE
         else:
-            continue  # sockets cannot be stored in a tar, and are never image content
-        xattrs = _xattrs(path, overlay_upper)
-        if overlay_upper and info.type == tarfile.DIRTYPE:
-            opaque = any(_xattr_value(path, name) == b"y" for name in _OPAQUE_XATTRS)
+            return  # sockets cannot be stored in a tar, and are never image content
+        xattrs = _xattrs(path, self.overlay_upper)
         if xattrs:
             info.pax_headers = {
                 XATTR_PREFIX + name: value.decode("utf-8", "surrogateescape")
@@ -184,7 +219,8 @@ def _add_tree(tar: tarfile.TarFile, source: Path, *, overlay_upper: bool,
                 tar.addfile(info, fileobj)
         else:
             tar.addfile(info)
-        if opaque:
+        if (self.overlay_upper and info.type == tarfile.DIRTYPE
+                and any(_xattr_value(path, name) == b"y" for name in _OPAQUE_XATTRS)):
             marker = tarfile.TarInfo(whiteout.opaque_name(rel))
             marker.mtime = info.mtime
             marker.mode = 0o644
