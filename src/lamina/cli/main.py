@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "lamina.cli.lint",
     "lamina.cli.transfer",
     "lamina.cli.scan",
+    "lamina.cli.analyze",
     "lamina.cli.build",
 )
 

@@ -1,0 +1,1 @@
+"""Image analysis: per-layer trees, wasted bytes, dive's efficiency, findings, reports."""

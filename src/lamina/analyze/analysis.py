@@ -1,0 +1,120 @@
+"""Analysing an image: read each layer once, build the trees, count waste, find problems.
+
+Wasted bytes (Lamina's own, exact): the sum of the sizes of every regular-file
+version that some layer ships but the final image does not show, because a
+later member (same layer or above) overwrote it or a later whiteout, opaque
+directory or type change removed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from lamina.analyze.duplicates import Duplicate, find_duplicates
+from lamina.analyze.efficiency import EfficiencyCounter, EfficiencyResult
+from lamina.analyze.history import LayerStep, base_layer_count, layer_steps
+from lamina.analyze.layerscan import LayerFile, LayerScan, scan_layer
+from lamina.analyze.tree import LayerChanges, Lost, MergedTree
+from lamina.layers.tarstream import FILE
+from lamina.store.image import StoredImage
+
+OpenLayer = Callable[[int], BinaryIO]
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class LayerReport:
+    index: int
+    digest: str
+    diff_id: str
+    media_type: str
+    blob_bytes: int  # the stored (compressed) blob
+    scan: LayerScan
+    step: LayerStep
+    changes: LayerChanges
+    wasted_bytes: int = 0  # bytes this layer ships that the final image does not show
+    is_base: bool = False
+
+    @property
+    def size(self) -> int:
+        """Bytes of the layer's regular files (dive's and docker's layer size)."""
+        return self.scan.content_bytes
+
+
+@dataclass
+class Analysis:
+    name: str
+    image_id: str
+    layers: list[LayerReport]
+    tree: MergedTree
+    efficiency: EfficiencyResult
+    base_layers: int
+    duplicates: list[Duplicate] = field(default_factory=list)
+    os_release: str = ""
+
+    @property
+    def lost(self) -> list[Lost]:
+        return self.tree.lost
+
+    @property
+    def wasted_bytes(self) -> int:
+        return sum(lost.file.size for lost in self.tree.lost if lost.file.kind == FILE)
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of all layers' regular files (what the layers ship)."""
+        return sum(layer.size for layer in self.layers)
+
+    @property
+    def final_bytes(self) -> int:
+        """Bytes of the regular files the final image shows."""
+        return sum(node.file.size for _, node in self.tree.files()
+                   if node.file is not None and node.file.kind == FILE)
+
+    @property
+    def user_size_bytes(self) -> int:
+        """dive's user size: every layer but the first."""
+        return sum(layer.size for layer in self.layers[1:])
+
+    @property
+    def user_wasted_percent(self) -> float:
+        """dive's ratio: its wasted bytes over the user size (0 when there is none)."""
+        user = self.user_size_bytes
+        return self.efficiency.wasted_bytes / user if user else 0.0
+
+    def final_files(self) -> list[LayerFile]:
+        return [node.file for _, node in self.tree.files() if node.file is not None]
+
+
+def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
+                  progress: Progress | None = None) -> Analysis:
+    """Read every layer of ``image`` once (``open_layer(i)`` gives the i-th blob)."""
+    history = image.config.history
+    steps = layer_steps(history, len(image.layers))
+    base = base_layer_count(history, len(image.layers))
+    tree = MergedTree()
+    counter = EfficiencyCounter()
+    reports: list[LayerReport] = []
+    os_release = ""
+    for i, layer in enumerate(image.layers):
+        if progress is not None:
+            progress(i, len(image.layers))
+        with open_layer(i) as stream:
+            scan = scan_layer(stream, i)
+        counter.add_layer(scan, tree)
+        changes = tree.apply(scan)
+        if scan.os_release:
+            os_release = scan.os_release
+        reports.append(LayerReport(
+            index=i, digest=str(layer.digest), diff_id=str(layer.diff_id),
+            media_type=layer.descriptor.media_type, blob_bytes=layer.descriptor.size,
+            scan=scan, step=steps[i], changes=changes, is_base=i < base))
+    for lost in tree.lost:
+        if lost.file.kind == FILE:
+            reports[lost.file.layer].wasted_bytes += lost.file.size
+    analysis = Analysis(name or str(image.id), str(image.id), reports, tree,
+                        counter.result(), base, os_release=os_release)
+    analysis.duplicates = find_duplicates(analysis.final_files())
+    return analysis

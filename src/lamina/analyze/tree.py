@@ -1,0 +1,238 @@
+"""The merged file tree of an image, built layer by layer, and what each layer changed.
+
+Applying a layer follows image-spec layer.md ("Applying Changesets"): the
+layer's opaque directories and whiteouts act on the tree below it first, then
+its members are added, replacing what is there. A member that replaces a
+directory with something else removes the directory's subtree.
+
+Every file version that leaves the tree (overwritten, deleted, hidden) is
+kept as *lost*: its bytes still ship in the layer that added it, but nobody
+sees them in the final image. That list is what wasted bytes are made of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Final
+
+from lamina.analyze.layerscan import LayerFile, LayerScan
+from lamina.layers.tarstream import DIR
+
+ADDED: Final = "added"
+MODIFIED: Final = "modified"
+DELETED: Final = "deleted"
+OVERWRITTEN: Final = "overwritten"
+
+
+class Node:
+    """A path in the merged tree; ``file`` is the version visible now (None: implied dir)."""
+
+    __slots__ = ("children", "file", "name")
+
+    def __init__(self, name: str, file: LayerFile | None = None) -> None:
+        self.name = name
+        self.file = file
+        self.children: dict[str, Node] | None = None
+
+    @property
+    def is_dir(self) -> bool:
+        return self.file is None or self.file.is_dir
+
+    def walk(self, prefix: str = "") -> Iterator[tuple[str, Node]]:
+        """(path, node) for this node's descendants, parents before children, by name."""
+        if not self.children:
+            return
+        for name in sorted(self.children):
+            child = self.children[name]
+            path = f"{prefix}/{name}" if prefix else name
+            yield path, child
+            yield from child.walk(path)
+
+    def subtree_files(self) -> Iterator[LayerFile]:
+        """Every file version in this node and below."""
+        if self.file is not None:
+            yield self.file
+        if self.children:
+            for child in self.children.values():
+                yield from child.subtree_files()
+
+    def subtree_size(self) -> int:
+        return sum(f.size for f in self.subtree_files())
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A file version that does not reach the final image, and why."""
+
+    file: LayerFile
+    reason: str  # OVERWRITTEN or DELETED
+    by_layer: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path a layer touched, relative to the merged tree below it."""
+
+    path: str
+    kind: str  # ADDED, MODIFIED or DELETED
+    type: str  # file type of the new version (for DELETED: of what was removed)
+    size: int  # new size (for DELETED: the bytes the deletion removed, whole subtree)
+    previous_size: int = 0
+
+
+@dataclass
+class LayerChanges:
+    index: int
+    changes: list[Change] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[Change]:
+        return [c for c in self.changes if c.kind == kind]
+
+
+def _differs(old: LayerFile, new: LayerFile) -> bool:
+    if old.kind != new.kind:
+        return True
+    if old.kind == DIR:
+        return (old.mode, old.uid, old.gid) != (new.mode, new.uid, new.gid)
+    return (old.size, old.digest, old.mode, old.uid, old.gid, old.linkname) != (
+        new.size, new.digest, new.mode, new.uid, new.gid, new.linkname)
+
+
+class MergedTree:
+    """The root filesystem as the layers applied so far make it."""
+
+    def __init__(self) -> None:
+        self.root = Node("")
+        self.root.children = {}
+        self.lost: list[Lost] = []
+
+    # -- lookup ------------------------------------------------------------------
+
+    def get(self, path: str) -> Node | None:
+        node = self.root
+        for part in path.split("/"):
+            if not node.children or part not in node.children:
+                return None
+            node = node.children[part]
+        return node
+
+    def files(self) -> Iterator[tuple[str, Node]]:
+        return self.root.walk()
+
+    # -- changes -----------------------------------------------------------------
+
+    def _lose(self, node: Node, reason: str, by_layer: int) -> None:
+        for version in node.subtree_files():
+            self.lost.append(Lost(version, reason, by_layer))
+
+    def _remove(self, path: str, by_layer: int, reason: str) -> Node | None:
+        parent_path, _, name = path.rpartition("/")
+        parent = self.get(parent_path) if parent_path else self.root
+        if parent is None or not parent.children or name not in parent.children:
+            return None
+        node = parent.children.pop(name)
+        self._lose(node, reason, by_layer)
+        return node
+
+    def _parent_dir(self, path: str, layer: int) -> Node:
+        """The directory node that holds ``path``, made when missing (tar implies parents)."""
+        node = self.root
+        parts = path.split("/")[:-1]
+        for part in parts:
+            assert node.children is not None
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = Node(part)
+                child.children = {}
+            elif not child.is_dir:
+                # A file where a directory must be: the directory wins, the file is gone.
+                self._lose(child, OVERWRITTEN, layer)
+                child.file = None
+                child.children = {}
+            elif child.children is None:
+                child.children = {}
+            node = child
+        return node
+
+    def apply(self, scan: LayerScan) -> LayerChanges:
+        """Apply one layer on top; return what it added, modified and deleted."""
+        result = LayerChanges(scan.index)
+        layer = scan.index
+        for directory in scan.opaque:
+            node = self.get(directory) if directory else self.root
+            if node is None or not node.children:
+                continue
+            for name in sorted(node.children):
+                child = node.children.pop(name)
+                path = f"{directory}/{name}" if directory else name
+                result.changes.append(Change(path, DELETED, _type_of(child),
+                                             child.subtree_size()))
+                self._lose(child, DELETED, layer)
+        for target in scan.whiteouts:
+            removed = self._remove(target, layer, DELETED)
+            if removed is not None:
+                result.changes.append(Change(target, DELETED, _type_of(removed),
+                                             removed.subtree_size()))
+        for item in scan.files:
+            parent = self._parent_dir(item.path, layer)
+            assert parent.children is not None
+            name = item.path.rpartition("/")[2]
+            existing = parent.children.get(name)
+            if existing is None:
+                node = parent.children[name] = Node(name, item)
+                if item.is_dir:
+                    node.children = {}
+                result.changes.append(Change(item.path, ADDED, item.kind, item.size))
+                continue
+            old = existing.file
+            if old is not None and old.layer == layer:
+                # The same path twice in one tar: the later member wins, the earlier
+                # one's bytes still sit in the layer.
+                self.lost.append(Lost(old, OVERWRITTEN, layer))
+                existing.file = item
+                continue
+            if not item.is_dir and existing.children:
+                for child in existing.children.values():
+                    self._lose(child, OVERWRITTEN, layer)
+                existing.children = None
+            if old is not None:
+                self.lost.append(Lost(old, OVERWRITTEN, layer))
+            existing.file = item
+            if item.is_dir and existing.children is None:
+                existing.children = {}
+            if old is None or _differs(old, item):
+                result.changes.append(Change(item.path, MODIFIED, item.kind, item.size,
+                                             old.size if old is not None else 0))
+        return result
+
+
+def _type_of(node: Node) -> str:
+    return node.file.kind if node.file is not None else DIR
+
+
+@dataclass(frozen=True)
+class DirSize:
+    path: str  # "/"-rooted
+    bytes: int  # regular-file bytes in the whole subtree
+    files: int  # entries in the whole subtree
+
+
+def directory_sizes(tree: MergedTree, max_depth: int = 2) -> list[DirSize]:
+    """Sizes of the merged tree's directories down to ``max_depth``, biggest first."""
+    out: list[DirSize] = []
+
+    def visit(node: Node, path: str, depth: int) -> tuple[int, int]:
+        size = node.file.size if node.file is not None else 0
+        count = 1
+        for name, child in (node.children or {}).items():
+            child_size, child_count = visit(child, f"{path}/{name}", depth + 1)
+            size += child_size
+            count += child_count
+        if node.children is not None and 0 < depth <= max_depth:
+            out.append(DirSize(path, size, count - 1))
+        return size, count
+
+    visit(tree.root, "", 0)
+    out.sort(key=lambda d: (-d.bytes, d.path))
+    return out
