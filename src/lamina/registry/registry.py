@@ -28,6 +28,7 @@ from lamina.registry.events import EventBus, ManifestDeleted, ManifestPushed
 from lamina.registry.manifests import check_manifest, referrer_descriptor
 from lamina.registry.meta.base import Actor, ManifestRecord, MetaStore, MissingReferences, TagMove
 from lamina.registry.meta.sqlite import SqliteMetaStore
+from lamina.registry.policy.base import NoPolicy, PushPolicy
 from lamina.registry.settings import RegistrySettings
 from lamina.registry.storage.base import BlobStore
 from lamina.registry.storage.filesystem import FilesystemBlobStore
@@ -53,6 +54,7 @@ class Registry:
         self.uploads = UploadSessions(blobs, meta, self.visibility_guard)
         self.events = EventBus()
         self.authorizer: Authorizer = authorizer or AllowAll()
+        self.policy: PushPolicy = NoPolicy()  # immutable tags, quotas (registry/policy)
         # Manifest bytes by digest never change, so a cache needs no invalidation.
         self._manifest_bytes: OrderedDict[Digest, bytes] = OrderedDict()
 
@@ -104,6 +106,7 @@ class Registry:
         checked = check_manifest(repository, body, content_type, claimed)
         tags = tuple(dict.fromkeys(
             ([reference] if isinstance(reference, str) else []) + list(extra_tags)))
+        self.policy.check_push(repository, checked.record, checked.needs, tags)
         # Bytes first, then the record: a crash in between leaves an orphan file gc removes.
         try:
             with self.visibility_guard():
@@ -121,6 +124,7 @@ class Registry:
 
     def delete_manifest(self, repository: str, reference: Digest | str, actor: Actor) -> None:
         self._check_delete()
+        self.policy.check_delete(repository, reference)
         if isinstance(reference, str):
             if self.meta.delete_tag(repository, reference, actor) is None:
                 self.find_manifest(repository, reference)  # raises the right 404

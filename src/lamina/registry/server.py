@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from starlette.applications import Starlette
 
+from lamina.config import ConfigError
 from lamina.registry.http.app import create_app
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
@@ -25,6 +27,8 @@ def app_from_environment() -> Starlette:
 
 
 def serve(settings: RegistrySettings) -> None:
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise ConfigError("tls_cert and tls_key go together: set both to serve HTTPS, or neither")
     settings.root.mkdir(parents=True, exist_ok=True)
     settings = RegistrySettings.from_mapping({"root": str(settings.root.resolve())}, settings)
     os.environ[SETTINGS_ENV] = settings.to_json()
@@ -36,10 +40,13 @@ def serve(settings: RegistrySettings) -> None:
 
         Server(FACTORY, address=settings.host, port=settings.port, interface=Interfaces.ASGI,
                workers=settings.workers, loop=Loops.uvloop, factory=True,
-               log_access=False).serve()
+               log_access=False,
+               ssl_cert=Path(settings.tls_cert) if settings.tls_cert else None,
+               ssl_key=Path(settings.tls_key) if settings.tls_key else None).serve()
     else:
         import uvicorn
 
         uvicorn.run(FACTORY, host=settings.host, port=settings.port, factory=True,
                     workers=settings.workers, loop="uvloop", http="httptools",
-                    access_log=False, log_level="info")
+                    access_log=False, log_level="info",
+                    ssl_certfile=settings.tls_cert or None, ssl_keyfile=settings.tls_key or None)

@@ -14,6 +14,20 @@ Keys (TOML name / environment variable):
 - ``upload_expiry_seconds`` / ``LAMINA_REGISTRY_UPLOAD_EXPIRY_SECONDS``: gc removes upload
   sessions idle for longer (default 86400).
 - ``access_log`` / ``LAMINA_REGISTRY_ACCESS_LOG``: JSON-lines access log on stderr (default true).
+
+Access control (issue 5; see ``registry/auth/`` and the registry README):
+
+- ``auth``: ``none`` (default: everyone may do everything), ``htpasswd`` (Basic on every
+  request) or ``token`` (Docker's Bearer token flow with the built-in token endpoint).
+- ``htpasswd_file``: an extra, read-only Apache htpasswd file of bcrypt users (default none).
+- ``token_service`` / ``token_issuer``: the JWT ``aud`` / ``iss`` (default ``lamina-registry``).
+- ``token_realm``: the token endpoint URL put in challenges (default: derived per request).
+- ``token_expiry_seconds``: lifetime of issued tokens (default 300).
+- ``trust_proxy_headers``: honour ``X-Forwarded-Proto/Host/For`` (only behind a proxy).
+- ``login_failures`` / ``login_lockout_seconds``: failed logins allowed per user and per
+  address within the lockout window before further attempts get 429 (default 5 / 60).
+- ``audit``: record pushes, pulls, deletes, logins and permission changes (default true).
+- ``tls_cert`` / ``tls_key``: PEM files; serve HTTPS when both are set.
 """
 
 from __future__ import annotations
@@ -28,6 +42,9 @@ from lamina.config import ConfigError, config_path, load_table
 
 ENV_PREFIX = "LAMINA_REGISTRY_"
 SERVERS = ("granian", "uvicorn")
+AUTH_MODES = ("none", "htpasswd", "token")
+_STRINGS = frozenset({"htpasswd_file", "token_service", "token_issuer", "token_realm",
+                      "tls_cert", "tls_key"})
 
 
 def parse_addr(text: str) -> tuple[str, int]:
@@ -68,6 +85,18 @@ class RegistrySettings:
     gc_grace_seconds: int = 1800
     upload_expiry_seconds: int = 86400
     access_log: bool = True
+    auth: str = "none"
+    htpasswd_file: str = ""
+    token_service: str = "lamina-registry"
+    token_issuer: str = "lamina-registry"
+    token_realm: str = ""
+    token_expiry_seconds: int = 300
+    trust_proxy_headers: bool = False
+    login_failures: int = 5
+    login_lockout_seconds: int = 60
+    audit: bool = True
+    tls_cert: str = ""
+    tls_key: str = ""
 
     @property
     def host(self) -> str:
@@ -98,9 +127,15 @@ class RegistrySettings:
                 if value not in SERVERS:
                     raise ConfigError(f"registry server must be one of {SERVERS}, got {value!r}")
                 changes[key] = value
-            elif key in ("delete_enabled", "access_log"):
+            elif key == "auth":
+                if value not in AUTH_MODES:
+                    raise ConfigError(f"registry auth must be one of {AUTH_MODES}, got {value!r}")
+                changes[key] = value
+            elif key in _STRINGS:
+                changes[key] = str(value)
+            elif key in ("delete_enabled", "access_log", "trust_proxy_headers", "audit"):
                 changes[key] = _as_bool(key, value)
-            elif key == "workers":
+            elif key in ("workers", "token_expiry_seconds", "login_failures"):
                 changes[key] = _as_int(key, value, 1)
             else:
                 changes[key] = _as_int(key, value, 0)

@@ -356,6 +356,17 @@ class SqliteMetaStore:
         return {Digest.parse(str(d)): int(str(s)) for d, s in
                 self._all("SELECT digest, size FROM blobs")}
 
+    def namespace_content(self, namespace: str) -> dict[Digest, int]:
+        # substr, not LIKE: '_' is legal in names and a LIKE wildcard.
+        in_namespace = "(r.name=? OR substr(r.name, 1, ?)=?)"
+        args = (namespace, len(namespace) + 1, namespace + "/")
+        rows = self._all(
+            "SELECT f.ref, b.size FROM manifest_refs f JOIN repositories r ON r.id=f.repo_id "
+            f"JOIN blobs b ON b.digest=f.ref WHERE f.kind='blob' AND {in_namespace} "
+            "UNION SELECT m.digest, m.size FROM manifests m JOIN repositories r "
+            f"ON r.id=m.repo_id WHERE {in_namespace}", args + args)
+        return {Digest.parse(str(d)): int(str(s)) for d, s in rows}
+
     def stats(self) -> Stats:
         row = self._one(
             "SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM blobs), "
