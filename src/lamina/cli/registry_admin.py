@@ -1,0 +1,379 @@
+"""``lamina registry user|namespace|robot|retention|audit``: access control and policy,
+working directly on the registry's ``--root`` (the server need not run; a running one
+sees changes at its next request). The same operations exist under ``/api/v1/``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
+from lamina.cli.registry import CONFIG_OPTION, ROOT_OPTION, _require_root, _settings, registry_group
+from lamina.errors import LaminaError
+from lamina.registry.audit import AuditLog
+from lamina.registry.auth.admin import Actor, Administration
+from lamina.registry.auth.htpasswd import HtpasswdFile
+from lamina.registry.auth.robots import parse_duration
+from lamina.registry.auth.roles import parse_role
+from lamina.registry.auth.store import AccessStore
+from lamina.registry.policy.rules import parse_size
+
+
+@contextmanager
+def _admin(config_file: str | None, root: str | None) -> Iterator[Administration]:
+    settings = _settings(config_file, root=root)
+    settings.root.mkdir(parents=True, exist_ok=True)
+    store = AccessStore(settings.root)
+    audit = AuditLog(settings.root) if settings.audit else None
+    htpasswd = HtpasswdFile(Path(settings.htpasswd_file)) \
+        if settings.htpasswd_file else None
+    try:
+        yield Administration(store, audit, htpasswd)
+    finally:
+        store.close()
+        if audit is not None:
+            audit.close()
+
+
+def _actor() -> Actor:
+    return Actor(f"cli:{getpass.getuser()}", "cli")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _when(stamp: float | None) -> str:
+    if stamp is None:
+        return "never"
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# users
+
+@registry_group.group("user")
+def user_group() -> None:
+    """Registry users (bcrypt passwords)."""
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="A global admin: every action everywhere.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@CONFIG_OPTION
+@ROOT_OPTION
+def user_add(name: str, admin: bool, password_stdin: bool, config_file: str | None,
+             root: str | None) -> None:
+    """Create user NAME."""
+    password = _password(password_stdin)
+    with _admin(config_file, root) as a:
+        a.add_user(_actor(), name, password, admin)
+    click.echo(f"added user {name}" + (" (admin)" if admin else ""), err=True)
+
+
+@user_group.command("del")
+@click.argument("name")
+@CONFIG_OPTION
+@ROOT_OPTION
+def user_del(name: str, config_file: str | None, root: str | None) -> None:
+    """Delete user NAME and their namespace roles."""
+    with _admin(config_file, root) as a:
+        a.delete_user(_actor(), name)
+    click.echo(f"deleted user {name}", err=True)
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@CONFIG_OPTION
+@ROOT_OPTION
+def user_passwd(name: str, password_stdin: bool, config_file: str | None,
+                root: str | None) -> None:
+    """Set the password of user NAME."""
+    password = _password(password_stdin)
+    with _admin(config_file, root) as a:
+        a.set_password(_actor(), name, password)
+    click.echo(f"changed the password of {name}", err=True)
+
+
+@user_group.command("list")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def user_list(config_file: str | None, root: str | None, fmt: str) -> None:
+    """Users with their roles."""
+    with _admin(config_file, root) as a:
+        users = a.users()
+    if fmt == "json":
+        print_json(users)
+        return
+    print_table(["USER", "ADMIN", "SOURCE", "ROLES"], [
+        [u["name"], "yes" if u["admin"] else "", u["source"],
+         ", ".join(f"{ns}:{r}" for ns, r in sorted(u["roles"].items())) or "-"] for u in users])
+
+
+# namespaces
+
+@registry_group.group("namespace")
+def namespace_group() -> None:
+    """Namespaces (first path component), their members and rules."""
+
+
+@namespace_group.command("create")
+@click.argument("name")
+@click.option("--public", is_flag=True, help="Anyone, anonymous included, may pull.")
+@CONFIG_OPTION
+@ROOT_OPTION
+def namespace_create(name: str, public: bool, config_file: str | None,
+                     root: str | None) -> None:
+    """Create namespace NAME."""
+    with _admin(config_file, root) as a:
+        a.create_namespace(_actor(), name, public)
+    click.echo(f"created namespace {name}" + (" (public)" if public else ""), err=True)
+
+
+@namespace_group.command("grant")
+@click.argument("namespace")
+@click.argument("user")
+@click.argument("role")
+@CONFIG_OPTION
+@ROOT_OPTION
+def namespace_grant(namespace: str, user: str, role: str, config_file: str | None,
+                    root: str | None) -> None:
+    """Give USER the ROLE (guest, developer, maintainer, admin) in NAMESPACE."""
+    with _admin(config_file, root) as a:
+        a.grant(_actor(), namespace, user, parse_role(role))
+    click.echo(f"{user} is {role.lower()} in {namespace}", err=True)
+
+
+@namespace_group.command("revoke")
+@click.argument("namespace")
+@click.argument("user")
+@CONFIG_OPTION
+@ROOT_OPTION
+def namespace_revoke(namespace: str, user: str, config_file: str | None,
+                     root: str | None) -> None:
+    """Remove USER's role in NAMESPACE."""
+    with _admin(config_file, root) as a:
+        a.revoke(_actor(), namespace, user)
+    click.echo(f"{user} has no role in {namespace} any more", err=True)
+
+
+@namespace_group.command("rules")
+@click.argument("namespace")
+@click.option("--public/--private", default=None, help="Anonymous pull on or off.")
+@click.option("--immutable", multiple=True,
+              help="Tag pattern that may not be moved (repeat; '' clears), e.g. 'v*'.")
+@click.option("--quota", help="Bytes the namespace may hold (e.g. 10GB), or 'none'.")
+@click.option("--keep-last", type=int, help="Retention: keep the newest N tags.")
+@click.option("--keep-days", type=float, help="Retention: keep tags pushed within D days.")
+@click.option("--keep", "keep_patterns", multiple=True,
+              help="Retention: never delete tags matching this pattern (repeat).")
+@click.option("--no-retention", is_flag=True, help="Remove every retention rule.")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def namespace_rules(namespace: str, public: bool | None, immutable: tuple[str, ...],
+                    quota: str | None, keep_last: int | None, keep_days: float | None,
+                    keep_patterns: tuple[str, ...], no_retention: bool,
+                    config_file: str | None, root: str | None, fmt: str) -> None:
+    """Set (only the given) rules of NAMESPACE and print them all."""
+    quota_bytes: int | bool | None = False
+    if quota is not None:
+        quota_bytes = None if quota.lower() == "none" else parse_size(quota)
+    retention = None
+    if no_retention:
+        retention = {}
+    elif keep_last is not None or keep_days is not None or keep_patterns:
+        retention = {"keep_last": keep_last, "keep_days": keep_days,
+                     "keep_patterns": list(keep_patterns)}
+    with _admin(config_file, root) as a:
+        a.set_rules(_actor(), namespace, public=public,
+                    immutable=[p for p in immutable if p] if immutable else None,
+                    quota_bytes=quota_bytes, retention=retention)
+        [info] = [n for n in a.namespaces() if n["name"] == namespace]
+    if fmt == "json":
+        print_json(info)
+        return
+    _print_namespaces([info])
+
+
+def _print_namespaces(namespaces: list[dict[str, object]]) -> None:
+    rows = []
+    for n in namespaces:
+        quota = n["quota_bytes"]
+        members = n["members"]
+        assert isinstance(members, dict)
+        retention = n["retention"]
+        assert isinstance(retention, dict)
+        keep = [f"last {retention['keep_last']}" if retention.get("keep_last") is not None
+                else "", f"{retention['keep_days']}d" if retention.get("keep_days") is not None
+                else "", *[f"'{p}'" for p in retention.get("keep_patterns", [])]]
+        rows.append([str(n["name"]), "public" if n["public"] else "private",
+                     ", ".join(f"{u}:{r}" for u, r in members.items()) or "-",
+                     ", ".join(map(str, n["immutable"])) or "-",  # type: ignore[call-overload]
+                     human_size(quota) if isinstance(quota, int) else "-",
+                     ", ".join(k for k in keep if k) or "-"])
+    print_table(["NAMESPACE", "ACCESS", "MEMBERS", "IMMUTABLE", "QUOTA", "RETENTION"], rows)
+
+
+@namespace_group.command("list")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def namespace_list(config_file: str | None, root: str | None, fmt: str) -> None:
+    """Namespaces with members and rules."""
+    with _admin(config_file, root) as a:
+        namespaces = a.namespaces()
+    if fmt == "json":
+        print_json(namespaces)
+        return
+    _print_namespaces(namespaces)
+
+
+# robots
+
+@registry_group.group("robot")
+def robot_group() -> None:
+    """Robot accounts for CI: scoped, expiring; log in as robot$NAME."""
+
+
+@robot_group.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="PATTERN:ACTIONS, e.g. team/*:pull,push or team/app:pull (repeat).")
+@click.option("--expires", help="Lifetime, e.g. 30d, 12h (default: never).")
+@click.option("--description", default="", help="What the robot is for.")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def robot_create(name: str, scopes: tuple[str, ...], expires: str | None, description: str,
+                 config_file: str | None, root: str | None, fmt: str) -> None:
+    """Create robot NAME; prints its secret once."""
+    lifetime = parse_duration(expires) if expires else None
+    with _admin(config_file, root) as a:
+        login, secret = a.create_robot(_actor(), name, list(scopes), lifetime, description)
+    if fmt == "json":
+        print_json({"name": login, "secret": secret})
+        return
+    click.echo(f"created {login}; its secret (shown only now):", err=True)
+    click.echo(secret)
+
+
+@robot_group.command("list")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def robot_list(config_file: str | None, root: str | None, fmt: str) -> None:
+    """Robots with scopes and expiry."""
+    with _admin(config_file, root) as a:
+        robots = a.robots()
+    if fmt == "json":
+        print_json(robots)
+        return
+    print_table(["ROBOT", "SCOPES", "EXPIRES", "DESCRIPTION"], [
+        [r["name"], " ".join(r["scopes"]),
+         _when(r["expires"]) + (" (expired)" if r["expired"] else ""), r["description"] or "-"]
+        for r in robots])
+
+
+@robot_group.command("revoke")
+@click.argument("name")
+@CONFIG_OPTION
+@ROOT_OPTION
+def robot_revoke(name: str, config_file: str | None, root: str | None) -> None:
+    """Delete robot NAME (tokens it already holds end with their expiry)."""
+    with _admin(config_file, root) as a:
+        a.revoke_robot(_actor(), name)
+    click.echo(f"revoked {name}", err=True)
+
+
+# retention and audit
+
+@registry_group.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only print what would be removed.")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def retention_command(dry_run: bool, config_file: str | None, root: str | None,
+                      fmt: str) -> None:
+    """Remove tags the namespaces' retention rules let go (then `gc --delete-untagged`)."""
+    from lamina.registry.meta.sqlite import SqliteMetaStore
+    from lamina.registry.policy.prune import apply_retention
+    from lamina.registry.registry import META_FILE
+
+    settings = _settings(config_file, root=root)
+    _require_root(settings)
+    meta = SqliteMetaStore(settings.root / META_FILE)
+    store = AccessStore(settings.root)
+    audit = AuditLog(settings.root) if settings.audit and not dry_run else None
+    try:
+        pruned = apply_retention(meta, store, audit, dry_run, _actor().who)
+    finally:
+        meta.close()
+        store.close()
+        if audit is not None:
+            audit.close()
+    if fmt == "json":
+        print_json({"dry_run": dry_run, "tags": [
+            {"repository": p.repository, "tag": p.tag, "digest": p.digest,
+             "pushed": p.pushed} for p in pruned]})
+        return
+    verb = "would remove" if dry_run else "removed"
+    for p in pruned:
+        click.echo(f"{verb} {p.repository}:{p.tag} ({p.digest}, pushed {_when(p.pushed)})")
+    click.echo(f"{verb} {len(pruned)} tags" + ("" if dry_run else
+                                                "; run `lamina registry gc --delete-untagged`"
+                                                " to free their bytes"), err=True)
+
+
+def _since(text: str) -> float:
+    try:
+        return time.time() - parse_duration(text)
+    except LaminaError:
+        pass
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise LaminaError(f"invalid --since {text!r}: a duration (30m, 2d) or an ISO time "
+                          "(2026-01-31T12:00:00Z)") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
+
+
+@registry_group.command("audit")
+@click.option("--since", help="A duration back (30m, 2d) or an ISO time.")
+@click.option("--repo", help="Only this repository.")
+@click.option("--user", help="Only this user (or robot$NAME).")
+@click.option("--action", help="push, pull, delete, tag.move, login or permission.")
+@click.option("--limit", type=int, default=1000, show_default=True, help="At most N events.")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def audit_command(since: str | None, repo: str | None, user: str | None, action: str | None,
+                  limit: int, config_file: str | None, root: str | None, fmt: str) -> None:
+    """The audit log, oldest first: who did what, when, from where, with what result."""
+    settings = _settings(config_file, root=root)
+    _require_root(settings)
+    audit = AuditLog(settings.root)
+    try:
+        events = audit.query(_since(since) if since else None, repo, user, action, limit)
+    finally:
+        audit.close()
+    if fmt == "json":
+        print_json([e.to_json() for e in events])
+        return
+    print_table(["TIME", "ACTION", "RESULT", "USER", "CLIENT", "WHAT"], [
+        [_when(e.time), e.action, e.result, e.user or "-", e.client or "-",
+         (f"{e.repository}:{e.reference}" if e.repository else "")
+         + (" " + ", ".join(f"{k}={v}" for k, v in sorted(e.detail.items()) if k != "status")
+            if e.detail else "")]
+        for e in events])

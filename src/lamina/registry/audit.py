@@ -1,0 +1,102 @@
+"""The audit log: who did what, when, from where, with what result.
+
+Recorded: push, pull (manifest GET), delete, tag moves, logins, failed logins and
+permission changes (users, roles, robots, namespace policy), from the server and
+from the admin CLI. Kept in ``<root>/audit.sqlite3``, apart from the access
+database, so that writing a record never invalidates the cached permissions.
+Passwords and secrets never reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+AUDIT_FILE = "audit.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, time REAL NOT NULL, action TEXT NOT NULL, user TEXT,
+    repository TEXT, reference TEXT, client TEXT NOT NULL, result TEXT NOT NULL,
+    detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_time ON events(time);
+CREATE INDEX IF NOT EXISTS events_repository ON events(repository, time);
+CREATE INDEX IF NOT EXISTS events_user ON events(user, time);
+"""
+
+# The authenticated caller of the request being handled; the authorizer fills the
+# list the audit middleware put here, so the middleware learns who it was.
+current_caller: ContextVar[list[str | None]] = ContextVar("lamina_registry_caller")
+
+
+def note_caller(user: str | None) -> None:
+    holder = current_caller.get(None)
+    if holder is not None:
+        holder[:] = [user]
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    action: str            # push, pull, delete, tag.move, login, permission
+    result: str            # ok, denied, failed, error
+    user: str | None = None
+    repository: str | None = None
+    reference: str | None = None
+    client: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    time: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": self.time, "action": self.action, "result": self.result,
+                "user": self.user, "repository": self.repository,
+                "reference": self.reference, "client": self.client, "detail": self.detail}
+
+
+class AuditLog:
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(root / AUDIT_FILE, isolation_level=None,
+                                   check_same_thread=False, timeout=30)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        with self._lock:
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def record(self, event: AuditEvent) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO events(time, action, user, repository, reference, client, result,"
+                " detail) VALUES (?,?,?,?,?,?,?,?)",
+                (event.time or time.time(), event.action, event.user, event.repository,
+                 event.reference, event.client, event.result,
+                 json.dumps(event.detail, sort_keys=True)))
+
+    def query(self, since: float | None = None, repository: str | None = None,
+              user: str | None = None, action: str | None = None,
+              limit: int = 1000) -> list[AuditEvent]:
+        where: list[str] = ["1=1"]
+        args: list[object] = []
+        for column, value in (("time >=", since), ("repository =", repository),
+                              ("user =", user), ("action =", action)):
+            if value is not None:
+                where.append(f"{column} ?")
+                args.append(value)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT time, action, user, repository, reference, client, result, detail "
+                f"FROM events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+                (*args, limit)).fetchall()
+        return [AuditEvent(str(a), str(r), u, repo, ref, str(c), json.loads(d), float(t))
+                for t, a, u, repo, ref, c, r, d in reversed(rows)]

@@ -1,0 +1,68 @@
+"""Applying retention rules to a registry's storage (``lamina registry retention``).
+
+Tags are removed through the MetaStore as a DELETE of the tag would (tag history
+records the move, user ``retention``); the bytes are freed by a later gc.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from lamina.registry.audit import AuditEvent, AuditLog
+from lamina.registry.auth.roles import namespace_of
+from lamina.registry.auth.store import AccessStore
+from lamina.registry.meta.base import Actor, MetaStore
+from lamina.registry.policy.retention import TagAge, expired_tags
+
+_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Pruned:
+    repository: str
+    tag: str
+    digest: str
+    pushed: float
+
+
+def _repositories(meta: MetaStore) -> list[str]:
+    out: list[str] = []
+    last: str | None = None
+    while True:
+        page = meta.repositories(last, _PAGE)
+        out += page
+        if len(page) < _PAGE:
+            return out
+        last = page[-1]
+
+
+def _tag_ages(meta: MetaStore, repository: str) -> list[TagAge]:
+    ages = []
+    for tag in meta.tags(repository, None, 1_000_000):
+        history = meta.tag_history(repository, tag)
+        ages.append(TagAge(tag, history[-1].time if history else 0.0))
+    return ages
+
+
+def apply_retention(meta: MetaStore, store: AccessStore, audit: AuditLog | None,
+                    dry_run: bool, who: str, now: float | None = None) -> list[Pruned]:
+    now = time.time() if now is None else now
+    namespaces = store.snapshot().namespaces
+    removed: list[Pruned] = []
+    for repository in _repositories(meta):
+        ns = namespaces.get(namespace_of(repository))
+        if ns is None or ns.policy.retention.empty:
+            continue
+        ages = {a.tag: a for a in _tag_ages(meta, repository)}
+        for tag in expired_tags(list(ages.values()), ns.policy, now):
+            record = meta.resolve_tag(repository, tag)
+            digest = str(record.digest) if record else ""
+            if not dry_run:
+                meta.delete_tag(repository, tag, Actor(client="retention", user=who))
+                if audit is not None:
+                    audit.record(AuditEvent("delete", "ok", who, repository, tag, "retention",
+                                            {"reason": "retention", "digest": digest},
+                                            time.time()))
+            removed.append(Pruned(repository, tag, digest, ages[tag].pushed))
+    return removed
