@@ -33,13 +33,21 @@ def registry_group() -> None:
 @ROOT_OPTION
 @click.option("--workers", type=int, help="Server processes (default 1).")
 @click.option("--server", type=click.Choice(["granian", "uvicorn"]), help="ASGI server.")
+@click.option("--auth", type=click.Choice(["none", "htpasswd", "token"]),
+              help="Access control mode (default none).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), help="PEM certificate: serve HTTPS.")
+@click.option("--tls-key", type=click.Path(dir_okay=False), help="PEM private key of --tls-cert.")
 def serve_command(config_file: str | None, addr: str | None, root: str | None,
-                  workers: int | None, server: str | None) -> None:
+                  workers: int | None, server: str | None, auth: str | None,
+                  tls_cert: str | None, tls_key: str | None) -> None:
     """Serve the OCI Distribution API (v1.1) until interrupted."""
     from lamina.registry.server import serve
 
-    settings = _settings(config_file, addr=addr, root=root, workers=workers, server=server)
-    click.echo(f"lamina registry on http://{settings.addr}/ storing in {settings.root}", err=True)
+    settings = _settings(config_file, addr=addr, root=root, workers=workers, server=server,
+                         auth=auth, tls_cert=tls_cert, tls_key=tls_key)
+    scheme = "https" if settings.tls_cert else "http"
+    click.echo(f"lamina registry on {scheme}://{settings.addr}/ storing in {settings.root}"
+               f" (auth: {settings.auth})", err=True)
     serve(settings)
 
 
@@ -140,3 +148,6 @@ def _require_root(settings: RegistrySettings) -> None:
 
 
 COMMANDS = [registry_group]
+
+
+import lamina.cli.registry_admin  # noqa: E402,F401 - attaches user/namespace/robot/retention/audit

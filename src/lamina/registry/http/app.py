@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from lamina.registry.auth.install import install as install_access_control
 from lamina.registry.errors import RegistryError
 from lamina.registry.http import base, blobs, history, listings, manifests, uploads
 from lamina.registry.http.errors import (
@@ -45,4 +46,5 @@ def create_app(reg: Registry) -> Starlette:
     app.state.metrics = metrics
     app.add_middleware(Observe, metrics=metrics,
                        access_log=stderr_log() if reg.settings.access_log else None)
+    install_access_control(app, reg)
     return app
