@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "lamina.cli.registry",
     "lamina.cli.lint",
     "lamina.cli.transfer",
+    "lamina.cli.slim",
     "lamina.cli.scan",
     "lamina.cli.analyze",
     "lamina.cli.build",

@@ -1,0 +1,201 @@
+"""Writing NEW: the kept files as one directory tree, that tree as a layer, config and manifest.
+
+The staging tree copies each kept path from the image's view with its mode,
+owner, times and extended attributes; a hardlinked file stays hardlinked;
+trimmed package databases are written in place of the originals. With a kept
+base the tree holds only what the layers above the base provide, plus
+OverlayFS whiteouts (0/0 character devices) for what those layers deleted, so
+it is written as an upper dir. The finished tree then becomes the layer's
+extracted copy in the store, ready to run without unpacking the blob.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import shutil
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from lamina.layers.compression import GZIP
+from lamina.layers.write import LayerInfo, write_layer
+from lamina.oci import mediatype
+from lamina.oci.descriptor import Descriptor
+from lamina.oci.manifest import Manifest
+from lamina.oci.reference import Reference
+from lamina.slim.imagetree import DIR, FILE, SYMLINK, ImageTree, parent
+from lamina.store.blobs import BlobWriter
+from lamina.store.image import Layer, StoredImage
+from lamina.store.index import LayerRecord
+from lamina.store.store import Store
+
+_SKIP_XATTRS = ("trusted.overlay.", "user.overlay.")
+
+
+class _Sink(io.RawIOBase):
+    def __init__(self, blob: BlobWriter) -> None:
+        super().__init__()
+        self.blob = blob
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self.blob.write(data)
+        return len(data)
+
+
+def _copy_meta(src: Path, dst: Path, st: os.stat_result, *, is_link: bool) -> None:
+    os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+    if not is_link:
+        os.chmod(dst, stat.S_IMODE(st.st_mode))
+        try:
+            names = os.listxattr(src, follow_symlinks=False)
+        except OSError:
+            names = []
+        for name in names:
+            if name.startswith(_SKIP_XATTRS):
+                continue
+            try:
+                os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False),
+                            follow_symlinks=False)
+            except OSError:
+                continue
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+
+
+def stage(tree: ImageTree, paths: Iterable[str], overrides: dict[str, bytes], staging: Path,
+          whiteouts: Iterable[str] = ()) -> int:
+    """Copy ``paths`` (with their parent dirs) from ``tree`` into ``staging``; the content size."""
+    staging.mkdir(parents=True, exist_ok=True)
+    os.chmod(staging, 0o755)
+    copied: dict[tuple[int, int], Path] = {}
+    dirs: list[tuple[Path, os.stat_result]] = []
+    done: set[str] = {"/"}
+    size = 0
+
+    def place(path: str) -> None:
+        nonlocal size
+        if path in done:
+            return
+        place(parent(path))
+        done.add(path)
+        entry = tree.entries[path]
+        src, dst = tree.host(path), staging / path.lstrip("/")
+        st = os.lstat(src)
+        if entry.kind == DIR:
+            dst.mkdir()
+            _copy_meta(src, dst, st, is_link=False)
+            dirs.append((dst, st))
+        elif entry.kind == SYMLINK:
+            os.symlink(entry.target, dst)
+            _copy_meta(src, dst, st, is_link=True)
+            size += st.st_size
+        elif entry.kind == FILE:
+            first = copied.get(entry.inode) if path not in overrides else None
+            if first is not None:
+                os.link(first, dst)
+                return
+            if path in overrides:
+                dst.write_bytes(overrides[path])
+                size += len(overrides[path])
+            else:
+                shutil.copyfile(src, dst, follow_symlinks=False)
+                size += st.st_size
+                copied[entry.inode] = dst
+            _copy_meta(src, dst, st, is_link=False)
+        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            os.mknod(dst, st.st_mode, st.st_rdev)
+            _copy_meta(src, dst, st, is_link=False)
+
+    for path in sorted(paths):
+        place(path)
+    for path in sorted(whiteouts):
+        place(parent(path))
+        os.mknod(staging / path.lstrip("/"), stat.S_IFCHR | 0o000, os.makedev(0, 0))
+    # Directory times last: creating their entries changed them.
+    for dst, st in reversed(dirs):
+        os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return size
+
+
+@dataclass(frozen=True)
+class Written:
+    layer: Layer
+    info: LayerInfo
+    content_size: int
+    extracted: Path
+    fresh: bool  # neither the blob nor its extracted copy existed before
+
+    def discard(self, store: Store) -> None:
+        """Remove what `write` added, unless an earlier image already had the same layer."""
+        if self.fresh:
+            shutil.rmtree(self.extracted, ignore_errors=True)
+            store.blobs.delete(self.info.digest)
+
+
+def write(store: Store, staging: Path, content_size: int, *, upper: bool) -> Written:
+    """``staging`` as a gzip layer blob; then the tree becomes that layer's extracted copy."""
+    with store.writing(), store.blobs.writer() as blob:
+        info = write_layer(staging, cast(BinaryIO, _Sink(blob)), GZIP, overlay_upper=upper)
+    layer = Layer(Descriptor(info.media_type, info.digest, info.size), info.diff_id, content_size)
+    target = store.home / "layers" / info.diff_id.algorithm / info.diff_id.hex
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not target.exists()  # an earlier slim to the same layer left its copy here
+    if fresh:
+        os.rename(staging, target)
+    else:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Written(layer, info, content_size, target, fresh)
+
+
+def base_history(doc: dict[str, Any], base_layers: int) -> list[dict[str, Any]]:
+    """The history entries of ``doc`` that cover its first ``base_layers`` layers."""
+    out: list[dict[str, Any]] = []
+    seen = 0
+    for entry in doc.get("history", []):
+        if seen >= base_layers:
+            break
+        out.append(entry)
+        if not entry.get("empty_layer"):
+            seen += 1
+    return out
+
+
+def commit(store: Store, source: StoredImage, source_name: str, base_layers: int,
+           written: Written, comment: str, tags: list[Reference]) -> StoredImage:
+    """NEW's config (the source's, with new rootfs and history) and manifest, stored and tagged."""
+    doc = copy.deepcopy(source.config.doc)
+    for key in ("container", "container_config", "docker_version"):
+        doc.pop(key, None)
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    base = list(source.layers[:base_layers])
+    doc["created"] = created
+    doc["rootfs"] = {"type": "layers",
+                     "diff_ids": [str(layer.diff_id) for layer in base] + [str(written.info.diff_id)]}
+    doc["history"] = [*base_history(source.config.doc, base_layers), {
+        "created": created,
+        "created_by": f"lamina slim {source_name}",
+        "comment": comment,
+    }]
+    raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    with store.writing():
+        config_digest = store.blobs.put_bytes(raw)
+        manifest = Manifest.build(Descriptor(mediatype.OCI_CONFIG, config_digest, len(raw)),
+                                  [layer.descriptor for layer in base] + [written.layer.descriptor])
+        records = {written.info.diff_id: LayerRecord(str(written.info.digest),
+                                                     written.info.uncompressed_size,
+                                                     written.content_size)}
+        return store.add_image(manifest.raw, tags=tags, parent=None, layer_records=records)
+
+
+def source_comment(source: StoredImage) -> str:
+    return (f"slimmed by lamina slim from manifest {source.manifest_digest} "
+            f"(image {source.id})")
+

@@ -1,0 +1,271 @@
+"""``lamina slim``: trace IMAGE under its probes, keep what it used, build NEW, verify, tag.
+
+Steps, each reported on the progress callback: trace a run of IMAGE; read the
+image's files and packages and compute the keep set; stage and write NEW's
+layer; run the same probes against NEW; only then store NEW under its tag.
+Nothing is tagged when any step fails, and each run leaves no container or
+mount behind (see `lamina.slim.session`).
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lamina.errors import LaminaError
+from lamina.oci.reference import Reference
+from lamina.runtime import require_container_privileges
+from lamina.slim import assemble, keepset, session
+from lamina.slim.imagetree import DIR, ImageTree
+from lamina.slim.inventory import Inventory
+from lamina.slim.keepset import KeepSet, Request
+from lamina.slim.probes import Probe
+from lamina.slim.report import SlimReport
+from lamina.slim.session import Outcome, Plan
+from lamina.slim.tracing import TracerError
+from lamina.slim.view import image_view
+from lamina.store.extracted import extracted_lowers
+from lamina.store.image import StoredImage
+from lamina.store.store import Store
+
+Progress = Callable[[str], None]
+MISSING_SHOWN = 10
+
+
+class SlimError(LaminaError):
+    """The image cannot be slimmed as asked."""
+
+
+class NoCommand(SlimError):
+    """The image has neither an entrypoint nor a cmd, and no --cmd was given."""
+
+
+class ProbeFailedOnImage(SlimError):
+    """A probe fails on the original image, so it cannot verify NEW."""
+
+
+class VerifyFailed(SlimError):
+    """NEW does not pass a probe that IMAGE passed; nothing was tagged."""
+
+
+@dataclass(frozen=True)
+class Options:
+    image: str
+    tag: str
+    cmd: str | None = None
+    probes: Sequence[Probe] = ()
+    probe_timeout: float = 30.0
+    probe_duration: float = 0.0
+    exec_wait: bool = False
+    include_paths: Sequence[str] = ()
+    include_packages: Sequence[str] = ()
+    keep_base: str | None = None
+    tracer: str = "auto"
+
+
+@dataclass
+class _Timer:
+    marks: dict[str, float] = field(default_factory=dict)
+    _start: float = field(default_factory=time.monotonic)
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.marks[name] = now - self._start
+        self._start = now
+
+
+def plan_for(image: StoredImage, opts: Options) -> Plan:
+    """The command and probes to run: the image's entrypoint and cmd (``--cmd`` replaces the cmd)."""
+    config = image.config.container_config
+    entrypoint = list(config.get("Entrypoint") or [])
+    cmd = list(config.get("Cmd") or [])
+    if opts.cmd is not None:
+        try:
+            cmd = shlex.split(opts.cmd)
+        except ValueError as exc:
+            raise SlimError(f"--cmd {opts.cmd!r}: {exc}") from None
+    args = [*entrypoint, *cmd]
+    if not args:
+        raise NoCommand(f"{opts.image} has no entrypoint and no cmd: nothing to run and trace; "
+                        "give the command with --cmd")
+    if opts.probe_timeout <= 0:
+        raise SlimError("--probe-timeout must be a positive number of seconds")
+    if opts.probe_duration < 0:
+        raise SlimError("--probe-duration must not be negative")
+    return Plan(args, list(config.get("Env") or []), config.get("WorkingDir") or "/",
+                config.get("User") or "", list(opts.probes), opts.probe_timeout,
+                opts.probe_duration, opts.exec_wait)
+
+
+def _base_layers(store: Store, image: StoredImage, keep_base: str | None) -> int:
+    if keep_base is None:
+        return 0
+    base = store.resolve(keep_base)
+    ours = [layer.diff_id for layer in image.layers]
+    theirs = [layer.diff_id for layer in base.layers]
+    if ours[:len(theirs)] != theirs:
+        raise SlimError(f"--keep-base {keep_base}: its layers are not the bottom layers of "
+                        f"{image.manifest_digest}, so they cannot be shared")
+    if len(theirs) == len(ours):
+        raise SlimError(f"--keep-base {keep_base}: it is the whole image; nothing above it "
+                        "to slim")
+    return len(theirs)
+
+
+def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
+    source = store.resolve(opts.image)
+    tag = Reference.parse(opts.tag, store.default_registry)
+    plan = plan_for(source, opts)
+    require_container_privileges("lamina slim")
+    base_count = _base_layers(store, source, opts.keep_base)
+    timer = _Timer()
+    progress(f"slim: extracting the layers of {opts.image}")
+    lowers = extracted_lowers(store, source)
+    scratch = store.home / "tmp"
+    timer.lap("extract")
+
+    progress(f"slim: running {shlex.join(plan.args)} under the tracer")
+    try:
+        traced = session.run(lowers, plan, scratch_root=scratch, tracer_kind=opts.tracer,
+                             progress=progress)
+    except (TracerError, session.ProgramFailed) as exc:
+        raise SlimError(f"tracing {opts.image} failed: {exc}") from exc
+    progress(f"slim: traced with {traced.trace.tracer}: {len(traced.trace.used)} paths used")
+    failing = [r for r in traced.results if not r.passed]
+    if failing:
+        raise ProbeFailedOnImage(
+            "a probe fails on the original image, so it cannot check the new one: "
+            + "; ".join(f"{r.label}: {r.detail}" for r in failing)
+            + (f"\nthe program's output ended with:\n{traced.output}" if traced.output else ""))
+    timer.lap("trace")
+
+    with image_view(lowers, scratch) as view:
+        tree = ImageTree.scan(view)
+        inventory = Inventory.read(tree)
+        _check_packages(inventory, opts.include_packages)
+        keep = keepset.compute(tree, inventory, Request(
+            traced.trace.used, opts.include_paths, opts.include_packages, plan.env, plan.cwd))
+        progress(f"slim: keeping {len(keep.reasons)} of {len(tree.entries)} paths")
+        timer.lap("analyse")
+        staging = Path(tempfile.mkdtemp(prefix="slim-stage-", dir=scratch))
+        try:
+            files_after, written = _build(store, tree, keep, lowers, base_count, staging, scratch)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    timer.lap("build")
+
+    new_lowers = [*lowers[:base_count], written.extracted]
+    progress("slim: verifying: the same probes against the new image")
+    try:
+        verified = _verify(new_lowers, plan, traced, tree, keep, opts, scratch, progress)
+    except BaseException:
+        written.discard(store)
+        raise
+    timer.lap("verify")
+
+    new = assemble.commit(store, source, opts.image, base_count, written,
+                          assemble.source_comment(source), [tag])
+    progress(f"slim: tagged {tag.familiar()}")
+    timer.marks["total"] = sum(timer.marks.values())
+    after_keys = {p.key for p in keep.kept_packages}
+    return SlimReport(
+        source=opts.image, source_manifest=str(source.manifest_digest), new=tag.familiar(),
+        new_manifest=str(new.manifest_digest), new_id=str(new.id), tracer=traced.trace.tracer,
+        keep_base=opts.keep_base or "",
+        size_before=source.size, size_after=new.size,
+        files_before=sum(1 for _ in tree.files()), files_after=files_after,
+        packages_before=[p.to_dict() for p in inventory.packages],
+        packages_after=[p.to_dict() for p in inventory.packages if p.key in after_keys],
+        packages_removed=[p.to_dict() for p in keep.removed_packages],
+        probes_image=traced.results, probes_new=verified.results,
+        kept={p: str(r) for p, r in keep.reasons.items()},
+        kept_kinds={p: r.kind for p, r in keep.reasons.items()},
+        unresolved=sorted(set(keep.unresolved)), vulnerabilities=None, timings=timer.marks)
+
+
+def _check_packages(inventory: Inventory, names: Sequence[str]) -> None:
+    for name in names:
+        if not inventory.named(name):
+            raise SlimError(f"--include-package {name}: no dpkg, apk, Python or npm package of "
+                            "that name is installed in the image")
+
+
+def _build(store: Store, tree: ImageTree, keep: KeepSet, lowers: Sequence[Path],
+           base_count: int, staging: Path, scratch: Path) -> tuple[int, assemble.Written]:
+    kept_files = {p for p in keep.reasons if tree.entries[p].kind != DIR}
+    if base_count == 0:
+        size = assemble.stage(tree, keep.reasons, keep.overrides, staging)
+        return len(kept_files), assemble.write(store, staging, size, upper=False)
+    upper_dirs = list(lowers[base_count:])
+    delta = [p for p in keep.reasons
+             if p in keep.overrides or any((d / p.lstrip("/")).is_symlink()
+                                           or (d / p.lstrip("/")).exists() for d in upper_dirs)]
+    with image_view(lowers[:base_count], scratch) as base_view:
+        base_tree = ImageTree.scan(base_view)
+    gone = [p for p in base_tree.entries if p not in tree.entries]
+    gone_set = set(gone)
+    whiteouts = [p for p in gone if p.rsplit("/", 1)[0] not in gone_set]
+    size = assemble.stage(tree, delta, keep.overrides, staging, whiteouts)
+    visible = {p for p in base_tree.files() if not _under_any(p, gone_set)} | kept_files
+    return len(visible), assemble.write(store, staging, size, upper=True)
+
+
+def _under_any(path: str, gone: set[str]) -> bool:
+    while path not in ("", "/"):
+        if path in gone:
+            return True
+        path = path.rsplit("/", 1)[0] or "/"
+    return False
+
+
+def _verify(new_lowers: Sequence[Path], plan: Plan, traced: Outcome, tree: ImageTree,
+            keep: KeepSet, opts: Options, scratch: Path, progress: Progress) -> Outcome:
+    problem = ""
+    outcome: Outcome | None = None
+    try:
+        outcome = session.run(new_lowers, plan, scratch_root=scratch, tracer_kind=opts.tracer,
+                              progress=progress, dwell=False)
+        failed = [(b, a) for b, a in zip(traced.results, outcome.results, strict=False)
+                  if b.passed and not a.passed]
+        if failed:
+            problem = "; ".join(f"{a.label}: {a.detail} (on the image: {b.detail})"
+                                for b, a in failed)
+    except LaminaError as exc:
+        problem = str(exc)
+    if not problem and outcome is not None:
+        return outcome
+    missing = _missing_paths(new_lowers, plan, tree, keep, opts, scratch, outcome)
+    shown = "\n".join(f"  {p}" for p in missing[:MISSING_SHOWN])
+    hint = (f"\nfirst paths the new image lacks that the original has:\n{shown}\n"
+            "keep them with --include-path GLOB or --include-package NAME" if missing else
+            "\nno missing path was seen (install strace to trace the failed run)")
+    raise VerifyFailed(f"the slimmed image fails where {opts.image} passed, so "
+                       f"{opts.tag} was not tagged: {problem}{hint}")
+
+
+def _missing_paths(new_lowers: Sequence[Path], plan: Plan, tree: ImageTree, keep: KeepSet,
+                   opts: Options, scratch: Path, outcome: Outcome | None) -> list[str]:
+    """Paths the failed run looked for that IMAGE has and NEW lacks, first seen first."""
+    failed_order: list[str] = []
+    if outcome is not None and outcome.trace.failed_order:
+        failed_order = outcome.trace.failed_order
+    elif shutil.which("strace") is not None:
+        try:
+            retrace = session.run(new_lowers, plan, scratch_root=scratch, tracer_kind="strace",
+                                  progress=lambda _msg: None, dwell=False)
+            failed_order = retrace.trace.failed_order
+        except LaminaError as exc:
+            partial = session.trace_of(exc)
+            failed_order = partial.failed_order if partial is not None else []
+    missing = []
+    for path in failed_order:
+        res = tree.resolve(path)
+        if res.final is not None and res.final not in keep.reasons and path not in missing:
+            missing.append(path)
+    return missing
+
