@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import json
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -101,6 +102,49 @@ def start_distribution(root: Path, auth: dict[str, Any] | None = None) -> Distri
                                      ) from None
             time.sleep(0.1)
     return Distribution(root, port, proc, log)
+
+
+@dataclass
+class LaminaRegistry:
+    """``lamina registry serve`` as a subprocess, anonymous."""
+
+    root: Path
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_lamina_registry(root: Path) -> LaminaRegistry:
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = root / "serve.log"
+    lamina_bin = Path(sys.executable).parent / "lamina"
+    proc = subprocess.Popen([str(lamina_bin), "registry", "serve", "--addr", f"127.0.0.1:{port}",
+                             "--root", str(root / "data")],
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=2)
+            break
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"lamina registry did not start: {log.read_text()}"
+                                     ) from None
+            time.sleep(0.1)
+    return LaminaRegistry(root, port, proc, log)
 
 
 def htpasswd_auth(root: Path, users: dict[str, str]) -> dict[str, Any]:

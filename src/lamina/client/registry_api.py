@@ -251,7 +251,8 @@ class _ResumingBlob(io.RawIOBase):
         self._offset = start
         self._response: httpx.Response | None = None
         self._chunks: Iterator[bytes] | None = None
-        self._pending = b""
+        self._pending = memoryview(b"")
+        self._unreported = 0
         self._failures = 0
 
     def readable(self) -> bool:
@@ -267,12 +268,14 @@ class _ResumingBlob(io.RawIOBase):
             raise self._repo._fail(f"blob {self._desc.digest}", response)
         skip = self._offset if response.status_code == 200 else 0
         self._response = response
-        self._chunks = response.iter_raw(READ_CHUNK)
+        # No chunk_size: httpx would re-buffer every piece into 1 MiB chunks, copying
+        # under the GIL; the pieces go straight into the reader's buffer instead.
+        self._chunks = response.iter_raw()
         while skip > 0:  # the server ignored Range: drop what we already have
             chunk = next(self._chunks, b"")
             if not chunk:
                 break
-            self._pending = chunk[skip:]
+            self._pending = memoryview(chunk)[skip:]
             skip -= min(skip, len(chunk))
 
     def readinto(self, buffer: Any) -> int:
@@ -301,13 +304,16 @@ class _ResumingBlob(io.RawIOBase):
                                             f" {self._offset} of {self._desc.size}")
                     continue
                 return 0
-            self._pending = chunk
+            self._pending = memoryview(chunk)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         self._offset += n
-        if self._progress is not None:
-            self._progress(n)
+        self._unreported += n
+        if self._progress is not None and (self._unreported >= READ_CHUNK or
+                                           self._offset >= self._desc.size):
+            self._progress(self._unreported)
+            self._unreported = 0
         return n
 
     def _close_response(self) -> None:
