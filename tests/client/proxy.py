@@ -6,6 +6,8 @@ Faults apply to ``GET /v2/.../blobs/<digest>`` responses:
 - ``flip``: one byte in the middle of every blob body over 4 KiB (layers, not
   configs) is inverted (the client must refuse the blob and store nothing).
 ``cut_upload`` drops the connection on the first PATCH after half its body.
+``flaky`` answers the first request of each path with 503, then 429 (Retry-After: 0),
+before forwarding.
 """
 
 from __future__ import annotations
@@ -73,6 +75,15 @@ class FaultyProxy:
             h.connection.close()
             return
         body = h.rfile.read(length) if length else None
+        if self.fault == "flaky":
+            with self._lock:
+                seen = self.requests[(h.command, path)]
+            if seen <= 2:
+                h.send_response(503 if seen == 1 else 429)
+                h.send_header("Retry-After", "0")
+                h.send_header("Content-Length", "0")
+                h.end_headers()
+                return
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
         headers = {k: v for k, v in h.headers.items() if k.lower() not in _HOP}
         if "Range" in headers:

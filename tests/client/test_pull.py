@@ -186,3 +186,19 @@ def test_pull_by_digest_verifies_and_records(registry: Distribution, tmp_path: P
     missing = lamina("pull", f"{registry.host}/demo/app@{Digest.of(b'nothing')}")
     assert missing.exit_code == 1
     assert "not found" in missing.stderr
+
+
+def test_progress_views(registry: Distribution, tmp_path: Path,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress goes to stderr: JSON lines with --format json, nothing with --quiet."""
+    name = f"{registry.host}/demo/app:5"
+    pushed = make_image(open_store(), name, [layer_tar("a", 1000), layer_tar("b", 1000)])
+    _push(name)
+    _fresh_home(tmp_path, monkeypatch, "json")
+    result = lamina("pull", "--format", "json", name)
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    done = {e["id"] for e in events if e["status"] == "Pull complete"}
+    assert done == {layer.digest.hex[:12] for layer in pushed.layers}
+    _fresh_home(tmp_path, monkeypatch, "quiet")
+    quiet = lamina("pull", "-q", name)
+    assert quiet.stderr == "" and quiet.stdout == f"{name}\n"
