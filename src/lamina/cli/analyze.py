@@ -78,3 +78,68 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
 
 
 COMMANDS = [analyze_command]
+
+
+@click.command("diff")
+@click.argument("image_a")
+@click.argument("image_b")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--no-packages", is_flag=True, help="Skip the package inventory comparison.")
+@INSECURE
+def diff_command(image_a: str, image_b: str, fmt: str, no_packages: bool,
+                 insecure: bool) -> None:
+    """Files (and packages) added, removed and changed from IMAGE_A to IMAGE_B."""
+    from lamina.analyze.compare import compare_images
+    from lamina.analyze.report_diff import print_diff
+
+    store = open_store()
+    with open_image(image_a, store, insecure=insecure) as a, \
+            open_image(image_b, store, insecure=insecure) as b:
+        result = compare_images(a, b, packages=not no_packages)
+    print_diff(result, image_a, image_b, fmt)
+
+
+@click.command("squash")
+@click.argument("image")
+@click.option("-t", "--tag", "tag", required=True, help="Name for the squashed image.")
+@click.option("--from", "from_layer",
+              help="Keep layers up to this one (index from 0 at the bottom, or a digest"
+              " prefix) and merge the rest; default: keep the base image's layers.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def squash_command(image: str, tag: str, from_layer: str | None, fmt: str) -> None:
+    """Merge the layers above the base (or --from LAYER) into one; tag the result."""
+    from lamina.analyze.sizes import format_size
+    from lamina.analyze.squash import resolve_from, squash
+    from lamina.oci.reference import Reference
+
+    store = open_store()
+    ref = Reference.parse(tag, store.default_registry)
+    if Path(image).exists():
+        from lamina.store.load import load
+
+        loaded = load(store, Path(image))
+        source = loaded[0]
+    else:
+        source = store.resolve(image)
+    keep = resolve_from(source, from_layer)
+    result = squash(store, source, ref, keep)
+    if fmt == "json":
+        print_json({"image": str(ref), "id": str(result.image.id),
+                    "keptLayers": result.kept_layers, "mergedLayers": result.merged_layers,
+                    "beforeBytes": result.before_bytes, "afterBytes": result.after_bytes,
+                    "savedBytes": result.saved_bytes,
+                    "beforeBlobBytes": result.before_blob_bytes,
+                    "afterBlobBytes": result.after_blob_bytes})
+        return
+    click.echo(f"merged {result.merged_layers} layers above layer {result.kept_layers - 1}"
+               f" into one; kept {result.kept_layers}")
+    click.echo(f"saved {format_size(result.saved_bytes)} ({result.saved_bytes} bytes):"
+               f" {format_size(result.before_bytes)} -> {format_size(result.after_bytes)}"
+               f" of files; compressed {format_size(result.before_blob_bytes)} ->"
+               f" {format_size(result.after_blob_bytes)}")
+    click.echo(f"Tagged {ref} ({result.image.id})")
+
+
+COMMANDS.extend([diff_command, squash_command])

@@ -1,0 +1,154 @@
+"""Differences between the final file trees (and package inventories) of two images.
+
+Files compare by type, size, content hash, link target, mode and owner;
+directories by mode and owner only. Packages come from ``lamina.scan``'s
+inventory (dpkg, apk, Python, npm) and compare by (type, name, arch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Final
+
+from lamina.analyze.layerscan import LayerFile
+from lamina.analyze.tree import MergedTree, Node
+from lamina.errors import LaminaError
+from lamina.layers.tarstream import DIR
+
+ADDED: Final = "added"
+REMOVED: Final = "removed"
+CHANGED: Final = "changed"
+UPGRADED: Final = "upgraded"
+DOWNGRADED: Final = "downgraded"
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    path: str  # "/"-rooted
+    change: str  # ADDED, REMOVED or CHANGED
+    type: str
+    size_a: int
+    size_b: int
+    what: tuple[str, ...] = ()  # for CHANGED: type, content, size, link, mode, owner
+
+
+@dataclass(frozen=True)
+class PackageDiff:
+    type: str
+    name: str
+    change: str  # ADDED, REMOVED, UPGRADED, DOWNGRADED or CHANGED
+    version_a: str
+    version_b: str
+
+
+@dataclass
+class ImageDiff:
+    files: list[FileDiff] = field(default_factory=list)
+    packages: list[PackageDiff] | None = None  # None: no inventory could be read
+
+    def of(self, change: str) -> list[FileDiff]:
+        return [d for d in self.files if d.change == change]
+
+
+def _what(a: LayerFile | None, b: LayerFile | None) -> tuple[str, ...]:
+    kind_a = a.kind if a is not None else DIR
+    kind_b = b.kind if b is not None else DIR
+    if kind_a != kind_b:
+        return ("type",)
+    if a is None or b is None:
+        return ()  # a directory implied by its children on one side: nothing to compare
+    out = []
+    if a.kind != DIR:
+        if a.size != b.size:
+            out.append("size")
+        if a.digest != b.digest:
+            out.append("content")
+        if a.linkname != b.linkname:
+            out.append("link")
+    if a.mode != b.mode:
+        out.append("mode")
+    if (a.uid, a.gid) != (b.uid, b.gid):
+        out.append("owner")
+    return tuple(out)
+
+
+def _size(node: Node) -> int:
+    return node.file.size if node.file is not None else 0
+
+
+def _type(node: Node) -> str:
+    return node.file.kind if node.file is not None else DIR
+
+
+def _one_side(node: Node, path: str, change: str) -> Iterator[FileDiff]:
+    size = _size(node)
+    yield FileDiff("/" + path, change, _type(node), size if change == REMOVED else 0,
+                   size if change == ADDED else 0)
+    for sub, child in node.walk(path):
+        size = _size(child)
+        yield FileDiff("/" + sub, change, _type(child), size if change == REMOVED else 0,
+                       size if change == ADDED else 0)
+
+
+def _walk(a: Node, b: Node, prefix: str) -> Iterator[FileDiff]:
+    names = sorted(set(a.children or {}) | set(b.children or {}))
+    for name in names:
+        path = f"{prefix}/{name}" if prefix else name
+        left = (a.children or {}).get(name)
+        right = (b.children or {}).get(name)
+        if left is None and right is not None:
+            yield from _one_side(right, path, ADDED)
+        elif right is None and left is not None:
+            yield from _one_side(left, path, REMOVED)
+        elif left is not None and right is not None:
+            what = _what(left.file, right.file)
+            if what:
+                yield FileDiff("/" + path, CHANGED, _type(right), _size(left), _size(right),
+                               what)
+            if left.is_dir and right.is_dir:
+                yield from _walk(left, right, path)
+            elif left.is_dir:
+                yield from (d for d in _one_side(left, path, REMOVED) if d.path != "/" + path)
+            elif right.is_dir:
+                yield from (d for d in _one_side(right, path, ADDED) if d.path != "/" + path)
+
+
+def diff_trees(a: MergedTree, b: MergedTree) -> list[FileDiff]:
+    return list(_walk(a.root, b.root, ""))
+
+
+PackageKey = tuple[str, str, str]
+
+
+def _compare_versions(kind: str, a: str, b: str) -> int | None:
+    try:
+        if kind == "deb":
+            from lamina.scan import dpkg_version
+
+            return dpkg_version.compare(a, b)
+        if kind == "apk":
+            from lamina.scan import apk_version
+
+            return apk_version.compare(a, b)
+        from lamina.scan import semver
+
+        return semver.compare(a, b)
+    except (ValueError, LaminaError):  # an unparsable version is reported as "changed"
+        return None
+
+
+def diff_packages(a: dict[PackageKey, str], b: dict[PackageKey, str]) -> list[PackageDiff]:
+    out = []
+    for key in sorted(set(a) | set(b)):
+        kind, name, _ = key
+        if key not in a:
+            out.append(PackageDiff(kind, name, ADDED, "", b[key]))
+        elif key not in b:
+            out.append(PackageDiff(kind, name, REMOVED, a[key], ""))
+        elif a[key] != b[key]:
+            order = _compare_versions(kind, a[key], b[key])
+            change = CHANGED if order is None or order == 0 else (
+                UPGRADED if order < 0 else DOWNGRADED)
+            out.append(PackageDiff(kind, name, change, a[key], b[key]))
+    return out

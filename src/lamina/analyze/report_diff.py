@@ -1,0 +1,63 @@
+"""Printing an image diff: a table per kind of change, or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from lamina.analyze.diff import ADDED, CHANGED, REMOVED, ImageDiff
+from lamina.analyze.sizes import format_size
+
+
+def diff_doc(result: ImageDiff, a: str, b: str) -> dict[str, Any]:
+    doc: dict[str, Any] = {"a": a, "b": b}
+    for change in (ADDED, REMOVED, CHANGED):
+        doc[change] = [{"path": d.path, "type": d.type, "sizeA": d.size_a, "sizeB": d.size_b,
+                        **({"what": list(d.what)} if change == CHANGED else {})}
+                       for d in result.of(change)]
+    doc["sizeDelta"] = sum(d.size_b - d.size_a for d in result.files)
+    doc["packages"] = None if result.packages is None else [
+        {"type": p.type, "name": p.name, "change": p.change, "versionA": p.version_a,
+         "versionB": p.version_b} for p in result.packages]
+    return doc
+
+
+def print_diff(result: ImageDiff, a: str, b: str, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(diff_doc(result, a, b), indent=2) + "\n")
+        return
+    console = Console(file=sys.stdout, highlight=False)
+    console.print(f"{a} -> {b}: {len(result.of(ADDED))} added, {len(result.of(REMOVED))}"
+                  f" removed, {len(result.of(CHANGED))} changed;"
+                  f" {format_size(sum(d.size_b - d.size_a for d in result.files))} net")
+    for change, title in ((ADDED, "Added"), (REMOVED, "Removed"), (CHANGED, "Changed")):
+        rows = result.of(change)
+        if not rows:
+            continue
+        table = Table(title=f"{title} ({len(rows)})", title_justify="left")
+        table.add_column("size", justify="right")
+        table.add_column("path")
+        if change == CHANGED:
+            table.add_column("what")
+        for d in rows:
+            if change == CHANGED:
+                table.add_row(f"{format_size(d.size_a)} -> {format_size(d.size_b)}", d.path,
+                              ", ".join(d.what))
+            else:
+                table.add_row(format_size(d.size_b if change == ADDED else d.size_a), d.path)
+        console.print(table)
+    if result.packages is None:
+        console.print("packages: no inventory could be read", style="dim")
+    elif result.packages:
+        table = Table(title=f"Packages ({len(result.packages)})", title_justify="left")
+        for column in ("type", "name", "change", "from", "to"):
+            table.add_column(column)
+        for p in result.packages:
+            table.add_row(p.type, p.name, p.change, p.version_a, p.version_b)
+        console.print(table)
+    else:
+        console.print("packages: no differences")

@@ -1,0 +1,208 @@
+"""Squash: merge the layers above a point into one, so deleted and overwritten data disappears.
+
+The new layer holds, for every path whose final version comes from a merged
+layer, that member exactly as it was written (header, PAX records, content),
+plus a whiteout for every path the kept layers hold and the final image does
+not (image-spec layer.md, "Whiteouts"). Applied on the kept layers it gives
+the same merged tree as the original image. The config keeps every history
+entry (those of merged layers become ``empty_layer``) and gains one for the
+squash; runtime settings are unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import tarfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO, cast
+
+from lamina.analyze.history import base_layer_count
+from lamina.analyze.layerscan import LayerScan, scan_layer
+from lamina.analyze.tree import MergedTree, Node
+from lamina.errors import LaminaError
+from lamina.layers import whiteout
+from lamina.layers.compression import GZIP, open_writer
+from lamina.layers.digest_stream import HashingWriter
+from lamina.layers.tarstream import iter_members, member_path, open_tar
+from lamina.oci import mediatype
+from lamina.oci.descriptor import Descriptor
+from lamina.oci.digest import Digest
+from lamina.oci.manifest import Manifest
+from lamina.oci.reference import Reference
+from lamina.store.blobs import BlobWriter
+from lamina.store.image import StoredImage
+from lamina.store.index import LayerRecord
+from lamina.store.store import Store
+
+
+class SquashError(LaminaError):
+    """The squash cannot be done as asked."""
+
+
+class _Sink(io.RawIOBase):
+    """A store blob writer seen as a file (the compressor flushes what it writes to)."""
+
+    def __init__(self, blob: BlobWriter) -> None:
+        self._blob = blob
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        return self._blob.write(data)
+
+
+@dataclass(frozen=True)
+class SquashResult:
+    image: StoredImage
+    kept_layers: int
+    merged_layers: int
+    before_bytes: int  # file bytes the merged layers held
+    after_bytes: int  # file bytes the new layer holds
+    before_blob_bytes: int  # compressed bytes of the merged layers
+    after_blob_bytes: int
+
+    @property
+    def saved_bytes(self) -> int:
+        return self.before_bytes - self.after_bytes
+
+
+def resolve_from(image: StoredImage, text: str | None) -> int:
+    """How many bottom layers to keep: all up to LAYER (an index, digest or diff ID prefix)."""
+    if text is None:
+        return base_layer_count(image.config.history, len(image.layers))
+    if text.isdigit():
+        index = int(text)
+        if index >= len(image.layers):
+            raise SquashError(f"--from {text}: the image has layers 0..{len(image.layers) - 1}")
+        return index + 1
+    wanted = text.removeprefix("sha256:")
+    found = [i for i, layer in enumerate(image.layers)
+             if layer.digest.hex.startswith(wanted) or layer.diff_id.hex.startswith(wanted)]
+    if len(found) != 1:
+        raise SquashError(
+            f"--from {text!r} matches {len(found)} layers: give a layer index (0 is the"
+            " bottom) or a longer digest prefix")
+    return found[0] + 1
+
+
+def _whiteouts(lower: Node, final: MergedTree, prefix: str = "") -> Iterator[str]:
+    """Paths the kept layers hold that the final image lacks (topmost of each subtree)."""
+    for name in sorted(lower.children or {}):
+        child = (lower.children or {})[name]
+        path = f"{prefix}/{name}" if prefix else name
+        now = final.get(path)
+        if now is None:
+            yield path
+        elif child.is_dir and now.is_dir and child.children:
+            yield from _whiteouts(child, final, path)
+
+
+def _media_types(manifest: Manifest) -> tuple[str, str, str]:
+    if manifest.media_type == mediatype.DOCKER_MANIFEST:
+        return mediatype.DOCKER_MANIFEST, mediatype.DOCKER_CONFIG, mediatype.DOCKER_LAYER_GZIP
+    return mediatype.OCI_MANIFEST, mediatype.OCI_CONFIG, mediatype.OCI_LAYER_GZIP
+
+
+def _config(image: StoredImage, keep: int, diff_id: Digest, created_by: str) -> bytes:
+    doc: dict[str, Any] = copy.deepcopy(image.config.doc)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    history: list[dict[str, Any]] = []
+    seen = 0
+    for entry in doc.get("history", []):
+        entry = dict(entry)
+        if not entry.get("empty_layer"):
+            seen += 1
+            if seen > keep:
+                entry["empty_layer"] = True
+        history.append(entry)
+    history.append({"created": now, "created_by": created_by,
+                    "comment": f"lamina squash: layers {keep}..{len(image.layers) - 1}"})
+    doc["history"] = history
+    doc["created"] = now
+    doc["rootfs"] = {"type": "layers",
+                     "diff_ids": [str(d) for d in image.config.diff_ids[:keep]] + [str(diff_id)]}
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> SquashResult:
+    """Merge layers ``keep..`` of ``image`` into one; store the result, tagged ``tag``."""
+    total = len(image.layers)
+    if keep >= total:
+        raise SquashError(
+            f"nothing to squash: the image has {total} layers and layers 0..{keep - 1} are"
+            " kept (the base image); pass --from to choose a lower layer")
+    lower, final = MergedTree(), MergedTree()
+    scans: list[LayerScan] = []
+    for i, layer in enumerate(image.layers):
+        with store.blobs.open(layer.digest) as stream:
+            scan = scan_layer(stream, i)
+        scans.append(scan)
+        if i < keep:
+            lower.apply(scan)
+        final.apply(scan)
+    # Which member of which merged layer is the version the final image shows.
+    chosen: dict[int, set[int]] = {i: set() for i in range(keep, total)}
+    ordinal_of = {id(item): (scan.index, n) for scan in scans[keep:]
+                  for n, item in enumerate(scan.files)}
+    after_bytes = 0
+    for _, node in final.files():
+        if node.file is not None and node.file.layer >= keep:
+            layer_index, n = ordinal_of[id(node.file)]
+            chosen[layer_index].add(n)
+            after_bytes += node.file.size
+    deletions = list(_whiteouts(lower.root, final))
+    manifest_type, config_type, layer_type = _media_types(image.manifest)
+    created_by = f"lamina squash (merged {total - keep} layers)"
+    with store.writing():
+        with store.blobs.writer() as blob:
+            info = _write_layer(cast(BinaryIO, _Sink(blob)), store, image, keep, chosen, deletions)
+        assert blob.digest is not None
+        layer_desc = Descriptor(layer_type, blob.digest, blob.size)
+        raw_config = _config(image, keep, info[0], created_by)
+        config_digest = store.blobs.put_bytes(raw_config)
+        manifest = Manifest.build(
+            Descriptor(config_type, config_digest, len(raw_config)),
+            [layer.descriptor for layer in image.layers[:keep]] + [layer_desc],
+            media_type=manifest_type)
+        record = LayerRecord(str(blob.digest), info[1], after_bytes)
+        stored = store.add_image(manifest.raw, tags=[tag], layer_records={info[0]: record})
+    return SquashResult(
+        stored, keep, total - keep,
+        before_bytes=sum(scan.content_bytes for scan in scans[keep:]), after_bytes=after_bytes,
+        before_blob_bytes=sum(layer.descriptor.size for layer in image.layers[keep:]),
+        after_blob_bytes=blob.size)
+
+
+def _write_layer(dst: BinaryIO, store: Store, image: StoredImage, keep: int,
+                 chosen: dict[int, set[int]], deletions: list[str]) -> tuple[Digest, int]:
+    """Write the merged layer (gzip) to ``dst``; return its diff ID and tar size."""
+    compressor = open_writer(dst, GZIP)
+    plain = HashingWriter(compressor)
+    with tarfile.open(fileobj=cast(BinaryIO, plain), mode="w|",
+                      format=tarfile.PAX_FORMAT) as out:
+        for path in deletions:
+            marker = tarfile.TarInfo(whiteout.whiteout_name(path))
+            marker.mode = 0o644
+            out.addfile(marker)
+        for index in range(keep, len(image.layers)):
+            wanted = chosen[index]
+            if not wanted:
+                continue
+            with store.blobs.open(image.layers[index].digest) as stream, \
+                    open_tar(stream) as tar:
+                n = -1
+                for member in iter_members(tar):
+                    path = member_path(member.name)
+                    if not path or path.rpartition("/")[2].startswith(whiteout.WHITEOUT_PREFIX):
+                        continue
+                    n += 1
+                    if n not in wanted:
+                        continue
+                    out.addfile(member, tar.extractfile(member) if member.isreg() else None)
+    compressor.close()
+    return plain.digest(), plain.size
