@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS uploads (
     created REAL NOT NULL, updated REAL NOT NULL);
 """
 
+# A link's "seen" time is refreshed at most this often (seconds); gc grace is far longer.
+TOUCH_RESOLUTION = 60.0
+
 _MANIFEST_COLUMNS = "m.digest, m.media_type, m.size, m.artifact_type, m.subject, " \
     "m.annotations, m.created"
 
@@ -63,10 +66,10 @@ def _digest(text: str | None) -> Digest | None:
     return Digest.parse(text) if text else None
 
 
-def _manifest(repository: str, row: sqlite3.Row | tuple[object, ...]) -> ManifestRecord:
+def _manifest(repository: str, row: tuple[object, ...]) -> ManifestRecord:
     digest, media_type, size, artifact_type, subject, annotations, created = row
     return ManifestRecord(repository, Digest.parse(str(digest)), str(media_type), int(str(size)),
-                          str(artifact_type), _digest(subject if subject else None),  # type: ignore[arg-type]
+                          str(artifact_type), Digest.parse(str(subject)) if subject else None,
                           json.loads(str(annotations)), float(str(created)))
 
 
@@ -141,10 +144,14 @@ class SqliteMetaStore:
         return int(str(row[0])) if row else None
 
     def touch_link(self, repository: str, digest: Digest) -> None:
+        now = time.time()
+        where = ("digest=? AND seen < ? AND repo_id=(SELECT id FROM repositories WHERE name=?)")
+        args = (str(digest), now - TOUCH_RESOLUTION, repository)
+        # Reads are cheap and writes serialise: write only when the mark is stale.
+        if self._one(f"SELECT 1 FROM repo_blobs WHERE {where}", args) is None:
+            return
         with self._write() as db:
-            db.execute("UPDATE repo_blobs SET seen=? WHERE digest=? AND repo_id="
-                       "(SELECT id FROM repositories WHERE name=?)",
-                       (time.time(), str(digest), repository))
+            db.execute(f"UPDATE repo_blobs SET seen=? WHERE {where}", (now, *args))
 
     def link_blob(self, repository: str, digest: Digest, size: int) -> None:
         now = time.time()
