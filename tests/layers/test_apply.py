@@ -311,3 +311,18 @@ def test_without_root_owners_are_ours_modes_kept_and_devices_refused() -> None:
         assert not (base / "out2/dev/null").exists()
     finally:
         shutil.rmtree(base)
+
+
+def test_sparse_member_from_gnu_tar(tmp_path: Path) -> None:
+    """GNU tar's PAX sparse format (GNU.sparse.*) expands to the full content."""
+    tar = require_tool("tar")
+    source = tmp_path / "src"
+    source.mkdir()
+    with (source / "sparse").open("wb") as f:
+        f.write(b"head")
+        f.seek(8 << 20)
+        f.write(b"tail")
+    run([tar, "--sparse", "--format=pax", "-C", source, "-cf", tmp_path / "l.tar", "sparse"])
+    with (tmp_path / "l.tar").open("rb") as layer:
+        apply_layer(layer, tmp_path / "out")
+    assert (tmp_path / "out/sparse").read_bytes() == (source / "sparse").read_bytes()

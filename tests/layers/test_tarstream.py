@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 
@@ -62,3 +63,14 @@ def test_corrupt_and_truncated_tars_are_named() -> None:
     blob = tb.build(tb.file("a", b"x" * 5000), tb.file("b", b"y" * 5000))
     with pytest.raises(InvalidLayer, match=r"truncated|corrupt"):
         list(iter_entries(io.BytesIO(blob[:2000])))
+
+
+def test_absurd_pax_record_is_refused_before_it_is_read() -> None:
+    """A PAX header claiming 4 GiB (fed by a gzip of zeros) would be read whole into memory
+    by tarfile; it is refused first."""
+    record = tarfile.TarInfo("././@PaxHeader")
+    record.type = tarfile.XHDTYPE
+    record.size = 4 << 30
+    blob = gzip.compress(record.tobuf(tarfile.USTAR_FORMAT)) + tb.zeros_gzip(64)
+    with pytest.raises(HostileLayer, match="header record claims"):
+        list(iter_entries(io.BytesIO(blob)))

@@ -43,6 +43,8 @@ _TYPES: Final = {
     tarfile.FIFOTYPE: FIFO,
 }
 XATTR_PREFIX: Final = "SCHILY.xattr."
+# Largest PAX or GNU long-name record read into memory (real ones are a few KiB).
+MAX_RECORD: Final = 16 << 20
 
 
 class InvalidLayer(LaminaError):
@@ -129,7 +131,17 @@ class _ForwardOnly(io.RawIOBase):
         return self._pos
 
     def read(self, size: int | None = -1) -> bytes:
-        data = self._src.read(-1 if size is None else size)
+        if size is None or size < 0 or size > MAX_RECORD:
+            # Member data is read in 1 MiB chunks; only a header record (PAX, GNU long
+            # name) is read whole, so a larger read is one that would fill memory.
+            raise HostileLayer(
+                f"a layer tar header record claims {size} bytes, over the {MAX_RECORD}-byte"
+                " limit (absurd header size)"
+            )
+        return self._read(size)
+
+    def _read(self, size: int) -> bytes:
+        data = self._src.read(size)
         self._pos += len(data)
         return data
 
@@ -143,7 +155,7 @@ class _ForwardOnly(io.RawIOBase):
         if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self._pos:
             raise io.UnsupportedOperation("a layer stream only seeks forward")
         while self._pos < target:
-            if not self.read(min(target - self._pos, 1 << 20)):
+            if not self._read(min(target - self._pos, 1 << 20)):
                 break  # at the end: tarfile notices on its next read
         return self._pos
 
