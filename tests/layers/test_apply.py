@@ -74,6 +74,13 @@ def test_opaque_directory_clears_lower_children_only(tmp_path: Path) -> None:
     assert (tmp_path / "keep").exists()
 
 
+def test_opaque_marker_at_the_root(tmp_path: Path) -> None:
+    """An opaque marker at the top of a layer hides every lower entry."""
+    apply(tb.build(tb.directory("etc"), tb.file("etc/a"), tb.file("b")), tmp_path)
+    apply(tb.build(tb.file("new"), tb.file(".wh..wh..opq")), tmp_path)
+    assert os.listdir(tmp_path) == ["new"]
+
+
 def test_aufs_metadata_entries_are_ignored(tmp_path: Path) -> None:
     apply(tb.build(tb.file(".wh..wh.plnk/123.456"), tb.file("a")), tmp_path)
     assert os.listdir(tmp_path) == ["a"]

@@ -194,7 +194,7 @@ class _Applier:
             rel = member_path(member.name)
             if not rel:
                 continue  # the layer root: the target's own metadata is the caller's
-            if rel.startswith(whiteout.META_PREFIX):
+            if rel.startswith(whiteout.META_PREFIX) and rel != whiteout.OPAQUE:
                 continue  # AUFS metadata dirs (/.wh..wh.plnk, ...) are not image content
             parent, _, name = rel.rpartition("/")
             try:
