@@ -27,9 +27,8 @@ from lamina.build.plan import make_plan, stage_ref
 from lamina.build.progress import Progress
 from lamina.build.snapshot import lowers, scratch, take_layer
 from lamina.build.sources import CopyStep
-from lamina.client.resolve import PullPolicy, ensure_image
 from lamina.dockerfile import Dockerfile, Instruction, Stage, expand, parse
-from lamina.errors import LaminaError
+from lamina.errors import LaminaError, NotFound
 from lamina.layers.compression import GZIP
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
@@ -44,6 +43,7 @@ from lamina.runtime import (
     short_id,
 )
 from lamina.runtime.rootpath import resolve
+from lamina.store.image import StoredImage
 from lamina.store.store import Store, host_os_arch
 
 
@@ -233,16 +233,29 @@ class Builder:
             raise BuildError(f"FROM {name}: invalid image reference: {exc}") from exc
         if ref.digest is None and ":" not in name.rsplit("/", 1)[-1]:
             self.warn(f"warning: FROM {name} has no tag; using {name}:latest")
-        local = "" if self.request.pull == "always" else f"looked in the local store at {self.store.home}"
+        stored = None
+        if self.request.pull != "always":
+            try:
+                stored = self.store.resolve(name)
+            except NotFound:
+                stored = None
+        if stored is None:
+            stored = self._fetch(name)
+        return ImageState.load(self.store, str(stored.manifest.digest))
+
+    def _fetch(self, name: str) -> StoredImage:
+        """The base image as ``--pull`` says: the registry client decides and fetches."""
+        from lamina.client.resolve import PullPolicy, ensure_image  # only when needed: slow import
+
+        where = (f"looked in the local store at {self.store.home}"
+                 if self.request.pull != "always" else "--pull=always")
         try:
-            stored = ensure_image(self.store, name, cast(PullPolicy, self.request.pull))
+            return ensure_image(self.store, name, cast(PullPolicy, self.request.pull))
         except LaminaError as exc:
-            where = local or "--pull=always"
             raise BaseImageMissing(
                 f"base image {name} not found ({where}; {exc}); add it with "
                 "`lamina load -i IMAGE.tar` (e.g. from `docker save`) or `lamina pull`"
             ) from exc
-        return ImageState.load(self.store, str(stored.manifest.digest))
 
     # -- one instruction -------------------------------------------------------
 

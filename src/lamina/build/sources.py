@@ -14,8 +14,6 @@ import os
 import posixpath
 import tarfile
 import tempfile
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,6 +281,9 @@ def _extract(archive: Path, target: Path) -> None:
 
 def _download(url: str, tmp: Path) -> Source:
     """ADD <url>: the file, mode 0600, mtime from Last-Modified as docker sets them."""
+    import urllib.parse
+    import urllib.request
+
     name = posixpath.basename(urllib.parse.urlparse(url).path) or "__unnamed__"
     path = tmp / name
     try:

@@ -1,0 +1,162 @@
+"""Build benchmark: the deck's Python-app Dockerfile, `lamina build` vs `DOCKER_BUILDKIT=0 docker build`.
+
+The deck's walk-through (``FROM ubuntu``, ``apt install python3 python3-pip``,
+``COPY``, ``pip3 install Flask``, ``EXPOSE``, ``CMD``) on the local Debian base,
+without network at build time: python3 comes from .debs fetched once with
+``apt-get download`` (the closure the base lacks) and installed with
+``dpkg -i``; Flask from wheels fetched once with ``pip download``, installed by
+pip run from its own wheel. Three cases, each side by side:
+
+- cold:    no cache (``--no-cache``; the base image is present and unpacked for both)
+- cached:  a full rebuild where every step is a cache hit
+- app.py:  a rebuild after editing only app.py
+
+Prints the median seconds and the ratio lamina/docker for each (target <= 1.0), for the
+``lamina`` CLI and for the build command started on its own.
+
+    .venv/bin/python bench/build.py [--rounds 2] [--keep-home DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("LAMINA_TEST_CACHE", "/var/cache/lamina-tests")) / "bench-build"
+sys.path.insert(0, str(ROOT))
+
+DOCKERFILE = """\
+FROM {base}
+COPY debs /tmp/debs
+RUN dpkg -i /tmp/debs/1/*.deb > /dev/null && dpkg -i /tmp/debs/2/*.deb > /dev/null \\
+    && dpkg -i /tmp/debs/3/*.deb > /dev/null && rm -rf /tmp/debs
+COPY wheels /wheels
+RUN python3 /wheels/{pip_wheel}/pip install -q --no-index --find-links /wheels \\
+    --break-system-packages --root-user-action=ignore Flask
+COPY app.py /app/
+EXPOSE 8080
+CMD python3 /app/app.py
+"""
+
+APP = """\
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def hello():
+    return "Hello from Lamina {n}\\n"
+
+
+if __name__ == "__main__":
+    app.run(host="0.0.0.0", port=8080)
+"""
+
+
+def sh(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)  # type: ignore[call-overload, no-any-return]
+
+
+def prepare_context(base: str) -> Path:
+    """The build context (debs, wheels, app.py), fetched once and cached."""
+    ctx = CACHE / "context"
+    debs, wheels = ctx / "debs", ctx / "wheels"
+    if not (ctx / ".complete").exists():
+        debs.mkdir(parents=True, exist_ok=True)
+        wheels.mkdir(parents=True, exist_ok=True)
+        from tests.conftest import debian_rootfs_tar
+
+        # What apt would install on the base: simulated against the base's own dpkg status.
+        with tarfile.open(debian_rootfs_tar()) as tar:
+            status = tar.extractfile("./var/lib/dpkg/status")
+            assert status is not None
+            (CACHE / "base-status").write_bytes(status.read())
+        plan = sh(["apt-get", "-s", "-o", f"Dir::State::status={CACHE / 'base-status'}",
+                   "install", "--no-install-recommends", "python3"]).stdout
+        wanted = [line.split()[1] for line in plan.splitlines() if line.startswith("Inst ")]
+        print(f"fetching {len(wanted)} .debs: {' '.join(wanted)}", file=sys.stderr)
+        # dpkg needs a pre-dependency configured before it unpacks what pre-depends on it:
+        # python3 pre-depends on python3-minimal, which pre-depends on python3.11-minimal.
+        for group, names in (("3", {"python3"}), ("2", {"python3-minimal"}),
+                             ("1", set(wanted) - {"python3", "python3-minimal"})):
+            (debs / group).mkdir(exist_ok=True)
+            sh(["apt-get", "download", *sorted(names)], cwd=debs / group)
+        sh([sys.executable, "-m", "pip", "download", "-q", "-d", str(wheels), "--only-binary=:all:",
+            "--python-version", "3.11", "--platform", "manylinux2014_x86_64", "flask", "pip"])
+        (ctx / ".complete").touch()
+    pip_wheel = next(p.name for p in wheels.glob("pip-*.whl"))
+    (ctx / "Dockerfile").write_text(DOCKERFILE.format(base=base, pip_wheel=pip_wheel))
+    (ctx / "app.py").write_text(APP.format(n=0))
+    return ctx
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--keep-home", type=Path, help="LAMINA_HOME to use (default: a temp dir)")
+    opts = parser.parse_args()
+
+    from tests.conftest import DEBIAN_TAG, debian_rootfs_tar
+
+    if subprocess.run(["docker", "image", "inspect", DEBIAN_TAG], capture_output=True).returncode:
+        sh(["docker", "import", "--change", 'CMD ["bash"]', str(debian_rootfs_tar()), DEBIAN_TAG])
+    ctx = prepare_context(DEBIAN_TAG)
+    home = opts.keep_home or Path(tempfile.mkdtemp(prefix="lamina-bench-build-"))
+    env = dict(os.environ, LAMINA_HOME=str(home), DOCKER_BUILDKIT="0")
+    lamina = [str(ROOT / ".venv" / "bin" / "lamina")]
+    archive = CACHE / "debian.tar"
+    if not archive.exists():
+        sh(["docker", "save", "-o", str(archive), DEBIAN_TAG])
+    sh([*lamina, "load", "-i", str(archive)], env=env)
+    # Both sides start with the base unpacked: docker's overlay2 has it; we extract it once.
+    sh([*lamina, "mount", DEBIAN_TAG, str(home / "warm")], env=env)
+    sh([*lamina, "umount", str(home / "warm")], env=env)
+
+    # "lamina" is the CLI as users run it; "build-cmd" is the same click command started
+    # alone, which leaves out the import time of every other command's modules.
+    command_only = [str(ROOT / ".venv" / "bin" / "python"), "-c",
+                    "import sys; from lamina.cli.build import build_command; "
+                    "build_command(sys.argv[1:], prog_name='lamina build')"]
+    builders = {
+        "docker": ["docker", "build", "-t", "bench/pyapp:docker"],
+        "lamina": [*lamina, "build", "-t", "bench/pyapp:lamina"],
+        "build-cmd": [*command_only, "-t", "bench/pyapp:lamina"],
+    }
+    results: dict[str, dict[str, list[float]]] = {"cold": {}, "cached": {}, "app.py": {}}
+    for round_no in range(opts.rounds):
+        for name, cmd in builders.items():
+            (ctx / "app.py").write_text(APP.format(n=0))
+            results["cold"].setdefault(name, []).append(timed([*cmd, "--no-cache", str(ctx)], env))
+            results["cached"].setdefault(name, []).append(timed([*cmd, str(ctx)], env))
+            (ctx / "app.py").write_text(APP.format(n=round_no + 1))
+            results["app.py"].setdefault(name, []).append(timed([*cmd, str(ctx)], env))
+    print(f"{'case':8} {'docker s':>9} {'lamina s':>9} {'ratio':>7} {'build-cmd s':>12} "
+          f"{'ratio':>7}")
+    for case, by_builder in results.items():
+        theirs = statistics.median(by_builder["docker"])
+        ours = statistics.median(by_builder["lamina"])
+        alone = statistics.median(by_builder["build-cmd"])
+        print(f"{case:8} {theirs:9.2f} {ours:9.2f} {ours / theirs:7.2f} {alone:12.2f} "
+              f"{alone / theirs:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
