@@ -1,0 +1,42 @@
+"""`lamina diff`: files added, removed and changed between two images, checked by unpacking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.analyze.conftest import BuiltImage
+from tests.analyze.trees import describe
+from tests.tools import lamina
+
+
+def test_diff_lists_added_removed_changed(waste_image: BuiltImage,
+                                          waste_image_v2: BuiltImage) -> None:
+    result = lamina("diff", waste_image.archive, waste_image_v2.archive, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [(d["path"], d["sizeB"]) for d in doc["added"]] == [("/data/new", 300)]
+    assert [(d["path"], d["sizeA"]) for d in doc["removed"]] == [("/data/f2", 2000)]
+    changed = {d["path"]: d["what"] for d in doc["changed"]}
+    assert changed["/data/f3"] == ["mode"]
+    assert doc["sizeDelta"] == 300 - 2000
+
+
+def test_diff_agrees_with_unpacked_trees(waste_image: BuiltImage, waste_image_v2: BuiltImage,
+                                         tmp_path: Path) -> None:
+    """The diff names exactly the paths whose unpacked description differs."""
+    for image, target in ((waste_image, tmp_path / "a"), (waste_image_v2, tmp_path / "b")):
+        assert lamina("load", "-i", image.archive).exit_code == 0
+        assert lamina("unpack", image.tag, target).exit_code == 0
+    a, b = describe(tmp_path / "a"), describe(tmp_path / "b")
+    expected = {p for p in set(a) | set(b) if a.get(p) != b.get(p)}
+    doc = json.loads(lamina("diff", waste_image.tag, waste_image_v2.tag, "--format",
+                            "json").stdout)
+    named = {d["path"].lstrip("/") for key in ("added", "removed", "changed") for d in doc[key]}
+    assert named == expected == {"data/new", "data/f2", "data/f3"}
+
+
+def test_identical_images_have_no_diff(waste_image: BuiltImage) -> None:
+    result = lamina("diff", waste_image.archive, waste_image.archive)
+    assert result.exit_code == 0, result.stderr
+    assert "0 added, 0 removed, 0 changed" in result.stdout
