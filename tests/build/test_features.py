@@ -1,0 +1,128 @@
+"""Features checked against the Dockerfile reference rather than docker's classic builder
+(heredocs, --chmod), and the CLI's other inputs: stdin contexts, ADD <url>, history."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import os
+import subprocess
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.build.twin import lamina_image, store, write_context
+from tests.tools import free_port, lamina
+
+
+def _ok(*args: str | Path, input: bytes | None = None) -> str:
+    result = lamina("build", *args, input=input)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_heredocs_and_chmod(busybox_base: str, tmp_path: Path) -> None:
+    """Dockerfile reference "Here-Documents" and "COPY --chmod"."""
+    dockerfile = (
+        f"FROM {busybox_base}\n"
+        "RUN <<EOF\nmkdir -p /out\necho script > /out/script\nEOF\n"
+        "RUN cat > /out/fed <<EOT\nfed $HOME\nEOT\n"
+        "COPY <<CONF /etc/app.conf\nkey=value\nCONF\n"
+        "COPY --chmod=0750 tool.sh /usr/local/bin/\n"
+    )
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": dockerfile, "tool.sh": "echo t\n"})
+    _ok("-t", "heredoc:1", ctx)
+    root = tmp_path / "root"
+    built = lamina_image("heredoc:1", root)
+    assert (root / "out" / "script").read_text() == "script\n"
+    assert (root / "out" / "fed").read_text() == "fed /root\n"
+    assert (root / "etc" / "app.conf").read_text() == "key=value\n"
+    assert built.tree["usr/local/bin/tool.sh"][1] == 0o750
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[str]:
+    served = tmp_path / "www"
+    served.mkdir()
+    (served / "data.txt").write_text("downloaded\n")
+    port = free_port()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(served), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_add_url_downloads(busybox_base: str, tmp_path: Path, web: str) -> None:
+    """Dockerfile reference "ADD": a URL is downloaded, mode 0600, into DEST/NAME."""
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {busybox_base}\nADD {web}/data.txt /dl/\nADD {web}/data.txt /named\n"})
+    _ok("-t", "addurl:1", ctx)
+    root = tmp_path / "root"
+    built = lamina_image("addurl:1", root)
+    assert (root / "dl" / "data.txt").read_text() == "downloaded\n"
+    assert built.tree["dl/data.txt"][1] == 0o600 and built.tree["named"][1] == 0o600
+
+
+def test_context_from_stdin(busybox_base: str, tmp_path: Path) -> None:
+    """`build -` takes a tar context, or a bare Dockerfile with an empty context."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, text in (("Dockerfile", f"FROM {busybox_base}\nCOPY f /f\n"), ("f", "tar\n")):
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    _ok("-t", "stdin-tar:1", "-", input=buf.getvalue())
+    assert lamina_image("stdin-tar:1", tmp_path / "a").tree["f"][0] == "file"
+    _ok("-t", "stdin-df:1", "-", input=f"FROM {busybox_base}\nRUN echo x > /x\n".encode())
+    assert "x" in lamina_image("stdin-df:1", tmp_path / "b").tree
+
+
+def test_tar_context_and_dockerfile_flag(busybox_base: str, tmp_path: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {"build/Custom": f"FROM {busybox_base}\nCOPY f /f\n",
+                                           "f": "x\n"})
+    archive = tmp_path / "ctx.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(ctx, arcname=".")
+    _ok("-t", "tarctx:1", "-f", "build/Custom", archive)
+    assert "f" in lamina_image("tarctx:1", tmp_path / "root").tree
+
+
+def test_history_shows_every_step_image(busybox_base: str, tmp_path: Path) -> None:
+    """Deck: `docker history` after a build lists an IMAGE ID for each local step."""
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {busybox_base}\nRUN echo a > /a\nENV X=1\nCMD [\"sh\"]\n"})
+    _ok("-t", "hist:1", ctx)
+    result = lamina("history", "hist:1")
+    rows = result.stdout.splitlines()[1:]
+    assert len(rows) == 4
+    assert all(not row.startswith("<missing>") for row in rows)
+    assert '/bin/sh -c #(nop)  CMD ["sh"]' in rows[0]
+
+
+def test_build_without_root_says_what_is_needed(busybox_base: str, tmp_path: Path,
+                                                lamina_home: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nRUN true\n"})
+    os.chmod(tmp_path, 0o755)
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+         Path(__file__).resolve().parents[2] / ".venv/bin/lamina", "build", "-t", "x:1", ctx],
+        capture_output=True, text=True, env={**os.environ, "LAMINA_HOME": str(tmp_path / "h")})
+    assert proc.returncode == 1
+    assert "needs root" in proc.stderr and "CAP_SYS_ADMIN" in proc.stderr
+    assert store().meta.read().tags.get("docker.io/library/x:1") is None
