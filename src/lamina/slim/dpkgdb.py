@@ -14,8 +14,9 @@ from lamina.slim.package import DEB, Package
 
 STATUS: Final = "/var/lib/dpkg/status"
 INFO: Final = "/var/lib/dpkg/info"
-_INFO_SUFFIXES: Final = ("list", "md5sums", "conffiles", "postinst", "postrm", "preinst",
-                         "prerm", "triggers", "shlibs", "symbols", "templates", "config")
+# The info files that describe a package's files; maintainer scripts are left out, as
+# nothing runs dpkg in a slimmed image.
+_INFO_SUFFIXES: Final = ("list", "md5sums", "conffiles", "shlibs", "symbols", "triggers")
 _GONE: Final = ("not-installed", "config-files")
 
 

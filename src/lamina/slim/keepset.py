@@ -33,6 +33,7 @@ LINK_TO_KEPT: Final = "symlink-to-kept"
 HARDLINK: Final = "hardlink"
 ELF_INTERP: Final = "elf-interpreter"
 ELF_NEEDED: Final = "elf-needed"
+SCRIPT_INTERP: Final = "script-interpreter"
 PY_SOURCE: Final = "python-source"
 PY_DIST: Final = "python-distribution"
 PACKAGE: Final = "include-package"
@@ -127,10 +128,26 @@ class _Closure:
             return
         if entry.kind != FILE:
             return
+        if self.out.reasons[path].kind == PACKAGE_DB:
+            return  # records about files, never run
         for other in self.tree.hardlinks(path):
             self.add(other, Reason(HARDLINK, path))
         self._elf(path)
+        self._script(path)
         self._python(path)
+
+    def _script(self, path: str) -> None:
+        """A ``#!`` script needs its interpreter (the kernel opens it; strace never says so)."""
+        try:
+            with open(self.tree.host(path), "rb") as f:
+                head = f.read(256)
+        except OSError:
+            return
+        if not head.startswith(b"#!"):
+            return
+        words = head[2:].split(b"\n", 1)[0].split()
+        if words and words[0].startswith(b"/"):
+            self.add_resolved(words[0].decode("utf-8", "replace"), Reason(SCRIPT_INTERP, path))
 
     def _elf(self, path: str) -> None:
         info = self.linker.elf(path)
@@ -205,7 +222,22 @@ def compute(tree: ImageTree, inventory: Inventory, request: Request) -> KeepSet:
 
 
 def _survives(pkg: Package, kept: dict[str, Reason], tree: ImageTree) -> bool:
-    return any(f in kept and tree.entries[f].kind != DIR for f in pkg.files if f in tree.entries)
+    """A package survives when a file or file symlink it installed is kept.
+
+    Directories never count, nor symlinks to directories: with merged /usr, the
+    ``/lib`` every library package lists is the image's ``/lib -> usr/lib`` link.
+    """
+    for f in pkg.files:
+        if f not in kept:
+            continue
+        kind = tree.entries[f].kind
+        if kind == FILE:
+            return True
+        if kind == SYMLINK:
+            final = tree.resolve(f).final
+            if final is not None and tree.entries[final].kind != DIR:
+                return True
+    return False
 
 
 def _trim_databases(tree: ImageTree, inventory: Inventory, closure: _Closure) -> None:

@@ -5,7 +5,9 @@ Lines look like ``PID name(args) = RESULT``, or split in two with
 file syscall is its path. strace also sees runc's own work on the host side
 (``runc exec`` and the runc init that joins the container), so a process
 counts only from its first successful execve of something other than runc,
-and its children from their birth.
+and every process first seen after that from its birth. (The pids that clone
+returns are the container's own, not strace's, so they cannot link a child to
+its parent.)
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ _CALL = re.compile(r"^(?P<name>\w+)\((?P<args>.*)$")
 _RESUMED = re.compile(r"^<\.\.\. (?P<name>\w+) resumed>(?P<args>.*)$")
 _RESULT = re.compile(r"\)\s+=\s+(?P<ret>-?\d+|\?|0x[0-9a-f]+)(?:\s+(?P<err>E[A-Z]+))?")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
-_FORKS = ("clone", "clone3", "fork", "vfork")
-_RUNC_SELF = ("/proc/self/exe",)
+_RUNC_INIT = '["runc", "init"'
 
 
 @dataclass
@@ -43,12 +44,17 @@ def parse(lines: Iterable[str], *, cwd: str = "/", runc_binaries: tuple[str, ...
     log = StraceLog()
     pending: dict[str, tuple[str, str]] = {}  # pid -> (syscall, args so far)
     inside: set[str] = set()
+    seen: set[str] = set()
     records: list[tuple[str, str, str, bool, str]] = []  # pid, name, path, ok, errno
     for raw in lines:
         m = _LINE.match(raw.rstrip("\n"))
         if m is None:
             continue
         pid, rest = m.group("pid"), m.group("rest")
+        if pid not in seen:
+            seen.add(pid)
+            if inside:
+                inside.add(pid)
         if rest.endswith("<unfinished ...>"):
             call = _CALL.match(rest)
             if call:
@@ -67,15 +73,12 @@ def parse(lines: Iterable[str], *, cwd: str = "/", runc_binaries: tuple[str, ...
         ret = result.group("ret") if result else "?"
         ok = ret not in ("?",) and not ret.startswith("-")
         err = (result.group("err") or "") if result else ""
-        if name in _FORKS and ok and pid in inside and ret.isdigit():
-            inside.add(ret)
-            continue
         string = _STRING.search(args)
         if string is None:
             continue
         path = _unescape(string.group(1))
-        if (name in ("execve", "execveat") and ok and path not in _RUNC_SELF
-                and path not in runc_binaries):
+        if (name in ("execve", "execveat") and ok and path not in runc_binaries
+                and _RUNC_INIT not in args):
             inside.add(pid)
         if pid in inside and path:
             records.append((pid, name, path, ok, err))
