@@ -37,6 +37,11 @@ def test_docker_push_and_pull(docker: str, busybox_image: str,
             # A second push finds every blob present: nothing is uploaded again.
             again = run([docker, "push", target]).stdout.decode()
             assert "Layer already exists" in again
+        # Another repository: docker mounts the layer across (spec.md "Mounting a blob").
+        other = f"{registry_server.host}/elsewhere/busybox:copy"
+        run([docker, "tag", busybox_image, other])
+        assert "Mounted from lamina-test/busybox" in run([docker, "push", other]).stdout.decode()
+        run([docker, "rmi", other])
     finally:
         run([docker, "rmi", target], check=False)
 

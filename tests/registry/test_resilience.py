@@ -63,6 +63,8 @@ def test_resume_after_the_client_drops(registry_server: RegistryServer) -> None:
     offset = _wait_for_offset(registry_server, location, 1)
     assert 0 < offset <= 1_000_000
     with registry_server.client() as c:
+        # The short body (wrong Content-Length) made nothing visible.
+        assert c.head(f"/v2/resume/me/blobs/{sha256(BLOB)}").status_code == 404
         r = c.patch(location, content=BLOB[offset:],
                     headers={"Content-Range": f"{offset}-{len(BLOB) - 1}"})
         assert r.status_code == 202, r.text
