@@ -12,7 +12,9 @@ subject may not do it anyway (a clear refusal), else 401 ``insufficient_scope`` 
 the client fetches a token with the wider scope. Basic credentials are accepted as
 well (for curl and the admin API); the same permissions apply.
 
-``GET /v2/`` always needs credentials of some kind, so that ``docker login`` checks them.
+``GET /v2/`` and ``_catalog`` always need credentials of some kind (an anonymous token
+will do for the catalog), so that ``docker login`` checks them and a logged-in client
+sees its own repositories listed.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class AccessController:
                 self.audit.record(AuditEvent("login", "ok", user=user, client=client,
                                              detail={"method": "basic"}, time=time.time()))
         note_caller(subject)
-        if not request.actions:
+        if not request.actions or request.repository is None:
+            # /v2/ and the catalog: ask for credentials, so a client that has some sends them
             if subject is None:
                 raise self._unauthorized(request, "authentication required")
             return Principal(subject)
