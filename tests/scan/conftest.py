@@ -1,0 +1,89 @@
+"""Fixtures of the scan suite: test images built with docker, advisory databases.
+
+Downloads (Python wheels, bookworm-security .debs) are cached under
+$LAMINA_TEST_CACHE between runs, as tests/conftest.py caches debootstrap.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CACHE
+from tests.tools import lamina, require_tool, run
+
+PYPA_ZIP = Path(__file__).resolve().parents[3] / "shared" / "vulndb" / "PyPI-pypa-osv.zip"
+PINNED = ("Flask==0.12", "Jinja2==2.10", "urllib3==1.24.1", "requests==2.19.0", "PyYAML==5.1")
+PYTHON_TAG = "lamina-test/scan-python:1"
+NPM_PACKAGES = {"lodash": "4.17.4", "@types/node": "18.0.0", "minimist": "1.2.0"}
+
+
+def pypa_zip() -> Path:
+    if not PYPA_ZIP.exists():
+        pytest.fail(f"{PYPA_ZIP} is missing: the PyPA advisory data ships in shared/vulndb")
+    return PYPA_ZIP
+
+
+def site_packages() -> Path:
+    """The pinned releases installed with pip into a directory tree (dist-info included)."""
+    target = CACHE / "scan-site-packages"
+    if (target / ".complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    pip = [str(Path(require_tool("python3")).parent / "python3"), "-m", "pip"]
+    venv_python = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
+    if venv_python.exists():
+        pip = [str(venv_python), "-m", "pip"]
+    run([*pip, "install", "--quiet", "--no-deps", "--no-compile", "--target", target, *PINNED],
+        timeout=900)
+    (target / ".complete").touch()
+    return target
+
+
+def _write_npm_tree(app: Path) -> None:
+    for name, version in NPM_PACKAGES.items():
+        pkg_dir = app / "node_modules" / name
+        pkg_dir.mkdir(parents=True, exist_ok=True)
+        (pkg_dir / "package.json").write_text(json.dumps(
+            {"name": name, "version": version, "license": "MIT", "main": "index.js"}))
+    (app / "package.json").write_text(json.dumps(
+        {"name": "scan-test-app", "version": "1.0.0",
+         "dependencies": {n: v for n, v in NPM_PACKAGES.items()}}))
+
+
+@pytest.fixture(scope="session")
+def python_image(docker: str, debian_image: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``docker save`` tar: Debian base, the pinned Python releases, an npm tree.
+
+    The Python files are COPY'd as a site-packages tree (the base has no
+    Python), so the dist-info metadata is exactly what pip wrote.
+    """
+    context = tmp_path_factory.mktemp("python-image")
+    shutil.copytree(site_packages(), context / "site", ignore=shutil.ignore_patterns(".complete"))
+    _write_npm_tree(context / "app")
+    (context / "Dockerfile").write_text(
+        f"FROM {debian_image}\n"
+        "COPY site /usr/local/lib/python3.11/dist-packages\n"
+        "COPY app /srv/app\n"
+        'RUN echo built > /etc/scan-test\n'
+    )
+    subprocess.run([docker, "build", "-q", "-t", PYTHON_TAG, str(context)], check=True,
+                   capture_output=True, env={"DOCKER_BUILDKIT": "0", "PATH": "/usr/bin:/bin:/usr/sbin"})
+    tar = context / "image.tar"
+    run([docker, "save", "-o", tar, PYTHON_TAG])
+    return tar
+
+
+@pytest.fixture(scope="session")
+def pypa_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An advisory database holding the whole PyPA data set."""
+    db = tmp_path_factory.mktemp("pypa-db") / "advisories.sqlite"
+    result = lamina("db", "import", pypa_zip(), "--db", db)
+    assert result.exit_code == 0, result.stderr
+    return db
