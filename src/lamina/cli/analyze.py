@@ -142,4 +142,17 @@ def squash_command(image: str, tag: str, from_layer: str | None, fmt: str) -> No
     click.echo(f"Tagged {ref} ({result.image.id})")
 
 
-COMMANDS.extend([diff_command, squash_command])
+@click.command("explore")
+@click.argument("image")
+@INSECURE
+def explore_command(image: str, insecure: bool) -> None:
+    """Browse IMAGE layer by layer in a terminal UI (as dive): what each layer changed."""
+    from lamina.analyze.explorer import ExplorerApp
+
+    store = open_store()
+    with open_image(image, store, insecure=insecure) as opened:
+        analysis = analyze_image(opened.image, opened.open_layer, name=image)
+    ExplorerApp(analysis).run()
+
+
+COMMANDS.extend([diff_command, squash_command, explore_command])
