@@ -14,8 +14,8 @@ _SESSION = re.compile(r"[0-9a-f]{32}")
 
 
 def _printable(text: str) -> bool:
-    # lamina.oci's patterns end in `$`, which lets a trailing newline through; refuse any
-    # control or space character here before they are consulted.
+    # URL paths arrive percent-decoded: refuse control and space characters outright, so
+    # the error names them rather than a pattern.
     return text.isascii() and text.isprintable() and " " not in text
 
 
