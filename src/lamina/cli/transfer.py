@@ -1,4 +1,8 @@
-"""``pull``, ``push``, ``copy``, ``login``, ``logout``: moving images to and from registries."""
+"""``pull``, ``push``, ``copy``, ``login``, ``logout``: moving images to and from registries.
+
+The client (httpx, rich) is imported inside each command, so other commands
+do not pay for it at start-up.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,6 @@ import click
 
 from lamina.cli.output import print_json, warn
 from lamina.cli.store import open_store
-from lamina.client.copy import copy, parse_location
-from lamina.client.credentials import Credential, DockerConfig
-from lamina.client.errors import AuthError
-from lamina.client.progress import reporter
-from lamina.client.pull import pull
-from lamina.client.push import push
-from lamina.client.session import Session
-from lamina.client.settings import ClientSettings
-from lamina.client.transport import RegistryClient, is_insecure
 from lamina.errors import LaminaError
 from lamina.oci.descriptor import Platform
 from lamina.oci.reference import Reference, latest_warning
@@ -57,6 +52,10 @@ def _platform(text: str | None) -> Platform | None:
 def pull_command(name: str, platform: str | None, all_platforms: bool, quiet: bool,
                  insecure: bool, fmt: str) -> None:
     """Download an image from a registry (always asks the registry, like docker pull)."""
+    from lamina.client.progress import reporter
+    from lamina.client.pull import pull
+    from lamina.client.session import Session
+
     store = open_store()
     ref = _parse(name, store.default_registry)
     if not quiet and fmt == "text":
@@ -92,6 +91,10 @@ def pull_command(name: str, platform: str | None, all_platforms: bool, quiet: bo
 @FORMAT
 def push_command(name: str, quiet: bool, insecure: bool, fmt: str) -> None:
     """Upload an image from the local store; blobs the registry has are skipped or mounted."""
+    from lamina.client.progress import reporter
+    from lamina.client.push import push
+    from lamina.client.session import Session
+
     store = open_store()
     ref = _parse(name, store.default_registry)
     image = store.resolve(str(ref))
@@ -123,6 +126,11 @@ def push_command(name: str, quiet: bool, insecure: bool, fmt: str) -> None:
 def copy_command(source: str, destination: str, all_platforms: bool, platform: str | None,
                  quiet: bool, insecure: bool, fmt: str) -> None:
     """Copy an image: [docker://]REF, oci:PATH[:TAG] or docker-archive:PATH[:REF] on each side."""
+    from lamina.client.copy import copy, parse_location
+    from lamina.client.progress import reporter
+    from lamina.client.session import Session
+    from lamina.client.settings import ClientSettings
+
     settings = ClientSettings.load()
     locations = []
     for text in (source, destination):
@@ -167,6 +175,11 @@ def _registry_arg(registry: str | None, default_registry: str) -> str:
 def login_command(registry: str | None, username: str | None, password: str | None,
                   password_stdin: bool, insecure: bool) -> None:
     """Check credentials against a registry's /v2/ and save them like docker login."""
+    from lamina.client.credentials import Credential, DockerConfig
+    from lamina.client.errors import AuthError
+    from lamina.client.settings import ClientSettings
+    from lamina.client.transport import RegistryClient, is_insecure
+
     settings = ClientSettings.load()
     host = _registry_arg(registry, settings.default_registry)
     if password_stdin:
@@ -199,6 +212,9 @@ def login_command(registry: str | None, username: str | None, password: str | No
 @click.argument("registry", required=False)
 def logout_command(registry: str | None) -> None:
     """Forget the saved credentials of a registry."""
+    from lamina.client.credentials import DockerConfig
+    from lamina.client.settings import ClientSettings
+
     host = _registry_arg(registry, ClientSettings.load().default_registry)
     if DockerConfig().erase(host):
         click.echo(f"Removing login credentials for {host}")
