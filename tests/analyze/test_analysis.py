@@ -1,0 +1,100 @@
+"""Exact figures on synthetic layers: the tree model, wasted bytes, dive's efficiency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lamina.analyze.analysis import Analysis, analyze_image
+from lamina.analyze.layerscan import scan_layer
+from lamina.analyze.tree import MergedTree
+from lamina.errors import HostileLayer
+from lamina.store.store import Store
+from tests.analyze.synth import M, d, f, layer_tar, opq, store_image, wh
+
+
+def analyse(tmp_path: Path, layers: list[list[M]], **kw: object) -> Analysis:
+    store = Store(tmp_path / "store")
+    image = store_image(store, layers, **kw)  # type: ignore[arg-type]
+    return analyze_image(image, lambda i: store.blobs.open(image.layers[i].digest))
+
+
+def test_issue_examples(tmp_path: Path) -> None:
+    """The issue's examples: a 50 MiB file added then deleted wastes 50 MiB; 1,000 files of
+    1 KiB rewritten as 2 KiB files waste 1,000 KiB."""
+    mib50 = 50 * 1024 * 1024
+    a = analyse(tmp_path / "a", [[f("big", mib50)], [wh("big")]])
+    assert a.wasted_bytes == mib50
+    files = [f(f"d/{i}", 1024) for i in range(1000)]
+    rewritten = [f(f"d/{i}", 2048) for i in range(1000)]
+    b = analyse(tmp_path / "b", [[d("d"), *files], [d("d"), *rewritten]])
+    assert b.wasted_bytes == 1000 * 1024
+    assert b.final_bytes == 1000 * 2048
+
+
+def test_opaque_directory_hides_lower_children_only(tmp_path: Path) -> None:
+    """layer.md "Opaque Whiteout": lower children are hidden, same-layer children stay."""
+    a = analyse(tmp_path, [
+        [d("app"), f("app/old", 300), f("app/keep", 10)],
+        [d("app"), opq("app"), f("app/new", 20)],
+    ])
+    assert sorted(p for p, _ in a.tree.files()) == ["app", "app/new"]
+    assert a.wasted_bytes == 310
+    deleted = {c.path: c.size for c in a.layers[1].changes.of("deleted")}
+    assert deleted == {"app/old": 300, "app/keep": 10}
+
+
+def test_directory_whiteout_and_dive_sizes_it_by_its_subtree(tmp_path: Path) -> None:
+    """dive efficiency.go: a whiteout of a directory counts the size of what it removes."""
+    a = analyse(tmp_path, [
+        [d("cache"), f("cache/a", 400), f("cache/b", 600), f("keep", 1000)],
+        [wh("cache")],
+    ])
+    assert a.wasted_bytes == 1000
+    # paths: cache/a 400/400, cache/b 600/600, keep 1000/1000, cache (whiteout) 1000/1000
+    assert a.efficiency.score == (400 + 600 + 1000 + 1000) / (400 + 600 + 1000 + 1000)
+    a2 = analyse(tmp_path / "2", [
+        [d("cache")], [d("cache"), f("cache/a", 400)], [wh("cache")],
+    ])
+    # cache: layer0 leaf (dir, 0); layer2 whiteout sized 400 -> min 0, sum 400
+    assert a2.efficiency.score == 400 / (400 + 400)
+    assert [(i.path, i.count, i.cumulative_bytes) for i in a2.efficiency.inefficiencies] == [
+        ("/cache", 2, 400)]
+
+
+def test_same_path_twice_in_one_layer_wastes_the_first(tmp_path: Path) -> None:
+    a = analyse(tmp_path, [[f("x", 100), f("x", 30)]])
+    assert a.wasted_bytes == 100 and a.final_bytes == 30
+
+
+def test_file_replacing_directory_removes_its_subtree(tmp_path: Path) -> None:
+    a = analyse(tmp_path, [[d("p"), f("p/a", 70)], [f("p", 5)]])
+    assert a.wasted_bytes == 70
+    assert [p for p, _ in a.tree.files()] == ["p"]
+
+
+def test_hardlinks_and_symlinks_count_no_bytes(tmp_path: Path) -> None:
+    a = analyse(tmp_path, [[f("a", 50), M("b", kind="hardlink", link="a"),
+                            M("c", kind="symlink", link="a")]])
+    assert a.size_bytes == 50 and a.final_bytes == 50
+
+
+def test_nothing_sized_scores_one(tmp_path: Path) -> None:
+    a = analyse(tmp_path, [[d("a")], [d("b")]])
+    assert a.efficiency.score == 1.0 and a.wasted_bytes == 0
+
+
+def test_path_traversal_is_refused(tmp_path: Path) -> None:
+    import io
+
+    with pytest.raises(HostileLayer, match=r"'\.\.'"):
+        scan_layer(io.BytesIO(layer_tar([f("../escape", 1)])), 0)
+
+
+def test_whiteout_of_a_missing_path_changes_nothing() -> None:
+    import io
+
+    tree = MergedTree()
+    changes = tree.apply(scan_layer(io.BytesIO(layer_tar([wh("nothing")])), 0))
+    assert changes.changes == [] and tree.lost == []
