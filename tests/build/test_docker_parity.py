@@ -198,3 +198,21 @@ def test_debian_base_matches_docker(docker: str, debian_base: str, tmp_path: Pat
     assert ours is not None
     assert_same(ours, theirs)
     assert ours.tree["home/app/a.txt"][2:4] == (1234, 1234)
+
+
+def test_onbuild_triggers_match_docker(docker: str, busybox_base: str, tmp_path: Path) -> None:
+    """ONBUILD (Dockerfile reference): triggers run right after FROM in the child build."""
+    parent = write_context(tmp_path / "parent", {
+        "Dockerfile": f"FROM {busybox_base}\nONBUILD COPY trigger.txt /from-trigger\n"
+                      "ONBUILD RUN echo triggered > /ran\n"})
+    docker_build(docker, parent, "lamina-test/build-onbuild-parent:1")
+    result, _ = lamina_build(parent, "lamina-test/build-onbuild-parent:1")
+    assert result.exit_code == 0, result.stderr
+    child = write_context(tmp_path / "child", {
+        "Dockerfile": "FROM lamina-test/build-onbuild-parent:1\nRUN echo child > /child\n",
+        "trigger.txt": "t\n"})
+    theirs = docker_build(docker, child, "lamina-test/build-onbuild-child:1")
+    result, ours = lamina_build(child, "build-onbuild-child:1")
+    assert result.exit_code == 0, result.stderr
+    assert ours is not None
+    assert_same(ours, theirs)
