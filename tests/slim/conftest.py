@@ -42,9 +42,14 @@ def _installed_in(tar: Path) -> set[str]:
             if line.startswith("Package:")}
 
 
+# Second choices of "A | B" dependencies (media-types is the first), which pull in perl.
+_ALTERNATIVES = {"mime-support", "mailcap", "perl", "perl-modules-5.36", "libperl5.36",
+                 "libgdbm-compat4"}
+
+
 def python_debs() -> Path:
     """python3 and the packages it needs beyond the minbase, as .debs (cached)."""
-    target = CACHE / "slim-python3-debs"
+    target = CACHE / "slim-python3-debs-v2"
     if (target / ".complete").exists():
         return target
     apt_cache, apt_get = require_tool("apt-cache"), require_tool("apt-get")
@@ -52,7 +57,7 @@ def python_debs() -> Path:
                 "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", "python3"]
                ).stdout.decode().splitlines()
     names = {d.strip() for d in deps if d and not d.startswith((" ", "<"))}
-    wanted = sorted(names - _installed_in(CACHE / "debian-bookworm-minbase.tar"))
+    wanted = sorted(names - _installed_in(CACHE / "debian-bookworm-minbase.tar") - _ALTERNATIVES)
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     proc = subprocess.run([apt_get, "download", *wanted], cwd=target, capture_output=True,
@@ -97,7 +102,10 @@ def python_app_image(docker: str, debian_image: str,
         shutil.copy(APPS / "checkapp.py", context)
     return _build(docker, PYTHON_TAG, context, f"""FROM {debian_image}
 COPY debs/ /tmp/debs/
-RUN dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs
+# In pre-dependency order: libraries, then python3.11-minimal, python3-minimal, python3.
+RUN cd /tmp/debs && dpkg -i $(ls | grep -v '^python3') && dpkg -i python3.11-minimal_*.deb \
+ && dpkg -i python3-minimal_*.deb python3.11_*.deb && dpkg -i python3_*.deb \
+ && python3 -c "import ssl" && rm -rf /tmp/debs
 COPY wheels/ /tmp/wheels/
 RUN mkdir -p /usr/local/lib/python3.11/dist-packages \\
  && python3 -m zipfile -e /tmp/wheels/certifi-*.whl /usr/local/lib/python3.11/dist-packages/ \\
