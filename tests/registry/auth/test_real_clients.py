@@ -6,58 +6,20 @@ Lamina's own client (login, copy both ways) through the token flow."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from lamina.registry.audit import AuditLog
 from lamina.registry.auth.admin import Administration
-from lamina.registry.auth.store import ACCESS_FILE, AccessStore
-from tests.registry.auth.conftest import ADMIN_ACTOR, password
-from tests.registry.conftest import LAMINA, RegistryServer
+from lamina.registry.auth.store import AccessStore
+from tests.registry.auth.conftest import ADMIN_ACTOR, AuthRegistry, password
 from tests.registry.layout import write_multi_platform
 from tests.tools import lamina, require_tool, run
 
 pytestmark = pytest.mark.integration
-
-
-class AuthRegistry(RegistryServer):
-    """A server that answers 401 on /v2/: ready when it answers at all."""
-
-    def start(self) -> AuthRegistry:
-        env = {**os.environ, **self.extra_env}
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [str(LAMINA), "registry", "serve", "--addr", self.host, "--root",
-                 str(self.root)], stdout=log, stderr=log, env=env, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"registry exited {self.proc.returncode}: {self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/v2/", timeout=1).status_code == 401:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"registry did not answer within 30s: {self.log.read_text()}")
-
-
-@pytest.fixture
-def server(tmp_path: Path, access_template: Path) -> Iterator[AuthRegistry]:
-    root = tmp_path / "registry"
-    root.mkdir()
-    shutil.copy(access_template, root / ACCESS_FILE)
-    srv = AuthRegistry(root, tmp_path / "server.log", {"LAMINA_REGISTRY_AUTH": "token"})
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture
