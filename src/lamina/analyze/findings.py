@@ -105,7 +105,8 @@ def leftovers(analysis: Analysis) -> list[Finding]:
                 continue
             removed_by = sorted({lost[id(f)] for f in matched if id(f) in lost})
             kept = sum(f.size for f in matched if id(f) not in lost)
-            detail = f"{len(matched)} files, {kept} bytes still in the final image"
+            detail = (f"{len(matched)} file{'s' if len(matched) != 1 else ''},"
+                      f" {kept} bytes still in the final image")
             fix = rule.fix
             if removed_by and kept < shipped:
                 later = ", ".join(str(i) for i in removed_by)

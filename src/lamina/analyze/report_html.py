@@ -65,7 +65,7 @@ cards.forEach(function(c){var d=el('div',{'class':'card'});d.appendChild(el('div
  d.appendChild(el('div',{'class':'k'},c[0]));box.appendChild(d);});
 // the chart: one bar per layer, kept bytes then wasted bytes
 var layers=data.layers,max=1;layers.forEach(function(l){max=Math.max(max,l.sizeBytes);});
-var W=900,row=26,left=60,right=150,H=layers.length*row+30;
+var W=960,row=26,left=70,right=260,H=layers.length*row+30;
 var svg=el('svg',{id:'layer-chart',width:W,height:H,viewBox:'0 0 '+W+' '+H,role:'img',
  'aria-label':'layer sizes and wasted bytes'});
 layers.forEach(function(l,i){var y=10+i*row,span=W-left-right;

@@ -41,7 +41,7 @@ def render(console: Console, analysis: Analysis, findings: list[Finding],
         f"  user wasted: {analysis.user_wasted_percent:.2%}"))
     dup = sum(d.extra_bytes for d in analysis.duplicates)
     if dup:
-        console.print(f"  duplicates: {len(analysis.duplicates)} contents stored under"
+        console.print(f"  duplicates: {len(analysis.duplicates)} file contents stored under"
                       f" several paths, {format_size(dup)} extra")
 
     table = Table(title="Layers", title_justify="left", expand=False)
@@ -55,7 +55,7 @@ def render(console: Console, analysis: Analysis, findings: list[Finding],
             f"{layer.index}{'*' if layer.is_base else ''}", format_size(layer.size),
             format_size(layer.wasted_bytes) if layer.wasted_bytes else "",
             str(len(changes.of(ADDED))), str(len(changes.of(MODIFIED))),
-            str(len(changes.of(DELETED))), _step(layer.step.created_by))
+            str(len(changes.of(DELETED))), _step(layer.step.created_by or layer.step.comment))
     console.print(table)
     console.print("  * base image layer; +/~/- files added, modified, deleted", style="dim")
 
