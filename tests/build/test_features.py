@@ -126,3 +126,27 @@ def test_build_without_root_says_what_is_needed(busybox_base: str, tmp_path: Pat
     assert proc.returncode == 1
     assert "needs root" in proc.stderr and "CAP_SYS_ADMIN" in proc.stderr
     assert store().meta.read().tags.get("docker.io/library/x:1") is None
+
+
+def test_independent_stages_build_in_parallel(busybox_base: str, tmp_path: Path) -> None:
+    """Issue 6 "Multi-stage": stages that do not depend on each other build at the same time.
+    One stage listens on a loopback port and the other connects to it, so only a parallel
+    build gets through; the output still reads stage by stage."""
+    port = free_port()
+    dockerfile = (
+        f"FROM {busybox_base} AS left\n"
+        f"RUN timeout 60 nc -l -p {port} > /got && cat /got\n"
+        f"FROM {busybox_base} AS right\n"
+        f"RUN for i in $(seq 1 300); do echo hello | nc 127.0.0.1 {port} && exit 0; "
+        "sleep 0.1; done; exit 9\n"
+        f"FROM {busybox_base}\nCOPY --from=left /got /l\nCOPY --from=right /bin/busybox /r\n"
+    )
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": dockerfile})
+    out = _ok("-t", "parallel:1", ctx)
+    steps = [line.split(" : ")[0] for line in out.splitlines() if line.startswith("Step ")]
+    assert steps == [f"Step {n}/7" for n in range(1, 8)]
+    left = out.index("Step 2/7")
+    assert left < out.index("hello") < out.index("Step 3/7")  # left's output with left's step
+    root = tmp_path / "root"
+    lamina_image("parallel:1", root)
+    assert (root / "l").read_text() == "hello\n"

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from lamina.build import metadata, runconfig
 from lamina.build.buildargs import BuildArgs
@@ -25,6 +25,7 @@ from lamina.build.context import BuildContext
 from lamina.build.image import ImageState, commit
 from lamina.build.plan import make_plan, stage_ref
 from lamina.build.progress import Progress
+from lamina.build.schedule import OrderedOutput, run_stages
 from lamina.build.snapshot import lowers, scratch, take_layer
 from lamina.build.sources import CopyStep
 from lamina.dockerfile import Dockerfile, Instruction, Stage, expand, parse
@@ -101,6 +102,7 @@ class _StageRun:
     image: ImageState
     config: dict[str, Any]
     args: BuildArgs
+    progress: Progress
     cmd_set: bool = False
 
 
@@ -114,7 +116,8 @@ class Builder:
         self.cache = BuildCache(store)
         self.context = request.context
         self.results: dict[int, ImageState] = {}
-        self.step_no = 0
+        self.failed_output = b""
+        self.workers = max(1, min(4, os.cpu_count() or 1))
         self.total = 0
         self.cache_hits = 0
         self.dockerfile: Dockerfile | None = None
@@ -137,15 +140,44 @@ class Builder:
         extra_labels = self._label_instruction()
         self.total = len(dockerfile.global_args) + sum(1 + len(s.instructions) for s in plan.stages)
         self.total += 1 if extra_labels is not None else 0
+        step = 0
         for instruction in dockerfile.global_args:
-            self._step(instruction)
-        final: ImageState | None = None
+            step += 1
+            self.progress.step(step, self.total, instruction.original.rstrip("\n"))
+        first_step: dict[int, int] = {}
         for stage in plan.stages:
-            body = list(stage.instructions)
-            if stage is plan.target and extra_labels is not None:
-                body.append(extra_labels)
-            final = self._run_stage(stage, body, args)
-            self.results[stage.index] = final
+            first_step[stage.index] = step + 1
+            step += 1 + len(stage.instructions)
+        bodies = {s.index: list(s.instructions) for s in plan.stages}
+        if extra_labels is not None:
+            bodies[plan.target.index].append(extra_labels)
+        order = [s.index for s in plan.stages]
+        stages = {s.index: s for s in plan.stages}
+        if len(order) == 1:
+            self.results = {order[0]: self._run_stage(stages[order[0]], bodies[order[0]], args,
+                                                      first_step[order[0]], self.progress)}
+        else:
+            output = OrderedOutput(self.progress.stream, order)
+
+            def build_one(index: int) -> ImageState:
+                progress = Progress(cast(IO[bytes], output.writer(index)),
+                                    quiet=self.progress.quiet)
+                try:
+                    image = self._run_stage(stages[index], bodies[index], args,
+                                            first_step[index], progress)
+                except BaseException:
+                    self.failed_output += progress.failed_output()
+                    raise
+                finally:
+                    output.finish(index)
+                self.results[index] = image
+                return image
+
+            try:
+                run_stages(order, plan.deps, build_one, workers=self.workers)
+            finally:
+                output.flush_all()
+        final = self.results.get(plan.target.index)
         assert final is not None
         for unused in args.unused():
             self.warn(f"[Warning] One or more build-args [{unused}] were not consumed")
@@ -189,15 +221,13 @@ class Builder:
                **args.meta_env()}
         return expand(stage.base, env, self.escape)
 
-    def _step(self, instruction: Instruction) -> None:
-        self.step_no += 1
-        self.progress.step(self.step_no, self.total, instruction.original.rstrip("\n"))
 
     # -- one stage -------------------------------------------------------------
 
-    def _run_stage(self, stage: Stage, body: list[Instruction], meta: BuildArgs) -> ImageState:
+    def _run_stage(self, stage: Stage, body: list[Instruction], meta: BuildArgs, step: int,
+                   progress: Progress) -> ImageState:
         assert self.dockerfile is not None
-        self._step(stage.from_instruction)
+        progress.step(step, self.total, stage.from_instruction.original.rstrip("\n"))
         base_name = self._base_name(stage, meta)
         platform = stage.platform and self._base_name(
             replace(stage, base=stage.platform), meta)
@@ -208,11 +238,12 @@ class Builder:
         else:
             image = self._base_image(base_name)
         if image.image_id:
-            self.progress.line(f" ---> {image.short_id}")
-        run = _StageRun(stage, image, runconfig.from_base(image.config), meta.for_stage())
+            progress.line(f" ---> {image.short_id}")
+        run = _StageRun(stage, image, runconfig.from_base(image.config), meta.for_stage(),
+                        progress)
         triggers = list(run.config.get("OnBuild") or [])
         if triggers:
-            self.progress.line(f"# Executing {len(triggers)} build trigger"
+            progress.line(f"# Executing {len(triggers)} build trigger"
                                f"{'s' if len(triggers) > 1 else ''}")
             run.config["OnBuild"] = None
             for trigger in triggers:
@@ -220,7 +251,8 @@ class Builder:
                 for instruction in parsed.stages[0].instructions:
                     self._dispatch(run, instruction)
         for instruction in body:
-            self._step(instruction)
+            step += 1
+            progress.step(step, self.total, instruction.original.rstrip("\n"))
             self._dispatch(run, instruction)
         return run.image
 
@@ -313,7 +345,7 @@ class Builder:
             return None
         image = ImageState.load(self.store, digest)
         self.cache_hits += 1
-        self.progress.line(" ---> Using cache")
+        run.progress.line(" ---> Using cache")
         return image
 
     def adopt(self, run: _StageRun, image: ImageState, key: str | None) -> None:
@@ -322,7 +354,7 @@ class Builder:
             self.cache.put(key, image.manifest_digest)
         run.image = image
         run.config = runconfig.from_base(image.config) if image.config else run.config
-        self.progress.line(f" ---> {image.short_id}")
+        run.progress.line(f" ---> {image.short_id}")
 
     def _commit_metadata(self, run: _StageRun, config: dict[str, Any], comment: str,
                          author: str | None) -> None:
@@ -334,10 +366,10 @@ class Builder:
             run.config = config
             return
         container = new_container_id()
-        self.progress.line(f" ---> Running in {short_id(container)}")
+        run.progress.line(f" ---> Running in {short_id(container)}")
         image = commit(self.store, run.image, config, created_by, layer=None,
                        epoch=self.request.epoch, author=author)
-        self.progress.line(f"Removing intermediate container {short_id(container)}")
+        run.progress.line(f"Removing intermediate container {short_id(container)}")
         self.adopt(run, image, key)
         run.config = config
 
@@ -356,7 +388,7 @@ class Builder:
             run.config = config
             return
         container = new_container_id()
-        self.progress.line(f" ---> Running in {short_id(container)}")
+        run.progress.line(f" ---> Running in {short_id(container)}")
         from lamina.build.copying import Ownership, make_dirs
         from lamina.build.snapshot import writable
 
@@ -368,7 +400,7 @@ class Builder:
                                compression=self.request.compression)
         image = commit(self.store, run.image, config, created_by, layer=layer,
                        epoch=self.request.epoch)
-        self.progress.line(f"Removing intermediate container {short_id(container)}")
+        run.progress.line(f"Removing intermediate container {short_id(container)}")
         self.adopt(run, image, key)
         run.config = config
 
@@ -404,13 +436,13 @@ class Builder:
             run.config = config
             return
         container = new_container_id()
-        self.progress.line(f" ---> Running in {short_id(container)}")
+        run.progress.line(f" ---> Running in {short_id(container)}")
         run_env = env + run.args.filter_allowed(env)
         spec = ContainerSpec(
             ProcessSpec(argv, env=run_env, cwd=run.config.get("WorkingDir") or "/",
                         user=run.config.get("User") or ""),
             rootfs=Path(), network="none" if self.request.network == "none" else "host")
-        sink = self.progress.sink()
+        sink = run.progress.sink()
         with scratch(self.store) as space:
             dirs = lowers(self.store, run.image)
             with mounted(dirs, space.upper, space.work, mountpoints=mountpoints_for(spec)) as fs:
@@ -425,7 +457,7 @@ class Builder:
                                compression=self.request.compression)
         image = commit(self.store, run.image, run.config, created_by, layer=layer,
                        epoch=self.request.epoch)
-        self.progress.line(f"Removing intermediate container {short_id(container)}")
+        run.progress.line(f"Removing intermediate container {short_id(container)}")
         config = run.config
         self.adopt(run, image, key)
         run.config = config

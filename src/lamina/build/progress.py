@@ -17,6 +17,10 @@ class Progress:
         self._out = out
         self._step_output = io.BytesIO()
 
+    @property
+    def stream(self) -> IO[bytes]:
+        return self._out
+
     def _write(self, data: bytes) -> None:
         if self.quiet:
             self._step_output.write(data)

@@ -73,10 +73,11 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
     request = BuildRequest(ctx, dockerfile, tags, _pairs(build_args, "--build-arg"), target,
                            no_cache, pull, network, _pairs(labels, "--label"), platform, epoch,
                            reproducible or epoch is not None)
+    builder = Builder(store, request, out, lambda m: click.echo(m, err=True))
     try:
-        result = Builder(store, request, out, lambda m: click.echo(m, err=True)).build()
+        result = builder.build()
     except LaminaError:
-        failed = out.failed_output()
+        failed = out.failed_output() + builder.failed_output
         if failed:
             sys.stdout.buffer.write(failed)
             sys.stdout.flush()
