@@ -27,7 +27,6 @@ from lamina.slim.keepset import KeepSet, Request
 from lamina.slim.probes import Probe
 from lamina.slim.report import SlimReport
 from lamina.slim.session import Outcome, Plan
-from lamina.slim.tracing import TracerError
 from lamina.slim.view import image_view
 from lamina.store.extracted import extracted_lowers
 from lamina.store.image import StoredImage
@@ -133,7 +132,7 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
     try:
         traced = session.run(lowers, plan, scratch_root=scratch, tracer_kind=opts.tracer,
                              progress=progress)
-    except (TracerError, session.ProgramFailed) as exc:
+    except LaminaError as exc:
         raise SlimError(f"tracing {opts.image} failed: {exc}") from exc
     progress(f"slim: traced with {traced.trace.tracer}: {len(traced.trace.used)} paths used")
     failing = [r for r in traced.results if not r.passed]

@@ -6,6 +6,7 @@ from runc, stops the tracer and unmounts the rootfs, in that order.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -108,6 +109,7 @@ def _run(lowers: Sequence[Path], plan: Plan, scratch: Path, tracer_kind: str,
                     open(log, "ab") as out:
                 container.start(stdout=out, stderr=out)
                 tracer.after_start(container)
+                _wait_running(container)
                 waiter = _Waiter(container)
                 waiter.start()
                 outcome = Outcome(Trace(tracer.name))
@@ -123,6 +125,20 @@ def _run(lowers: Sequence[Path], plan: Plan, scratch: Path, tracer_kind: str,
     outcome.output = _tail(log)
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _wait_running(container: Container, timeout: float = 20.0) -> None:
+    """Until runc reports the container running: `runc run` returns to us before that,
+    and an exec probe sent earlier finds no container."""
+    container.init_pid(timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = container.runc.quiet("state", container.id)
+        if state.returncode == 0:
+            status = json.loads(state.stdout or "{}").get("status")
+            if status in ("running", "stopped"):
+                return
+        time.sleep(0.01)
 
 
 def trace_of(exc: BaseException) -> Trace | None:
