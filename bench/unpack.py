@@ -5,8 +5,9 @@ into 4 gzip layers written by Lamina's `write_layer_from_entries`), then unpacks
 all layers into a fresh directory, once with `lamina.layers.apply.unpack` in a
 child process and once with `tar -xzf` per layer, a few rounds each, and prints
 the best wall and CPU times, their ratios and Lamina's peak RSS. Targets
-(issue 2, "Speed and memory"): within 1.5x of tar, peak RSS under 200 MB. Runs as root (both sides then keep ownership); takes 1-3 minutes;
-cleans up its temporary directory.
+(issue 2, "Speed and memory"): within 1.5x of tar, peak RSS under 200 MB.
+Runs as root (both sides then keep ownership); takes 1-3 minutes; cleans up its
+temporary directory.
 
 By default everything happens on tmpfs (/dev/shm), which measures the two
 unpackers rather than the disk; ``--dir /var/tmp`` measures on disk (the page
