@@ -42,6 +42,10 @@ def untagged(graph: list[tuple[ManifestRecord, list[Digest], list[str]]],
              created_before: float) -> list[ManifestRecord]:
     """Manifests no tag reaches, directly, as an index child, or as a referrer of one."""
     by_key = {(m.repository, m.digest): (m, children) for m, children, _ in graph}
+    referrers: dict[tuple[str, Digest], list[tuple[str, Digest]]] = {}
+    for m, _, _ in graph:
+        if m.subject is not None:
+            referrers.setdefault((m.repository, m.subject), []).append((m.repository, m.digest))
     live: set[tuple[str, Digest]] = set()
     pending = [(m.repository, m.digest) for m, _, tags in graph
                if tags or m.created >= created_before]
@@ -51,8 +55,7 @@ def untagged(graph: list[tuple[ManifestRecord, list[Digest], list[str]]],
             continue
         live.add(key)
         pending += [(key[0], child) for child in by_key[key][1]]
-        pending += [(m.repository, m.digest) for m, _, _ in graph
-                    if m.repository == key[0] and m.subject == key[1]]
+        pending += referrers.get(key, [])
     return [m for m, _, _ in graph if (m.repository, m.digest) not in live]
 
 
@@ -93,13 +96,14 @@ def _collect(reg: Registry, dry_run: bool, delete_untagged: bool, now: float) ->
 
 
 def _sweep_orphans(reg: Registry, report: GcReport, cutoff: float, dry_run: bool) -> None:
+    known = reg.meta.known_blobs()
+    manifests = {m.digest for m, _, _ in reg.meta.manifests_graph()}
     for info in list(reg.blobs.iter_blobs()):
-        if info.mtime >= cutoff:
+        if info.mtime >= cutoff or info.digest in known or info.digest in manifests:
             continue
         with sweeplock.exclusive(reg.settings.root):
-            known = reg.meta.known_blobs()
-            manifests = {m.digest for m, _, _ in reg.meta.manifests_graph()}
-            if info.digest in known or info.digest in manifests:
+            # Re-check under the lock: a push may have recorded it since the listing.
+            if reg.meta.blob_size(info.digest) is not None or reg.meta.is_manifest(info.digest):
                 continue
             if not dry_run:
                 reg.blobs.delete(info.digest)

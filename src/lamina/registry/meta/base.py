@@ -135,6 +135,8 @@ class MetaStore(Protocol):
         """Drop the blob and its links if it is still unreferenced and idle."""
 
     def known_blobs(self) -> dict[Digest, int]: ...
+    def is_manifest(self, digest: Digest) -> bool:
+        """Whether any repository has a manifest with this digest."""
     def namespace_content(self, namespace: str) -> dict[Digest, int]:
         """Blobs and manifests that manifests of repositories in ``namespace`` (the first
         path component) hold, each once with its size: what a quota counts."""

@@ -374,6 +374,10 @@ class SqliteMetaStore:
             f"ON r.id=m.repo_id WHERE {in_namespace}", args + args)
         return {Digest.parse(str(d)): int(str(s)) for d, s in rows}
 
+    def is_manifest(self, digest: Digest) -> bool:
+        return self._one("SELECT 1 FROM manifests WHERE digest=? LIMIT 1",
+                         (str(digest),)) is not None
+
     def stats(self) -> Stats:
         row = self._one(
             "SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM blobs), "
