@@ -14,13 +14,15 @@ import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import pytest
 
 from lamina.errors import HostileLayer
 from lamina.layers.apply import apply_layer, unpack
+from lamina.layers.digest_stream import HashingReader
 from lamina.layers.tarstream import InvalidLayer
+from lamina.oci.digest import Digest
 from tests.layers import tarbuild as tb
 from tests.tools import require_tool, run
 
@@ -333,3 +335,14 @@ def test_sparse_member_from_gnu_tar(tmp_path: Path) -> None:
     with (tmp_path / "l.tar").open("rb") as layer:
         apply_layer(layer, tmp_path / "out")
     assert (tmp_path / "out/sparse").read_bytes() == (source / "sparse").read_bytes()
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
+def test_apply_reads_the_whole_blob(tmp_path: Path, compression: str) -> None:
+    """A caller hashing the blob while it is applied sees every byte (tar padding and the
+    compression trailer too), so it can verify the layer digest afterwards."""
+    blob = tb.build(tb.file("a", b"x" * 3000), compression=compression)
+    source = HashingReader(io.BytesIO(blob))
+    apply_layer(cast(BinaryIO, source), tmp_path)
+    assert source.size == len(blob)
+    assert source.digest() == Digest.of(blob)

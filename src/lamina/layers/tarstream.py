@@ -165,7 +165,10 @@ def open_tar(stream: BinaryIO, compression: str | None = None, *,
              max_ratio: int = DEFAULT_MAX_RATIO,
              max_bytes: int = DEFAULT_MAX_BYTES,
              ratio_grace: int = DEFAULT_RATIO_GRACE) -> Iterator[tarfile.TarFile]:
-    """A forward-only tarfile over the decompressed ``stream``."""
+    """A forward-only tarfile over the decompressed ``stream``.
+
+    On a normal exit the stream has been read to its end.
+    """
     reader = open_reader(stream, compression, max_ratio=max_ratio, max_bytes=max_bytes,
                          ratio_grace=ratio_grace)
     try:
@@ -176,6 +179,11 @@ def open_tar(stream: BinaryIO, compression: str | None = None, *,
             raise InvalidLayer(f"layer is not a tar archive: {e}") from e
         with tar:
             yield tar
+        # Read on to the end of the blob (tar padding, compression trailer): the
+        # trailer's checksum gets checked, and a caller hashing the blob as we read
+        # it sees every byte.
+        while reader.read(1 << 20):
+            pass
     finally:
         reader.close()
 
