@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -111,7 +112,8 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--keep-home", type=Path, help="LAMINA_HOME to use (default: a temp dir)")
+    parser.add_argument("--keep-home", type=Path,
+                        help="directory for the two Lamina stores (kept; default: a temp dir)")
     opts = parser.parse_args()
 
     from tests.conftest import DEBIAN_TAG, debian_rootfs_tar
@@ -120,33 +122,38 @@ def main() -> None:
         sh(["docker", "import", "--change", 'CMD ["bash"]', str(debian_rootfs_tar()), DEBIAN_TAG])
     ctx = prepare_context(DEBIAN_TAG)
     home = opts.keep_home or Path(tempfile.mkdtemp(prefix="lamina-bench-build-"))
-    env = dict(os.environ, LAMINA_HOME=str(home), DOCKER_BUILDKIT="0")
     lamina = [str(ROOT / ".venv" / "bin" / "lamina")]
     archive = CACHE / "debian.tar"
     if not archive.exists():
         sh(["docker", "save", "-o", str(archive), DEBIAN_TAG])
-    sh([*lamina, "load", "-i", str(archive)], env=env)
-    # Both sides start with the base unpacked: docker's overlay2 has it; we extract it once.
-    sh([*lamina, "mount", DEBIAN_TAG, str(home / "warm")], env=env)
-    sh([*lamina, "umount", str(home / "warm")], env=env)
-
-    # "lamina" is the CLI as users run it; "build-cmd" is the same click command started
-    # alone, which leaves out the import time of every other command's modules.
+    # "lamina" is the CLI as users run it; "build-cmd" is the same click command started on
+    # its own, leaving out the import time of every other command's modules. Each has a
+    # store of its own, so one's cache never serves the other.
     command_only = [str(ROOT / ".venv" / "bin" / "python"), "-c",
                     "import sys; from lamina.cli.build import build_command; "
                     "build_command(sys.argv[1:], prog_name='lamina build')"]
-    builders = {
-        "docker": ["docker", "build", "-t", "bench/pyapp:docker"],
-        "lamina": [*lamina, "build", "-t", "bench/pyapp:lamina"],
-        "build-cmd": [*command_only, "-t", "bench/pyapp:lamina"],
+    builders: dict[str, tuple[list[str], dict[str, str]]] = {
+        "docker": (["docker", "build", "-t", "bench/pyapp:docker"],
+                   dict(os.environ, DOCKER_BUILDKIT="0")),
     }
+    for name, cmd in (("lamina", [*lamina, "build"]), ("build-cmd", command_only)):
+        store = home / name
+        env = dict(os.environ, LAMINA_HOME=str(store))
+        sh([*lamina, "load", "-i", str(archive)], env=env)
+        # Both sides start with the base unpacked: docker's overlay2 has it; we extract it once.
+        sh([*lamina, "mount", DEBIAN_TAG, str(store / "warm")], env=env)
+        sh([*lamina, "umount", str(store / "warm")], env=env)
+        builders[name] = ([*cmd, "-t", "bench/pyapp:lamina"], env)
+
     results: dict[str, dict[str, list[float]]] = {"cold": {}, "cached": {}, "app.py": {}}
     for round_no in range(opts.rounds):
-        for name, cmd in builders.items():
-            (ctx / "app.py").write_text(APP.format(n=0))
+        (ctx / "app.py").write_text(APP.format(n=0))
+        for name, (cmd, env) in builders.items():
             results["cold"].setdefault(name, []).append(timed([*cmd, "--no-cache", str(ctx)], env))
+        for name, (cmd, env) in builders.items():
             results["cached"].setdefault(name, []).append(timed([*cmd, str(ctx)], env))
-            (ctx / "app.py").write_text(APP.format(n=round_no + 1))
+        (ctx / "app.py").write_text(APP.format(n=round_no + 1))
+        for name, (cmd, env) in builders.items():
             results["app.py"].setdefault(name, []).append(timed([*cmd, str(ctx)], env))
     print(f"{'case':8} {'docker s':>9} {'lamina s':>9} {'ratio':>7} {'build-cmd s':>12} "
           f"{'ratio':>7}")
@@ -156,6 +163,8 @@ def main() -> None:
         alone = statistics.median(by_builder["build-cmd"])
         print(f"{case:8} {theirs:9.2f} {ours:9.2f} {ours / theirs:7.2f} {alone:12.2f} "
               f"{alone / theirs:7.2f}")
+    if opts.keep_home is None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

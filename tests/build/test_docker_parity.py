@@ -22,6 +22,7 @@ ENV A=b C="d e" D=${{V:-none}}
 LABEL k=v "x y"="z w" from=$A
 RUN echo hi $V $UNSET > /hi && mkdir -p /etc/conf && echo one > /etc/conf/a
 RUN rm /etc/conf/a && rm -rf /root
+RUN true
 WORKDIR /tmp
 WORKDIR /app
 WORKDIR sub/dir

@@ -27,6 +27,16 @@ def test_unknown_flag_is_an_error(busybox_base: str, tmp_path: Path) -> None:
     assert "--bogus" in text and "Dockerfile:2" in text
 
 
+def test_buildkit_only_flags_are_refused(busybox_base: str, tmp_path: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {busybox_base}\nCOPY --exclude=*.md . /app/\n"})
+    code, text = _build(ctx)
+    assert code == 1 and "--exclude needs BuildKit" in text
+    (ctx / "Dockerfile").write_text(f"FROM {busybox_base}\nRUN --mount=type=cache,target=/c true\n")
+    code, text = _build(ctx)
+    assert code == 1 and "--mount needs BuildKit" in text
+
+
 def _mounts_under(path: Path) -> list[str]:
     return [line for line in Path("/proc/self/mounts").read_text().splitlines()
             if str(path) in line]

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from lamina.build.builder import Builder, _StageRun
 
 
+# Flags the parser knows from the Dockerfile reference but this builder does not implement;
+# refusing them beats building something other than what the Dockerfile asks for.
+_BUILDKIT_ONLY = ("parents", "exclude", "checksum", "keep-git-dir", "unpack")
+
+
 class CopyError(LaminaError):
     """A COPY/ADD source or destination is not usable."""
 
@@ -86,6 +91,10 @@ class CopyStep:
         if len(words) < 2:
             raise CopyError(f"line {instruction.start_line}: {self.keyword} requires at least "
                             "two arguments: a source and a destination")
+        for name in _BUILDKIT_ONLY:
+            if instruction.has_flag(name):
+                raise CopyError(f"line {instruction.start_line}: {self.keyword} --{name} needs "
+                                "BuildKit; this builder follows the classic builder, which lacks it")
         self.sources = words[:-1]
         self.dest = words[-1]
         escape = builder.escape
