@@ -3,7 +3,8 @@
 Wasted bytes (Lamina's own, exact): the sum of the sizes of every regular-file
 version that some layer ships but the final image does not show, because a
 later member (same layer or above) overwrote it or a later whiteout, opaque
-directory or type change removed it.
+directory or type change removed it. A version whose content the final image
+still shows through a hard link of the same layer is not waste.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lamina.analyze.efficiency import EfficiencyCounter, EfficiencyResult
 from lamina.analyze.history import LayerStep, base_layer_count, layer_steps
 from lamina.analyze.layerscan import LayerFile, LayerScan, scan_layer
 from lamina.analyze.tree import LayerChanges, Lost, MergedTree
-from lamina.layers.tarstream import FILE
+from lamina.layers.tarstream import FILE, HARDLINK
 from lamina.store.image import StoredImage
 
 OpenLayer = Callable[[int], BinaryIO]
@@ -53,6 +54,7 @@ class Analysis:
     base_layers: int
     duplicates: list[Duplicate] = field(default_factory=list)
     os_release: str = ""
+    waste: list[Lost] = field(default_factory=list)  # the lost versions that are waste
 
     @property
     def lost(self) -> list[Lost]:
@@ -60,7 +62,7 @@ class Analysis:
 
     @property
     def wasted_bytes(self) -> int:
-        return sum(lost.file.size for lost in self.tree.lost if lost.file.kind == FILE)
+        return sum(lost.file.size for lost in self.waste)
 
     @property
     def size_bytes(self) -> int:
@@ -111,10 +113,14 @@ def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
             index=i, digest=str(layer.digest), diff_id=str(layer.diff_id),
             media_type=layer.descriptor.media_type, blob_bytes=layer.descriptor.size,
             scan=scan, step=steps[i], changes=changes, is_base=i < base))
-    for lost in tree.lost:
-        if lost.file.kind == FILE:
-            reports[lost.file.layer].wasted_bytes += lost.file.size
     analysis = Analysis(name or str(image.id), str(image.id), reports, tree,
                         counter.result(), base, os_release=os_release)
-    analysis.duplicates = find_duplicates(analysis.final_files())
+    final = analysis.final_files()
+    # A hard link shares its target's inode: the content stays visible through the link.
+    linked = {(item.layer, item.linkname) for item in final if item.kind == HARDLINK}
+    analysis.waste = [lost for lost in tree.lost if lost.file.kind == FILE
+                      and (lost.file.layer, lost.file.path) not in linked]
+    for lost in analysis.waste:
+        reports[lost.file.layer].wasted_bytes += lost.file.size
+    analysis.duplicates = find_duplicates(final)
     return analysis

@@ -8,7 +8,6 @@ from lamina.analyze.analysis import Analysis, LayerReport
 from lamina.analyze.ci import CiResult
 from lamina.analyze.findings import Finding
 from lamina.analyze.tree import ADDED, DELETED, MODIFIED, directory_sizes
-from lamina.layers.tarstream import FILE
 
 SCHEMA_VERSION: Final = 1
 
@@ -71,7 +70,7 @@ def report(analysis: Analysis, findings: list[Finding], ci: CiResult | None = No
                              for i in analysis.efficiency.inefficiencies],
         "wasted": [{"path": "/" + lost.file.path, "layer": lost.file.layer,
                     "size": lost.file.size, "reason": lost.reason, "byLayer": lost.by_layer}
-                   for lost in analysis.lost if lost.file.kind == FILE and lost.file.size],
+                   for lost in analysis.waste if lost.file.size],
         "duplicates": [{"digest": "sha256:" + dup.digest, "size": dup.size,
                         "extraBytes": dup.extra_bytes,
                         "copies": [{"layer": layer, "path": path} for layer, path in dup.copies]}

@@ -75,13 +75,13 @@ def render(console: Console, analysis: Analysis, findings: list[Finding],
     else:
         console.print("No findings.", style="green")
 
-    if analysis.lost:
+    if analysis.waste:
         table = Table(title="Largest wasted file versions", title_justify="left")
         table.add_column("size", justify="right")
         table.add_column("path")
         table.add_column("shipped in", justify="right")
         table.add_column("why")
-        lost = sorted((x for x in analysis.lost if x.file.size), key=lambda x: -x.file.size)
+        lost = sorted((x for x in analysis.waste if x.file.size), key=lambda x: -x.file.size)
         for item in lost[:_TOP]:
             table.add_row(format_size(item.file.size), "/" + item.file.path,
                           f"layer {item.file.layer}", f"{item.reason} in layer {item.by_layer}")

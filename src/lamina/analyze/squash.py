@@ -11,10 +11,13 @@ squash; runtime settings are unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
+import shutil
 import tarfile
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ from lamina.errors import LaminaError
 from lamina.layers import whiteout
 from lamina.layers.compression import GZIP, open_writer
 from lamina.layers.digest_stream import HashingWriter
-from lamina.layers.tarstream import iter_members, member_path, open_tar
+from lamina.layers.tarstream import HARDLINK, iter_members, member_path, open_tar
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
@@ -155,12 +158,16 @@ def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> Squas
             layer_index, n = ordinal_of[id(node.file)]
             chosen[layer_index].add(n)
             after_bytes += node.file.size
+    relinks = {i: _broken_links(scans[i], chosen[i], final) for i in range(keep, total)}
+    after_bytes += sum(scans[i].files[target].size for i, links in relinks.items()
+                       for target in links.values())
     deletions = list(_whiteouts(lower.root, final))
     manifest_type, config_type, layer_type = _media_types(image.manifest)
     created_by = f"lamina squash (merged {total - keep} layers)"
     with store.writing():
         with store.blobs.writer() as blob:
-            info = _write_layer(cast(BinaryIO, _Sink(blob)), store, image, keep, chosen, deletions)
+            info = _write_layer(cast(BinaryIO, _Sink(blob)), store, image, keep, chosen,
+                                 relinks, deletions)
         assert blob.digest is not None
         layer_desc = Descriptor(layer_type, blob.digest, blob.size)
         raw_config = _config(image, keep, info[0], created_by)
@@ -178,8 +185,29 @@ def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> Squas
         after_blob_bytes=blob.size)
 
 
+def _broken_links(scan: LayerScan, chosen: set[int], final: MergedTree) -> dict[int, int]:
+    """Kept hard links whose target the final image shows in another version.
+
+    In the original image such a link still shares the inode of its target's old
+    version; in one merged layer it would link to the new version. These links
+    are written as regular files holding the old content: link ordinal -> target
+    ordinal.
+    """
+    out: dict[int, int] = {}
+    last: dict[str, int] = {}
+    for n, item in enumerate(scan.files):
+        if item.kind == HARDLINK and n in chosen and item.linkname in last:
+            target = last[item.linkname]
+            node = final.get(item.linkname)
+            if node is None or node.file is not scan.files[target]:
+                out[n] = target
+        last[item.path] = n
+    return out
+
+
 def _write_layer(dst: BinaryIO, store: Store, image: StoredImage, keep: int,
-                 chosen: dict[int, set[int]], deletions: list[str]) -> tuple[Digest, int]:
+                 chosen: dict[int, set[int]], relinks: dict[int, dict[int, int]],
+                 deletions: list[str]) -> tuple[Digest, int]:
     """Write the merged layer (gzip) to ``dst``; return its diff ID and tar size."""
     compressor = open_writer(dst, GZIP)
     plain = HashingWriter(compressor)
@@ -190,19 +218,43 @@ def _write_layer(dst: BinaryIO, store: Store, image: StoredImage, keep: int,
             marker.mode = 0o644
             out.addfile(marker)
         for index in range(keep, len(image.layers)):
-            wanted = chosen[index]
-            if not wanted:
-                continue
-            with store.blobs.open(image.layers[index].digest) as stream, \
-                    open_tar(stream) as tar:
-                n = -1
-                for member in iter_members(tar):
-                    path = member_path(member.name)
-                    if not path or path.rpartition("/")[2].startswith(whiteout.WHITEOUT_PREFIX):
-                        continue
-                    n += 1
-                    if n not in wanted:
-                        continue
-                    out.addfile(member, tar.extractfile(member) if member.isreg() else None)
+            if chosen[index]:
+                _copy_members(out, store, image, index, chosen[index], relinks[index])
     compressor.close()
     return plain.digest(), plain.size
+
+
+def _copy_members(out: tarfile.TarFile, store: Store, image: StoredImage, index: int,
+                  wanted: set[int], relinks: dict[int, int]) -> None:
+    """Copy the wanted members of layer ``index`` into ``out``, in their order."""
+    keep_content = set(relinks.values())
+    kept: dict[int, tempfile.SpooledTemporaryFile[bytes]] = {}
+    with contextlib.ExitStack() as spools, \
+            store.blobs.open(image.layers[index].digest) as stream, \
+            open_tar(stream) as tar:
+        n = -1
+        for member in iter_members(tar):
+            path = member_path(member.name)
+            if not path or path.rpartition("/")[2].startswith(whiteout.WHITEOUT_PREFIX):
+                continue
+            n += 1
+            if n in keep_content and member.isreg():
+                spool = kept[n] = spools.enter_context(
+                    tempfile.SpooledTemporaryFile(max_size=1 << 20))
+                source = tar.extractfile(member)
+                assert source is not None
+                shutil.copyfileobj(source, spool)
+            if n not in wanted:
+                continue
+            if n in relinks and relinks[n] in kept:
+                spool = kept[relinks[n]]
+                spool.seek(0, 2)
+                as_file = copy.copy(member)
+                as_file.type, as_file.linkname, as_file.size = tarfile.REGTYPE, "", spool.tell()
+                spool.seek(0)
+                out.addfile(as_file, spool)
+            elif n in kept:
+                kept[n].seek(0)
+                out.addfile(member, kept[n])
+            else:
+                out.addfile(member, tar.extractfile(member) if member.isreg() else None)
