@@ -40,12 +40,14 @@ def write(path: Path, text: str) -> None:
 
 def test_two_lowers_and_upper_give_oci_whiteouts(tmp_path: Path, mounts: list[Path]) -> None:
     """The top layer wins; deleting a lower file leaves a whiteout device in the upper dir,
-    replacing a lower dir makes it opaque; write_layer turns both into OCI whiteouts."""
+    replacing a lower dir makes it opaque, renaming one copies it; write_layer turns all
+    of it into OCI whiteouts and entries."""
     require_tool("mount")
     bottom, top = tmp_path / "l0", tmp_path / "l1"
     write(bottom / "a/f1", "bottom")
     write(bottom / "shared", "bottom")
     write(bottom / "d/x", "bottom")
+    write(bottom / "m/moved", "bottom")
     write(top / "a/f2", "top")
     write(top / "shared", "top")
     write(top / "d/y", "top")
@@ -60,6 +62,8 @@ def test_two_lowers_and_upper_give_oci_whiteouts(tmp_path: Path, mounts: list[Pa
     run(["rm", "-rf", merged / "d"])
     write(merged / "d/z", "new")
     write(merged / "n", "new")
+    # Renaming a lower dir: with redirect_dir off the kernel says EXDEV and mv copies.
+    run(["mv", merged / "m", merged / "m2"])
     expected = tb.snapshot(merged)
     umount(merged)
     assert not is_mounted(merged)
@@ -71,7 +75,7 @@ def test_two_lowers_and_upper_give_oci_whiteouts(tmp_path: Path, mounts: list[Pa
         names = sorted(m.name for m in tar)
     assert "a/.wh.f1" in names
     assert "d/.wh..wh..opq" in names
-    assert {"d/z", "n"} <= set(names)
+    assert {"d/z", "n", ".wh.m", "m2/moved"} <= set(names)
 
     # Applying the layers in order gives what the mount showed.
     rootfs = tmp_path / "rootfs"

@@ -7,6 +7,9 @@ fit, the lower dirs are named through one-character symlinks in a temporary
 directory and ``mount`` runs there with relative names (the approach of
 Docker's overlay2 driver). The kernel stacks at most 500 lower dirs.
 
+Writable mounts turn off ``redirect_dir``, ``index`` and ``metacopy`` where the
+kernel has them, so the upper dir can always be written back as a layer.
+
 A single lower dir without an upper is a read-only bind mount: OverlayFS needs
 at least two lower dirs when nothing is writable.
 """
@@ -26,6 +29,10 @@ from lamina.errors import LaminaError
 MAX_LOWERS: Final = 500
 # One page of mount data, less room for the mount helper's own options.
 _MAX_OPTIONS: Final = 4096 - 256
+# An upper dir written with these on (some distributions enable them by default)
+# holds redirects and metadata-only copies that no layer tar can express.
+_UPPER_FEATURES_OFF: Final = ("redirect_dir", "index", "metacopy")
+_OVERLAY_PARAMETERS: Final = Path("/sys/module/overlay/parameters")
 
 
 class RootRequired(LaminaError):
@@ -82,6 +89,8 @@ def mount(lowers: Sequence[Path], target: Path, *, upper: Path | None = None,
         upper.mkdir(parents=True, exist_ok=True)
         work.mkdir(parents=True, exist_ok=True)
         tail = f",upperdir={_escape(upper.resolve())},workdir={_escape(work.resolve())}"
+        tail += "".join(f",{feature}=off" for feature in _UPPER_FEATURES_OFF
+                        if (_OVERLAY_PARAMETERS / feature).exists())
     top_first = [lower.resolve() for lower in reversed(lowers)]
     options = "lowerdir=" + ":".join(_escape(p) for p in top_first) + tail
     if len(options) <= _MAX_OPTIONS:
