@@ -351,3 +351,15 @@ def test_apply_reads_the_whole_blob(tmp_path: Path, compression: str) -> None:
     apply_layer(cast(BinaryIO, source), tmp_path)
     assert source.size == len(blob)
     assert source.digest() == Digest.of(blob)
+
+
+def test_whiteout_through_a_symlink_deletes_nothing_outside(sandbox: tuple[Path, Path]) -> None:
+    """`lnk/.wh.victim` with `lnk -> /outside`: refused, the outside file stays."""
+    base, target = sandbox
+    (base / "victim").write_text("keep me")
+    apply(tb.build(tb.symlink("lnk", str(base))), target)
+    with pytest.raises(HostileLayer, match="symlink"):
+        apply(tb.build(tb.file("lnk/.wh.victim")), target)
+    with pytest.raises(HostileLayer, match="symlink"):
+        apply(tb.build(tb.file("lnk/.wh..wh..opq")), target)
+    assert (base / "victim").read_text() == "keep me"
