@@ -113,6 +113,7 @@ class Registry:
                 self.blobs.put(checked.record.digest, body)
                 moves = self.meta.put_manifest(checked.record, checked.needs, tags, actor)
         except MissingReferences as exc:
+            self._discard_unrecorded(checked.record.digest)
             raise ManifestBlobUnknown(
                 f"manifest references content not in {repository}: "
                 + ", ".join(map(str, exc.missing)),
@@ -121,6 +122,16 @@ class Registry:
                                            checked.record.media_type, tags,
                                            checked.record.subject, actor.user, actor.client))
         return Pushed(checked.record, moves, tags)
+
+    def _discard_unrecorded(self, digest: Digest) -> None:
+        """Remove bytes a refused push wrote, unless someone else's push recorded them.
+
+        Exclusive, so that a concurrent push of the same bytes (which holds the lock shared
+        from writing to recording) has either recorded them or not yet begun.
+        """
+        with sweeplock.exclusive(self.settings.root):
+            if not self.meta.is_manifest(digest) and self.meta.blob_size(digest) is None:
+                self.blobs.delete(digest)
 
     def delete_manifest(self, repository: str, reference: Digest | str, actor: Actor) -> None:
         self._check_delete()

@@ -74,18 +74,21 @@ def test_unknown_manifest_and_unknown_repository_are_404(client: TestClient) -> 
     assert r.status_code == 404
 
 
-def test_manifest_referencing_unknown_blob_is_refused(client: TestClient) -> None:
+def test_manifest_referencing_unknown_blob_is_refused(client: TestClient,
+                                                     registry_root: Path) -> None:
     """spec.md "Push": descriptors naming absent blobs give MANIFEST_BLOB_UNKNOWN; nothing
     is stored."""
     config = b"{}"
     push_blob(client, "a", config)
     body = image_manifest(config, [b"never pushed"])
+    files_before = sorted(p for p in (registry_root / "blobs").rglob("*") if p.is_file())
     r = client.put("/v2/a/manifests/v1", content=body,
                    headers={"Content-Type": mediatype.OCI_MANIFEST})
     assert r.status_code == 400
     assert error_codes(r) == ["MANIFEST_BLOB_UNKNOWN"]
     assert sha256(b"never pushed") in json.dumps(r.json())
     assert client.get("/v2/a/manifests/v1").status_code == 404
+    assert sorted(p for p in (registry_root / "blobs").rglob("*") if p.is_file()) == files_before
 
 
 def test_blob_of_another_repository_does_not_count(client: TestClient) -> None:
