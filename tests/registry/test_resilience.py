@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,20 @@ def test_kill_minus_nine_mid_push(registry_server: RegistryServer, tmp_path: Pat
     for blob in (back / "blobs" / "sha256").iterdir():
         assert hashlib.sha256(blob.read_bytes()).hexdigest() == blob.name
     assert committed
+
+
+def test_chunks_spread_over_worker_processes(start_registry: Any) -> None:
+    """With several workers, consecutive chunks may land in different processes: each
+    rebuilds the running hash from the partial file, and the digest still verifies."""
+    server: RegistryServer = start_registry(workers="2")
+    location = _start_upload(server, "workers/blob")
+    step = len(BLOB) // 6
+    for start in range(0, len(BLOB), step):
+        chunk = BLOB[start:start + step]
+        with server.client() as c:  # a new connection each time
+            r = c.patch(location, content=chunk,
+                        headers={"Content-Range": f"{start}-{start + len(chunk) - 1}"})
+            assert r.status_code == 202, r.text
+    with server.client() as c:
+        assert c.put(location, params={"digest": sha256(BLOB)}).status_code == 201
+        assert c.get(f"/v2/workers/blob/blobs/{sha256(BLOB)}").content == BLOB
