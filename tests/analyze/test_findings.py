@@ -83,3 +83,24 @@ def test_base_boundary_from_history() -> None:
     assert base_layer_count(imported, 2) == 1
     unknown = entries(("RUN a", False, ""), ("RUN b", False, ""))
     assert base_layer_count(unknown, 2) == 1
+
+
+def test_heavy_base_on_a_debootstrapped_debian(debian_image: str, tmp_path: Path) -> None:
+    """A debootstrap'ed bookworm (full: docs and man pages) is named from its os-release,
+    and debian:bookworm-slim is suggested."""
+    from tests.analyze.conftest import docker_build
+    from tests.tools import lamina, require_tool, run
+
+    docker = require_tool("docker")
+    (tmp_path / "Dockerfile").write_text(f"FROM {debian_image}\nRUN echo hi > /hello\n")
+    docker_build(docker, tmp_path, "lamina-test/analyze-debian:1")
+    archive = tmp_path / "debian.tar"
+    run([docker, "save", "-o", str(archive), "lamina-test/analyze-debian:1"])
+    import json
+
+    doc = json.loads(lamina("analyze", archive, "--format", "json").stdout)
+    heavy = [fd for fd in doc["findings"] if fd["rule"] == "heavy-base"]
+    assert len(heavy) == 1
+    assert "Debian GNU/Linux 12 (bookworm)" in heavy[0]["title"]
+    assert "debian:bookworm-slim" in heavy[0]["fix"]
+    assert heavy[0]["layer"] == 0 and heavy[0]["bytes"] == doc["layers"][0]["sizeBytes"]

@@ -113,7 +113,12 @@ def leftovers(analysis: Analysis) -> list[Finding]:
                 detail += (f"; layer {later} deletes {shipped - kept} bytes of them, but a"
                            " later layer cannot shrink this one")
                 fix = f"delete them in the same step that creates them: {rule.fix}"
-            out.append(Finding(rule.rule, "leftover", rule.severity,
+            severity = rule.severity
+            if layer.is_base:
+                severity = "low"
+                fix = ("it comes with the base image, and no later step can shrink a base"
+                       " layer: choose a base image that cleans up after its package manager")
+            out.append(Finding(rule.rule, "leftover", severity,
                                f"{rule.title} left in layer {layer.index}", shipped, fix,
                                layer.index, layer.step.created_by,
                                tuple("/" + f.path for f in matched[:_SAMPLE]), detail))
@@ -179,6 +184,11 @@ _HEAVY: Final = {
 }
 
 
+_DOCS: Final = re.compile(r"^usr/share/(man/|doc/[^/]+/(?!copyright$))")
+# Slim flavours (debian:*-slim, minimized Ubuntu) drop man pages and docs but copyrights.
+_DOCS_OF_A_FULL_IMAGE: Final = 100
+
+
 def heavy_base(analysis: Analysis) -> list[Finding]:
     info = _os_release(analysis.os_release)
     distro = info.get("ID", "")
@@ -186,7 +196,9 @@ def heavy_base(analysis: Analysis) -> list[Finding]:
         return []
     limit, instead = _HEAVY[distro]
     base_bytes = sum(layer.size for layer in analysis.layers[: analysis.base_layers])
-    if base_bytes <= limit:
+    docs = sum(1 for item in analysis.final_files()
+               if item.layer < analysis.base_layers and _DOCS.search(item.path))
+    if base_bytes <= limit and docs < _DOCS_OF_A_FULL_IMAGE:
         return []
     codename = info.get("VERSION_CODENAME", "") or "bookworm"
     if distro == "ubuntu":
@@ -196,7 +208,9 @@ def heavy_base(analysis: Analysis) -> list[Finding]:
     return [Finding(
         "heavy-base", "base", "low", f"heavyweight base image: {name} (full, not slim)",
         base_bytes, f"start FROM {instead.format(codename=codename)}", last,
-        _step(analysis, last), (), f"the base layers hold {base_bytes} bytes")]
+        _step(analysis, last), (),
+        f"the base layers hold {base_bytes} bytes, with {docs} man pages and documentation"
+        " files a slim image leaves out")]
 
 
 def small_layers(analysis: Analysis) -> list[Finding]:
