@@ -2,6 +2,14 @@
 
 The client (httpx, rich) is imported inside each command, so other commands
 do not pay for it at start-up.
+
+``--format json`` (stdout; progress becomes JSON lines {"id", "status", "total"?}
+on stderr):
+- pull: {"reference", "digest" (what the registry's tag names), "id" (image ID),
+  "downloaded" (layers fetched), "reused" (layers already stored), "updated"}
+- push: {"reference", "digest", "size" (manifest bytes), "pushed", "skipped",
+  "mounted"} (blob counts, config included)
+- copy: {"source", "destination", "digest", "copied", "skipped", "mounted"}
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from lamina.client.pull import pull
 from lamina.client.push import push
 from lamina.client.registry_api import FetchedManifest, Repository
 from lamina.client.session import Session
+from lamina.client.sources import BlobSources
 from lamina.errors import InvalidManifest, LaminaError, NotFound
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor, Platform
@@ -76,6 +77,7 @@ class CopyResult:
     copied: int = 0
     skipped: int = 0
     mounted: int = 0
+    blobs: tuple[Digest, ...] = ()  # every blob the copied manifests name
 
 
 def copy(home: Path, session: Session, src: Location, dst: Location, *,
@@ -84,8 +86,13 @@ def copy(home: Path, session: Session, src: Location, dst: Location, *,
     progress = progress or Silent()
     if src.kind == "registry" and dst.kind == "registry":
         assert src.ref is not None and dst.ref is not None
-        return copy_between_registries(session, src.ref, dst.ref, all_platforms=all_platforms,
-                                       platform=platform, progress=progress)
+        result = copy_between_registries(session, src.ref, dst.ref,
+                                         all_platforms=all_platforms, platform=platform,
+                                         progress=progress)
+        sources = BlobSources(home)
+        for ref in (src.ref, dst.ref):
+            sources.record(ref.registry, ref.repository, [str(d) for d in result.blobs])
+        return result
     if src.kind != "registry" and dst.kind != "registry":
         raise LaminaError(f"copy {src} -> {dst}: one side must be a registry"
                           " (use lamina load/save between files)")
@@ -193,7 +200,7 @@ def copy_between_registries(session: Session, src: Reference, dst: Reference, *,
     digest = dst_repo.put_manifest(reference, put_top.raw,
                                    put_top.media_type or _declared_type(put_top.raw))
     return CopyResult(digest, outcomes.count("copied"), outcomes.count("skipped"),
-                      outcomes.count("mounted"))
+                      outcomes.count("mounted"), tuple(blobs))
 
 
 def _declared_type(raw: bytes) -> str:

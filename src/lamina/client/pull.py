@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lamina.client.errors import RegistryError
 from lamina.client.platform_choice import choose
@@ -39,7 +39,6 @@ class PullResult:
     downloaded: int
     reused: int
     changed: bool  # the local tag named something else (or nothing) before
-    platforms: tuple[str, ...] = field(default=())
 
 
 def _open_repository(session: Session, ref: Reference,
@@ -94,11 +93,8 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
     BlobSources(store.home).record(
         ref.registry, ref.repository,
         [str(d.digest) for m in manifests for d in _blobs_of(m)])
-    platforms = tuple(str(p) for p in (
-        [d.platform for d in parsed.manifests if d.platform is not None]
-        if isinstance(parsed, Index) else []))
     return PullResult(ref, image, top.digest, downloaded, reused,
-                      previous != str(stored_digest), platforms)
+                      previous != str(stored_digest))
 
 
 def _blobs_of(fetched: FetchedManifest) -> tuple[Descriptor, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -28,14 +28,18 @@ _TIMEOUT = httpx.Timeout(120.0, connect=15.0)
 _API_HOST = {DOCKER_HUB: "registry-1.docker.io"}
 
 
+def _host(registry: str) -> str:
+    """The host of ``host[:port]`` (IPv6 in brackets, as in references)."""
+    if registry.startswith("["):
+        return registry[1:].split("]", 1)[0]
+    return registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
+
+
 def is_insecure(registry: str, configured: Iterable[str] = ()) -> bool:
     """Whether ``registry`` (host[:port]) is spoken to over plain HTTP."""
-    if registry in configured:
-        return True
-    host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 or registry.endswith("]") \
-        or "]:" in registry else registry
-    host = host.strip("[]")
-    if host in configured or host == "localhost":
+    configured = tuple(configured)
+    host = _host(registry)
+    if registry in configured or host in configured or host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -140,6 +144,3 @@ def error_text(response: httpx.Response) -> str:
         text = ""
     return text or f"HTTP {response.status_code}"
 
-
-def iter_chunks(response: httpx.Response, size: int) -> Iterator[bytes]:
-    yield from response.iter_raw(size)
