@@ -54,7 +54,9 @@ def test_push_skips_blobs_the_registry_has(proxy: FaultyProxy) -> None:
     assert proxy.count("PUT", "/blobs/uploads/") - uploads == 2
     again = lamina("push", f"{proxy.host}/demo/app:2")
     assert again.exit_code == 0, again.stderr
+    assert f"The push refers to repository [{proxy.host}/demo/app]" in again.stderr
     assert "Layer already exists" in again.stderr
+    assert again.stdout.startswith("2: digest: sha256:") and " size: " in again.stdout
     assert proxy.count("PUT", "/blobs/uploads/") - uploads == 2
 
 
