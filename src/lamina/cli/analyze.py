@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -23,6 +24,21 @@ from lamina.analyze.source import open_image
 from lamina.cli.output import print_json
 from lamina.cli.store import open_store
 from lamina.config import load_table
+
+
+def _progress(index: int, total: int) -> None:
+    click.echo(f"\rreading layer {index + 1}/{total}", err=True, nl=False)
+
+
+def _reporter() -> Callable[[int, int], None] | None:
+    """Progress on stderr when it is a terminal; nothing in pipes and logs."""
+    return _progress if sys.stderr.isatty() else None
+
+
+def _done(reporter: Callable[[int, int], None] | None) -> None:
+    if reporter is not None:
+        click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+
 
 INSECURE = click.option("--insecure", is_flag=True,
                         help="Plain HTTP when the image has to be pulled from a registry.")
@@ -59,7 +75,10 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                             load_table("analyze.ci"))
     store = open_store()
     with open_image(image, store, insecure=insecure) as opened:
-        analysis = analyze_image(opened.image, opened.open_layer, name=image)
+        reporter = _reporter()
+        analysis = analyze_image(opened.image, opened.open_layer, name=image,
+                                 progress=reporter)
+        _done(reporter)
         origin = opened.origin
     findings = find_problems(analysis)
     result = evaluate(analysis, limits) if limits is not None else None
@@ -151,7 +170,10 @@ def explore_command(image: str, insecure: bool) -> None:
 
     store = open_store()
     with open_image(image, store, insecure=insecure) as opened:
-        analysis = analyze_image(opened.image, opened.open_layer, name=image)
+        reporter = _reporter()
+        analysis = analyze_image(opened.image, opened.open_layer, name=image,
+                                 progress=reporter)
+        _done(reporter)
     ExplorerApp(analysis).run()
 
 
