@@ -40,3 +40,30 @@ def test_identical_images_have_no_diff(waste_image: BuiltImage) -> None:
     result = lamina("diff", waste_image.archive, waste_image.archive)
     assert result.exit_code == 0, result.stderr
     assert "0 added, 0 removed, 0 changed" in result.stdout
+
+
+def test_package_changes_from_the_dpkg_database(debian_image: str, tmp_path: Path) -> None:
+    """With a package database (dpkg status) in both images, diff names packages added and
+    upgraded (version order as dpkg compares versions)."""
+    from tests.analyze.conftest import docker_build
+    from tests.tools import require_tool, run
+
+    docker = require_tool("docker")
+    stanza = ("Package: lamina-fake\\nStatus: install ok installed\\nPriority: optional\\n"
+              "Architecture: all\\nVersion: 1.0-1\\nDescription: test\\n")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {debian_image}\n"
+        "RUN sed -i '/^Package: hostname$/,/^$/ s/^Version: .*/Version: 9.99/'"
+        " /var/lib/dpkg/status \\\n"
+        f" && printf '\\n{stanza}' >> /var/lib/dpkg/status\n")
+    docker_build(docker, tmp_path, "lamina-test/analyze-debian-pkgs:1")
+    a, b = tmp_path / "a.tar", tmp_path / "b.tar"
+    run([docker, "save", "-o", str(a), debian_image])
+    run([docker, "save", "-o", str(b), "lamina-test/analyze-debian-pkgs:1"])
+    result = lamina("diff", a, b, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    packages = {(p["name"], p["change"], p["versionA"], p["versionB"]) for p in doc["packages"]}
+    assert packages == {("hostname", "upgraded", "3.23+nmu1", "9.99"),
+                        ("lamina-fake", "added", "", "1.0-1")}
+    assert [c["path"] for c in doc["changed"]] == ["/var/lib/dpkg/status"]
