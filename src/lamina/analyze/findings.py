@@ -134,13 +134,12 @@ def build_tools(analysis: Analysis) -> list[Finding]:
         match = _DEV_PACKAGE.search(item.path)
         if match:
             dev_packages[item.layer].add(match.group(1))
-            by_layer[item.layer]
     out = []
-    for layer in sorted(by_layer):
+    for layer in sorted(set(by_layer) | set(dev_packages)):
         items = by_layer[layer]
         tools = sorted({f.path.rpartition("/")[2] for f in items
                         if "/include/" not in "/" + f.path and not _GCC_TREE.search(f.path)})
-        headers = sum(1 for f in items if "include/" in f.path)
+        headers = sum(1 for f in items if "include/" in f.path and f.kind == FILE)
         parts = []
         if tools:
             parts.append("tools: " + ", ".join(tools[:_SAMPLE]))
