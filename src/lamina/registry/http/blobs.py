@@ -6,6 +6,8 @@ Bodies leave through FileResponse, which hands the file to the server
 
 from __future__ import annotations
 
+import os
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -21,14 +23,22 @@ async def get_blob(request: Request) -> Response:
     digest = names.digest(request.path_params["digest"])
     await authorize(request, name, Action.PULL)
     reg = registry(request)
-    _, path = reg.blob_for_pull(name, digest)
+    size, path = reg.blob_for_pull(name, digest)
+    headers = {"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"',
+               "Cache-Control": "max-age=31536000", "Accept-Ranges": "bytes"}
     if request.method == "HEAD":
         reg.meta.touch_link(name, digest)  # a client about to reuse it: gc's grace starts anew
-    headers = {"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"',
-               "Cache-Control": "max-age=31536000"}
-    if path is None:
+        # Answered here: no file is opened and no thread is needed for a stat.
+        return Response(b"", headers={**headers, "Content-Length": str(size)},
+                        media_type="application/octet-stream")
+    try:
+        stat = os.stat(path) if path is not None else None
+    except FileNotFoundError:
+        stat = None
+    if path is None or stat is None:
         raise BlobUnknown(f"blob {digest} has no local file", detail={"digest": str(digest)})
-    return FileResponse(path, headers=headers, media_type="application/octet-stream")
+    return FileResponse(path, headers=headers, media_type="application/octet-stream",
+                        stat_result=stat)
 
 
 async def delete_blob(request: Request) -> Response:
