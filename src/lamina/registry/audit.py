@@ -5,11 +5,18 @@ permission changes (users, roles, robots, namespace policy), from the server and
 from the admin CLI. Kept in ``<root>/audit.sqlite3``, apart from the access
 database, so that writing a record never invalidates the cached permissions.
 Passwords and secrets never reach it.
+
+Records are written by a background thread, in one transaction per batch, so that a
+pull does not wait for a commit; an idle writer commits at once, so records appear
+within milliseconds. ``flush`` waits for everything recorded so far.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
+import queue
 import sqlite3
 import threading
 import time
@@ -19,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 AUDIT_FILE = "audit.sqlite3"
+log = logging.getLogger("lamina.registry.audit")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -69,23 +77,63 @@ class AuditLog:
         self._db.execute("PRAGMA busy_timeout=30000")
         with self._lock:
             self._db.executescript(SCHEMA)
+        self._pending: queue.Queue[tuple[object, ...] | None] = queue.Queue()
+        self._writer = threading.Thread(target=self._write_loop, name="lamina-audit",
+                                        daemon=True)
+        self._writer.start()
+        atexit.register(self.flush)
 
     def close(self) -> None:
+        self.flush()
+        self._pending.put(None)
+        self._writer.join(timeout=10)
+        atexit.unregister(self.flush)
         with self._lock:
             self._db.close()
 
     def record(self, event: AuditEvent) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO events(time, action, user, repository, reference, client, result,"
-                " detail) VALUES (?,?,?,?,?,?,?,?)",
-                (event.time or time.time(), event.action, event.user, event.repository,
-                 event.reference, event.client, event.result,
-                 json.dumps(event.detail, sort_keys=True)))
+        self._pending.put((event.time or time.time(), event.action, event.user,
+                           event.repository, event.reference, event.client, event.result,
+                           json.dumps(event.detail, sort_keys=True)))
+
+    def flush(self) -> None:
+        """Return once every event recorded before the call is in the database."""
+        if self._writer.is_alive():
+            self._pending.join()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._pending.get()
+            batch = [first]
+            while len(batch) < 1000:
+                try:
+                    batch.append(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            rows = [row for row in batch if row is not None]
+            try:
+                if rows:
+                    with self._lock:
+                        self._db.execute("BEGIN IMMEDIATE")
+                        self._db.executemany(
+                            "INSERT INTO events(time, action, user, repository, reference,"
+                            " client, result, detail) VALUES (?,?,?,?,?,?,?,?)", rows)
+                        self._db.execute("COMMIT")
+            except sqlite3.Error:
+                log.exception("could not write %d audit events", len(rows))
+                with self._lock:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+            finally:
+                for _ in batch:
+                    self._pending.task_done()
+            if None in batch:
+                return
 
     def query(self, since: float | None = None, repository: str | None = None,
               user: str | None = None, action: str | None = None,
               limit: int = 1000) -> list[AuditEvent]:
+        self.flush()
         where: list[str] = ["1=1"]
         args: list[object] = []
         for column, value in (("time >=", since), ("repository =", repository),

@@ -129,3 +129,15 @@ def test_lamina_client_through_the_token_flow(server: AuthRegistry, tmp_path: Pa
     back = lamina("copy", "--all", "--insecure", dest, f"oci:{tmp_path / 'back'}:1.0")
     assert back.exit_code == 0, back.stderr
     assert json.loads((tmp_path / "back" / "index.json").read_text())["manifests"]
+
+
+def test_podman_login(server: AuthRegistry, tmp_path: Path) -> None:
+    """podman login through the token flow: right password in, wrong password out."""
+    podman = require_tool("podman")
+    authfile = tmp_path / "auth.json"
+    ok = run([podman, "login", "--tls-verify=false", "--authfile", str(authfile), "-u",
+              "alice", "--password-stdin", server.host], input=password("alice").encode())
+    assert b"Login Succeeded" in ok.stdout
+    bad = run([podman, "login", "--tls-verify=false", "--authfile", str(tmp_path / "bad.json"),
+               "-u", "alice", "--password-stdin", server.host], input=b"wrong", check=False)
+    assert bad.returncode != 0

@@ -4,7 +4,10 @@ admin API and the audit middleware."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -48,4 +51,17 @@ def install(app: Starlette, reg: Registry) -> AccessServices:
     if audit is not None:
         app.add_middleware(audit_trail.AuditTrail, audit=audit, registry=reg,
                            trust_proxy=settings.trust_proxy_headers)
+        _flush_on_shutdown(app, audit)
     return access
+
+
+def _flush_on_shutdown(app: Starlette, audit: AuditLog) -> None:
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            yield state
+        audit.flush()
+
+    app.router.lifespan_context = lifespan
