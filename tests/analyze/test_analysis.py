@@ -98,3 +98,29 @@ def test_whiteout_of_a_missing_path_changes_nothing() -> None:
     tree = MergedTree()
     changes = tree.apply(scan_layer(io.BytesIO(layer_tar([wh("nothing")])), 0))
     assert changes.changes == [] and tree.lost == []
+
+
+def test_corrupt_blob_in_the_store_is_refused(tmp_path: Path) -> None:
+    """A stored layer whose bytes no longer match its digest is refused (the verifying reader
+    is read to its end), even when the change leaves valid gzip (its header mtime)."""
+    from lamina.errors import DigestMismatch
+
+    store = Store(tmp_path / "store")
+    image = store_image(store, [[f("a", 100)]])
+    blob = store.blobs.path(image.layers[0].digest)
+    data = bytearray(blob.read_bytes())
+    data[4] ^= 0x01  # gzip MTIME: not checked by gzip, but part of the digest
+    blob.write_bytes(bytes(data))
+    with pytest.raises(DigestMismatch, match="is corrupt"):
+        analyze_image(image, lambda i: store.blobs.open(image.layers[i].digest))
+
+
+def test_corrupt_gzip_is_a_clear_error() -> None:
+    import gzip
+    import io
+
+    from lamina.layers.tarstream import InvalidLayer
+
+    raw = gzip.compress(layer_tar([f("a", bytes(range(256)) * 40)]), mtime=0)
+    with pytest.raises(InvalidLayer, match="layer 3 cannot be decompressed"):
+        scan_layer(io.BytesIO(raw[: len(raw) // 2]), 3)

@@ -13,10 +13,12 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
-from lamina.analyze.tarheaders import TarHeaders
+import zstandard
+
+from lamina.analyze.tarheaders import RawMember, TarHeaders
 from lamina.layers import whiteout
 from lamina.layers.compression import open_reader
-from lamina.layers.tarstream import DIR, FILE, HARDLINK, member_path
+from lamina.layers.tarstream import DIR, FILE, HARDLINK, InvalidLayer, member_path
 
 OS_RELEASE_PATHS: Final = frozenset({"etc/os-release", "usr/lib/os-release"})
 _OS_RELEASE_MAX: Final = 16 * 1024
@@ -24,7 +26,6 @@ _KEY_NAMES: Final = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})
 _KEY_SUFFIXES: Final = (".pem", ".key")
 _ENV_NAMES: Final = frozenset({".env"})
 _KEY_HEAD: Final = 4096
-_CHUNK: Final = 1 << 20
 
 SECRET_PRIVATE_KEY: Final = "private-key"
 SECRET_ENV_FILE: Final = "env-file"
@@ -91,39 +92,52 @@ def _read_content(reader: TarHeaders, *, keep_head: int) -> tuple[str, bytes]:
 
 
 def scan_layer(stream: BinaryIO, index: int, compression: str | None = None) -> LayerScan:
-    """Read a layer tar (compressed or not) once and return what it holds."""
+    """Read a layer tar (compressed or not) once and return what it holds.
+
+    The stream is read to its end even after the tar's end-of-archive blocks, so a
+    verifying reader (the store's) gets to check the blob's digest.
+    """
     scan = LayerScan(index)
-    plain = open_reader(stream, compression)
     try:
-        reader = TarHeaders(plain)
-        for member in reader.members():
-            path = member_path(member.name)
-            if not path:
-                continue  # the layer root "./" is not a file of the image
-            kind = member.kind
-            base = path.rpartition("/")[2]
-            if base.startswith(whiteout.WHITEOUT_PREFIX):
-                if base == whiteout.OPAQUE:
-                    scan.opaque.append(whiteout.whiteout_target(path))
-                elif not whiteout.is_meta(base):
-                    scan.whiteouts.append(whiteout.whiteout_target(path))
-                continue
-            linkname = member_path(member.linkname) if kind == HARDLINK else member.linkname
-            item = LayerFile(path, kind, member.size, member.mode, member.uid, member.gid,
-                             linkname, index)
-            if kind == FILE:
-                item.secret = _secret_by_name(path)
-                wants_os = path in OS_RELEASE_PATHS and member.size <= _OS_RELEASE_MAX
-                wants_key = _key_candidate(path)
-                keep = _OS_RELEASE_MAX if wants_os else (_KEY_HEAD if wants_key else 0)
-                item.digest, head = _read_content(reader, keep_head=keep)
-                if wants_os:
-                    scan.os_release = head.decode("utf-8", "replace")
-                if wants_key and b"PRIVATE KEY-----" in head:
-                    item.secret = SECRET_PRIVATE_KEY
-            scan.files.append(item)
-        scan.tar_bytes = reader.offset
-    finally:
-        plain.close()
+        plain = open_reader(stream, compression)
+        try:
+            reader = TarHeaders(plain)
+            for member in reader.members():
+                _add_member(scan, reader, member)
+            scan.tar_bytes = reader.offset
+            while plain.read(1 << 20):
+                pass
+        finally:
+            plain.close()
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        raise InvalidLayer(f"layer {index} cannot be decompressed: {exc}") from exc
     return scan
+
+
+def _add_member(scan: LayerScan, reader: TarHeaders, member: RawMember) -> None:
+    path = member_path(member.name)
+    if not path:
+        return  # the layer root "./" is not a file of the image
+    kind = member.kind
+    base = path.rpartition("/")[2]
+    if base.startswith(whiteout.WHITEOUT_PREFIX):
+        if base == whiteout.OPAQUE:
+            scan.opaque.append(whiteout.whiteout_target(path))
+        elif not whiteout.is_meta(base):
+            scan.whiteouts.append(whiteout.whiteout_target(path))
+        return
+    linkname = member_path(member.linkname) if kind == HARDLINK else member.linkname
+    item = LayerFile(path, kind, member.size, member.mode, member.uid, member.gid,
+                     linkname, scan.index)
+    if kind == FILE:
+        item.secret = _secret_by_name(path)
+        wants_os = path in OS_RELEASE_PATHS and member.size <= _OS_RELEASE_MAX
+        wants_key = _key_candidate(path)
+        keep = _OS_RELEASE_MAX if wants_os else (_KEY_HEAD if wants_key else 0)
+        item.digest, head = _read_content(reader, keep_head=keep)
+        if wants_os:
+            scan.os_release = head.decode("utf-8", "replace")
+        if wants_key and b"PRIVATE KEY-----" in head:
+            item.secret = SECRET_PRIVATE_KEY
+    scan.files.append(item)
 
