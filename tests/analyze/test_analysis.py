@@ -124,3 +124,24 @@ def test_corrupt_gzip_is_a_clear_error() -> None:
     raw = gzip.compress(layer_tar([f("a", bytes(range(256)) * 40)]), mtime=0)
     with pytest.raises(InvalidLayer, match="layer 3 cannot be decompressed"):
         scan_layer(io.BytesIO(raw[: len(raw) // 2]), 3)
+
+
+def test_merged_tree_directory_sizes_by_depth(tmp_path: Path, lamina_home: Path) -> None:
+    """The final tree with sizes: each directory's bytes and entries, down to --depth."""
+    import json
+
+    from lamina.store.store import Store as UserStore
+    from tests.tools import lamina
+
+    store_image(UserStore(lamina_home), [
+        [d("usr"), d("usr/lib"), f("usr/lib/a", 300), d("usr/lib/x"), f("usr/lib/x/b", 50),
+         f("top", 7)],
+        [wh("usr/lib/x")],
+    ], tag="tree:1")
+    for depth, expected in ((1, [("/usr", 300, 2)]),
+                            (3, [("/usr", 300, 2), ("/usr/lib", 300, 1)])):
+        result = lamina("analyze", "tree:1", "--format", "json", "--depth", str(depth))
+        assert result.exit_code == 0, result.stderr
+        dirs = [(x["path"], x["bytes"], x["entries"])
+                for x in json.loads(result.stdout)["directories"]]
+        assert dirs == expected

@@ -47,7 +47,7 @@ def finding_doc(f: Finding) -> dict[str, Any]:
 
 
 def report(analysis: Analysis, findings: list[Finding], ci: CiResult | None = None,
-           origin: str = "") -> dict[str, Any]:
+           origin: str = "", depth: int = 2) -> dict[str, Any]:
     size = analysis.size_bytes
     doc: dict[str, Any] = {
         "schemaVersion": SCHEMA_VERSION,
@@ -77,7 +77,7 @@ def report(analysis: Analysis, findings: list[Finding], ci: CiResult | None = No
                        for dup in analysis.duplicates],
         "findings": [finding_doc(f) for f in findings],
         "directories": [{"path": dsize.path, "bytes": dsize.bytes, "entries": dsize.files}
-                        for dsize in directory_sizes(analysis.tree, 2)],
+                        for dsize in directory_sizes(analysis.tree, depth)],
     }
     if ci is not None:
         doc["ci"] = ci.to_doc()

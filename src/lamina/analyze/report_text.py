@@ -25,7 +25,7 @@ def _step(text: str, width: int = 70) -> str:
 
 
 def render(console: Console, analysis: Analysis, findings: list[Finding],
-           ci: CiResult | None = None) -> None:
+           ci: CiResult | None = None, depth: int = 2) -> None:
     size = analysis.size_bytes
     wasted = analysis.wasted_bytes
     console.print(Text(f"Image {analysis.name}", style="bold"), f"({analysis.image_id[:19]})")
@@ -101,7 +101,7 @@ def render(console: Console, analysis: Analysis, findings: list[Finding],
             console.print(f"  … and {len(ineff) - _TOP} more (--format json lists all)",
                           style="dim")
 
-    dirs = [d for d in directory_sizes(analysis.tree, 2) if d.bytes][:_TOP]
+    dirs = [d for d in directory_sizes(analysis.tree, depth) if d.bytes][:_TOP]
     if dirs:
         table = Table(title="Biggest directories (final image)", title_justify="left")
         table.add_column("size", justify="right")

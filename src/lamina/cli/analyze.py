@@ -57,10 +57,13 @@ INSECURE = click.option("--insecure", is_flag=True,
               help="CI: fail above this many wasted bytes, e.g. 20MB (default disabled).")
 @click.option("--highest-user-wasted-percent",
               help="CI: fail above this ratio of wasted to user bytes (0..1; default 0.1).")
+@click.option("--depth", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="How deep to list the final tree's directory sizes.")
 @INSECURE
 def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                     lowest_efficiency: str | None, highest_wasted_bytes: str | None,
-                    highest_user_wasted_percent: str | None, insecure: bool) -> None:
+                    highest_user_wasted_percent: str | None, depth: int,
+                    insecure: bool) -> None:
     """Wasted bytes, dive's efficiency, per-layer changes and findings with fixes.
 
     IMAGE is a name or ID in the local store, a docker-archive tar or OCI layout
@@ -88,10 +91,10 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
         write_html(html_path, analysis, findings)
         click.echo(f"wrote {html_path}", err=True)
     if fmt == "json":
-        print_json(report(analysis, findings, result, origin))
+        print_json(report(analysis, findings, result, origin, depth))
     else:
         render(Console(file=sys.stdout, highlight=False, soft_wrap=False), analysis, findings,
-               result)
+               result, depth)
     if result is not None and not result.passed:
         sys.exit(result.exit_code)
 
