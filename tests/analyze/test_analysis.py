@@ -145,3 +145,11 @@ def test_merged_tree_directory_sizes_by_depth(tmp_path: Path, lamina_home: Path)
         dirs = [(x["path"], x["bytes"], x["entries"])
                 for x in json.loads(result.stdout)["directories"]]
         assert dirs == expected
+
+
+def test_directory_after_its_child_in_one_tar_is_added(tmp_path: Path) -> None:
+    a = analyse(tmp_path, [[f("etc/x", 1), d("etc")], [f("etc/y", 2), d("etc", mode=0o700)]])
+    assert {(c.path, c.kind) for c in a.layers[0].changes.changes} == {
+        ("etc/x", "added"), ("etc", "added")}
+    assert {(c.path, c.kind) for c in a.layers[1].changes.changes} == {
+        ("etc/y", "added"), ("etc", "modified")}

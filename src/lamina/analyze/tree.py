@@ -106,6 +106,7 @@ class MergedTree:
         self.root = Node("")
         self.root.children = {}
         self.lost: list[Lost] = []
+        self._implied: set[int] = set()  # id() of dirs the current layer implied
 
     # -- lookup ------------------------------------------------------------------
 
@@ -145,6 +146,7 @@ class MergedTree:
             if child is None:
                 child = node.children[part] = Node(part)
                 child.children = {}
+                self._implied.add(id(child))
             elif not child.is_dir:
                 # A file where a directory must be: the directory wins, the file is gone.
                 self._lose(child, OVERWRITTEN, layer)
@@ -159,6 +161,7 @@ class MergedTree:
         """Apply one layer on top; return what it added, modified and deleted."""
         result = LayerChanges(scan.index)
         layer = scan.index
+        self._implied = set()
         for directory in scan.opaque:
             node = self.get(directory) if directory else self.root
             if node is None or not node.children:
@@ -201,7 +204,10 @@ class MergedTree:
             existing.file = item
             if item.is_dir and existing.children is None:
                 existing.children = {}
-            if old is None or _differs(old, item):
+            if old is None and id(existing) in self._implied:
+                # a child came before its directory in this same tar
+                result.changes.append(Change(item.path, ADDED, item.kind, item.size))
+            elif old is None or _differs(old, item):
                 result.changes.append(Change(item.path, MODIFIED, item.kind, item.size,
                                              old.size if old is not None else 0))
         return result
