@@ -115,7 +115,8 @@ def _trim(doc: dict[str, Any]) -> dict[str, Any]:
         for key in ("added", "modified", "deleted"):
             if len(layer[key]) > MAX_LIST:
                 layer[key] = layer[key][:MAX_LIST]
-    doc["wasted"] = doc["wasted"][:MAX_LIST]
+    for key in ("wasted", "inefficientFiles", "duplicates", "directories"):
+        doc[key] = doc[key][:MAX_LIST]
     return doc
 
 
