@@ -1,7 +1,8 @@
 """A self-contained HTML report: inline CSS, inline script, a chart drawn as SVG, no network.
 
 The page embeds the JSON report (the same document ``--format json`` prints,
-with per-layer file lists cut to ``MAX_LIST`` entries) and draws from it: a bar
+with every list cut to ``MAX_LIST`` entries and the full counts kept beside
+the per-layer lists) and draws from it: a bar
 per layer split into bytes that reach the final image and wasted bytes, the
 summary, the findings with their fixes, and each layer's changes.
 """
@@ -47,6 +48,7 @@ _JS: Final = r"""
 (function(){
 window.onerror=function(m){document.body.setAttribute('data-error',String(m));};
 var data=JSON.parse(document.getElementById('report-data').textContent);
+var MAX=data.maxList;
 function fmt(n){var u=['B','kB','MB','GB','TB'],i=0;while(Math.abs(n)>=1000&&i<4){n/=1000;i++;}
  return (i?n.toPrecision(3):String(n))+' '+u[i];}
 function el(tag,attrs,text){var ns=tag==='svg'||tag==='rect'||tag==='text'||tag==='title'||
@@ -93,8 +95,11 @@ data.findings.forEach(function(f){var p=el('div',{'class':'finding'});
 // layers and their changes
 var lt=document.getElementById('layers');
 layers.forEach(function(l){var d=el('details');
- d.appendChild(el('summary',{},'#'+l.index+'  '+fmt(l.sizeBytes)+'  +'+l.added.length+' ~'+
-  l.modified.length+' -'+l.deleted.length+'  '+l.step.createdBy.slice(0,140)));
+ d.appendChild(el('summary',{},'#'+l.index+'  '+fmt(l.sizeBytes)+'  +'+l.addedCount+' ~'+
+  l.modifiedCount+' -'+l.deletedCount+'  '+(l.step.createdBy||l.step.comment).slice(0,140)));
+ if(l.addedCount+l.modifiedCount+l.deletedCount>l.added.length+l.modified.length+
+  l.deleted.length){d.appendChild(el('p',{'class':'mono'},
+  'first '+MAX+' of each kind shown; lamina analyze --format json lists them all'));}
  var t=el('table');[['add','+',l.added],['mod','~',l.modified],['del','-',l.deleted]].forEach(
   function(g){g[2].forEach(function(c){var tr=el('tr');tr.appendChild(el('td',{'class':g[0]},g[1]));
    tr.appendChild(el('td',{'class':'mono'},c.path));tr.appendChild(el('td',{'class':'n'},fmt(c.size)));
@@ -113,10 +118,11 @@ document.body.setAttribute('data-rendered','ok');
 def _trim(doc: dict[str, Any]) -> dict[str, Any]:
     for layer in doc["layers"]:
         for key in ("added", "modified", "deleted"):
-            if len(layer[key]) > MAX_LIST:
-                layer[key] = layer[key][:MAX_LIST]
+            layer[key + "Count"] = len(layer[key])
+            layer[key] = layer[key][:MAX_LIST]
     for key in ("wasted", "inefficientFiles", "duplicates", "directories"):
         doc[key] = doc[key][:MAX_LIST]
+    doc["maxList"] = MAX_LIST
     return doc
 
 
