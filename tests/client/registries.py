@@ -164,6 +164,7 @@ class TokenServer:
         self.users = users
         self.denied = denied  # repositories nobody may push to
         self.requests: list[dict[str, list[str]]] = []
+        self.refresh_tokens: dict[str, str] = {}  # identity token -> user
         self.key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lamina-test-token")])
         now = dt.datetime.now(dt.UTC)
@@ -191,6 +192,25 @@ class TokenServer:
                     self.end_headers()
                     return
                 body = json.dumps(server.issue(user, query.get("scope", []))).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                """OAuth2 refresh-token grant (docker's identity tokens): answers access_token."""
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                server.requests.append(form)
+                user = server.refresh_tokens.get(form.get("refresh_token", [""])[0])
+                if form.get("grant_type") != ["refresh_token"] or user is None:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                issued = server.issue(user, form.get("scope", [""])[0].split())
+                body = json.dumps({"access_token": issued["token"], "expires_in": 300}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

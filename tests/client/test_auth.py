@@ -112,3 +112,18 @@ def test_token_is_refreshed_when_expired_or_refused(token_registry: Distribution
             token.value = "not-a-valid-jwt"
         assert repo.head_manifest("missing") is None
         assert len(token_server.requests) == fetched + 2
+
+
+def test_identity_token_uses_the_refresh_grant(token_registry: Distribution,
+                                               token_server: TokenServer,
+                                               docker_config: Path) -> None:
+    """An `identitytoken` is exchanged with POST grant_type=refresh_token; `access_token` is used."""
+    token_server.refresh_tokens["opaque-refresh-token"] = "alice"
+    (docker_config / "config.json").write_text(json.dumps({"auths": {
+        token_registry.host: {"auth": base64.b64encode(b"alice:").decode(),
+                              "identitytoken": "opaque-refresh-token"}}}))
+    name = f"{token_registry.host}/team/app:1"
+    make_image(open_store(), name, [layer_tar("a", 1000)])
+    result = lamina("push", "-q", name)
+    assert result.exit_code == 0, result.stderr
+    assert any(q.get("grant_type") == ["refresh_token"] for q in token_server.requests)

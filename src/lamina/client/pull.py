@@ -68,6 +68,8 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
     if isinstance(parsed, Index):
         if all_platforms:
             descs = [d for d in parsed.manifests if d.media_type in mediatype.IMAGE_MANIFESTS]
+            # The store loads an index through its host-platform child.
+            chosen_matches_host = parsed.for_platform(host_os_arch()) is not None
         else:
             descs = [choose(parsed, wanted)]
             chosen_matches_host = descs[0].platform is None or \
@@ -83,10 +85,11 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
             store.blobs.put_bytes(fetched.raw, fetched.digest)
         if isinstance(parsed, Index):
             store.blobs.put_bytes(top.raw, top.digest)
-        stored_raw = top.raw if (chosen_matches_host or all_platforms) else manifests[0].raw
+        stored_raw = top.raw if chosen_matches_host else manifests[0].raw
         stored_digest = Digest.of(stored_raw)
-        name = str(ref) if ref.digest is None else None
-        previous = store.meta.read().tags.get(name) if name else None
+        before = store.meta.read()
+        previous = before.tags.get(str(ref)) if ref.digest is None else \
+            (str(stored_digest) if str(stored_digest) in before.images else None)
         image = store.add_image(stored_raw, tags=[ref] if ref.digest is None else [],
                                 layer_records=records)
         store.add_repo_digest(ref, stored_digest)
