@@ -54,7 +54,8 @@ INSECURE = click.option("--insecure", is_flag=True,
 @click.option("--ci", is_flag=True, help="Check thresholds as dive's CI mode: exit 1 on failure.")
 @click.option("--lowest-efficiency", help="CI: fail below this efficiency (0..1; default 0.9).")
 @click.option("--highest-wasted-bytes",
-              help="CI: fail above this many wasted bytes, e.g. 20MB (default disabled).")
+              help="CI: fail above this many wasted bytes (dive's figure), e.g. 20MB"
+              " (default disabled).")
 @click.option("--highest-user-wasted-percent",
               help="CI: fail above this ratio of wasted to user bytes (0..1; default 0.1).")
 @click.option("--depth", type=click.IntRange(1, 64), default=2, show_default=True,
