@@ -17,9 +17,9 @@ from tests.client.registries import (
 USERS = {"alice": "wonderland", "bob": "builder"}
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty DOCKER_CONFIG directory of the test's own."""
+    """An empty DOCKER_CONFIG directory of the test's own (the user's logins stay out)."""
     path = tmp_path / "docker-config"
     path.mkdir()
     monkeypatch.setenv("DOCKER_CONFIG", str(path))
