@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import click
+import httpx
 
 from lamina.cli.output import print_json, print_table, warn
 from lamina.cli.store import open_store
 from lamina.config import Settings
 from lamina.errors import LaminaError
+from lamina.oci import mediatype
+from lamina.oci.reference import Reference
 from lamina.scan import cyclonedx, debian_changelog, ignorefile, osv, report, spdx
 from lamina.scan.database import AdvisoryDB, default_path
 from lamina.scan.inventory import Inventory, inventory
@@ -195,6 +198,67 @@ def db_status(fmt: str, db: Path | None) -> None:
     click.echo(f"{total} advisories ({withdrawn} withdrawn) in {path}")
 
 
-COMMANDS = [sbom_command, scan_command, db_group]
+_ACCEPT = ", ".join([mediatype.OCI_MANIFEST, mediatype.OCI_INDEX, mediatype.DOCKER_MANIFEST,
+                     mediatype.DOCKER_MANIFEST_LIST])
 
-__all__ = ["COMMANDS", "LaminaError"]
+
+def _base_url(registry: str) -> str:
+    host = registry.rsplit(":", 1)[0] if not registry.endswith("]") else registry
+    local = host in ("localhost", "127.0.0.1", "[::1]") or host.startswith("127.")
+    return f"{'http' if local else 'https'}://{registry}"
+
+
+@click.command("scan-report")
+@click.argument("ref")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--exit-code", type=int, default=0, show_default=True,
+              help="Exit with this status when the report has findings.")
+def scan_report_command(ref: str, fmt: str, exit_code: int) -> None:
+    """Show the registry's vulnerability report of REF (registry/repository:tag or @digest)."""
+    reference = Reference.parse(ref, Settings.load().default_registry)
+    base = _base_url(reference.registry)
+    with httpx.Client(base_url=base, timeout=600) as client:
+        try:
+            digest = str(reference.digest) if reference.digest else ""
+            if not digest:
+                head = client.head(f"/v2/{reference.repository}/manifests/{reference.tag}",
+                                   headers={"Accept": _ACCEPT})
+                if head.status_code != 200 or "docker-content-digest" not in head.headers:
+                    raise LaminaError(f"{ref}: the registry answered {head.status_code} for the"
+                                      " manifest; is the tag pushed?")
+                digest = head.headers["docker-content-digest"]
+            answer = client.get(f"/api/v1/repositories/{reference.repository}/manifests/{digest}"
+                                "/vulnerabilities")
+        except httpx.HTTPError as e:
+            raise LaminaError(f"cannot reach the registry at {base}: {e}") from e
+    if answer.status_code != 200:
+        try:
+            message = answer.json()["errors"][0]["message"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            message = answer.text[:200]
+        raise LaminaError(f"{ref}: the registry answered {answer.status_code}: {message}")
+    doc = answer.json()
+    if fmt == "json":
+        print_json(doc)
+    else:
+        print_table(["ID", "SEVERITY", "PACKAGE", "INSTALLED", "FIXED IN"],
+                    [[f["id"], f["severity"], f["package"]["name"], f["installedVersion"],
+                      ", ".join(f["fixedVersions"]) or "(no fix)"] for f in doc["findings"]])
+        click.echo(f"{len(doc['findings'])} findings in {reference.repository}@{digest}"
+                   f" (database {doc.get('database', '?')})")
+    if doc["findings"] and exit_code:
+        sys.exit(exit_code)
+
+
+def _attach_to_registry_group() -> None:
+    """``lamina registry scan-report``: the registry group is the registry CLI's own module."""
+    from lamina.cli.registry import registry_group
+
+    if isinstance(registry_group, click.Group) and "scan-report" not in registry_group.commands:
+        registry_group.add_command(scan_report_command)
+
+
+_attach_to_registry_group()
+
+COMMANDS = [sbom_command, scan_command, db_group]

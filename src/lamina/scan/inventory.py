@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import posixpath
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -25,6 +26,9 @@ from lamina.errors import LaminaError
 from lamina.layers import whiteout
 from lamina.layers.tarstream import iter_members, member_path, open_tar
 from lamina.oci import mediatype
+from lamina.oci.config import ImageConfig
+from lamina.oci.descriptor import Descriptor
+from lamina.oci.digest import Digest
 from lamina.scan import apk_installed, dpkg_status, npm_manifest, os_release, python_metadata
 from lamina.scan.package import APK, DEB, LayerInfo, OSInfo, Package
 from lamina.store.image import StoredImage
@@ -85,12 +89,13 @@ class Inventory:
         return self.layers[pkg.layer] if 0 <= pkg.layer < len(self.layers) else None
 
 
-def layer_infos(image: StoredImage) -> list[LayerInfo]:
+def layer_infos(config: ImageConfig, layers: Sequence[Descriptor]) -> list[LayerInfo]:
     """Each layer with the history entry (Dockerfile step) that produced it."""
-    steps = [h.created_by for h in image.config.history if not h.empty_layer]
+    steps = [h.created_by for h in config.history if not h.empty_layer]
+    diff_ids = config.diff_ids
     out: list[LayerInfo] = []
-    for i, layer in enumerate(image.layers):
-        out.append(LayerInfo(i, str(layer.digest), str(layer.diff_id),
+    for i, layer in enumerate(layers):
+        out.append(LayerInfo(i, str(layer.digest), str(diff_ids[i]) if i < len(diff_ids) else "",
                              step_text(steps[i]) if i < len(steps) else ""))
     return out
 
@@ -211,20 +216,30 @@ def _carry_attribution(old: list[Package], new: list[Package]) -> list[Package]:
     return out
 
 
-def inventory(store: Store, image: StoredImage, *, name: str = "") -> Inventory:
-    """Read ``image``'s layers once each and list the packages of its merged tree."""
+def inventory_of(config: ImageConfig, layers: Sequence[Descriptor],
+                 open_blob: Callable[[Digest], AbstractContextManager[BinaryIO]], *,
+                 name: str = "") -> Inventory:
+    """Read each layer once, bottom up, and list the packages of the merged tree.
+
+    ``open_blob`` opens a layer blob by digest (the local store, a registry's storage).
+    """
     merger = _Merger()
-    for index, layer in enumerate(image.layers):
-        compression = mediatype.layer_compression(layer.descriptor.media_type)
+    for index, layer in enumerate(layers):
+        compression = mediatype.layer_compression(layer.media_type)
         try:
-            with store.blobs.open(layer.digest) as blob:
+            with open_blob(layer.digest) as blob:
                 merger.add_layer(index, blob, compression)
-        except LaminaError as e:
+        except (LaminaError, OSError) as e:
             merger.problems.append(f"layer {index} ({layer.digest}): {e}; its packages may be missing")
     packages, os_info = merger.result()
-    packages = _dedupe(packages)
-    return Inventory(layer_infos(image), packages, os_info, merger.problems,
-                     image_id=str(image.id), name=name)
+    return Inventory(layer_infos(config, layers), _dedupe(packages), os_info, merger.problems,
+                     image_id=str(config.digest), name=name)
+
+
+def inventory(store: Store, image: StoredImage, *, name: str = "") -> Inventory:
+    """The inventory of an image of the local store."""
+    return inventory_of(image.config, [layer.descriptor for layer in image.layers],
+                        store.blobs.open, name=name)
 
 
 def _dedupe(packages: list[Package]) -> list[Package]:

@@ -1,0 +1,265 @@
+"""Scanning in the registry: scan on push, the results API, and a pull-blocking policy.
+
+- Scan on push: a listener on the registry's ``ManifestPushed`` event scans the
+  image in a worker thread after the push has answered, so a push never waits.
+- Results are kept per repository and manifest digest in ``scans.sqlite3`` under
+  the registry root, with the fingerprint of the advisory database they were
+  made with; a result read after the database changed is made again.
+- ``GET /api/v1/repositories/<name>/manifests/<digest>/vulnerabilities``
+  answers the report (Lamina's scan JSON, docs/scan-json.md), authorised as a
+  pull of the repository.
+- With a blocking severity set, a manifest GET/HEAD whose image has findings at
+  or above it is refused with 403 DENIED, naming the findings (Harbor's
+  "prevent vulnerable images from running").
+
+Settings (``[scan.registry]`` in lamina.toml, overridden by the environment):
+``on_push`` / ``LAMINA_SCAN_ON_PUSH`` (default false), ``db`` /
+``LAMINA_SCAN_DB`` (default: the advisory database under LAMINA_HOME),
+``block_severity`` / ``LAMINA_SCAN_BLOCK_SEVERITY`` (``LOW``..``CRITICAL``;
+unset: pulls are never refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lamina.config import ConfigError, default_home, load_table
+from lamina.errors import LaminaError
+from lamina.oci import mediatype
+from lamina.oci.config import ImageConfig
+from lamina.oci.digest import Digest
+from lamina.oci.manifest import Manifest, parse_manifest
+from lamina.registry.access import Action
+from lamina.registry.errors import DigestInvalid
+from lamina.registry.events import Event, ManifestPushed
+from lamina.registry.http.common import authorize, repository_of
+from lamina.registry.registry import Registry
+from lamina.scan import report as scan_report
+from lamina.scan.database import AdvisoryDB, default_path
+from lamina.scan.errors import DatabaseMissing
+from lamina.scan.inventory import inventory_of
+from lamina.scan.matching import match
+from lamina.scan.severity import LEVELS
+
+log = logging.getLogger("lamina.scan.registry")
+RESULTS_FILE = "scans.sqlite3"
+_MANIFEST_PATH = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<reference>[^/]+)$")
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    on_push: bool = False
+    db: Path | None = None
+    block_severity: str | None = None
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> ScanSettings:
+    env = dict(os.environ) if environ is None else environ
+    table = load_table("scan.registry")
+    on_push = _truthy(env.get("LAMINA_SCAN_ON_PUSH", table.get("on_push", False)))
+    db_text = env.get("LAMINA_SCAN_DB", table.get("db"))
+    block = env.get("LAMINA_SCAN_BLOCK_SEVERITY", table.get("block_severity")) or None
+    if block is not None:
+        block = str(block).strip().upper()
+        if block not in LEVELS or block == "UNKNOWN":
+            raise ConfigError(f"block_severity must be one of LOW, MEDIUM, HIGH, CRITICAL;"
+                              f" got {block!r}")
+    return ScanSettings(on_push, Path(str(db_text)) if db_text else None, block)
+
+
+class ScanResults:
+    """Reports by (repository, digest), with the database fingerprint they were made with."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with self._connect() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS scan (repository TEXT NOT NULL,"
+                         " digest TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+                         " scanned_at REAL NOT NULL, report TEXT NOT NULL,"
+                         " PRIMARY KEY (repository, digest))")
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        return conn
+
+    def get(self, repository: str, digest: Digest) -> tuple[str, dict[str, Any]] | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT fingerprint, report FROM scan WHERE repository = ?"
+                               " AND digest = ?", (repository, str(digest))).fetchone()
+        return None if row is None else (row[0], json.loads(row[1]))
+
+    def put(self, repository: str, digest: Digest, fingerprint: str,
+            report: dict[str, Any]) -> None:
+        with self._connect() as conn:
+            conn.execute("INSERT OR REPLACE INTO scan VALUES (?,?,?,?,?)",
+                         (repository, str(digest), fingerprint, time.time(), json.dumps(report)))
+
+
+class NotAnImage(Exception):
+    """The manifest is an index or an artifact: nothing to scan."""
+
+
+class RegistryScanner:
+    def __init__(self, reg: Registry, settings: ScanSettings) -> None:
+        self.reg = reg
+        self.settings = settings
+        self.db_path = settings.db or default_path(default_home())
+        self.results = ScanResults(reg.settings.root / RESULTS_FILE)
+        self._lock = threading.Lock()  # one scan at a time: pushes keep the CPU
+
+    def _manifest(self, repository: str, digest: Digest) -> Manifest:
+        record = self.reg.find_manifest(repository, digest)
+        top = parse_manifest(self.reg.manifest_body(record), record.media_type)
+        if not isinstance(top, Manifest) or top.config.media_type not in mediatype.IMAGE_CONFIGS:
+            raise NotAnImage(f"{repository}@{digest} is not an image manifest")
+        return top
+
+    def scan(self, repository: str, digest: Digest) -> dict[str, Any]:
+        manifest = self._manifest(repository, digest)
+        config = ImageConfig.parse(self.reg.blobs.read(manifest.config.digest))
+        with self._lock, AdvisoryDB(self.db_path) as db:
+            inv = inventory_of(config, manifest.layers, self.reg.blobs.open,
+                               name=f"{repository}@{digest}")
+            result = match(inv, db)
+            fingerprint = db.fingerprint()
+        doc = scan_report.scan_json(result)
+        doc.update({"repository": repository, "digest": str(digest), "scannedAt": time.time(),
+                    "database": fingerprint})
+        self.results.put(repository, digest, fingerprint, doc)
+        return doc
+
+    def report(self, repository: str, digest: Digest) -> dict[str, Any]:
+        """The stored report, made again when missing or older than the database."""
+        stored = self.results.get(repository, digest)
+        if stored is not None:
+            with AdvisoryDB(self.db_path) as db:
+                if db.fingerprint() == stored[0]:
+                    return stored[1]
+        return self.scan(repository, digest)
+
+    async def on_event(self, event: Event) -> None:
+        if not isinstance(event, ManifestPushed) or not self.settings.on_push:
+            return
+        try:
+            await asyncio.to_thread(self.scan, event.repository, event.digest)
+        except NotAnImage:
+            return
+
+    def blocking(self, report: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.settings.block_severity is None:
+            return []
+        floor = LEVELS.index(self.settings.block_severity)
+        return [f for f in report.get("findings", []) if LEVELS.index(f["severity"]) >= floor]
+
+
+async def vulnerabilities_endpoint(request: Request) -> Response:
+    name = repository_of(request)
+    await authorize(request, name, Action.PULL)
+    try:
+        digest = Digest.parse(request.path_params["digest"])
+    except LaminaError as e:
+        raise DigestInvalid(str(e)) from e
+    scanner: RegistryScanner = request.app.state.scanner
+    try:
+        doc = await asyncio.to_thread(scanner.report, name, digest)
+    except NotAnImage as e:
+        return JSONResponse({"errors": [{"code": "UNSUPPORTED", "message": str(e)}]},
+                            status_code=400)
+    except DatabaseMissing as e:
+        return JSONResponse({"errors": [{"code": "UNAVAILABLE", "message": str(e)}]},
+                            status_code=503)
+    return JSONResponse(doc)
+
+
+class PullPolicy:
+    """Refuses manifest GET/HEAD of images with findings at or above the blocking severity."""
+
+    def __init__(self, app: ASGIApp, scanner: RegistryScanner) -> None:
+        self.app = app
+        self.scanner = scanner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match_ = _MANIFEST_PATH.match(scope.get("path", "")) if scope["type"] == "http" else None
+        if match_ is None or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        refused = False
+
+        async def guarded(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
+                digest = headers.get("docker-content-digest")
+                if digest:
+                    denial = await self._denial(match_["name"], digest)
+                    if denial is not None:
+                        refused = True
+                        body = json.dumps(denial).encode()
+                        await send({"type": "http.response.start", "status": 403,
+                                    "headers": [(b"content-type", b"application/json"),
+                                                (b"content-length", str(len(body)).encode())]})
+                        await send({"type": "http.response.body",
+                                    "body": b"" if scope["method"] == "HEAD" else body})
+                        return
+            if refused:
+                return
+            await send(message)
+
+        await self.app(scope, receive, guarded)
+
+    async def _denial(self, repository: str, digest_text: str) -> dict[str, Any] | None:
+        try:
+            digest = Digest.parse(digest_text)
+            report = await asyncio.to_thread(self.scanner.report, repository, digest)
+        except NotAnImage:
+            return None
+        except Exception:
+            # a scan that cannot run (no database yet) must not make pulls fail
+            log.exception("scan of %s@%s for the pull policy failed", repository, digest_text)
+            return None
+        blocking = self.scanner.blocking(report)
+        if not blocking:
+            return None
+        names = ", ".join(f"{f['id']} ({f['severity']}, {f['package']['name']}"
+                          f" {f['installedVersion']})" for f in blocking[:10])
+        more = f" and {len(blocking) - 10} more" if len(blocking) > 10 else ""
+        message = (f"pull refused by policy: {repository}@{digest} has {len(blocking)} findings"
+                   f" at or above {self.scanner.settings.block_severity}: {names}{more}")
+        return {"errors": [{"code": "DENIED", "message": message,
+                            "detail": {"findings": [f["id"] for f in blocking]}}]}
+
+
+ROUTE = Route("/api/v1/repositories/{name:path}/manifests/{digest}/vulnerabilities",
+              vulnerabilities_endpoint, methods=["GET"])
+
+
+def install(app: Starlette, reg: Registry, settings: ScanSettings | None = None) -> RegistryScanner:
+    """Subscribe scan on push, add the results route and, if configured, the pull policy."""
+    scanner = RegistryScanner(reg, settings or load_settings())
+    app.state.scanner = scanner
+    app.router.routes.insert(0, ROUTE)
+    reg.events.subscribe(scanner.on_event)
+    if scanner.settings.block_severity is not None:
+        app.add_middleware(PullPolicy, scanner=scanner)
+    return scanner
