@@ -20,6 +20,7 @@ from lamina.registry.http.errors import (
 from lamina.registry.http.observe import Metrics, Observe, stderr_log
 from lamina.registry.registry import Registry
 from lamina.registry.uploads import ClientGone
+from lamina.scan.registry_worker import install as install_scanning
 
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -47,4 +48,5 @@ def create_app(reg: Registry) -> Starlette:
     app.add_middleware(Observe, metrics=metrics,
                        access_log=stderr_log() if reg.settings.access_log else None)
     install_access_control(app, reg)
+    install_scanning(app, reg)  # scan on push, /api/v1/.../vulnerabilities, pull policy
     return app
