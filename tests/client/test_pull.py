@@ -202,3 +202,23 @@ def test_progress_views(registry: Distribution, tmp_path: Path,
     _fresh_home(tmp_path, monkeypatch, "quiet")
     quiet = lamina("pull", "-q", name)
     assert quiet.stderr == "" and quiet.stdout == f"{name}\n"
+
+
+def test_pull_all_platforms_keeps_the_index(registry: Distribution, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """--all-platforms stores the index and every image it names (image-index.md)."""
+    name = f"{registry.host}/demo/multi:2"
+    made = make_index(open_store(), name, {
+        "linux/amd64": [layer_tar("amd", 1000)],
+        "linux/arm64": [layer_tar("arm", 1000)],
+    })
+    _push(name)
+    assert made.index is not None
+    _fresh_home(tmp_path, monkeypatch, "puller")
+    result = lamina("pull", "--all-platforms", "--format", "json", name)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["downloaded"] == 2
+    store = open_store()
+    image = store.resolve(name)
+    assert image.index is not None and image.index.raw == made.index.raw
+    assert all(store.blobs.has(d.digest) for d in made.index.manifests)

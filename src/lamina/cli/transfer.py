@@ -53,7 +53,8 @@ def _platform(text: str | None) -> Platform | None:
 @click.command("pull")
 @click.argument("name")
 @click.option("--platform", help="os/arch[/variant] to pick from a multi-platform image.")
-@click.option("-a", "--all-platforms", is_flag=True, help="Pull every platform of an index.")
+@click.option("--all-platforms", is_flag=True,
+              help="Pull every platform of an index (as ctr pull --all-platforms).")
 @QUIET
 @INSECURE
 @FORMAT
