@@ -127,3 +127,21 @@ def test_identity_token_uses_the_refresh_grant(token_registry: Distribution,
     result = lamina("push", "-q", name)
     assert result.exit_code == 0, result.stderr
     assert any(q.get("grant_type") == ["refresh_token"] for q in token_server.requests)
+
+
+def test_mount_asks_for_pull_scope_on_the_source(token_registry: Distribution,
+                                                 token_server: TokenServer,
+                                                 docker_config: Path) -> None:
+    """A cross-repository mount needs pull on the source repository in the same token."""
+    _docker_login_file(docker_config, token_registry.host, "bob", "builder")
+    base = layer_tar("base", 20_000)
+    store = open_store()
+    make_image(store, f"{token_registry.host}/team/base:1", [base])
+    make_image(store, f"{token_registry.host}/team/app:1", [base, layer_tar("app", 100)])
+    assert lamina("push", "-q", f"{token_registry.host}/team/base:1").exit_code == 0
+    result = lamina("push", "--format", "json", f"{token_registry.host}/team/app:1")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["mounted"] == 1
+    assert any(set(q.get("scope", [])) == {"repository:team/app:pull,push",
+                                           "repository:team/base:pull"}
+               for q in token_server.requests)
