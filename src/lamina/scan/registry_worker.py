@@ -29,6 +29,8 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,19 +93,25 @@ class ScanResults:
     """Reports by (repository, digest), with the database fingerprint they were made with."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        with self._connect() as conn:
+        self.path = path  # made on the first scan: a registry that never scans has no file
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("CREATE TABLE IF NOT EXISTS scan (repository TEXT NOT NULL,"
                          " digest TEXT NOT NULL, fingerprint TEXT NOT NULL,"
                          " scanned_at REAL NOT NULL, report TEXT NOT NULL,"
                          " PRIMARY KEY (repository, digest))")
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        return conn
+            with conn:
+                yield conn
+        finally:
+            conn.close()
 
     def get(self, repository: str, digest: Digest) -> tuple[str, dict[str, Any]] | None:
+        if not self.path.exists():
+            return None
         with self._connect() as conn:
             row = conn.execute("SELECT fingerprint, report FROM scan WHERE repository = ?"
                                " AND digest = ?", (repository, str(digest))).fetchone()
