@@ -84,7 +84,7 @@ def pull_command(name: str, platform: str | None, all_platforms: bool, quiet: bo
     if quiet:
         click.echo(str(ref))
         return
-    click.echo(f"{result.reused} layers reused, {result.downloaded} blobs downloaded", err=True)
+    click.echo(f"{result.reused} layers reused, {result.downloaded} downloaded", err=True)
     click.echo(f"Digest: {result.digest}")
     if result.changed:
         click.echo(f"Status: Downloaded newer image for {ref.familiar()}")
