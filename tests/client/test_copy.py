@@ -91,6 +91,11 @@ def test_copy_to_oci_layout_and_back(registry: Distribution, multi: StoredImage,
     skopeo = require_tool("skopeo")
     raw = run([skopeo, "inspect", "--raw", f"oci:{layout}:v1"]).stdout
     assert raw == multi.index.raw
+    single = make_image(open_store(), f"{registry.host}/demo/single:1", [layer_tar("s", 100)])
+    assert lamina("push", "-q", f"{registry.host}/demo/single:1").exit_code == 0
+    _copy(f"{registry.host}/demo/single:1", f"oci:{layout}:v2")
+    assert run([skopeo, "inspect", "--raw", f"oci:{layout}:v2"]).stdout == single.manifest.raw
+    assert run([skopeo, "inspect", "--raw", f"oci:{layout}:v1"]).stdout == raw  # kept
     doc = _copy("--all", f"oci:{layout}:v1", f"{registry.host}/from-layout/multi:v1")
     assert doc["digest"] == str(multi.index.digest)
     assert _manifest(registry.host, "from-layout/multi", "v1").content == multi.index.raw

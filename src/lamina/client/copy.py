@@ -12,12 +12,13 @@ store's readers and writers, so blobs keep their bytes and digests.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lamina.client.platform_choice import choose
 from lamina.client.progress import Reporter, Silent
@@ -116,7 +117,10 @@ def _write_file(scratch: Store, image: StoredImage, src_ref: Reference, dst: Loc
     if dst.kind == "oci":
         name = src_ref.with_tag(dst.tag) if dst.tag else (src_ref if src_ref.tag else None)
         dst.path.mkdir(parents=True, exist_ok=True)
+        kept = _layout_entries(dst.path)
         save_oci_layout(scratch, [(image, [str(name)] if name else [])], dst.path)
+        if kept:
+            _merge_layout_index(dst.path, kept)
         return
     names = [str(dst.ref or src_ref)] if (dst.ref or src_ref.tag) else []
     partial = dst.path.with_name(dst.path.name + ".partial")
@@ -126,6 +130,29 @@ def _write_file(scratch: Store, image: StoredImage, src_ref: Reference, dst: Loc
         partial.replace(dst.path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _layout_entries(path: Path) -> list[dict[str, Any]]:
+    try:
+        doc = json.loads((path / "index.json").read_bytes())
+    except FileNotFoundError:
+        return []
+    except ValueError as exc:
+        raise LaminaError(f"oci:{path}: index.json is not valid JSON: {exc}") from exc
+    entries = doc.get("manifests", []) if isinstance(doc, dict) else []
+    return [e for e in entries if isinstance(e, dict)]
+
+
+def _merge_layout_index(path: Path, kept: list[dict[str, Any]]) -> None:
+    """Keep a layout's other images, as skopeo does; the new entry replaces its own tag."""
+    new = _layout_entries(path)
+    tags = {e.get("annotations", {}).get(REF_NAME) for e in new}
+    merged = [e for e in kept if e.get("annotations", {}).get(REF_NAME) not in tags
+              and e not in new] + new
+    doc = {"schemaVersion": 2, "mediaType": mediatype.OCI_INDEX, "manifests": merged}
+    tmp = path / "index.json.tmp"
+    tmp.write_text(json.dumps(doc, indent=2))
+    os.replace(tmp, path / "index.json")
 
 
 def _read_file(scratch: Store, src: Location) -> StoredImage:
