@@ -10,54 +10,35 @@ the config and add an ``empty_layer`` history entry.
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import IO, Any, cast
 
 from lamina.build import metadata, runconfig
 from lamina.build.buildargs import BuildArgs
 from lamina.build.cache import BuildCache, cache_key
 from lamina.build.context import BuildContext
+from lamina.build.copying import Ownership, make_dirs
 from lamina.build.image import ImageState, commit
 from lamina.build.plan import make_plan, stage_ref
 from lamina.build.progress import Progress
-from lamina.build.schedule import OrderedOutput, run_stages
-from lamina.build.snapshot import lowers, scratch, take_layer
+from lamina.build.runstep import RunStep
+from lamina.build.snapshot import scratch, take_layer, writable
 from lamina.build.sources import CopyStep
 from lamina.dockerfile import Dockerfile, Instruction, Stage, expand, parse
 from lamina.errors import LaminaError, NotFound
-from lamina.layers.compression import GZIP
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
 from lamina.runtime import (
-    BindMount,
-    ContainerSpec,
-    ProcessSpec,
-    mounted,
-    mountpoints_for,
     new_container_id,
-    run,
     short_id,
 )
-from lamina.runtime.rootpath import resolve
 from lamina.store.image import StoredImage
 from lamina.store.store import Store, host_os_arch
 
 
 class BuildError(LaminaError):
     """The build stopped: a step failed or the Dockerfile asks for something impossible."""
-
-
-class StepFailed(BuildError):
-    """A RUN step exited non-zero."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class BaseImageMissing(BuildError):
@@ -68,7 +49,6 @@ _METADATA = frozenset({"ENV", "LABEL", "MAINTAINER", "EXPOSE", "USER", "VOLUME",
                        "SHELL", "CMD", "ENTRYPOINT", "ONBUILD", "HEALTHCHECK"})
 _EXPANDED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME",
                        "WORKDIR"})
-_UNSUPPORTED_RUN_FLAGS = ("mount", "network", "security", "device")
 
 
 @dataclass
@@ -85,7 +65,7 @@ class BuildRequest:
     platform: str | None = None
     epoch: int | None = None
     reproducible: bool = False
-    compression: str = GZIP
+    compression: str = "gzip"
 
 
 @dataclass
@@ -157,6 +137,8 @@ class Builder:
             self.results = {order[0]: self._run_stage(stages[order[0]], bodies[order[0]], args,
                                                       first_step[order[0]], self.progress)}
         else:
+            from lamina.build.schedule import OrderedOutput, run_stages
+
             output = OrderedOutput(self.progress.stream, order)
 
             def build_one(index: int) -> ImageState:
@@ -236,7 +218,7 @@ class Builder:
         if parent is not None and not base_name.isdigit():
             image = self.results[parent.index]
         else:
-            image = self._base_image(base_name)
+            image = self.base_image(base_name)
         if image.image_id:
             progress.line(f" ---> {image.short_id}")
         run = _StageRun(stage, image, runconfig.from_base(image.config), meta.for_stage(),
@@ -256,7 +238,7 @@ class Builder:
             self._dispatch(run, instruction)
         return run.image
 
-    def _base_image(self, name: str) -> ImageState:
+    def base_image(self, name: str) -> ImageState:
         if name.lower() == "scratch":
             return ImageState.scratch()
         try:
@@ -316,7 +298,7 @@ class Builder:
         elif kw == "WORKDIR":
             self._workdir(run, instruction)
         elif kw == "RUN":
-            self._run(run, instruction)
+            RunStep(self, run, instruction).execute()
         elif kw in ("COPY", "ADD"):
             step = CopyStep(self, run, instruction, self._words(run, instruction), self._env(run))
             step.execute()
@@ -348,12 +330,17 @@ class Builder:
         run.progress.line(" ---> Using cache")
         return image
 
-    def adopt(self, run: _StageRun, image: ImageState, key: str | None) -> None:
-        """Make ``image`` the stage's current image (new or from the cache)."""
+    def adopt(self, run: _StageRun, image: ImageState, key: str | None,
+              config: dict[str, Any]) -> None:
+        """Make ``image`` (new, or from the cache) the stage's current image.
+
+        ``config`` is the config the step left, kept as the builder carries it
+        (with docker's default PATH) rather than re-read from the image.
+        """
         if key is not None:
             self.cache.put(key, image.manifest_digest)
         run.image = image
-        run.config = runconfig.from_base(image.config) if image.config else run.config
+        run.config = config
         run.progress.line(f" ---> {image.short_id}")
 
     def _commit_metadata(self, run: _StageRun, config: dict[str, Any], comment: str,
@@ -362,16 +349,14 @@ class Builder:
         key = cache_key(run.image.image_id, created_by, config)
         hit = self.cached(run, key)
         if hit is not None:
-            self.adopt(run, hit, None)
-            run.config = config
+            self.adopt(run, hit, None, config)
             return
         container = new_container_id()
         run.progress.line(f" ---> Running in {short_id(container)}")
         image = commit(self.store, run.image, config, created_by, layer=None,
                        epoch=self.request.epoch, author=author)
         run.progress.line(f"Removing intermediate container {short_id(container)}")
-        self.adopt(run, image, key)
-        run.config = config
+        self.adopt(run, image, key, config)
 
     def _workdir(self, run: _StageRun, instruction: Instruction) -> None:
         path = self._words(run, instruction)[0]
@@ -384,14 +369,10 @@ class Builder:
         key = cache_key(run.image.image_id, created_by, config)
         hit = self.cached(run, key)
         if hit is not None:
-            self.adopt(run, hit, None)
-            run.config = config
+            self.adopt(run, hit, None, config)
             return
         container = new_container_id()
         run.progress.line(f" ---> Running in {short_id(container)}")
-        from lamina.build.copying import Ownership, make_dirs
-        from lamina.build.snapshot import writable
-
         with scratch(self.store) as space:
             with writable(self.store, run.image, space) as root:
                 make_dirs(root, full, Ownership())
@@ -401,85 +382,4 @@ class Builder:
         image = commit(self.store, run.image, config, created_by, layer=layer,
                        epoch=self.request.epoch)
         run.progress.line(f"Removing intermediate container {short_id(container)}")
-        self.adopt(run, image, key)
-        run.config = config
-
-    # -- RUN -----------------------------------------------------------------
-
-    def _run_argv(self, run: _StageRun, instruction: Instruction) -> list[str]:
-        if instruction.json_form:
-            return list(instruction.arguments)
-        shell = runconfig.shell(run.config)
-        if instruction.heredocs:
-            command = re.sub(r"\d?<<-?([\"']?)[A-Za-z0-9_.-]+\1", "", instruction.command_text)
-            if not command.strip():
-                return [*shell, instruction.heredocs[0].body]
-            text = instruction.original.split(None, 1)[1] if " " in instruction.original else ""
-            for flag in instruction.flags:
-                text = text.replace(flag.raw, "", 1)
-            return [*shell, text.strip()]
-        return [*shell, instruction.command_text]
-
-    def _run(self, run: _StageRun, instruction: Instruction) -> None:
-        for name in _UNSUPPORTED_RUN_FLAGS:
-            if instruction.has_flag(name):
-                raise BuildError(f"line {instruction.start_line}: RUN --{name} needs BuildKit; "
-                                 "this builder follows the classic builder, which lacks it")
-        argv = self._run_argv(run, instruction)
-        env = list(run.config.get("Env") or [])
-        created_by = " ".join([*run.args.history_prefix(env), *argv])
-        key = cache_key(run.image.image_id, created_by, run.config)
-        hit = self.cached(run, key)
-        if hit is not None:
-            config = run.config
-            self.adopt(run, hit, None)
-            run.config = config
-            return
-        container = new_container_id()
-        run.progress.line(f" ---> Running in {short_id(container)}")
-        run_env = env + run.args.filter_allowed(env)
-        spec = ContainerSpec(
-            ProcessSpec(argv, env=run_env, cwd=run.config.get("WorkingDir") or "/",
-                        user=run.config.get("User") or ""),
-            rootfs=Path(), network="none" if self.request.network == "none" else "host")
-        sink = run.progress.sink()
-        with scratch(self.store) as space:
-            dirs = lowers(self.store, run.image)
-            with mounted(dirs, space.upper, space.work, mountpoints=mountpoints_for(spec)) as fs:
-                binds = self._volumes(run, fs.path, space.root)
-                result = run_container(replace(spec, rootfs=fs.path, binds=binds), sink,
-                                       container)
-            if result != 0:
-                raise StepFailed(f"The command '{' '.join(argv)}' returned a non-zero code: "
-                                 f"{result}", result)
-            layer = take_layer(self.store, space.upper, epoch=self.request.epoch,
-                               reproducible=self.request.reproducible,
-                               compression=self.request.compression)
-        image = commit(self.store, run.image, run.config, created_by, layer=layer,
-                       epoch=self.request.epoch)
-        run.progress.line(f"Removing intermediate container {short_id(container)}")
-        config = run.config
-        self.adopt(run, image, key)
-        run.config = config
-
-    def _volumes(self, run: _StageRun, root: Path, scratch_root: Path) -> list[BindMount]:
-        """Anonymous volumes for the image's VOLUMEs: RUN writes there do not reach the layer.
-
-        As in docker, the mount point itself is made in the container's own layer.
-        """
-        from lamina.build.copying import Ownership, make_dirs
-
-        binds = []
-        for volume in sorted(run.config.get("Volumes") or {}):
-            host = resolve(root, volume)
-            if not host.exists():
-                make_dirs(root, volume, Ownership())
-            holder = Path(tempfile.mkdtemp(dir=scratch_root, prefix="volume-"))
-            if host.is_dir():
-                shutil.copytree(host, holder, symlinks=True, dirs_exist_ok=True)
-            binds.append(BindMount(holder, volume))
-        return binds
-
-
-def run_container(spec: ContainerSpec, sink: Any, container_id: str) -> int:
-    return run(spec, stdout=sink, stderr=sink, container_id=container_id).exit_code
+        self.adopt(run, image, key, config)

@@ -21,11 +21,8 @@ from typing import BinaryIO, cast
 
 from lamina.build.image import ImageState, NewLayer
 from lamina.layers import overlay
-from lamina.layers.compression import GZIP
-from lamina.layers.write import write_layer
 from lamina.oci.descriptor import Descriptor
 from lamina.store.blobs import BlobWriter
-from lamina.store.extracted import extracted_layer
 from lamina.store.store import Store
 
 
@@ -61,6 +58,10 @@ def scratch(store: Store) -> Iterator[Scratch]:
 
 def lowers(store: Store, image: ImageState) -> list[Path]:
     """The image's layers as extracted dirs, bottom first (extracting any not yet there)."""
+    if not image.layers:
+        return []
+    from lamina.store.extracted import extracted_layer  # layer extraction: only when needed
+
     with store.writing():
         return [extracted_layer(store, layer) for layer in image.layers]
 
@@ -110,10 +111,12 @@ def readonly(store: Store, image: ImageState) -> Iterator[Path]:
 
 
 def take_layer(store: Store, upper: Path, *, epoch: int | None, reproducible: bool,
-               compression: str = GZIP) -> NewLayer | None:
+               compression: str = "gzip") -> NewLayer | None:
     """The upper dir as a stored layer blob; None when the step changed nothing."""
     if not any(os.scandir(upper)):
         return None
+    from lamina.layers.write import write_layer  # compressors load only when a layer is written
+
     with store.writing(), store.blobs.writer() as blob:
         info = write_layer(upper, cast(BinaryIO, _Sink(blob)), compression, overlay_upper=True, epoch=epoch,
                            reproducible=reproducible or epoch is not None)

@@ -9,7 +9,6 @@ what docker's text leaves out (``--chmod``, the ``--from`` image).
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import os
 import posixpath
 import tarfile
@@ -117,7 +116,7 @@ class CopyStep:
         if stage is not None:
             image = self.builder.results[stage.index]
         else:
-            image = self.builder._base_image(self.from_)
+            image = self.builder.base_image(self.from_)
         with readonly(self.builder.store, image) as root:
             yield root, image.image_id
 
@@ -198,12 +197,10 @@ class CopyStep:
             hit = builder.cached(run, key)
             config = run.config
             if hit is not None:
-                builder.adopt(run, hit, None)
-                run.config = config
+                builder.adopt(run, hit, None, config)
                 return
             image = self._copy(sources, root, created_by)
-            builder.adopt(run, image, key)
-            run.config = config
+            builder.adopt(run, image, key, config)
 
     def _copy(self, sources: list[Source], source_root: Path | None, created_by: str
               ) -> ImageState:
@@ -304,6 +301,8 @@ def _download(url: str, tmp: Path) -> Source:
         raise CopyError(f"ADD failed: cannot download {url}: {exc}") from exc
     os.chmod(path, 0o600)
     if modified:
+        import email.utils
+
         with contextlib.suppress(TypeError, ValueError):
             stamp = email.utils.parsedate_to_datetime(modified).timestamp()
             os.utime(path, (stamp, stamp))

@@ -11,7 +11,6 @@ from lamina.build.builder import Builder, BuildRequest
 from lamina.build.context import BuildContext
 from lamina.build.image import ImageState
 from lamina.build.progress import Progress
-from lamina.build.runimage import run_image
 from lamina.cli.store import open_store
 from lamina.errors import LaminaError, NotFound
 from lamina.runtime import BindMount, require_container_privileges
@@ -109,6 +108,8 @@ def run_command(image: str, command: tuple[str, ...], rm: bool, env: tuple[str, 
             raise
         raise NotFound(f"image {image} not found in the local store at {store.home}; add it "
                        "with `lamina load -i IMAGE.tar` or `lamina pull`") from None
+    from lamina.build.runimage import run_image
+
     state = ImageState.load(store, str(stored.manifest.digest))
     binds = [BindMount.parse(v) for v in volumes]
     sys.stdout.flush()
