@@ -19,6 +19,8 @@ from tests.tools import lamina, require_tool, run
 PYPA_ZIP = Path(__file__).resolve().parents[3] / "shared" / "vulndb" / "PyPI-pypa-osv.zip"
 PINNED = ("Flask==0.12", "Jinja2==2.10", "urllib3==1.24.1", "requests==2.19.0", "PyYAML==5.1")
 PYTHON_TAG = "lamina-test/scan-python:1"
+DEBS = CACHE / "bookworm-security-debs"
+MAX_SOURCES = 4
 NPM_PACKAGES = {"lodash": "4.17.4", "@types/node": "18.0.0", "minimist": "1.2.0"}
 
 
@@ -87,3 +89,51 @@ def pypa_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = lamina("db", "import", pypa_zip(), "--db", db)
     assert result.exit_code == 0, result.stderr
     return db
+
+
+@pytest.fixture(scope="session")
+def debian_tar(docker: str, debian_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tar = tmp_path_factory.mktemp("debian-image") / "debian.tar"
+    run([docker, "save", "-o", tar, debian_image])
+    return tar
+
+
+def dpkg_gt(a: str, b: str) -> bool:
+    return run([require_tool("dpkg"), "--compare-versions", a, "gt", b], check=False).returncode == 0
+
+
+def installed_debs(tar: Path) -> list[dict[str, str]]:
+    doc = json.loads(lamina("sbom", tar, "--format", "json").stdout)
+    return [p for p in doc["packages"] if p["type"] == "deb"]
+
+
+def security_debs(installed: list[dict[str, str]]) -> Path:
+    """Download (once; cached) bookworm-security updates of a few packages the image holds
+    at an older version: the image is "deliberately old" because debootstrap installs the
+    point release, and these are the updates published since."""
+    if (DEBS / ".complete").exists():
+        return DEBS
+    apt_cache, apt_get = require_tool("apt-cache"), require_tool("apt-get")
+    names = [p["name"] for p in installed]
+    madison = run([apt_cache, "madison", *names]).stdout.decode()
+    newer: dict[str, str] = {}
+    for line in madison.splitlines():
+        cols = [c.strip() for c in line.split("|")]
+        if len(cols) == 3 and "-security" in cols[2]:
+            newer.setdefault(cols[0], cols[1])
+    picked: dict[str, str] = {}  # source -> binary=version
+    for pkg in installed:
+        source = pkg.get("sourceName") or pkg["name"]
+        candidate = newer.get(pkg["name"])
+        if candidate and source not in picked and dpkg_gt(candidate, pkg["version"]):
+            picked[source] = f"{pkg['name']}={candidate}"
+        if len(picked) == MAX_SOURCES:
+            break
+    if not picked:
+        pytest.fail("no package of the Debian image has a newer bookworm-security version;"
+                    " is bookworm-security in the apt sources (and `apt-get update` run)?")
+    DEBS.mkdir(parents=True, exist_ok=True)
+    subprocess.run([apt_get, "download", *picked.values()], cwd=DEBS, check=True,
+                   capture_output=True, timeout=600)
+    (DEBS / ".complete").touch()
+    return DEBS

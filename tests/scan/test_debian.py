@@ -9,63 +9,11 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.scan.conftest import dpkg_gt, installed_debs, security_debs
+from tests.tools import lamina, require_tool
 
-from tests.conftest import CACHE
-from tests.tools import lamina, require_tool, run
-
-DEBS = CACHE / "bookworm-security-debs"
-MAX_SOURCES = 4
 _HEADER = re.compile(r"^(\S+) \(([^)]+)\) ")
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
-
-
-@pytest.fixture(scope="session")
-def debian_tar(docker: str, debian_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tar = tmp_path_factory.mktemp("debian-image") / "debian.tar"
-    run([docker, "save", "-o", tar, debian_image])
-    return tar
-
-
-def _dpkg_gt(a: str, b: str) -> bool:
-    return run([require_tool("dpkg"), "--compare-versions", a, "gt", b], check=False).returncode == 0
-
-
-def _installed(tar: Path) -> list[dict[str, str]]:
-    doc = json.loads(lamina("sbom", tar, "--format", "json").stdout)
-    return [p for p in doc["packages"] if p["type"] == "deb"]
-
-
-def _security_debs(installed: list[dict[str, str]]) -> Path:
-    """Download (once; cached) bookworm-security updates of a few packages the image holds
-    at an older version: the image is "deliberately old" because debootstrap installs the
-    point release, and these are the updates published since."""
-    if (DEBS / ".complete").exists():
-        return DEBS
-    apt_cache, apt_get = require_tool("apt-cache"), require_tool("apt-get")
-    names = [p["name"] for p in installed]
-    madison = run([apt_cache, "madison", *names]).stdout.decode()
-    newer: dict[str, str] = {}
-    for line in madison.splitlines():
-        cols = [c.strip() for c in line.split("|")]
-        if len(cols) == 3 and "-security" in cols[2]:
-            newer.setdefault(cols[0], cols[1])
-    picked: dict[str, str] = {}  # source -> binary=version
-    for pkg in installed:
-        source = pkg.get("sourceName") or pkg["name"]
-        candidate = newer.get(pkg["name"])
-        if candidate and source not in picked and _dpkg_gt(candidate, pkg["version"]):
-            picked[source] = f"{pkg['name']}={candidate}"
-        if len(picked) == MAX_SOURCES:
-            break
-    if not picked:
-        pytest.fail("no package of the Debian image has a newer bookworm-security version;"
-                    " is bookworm-security in the apt sources (and `apt-get update` run)?")
-    DEBS.mkdir(parents=True, exist_ok=True)
-    subprocess.run([apt_get, "download", *picked.values()], cwd=DEBS, check=True,
-                   capture_output=True, timeout=600)
-    (DEBS / ".complete").touch()
-    return DEBS
 
 
 def _changelog(deb: Path) -> str | None:
@@ -99,20 +47,20 @@ def _expected(debs: Path, installed: list[dict[str, str]]) -> dict[str, dict[str
                 version = header[2]
                 continue
             for cve in _CVE.findall(line):
-                if cve not in named or _dpkg_gt(version, named[cve]):
+                if cve not in named or dpkg_gt(version, named[cve]):
                     named[cve] = version
         if source not in versions:
             continue
         expected[source] = {cve: fixed for cve, fixed in named.items()
-                            if _dpkg_gt(fixed, versions[source])}
+                            if dpkg_gt(fixed, versions[source])}
     return expected
 
 
 def test_debian_changelog_database_finds_the_fixed_cves(debian_tar: Path, tmp_path: Path) -> None:
     """Every CVE a security update's changelog names above the installed version is found,
     fixed in the version whose entry names it; none of the older ones are."""
-    installed = _installed(debian_tar)
-    debs = _security_debs(installed)
+    installed = installed_debs(debian_tar)
+    debs = security_debs(installed)
     expected = _expected(debs, installed)
     assert any(expected.values()), f"the downloaded updates name no new CVE: {expected}"
     db = tmp_path / "db.sqlite"
