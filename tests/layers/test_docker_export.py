@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lamina.layers.apply import unpack
+from lamina.layers.apply import ApplyStats, unpack
 from lamina.layers.tarstream import member_path
 from tests.layers import tarbuild as tb
 from tests.tools import run
@@ -72,10 +72,14 @@ def without_docker_own(tree: dict[str, tuple[object, ...]]) -> dict[str, tuple[o
             if not any(p == own or p.startswith(own + "/") for own in DOCKER_OWN)}
 
 
-def test_unpack_equals_docker_export(docker: str, busybox_image: str, tmp_path: Path) -> None:
+def build_and_compare(docker: str, dockerfile: str, tag: str, tmp_path: Path
+                      ) -> tuple[Path, list[ApplyStats], dict[str, tuple[object, ...]]]:
+    """Build ``dockerfile``, unpack its `docker save` layers, compare with `docker export`.
+
+    Returns the unpacked tree, the per-layer stats and its snapshot.
+    """
     (tmp_path / "ctx").mkdir()
-    (tmp_path / "ctx/Dockerfile").write_text(DOCKERFILE.format(base=busybox_image))
-    tag = "lamina-test/layers-export:1"
+    (tmp_path / "ctx/Dockerfile").write_text(dockerfile)
     run([docker, "build", "--network", "none", "-q", "-t", tag, tmp_path / "ctx"],
         timeout=300)
     saved = tmp_path / "saved"
@@ -84,11 +88,9 @@ def test_unpack_equals_docker_export(docker: str, busybox_image: str, tmp_path: 
     run(["tar", "-xf", tmp_path / "image.tar", "-C", saved])
     manifest = json.loads((saved / "manifest.json").read_text())
     layers = [saved / layer for layer in manifest[0]["Layers"]]
-    assert len(layers) == 4  # the base and three RUN steps
 
     rootfs = tmp_path / "rootfs"
     stats = unpack(layers, rootfs)
-    assert sum(s.whiteouts for s in stats) >= 4
 
     container = run([docker, "create", tag]).stdout.decode().strip()
     try:
@@ -99,6 +101,14 @@ def test_unpack_equals_docker_export(docker: str, busybox_image: str, tmp_path: 
     ours = without_docker_own(tb.snapshot(rootfs))
     theirs = without_docker_own(export_tree(tmp_path / "export.tar"))
     assert ours == theirs
+    return rootfs, stats, ours
+
+
+def test_unpack_equals_docker_export(docker: str, busybox_image: str, tmp_path: Path) -> None:
+    rootfs, stats, ours = build_and_compare(docker, DOCKERFILE.format(base=busybox_image),
+                                            "lamina-test/layers-export:1", tmp_path)
+    assert len(stats) == 4  # the base and three RUN steps
+    assert sum(s.whiteouts for s in stats) >= 4
     # The cases the Dockerfile set up, spelled out.
     assert not (rootfs / "etc/group").exists()
     assert sorted(os.listdir(rootfs / "opt/app")) == ["file"]
@@ -106,3 +116,25 @@ def test_unpack_equals_docker_export(docker: str, busybox_image: str, tmp_path: 
     assert (rootfs / "opt/data/keep").stat().st_ino == (rootfs / "opt/data/keep-link"
                                                         ).stat().st_ino
     assert stat.S_IMODE((rootfs / "opt/tmp").stat().st_mode) == 0o1777
+
+
+DEBIAN_DOCKERFILE = """\
+FROM {base}
+RUN useradd -u 1500 -m app && mkdir -p /srv/x && echo hi > /srv/x/f \\
+ && chown app:app /srv/x/f && ln /srv/x/f /srv/x/hard && chmod g+s /srv/x
+RUN rm -rf /usr/share/doc/* /srv/x /etc/motd && mkdir /srv/x && touch /srv/x/new
+"""
+
+
+def test_debian_unpack_equals_docker_export(docker: str, debian_image: str,
+                                            tmp_path: Path) -> None:
+    """A real distribution (setuid binaries, hardlinks, many symlinks, dpkg state) plus
+    layers with user creation, whiteouts and an opaque-by-replacement directory."""
+    rootfs, stats, ours = build_and_compare(
+        docker, DEBIAN_DOCKERFILE.format(base=debian_image), "lamina-test/layers-debian:1",
+        tmp_path)
+    assert stats[0].files > 5000
+    assert not (rootfs / "etc/motd").exists()
+    assert os.listdir(rootfs / "srv/x") == ["new"]
+    assert ours["home/app"][2:4] == (1500, 1500)
+    assert ours["usr/bin/passwd"][1] & stat.S_ISUID
