@@ -217,3 +217,31 @@ def test_onbuild_triggers_match_docker(docker: str, busybox_base: str, tmp_path:
     assert result.exit_code == 0, result.stderr
     assert ours is not None
     assert_same(ours, theirs)
+
+
+def test_copy_rules_match_docker(docker: str, busybox_base: str, tmp_path: Path) -> None:
+    """COPY's destination rules (Dockerfile reference "COPY"): into existing dirs, through
+    symlinks, over files, new parents with --chown, dir sources without a trailing slash,
+    and `COPY . .` under WORKDIR; plus `--label` on the command line."""
+    dockerfile = (
+        f"FROM {busybox_base}\n"
+        "RUN mkdir -m 0700 /private && ln -s /private /link && echo old > /etc/over && "
+        "mkdir -p /srv/existing && chown 12:34 /srv/existing\n"
+        "COPY a.txt /link/\n"
+        "COPY a.txt /etc/over\n"
+        "COPY a.txt /srv/existing\n"
+        "COPY tree /srv/existing\n"
+        "COPY --chown=nobody:nogroup tree /new/parents/here\n"
+        "COPY --chown=65534 a.txt /numeric/\n"
+        "WORKDIR /work\n"
+        "COPY . .\n"
+    )
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": dockerfile, "a.txt": "a\n",
+                                           "tree/one": "1", "tree/sub/two": "2"})
+    (ctx / "tree" / "sub").chmod(0o750)
+    theirs = docker_build(docker, ctx, "lamina-test/build-copy:1", "--label", "team=build",
+                          "--label", "v=1")
+    result, ours = lamina_build(ctx, "build-copy:1", "--label", "team=build", "--label", "v=1")
+    assert result.exit_code == 0, result.stderr
+    assert ours is not None
+    assert_same(ours, theirs)

@@ -104,7 +104,8 @@ def lamina_image(tag: str, target: Path, output: str = "") -> Built:
 
 
 def assert_same(ours: Built, docker: Built) -> None:
-    assert diff_trees(ours.tree, docker.tree) == []
+    difference = diff_trees(ours.tree, docker.tree)
+    assert difference == [], "\n".join(difference[:40])
     assert ours.runtime == docker.runtime
     assert ours.history == docker.history
     assert ours.layers == docker.layers

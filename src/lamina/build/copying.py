@@ -3,7 +3,8 @@
 - A directory source copies its contents (not itself) into the destination.
 - A file goes to ``dest/NAME`` when ``dest`` ends in ``/`` or is an existing
   directory, else to ``dest`` itself.
-- Missing parent directories are created with mode 0755.
+- Missing parent directories are created with mode 0755 (owned by root for a
+  directory source, by the ``--chown`` owner for a file, as docker does).
 - Everything copied is owned by root (or the ``--chown`` user and group);
   modes come from the source (or ``--chmod``); a directory that already
   existed keeps its owner.
@@ -127,7 +128,9 @@ def copy_source(root: Path, src: Path, src_name: str, dest: str, dest_is_dir: bo
     """Copy one resolved source (file or directory) to container path ``dest``."""
     if src.is_dir():
         existed = resolve(root, dest).is_dir()
-        host = make_dirs(root, dest, owner)
+        # docker makes a directory copy's missing parents as root and chowns only the copy;
+        # a file copy's missing parents go to the --chown owner.
+        host = make_dirs(root, dest, Ownership())
         copy_tree(src, host, owner, included, existed)
         return
     target = resolve(root, dest)
