@@ -32,9 +32,10 @@ async def metrics_endpoint(request: Request) -> Response:
 
 
 def create_app(reg: Registry) -> Starlette:
-    # Order matters: upload routes before blob routes, listings before the catch-alls.
+    # Busiest first (routes are tried in order); upload routes must precede blob routes.
+    # No two patterns overlap otherwise: a reference or digest never contains a slash.
     routes: list[BaseRoute] = [
-        *base.ROUTES, *listings.ROUTES, *uploads.ROUTES, *manifests.ROUTES, *blobs.ROUTES,
+        *manifests.ROUTES, *uploads.ROUTES, *blobs.ROUTES, *base.ROUTES, *listings.ROUTES,
         *history.ROUTES, Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     app = Starlette(
