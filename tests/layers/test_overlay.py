@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import stat
 import sys
 import tarfile
 from collections.abc import Iterator
@@ -99,13 +100,17 @@ def test_two_lowers_and_upper_give_oci_whiteouts(tmp_path: Path, mounts: list[Pa
     umount(stacked)
 
 
-def test_single_lower_is_read_only(tmp_path: Path, mounts: list[Path]) -> None:
+def test_single_lower_is_read_only_and_hides_whiteouts(tmp_path: Path,
+                                                      mounts: list[Path]) -> None:
+    """One extracted layer mounted alone: read-only, its 0/0 whiteout markers hidden."""
     lower = tmp_path / "lower"
     write(lower / "f", "data")
+    os.mknod(lower / "gone", 0o000 | stat.S_IFCHR, os.makedev(0, 0))
     target = tmp_path / "mnt"
     mount([lower], target)
     mounts.append(target)
     assert (target / "f").read_text() == "data"
+    assert os.listdir(target) == ["f"]
     with pytest.raises(OSError) as failure:
         (target / "new").write_text("x")
     assert failure.value.errno == errno.EROFS

@@ -10,8 +10,9 @@ Docker's overlay2 driver). The kernel stacks at most 500 lower dirs.
 Writable mounts turn off ``redirect_dir``, ``index`` and ``metacopy`` where the
 kernel has them, so the upper dir can always be written back as a layer.
 
-A single lower dir without an upper is a read-only bind mount: OverlayFS needs
-at least two lower dirs when nothing is writable.
+OverlayFS needs at least two lower dirs when nothing is writable, so a single
+lower dir is mounted over an empty one (``/run/lamina/empty-lower``) rather than
+bind-mounted: its OverlayFS whiteout markers stay hidden, as in any other mount.
 """
 
 from __future__ import annotations
@@ -57,6 +58,16 @@ def _run(cmd: list[str], cwd: str | None = None) -> None:
         raise MountError(f"{' '.join(cmd)} failed: {proc.stderr.strip() or proc.returncode}")
 
 
+def _empty_lower() -> Path:
+    """An empty directory to stack under a lone lower dir (kept; it is never written)."""
+    base = Path("/run") if Path("/run").is_dir() else Path(tempfile.gettempdir())
+    empty = base / "lamina" / "empty-lower"
+    empty.mkdir(parents=True, exist_ok=True)
+    if any(empty.iterdir()):
+        raise MountError(f"{empty} must stay empty: it is the bottom of single-layer mounts")
+    return empty
+
+
 def _escape(path: Path) -> str:
     text = str(path)
     for bad in (",", ":"):
@@ -77,13 +88,7 @@ def mount(lowers: Sequence[Path], target: Path, *, upper: Path | None = None,
         raise MountError("upper and work dirs go together: give both or neither")
     target.mkdir(parents=True, exist_ok=True)
     if upper is None and len(lowers) == 1:
-        _run(["mount", "--bind", str(lowers[0]), str(target)])
-        try:
-            _run(["mount", "-o", "remount,bind,ro", str(target)])
-        except MountError:
-            _run(["umount", str(target)])
-            raise
-        return
+        lowers = [_empty_lower(), lowers[0]]
     tail = ""
     if upper is not None and work is not None:
         upper.mkdir(parents=True, exist_ok=True)
