@@ -45,6 +45,7 @@ SHELL ["/bin/sh", "-ec"]
 ONBUILD RUN echo onbuild
 USER root
 RUN ["sh", "-c", "echo exec > /exec"]
+RUN echo "$HTTP_PROXY" > /proxy
 ENTRYPOINT ["/bin/sh"]
 CMD echo hi
 MAINTAINER me
@@ -86,8 +87,9 @@ def test_every_instruction_matches_docker(docker: str, busybox_base: str, tmp_pa
     """Dockerfile reference: FROM/ARG/ENV/LABEL/RUN/WORKDIR/COPY/ADD/EXPOSE/VOLUME/USER/
     STOPSIGNAL/HEALTHCHECK/SHELL/ONBUILD/ENTRYPOINT/CMD/MAINTAINER give docker's image."""
     ctx = _context(tmp_path, busybox_base)
-    theirs = docker_build(docker, ctx, "lamina-test/build-every:1", "--build-arg", "V=2")
-    result, ours = lamina_build(ctx, "build-every:1", "--build-arg", "V=2")
+    args = ("--build-arg", "V=2", "--build-arg", "HTTP_PROXY=http://proxy.invalid")
+    theirs = docker_build(docker, ctx, "lamina-test/build-every:1", *args)
+    result, ours = lamina_build(ctx, "build-every:1", *args)
     assert result.exit_code == 0, result.stderr
     assert ours is not None
     assert_same(ours, theirs)
