@@ -102,3 +102,15 @@ def test_gc_removes_stale_uploads(client: TestClient, registry_root: Path) -> No
                      now=9e9)
     assert len(report.uploads) == 1
     assert client.get(location).status_code == 404
+
+
+def test_gc_removes_scratch_of_interrupted_writes(client: TestClient,
+                                                  registry_root: Path) -> None:
+    """A crash inside a manifest write leaves a scratch file; gc removes it once old."""
+    push_image(client, "a", "v1")
+    scratch = registry_root / "uploads" / ".put-deadbeef-1-2"
+    scratch.write_bytes(b"half a manifest")
+    report = collect(RegistrySettings(root=registry_root, gc_grace_seconds=0), now=9e9)
+    assert not scratch.exists()
+    assert report.freed_bytes >= len(b"half a manifest")
+    assert client.get("/v2/a/manifests/v1").status_code == 200

@@ -92,6 +92,8 @@ def _collect(reg: Registry, dry_run: bool, delete_untagged: bool, now: float) ->
     # leftovers of a crash between writing a file and recording it.
     _sweep_orphans(reg, report, cutoff, dry_run)
     _sweep_uploads(reg, report, now, dry_run)
+    if not dry_run:
+        report.freed_bytes += reg.blobs.sweep_scratch(cutoff)
     return report
 
 

@@ -65,3 +65,6 @@ class BlobStore(Protocol):
 
     def iter_uploads(self) -> Iterator[tuple[str, int, float]]:
         """(session, size, mtime) of every upload file."""
+
+    def sweep_scratch(self, older_than: float) -> int:
+        """Remove scratch files of writes interrupted before ``older_than``; bytes freed."""

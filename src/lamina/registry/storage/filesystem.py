@@ -140,8 +140,22 @@ class FilesystemBlobStore:
 
     def iter_uploads(self) -> Iterator[tuple[str, int, float]]:
         for entry in self.uploads.iterdir():
+            if entry.name.startswith("."):
+                continue  # scratch of put(), see sweep_scratch
             try:
                 st = entry.stat()
             except FileNotFoundError:
                 continue
             yield entry.name, st.st_size, st.st_mtime
+
+    def sweep_scratch(self, older_than: float) -> int:
+        freed = 0
+        for entry in self.uploads.glob(".put-*"):
+            try:
+                st = entry.stat()
+                if st.st_mtime < older_than:
+                    entry.unlink()
+                    freed += st.st_size
+            except FileNotFoundError:
+                continue
+        return freed
