@@ -363,3 +363,16 @@ def test_whiteout_through_a_symlink_deletes_nothing_outside(sandbox: tuple[Path,
     with pytest.raises(HostileLayer, match="symlink"):
         apply(tb.build(tb.file("lnk/.wh..wh..opq")), target)
     assert (base / "victim").read_text() == "keep me"
+
+
+def test_overlay_whiteouts_mode_writes_overlayfs_markers(tmp_path: Path) -> None:
+    """A layer extracted alone as an OverlayFS lower dir: `.wh.NAME` becomes a 0/0 char
+    device, `.wh..wh..opq` the trusted.overlay.opaque xattr; same-layer entries win."""
+    apply(tb.build(tb.directory("etc"), tb.file("etc/.wh.gone"), tb.file("etc/kept", b"k"),
+                   tb.file("etc/.wh.kept"), tb.directory("var"), tb.file("var/.wh..wh..opq")),
+          tmp_path, overlay_whiteouts=True)
+    gone = (tmp_path / "etc/gone").lstat()
+    assert stat.S_ISCHR(gone.st_mode) and gone.st_rdev == 0
+    assert (tmp_path / "etc/kept").read_bytes() == b"k"
+    assert os.getxattr(tmp_path / "var", "trusted.overlay.opaque") == b"y"
+    assert not (tmp_path / "etc/.wh.gone").exists()

@@ -249,6 +249,8 @@ class _Applier:
             os.setxattr(parent_fd, "trusted.overlay.opaque", b"y")
             return
         target = whiteout.whiteout_target(rel)
+        if target in self.written:
+            return  # the same layer's entry wins over its whiteout (image-spec layer.md)
         leaf = target.rpartition("/")[2]
         self.tree.remove(parent_fd, target, leaf)
         os.mknod(leaf, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=parent_fd)
