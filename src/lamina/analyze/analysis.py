@@ -55,6 +55,7 @@ class Analysis:
     duplicates: list[Duplicate] = field(default_factory=list)
     os_release: str = ""
     waste: list[Lost] = field(default_factory=list)  # the lost versions that are waste
+    _final: list[LayerFile] | None = field(default=None, repr=False, compare=False)
 
     @property
     def lost(self) -> list[Lost]:
@@ -72,8 +73,7 @@ class Analysis:
     @property
     def final_bytes(self) -> int:
         """Bytes of the regular files the final image shows."""
-        return sum(node.file.size for _, node in self.tree.files()
-                   if node.file is not None and node.file.kind == FILE)
+        return sum(item.size for item in self.final_files() if item.kind == FILE)
 
     @property
     def user_size_bytes(self) -> int:
@@ -87,7 +87,10 @@ class Analysis:
         return self.efficiency.wasted_bytes / user if user else 0.0
 
     def final_files(self) -> list[LayerFile]:
-        return [node.file for _, node in self.tree.files() if node.file is not None]
+        """Every file version the final image shows (computed once)."""
+        if self._final is None:
+            self._final = [node.file for _, node in self.tree.files() if node.file is not None]
+        return self._final
 
 
 def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",

@@ -93,13 +93,29 @@ def _lost_ids(analysis: Analysis) -> dict[int, int]:
     return {id(lost.file): lost.by_layer for lost in analysis.lost}
 
 
+# One search per file instead of one per rule: group i is rule i.
+_ANY_LEFTOVER: Final = re.compile(
+    "|".join(f"(?P<r{i}>{rule.pattern.pattern})" for i, rule in enumerate(_LEFTOVERS)))
+
+
+def _leftovers_by_rule(files: list[LayerFile]) -> dict[int, list[LayerFile]]:
+    out: dict[int, list[LayerFile]] = defaultdict(list)
+    for item in files:
+        if item.kind != FILE:
+            continue
+        match = _ANY_LEFTOVER.search(item.path)
+        if match is not None and match.lastgroup is not None:
+            out[int(match.lastgroup[1:])].append(item)
+    return out
+
+
 def leftovers(analysis: Analysis) -> list[Finding]:
     lost = _lost_ids(analysis)
     out: list[Finding] = []
-    for rule in _LEFTOVERS:
+    matches = [_leftovers_by_rule(layer.scan.files) for layer in analysis.layers]
+    for number, rule in enumerate(_LEFTOVERS):
         for layer in analysis.layers:
-            matched = [f for f in layer.scan.files
-                       if f.kind == FILE and rule.pattern.search(f.path)]
+            matched = matches[layer.index].get(number, [])
             shipped = sum(f.size for f in matched)
             if not matched or shipped == 0:
                 continue

@@ -9,7 +9,6 @@ first bytes of key-looking files are checked for a ``PRIVATE KEY`` header.
 from __future__ import annotations
 
 import hashlib
-import posixpath
 from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
@@ -61,22 +60,10 @@ class LayerScan:
     opaque: list[str] = field(default_factory=list)  # dirs whose lower children are hidden
     os_release: str = ""  # text of etc/os-release when this layer ships it
     tar_bytes: int = 0  # length of the uncompressed tar
-
-    @property
-    def content_bytes(self) -> int:
-        """The bytes of the layer's regular files (what docker shows as a layer's size)."""
-        return sum(f.size for f in self.files)
+    content_bytes: int = 0  # the layer's regular-file bytes (docker's and dive's layer size)
 
 
-def _secret_by_name(path: str) -> str:
-    base = posixpath.basename(path)
-    if base in _ENV_NAMES:
-        return SECRET_ENV_FILE
-    return ""
-
-
-def _key_candidate(path: str) -> bool:
-    base = posixpath.basename(path)
+def _key_candidate(base: str) -> bool:
     return base in _KEY_NAMES or base.endswith(_KEY_SUFFIXES)
 
 
@@ -130,9 +117,11 @@ def _add_member(scan: LayerScan, reader: TarHeaders, member: RawMember) -> None:
     item = LayerFile(path, kind, member.size, member.mode, member.uid, member.gid,
                      linkname, scan.index)
     if kind == FILE:
-        item.secret = _secret_by_name(path)
+        scan.content_bytes += member.size
+        if base in _ENV_NAMES:
+            item.secret = SECRET_ENV_FILE
         wants_os = path in OS_RELEASE_PATHS and member.size <= _OS_RELEASE_MAX
-        wants_key = _key_candidate(path)
+        wants_key = _key_candidate(base)
         keep = _OS_RELEASE_MAX if wants_os else (_KEY_HEAD if wants_key else 0)
         item.digest, head = _read_content(reader, keep_head=keep)
         if wants_os:

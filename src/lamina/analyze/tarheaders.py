@@ -59,13 +59,14 @@ def _number(field: bytes) -> int:
         for byte in field[1:]:
             value = (value << 8) | byte
         return -value if field[0] & 0x40 else value
-    text = field.split(b"\0", 1)[0].strip()
-    if not text:
-        return 0
     try:
-        return int(text, 8)
-    except ValueError as exc:
-        raise InvalidLayer(f"layer tar is corrupt: bad number field {field!r}") from exc
+        return int(field.rstrip(b"\0 ") or b"0", 8)
+    except ValueError:
+        text = field.split(b"\0", 1)[0].strip()  # a NUL ends the number for some writers
+        try:
+            return int(text or b"0", 8)
+        except ValueError as exc:
+            raise InvalidLayer(f"layer tar is corrupt: bad number field {field!r}") from exc
 
 
 def _text(field: bytes) -> str:
@@ -217,6 +218,7 @@ class TarHeaders:
                 linkname = _text(header[157:257])
             uid = int(pax["uid"]) if "uid" in pax else _number(header[108:116])
             gid = int(pax["gid"]) if "gid" in pax else _number(header[116:124])
+            mode = _number(header[100:108]) & 0o7777
             if size < 0 or size > self._max:
                 raise HostileLayer(
                     f"layer member {name!r} claims {size} bytes, over the {self._max}-byte"
@@ -227,5 +229,4 @@ class TarHeaders:
             pax, long_name, long_link = {}, None, None
             self._left = size if has_data else 0
             self._pad = -self._left % _BLOCK
-            yield RawMember(name, kind, size if kind == FILE else 0,
-                            _number(header[100:108]) & 0o7777, uid, gid, linkname)
+            yield RawMember(name, kind, size if kind == FILE else 0, mode, uid, gid, linkname)

@@ -41,13 +41,15 @@ class Node:
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, Node]]:
         """(path, node) for this node's descendants, parents before children, by name."""
-        if not self.children:
-            return
-        for name in sorted(self.children):
-            child = self.children[name]
-            path = f"{prefix}/{name}" if prefix else name
-            yield path, child
-            yield from child.walk(path)
+        stack: list[tuple[str, Node]] = [(prefix, self)]
+        while stack:
+            path, node = stack.pop()
+            if node is not self:
+                yield path, node
+            if node.children:
+                base = f"{path}/" if path else ""
+                stack.extend((base + name, node.children[name])
+                             for name in sorted(node.children, reverse=True))
 
     def subtree_files(self) -> Iterator[LayerFile]:
         """Every file version in this node and below."""
@@ -107,6 +109,8 @@ class MergedTree:
         self.root.children = {}
         self.lost: list[Lost] = []
         self._implied: set[int] = set()  # id() of dirs the current layer implied
+        # Tars list a directory's entries together: remember the last parent looked up.
+        self._last_parent: tuple[str, Node] | None = None
 
     # -- lookup ------------------------------------------------------------------
 
@@ -138,9 +142,12 @@ class MergedTree:
 
     def _parent_dir(self, path: str, layer: int) -> Node:
         """The directory node that holds ``path``, made when missing (tar implies parents)."""
+        parent_path = path.rpartition("/")[0]
+        last = self._last_parent
+        if last is not None and last[0] == parent_path:
+            return last[1]
         node = self.root
-        parts = path.split("/")[:-1]
-        for part in parts:
+        for part in parent_path.split("/") if parent_path else ():
             assert node.children is not None
             child = node.children.get(part)
             if child is None:
@@ -155,6 +162,7 @@ class MergedTree:
             elif child.children is None:
                 child.children = {}
             node = child
+        self._last_parent = (parent_path, node)
         return node
 
     def apply(self, scan: LayerScan) -> LayerChanges:
@@ -162,6 +170,7 @@ class MergedTree:
         result = LayerChanges(scan.index)
         layer = scan.index
         self._implied = set()
+        self._last_parent = None
         for directory in scan.opaque:
             node = self.get(directory) if directory else self.root
             if node is None or not node.children:
@@ -195,10 +204,11 @@ class MergedTree:
                 self.lost.append(Lost(old, OVERWRITTEN, layer))
                 existing.file = item
                 continue
-            if not item.is_dir and existing.children:
+            if not item.is_dir and existing.children is not None:
                 for child in existing.children.values():
                     self._lose(child, OVERWRITTEN, layer)
                 existing.children = None
+                self._last_parent = None  # the directory may be the remembered one
             if old is not None:
                 self.lost.append(Lost(old, OVERWRITTEN, layer))
             existing.file = item

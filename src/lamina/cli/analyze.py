@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -92,7 +93,9 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
         write_html(html_path, analysis, findings)
         click.echo(f"wrote {html_path}", err=True)
     if fmt == "json":
-        print_json(report(analysis, findings, result, origin, depth))
+        # Compact: the C encoder is ten times faster than the indenting one on big trees.
+        click.echo(json.dumps(report(analysis, findings, result, origin, depth),
+                              separators=(",", ":")))
     else:
         render(Console(file=sys.stdout, highlight=False, soft_wrap=False), analysis, findings,
                result, depth)
