@@ -93,3 +93,20 @@ def test_unknown_target_is_an_error(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base} AS a\nRUN true\n"})
     code, text = _build(ctx, "--target", "nope")
     assert code == 1 and "nope" in text and "stages: a" in text
+
+
+def test_quiet_failure_still_shows_the_step_output(busybox_base: str, tmp_path: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {busybox_base}\nRUN echo visible-failure && exit 5\n"})
+    code, text = _build(ctx, "-q")
+    assert code == 1
+    assert "visible-failure" in text and "returned a non-zero code: 5" in text
+
+
+def test_other_platform_is_refused(busybox_base: str, tmp_path: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nRUN true\n"})
+    code, text = _build(ctx, "--platform", "linux/s390x")
+    assert code == 1 and "linux/s390x is not supported" in text
+    (ctx / "Dockerfile").write_text(f"FROM --platform=linux/s390x {busybox_base}\nRUN true\n")
+    code, text = _build(ctx)
+    assert code == 1 and "linux/s390x is not supported" in text

@@ -150,3 +150,17 @@ def test_independent_stages_build_in_parallel(busybox_base: str, tmp_path: Path)
     root = tmp_path / "root"
     lamina_image("parallel:1", root)
     assert (root / "l").read_text() == "hello\n"
+
+
+def test_network_none_cuts_run_off(busybox_base: str, tmp_path: Path) -> None:
+    """`--network none`: RUN sees only a loopback interface; the default is the host's."""
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {busybox_base}\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 > /ifs\n"})
+    _ok("-t", "net-none:1", "--network", "none", ctx)
+    root = tmp_path / "none"
+    lamina_image("net-none:1", root)
+    assert (root / "ifs").read_text().split() == ["lo"]
+    _ok("-t", "net-host:1", "--no-cache", ctx)
+    host = tmp_path / "host"
+    lamina_image("net-host:1", host)
+    assert len((host / "ifs").read_text().split()) > 1
