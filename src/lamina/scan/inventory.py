@@ -19,7 +19,7 @@ import posixpath
 import tarfile
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from lamina.errors import LaminaError
@@ -146,10 +146,16 @@ class _Merger:
                 if parser is None:
                     continue
                 if not member.isfile():
-                    if member.isdir() and base.endswith(".egg-info"):
-                        continue  # the directory form; its PKG-INFO is read instead
+                    if member.islnk():
+                        # a hard link shares the bytes of a member earlier in this layer
+                        target = new.get(member_path(member.linkname))
+                        if target is not None:
+                            new[path] = _Record(index, [replace(p, path="/" + path)
+                                                        for p in target.packages])
+                            continue
                     if member.islnk() or member.issym():
-                        self.problems.append(f"layer {index}: {path} is a link; not followed")
+                        self.problems.append(f"layer {index}: /{path} is a link to a file not"
+                                             " read as a package database; not followed")
                     continue
                 data = self._read(tar, member, path)
                 if data is None:

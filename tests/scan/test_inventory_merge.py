@@ -1,0 +1,105 @@
+"""The merge of layers, in process on layer tars the test writes (image-spec layer.md,
+"Whiteouts" and "Changesets"): last writer wins, whiteouts and opaque markers remove
+lower entries, hard links share a file's bytes, shared databases keep attribution."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Sequence
+
+from lamina.oci import mediatype
+from lamina.oci.config import ImageConfig
+from lamina.oci.descriptor import Descriptor
+from lamina.oci.digest import Digest
+from lamina.scan.inventory import Inventory, inventory_of
+
+Member = tuple[str, bytes | None, str]  # path, content (None: directory), hard link target
+
+
+def _layer(members: Sequence[Member]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path, content, link in members:
+            info = tarfile.TarInfo(path)
+            if link:
+                info.type, info.linkname = tarfile.LNKTYPE, link
+                tar.addfile(info)
+            elif content is None:
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
+
+
+def _inventory(*layers: Sequence[Member]) -> Inventory:
+    blobs = {Digest.of(data): data for data in map(_layer, layers)}
+    descriptors = [Descriptor(mediatype.OCI_LAYER, d, len(b)) for d, b in blobs.items()]
+    config = ImageConfig.from_doc({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [str(d) for d in blobs]},
+        "history": [{"created_by": f"/bin/sh -c step {i}"} for i in range(len(layers))],
+    })
+    return inventory_of(config, descriptors, lambda d: io.BytesIO(blobs[d]))
+
+
+def _meta(name: str, version: str) -> bytes:
+    return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
+
+
+def _status(*pkgs: tuple[str, str]) -> bytes:
+    return "".join(f"Package: {n}\nStatus: install ok installed\nVersion: {v}\n"
+                   f"Architecture: amd64\n\n" for n, v in pkgs).encode()
+
+
+SITE = "usr/lib/python3/dist-packages"
+
+
+def test_last_writer_wins_and_whiteouts_remove() -> None:
+    inv = _inventory(
+        [(f"{SITE}/a-1.0.dist-info/METADATA", _meta("a", "1.0"), ""),
+         (f"{SITE}/b-1.0.dist-info/METADATA", _meta("b", "1.0"), ""),
+         ("opt/app/node_modules/x/package.json", b'{"name":"x","version":"1.0.0"}', "")],
+        [(f"{SITE}/a-1.0.dist-info/METADATA", _meta("a", "1.0.post1"), ""),
+         (f"{SITE}/.wh.b-1.0.dist-info", b"", ""),
+         ("opt/app/.wh..wh..opq", b"", ""),
+         ("opt/app/node_modules/y/package.json", b'{"name":"y","version":"2.0.0"}', "")],
+    )
+    found = {(p.name, p.version, p.layer) for p in inv.packages}
+    assert found == {("a", "1.0.post1", 1), ("y", "2.0.0", 1)}
+    assert inv.layers[1].created_by == "RUN step 1"
+
+
+def test_hard_links_share_the_bytes_of_an_earlier_member() -> None:
+    original = f"{SITE}/a-1.0.dist-info/METADATA"
+    inv = _inventory([(original, _meta("a", "1.0"), ""),
+                      ("usr/local/lib/site/a-1.0.dist-info/METADATA", b"", original)])
+    paths = sorted(p.path for p in inv.packages)
+    assert paths == [f"/{SITE}/a-1.0.dist-info/METADATA",
+                     "/usr/local/lib/site/a-1.0.dist-info/METADATA"]
+
+
+def test_dpkg_status_keeps_the_layer_a_package_first_appeared_in() -> None:
+    """dpkg rewrites its status file whole; an unchanged package stays with its first layer."""
+    inv = _inventory(
+        [("var/lib/dpkg/status", _status(("libc6", "2.36-9"), ("zlib1g", "1:1.2.13")), "")],
+        [("var/lib/dpkg/status", _status(("libc6", "2.36-9"), ("zlib1g", "1:1.3"),
+                                         ("curl", "7.88")), "")],
+    )
+    assert {(p.name, p.version, p.layer) for p in inv.packages} == {
+        ("libc6", "2.36-9", 0), ("zlib1g", "1:1.3", 1), ("curl", "7.88", 1)}
+
+
+def test_a_corrupt_layer_is_reported_and_the_others_still_count() -> None:
+    good = _layer([(f"{SITE}/a-1.0.dist-info/METADATA", _meta("a", "1.0"), "")])
+    bad = b"this is not a tar archive at all" * 20
+    blobs = {Digest.of(good): good, Digest.of(bad): bad}
+    config = ImageConfig.from_doc({"architecture": "amd64", "os": "linux",
+                                   "rootfs": {"type": "layers",
+                                              "diff_ids": [str(d) for d in blobs]}})
+    inv = inventory_of(config, [Descriptor(mediatype.OCI_LAYER, d, len(b)) for d, b in blobs.items()],
+                       lambda d: io.BytesIO(blobs[d]))
+    assert [p.name for p in inv.packages] == ["a"]
+    assert any("layer 1" in problem for problem in inv.problems)
