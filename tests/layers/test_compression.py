@@ -94,3 +94,12 @@ def test_unknown_compression_is_named() -> None:
         open_reader(io.BytesIO(b""), "lz4")
     with pytest.raises(ValueError, match=r"gzip level must be 0\.\.3"):
         open_writer(io.BytesIO(), "gzip", level=9)
+
+
+def test_detection_when_the_callers_buffer_holds_a_few_bytes() -> None:
+    """The magic number is read whole even if the caller's buffered stream has only part
+    of it in its buffer."""
+    blob = zstandard.ZstdCompressor().compress(b"payload" * 100)
+    src = io.BufferedReader(io.BytesIO(b"xx" + blob), buffer_size=4)
+    assert src.read(2) == b"xx"  # leaves two of the four magic bytes in src's buffer
+    assert open_reader(src).read() == b"payload" * 100

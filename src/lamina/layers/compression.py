@@ -135,8 +135,9 @@ def open_reader(src: BinaryIO, compression: str | None = None, *,
     Closing the returned reader does not close ``src``.
     """
     if compression is None:
-        buffered = src if isinstance(src, io.BufferedReader) else io.BufferedReader(
-            cast(io.RawIOBase, _Passthrough(src)), _CHUNK)
+        # Our own buffer: its first peek reads up to 1 MiB, so the magic is complete
+        # unless the stream is shorter (a caller's buffer may hold only a few bytes).
+        buffered = io.BufferedReader(cast(io.RawIOBase, _Passthrough(src)), _CHUNK)
         compression = detect(buffered.peek(4)[:4])
         src = cast(BinaryIO, buffered)
     _check_name(compression)
