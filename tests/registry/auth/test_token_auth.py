@@ -13,7 +13,14 @@ from starlette.testclient import TestClient
 from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.roles import Role
 from lamina.registry.meta.sqlite import SqliteMetaStore
-from tests.registry.auth.conftest import ADMIN_ACTOR, As, bearer, token, token_response
+from tests.registry.auth.conftest import (
+    ADMIN_ACTOR,
+    As,
+    bearer,
+    password,
+    token,
+    token_response,
+)
 from tests.registry.conftest import error_codes, push_blob, push_image, sha256
 
 
@@ -232,3 +239,22 @@ def test_revoked_role_refuses_a_fresh_token(token_client: TestClient,
     administration.grant(ADMIN_ACTOR, "team", "alice", Role.GUEST)
     assert _claims(token(token_client, "alice", "repository:team/app:pull,push"))["access"] == [
         {"type": "repository", "name": "team/app", "actions": ["pull"]}]
+
+
+def test_oauth2_password_grant(token_client: TestClient) -> None:
+    """oauth.md: POST with grant_type=password returns access_token (no refresh token)."""
+    r = token_client.post("/auth/token", data={
+        "grant_type": "password", "username": "alice", "password": password("alice"),
+        "service": "lamina-registry", "scope": "repository:team/app:pull,push",
+        "client_id": "test"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "refresh_token" not in body and body["token_type"] == "Bearer"
+    assert body["scope"] == "repository:team/app:pull,push"
+    assert _claims(body["access_token"])["sub"] == "alice"
+    r = token_client.post("/auth/token", data={"grant_type": "password", "username": "alice",
+                                               "password": "wrong"})
+    assert r.status_code == 401 and error_codes(r) == ["UNAUTHORIZED"]
+    r = token_client.post("/auth/token", data={"grant_type": "refresh_token",
+                                               "refresh_token": "x"})
+    assert r.status_code == 400 and "unsupported grant_type 'refresh_token'" in r.text

@@ -1,15 +1,20 @@
-"""``GET /auth/token``: the built-in token server (distribution docs/spec/auth/token.md).
+"""``GET|POST /auth/token``: the built-in token server (distribution docs/spec/auth/token.md).
 
 Basic credentials (a user, or ``robot$NAME`` with its secret) or none (anonymous); one
-or more ``scope`` parameters. The answer is ``{"token", "access_token", "expires_in",
-"issued_at"}``; the JWT grants, per requested resource, only the actions the caller
-holds (possibly none). Wrong credentials: 401 UNAUTHORIZED; repeated failures: 429.
+or more ``scope`` parameters. ``POST`` takes the OAuth2 password grant of
+docs/spec/auth/oauth.md (form ``grant_type=password``, ``username``, ``password``,
+``scope``, ``service``, ``client_id``); no refresh tokens are issued.
+
+The GET answer is ``{"token", "access_token", "expires_in", "issued_at"}``; the JWT
+grants, per requested resource, only the actions the caller holds (possibly none).
+Wrong credentials: 401 UNAUTHORIZED; repeated failures: 429.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -48,7 +53,6 @@ def _grant(access: AccessServices, subject: str | None, wanted: list[Scope]) -> 
 
 async def issue_token(request: Request) -> Response:
     access = services(request)
-    assert access.tokens is not None
     service = request.query_params.get("service")
     if service is not None and service != access.settings.token_service:
         raise BadAuthRequest(f"unknown service {service!r}; this is "
@@ -68,6 +72,15 @@ async def issue_token(request: Request) -> Response:
             raise Unauthorized(f"invalid credentials for {user}",
                                headers={"WWW-Authenticate": 'Basic realm="lamina-registry"'})
         subject = user
+    body = _issue(access, subject, wanted, client)
+    del body["scope"]  # token.md's response has no scope; the OAuth2 one does
+    return JSONResponse({"token": body["access_token"], **body},
+                        headers={"Cache-Control": "no-store"})
+
+
+def _issue(access: AccessServices, subject: str | None, wanted: list[Scope],
+           client: str) -> dict[str, object]:
+    assert access.tokens is not None
     granted = _grant(access, subject, wanted)
     token, expires_in, issued = access.tokens.issue(subject, granted)
     if subject is not None and access.audit is not None:
@@ -76,9 +89,36 @@ async def issue_token(request: Request) -> Response:
             detail={"method": "token", "granted": [str(s) for s in granted if s.actions]},
             time=time.time()))
     issued_at = dt.datetime.fromtimestamp(issued, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return JSONResponse({"token": token, "access_token": token, "expires_in": expires_in,
-                         "issued_at": issued_at},
-                        headers={"Cache-Control": "no-store"})
+    return {"access_token": token, "expires_in": expires_in, "issued_at": issued_at,
+            "scope": " ".join(str(s) for s in granted if s.actions)}
 
 
-ROUTES = [Route(TOKEN_PATH, issue_token, methods=["GET"])]
+async def oauth_token(request: Request) -> Response:
+    access = services(request)
+    raw = await request.body()
+    if len(raw) > 65536:
+        raise BadAuthRequest("token request body over 64 KiB")
+    try:
+        fields = {k: v[0] for k, v in parse_qs(raw.decode(), strict_parsing=False).items()}
+    except UnicodeDecodeError:
+        raise BadAuthRequest("token request body is not UTF-8 form data") from None
+    if fields.get("grant_type") != "password":
+        raise BadAuthRequest(f"unsupported grant_type {fields.get('grant_type')!r}: only "
+                             "'password' (no refresh tokens are issued)")
+    user, password = fields.get("username", ""), fields.get("password", "")
+    if not user or not password:
+        raise BadAuthRequest("the password grant needs username and password")
+    service = fields.get("service")
+    if service is not None and service != access.settings.token_service:
+        raise BadAuthRequest(f"unknown service {service!r}; this is "
+                             f"{access.settings.token_service!r}")
+    client = caller_address(request.headers, client_address(request),
+                            access.settings.trust_proxy_headers)
+    if not await access.authn.check(user, password, client):
+        raise Unauthorized(f"invalid credentials for {user}")
+    body = _issue(access, user, parse_scopes([fields.get("scope", "")]), client)
+    return JSONResponse({**body, "token_type": "Bearer"}, headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [Route(TOKEN_PATH, issue_token, methods=["GET"]),
+          Route(TOKEN_PATH, oauth_token, methods=["POST"])]
