@@ -106,6 +106,12 @@ class Builder:
     # -- the whole build -------------------------------------------------------
 
     def build(self) -> BuildResult:
+        # Held for the whole build: blobs and extracted layers of steps not committed yet
+        # must survive a concurrent `lamina prune`, which waits for this lock.
+        with self.store.writing():
+            return self._build()
+
+    def _build(self) -> BuildResult:
         text, name = self.context.read_dockerfile(self.request.dockerfile)
         dockerfile = parse(text, filename=name)
         self.dockerfile = dockerfile
