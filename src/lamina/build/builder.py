@@ -20,7 +20,7 @@ from lamina.build.cache import BuildCache, cache_key
 from lamina.build.context import BuildContext
 from lamina.build.copying import Ownership, make_dirs
 from lamina.build.image import ImageState, commit
-from lamina.build.plan import make_plan, stage_ref
+from lamina.build.plan import Plan, make_plan, stage_ref
 from lamina.build.progress import Progress
 from lamina.build.runstep import RunStep
 from lamina.build.snapshot import scratch, take_layer, writable
@@ -137,34 +137,7 @@ class Builder:
         bodies = {s.index: list(s.instructions) for s in plan.stages}
         if extra_labels is not None:
             bodies[plan.target.index].append(extra_labels)
-        order = [s.index for s in plan.stages]
-        stages = {s.index: s for s in plan.stages}
-        if len(order) == 1:
-            self.results = {order[0]: self._run_stage(stages[order[0]], bodies[order[0]], args,
-                                                      first_step[order[0]], self.progress)}
-        else:
-            from lamina.build.schedule import OrderedOutput, run_stages
-
-            output = OrderedOutput(self.progress.stream, order)
-
-            def build_one(index: int) -> ImageState:
-                progress = Progress(cast(IO[bytes], output.writer(index)),
-                                    quiet=self.progress.quiet)
-                try:
-                    image = self._run_stage(stages[index], bodies[index], args,
-                                            first_step[index], progress)
-                except BaseException:
-                    self.failed_output += progress.failed_output()
-                    raise
-                finally:
-                    output.finish(index)
-                self.results[index] = image
-                return image
-
-            try:
-                run_stages(order, plan.deps, build_one, workers=self.workers)
-            finally:
-                output.flush_all()
+        self._build_stages(plan, bodies, args, first_step)
         final = self.results.get(plan.target.index)
         assert final is not None
         for unused in args.unused():
@@ -209,8 +182,39 @@ class Builder:
                **args.meta_env()}
         return expand(stage.base, env, self.escape)
 
+    # -- stages ----------------------------------------------------------------
 
-    # -- one stage -------------------------------------------------------------
+    def _build_stages(self, plan: Plan, bodies: dict[int, list[Instruction]], args: BuildArgs,
+                      first_step: dict[int, int]) -> None:
+        """Every stage of the plan into ``self.results``; independent ones at the same time."""
+        order = [s.index for s in plan.stages]
+        stages = {s.index: s for s in plan.stages}
+        if len(order) == 1:
+            index = order[0]
+            self.results[index] = self._run_stage(stages[index], bodies[index], args,
+                                                  first_step[index], self.progress)
+            return
+        from lamina.build.schedule import OrderedOutput, run_stages
+
+        output = OrderedOutput(self.progress.stream, order)
+
+        def build_one(index: int) -> ImageState:
+            progress = Progress(cast(IO[bytes], output.writer(index)), quiet=self.progress.quiet)
+            try:
+                image = self._run_stage(stages[index], bodies[index], args, first_step[index],
+                                        progress)
+            except BaseException:
+                self.failed_output += progress.failed_output()
+                raise
+            finally:
+                output.finish(index)
+            self.results[index] = image
+            return image
+
+        try:
+            run_stages(order, plan.deps, build_one, workers=self.workers)
+        finally:
+            output.flush_all()
 
     def _run_stage(self, stage: Stage, body: list[Instruction], meta: BuildArgs, step: int,
                    progress: Progress) -> ImageState:
