@@ -7,8 +7,10 @@ $LAMINA_TEST_CACHE between runs, as tests/conftest.py caches debootstrap.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,10 +39,7 @@ def site_packages() -> Path:
         return target
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    pip = [str(Path(require_tool("python3")).parent / "python3"), "-m", "pip"]
-    venv_python = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
-    if venv_python.exists():
-        pip = [str(venv_python), "-m", "pip"]
+    pip = [sys.executable, "-m", "pip"]  # the suite runs in the project venv, which has pip
     run([*pip, "install", "--quiet", "--no-deps", "--no-compile", "--target", target, *PINNED],
         timeout=900)
     (target / ".complete").touch()
@@ -75,8 +74,9 @@ def python_image(docker: str, debian_image: str,
         "COPY app /srv/app\n"
         'RUN echo built > /etc/scan-test\n'
     )
-    subprocess.run([docker, "build", "-q", "-t", PYTHON_TAG, str(context)], check=True,
-                   capture_output=True, env={"DOCKER_BUILDKIT": "0", "PATH": "/usr/bin:/bin:/usr/sbin"})
+    proc = subprocess.run([docker, "build", "-q", "-t", PYTHON_TAG, str(context)],
+                          capture_output=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    assert proc.returncode == 0, proc.stderr.decode()
     tar = context / "image.tar"
     run([docker, "save", "-o", tar, PYTHON_TAG])
     return tar

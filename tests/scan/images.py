@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 from tests.tools import run
@@ -18,8 +19,6 @@ def build_and_save(docker: str, base: str, tag: str, tree: dict[str, str | bytes
         path.write_bytes(content.encode() if isinstance(content, str) else content)
     (workdir / "Dockerfile").write_text(f"FROM {base}\nCOPY rootfs /\n{extra}")
     env = {**os.environ, "DOCKER_BUILDKIT": "0"}
-    import subprocess
-
     proc = subprocess.run([docker, "build", "-q", "-t", tag, str(workdir)], capture_output=True,
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr.decode()
