@@ -1,6 +1,6 @@
 """Applying layer tars onto a directory, as a container runtime does.
 
-Safety: every write happens relative to a directory file descriptor that was
+Safety (see `lamina.layers.confined`): every write happens relative to a directory fd
 opened with O_NOFOLLOW from the target down, one component at a time. A
 symlink already in the tree is therefore never followed while deciding where
 to write: a member whose parent path goes through a symlink is refused with
@@ -19,9 +19,7 @@ the image declares; ``allow_devices`` overrides the default (root only).
 
 from __future__ import annotations
 
-import errno
 import os
-import shutil
 import stat
 import tarfile
 from collections.abc import Callable, Iterable
@@ -36,6 +34,7 @@ from lamina.layers.compression import (
     DEFAULT_MAX_RATIO,
     DEFAULT_RATIO_GRACE,
 )
+from lamina.layers.confined import ConfinedTree
 from lamina.layers.tarstream import (
     BLOCK,
     CHAR,
@@ -54,9 +53,6 @@ from lamina.layers.tarstream import (
 
 _CHUNK: Final = 1 << 20
 _NEW_FILE: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-_OPEN_DIR: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-# Directory fds kept open; tars list a directory's members together, so a few suffice.
-_MAX_OPEN_DIRS: Final = 128
 
 
 @dataclass
@@ -78,85 +74,6 @@ class ApplyStats:
         return self.symlinks + self.hardlinks
 
 
-class _Tree:
-    """Directory fds under a root, opened without following any symlink."""
-
-    def __init__(self, root: Path) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        self.root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        self._fds: dict[str, int] = {}
-        # Forgotten fds are closed only between members, so an fd number a caller
-        # still holds is never reused for another directory in the meantime.
-        self._stale: list[int] = []
-
-    def close(self) -> None:
-        self.forget("")
-        self.trim()
-        os.close(self.root_fd)
-
-    def forget(self, rel: str) -> None:
-        """Drop cached fds of ``rel`` and everything below it ('' drops all)."""
-        prefix = rel + "/"
-        for key in [k for k in self._fds if not rel or k == rel or k.startswith(prefix)]:
-            self._stale.append(self._fds.pop(key))
-
-    def trim(self) -> None:
-        """Close forgotten fds and bound the cache; call only between members."""
-        if len(self._fds) >= _MAX_OPEN_DIRS:
-            self.forget("")
-        for fd in self._stale:
-            os.close(fd)
-        self._stale.clear()
-
-    def dir_fd(self, rel: str, member: str, *, create: bool) -> int:
-        """An fd of directory ``rel``; missing ones are made (0755) when ``create``.
-
-        Raises FileNotFoundError when missing and not ``create``; HostileLayer when a
-        component is a symlink; InvalidLayer when it is another non-directory.
-        """
-        if not rel:
-            return self.root_fd
-        fd = self._fds.get(rel)
-        if fd is not None:
-            return fd
-        parent, _, name = rel.rpartition("/")
-        parent_fd = self.dir_fd(parent, member, create=create)
-        try:
-            fd = os.open(name, _OPEN_DIR, dir_fd=parent_fd)
-        except FileNotFoundError:
-            if not create:
-                raise
-            os.mkdir(name, 0o755, dir_fd=parent_fd)
-            fd = os.open(name, _OPEN_DIR, dir_fd=parent_fd)
-            os.fchmod(fd, 0o755)  # as Docker makes missing parents, whatever our umask
-        except OSError as e:
-            if e.errno not in (errno.ELOOP, errno.ENOTDIR):
-                raise
-            if stat.S_ISLNK(os.lstat(name, dir_fd=parent_fd).st_mode):
-                raise HostileLayer(
-                    f"layer member {member!r} goes through the symlink {rel!r}; symlinks in"
-                    " the tree are never followed when writing (symlink escape refused)"
-                ) from None
-            raise InvalidLayer(
-                f"layer member {member!r} needs {rel!r} to be a directory, but it is not"
-            ) from None
-        self._fds[rel] = fd
-        return fd
-
-    def remove(self, parent_fd: int, rel: str, name: str) -> bool:
-        """Remove ``name`` (recursively, never following symlinks); False when absent."""
-        try:
-            st = os.lstat(name, dir_fd=parent_fd)
-        except FileNotFoundError:
-            return False
-        if stat.S_ISDIR(st.st_mode):
-            self.forget(rel)
-            shutil.rmtree(name, dir_fd=parent_fd)
-        else:
-            os.unlink(name, dir_fd=parent_fd)
-        return True
-
-
 def _set_xattrs(target: int | str, xattrs: dict[str, bytes], stats: ApplyStats) -> None:
     for key, value in xattrs.items():
         try:
@@ -170,7 +87,7 @@ def _set_xattrs(target: int | str, xattrs: dict[str, bytes], stats: ApplyStats) 
 
 
 class _Applier:
-    def __init__(self, tree: _Tree, stats: ApplyStats, *, same_owner: bool,
+    def __init__(self, tree: ConfinedTree, stats: ApplyStats, *, same_owner: bool,
                  allow_devices: bool, max_bytes: int, overlay_whiteouts: bool = False) -> None:
         self.tree = tree
         self.overlay_whiteouts = overlay_whiteouts
@@ -432,7 +349,7 @@ def apply_layer(stream: BinaryIO, target: Path, *, compression: str | None = Non
     """
     is_root = os.geteuid() == 0
     stats = ApplyStats()
-    tree = _Tree(target)
+    tree = ConfinedTree(target)
     try:
         applier = _Applier(
             tree, stats,
