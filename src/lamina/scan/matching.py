@@ -71,6 +71,11 @@ def target(pkg: Package, os_info: OSInfo | None) -> Target | None:
     return None
 
 
+def _in_release(ecosystem: str, releases: frozenset[str]) -> bool:
+    """``Ubuntu:22.04:LTS`` is within ``Ubuntu:22.04``: OSV may qualify a release further."""
+    return ecosystem in releases or any(ecosystem.startswith(r + ":") for r in releases)
+
+
 def _display_id(names: set[str], ids: list[str]) -> str:
     cves = sorted(n for n in names if n.startswith("CVE-"))
     return cves[0] if cves else sorted(ids)[0]
@@ -109,7 +114,7 @@ def match(inventory: Inventory, db: AdvisoryDB) -> ScanResult:
         hits: dict[str, tuple[Advisory, tuple[str, ...]]] = {}
         eco_seen = tgt.family
         for cand in db.candidates(tgt.family, tgt.name):
-            if tgt.releases is not None and cand.ecosystem not in tgt.releases:
+            if tgt.releases is not None and not _in_release(cand.ecosystem, tgt.releases):
                 continue
             adv = db.advisory(cand.advisory)
             if adv is None or adv.withdrawn:
