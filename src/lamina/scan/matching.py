@@ -73,7 +73,7 @@ def target(pkg: Package, os_info: OSInfo | None) -> Target | None:
 
 def _in_release(ecosystem: str, releases: frozenset[str]) -> bool:
     """``Ubuntu:22.04:LTS`` is within ``Ubuntu:22.04``: OSV may qualify a release further."""
-    return ecosystem in releases or any(ecosystem.startswith(r + ":") for r in releases)
+    return ecosystem in releases or any(ecosystem.startswith(r + ":") for r in releases if ":" in r)
 
 
 def _display_id(names: set[str], ids: list[str]) -> str:
