@@ -103,3 +103,12 @@ def test_terminal_report_names_the_figures(waste_image: BuiltImage) -> None:
     assert f"= {BIG + 3 * SMALL + len(KEY)} bytes" in out
     assert "efficiency (dive)" in out
     assert "secret-deleted" in out and "fix:" in out
+
+
+def test_terminal_lists_a_layers_files(waste_image: BuiltImage) -> None:
+    result = lamina("analyze", waste_image.archive, "--layer", "4", "--layer", "2")
+    assert result.exit_code == 0, result.stderr
+    assert "Layer 4:" in result.stdout and "/data/f3" in result.stdout
+    assert "Layer 2:" in result.stdout and "/big" in result.stdout
+    bad = lamina("analyze", waste_image.archive, "--layer", "9")
+    assert bad.exit_code == 1 and "layers 0..8" in bad.stderr

@@ -24,8 +24,26 @@ def _step(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def render_layer(console: Console, analysis: Analysis, index: int) -> None:
+    """Every path one layer added, modified or deleted, with sizes."""
+    layer = analysis.layers[index]
+    table = Table(title=f"Layer {index}: {_step(layer.step.created_by or layer.step.comment)}",
+                  title_justify="left")
+    table.add_column("", width=1)
+    table.add_column("size", justify="right")
+    table.add_column("type")
+    table.add_column("path")
+    marks = {ADDED: ("+", "green"), MODIFIED: ("~", "yellow"), DELETED: ("-", "red")}
+    for change in layer.changes.changes:
+        mark, style = marks[change.kind]
+        table.add_row(Text(mark, style=style), format_size(change.size), change.type,
+                      Text("/" + change.path, style=style if change.kind == DELETED else ""))
+    console.print(table)
+
+
 def render(console: Console, analysis: Analysis, findings: list[Finding],
-           ci: CiResult | None = None, depth: int = 2) -> None:
+           ci: CiResult | None = None, depth: int = 2,
+           layers: tuple[int, ...] = ()) -> None:
     size = analysis.size_bytes
     wasted = analysis.wasted_bytes
     console.print(Text(f"Image {analysis.name}", style="bold"), f"({analysis.image_id[:19]})")
@@ -57,7 +75,10 @@ def render(console: Console, analysis: Analysis, findings: list[Finding],
             str(len(changes.of(ADDED))), str(len(changes.of(MODIFIED))),
             str(len(changes.of(DELETED))), _step(layer.step.created_by or layer.step.comment))
     console.print(table)
-    console.print("  * base image layer; +/~/- files added, modified, deleted", style="dim")
+    console.print("  * base image layer; +/~/- files added, modified, deleted"
+                  " (--layer N lists them)", style="dim")
+    for index in layers:
+        render_layer(console, analysis, index)
 
     if findings:
         console.print(Text("Findings", style="bold"))

@@ -25,6 +25,7 @@ from lamina.analyze.source import open_image
 from lamina.cli.output import print_json
 from lamina.cli.store import open_store
 from lamina.config import load_table
+from lamina.errors import LaminaError
 
 
 def _progress(index: int, total: int) -> None:
@@ -61,11 +62,14 @@ INSECURE = click.option("--insecure", is_flag=True,
               help="CI: fail above this ratio of wasted to user bytes (0..1; default 0.1).")
 @click.option("--depth", type=click.IntRange(1, 64), default=2, show_default=True,
               help="How deep to list the final tree's directory sizes.")
+@click.option("--layer", "layers", type=click.IntRange(0), multiple=True,
+              help="Also list every file this layer (index from 0) added, modified or"
+              " deleted; repeatable. JSON always has them all.")
 @INSECURE
 def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                     lowest_efficiency: str | None, highest_wasted_bytes: str | None,
                     highest_user_wasted_percent: str | None, depth: int,
-                    insecure: bool) -> None:
+                    layers: tuple[int, ...], insecure: bool) -> None:
     """Wasted bytes, dive's efficiency, per-layer changes and findings with fixes.
 
     IMAGE is a name or ID in the local store, a docker-archive tar or OCI layout
@@ -85,6 +89,9 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                                  progress=reporter)
         _done(reporter)
         origin = opened.origin
+    for index in layers:
+        if index >= len(analysis.layers):
+            raise LaminaError(f"--layer {index}: the image has layers 0..{len(analysis.layers) - 1}")
     findings = find_problems(analysis)
     result = evaluate(analysis, limits) if limits is not None else None
     if html_path is not None:
@@ -98,7 +105,7 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                               separators=(",", ":")))
     else:
         render(Console(file=sys.stdout, highlight=False, soft_wrap=False), analysis, findings,
-               result, depth)
+               result, depth, layers)
     if result is not None and not result.passed:
         sys.exit(result.exit_code)
 
