@@ -91,7 +91,8 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
         origin = opened.origin
     for index in layers:
         if index >= len(analysis.layers):
-            raise LaminaError(f"--layer {index}: the image has layers 0..{len(analysis.layers) - 1}")
+            raise LaminaError(
+                f"--layer {index}: the image has layers 0..{len(analysis.layers) - 1}")
     findings = find_problems(analysis)
     result = evaluate(analysis, limits) if limits is not None else None
     if html_path is not None:
@@ -108,9 +109,6 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                result, depth, layers)
     if result is not None and not result.passed:
         sys.exit(result.exit_code)
-
-
-COMMANDS = [analyze_command]
 
 
 @click.command("diff")
@@ -191,4 +189,4 @@ def explore_command(image: str, insecure: bool) -> None:
     ExplorerApp(analysis).run()
 
 
-COMMANDS.extend([diff_command, squash_command, explore_command])
+COMMANDS = [analyze_command, explore_command, diff_command, squash_command]
