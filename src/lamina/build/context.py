@@ -129,15 +129,22 @@ class BuildContext:
         return rel in ("", ".") or not self.matcher.excluded(rel)
 
     def read_dockerfile(self, name: str) -> tuple[str, str]:
-        """(text, display name) of the Dockerfile: ``-f`` path, else ``Dockerfile`` in the root."""
+        """(text, display name) of the Dockerfile.
+
+        As with docker: ``-f`` is relative to the current directory for a directory context
+        (falling back to the context), and a path inside the tar for a tar context.
+        """
         if self.dockerfile_text is not None:
             return self.dockerfile_text, "Dockerfile"
-        path = Path(name) if os.path.isabs(name) else self.root / name
-        if not path.is_file() and not os.path.isabs(name) and Path(name).is_file():
-            path = Path(name)  # -f relative to the current directory, as docker allows
-        if not path.is_file():
-            raise ContextError(f"cannot find Dockerfile {name!r} (looked at {path})")
-        return path.read_text(encoding="utf-8"), name
+        inside = self.root / name.lstrip("/") if not os.path.isabs(name) or self.owned else None
+        candidates = [p for p in (Path(name) if not self.owned else None, inside) if p]
+        if name == "Dockerfile":
+            candidates = [self.root / "Dockerfile"]
+        for path in candidates:
+            if path.is_file():
+                return path.read_text(encoding="utf-8"), name
+        looked = ", ".join(str(p) for p in candidates)
+        raise ContextError(f"cannot find Dockerfile {name!r} (looked at {looked})")
 
     def normalize(self, src: str, keyword: str) -> str:
         """A source path made relative to the context; refused when it climbs out."""
