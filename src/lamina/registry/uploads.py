@@ -20,7 +20,7 @@ from anyio import to_thread
 from lamina.oci.digest import Digest, Hasher
 from lamina.registry.errors import BlobUploadUnknown, DigestInvalid, RangeInvalid, SizeInvalid
 from lamina.registry.meta.base import MetaStore, UploadRecord
-from lamina.registry.storage.base import BlobStore
+from lamina.registry.storage.base import BlobStore, UploadFile
 
 SUPPORTED_ALGORITHMS = ("sha256", "sha512")
 
@@ -34,6 +34,41 @@ class ClientGone(Exception):
 class _Running:
     hasher: Hasher
     size: int
+
+
+class _Sink:
+    """Writes and hashes body blocks in a worker thread, about a MiB at a time.
+
+    hashlib and file writes release the GIL, so concurrent uploads hash on every core
+    while the event loop keeps receiving; ``running`` always matches what is on disk.
+    """
+
+    BATCH = 1 << 20
+
+    def __init__(self, out: UploadFile, running: _Running, size: int) -> None:
+        self.out = out
+        self.running = running
+        self.running.size = size
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+
+    async def add(self, block: bytes) -> None:
+        self.pending.append(block)
+        self.pending_size += len(block)
+        if self.pending_size >= self.BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        blocks, self.pending, self.pending_size = self.pending, [], 0
+        await to_thread.run_sync(self._write, blocks)
+
+    def _write(self, blocks: list[bytes]) -> None:
+        for block in blocks:
+            self.out.write(block)
+            self.running.hasher.update(block)
+            self.running.size += len(block)
 
 
 @dataclass(frozen=True)
@@ -122,6 +157,7 @@ class UploadSessions:
                                   f"{chunk.start}-{chunk.end} ({expected} bytes)")
         running = await self._hash_state(record.session, record.algorithm, size)
         out = self.blobs.append_upload(record.session)
+        sink = _Sink(out, running, size)
         written = 0
         try:
             async for block in body:
@@ -129,13 +165,13 @@ class UploadSessions:
                     continue
                 if expected is not None and written + len(block) > expected:
                     raise SizeInvalid(f"body is longer than the {expected} bytes announced")
-                out.write(block)
-                running.hasher.update(block)
                 written += len(block)
-                running.size = size + written
+                await sink.add(block)
+            await sink.flush()
             if expected is not None and written != expected:
                 raise SizeInvalid(f"body has {written} bytes, {expected} were announced")
         except ClientGone:
+            await sink.flush()  # keep what arrived: the client may resume after it
             raise
         except SizeInvalid:
             # A chunk whose length lies is dropped whole: nothing partial stays behind.
