@@ -164,3 +164,14 @@ def test_network_none_cuts_run_off(busybox_base: str, tmp_path: Path) -> None:
     host = tmp_path / "host"
     lamina_image("net-host:1", host)
     assert len((host / "ifs").read_text().split()) > 1
+
+
+def test_dockerfile_flag_is_relative_to_the_current_directory(busybox_base: str, tmp_path: Path,
+                                                               workdir: Path) -> None:
+    """docker build -f: a relative path names a file from the current directory."""
+    ctx = write_context(tmp_path / "ctx", {"f": "x\n"})
+    (workdir / "Outside.Dockerfile").write_text(f"FROM {busybox_base}\nCOPY f /from-outside\n")
+    _ok("-t", "fflag:1", "-f", "Outside.Dockerfile", ctx)
+    assert "from-outside" in lamina_image("fflag:1", tmp_path / "root").tree
+    result = lamina("build", "-t", "fflag:2", "-f", "Missing.Dockerfile", ctx)
+    assert result.exit_code == 1 and "cannot find Dockerfile 'Missing.Dockerfile'" in result.stderr
