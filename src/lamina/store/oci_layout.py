@@ -73,8 +73,9 @@ def load_oci_layout(store: Store, bundle: Bundle, *, name: str | None = None) ->
             tags = _names(desc, store.default_registry)
             bare = desc.annotations.get(REF_NAME, "")
             if not tags and name:
-                ref = Reference.parse(name, store.default_registry)
-                tags = [ref.with_tag(bare) if bare and ":" not in name else ref]
+                ref = Reference.parse_loose(name, store.default_registry)
+                tags = [ref.with_tag(bare or "latest") if not ref.tag and ref.digest is None
+                        else Reference.parse(name, store.default_registry)]
             loaded.append(store.add_image(raw, tags=tags, layer_records=records))
     return loaded
 

@@ -165,6 +165,10 @@ class Store:
         )
         if chosen is None:
             chosen = next((d for d in candidates if d.platform is None), None)
+        if chosen is None and candidates:
+            # Only other platforms were copied (e.g. `copy --all` of a foreign index):
+            # show the first one present rather than refusing the whole index.
+            chosen = candidates[0]
         if chosen is None:
             present = ", ".join(str(d.platform) for d in candidates) or "none"
             raise NotFound(
