@@ -155,9 +155,7 @@ class CopyStep:
     def _image_sources(self, root: Path) -> list[Source]:
         out: list[Source] = []
         for src in self.sources:
-            rel = posixpath.normpath(src.lstrip("/") or ".")
-            if rel.startswith(".."):
-                rel = "."
+            rel = posixpath.normpath("/" + src).lstrip("/") or "."  # ".." stops at the root
             if has_wildcards(rel):
                 regex = go_match_regex(rel)
                 matches = [m for m in _walk(root) if regex.match(m)]
