@@ -18,7 +18,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -70,9 +70,26 @@ def _copy_meta(src: Path, dst: Path, st: os.stat_result, *, is_link: bool) -> No
     os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
 
 
+def _provider(layers_top_first: Sequence[Path], path: str) -> Path | None:
+    """The extracted layer file that ``path`` of the merged view shows, if any."""
+    rel = path.lstrip("/")
+    for layer in layers_top_first:
+        candidate = layer / rel
+        if os.path.lexists(candidate):
+            return candidate
+    return None
+
+
 def stage(tree: ImageTree, paths: Iterable[str], overrides: dict[str, bytes], staging: Path,
-          whiteouts: Iterable[str] = ()) -> int:
-    """Copy ``paths`` (with their parent dirs) from ``tree`` into ``staging``; the content size."""
+          whiteouts: Iterable[str] = (), layers: Sequence[Path] = ()) -> int:
+    """Put ``paths`` (with their parent dirs) from ``tree`` into ``staging``; the content size.
+
+    Regular files are hardlinked from ``layers`` (the image's extracted layers,
+    bottom first, on the same filesystem) when they can be: extracted layers are
+    never written to, so sharing their inodes is safe and costs no copy. Otherwise
+    they are copied from the view.
+    """
+    top_first = list(reversed(layers))
     staging.mkdir(parents=True, exist_ok=True)
     os.chmod(staging, 0o755)
     copied: dict[tuple[int, int], Path] = {}
@@ -105,6 +122,10 @@ def stage(tree: ImageTree, paths: Iterable[str], overrides: dict[str, bytes], st
             if path in overrides:
                 dst.write_bytes(overrides[path])
                 size += len(overrides[path])
+            elif (source := _provider(top_first, path)) is not None and _link(source, dst):
+                size += st.st_size
+                copied[entry.inode] = dst
+                return
             else:
                 shutil.copyfile(src, dst, follow_symlinks=False)
                 size += st.st_size
@@ -125,34 +146,45 @@ def stage(tree: ImageTree, paths: Iterable[str], overrides: dict[str, bytes], st
     return size
 
 
+def _link(source: Path, dst: Path) -> bool:
+    try:
+        os.link(source, dst, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Written:
     layer: Layer
     info: LayerInfo
     content_size: int
-    extracted: Path
-    fresh: bool  # neither the blob nor its extracted copy existed before
-
-    def discard(self, store: Store) -> None:
-        """Remove what `write` added, unless an earlier image already had the same layer."""
-        if self.fresh:
-            shutil.rmtree(self.extracted, ignore_errors=True)
-            store.blobs.delete(self.info.digest)
 
 
 def write(store: Store, staging: Path, content_size: int, *, upper: bool) -> Written:
-    """``staging`` as a gzip layer blob; then the tree becomes that layer's extracted copy."""
+    """``staging`` as a gzip layer blob in the store (the tree itself is left in place)."""
     with store.writing(), store.blobs.writer() as blob:
         info = write_layer(staging, cast(BinaryIO, _Sink(blob)), GZIP, overlay_upper=upper)
     layer = Layer(Descriptor(info.media_type, info.digest, info.size), info.diff_id, content_size)
-    target = store.home / "layers" / info.diff_id.algorithm / info.diff_id.hex
+    return Written(layer, info, content_size)
+
+
+def publish(store: Store, staging: Path, written: Written) -> None:
+    """Make ``staging`` the layer's extracted copy, so NEW runs without unpacking its blob."""
+    target = store.home / "layers" / written.info.diff_id.algorithm / written.info.diff_id.hex
     target.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not target.exists()  # an earlier slim to the same layer left its copy here
-    if fresh:
-        os.rename(staging, target)
-    else:
+    if target.exists():  # an earlier slim made the same layer
         shutil.rmtree(staging, ignore_errors=True)
-    return Written(layer, info, content_size, target, fresh)
+        return
+    os.rename(staging, target)
+
+
+def discard(store: Store, written: Written) -> None:
+    """Remove the layer blob `write` stored, unless an image in the store uses it."""
+    for image in store.images(all_images=True):
+        if any(layer.digest == written.info.digest for layer in image.layers):
+            return
+    store.blobs.delete(written.info.digest)
 
 
 def base_history(doc: dict[str, Any], base_layers: int) -> list[dict[str, Any]]:

@@ -46,12 +46,18 @@ def fields(lines: list[str]) -> dict[str, str]:
     return out
 
 
-def resolve_parent(tree: ImageTree, path: str) -> str:
+def resolve_parent(tree: ImageTree, path: str, cache: dict[str, str | None] | None = None) -> str:
     """``path`` with its directories resolved (merged /usr: /bin/sh is /usr/bin/sh)."""
-    res = tree.resolve(parent(path))
-    if res.final is None:
+    directory = parent(path)
+    if cache is not None and directory in cache:
+        final = cache[directory]
+    else:
+        final = tree.resolve(directory).final
+        if cache is not None:
+            cache[directory] = final
+    if final is None:
         return path
-    return join(res.final, path.rsplit("/", 1)[1])
+    return join(final, path.rsplit("/", 1)[1])
 
 
 def read(tree: ImageTree) -> list[Package]:
@@ -60,6 +66,7 @@ def read(tree: ImageTree) -> list[Package]:
         return []
     info_names = {p.rsplit("/", 1)[1] for p in tree.under(INFO)}
     packages: list[Package] = []
+    dirs: dict[str, str | None] = {}
     for para in paragraphs(text):
         f = fields(para)
         name = f.get("Package", "")
@@ -78,7 +85,7 @@ def read(tree: ImageTree) -> list[Package]:
             for line in listing.splitlines():
                 line = line.strip()
                 if line.startswith("/") and line != "/.":
-                    pkg.files.add(resolve_parent(tree, line))
+                    pkg.files.add(resolve_parent(tree, line, dirs))
         packages.append(pkg)
     return packages
 

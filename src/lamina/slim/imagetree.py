@@ -55,14 +55,17 @@ class ImageTree:
         self.root = root
         self.entries = entries
         self._by_inode: dict[tuple[int, int], list[str]] = {}
+        self._children: dict[str, list[str]] = {}
         for path, entry in entries.items():
             if entry.kind == FILE and entry.nlink > 1:
                 self._by_inode.setdefault(entry.inode, []).append(path)
+            if path != "/":
+                self._children.setdefault(parent(path), []).append(path)
 
     @classmethod
     def scan(cls, root: Path) -> ImageTree:
-        entries: dict[str, Entry] = {"/": _entry(os.lstat(root), root)}
-        for path, host, st in _walk(root):
+        entries: dict[str, Entry] = {"/": _entry(os.lstat(root), str(root))}
+        for path, host, st in _walk(str(root)):
             entries[path] = _entry(st, host)
         return cls(root, entries)
 
@@ -117,11 +120,15 @@ class ImageTree:
         return (p for p, e in self.entries.items() if e.kind != DIR)
 
     def under(self, directory: str) -> Iterator[str]:
-        prefix = directory.rstrip("/") + "/"
-        return (p for p in self.entries if p.startswith(prefix))
+        """Every path below ``directory`` (not following symlinks)."""
+        stack = list(self._children.get(directory, ()))
+        while stack:
+            path = stack.pop()
+            yield path
+            stack.extend(self._children.get(path, ()))
 
 
-def _entry(st: os.stat_result, host: Path) -> Entry:
+def _entry(st: os.stat_result, host: str) -> Entry:
     mode = st.st_mode
     if stat.S_ISREG(mode):
         return Entry(FILE, st.st_size, (st.st_dev, st.st_ino), st.st_nlink)
@@ -132,14 +139,14 @@ def _entry(st: os.stat_result, host: Path) -> Entry:
     return Entry(OTHER, 0, (st.st_dev, st.st_ino), st.st_nlink)
 
 
-def _walk(root: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
-    stack: list[tuple[str, Path]] = [("/", root)]
+def _walk(root: str) -> Iterator[tuple[str, str, os.stat_result]]:
+    stack: list[tuple[str, str]] = [("/", root)]
     while stack:
         base, host = stack.pop()
         with os.scandir(host) as it:
             for item in it:
                 path = join(base, item.name)
                 st = item.stat(follow_symlinks=False)
-                yield path, Path(item.path), st
+                yield path, item.path, st
                 if stat.S_ISDIR(st.st_mode):
-                    stack.append((path, Path(item.path)))
+                    stack.append((path, item.path))

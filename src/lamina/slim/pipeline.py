@@ -9,13 +9,16 @@ mount behind (see `lamina.slim.session`).
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from lamina.errors import LaminaError
 from lamina.oci.reference import Reference
@@ -33,6 +36,7 @@ from lamina.store.image import StoredImage
 from lamina.store.store import Store
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 MISSING_SHOWN = 10
 
 
@@ -116,7 +120,41 @@ def _base_layers(store: Store, image: StoredImage, keep_base: str | None) -> int
     return len(theirs)
 
 
+class _Background(threading.Thread, Generic[T]):
+    """Runs ``work`` on a thread; `result` joins it and re-raises what it raised."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        super().__init__(daemon=True)
+        self.work = work
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._value = self.work()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> T:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+def _read_image(view: Path) -> tuple[ImageTree, Inventory]:
+    tree = ImageTree.scan(view)
+    return tree, Inventory.read(tree)
+
+
 def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
+    """Slim ``opts.image`` into ``opts.tag``; raises (tagging nothing) when any step fails.
+
+    Two pairs of steps overlap, as neither needs the other: reading the image's
+    files and packages runs while the program is traced, and writing the layer
+    blob runs while NEW (its staging tree) is verified.
+    """
     source = store.resolve(opts.image)
     tag = Reference.parse(opts.tag, store.default_registry)
     plan = plan_for(source, opts)
@@ -128,24 +166,27 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
     scratch = store.home / "tmp"
     timer.lap("extract")
 
-    progress(f"slim: running {shlex.join(plan.args)} under the tracer")
-    try:
-        traced = session.run(lowers, plan, scratch_root=scratch, tracer_kind=opts.tracer,
-                             progress=progress)
-    except LaminaError as exc:
-        raise SlimError(f"tracing {opts.image} failed: {exc}") from exc
-    progress(f"slim: traced with {traced.trace.tracer}: {len(traced.trace.used)} paths used")
-    failing = [r for r in traced.results if not r.passed]
-    if failing:
-        raise ProbeFailedOnImage(
-            "a probe fails on the original image, so it cannot check the new one: "
-            + "; ".join(f"{r.label}: {r.detail}" for r in failing)
-            + (f"\nthe program's output ended with:\n{traced.output}" if traced.output else ""))
-    timer.lap("trace")
-
     with image_view(lowers, scratch) as view:
-        tree = ImageTree.scan(view)
-        inventory = Inventory.read(tree)
+        reading = _Background(lambda: _read_image(view))
+        reading.start()
+        progress(f"slim: running {shlex.join(plan.args)} under the tracer")
+        try:
+            traced = session.run(lowers, plan, scratch_root=scratch, tracer_kind=opts.tracer,
+                                 progress=progress)
+        except LaminaError as exc:
+            reading.join()
+            raise SlimError(f"tracing {opts.image} failed: {exc}") from exc
+        finally:
+            tree, inventory = reading.result()
+        progress(f"slim: traced with {traced.trace.tracer}: {len(traced.trace.used)} paths used")
+        failing = [r for r in traced.results if not r.passed]
+        if failing:
+            raise ProbeFailedOnImage(
+                "a probe fails on the original image, so it cannot check the new one: "
+                + "; ".join(f"{r.label}: {r.detail}" for r in failing)
+                + (f"\nthe program's output ended with:\n{traced.output}" if traced.output
+                   else ""))
+        timer.lap("trace")
         _check_packages(inventory, opts.include_packages)
         keep = keepset.compute(tree, inventory, Request(
             traced.trace.used, opts.include_paths, opts.include_packages, plan.env, plan.cwd))
@@ -153,22 +194,30 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
         timer.lap("analyse")
         staging = Path(tempfile.mkdtemp(prefix="slim-stage-", dir=scratch))
         try:
-            files_after, written = _build(store, tree, keep, lowers, base_count, staging, scratch)
-        finally:
+            files_after, size = _stage(tree, keep, lowers, base_count, staging, scratch)
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
-    timer.lap("build")
+            raise
+    timer.lap("stage")
 
-    new_lowers = [*lowers[:base_count], written.extracted]
+    writing = _Background(lambda: assemble.write(store, staging, size, upper=base_count > 0))
+    writing.start()
     progress("slim: verifying: the same probes against the new image")
     try:
-        verified = _verify(new_lowers, plan, traced, tree, keep, opts, scratch, progress)
+        verified = _verify([*lowers[:base_count], staging], plan, traced, tree, keep, opts,
+                           scratch, progress)
+        timer.lap("verify")
+        written = writing.result()
     except BaseException:
-        written.discard(store)
+        writing.join()
+        with contextlib.suppress(BaseException):
+            assemble.discard(store, writing.result())
+        shutil.rmtree(staging, ignore_errors=True)
         raise
-    timer.lap("verify")
-
+    assemble.publish(store, staging, written)
     new = assemble.commit(store, source, opts.image, base_count, written,
                           assemble.source_comment(source), [tag])
+    timer.lap("write")
     progress(f"slim: tagged {tag.familiar()}")
     timer.marks["total"] = sum(timer.marks.values())
     after_keys = {p.key for p in keep.kept_packages}
@@ -194,12 +243,13 @@ def _check_packages(inventory: Inventory, names: Sequence[str]) -> None:
                             "that name is installed in the image")
 
 
-def _build(store: Store, tree: ImageTree, keep: KeepSet, lowers: Sequence[Path],
-           base_count: int, staging: Path, scratch: Path) -> tuple[int, assemble.Written]:
+def _stage(tree: ImageTree, keep: KeepSet, lowers: Sequence[Path], base_count: int,
+           staging: Path, scratch: Path) -> tuple[int, int]:
+    """NEW's tree in ``staging``: how many non-directories NEW shows, and the layer's content size."""
     kept_files = {p for p in keep.reasons if tree.entries[p].kind != DIR}
     if base_count == 0:
-        size = assemble.stage(tree, keep.reasons, keep.overrides, staging)
-        return len(kept_files), assemble.write(store, staging, size, upper=False)
+        return len(kept_files), assemble.stage(tree, keep.reasons, keep.overrides, staging,
+                                               layers=lowers)
     upper_dirs = list(lowers[base_count:])
     delta = [p for p in keep.reasons
              if p in keep.overrides or any((d / p.lstrip("/")).is_symlink()
@@ -209,9 +259,9 @@ def _build(store: Store, tree: ImageTree, keep: KeepSet, lowers: Sequence[Path],
     gone = [p for p in base_tree.entries if p not in tree.entries]
     gone_set = set(gone)
     whiteouts = [p for p in gone if p.rsplit("/", 1)[0] not in gone_set]
-    size = assemble.stage(tree, delta, keep.overrides, staging, whiteouts)
+    size = assemble.stage(tree, delta, keep.overrides, staging, whiteouts, layers=lowers)
     visible = {p for p in base_tree.files() if not _under_any(p, gone_set)} | kept_files
-    return len(visible), assemble.write(store, staging, size, upper=True)
+    return len(visible), size
 
 
 def _under_any(path: str, gone: set[str]) -> bool:
@@ -227,7 +277,8 @@ def _verify(new_lowers: Sequence[Path], plan: Plan, traced: Outcome, tree: Image
     problem = ""
     outcome: Outcome | None = None
     try:
-        outcome = session.run(new_lowers, plan, scratch_root=scratch, tracer_kind=opts.tracer,
+        # Untraced: a failure is retraced with strace to name what is missing.
+        outcome = session.run(new_lowers, plan, scratch_root=scratch, tracer_kind="none",
                               progress=progress, dwell=False)
         failed = [(b, a) for b, a in zip(traced.results, outcome.results, strict=False)
                   if b.passed and not a.passed]

@@ -107,4 +107,4 @@ def http_get(probe: HttpProbe, timeout: float, alive: Callable[[], bool]) -> Pro
         if time.monotonic() >= deadline:
             raise ProbeTimeout(f"{probe.label} never answered within --probe-timeout "
                                f"{timeout:g}s (last error: {last_error})")
-        time.sleep(0.05)
+        time.sleep(0.02)

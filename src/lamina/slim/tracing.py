@@ -84,6 +84,15 @@ class FanotifyTracer:
         return Trace(self.name, set(paths))
 
 
+class NullTracer(FanotifyTracer):
+    """No tracing at all: the same run and probes, to time them alone (bench/slim.py)."""
+
+    name = "none"
+
+    def before_start(self, merged: Path) -> None:
+        return None
+
+
 class StraceTracer:
     name = "strace"
 
@@ -186,6 +195,8 @@ def _tracer_pid(pid: int) -> int:
 
 def choose(kind: str, workdir: Path, cwd: str = "/") -> Tracer:
     """``auto`` takes fanotify when it works here, else strace."""
+    if kind == "none":
+        return NullTracer()
     if kind not in ("auto", "fanotify", "strace"):
         raise TracerError(f"unknown tracer {kind!r}: use auto, fanotify or strace")
     if kind == "fanotify" or (kind == "auto" and fanotify.available()):

@@ -7,12 +7,14 @@ through importlib.metadata, the two things trace-based slimmers break most.
 import importlib.metadata
 import json
 import sys
+from collections.abc import Callable, Iterable
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import certifi
 
 
-def app(environ, start_response):
+def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     if environ["PATH_INFO"] == "/health":
         body = b"ok"
     else:
@@ -25,7 +27,7 @@ def app(environ, start_response):
 
 
 class Quiet(WSGIRequestHandler):
-    def log_message(self, *args):
+    def log_message(self, *args: Any) -> None:
         pass
 
 
