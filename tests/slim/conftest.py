@@ -28,7 +28,9 @@ from tests.tools import require_tool, run
 
 APPS = Path(__file__).parent / "apps"
 CERTIFI = "certifi==2024.8.30"
-PYTHON_TAG = "lamina-test/slim-python:1"
+# Installed and never imported: an old urllib3 with known advisories for slim to remove.
+UNUSED_VULNERABLE = "urllib3==1.26.4"
+PYTHON_TAG = "lamina-test/slim-python:2"
 STATIC_TAG = "lamina-test/slim-static:1"
 SCRIPT_TAG = "lamina-test/slim-script:1"
 DLOPEN_TAG = "lamina-test/slim-dlopen:1"
@@ -68,15 +70,17 @@ def python_debs() -> Path:
     return target
 
 
-def certifi_wheel() -> Path:
+def wheel(requirement: str) -> Path:
+    """The wheel of a pinned pure-Python distribution, downloaded once."""
     target = CACHE / "slim-wheels"
-    found = sorted(target.glob("certifi-*.whl"))
+    pattern = requirement.replace("==", "-") + "-*.whl"
+    found = sorted(target.glob(pattern))
     if found:
         return found[0]
     target.mkdir(parents=True, exist_ok=True)
     run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--dest", target, CERTIFI], timeout=300)
-    return sorted(target.glob("certifi-*.whl"))[0]
+         "--dest", target, requirement], timeout=300)
+    return sorted(target.glob(pattern))[0]
 
 
 def _build(docker: str, tag: str, context: Path, dockerfile: str) -> str:
@@ -97,7 +101,8 @@ def python_app_image(docker: str, debian_image: str,
     if run([docker, "image", "inspect", PYTHON_TAG], check=False).returncode != 0:
         shutil.copytree(python_debs(), context / "debs")
         (context / "wheels").mkdir()
-        shutil.copy(certifi_wheel(), context / "wheels")
+        shutil.copy(wheel(CERTIFI), context / "wheels")
+        shutil.copy(wheel(UNUSED_VULNERABLE), context / "wheels")
         shutil.copy(APPS / "webapp.py", context)
         shutil.copy(APPS / "checkapp.py", context)
     return _build(docker, PYTHON_TAG, context, f"""FROM {debian_image}
@@ -108,7 +113,8 @@ RUN cd /tmp/debs && dpkg -i $(ls | grep -v '^python3') && dpkg -i python3.11-min
  && python3 -c "import ssl" && rm -rf /tmp/debs
 COPY wheels/ /tmp/wheels/
 RUN mkdir -p /usr/local/lib/python3.11/dist-packages \\
- && python3 -m zipfile -e /tmp/wheels/certifi-*.whl /usr/local/lib/python3.11/dist-packages/ \\
+ && for w in /tmp/wheels/*.whl; do \\
+      python3 -m zipfile -e "$w" /usr/local/lib/python3.11/dist-packages/; done \\
  && rm -rf /tmp/wheels
 COPY webapp.py checkapp.py /app/
 CMD ["python3", "/app/webapp.py", "8000"]

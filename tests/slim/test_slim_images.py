@@ -4,6 +4,7 @@ holding exactly the files its report explains."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,8 @@ from tests.tools import free_port, lamina
 pytestmark = [pytest.mark.integration, pytest.mark.root]
 
 SITE = "/usr/local/lib/python3.11/dist-packages"
+# The PyPA advisory data the scanner's tests use (shared/vulndb, next to the repository).
+VULNDB = Path(__file__).resolve().parents[3] / "shared" / "vulndb" / "PyPI-pypa-osv.zip"
 
 
 def test_python_web_app(python_app_image: str, into_store: Callable[[str], str], store: Store,
@@ -22,6 +25,7 @@ def test_python_web_app(python_app_image: str, into_store: Callable[[str], str],
     so importlib.metadata and package data work in NEW; unused Debian packages go and the
     dpkg database lists only the packages left."""
     into_store(python_app_image)
+    assert lamina("db", "import", VULNDB).exit_code == 0
     port = free_port()
     result = lamina("slim", python_app_image, "-t", "slim/python:new", "--format", "json",
                     "--cmd", f"python3 /app/webapp.py {port}",
@@ -36,7 +40,13 @@ def test_python_web_app(python_app_image: str, into_store: Callable[[str], str],
     assert kept[record]["reason"] == "python-distribution"
     assert f"{SITE}/certifi/cacert.pem" in kept
     assert f"{SITE}/certifi/py.typed" in kept  # never opened: kept with its distribution
+    assert f"{SITE}/urllib3/__init__.py" not in kept  # installed, never imported
     removed = {p["name"] for p in report["packages"]["removed"]}
+    assert "urllib3" in removed and "certifi" not in removed
+    # The scanner's own inventory of both images: urllib3's advisories went with it.
+    vulns = report["vulnerabilities"]
+    assert vulns["before"] > vulns["after"]
+    assert vulns["removed"]
     assert {"perl-base", "coreutils", "apt"} <= removed
     assert "libpython3.11-minimal" not in removed
     status = kept["/var/lib/dpkg/status"]

@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 from lamina.errors import LaminaError
 from lamina.oci.reference import Reference
 from lamina.runtime import require_container_privileges
-from lamina.slim import assemble, keepset, session
+from lamina.slim import assemble, keepset, session, vulns
 from lamina.slim.imagetree import DIR, ImageTree
 from lamina.slim.inventory import Inventory
 from lamina.slim.keepset import KeepSet, Request
@@ -219,6 +219,9 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
                           assemble.source_comment(source), [tag])
     timer.lap("write")
     progress(f"slim: tagged {tag.familiar()}")
+    vulnerabilities = vulns.before_after(store, source, new)
+    if vulnerabilities is not None:
+        timer.lap("vulnerabilities")
     timer.marks["total"] = sum(timer.marks.values())
     after_keys = {p.key for p in keep.kept_packages}
     return SlimReport(
@@ -233,7 +236,8 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
         probes_image=traced.results, probes_new=verified.results,
         kept={p: str(r) for p, r in keep.reasons.items()},
         kept_kinds={p: r.kind for p, r in keep.reasons.items()},
-        unresolved=sorted(set(keep.unresolved)), vulnerabilities=None, timings=timer.marks)
+        unresolved=sorted(set(keep.unresolved)), vulnerabilities=vulnerabilities,
+        timings=timer.marks)
 
 
 def _check_packages(inventory: Inventory, names: Sequence[str]) -> None:
