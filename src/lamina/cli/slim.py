@@ -22,7 +22,8 @@ from lamina.slim.report import render
               help="PORT[/path]: GET http://127.0.0.1:PORT/path until it answers (<400 passes). "
                    "Repeatable.")
 @click.option("--probe-duration", type=float, default=0.0, show_default=True,
-              help="Seconds to keep the program running (and traced) after the probes.")
+              help="Seconds to keep the program running (and traced) after the probes, to catch "
+                   "late loads; verification does not wait.")
 @click.option("--probe-timeout", type=float, default=30.0, show_default=True,
               help="Seconds a probe (or an --exec-wait program) may take to answer.")
 @click.option("--exec-wait", is_flag=True,
