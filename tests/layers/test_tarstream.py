@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from lamina.errors import HostileLayer
-from lamina.layers.tarstream import InvalidLayer, iter_entries, member_path
+from lamina.layers.tarstream import InvalidLayer, iter_entries, iter_members, member_path, open_tar
 from tests.layers import tarbuild as tb
 
 
@@ -74,3 +74,18 @@ def test_absurd_pax_record_is_refused_before_it_is_read() -> None:
     blob = gzip.compress(record.tobuf(tarfile.USTAR_FORMAT)) + tb.zeros_gzip(64)
     with pytest.raises(HostileLayer, match="header record claims"):
         list(iter_entries(io.BytesIO(blob)))
+
+
+def test_open_tar_lets_callers_read_members_whole() -> None:
+    """Scanners read small files whole with extractfile(); only header records are bounded,
+    not member data, and long names still come through PAX records."""
+    long_name = "deep/" + "n" * 300
+    blob = tb.build(tb.file("var/lib/dpkg/status", b"s" * (5 << 20)),
+                    tb.file(long_name, b"abc"), compression="gzip")
+    with open_tar(io.BytesIO(blob)) as tar:
+        read = {}
+        for member in iter_members(tar):
+            handle = tar.extractfile(member)
+            assert handle is not None
+            read[member.name] = len(handle.read())
+    assert read == {"var/lib/dpkg/status": 5 << 20, long_name: 3}

@@ -43,8 +43,11 @@ _TYPES: Final = {
     tarfile.FIFOTYPE: FIFO,
 }
 XATTR_PREFIX: Final = "SCHILY.xattr."
-# Largest PAX or GNU long-name record read into memory (real ones are a few KiB).
-MAX_RECORD: Final = 16 << 20
+# Largest PAX or GNU long-name record read into memory. Real ones are a few KiB
+# (long paths, xattrs, ACLs); a small bound also caps the work of tarfile's PAX
+# parser, whose regular expressions backtrack badly on crafted input before
+# Python 3.11.10 (CVE-2024-6232).
+MAX_RECORD: Final = 1 << 20
 
 
 class InvalidLayer(LaminaError):
@@ -131,17 +134,7 @@ class _ForwardOnly(io.RawIOBase):
         return self._pos
 
     def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0 or size > MAX_RECORD:
-            # Member data is read in 1 MiB chunks; only a header record (PAX, GNU long
-            # name) is read whole, so a larger read is one that would fill memory.
-            raise HostileLayer(
-                f"a layer tar header record claims {size} bytes, over the {MAX_RECORD}-byte"
-                " limit (absurd header size)"
-            )
-        return self._read(size)
-
-    def _read(self, size: int) -> bytes:
-        data = self._src.read(size)
+        data = self._src.read(-1 if size is None else size)
         self._pos += len(data)
         return data
 
@@ -155,9 +148,30 @@ class _ForwardOnly(io.RawIOBase):
         if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self._pos:
             raise io.UnsupportedOperation("a layer stream only seeks forward")
         while self._pos < target:
-            if not self._read(min(target - self._pos, 1 << 20)):
+            if not self.read(min(target - self._pos, 1 << 20)):
                 break  # at the end: tarfile notices on its next read
         return self._pos
+
+
+_RECORD_TYPES: Final = frozenset({tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+                                   tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK})
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A TarInfo that refuses header records too large to read into memory.
+
+    tarfile reads a PAX or GNU long-name record whole before the member it
+    describes; its size is checked here, before that read.
+    """
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _RECORD_TYPES and self.size > MAX_RECORD:
+            raise HostileLayer(
+                f"a layer tar header record claims {self.size} bytes, over the"
+                f" {MAX_RECORD}-byte limit (absurd header size)"
+            )
+        parse = super()._proc_member  # type: ignore[misc]
+        return cast(tarfile.TarInfo, parse(archive))
 
 
 @contextmanager
@@ -174,7 +188,7 @@ def open_tar(stream: BinaryIO, compression: str | None = None, *,
     try:
         try:
             tar = tarfile.open(fileobj=cast(BinaryIO, _ForwardOnly(reader)),  # noqa: SIM115
-                               mode="r:")
+                               mode="r:", tarinfo=_BoundedTarInfo)
         except tarfile.ReadError as e:
             raise InvalidLayer(f"layer is not a tar archive: {e}") from e
         with tar:
