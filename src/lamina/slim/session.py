@@ -109,9 +109,9 @@ def _run(lowers: Sequence[Path], plan: Plan, scratch: Path, tracer_kind: str,
                     open(log, "ab") as out:
                 container.start(stdout=out, stderr=out)
                 tracer.after_start(container)
-                _wait_running(container)
                 waiter = _Waiter(container)
                 waiter.start()
+                _wait_running(container, waiter)
                 outcome = Outcome(Trace(tracer.name))
                 _exercise(container, waiter, tracer, plan, outcome, log, progress, dwell)
         except LaminaError as exc:
@@ -127,12 +127,11 @@ def _run(lowers: Sequence[Path], plan: Plan, scratch: Path, tracer_kind: str,
     return outcome
 
 
-def _wait_running(container: Container, timeout: float = 20.0) -> None:
-    """Until runc reports the container running: `runc run` returns to us before that,
-    and an exec probe sent earlier finds no container."""
-    container.init_pid(timeout)
+def _wait_running(container: Container, waiter: _Waiter, timeout: float = 20.0) -> None:
+    """Until runc reports the container running (or it has already ended): `runc run`
+    returns to us before that, and an exec probe sent earlier finds no container."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and waiter.is_alive():
         state = container.runc.quiet("state", container.id)
         if state.returncode == 0:
             status = json.loads(state.stdout or "{}").get("status")
