@@ -109,6 +109,19 @@ def _leftovers_by_rule(files: list[LayerFile]) -> dict[int, list[LayerFile]]:
     return out
 
 
+def leftover_rule(path: str) -> str | None:
+    """The leftover rule (``apt-lists``, ``pip-cache``, ...) a layer member's path is under."""
+    match = _ANY_LEFTOVER.search(path)
+    if match is None or match.lastgroup is None:
+        return None
+    return _LEFTOVERS[int(match.lastgroup[1:])].rule
+
+
+def is_build_tool(path: str) -> bool:
+    """A compiler, linker, make, a gcc internal or a header (layer member path)."""
+    return bool(_BUILD_TOOLS.search(path) or _GCC_TREE.search(path))
+
+
 def leftovers(analysis: Analysis) -> list[Finding]:
     lost = _lost_ids(analysis)
     out: list[Finding] = []

@@ -20,20 +20,49 @@ def _context_files(dockerfile: Path) -> frozenset[str]:
     return frozenset(n for n in LOCKFILE_NAMES if (directory / n).is_file())
 
 
-def _lint_one(name: str, settings: LintSettings) -> LintReport:
+def _read(name: str) -> str:
     if name == "-":
-        text = sys.stdin.read()
-        return lint_text(text, filename="-", settings=settings)
-    path = Path(name)
+        return sys.stdin.read()
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(name).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise click.BadParameter(f"{name}: no such file", param_hint="DOCKERFILE") from None
     except (UnicodeDecodeError, IsADirectoryError) as exc:
         raise click.BadParameter(f"{name}: not a text file ({exc})",
                                  param_hint="DOCKERFILE") from None
+
+
+def _lint_one(name: str, text: str, settings: LintSettings) -> LintReport:
+    if name == "-":
+        return lint_text(text, filename="-", settings=settings)
     return lint_text(text, filename=name, settings=settings,
-                     context_files=_context_files(path))
+                     context_files=_context_files(Path(name)))
+
+
+def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> LintReport:
+    """The report with each finding's cost in IMAGE; warnings about the join on stderr."""
+    from lamina.analyze.analysis import analyze_image
+    from lamina.analyze.source import open_image
+    from lamina.cli.store import open_store
+    from lamina.dockerfile import DockerfileError, parse
+    from lamina.lint.costs.report import with_image_costs
+
+    try:
+        dockerfile = parse(text, filename=report.file)
+    except DockerfileError as exc:
+        click.echo(f"warning: {report.file} does not parse, so it cannot be joined to {image}:"
+                   f" {exc}", err=True)
+        return report
+    with open_image(image, open_store(), insecure=insecure) as opened:
+        analysis = analyze_image(opened.image, opened.open_layer, name=image)
+        history = list(opened.image.config.history)
+    joined = with_image_costs(report, dockerfile, history, analysis, image)
+    summary = joined.image
+    if summary is not None and summary.mismatch is not None:
+        click.echo(f"warning: the history of {image} does not match {report.file}:"
+                   f" {summary.mismatch}; costs are shown only for the"
+                   f" {summary.matched_steps} of {summary.steps} steps that match", err=True)
+    return joined
 
 
 @click.command("lint")
@@ -49,9 +78,20 @@ def _lint_one(name: str, settings: LintSettings) -> LintReport:
               help="Skip a rule (repeatable), in addition to [lint] ignore.")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="lamina.toml to read the [lint] table from.")
+@click.option("--image", "image", default=None, metavar="IMAGE",
+              help="Measure each finding in the image built from the Dockerfile: a name in"
+                   " the local store, a docker-archive tar, an OCI layout or a registry"
+                   " reference.")
+@click.option("--insecure", is_flag=True,
+              help="Plain HTTP when the --image has to be pulled from a registry.")
 def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
-                 ignore: tuple[str, ...], config: str | None) -> None:
-    """Lint DOCKERFILE(s) (default ./Dockerfile; '-' reads standard input)."""
+                 ignore: tuple[str, ...], config: str | None, image: str | None,
+                 insecure: bool) -> None:
+    """Lint DOCKERFILE(s) (default ./Dockerfile; '-' reads standard input).
+
+    With --image, one Dockerfile is joined to the image built from it (history entries to
+    instructions) and each finding says what it costs in that image.
+    """
     all_rules()  # fills REGISTRY
     settings = LintSettings.load(config_path(config))
     unknown = sorted({i.upper() for i in ignore} - set(REGISTRY))
@@ -62,7 +102,17 @@ def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
                                 settings.severity, settings.trusted_registries,
                                 settings.failure_threshold)
     failure = parse_threshold(threshold) if threshold else settings.failure_threshold
-    reports = [_lint_one(name, settings) for name in (dockerfiles or ("Dockerfile",))]
+    names = dockerfiles or ("Dockerfile",)
+    if image is not None and len(names) != 1:
+        raise click.BadParameter(f"--image joins one Dockerfile to its image; {len(names)}"
+                                 " were given", param_hint="--image")
+    reports = []
+    for name in names:
+        text = _read(name)
+        report = _lint_one(name, text, settings)
+        if image is not None:
+            report = _with_image(report, text, image, insecure)
+        reports.append(report)
     click.echo(RENDERERS[fmt](reports))
     if any(report.reaches(failure) for report in reports):
         sys.exit(1)

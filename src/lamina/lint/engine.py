@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from lamina.dockerfile import Dockerfile, DockerfileError, parse
 from lamina.lint.context import LintContext
@@ -16,9 +17,24 @@ from lamina.lint.severity import Severity
 
 
 @dataclass(frozen=True)
+class ImageJoin:
+    """How a Dockerfile joined the image built from it (``lamina lint --image``)."""
+
+    name: str
+    steps: int  # history entries the Dockerfile's image stages should have made
+    matched_steps: int
+    mismatch: str | None  # the first difference, in words
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "steps": self.steps, "matched_steps": self.matched_steps,
+                "mismatch": self.mismatch}
+
+
+@dataclass(frozen=True)
 class LintReport:
     file: str
     findings: tuple[Finding, ...]
+    image: ImageJoin | None = None
 
     def reaches(self, threshold: Severity | None) -> bool:
         return any(f.severity.reaches(threshold) for f in self.findings)

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from lamina.analyze.sizes import format_size
 from lamina.lint.severity import Severity
 
 
@@ -23,9 +24,13 @@ class Finding:
     # Dockerfile (``lamina lint --image``), 0 when the image shows it costs nothing.
     cost_bytes: int | None = None
     cost_files: int | None = None
+    # What the cost is made of, in words ("apt lists left in this layer: 18.2 MB (412 files)").
+    cost_detail: str | None = None
 
-    def with_cost(self, cost_bytes: int, files: int | None = None) -> Finding:
-        return dataclasses.replace(self, cost_bytes=cost_bytes, cost_files=files)
+    def with_cost(self, cost_bytes: int, files: int | None = None,
+                  detail: str | None = None) -> Finding:
+        return dataclasses.replace(self, cost_bytes=cost_bytes, cost_files=files,
+                                   cost_detail=detail)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -41,4 +46,13 @@ class Finding:
         if self.cost_bytes is not None:
             data["cost_bytes"] = self.cost_bytes
             data["cost_files"] = self.cost_files
+            data["cost_detail"] = self.cost_detail
         return data
+
+
+def cost_text(finding: Finding) -> str:
+    """The cost in words: the detail the image join wrote, else bytes and files."""
+    if finding.cost_detail:
+        return finding.cost_detail
+    files = "" if finding.cost_files is None else f" ({finding.cost_files} files)"
+    return f"costs {format_size(finding.cost_bytes or 0)}{files}"

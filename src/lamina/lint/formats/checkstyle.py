@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from lamina.lint.engine import LintReport
+from lamina.lint.finding import Finding, cost_text
 from lamina.lint.severity import Severity
 
 # Checkstyle knows error, warning, info and ignore.
@@ -25,6 +26,11 @@ def _text(value: str) -> str:
     return _NOT_XML.sub("\ufffd", value)
 
 
+def _message(f: Finding) -> str:
+    text = f"{f.title}: {f.message}"
+    return text if f.cost_bytes is None else f"{text} [{cost_text(f)}]"
+
+
 def render(reports: Sequence[LintReport]) -> str:
     root = ET.Element("checkstyle", version="4.3")
     for report in reports:
@@ -36,7 +42,7 @@ def render(reports: Sequence[LintReport]) -> str:
                 line=str(f.line),
                 column="1",
                 severity=LEVELS[f.severity],
-                message=_text(f"{f.title}: {f.message}"),
+                message=_text(_message(f)),
                 source=f"lamina.{f.rule}",
             )
     ET.indent(root)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from lamina import __version__
 from lamina.lint.engine import LintReport
+from lamina.lint.finding import cost_text
 from lamina.lint.registry import Rule, all_rules
 from lamina.lint.severity import Severity
 
@@ -47,13 +48,18 @@ def render(reports: Sequence[LintReport]) -> str:
     for report in reports:
         for f in report.findings:
             properties: dict[str, Any] = {"severity": f.severity.value}
+            message = f.message
             if f.cost_bytes is not None:
                 properties["costBytes"] = f.cost_bytes
+                if f.cost_files is not None:
+                    properties["costFiles"] = f.cost_files
+                properties["costDetail"] = cost_text(f)
+                message = f"{message} [{cost_text(f)}]"
             results.append({
                 "ruleId": f.rule,
                 "ruleIndex": index[f.rule],
                 "level": LEVELS[f.severity],
-                "message": {"text": f.message},
+                "message": {"text": message},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": _uri(f.file)},

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import click
 
 from lamina.lint.engine import LintReport
+from lamina.lint.finding import cost_text
 from lamina.lint.severity import Severity
 
 _COLOURS = {
@@ -26,6 +27,8 @@ def render(reports: Sequence[LintReport]) -> str:
             level = click.style(f.severity.value, fg=_COLOURS[f.severity], bold=True)
             lines.append(f"{f.file}:{f.line} {f.rule} {level}: {f.title}")
             lines.append(f"    {f.message}")
+            if f.cost_bytes is not None:
+                lines.append(f"    line {f.line}: {cost_text(f)}")
             lines.append(f"    see {f.docs}")
     total = sum(counts.values())
     if total == 0:
