@@ -107,6 +107,6 @@ def assert_same(ours: Built, docker: Built) -> None:
     difference = diff_trees(ours.tree, docker.tree)
     assert difference == [], "\n".join(difference[:40])
     assert ours.runtime == docker.runtime
-    assert ours.history == docker.history
+    assert ours.history == docker.history, f"{ours.history}\n!=\n{docker.history}"
     assert ours.layers == docker.layers
     assert ours.config.get("author") == docker.config.get("author")

@@ -8,12 +8,18 @@ The CLI writes owner 0:0, no user or group names, and permission bits only, so
 the sum depends on a file's name, permissions, size, type and bytes. A
 directory's sum is the sha256 of its entries' sums, sorted and comma-joined; a
 COPY of several sources is ``multi:`` over the sources' sums in order.
+
+``COPY --from`` sources are hashed by docker's lazy context over the image's
+files instead: the header there carries the file type bits in the mode, the
+real owner, and the owner's names as the daemon's host knows them.
 """
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import os
+import pwd
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,8 +27,16 @@ from pathlib import Path
 _CHUNK = 1 << 20
 
 
-def entry_sum(path: Path, name: str) -> str:
-    """TarSum v1 of one entry, as docker's tarsum context computes it (hex)."""
+def _name_of(lookup: Callable[[int], object], number: int) -> str:
+    try:
+        entry = lookup(number)
+    except KeyError:
+        return ""
+    return str(getattr(entry, "pw_name", None) or getattr(entry, "gr_name", ""))
+
+
+def entry_sum(path: Path, name: str, image: bool = False) -> str:
+    """TarSum v1 of one entry, as docker's tarsum (or, for ``image``, lazy) context does it."""
     st = os.lstat(path)
     mode = st.st_mode
     typeflag, size, linkname = "0", st.st_size, ""
@@ -34,8 +48,13 @@ def entry_sum(path: Path, name: str) -> str:
         typeflag, size = "6", 0
     elif not stat.S_ISREG(mode):
         typeflag, size = "3" if stat.S_ISCHR(mode) else "4", 0
-    header = (f"name{name}mode{stat.S_IMODE(mode)}uid0gid0size{size}typeflag{typeflag}"
-              f"linkname{linkname}unamegnamedevmajor0devminor0")
+    if image:
+        owner = (f"mode{stat.S_IFMT(mode) | stat.S_IMODE(mode)}uid{st.st_uid}gid{st.st_gid}")
+        names = (_name_of(pwd.getpwuid, st.st_uid), _name_of(grp.getgrgid, st.st_gid))
+    else:
+        owner, names = f"mode{stat.S_IMODE(mode)}uid0gid0", ("", "")
+    header = (f"name{name}{owner}size{size}typeflag{typeflag}"
+              f"linkname{linkname}uname{names[0]}gname{names[1]}devmajor0devminor0")
     digest = hashlib.sha256(header.encode("utf-8", "surrogateescape"))
     if typeflag == "0" and size:
         with path.open("rb") as fh:
@@ -48,19 +67,19 @@ def join_sums(prefix: str, sums: Iterable[str]) -> str:
     return f"{prefix}:" + hashlib.sha256(",".join(sums).encode()).hexdigest()
 
 
-def source_sum(root: Path, rel: str, included: Callable[[str], bool]) -> str:
+def source_sum(root: Path, rel: str, included: Callable[[str], bool], image: bool = False) -> str:
     """``file:<hex>`` for a file, ``dir:<hex>`` for a directory at ``rel`` under ``root``."""
     path = root / rel if rel not in ("", ".") else root
     if not path.is_dir() or path.is_symlink():
-        return "file:" + entry_sum(path, rel)
+        return "file:" + entry_sum(path, rel, image)
     sums = []
     if rel not in ("", "."):
-        sums.append(entry_sum(path, rel))
+        sums.append(entry_sum(path, rel, image))
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames.sort()
         for name in (*dirnames, *filenames):
             full = Path(dirpath) / name
             sub = full.relative_to(root).as_posix()
             if included(sub):
-                sums.append(entry_sum(full, sub))
+                sums.append(entry_sum(full, sub, image))
     return join_sums("dir", sorted(sums))

@@ -168,7 +168,7 @@ class CopyStep:
                                     f"in --from={self.from_}")
                 real = host.relative_to(root).as_posix() if host != root else "."
                 out.append(Source(posixpath.basename(match) or ".", host,
-                                  source_sum(root, real, lambda _rel: True)))
+                                  source_sum(root, real, lambda _rel: True, image=True)))
         return out
 
     # -- the step ----------------------------------------------------------------
