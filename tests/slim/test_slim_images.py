@@ -141,3 +141,25 @@ def test_keep_base_shares_the_base_layers(script_image: str, busybox_image: str,
     assert "/bin/busybox" not in delta  # shared from the base layer
     assert report["size"]["after"] < report["size"]["before"]
     assert all(p["passed"] for p in report["probes"]["new"])
+
+
+def test_include_package_keeps_whole_packages(python_app_image: str,
+                                              into_store: Callable[[str], str], store: Store,
+                                              no_leftovers: None) -> None:
+    """--include-package by name, per ecosystem (slim#128): every file a dpkg package
+    lists and every file in a Python distribution's RECORD, and the trimmed dpkg database
+    then lists that package too."""
+    into_store(python_app_image)
+    port = free_port()
+    report = report_of(lamina(
+        "slim", python_app_image, "-t", "slim/python:pkgs", "--format", "json",
+        "--cmd", f"python3 /app/webapp.py {port}", "--http-probe", f"{port}/",
+        "--include-package", "python:urllib3", "--include-package", "deb:bash"))
+    check_explained(store, "slim/python:pkgs", report)
+    kept = {k["path"]: k for k in report["kept"]}
+    assert kept[f"{SITE}/urllib3/__init__.py"]["reason"] == "include-package"
+    assert kept["/usr/bin/bash"]["reason"] == "include-package"
+    assert kept["/usr/bin/bash"]["detail"] == "include-package (deb:bash)"
+    removed = {p["name"] for p in report["packages"]["removed"]}
+    assert "bash" not in removed and "urllib3" not in removed
+    assert kept["/var/lib/dpkg/info/bash.list"]["reason"] == "package-database"

@@ -211,7 +211,7 @@ def compute(tree: ImageTree, inventory: Inventory, request: Request) -> KeepSet:
             closure.add_tree(match, Reason(INCLUDE_PATH, pattern))
     for name in request.include_packages:
         for pkg in inventory.named(name):
-            for f in sorted(pkg.files | pkg.records):
+            for f in sorted(pkg.files):
                 closure.add_resolved(f, Reason(PACKAGE, f"{pkg.type}:{pkg.name}"))
     closure.run()
     while closure.links_to_kept():
