@@ -11,8 +11,9 @@ registry on a fresh storage directory:
 - manifest GET rate: wrk, 2 connections, 2 threads; HEAD rate: ab -i, 2 connections
   (wrk cannot do HEAD, see ab_head_rate).
 
-Rounds alternate between the registries; the median of each figure is reported with
-Lamina/distribution ratios. Targets (issue 3): blob traffic <= 1.0x distribution's
+Rounds alternate between the registries; the best of each figure (other load on a shared
+machine only slows a run) is reported with Lamina/distribution ratios, and the ratio of
+medians beside it. Targets (issue 3): blob traffic <= 1.0x distribution's
 time; manifest request rate >= 0.5x distribution's.
 
     .venv/bin/python bench/registry.py [--mb 500] [--rounds 3] [--duration 10]
@@ -295,21 +296,32 @@ def main() -> None:
                 results[name].append(figures)
                 print(f"round {n + 1} {name}: " + ", ".join(
                     f"{k}={v:.2f}" for k, v in figures.items()), file=sys.stderr)
-    summary = {name: {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    def best(key: str, values: list[float]) -> float:
+        return max(values) if key.endswith("rps") else min(values)
+
+    # Best of the rounds: on a shared machine the other load only ever slows a run down.
+    summary = {name: {k: best(k, [r[k] for r in rounds]) for k in rounds[0]}
+               for name, rounds in results.items()}
+    medians = {name: {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
                for name, rounds in results.items()}
     ratios = {k: summary["lamina"][k] / summary["distribution"][k] for k in summary["lamina"]}
+    median_ratios = {k: medians["lamina"][k] / medians["distribution"][k]
+                     for k in medians["lamina"]}
     if args.json:
-        print(json.dumps({"median": summary, "ratio_lamina_over_distribution": ratios,
+        print(json.dumps({"best": summary, "median": medians,
+                          "ratio_lamina_over_distribution": ratios,
+                          "median_ratio_lamina_over_distribution": median_ratios,
                           "image_bytes": image_bytes(layout), "rounds": args.rounds,
                           "workers": args.workers, "server": args.server}, indent=2))
         return
-    print(f"{'figure':<20}{'lamina':>12}{'distribution':>14}{'ratio':>8}  target")
+    print(f"best of {args.rounds} rounds (median ratio in the last column)")
+    print(f"{'figure':<20}{'lamina':>12}{'distribution':>14}{'ratio':>8}  {'target':<9}"
+          f"{'median':>7}")
     for key, value in summary["lamina"].items():
         target = "<= 1.00" if not key.endswith("rps") else ">= 0.50"
         unit = "s" if not key.endswith("rps") else "/s"
         print(f"{key:<20}{value:>11.2f}{unit}{summary['distribution'][key]:>13.2f}{unit}"
-              f"{ratios[key]:>8.2f}  {target}")
-
+              f"{ratios[key]:>8.2f}  {target:<9}{median_ratios[key]:>7.2f}")
 
 if __name__ == "__main__":
     main()
