@@ -113,3 +113,30 @@ def test_include_path_and_package(tree: ImageTree) -> None:
     assert keep.reasons[f"{SITE}/other/__init__.py"].kind == keepset.PACKAGE
     assert keep.reasons[f"{SITE}/other-2.0.dist-info/METADATA"].kind in (
         keepset.PACKAGE, keepset.PY_DIST)
+
+
+def test_apk_and_npm_packages(tmp_path: Path) -> None:
+    """Alpine's installed database (P/V/F/R lines) is trimmed like dpkg's; an npm package
+    with a kept file keeps its package.json, and --include-package keeps a whole one."""
+    root = tmp_path / "alpine"
+    _file(root, "/lib/apk/db/installed",
+          b"P:musl\nV:1.2.4-r2\nF:lib\nR:ld-musl-x86_64.so.1\n\n"
+          b"P:curl\nV:8.5.0-r0\nF:usr/bin\nR:curl\n\n")
+    _file(root, "/lib/ld-musl-x86_64.so.1")
+    _file(root, "/usr/bin/curl")
+    nm = "/srv/app/node_modules"
+    _file(root, f"{nm}/left-pad/package.json", b'{"name": "left-pad", "version": "1.3.0"}')
+    _file(root, f"{nm}/left-pad/index.js")
+    _file(root, f"{nm}/left-pad/README.md")
+    _file(root, f"{nm}/@scope/util/package.json", b'{"name": "@scope/util", "version": "2.0.0"}')
+    _file(root, f"{nm}/@scope/util/lib/a.js")
+    tree = ImageTree.scan(root)
+    keep = _keep(tree, {"/lib/ld-musl-x86_64.so.1", f"{nm}/left-pad/index.js"},
+                 include_packages=["npm:@scope/util"])
+    installed = keep.overrides["/lib/apk/db/installed"].decode()
+    assert "P:musl" in installed and "P:curl" not in installed
+    assert "/usr/bin/curl" not in keep
+    assert keep.reasons[f"{nm}/left-pad/package.json"].kind == keepset.PACKAGE_DB
+    assert f"{nm}/left-pad/README.md" not in keep
+    assert keep.reasons[f"{nm}/@scope/util/lib/a.js"].kind == keepset.PACKAGE
+    assert {p.name for p in keep.removed_packages} == {"curl"}
