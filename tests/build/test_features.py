@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.build.twin import lamina_image, store, write_context
+from tests.build.twin import (
+    assert_same,
+    docker_build,
+    lamina_build,
+    lamina_image,
+    store,
+    write_context,
+)
 from tests.tools import free_port, lamina
 
 
@@ -67,15 +74,17 @@ def web(tmp_path: Path) -> Iterator[str]:
         server.server_close()
 
 
-def test_add_url_downloads(busybox_base: str, tmp_path: Path, web: str) -> None:
+def test_add_url_matches_docker(docker: str, busybox_base: str, tmp_path: Path, web: str
+                                ) -> None:
     """Dockerfile reference "ADD": a URL is downloaded, mode 0600, into DEST/NAME."""
     ctx = write_context(tmp_path / "ctx", {
         "Dockerfile": f"FROM {busybox_base}\nADD {web}/data.txt /dl/\nADD {web}/data.txt /named\n"})
-    _ok("-t", "addurl:1", ctx)
-    root = tmp_path / "root"
-    built = lamina_image("addurl:1", root)
-    assert (root / "dl" / "data.txt").read_text() == "downloaded\n"
-    assert built.tree["dl/data.txt"][1] == 0o600 and built.tree["named"][1] == 0o600
+    theirs = docker_build(docker, ctx, "lamina-test/build-addurl:1")
+    result, ours = lamina_build(ctx, "addurl:1")
+    assert result.exit_code == 0, result.stderr
+    assert ours is not None
+    assert_same(ours, theirs)
+    assert ours.tree["dl/data.txt"][1] == 0o600 and ours.tree["named"][1] == 0o600
 
 
 def test_context_from_stdin(busybox_base: str, tmp_path: Path) -> None:

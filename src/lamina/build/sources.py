@@ -304,6 +304,8 @@ def _download(url: str, tmp: Path) -> Source:
         with contextlib.suppress(TypeError, ValueError):
             stamp = email.utils.parsedate_to_datetime(modified).timestamp()
             os.utime(path, (stamp, stamp))
-    return Source(name, path, "file:" + entry_sum(path, name), url=True)
+    # docker hashes the download like a file of an image (lazy context) and, unlike every
+    # other source, writes the sum without a "file:" prefix.
+    return Source(name, path, entry_sum(path, name, image=True), url=True)
 
 
