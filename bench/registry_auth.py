@@ -260,8 +260,49 @@ def wrk_get_rate(url: str, duration: int, auth: list[str], work: Path) -> float:
     return float(match.group(1))
 
 
+async def _time_authorize(reg: Any, request: Any, calls: int) -> float:
+    await reg.authorizer.authorize(request)  # the first Basic check runs bcrypt
+    start = time.perf_counter()
+    for _ in range(calls):
+        await reg.authorizer.authorize(request)
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def authorize_cost(work: Path, calls: int = 5000) -> dict[str, float]:
+    """Microseconds the authorizer adds to one manifest HEAD, in-process: a figure the
+    machine's load does not blur as much as the end-to-end rates."""
+    import asyncio
+    import base64
+
+    from lamina.registry.access import AccessRequest, Action
+    from lamina.registry.auth.scopes import Scope
+    from lamina.registry.http.app import create_app
+    from lamina.registry.registry import Registry
+    from lamina.registry.settings import RegistrySettings
+
+    root = work / "authorize-cost"
+    root.mkdir()
+    _lamina_access(root)
+    out = {}
+    for mode in ("htpasswd", "token"):
+        reg = Registry.open(RegistrySettings(root=root, auth=mode, access_log=False))
+        access = create_app(reg).state.access
+        if mode == "token":
+            value, _, _ = access.tokens.issue(USER, [Scope("repository", REPO,
+                                                           frozenset({"pull"}))])
+            header = f"Bearer {value}"
+        else:
+            header = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        request = AccessRequest("HEAD", f"/v2/{REPO}/manifests/v1", {"authorization": header},
+                                "127.0.0.1", REPO, frozenset({Action.PULL}))
+
+        out[f"lamina-{mode}.authorize_us"] = asyncio.run(_time_authorize(reg, request, calls))
+        reg.close()
+    return out
+
+
 def one_round(work: Path, layout: Path, duration: int) -> dict[str, float]:
-    figures: dict[str, float] = {}
+    figures: dict[str, float] = authorize_cost(work)
     setups = [("lamina-none", "none"), ("lamina-htpasswd", "htpasswd"),
               ("lamina-token", "token"), ("distribution-none", "none"),
               ("distribution-htpasswd", "distribution-htpasswd")]
