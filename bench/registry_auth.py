@@ -10,6 +10,7 @@
    Target: Lamina with auth >= 0.5x distribution with htpasswd.
 2. skopeo push of a ~500 MB image (fresh storage each time) to Lamina with htpasswd and
    with token auth, against Lamina without auth. Target: within 1.1x.
+3. The authorizer's own cost per request, in-process (load blurs it less than 1. and 2.).
 
 Why Basic stays cheap: bcrypt costs ~0.1 s by design, so a verified password is kept for
 60 s in memory as an HMAC (per-process random key) next to the bcrypt hash it matched;
