@@ -59,9 +59,10 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
     joined = with_image_costs(report, dockerfile, history, analysis, image)
     summary = joined.image
     if summary is not None and summary.mismatch is not None:
+        shown = (f"costs are shown only for the {summary.matched_steps} of {summary.steps}"
+                 " steps that match" if summary.matched_steps else "no costs are shown")
         click.echo(f"warning: the history of {image} does not match {report.file}:"
-                   f" {summary.mismatch}; costs are shown only for the"
-                   f" {summary.matched_steps} of {summary.steps} steps that match", err=True)
+                   f" {summary.mismatch}; {shown}", err=True)
     return joined
 
 

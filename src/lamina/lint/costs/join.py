@@ -79,9 +79,8 @@ def _first_mismatch(steps: list[DockerfileStep], entries: list[HistoryStep],
     and no entry above the base is left over."""
     if not steps:
         return None
-    if not pairs:
-        return (f"no step matches: the image's top entry is {describe_entry(entries[-1])}"
-                if entries else "the image has no history")
+    if not entries:
+        return "the image has no history"
     # Gaps between matched pairs, bottom first; sentinels for below the first and above
     # the last match.
     points = sorted(pairs.items())
