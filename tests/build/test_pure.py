@@ -112,3 +112,20 @@ def test_plan_skips_unused_stages_and_orders_dependencies() -> None:
     later = parse("FROM scratch\nCOPY --from=late / /\nFROM scratch AS late\n")
     with pytest.raises(PlanError, match="defined later"):
         make_plan(later, "late", lambda s: s.base)
+
+
+def test_remembered_sums_follow_file_changes(tmp_path: Path) -> None:
+    """Sums kept between builds are reused only while the file is unchanged."""
+    from lamina.build.sourcehash import SumMemo
+
+    path = tmp_path / "app.py"
+    path.write_text("v1\n")
+    first = SumMemo()
+    v1 = source_sum(tmp_path, "app.py", _everything, memo=first)
+    again = SumMemo(first.used)
+    assert source_sum(tmp_path, "app.py", _everything, memo=again) == v1
+    assert again.used == first.used  # served from memory
+    path.write_text("v2\n")
+    changed = SumMemo(first.used)
+    v2 = source_sum(tmp_path, "app.py", _everything, memo=changed)
+    assert v2 != v1 and v2 == source_sum(tmp_path, "app.py", _everything)

@@ -108,8 +108,12 @@ class Builder:
     def build(self) -> BuildResult:
         # Held for the whole build: blobs and extracted layers of steps not committed yet
         # must survive a concurrent `lamina prune`, which waits for this lock.
+        memo = self.store.home / "build-sums.json"
+        self.context.load_memo(memo)
         with self.store.writing():
-            return self._build()
+            result = self._build()
+        self.context.save_memo(memo)
+        return result
 
     def _build(self) -> BuildResult:
         text, name = self.context.read_dockerfile(self.request.dockerfile)

@@ -9,6 +9,7 @@ symlinks are followed as if the context were the root.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lamina.build.dockerignore import IgnoreMatcher
-from lamina.build.sourcehash import source_sum
+from lamina.build.sourcehash import SumMemo, source_sum
 from lamina.errors import LaminaError
 from lamina.runtime.rootpath import resolve
 
@@ -70,6 +71,7 @@ class BuildContext:
     dockerfile_text: str | None = None  # set when the Dockerfile came on stdin
     owned: bool = False  # root is a private copy to delete on close
     matcher: IgnoreMatcher = field(default_factory=lambda: IgnoreMatcher([]))
+    memo: SumMemo | None = None  # sums of files from earlier builds (directory contexts only)
     _sums: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -122,6 +124,26 @@ class BuildContext:
     def close(self) -> None:
         if self.owned:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- sums remembered between builds ----------------------------------------
+
+    def load_memo(self, path: Path) -> None:
+        """Reuse file sums an earlier build of this directory stored at ``path``."""
+        if self.owned:
+            return  # an unpacked tar is new every time
+        try:
+            known = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            known = {}
+        self.memo = SumMemo(known if isinstance(known, dict) else {})
+
+    def save_memo(self, path: Path) -> None:
+        """Keep the sums this build used (only those, so the file stays the context's size)."""
+        if self.memo is None or self.memo.used == self.memo.known:
+            return
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.memo.used, separators=(",", ":")))
+        os.replace(tmp, path)
 
     # -- what the context holds ------------------------------------------------
 
@@ -193,7 +215,7 @@ class BuildContext:
     def sum(self, rel: str) -> str:
         """docker's ``file:``/``dir:`` checksum of a source, computed once per build."""
         if rel not in self._sums:
-            self._sums[rel] = source_sum(self.root, rel, self.included)
+            self._sums[rel] = source_sum(self.root, rel, self.included, memo=self.memo)
         return self._sums[rel]
 
 

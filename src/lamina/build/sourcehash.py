@@ -35,9 +35,44 @@ def _name_of(lookup: Callable[[int], object], number: int) -> str:
     return str(getattr(entry, "pw_name", None) or getattr(entry, "gr_name", ""))
 
 
-def entry_sum(path: Path, name: str, image: bool = False) -> str:
+class SumMemo:
+    """Sums from earlier builds, reused while a file's size, times, inode and mode are unchanged.
+
+    ctime moves on every write and chmod, so a stale sum is never served for a changed file.
+    """
+
+    def __init__(self, known: dict[str, list[object]] | None = None) -> None:
+        self.known = known or {}
+        self.used: dict[str, list[object]] = {}
+
+    def lookup(self, key: str, signature: list[object]) -> str | None:
+        entry = self.known.get(key)
+        if entry is not None and entry[:-1] == signature:
+            self.used[key] = entry
+            return str(entry[-1])
+        return None
+
+    def remember(self, key: str, signature: list[object], value: str) -> None:
+        self.used[key] = [*signature, value]
+
+
+def entry_sum(path: Path, name: str, image: bool = False, memo: SumMemo | None = None) -> str:
     """TarSum v1 of one entry, as docker's tarsum (or, for ``image``, lazy) context does it."""
     st = os.lstat(path)
+    if memo is None or not stat.S_ISREG(st.st_mode):
+        return _entry_sum(path, st, name, image)
+    key = f"{int(image)}\0{name}\0{path}"
+    signature: list[object] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
+                               st.st_mode, st.st_uid, st.st_gid]
+    known = memo.lookup(key, signature)
+    if known is not None:
+        return known
+    value = _entry_sum(path, st, name, image)
+    memo.remember(key, signature, value)
+    return value
+
+
+def _entry_sum(path: Path, st: os.stat_result, name: str, image: bool) -> str:
     mode = st.st_mode
     typeflag, size, linkname = "0", st.st_size, ""
     if stat.S_ISDIR(mode):
@@ -67,19 +102,20 @@ def join_sums(prefix: str, sums: Iterable[str]) -> str:
     return f"{prefix}:" + hashlib.sha256(",".join(sums).encode()).hexdigest()
 
 
-def source_sum(root: Path, rel: str, included: Callable[[str], bool], image: bool = False) -> str:
+def source_sum(root: Path, rel: str, included: Callable[[str], bool], image: bool = False,
+               memo: SumMemo | None = None) -> str:
     """``file:<hex>`` for a file, ``dir:<hex>`` for a directory at ``rel`` under ``root``."""
     path = root / rel if rel not in ("", ".") else root
     if not path.is_dir() or path.is_symlink():
-        return "file:" + entry_sum(path, rel, image)
+        return "file:" + entry_sum(path, rel, image, memo)
     sums = []
     if rel not in ("", "."):
-        sums.append(entry_sum(path, rel, image))
+        sums.append(entry_sum(path, rel, image, memo))
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames.sort()
         for name in (*dirnames, *filenames):
             full = Path(dirpath) / name
             sub = full.relative_to(root).as_posix()
             if included(sub):
-                sums.append(entry_sum(full, sub, image))
+                sums.append(entry_sum(full, sub, image, memo))
     return join_sums("dir", sorted(sums))
