@@ -100,6 +100,7 @@ class CopyStep:
         self.chown = _flag(instruction, "chown", env, escape)
         self.chmod = _flag(instruction, "chmod", env, escape)
         self.from_ = _flag(instruction, "from", env, escape) if self.keyword == "COPY" else None
+        self._tmp: Path | None = None
 
     # -- sources ---------------------------------------------------------------
 
@@ -120,16 +121,22 @@ class CopyStep:
         with readonly(self.builder.store, image) as root:
             yield root, image.image_id
 
-    def _context_sources(self, tmp: Path) -> list[Source]:
+    def _scratch(self, stack: contextlib.ExitStack) -> Path:
+        """A private temp dir for downloads and heredoc files, made on first use."""
+        if self._tmp is None:
+            self._tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lamina-src-")))
+        return self._tmp
+
+    def _context_sources(self, stack: contextlib.ExitStack) -> list[Source]:
         ctx = self.builder.context
         out: list[Source] = []
         for src in self.sources:
             if self.keyword == "ADD" and _is_url(src):
-                out.append(_download(src, tmp))
+                out.append(_download(src, self._scratch(stack)))
                 continue
             heredoc = self._heredoc(src)
             if heredoc is not None:
-                path = tmp / heredoc[0]
+                path = self._scratch(stack) / heredoc[0]
                 path.write_text(heredoc[1])
                 os.chmod(path, 0o644)
                 out.append(Source(heredoc[0], path, "file:" + entry_sum(path, heredoc[0])))
@@ -175,10 +182,9 @@ class CopyStep:
 
     def execute(self) -> None:
         builder, run = self.builder, self.run
-        with tempfile.TemporaryDirectory(prefix="lamina-src-") as tmp_name, \
-                self._source_root() as (root, source_image):
-            tmp = Path(tmp_name)
-            sources = (self._context_sources(tmp) if root is None
+        with contextlib.ExitStack() as stack:
+            root, source_image = stack.enter_context(self._source_root())
+            sources = (self._context_sources(stack) if root is None
                        else self._image_sources(root))
             if not sources:
                 raise CopyError(f"{self.keyword} failed: no source files were specified")
