@@ -16,6 +16,7 @@ from lamina.registry.meta.sqlite import SqliteMetaStore
 from tests.registry.auth.conftest import (
     ADMIN_ACTOR,
     As,
+    auth_client,
     bearer,
     password,
     token,
@@ -258,3 +259,14 @@ def test_oauth2_password_grant(token_client: TestClient) -> None:
     r = token_client.post("/auth/token", data={"grant_type": "refresh_token",
                                                "refresh_token": "x"})
     assert r.status_code == 400 and "unsupported grant_type 'refresh_token'" in r.text
+
+
+def test_token_endpoint_limits_failed_logins(access_root: Path) -> None:
+    """Guessing at the token endpoint is limited like Basic: 429 TOOMANYREQUESTS, even
+    for the right password, once the user has failed too often."""
+    with auth_client(access_root, "token", login_failures=2) as c:
+        for _ in range(2):
+            assert token_response(c, "alice", secret="guess").status_code == 401
+        r = token_response(c, "alice")
+        assert r.status_code == 429 and error_codes(r) == ["TOOMANYREQUESTS"]
+        assert token_response(c, None, "repository:pub/x:pull").status_code == 200
