@@ -135,6 +135,25 @@ def test_costs_from_the_local_store(built: Built) -> None:
     assert document["image"]["matched_steps"] == STEPS
 
 
+def test_costs_of_an_image_lamina_built(built: Built, docker: str, busybox_image: str) -> None:
+    """Lamina's builder writes the classic builder's history, so its images join the same."""
+    from lamina.cli.store import open_store
+    from lamina.store.load import load
+
+    base = built.context.parent / "busybox-base.tar"
+    if not base.exists():
+        run([docker, "save", "-o", str(base), busybox_image])
+    load(open_store(), base)
+    build = lamina("build", "-q", "--pull", "never", "-t", "lamina-test/lint-costs:lamina",
+                   built.context)
+    assert build.exit_code == 0, build.stderr
+    document, stderr = _json("lamina-test/lint-costs:lamina", built.context / "Dockerfile")
+    assert "warning" not in stderr
+    costs = _costs(document)
+    assert {k: costs[k] for k in EXPECTED} == EXPECTED
+    assert document["image"]["matched_steps"] == STEPS
+
+
 def test_tty_names_the_cost_and_what_costs_nothing(built: Built) -> None:
     result = lamina("lint", "--image", built.archive, built.context / "Dockerfile")
     assert result.exit_code == 1  # warnings reach the default threshold
@@ -228,6 +247,15 @@ def test_sarif_and_checkstyle_carry_the_cost(built: Built) -> None:
     assert "[apt lists left in this layer: 18.5 kB (2 files)]" in checkstyle.stdout
 
 
+def test_dockerfile_that_does_not_parse_is_not_joined(built: Built) -> None:
+    broken = _write(built, "FROM a\nBOGUS x\n", "Dockerfile.broken")
+    result = lamina("lint", "--image", built.archive, "--format", "json", broken)
+    assert "does not parse, so it cannot be joined to" in result.stderr
+    findings = json.loads(result.stdout)["files"][0]["findings"]
+    assert [f["rule"] for f in findings] == ["LM000"]
+    assert "image" not in json.loads(result.stdout)["files"][0]
+
+
 def test_image_needs_exactly_one_dockerfile(built: Built) -> None:
     dockerfile = built.context / "Dockerfile"
     result = lamina("lint", "--image", built.archive, dockerfile, dockerfile)
@@ -283,6 +311,17 @@ def test_buildkit_history_joins_the_final_stage() -> None:
     assert [joined.matched[i].index for i in range(4)] == [2, 3, 4, 5]
     assert joined.matched[2].layer == 2
     assert joined.base_entries == 2
+
+
+def test_build_arg_values_with_spaces_still_join() -> None:
+    """'|1 GREETING=hello world /bin/sh -c ...': the arg count cannot cut the prefix by words."""
+    dockerfile = parse("FROM x\nARG GREETING\nRUN echo \"$GREETING\"\n")
+    for created_by in ('|1 GREETING=hello world /bin/sh -c echo "$GREETING"',
+                       'RUN |1 GREETING=hello world /bin/sh -c echo "$GREETING" # buildkit'):
+        history = _entries("", "/bin/sh -c #(nop)  ARG GREETING", created_by)
+        joined = join(dockerfile_steps(dockerfile), history_steps(history, {0: 0, 2: 1}))
+        assert joined.mismatch is None, created_by
+        assert joined.matched[1].layer == 1
 
 
 def test_join_prefers_the_top_of_the_history() -> None:

@@ -45,7 +45,13 @@ class HistoryStep:
     def matches(self, step: DockerfileStep) -> bool:
         if self.keyword != step.keyword:
             return False
-        return step.command is None or self.keyword != "RUN" or self.command == step.command
+        if step.command is None or self.keyword != "RUN" or self.command == step.command:
+            return True
+        # A build arg's value may hold spaces, and ``|N`` counts args, not words: then the
+        # prefix cannot be cut by counting, but the command still ends the entry.
+        full = normalise(self.created_by.removesuffix(" # buildkit"))
+        return _BUILD_ARGS.match(full.removeprefix("RUN ")) is not None and full.endswith(
+            " " + step.command)
 
 
 @dataclass(frozen=True)
