@@ -105,6 +105,16 @@ def stage(tree: ImageTree, paths: Iterable[str], overrides: dict[str, bytes], st
         done.add(path)
         entry = tree.entries[path]
         src, dst = tree.host(path), staging / path.lstrip("/")
+        if entry.kind == FILE and path not in overrides:
+            first = copied.get(entry.inode)
+            if first is not None:
+                os.link(first, dst)
+                return
+            source = _provider(top_first, path)
+            if source is not None and _link(source, dst):
+                size += entry.size
+                copied[entry.inode] = dst
+                return
         st = os.lstat(src)
         if entry.kind == DIR:
             dst.mkdir()
@@ -115,17 +125,9 @@ def stage(tree: ImageTree, paths: Iterable[str], overrides: dict[str, bytes], st
             _copy_meta(src, dst, st, is_link=True)
             size += st.st_size
         elif entry.kind == FILE:
-            first = copied.get(entry.inode) if path not in overrides else None
-            if first is not None:
-                os.link(first, dst)
-                return
             if path in overrides:
                 dst.write_bytes(overrides[path])
                 size += len(overrides[path])
-            elif (source := _provider(top_first, path)) is not None and _link(source, dst):
-                size += st.st_size
-                copied[entry.inode] = dst
-                return
             else:
                 shutil.copyfile(src, dst, follow_symlinks=False)
                 size += st.st_size
