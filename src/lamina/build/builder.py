@@ -127,9 +127,9 @@ class Builder:
                 value = None if default is None else expand(default, args.meta_env(), self.escape)
                 args.add_meta(key, value)
         plan = make_plan(dockerfile, self.request.target, lambda s: self._base_name(s, args))
-        extra_labels = self._label_instruction()
+        extra_labels = self._label_instructions()
         self.total = len(dockerfile.global_args) + sum(1 + len(s.instructions) for s in plan.stages)
-        self.total += 1 if extra_labels is not None else 0
+        self.total += len(extra_labels)
         step = 0
         for instruction in dockerfile.global_args:
             step += 1
@@ -139,8 +139,7 @@ class Builder:
             first_step[stage.index] = step + 1
             step += 1 + len(stage.instructions)
         bodies = {s.index: list(s.instructions) for s in plan.stages}
-        if extra_labels is not None:
-            bodies[plan.target.index].append(extra_labels)
+        bodies[plan.target.index].extend(extra_labels)
         self._build_stages(plan, bodies, args, first_step)
         final = self.results.get(plan.target.index)
         assert final is not None
@@ -152,15 +151,17 @@ class Builder:
             self.progress.line(f"Successfully tagged {tag}")
         return BuildResult(final, tags, self.cache_hits, self.total)
 
-    def _label_instruction(self) -> Instruction | None:
-        if not self.request.labels:
-            return None
-        words: list[str] = []
-        shown = []
-        for key, value in self.request.labels.items():
-            words += [f'"{key}"', "'" + value.replace("'", "") + "'"]
-            shown.append(f'"{key}"=\'{value}\'')
-        return Instruction("LABEL", tuple(words), (), False, "LABEL " + " ".join(shown), 0, 0)
+    def _label_instructions(self) -> list[Instruction]:
+        """``--label``: one LABEL step per key, in key order, at the end (as docker adds them).
+
+        Their values are taken literally: single quotes keep expansion away.
+        """
+        out = []
+        for key in sorted(self.request.labels):
+            value = self.request.labels[key]
+            words = ("'" + key.replace("'", "'\\''") + "'", "'" + value.replace("'", "'\\''") + "'")
+            out.append(Instruction("LABEL", words, (), False, f"LABEL {key}={value}", 0, 0))
+        return out
 
     def _tag(self, image: ImageState) -> tuple[str, ...]:
         refs = [Reference.parse(t, self.store.default_registry) for t in self.request.tags]
