@@ -9,7 +9,7 @@ is saved with `docker save` and both tools read that tar. Targets (issue 9,
 "Speed"): sbom <= 1.0x syft; scan <= 1.5x sbom. Prints the best of a few
 rounds (wall and CPU time) and the ratios.
 
-    .venv/bin/python bench/scan.py [--mb 500] [--files 60000] [--rounds 3] [--keep DIR]
+    .venv/bin/python bench/scan.py [--mb 500] [--files 60000] [--rounds 5] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -85,16 +85,21 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def best(cmd: list[str], env: dict[str, str], rounds: int) -> tuple[float, float]:
-    runs = [timed(cmd, env) for _ in range(rounds)]
-    return min(r[0] for r in runs), min(r[1] for r in runs)
+def best(cmds: list[list[str]], env: dict[str, str], rounds: int) -> list[tuple[float, float]]:
+    """Best wall and CPU time of each command; rounds interleave the commands, so a burst
+    of load from other users of the machine falls on all of them alike."""
+    runs: list[list[tuple[float, float]]] = [[] for _ in cmds]
+    for _ in range(rounds):
+        for i, cmd in enumerate(cmds):
+            runs[i].append(timed(cmd, env))
+    return [(min(r[0] for r in rs), min(r[1] for r in rs)) for rs in runs]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--files", type=int, default=60000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep the work dir")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="lamina-bench-scan-", dir="/var/tmp"))
@@ -123,9 +128,11 @@ def main() -> None:
                                               env=env, check=True, capture_output=True
                                               ).stdout)["packages"])
         print(f"packages found by lamina: {count}")
-        syft_t = best([syft, f"docker-archive:{archive}", "-o", "json", "-q"], env, args.rounds)
-        sbom_t = best([lamina, "sbom", str(archive), "--format", "json"], env, args.rounds)
-        scan_t = best([lamina, "scan", str(archive), "--format", "json"], env, args.rounds)
+        syft_t, sbom_t, scan_t = best([
+            [syft, f"docker-archive:{archive}", "-o", "json", "-q"],
+            [lamina, "sbom", str(archive), "--format", "json"],
+            [lamina, "scan", str(archive), "--format", "json"],
+        ], env, args.rounds)
         print(f"syft sbom:    wall {syft_t[0]:6.2f}s  cpu {syft_t[1]:6.2f}s")
         print(f"lamina sbom:  wall {sbom_t[0]:6.2f}s  cpu {sbom_t[1]:6.2f}s")
         print(f"lamina scan:  wall {scan_t[0]:6.2f}s  cpu {scan_t[1]:6.2f}s")
