@@ -107,21 +107,16 @@ def installed_debs(tar: Path) -> list[dict[str, str]]:
     return [p for p in doc["packages"] if p["type"] == "deb"]
 
 
-def security_debs(installed: list[dict[str, str]]) -> Path:
-    """Download (once; cached) bookworm-security updates of a few packages the image holds
-    at an older version: the image is "deliberately old" because debootstrap installs the
-    point release, and these are the updates published since."""
-    if (DEBS / ".complete").exists():
-        return DEBS
-    apt_cache, apt_get = require_tool("apt-cache"), require_tool("apt-get")
+def _pick_updates(installed: list[dict[str, str]]) -> dict[str, str]:
+    """source -> ``binary=version`` of bookworm-security updates newer than the image's."""
     names = [p["name"] for p in installed]
-    madison = run([apt_cache, "madison", *names]).stdout.decode()
+    madison = run([require_tool("apt-cache"), "madison", *names]).stdout.decode()
     newer: dict[str, str] = {}
     for line in madison.splitlines():
         cols = [c.strip() for c in line.split("|")]
         if len(cols) == 3 and "-security" in cols[2]:
             newer.setdefault(cols[0], cols[1])
-    picked: dict[str, str] = {}  # source -> binary=version
+    picked: dict[str, str] = {}
     for pkg in installed:
         source = pkg.get("sourceName") or pkg["name"]
         candidate = newer.get(pkg["name"])
@@ -129,11 +124,27 @@ def security_debs(installed: list[dict[str, str]]) -> Path:
             picked[source] = f"{pkg['name']}={candidate}"
         if len(picked) == MAX_SOURCES:
             break
-    if not picked:
-        pytest.fail("no package of the Debian image has a newer bookworm-security version;"
-                    " is bookworm-security in the apt sources (and `apt-get update` run)?")
+    return picked
+
+
+def security_debs(installed: list[dict[str, str]]) -> Path:
+    """Download (once; cached) bookworm-security updates of a few packages the image holds
+    at an older version: the image is "deliberately old" because debootstrap installs the
+    point release, and these are the updates published since."""
+    if (DEBS / ".complete").exists():
+        return DEBS
+    apt_get = require_tool("apt-get")
     DEBS.mkdir(parents=True, exist_ok=True)
-    subprocess.run([apt_get, "download", *picked.values()], cwd=DEBS, check=True,
-                   capture_output=True, timeout=600)
-    (DEBS / ".complete").touch()
-    return DEBS
+    for attempt in range(2):
+        picked = _pick_updates(installed)
+        if picked:
+            proc = subprocess.run([apt_get, "download", *picked.values()], cwd=DEBS,
+                                  capture_output=True, timeout=600)
+            if proc.returncode == 0:
+                (DEBS / ".complete").touch()
+                return DEBS
+        if attempt == 0:
+            # stale package lists name versions the mirror no longer has: refresh once
+            run([apt_get, "update", "-q"], timeout=600)
+    pytest.fail("no bookworm-security update of a package in the Debian image could be"
+                " downloaded; is bookworm-security in the apt sources?")
