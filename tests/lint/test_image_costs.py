@@ -52,8 +52,9 @@ SHELL ["/bin/sh", "-ec"]
 ENV LAMINA=1
 RUN echo clean > /clean
 CMD ["sh"]
+RUN apk add --virtual .tools curl || true; mkdir -p /etc/apk/cache && touch /etc/apk/cache/x.idx
 """  # noqa: E501
-STEPS = 14  # instructions after FROM: one history entry each
+STEPS = 15  # instructions after FROM: one history entry each
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ EXPECTED = {
     (11, "LM301"): (0, 0),
     (12, "LM303"): (HEADER, 1),
     (12, "LM301"): (0, 0),
+    (18, "LM220"): (0, 1),  # an empty cache file
 }
 
 
@@ -164,6 +166,8 @@ def test_tty_names_the_cost_and_what_costs_nothing(built: Built) -> None:
     assert "    line 7: this RUN overwrites or deletes 7 kB (1 file) the RUN on line 6" in out
     assert (f"    line 11: costs 0 B in {built.archive}: no apk cache in this step's layer\n"
             in out)
+    assert (f"    line 18: costs 0 B in {built.archive}: 1 file of apk cache in this step's"
+            " layer, all empty\n") in out
     assert "    line 12: compilers and headers this step added: 1.23 kB (1 file)\n" in out
 
 
@@ -187,18 +191,19 @@ def test_step_count_differs(built: Built) -> None:
     """A step the image lacks, or an image step the Dockerfile lacks, is named."""
     extra = _write(built, built.dockerfile + "RUN echo extra\n", "Dockerfile.extra")
     _, stderr = _json(built.archive, extra)
-    assert "line 18 (RUN echo extra) has no step in the image" in stderr
+    assert "line 19 (RUN echo extra) has no step in the image" in stderr
     fewer = _write(built, built.dockerfile.replace('CMD ["sh"]\n', ""), "Dockerfile.fewer")
     document, stderr = _json(built.archive, fewer)
-    assert ("the image has history entry 14 (/bin/sh -ec #(nop) CMD [\"sh\"]) after the"
-            " Dockerfile's last instruction") in stderr
+    assert ("the image has history entry 14 (/bin/sh -ec #(nop) CMD [\"sh\"]) before line 17"
+            " (RUN apk add --virtual .tools curl") in stderr
+    assert "), not in the Dockerfile" in stderr
     assert _costs(document)[(3, "LM201")] == (APT_BIG + APT_SMALL, 2)
 
 
 def test_not_built_from_this_dockerfile(built: Built) -> None:
     other = _write(built, "FROM busybox:1.36\nRUN apt-get update\n", "Dockerfile.other")
     document, stderr = _json(built.archive, other)
-    assert "line 2 (RUN apt-get update), but the image has history entry 14" in stderr
+    assert "line 2 (RUN apt-get update), but the image has history entry 15" in stderr
     assert "no costs are shown" in stderr
     assert _costs(document)[(2, "LM201")] == (None, None)
 

@@ -93,10 +93,13 @@ class CostMeter:
         size, count = _amount(found)
         if not count:
             return self._zero(f"no {label} in this step's layer")
+        if not size:
+            return Cost(0, count, f"costs 0 B in {self.name}: {_files(count)} of {label} in"
+                                  " this step's layer, all empty")
         detail = f"{label} left in this layer: {format_size(size)} ({_files(count)})"
         deleted = [f for f in found if id(f) in self._lost_by]
-        if deleted:
-            gone, _ = _amount(deleted)
+        gone, _ = _amount(deleted)
+        if gone:
             detail += (f"; a later layer deletes {format_size(gone)} of them, which still ship"
                        " in this one (wasted)")
         return Cost(size, count, detail)
