@@ -146,19 +146,19 @@ def test_independent_stages_build_in_parallel(busybox_base: str, tmp_path: Path)
         f"FROM {busybox_base} AS left\n"
         f"RUN timeout 60 nc -l -p {port} > /got && cat /got\n"
         f"FROM {busybox_base} AS right\n"
-        f"RUN for i in $(seq 1 300); do echo hello | nc 127.0.0.1 {port} && exit 0; "
+        f"RUN for i in $(seq 1 300); do echo $((6*7))-ok | nc 127.0.0.1 {port} && exit 0; "
         "sleep 0.1; done; exit 9\n"
         f"FROM {busybox_base}\nCOPY --from=left /got /l\nCOPY --from=right /bin/busybox /r\n"
     )
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": dockerfile})
     out = _ok("-t", "parallel:1", ctx)
     steps = [line.split(" : ")[0] for line in out.splitlines() if line.startswith("Step ")]
-    assert steps == [f"Step {n}/7" for n in range(1, 8)]
-    left = out.index("Step 2/7")
-    assert left < out.index("hello") < out.index("Step 3/7")  # left's output with left's step
+    assert steps == [f"Step {n}/7" for n in range(1, 8)], out
+    # left's output stays with left's step, before the right stage's lines
+    assert out.index("Step 2/7") < out.index("42-ok") < out.index("Step 3/7"), out
     root = tmp_path / "root"
     lamina_image("parallel:1", root)
-    assert (root / "l").read_text() == "hello\n"
+    assert (root / "l").read_text() == "42-ok\n"
 
 
 def test_network_none_cuts_run_off(busybox_base: str, tmp_path: Path) -> None:
