@@ -26,7 +26,7 @@ from lamina.lint.costs.join import join
 from lamina.lint.costs.steps import classify, dockerfile_steps, history_steps
 from lamina.oci.config import HistoryEntry
 from tests.conftest import busybox_rootfs_tar
-from tests.tools import lamina, run
+from tests.tools import lamina, require_tool, run
 
 APT_BIG, APT_SMALL, PIP, NPM, HEADER = 18200, 300, 7000, 4000, 1234
 TAG = "lamina-test/lint-costs:1"
@@ -135,6 +135,16 @@ def test_costs_from_the_local_store(built: Built) -> None:
     costs = _costs(document)
     assert {k: costs[k] for k in EXPECTED} == EXPECTED
     assert document["image"]["matched_steps"] == STEPS
+
+
+def test_costs_from_an_oci_layout(built: Built, tmp_path: Path) -> None:
+    """An OCI layout (image-spec image-layout.md) of the same image joins the same way."""
+    skopeo = require_tool("skopeo")
+    layout = tmp_path / "layout"
+    run([skopeo, "copy", "-q", f"docker-archive:{built.archive}", f"oci:{layout}:costs"])
+    document, _ = _json(layout, built.context / "Dockerfile")
+    costs = _costs(document)
+    assert {k: costs[k] for k in EXPECTED} == EXPECTED
 
 
 def test_costs_of_an_image_lamina_built(built: Built, docker: str, busybox_image: str) -> None:
