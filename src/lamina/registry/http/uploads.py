@@ -44,6 +44,7 @@ async def start_upload(request: Request) -> Response:
     params = request.query_params
     await authorize(request, name, Action.PULL, Action.PUSH)
     reg = registry(request)
+    reg.policy.check_upload(name)  # a namespace at its quota takes no more blobs
     mount, source = params.get("mount"), params.get("from")
     if mount is not None and source is not None:
         digest = names.digest(mount)

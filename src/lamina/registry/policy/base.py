@@ -17,6 +17,9 @@ class PushPolicy(Protocol):
     def check_delete(self, repository: str, reference: Digest | str) -> None:
         """Raise ``Denied`` when deleting the tag or manifest ``reference`` breaks a rule."""
 
+    def check_upload(self, repository: str) -> None:
+        """Raise ``Denied`` when no blob upload may start in ``repository`` (a full quota)."""
+
 
 class NoPolicy:
     def check_push(self, repository: str, record: ManifestRecord, needs: ManifestReferences,
@@ -24,4 +27,7 @@ class NoPolicy:
         return None
 
     def check_delete(self, repository: str, reference: Digest | str) -> None:
+        return None
+
+    def check_upload(self, repository: str) -> None:
         return None
