@@ -57,3 +57,17 @@ def test_exceeding_the_quota_is_denied(client: TestClient) -> None:
     assert client.get("/v2/team/a/tags/list").json()["tags"] == ["v1"]
     # Other namespaces have no quota.
     assert _push(client, "own/a", "v1", [LAYER, big]) == 201
+
+
+def test_a_full_namespace_takes_no_more_uploads(client: TestClient,
+                                                 administration: Administration) -> None:
+    """Once the namespace holds its quota, even starting a blob upload is DENIED."""
+    assert _push(client, "team/a", "v1", [LAYER]) == 201
+    administration.set_rules(ADMIN_ACTOR, "team", quota_bytes=4000)
+    r = client.post("/v2/team/a/blobs/uploads/")
+    assert r.status_code == 403 and error_codes(r) == ["DENIED"]
+    assert r.json()["errors"][0]["detail"]["reason"] == "quota"
+    assert client.post("/v2/own/a/blobs/uploads/").status_code == 202
+    # The same content again (every blob already held) is still a valid push.
+    assert client.put("/v2/team/a/manifests/v1-again", content=image_manifest(CONFIG, [LAYER]),
+                      headers={"Content-Type": mediatype.OCI_MANIFEST}).status_code == 201

@@ -47,6 +47,22 @@ class NamespaceRules:
                 detail={"reason": "quota", "namespace": namespace, "quota": quota,
                         "used": used, "needed": added})
 
+    def check_upload(self, repository: str) -> None:
+        """A namespace at or over its quota takes no more blobs (they would count as soon
+        as a manifest refers to them, and fill the disk until gc if none ever does)."""
+        namespace = namespace_of(repository)
+        ns = self.store.snapshot().namespaces.get(namespace)
+        quota = ns.policy.quota_bytes if ns is not None else None
+        if quota is None:
+            return
+        used = sum(self.meta.namespace_content(namespace).values())
+        if used >= quota:
+            raise Denied(
+                f"quota exceeded: namespace {namespace} holds {used} bytes of its {quota} byte "
+                "quota; delete tags (then gc) or raise the quota before pushing more",
+                detail={"reason": "quota", "namespace": namespace, "quota": quota,
+                        "used": used})
+
     def check_delete(self, repository: str, reference: Digest | str) -> None:
         namespace = namespace_of(repository)
         ns = self.store.snapshot().namespaces.get(namespace)
