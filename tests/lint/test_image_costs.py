@@ -339,6 +339,16 @@ def test_build_arg_values_with_spaces_still_join() -> None:
         assert joined.matched[1].layer == 1
 
 
+def test_step_missing_below_the_first_match() -> None:
+    """The Dockerfile's first step has no entry: the entry where it would sit is named."""
+    dockerfile = parse("FROM x\nRUN echo missing\nRUN echo a\n")
+    history = _entries("", "/bin/sh -c echo a")
+    joined = join(dockerfile_steps(dockerfile), history_steps(history, {0: 0, 1: 1}))
+    assert joined.mismatch == ("line 2 (RUN echo missing), but the image has history entry 0"
+                               " (no command recorded)")
+    assert joined.matched[1].index == 1
+
+
 def test_join_prefers_the_top_of_the_history() -> None:
     """A metadata step matches the image's own entry, not the base image's of the same kind."""
     dockerfile = parse("FROM x\nRUN echo a\nCMD [\"sh\"]\n")

@@ -77,7 +77,8 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def describe_entry(entry: HistoryStep) -> str:
-    return f"history entry {entry.index} ({_short(normalise(entry.created_by))})"
+    text = normalise(entry.created_by)
+    return f"history entry {entry.index} ({_short(text) if text else 'no command recorded'})"
 
 
 def _strip_build_args(text: str) -> str:
