@@ -35,3 +35,12 @@ def test_unknown_command_is_refused() -> None:
     result = lamina("nosuchcommand")
     assert result.exit_code == 2
     assert "No such command" in result.stderr
+
+
+def test_registry_group_has_its_attached_commands_in_a_fresh_process() -> None:
+    """Subcommands other modules add to `lamina registry` must not depend on import order."""
+    out = subprocess.run([sys.executable, "-m", "lamina.cli", "registry", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for name in ("serve", "gc", "fsck", "tags", "user", "namespace", "robot", "audit",
+                 "retention", "scan-report"):
+        assert f"  {name} " in out, name

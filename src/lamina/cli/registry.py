@@ -151,3 +151,6 @@ COMMANDS = [registry_group]
 
 
 import lamina.cli.registry_admin  # noqa: E402,F401 - attaches user/namespace/robot/retention/audit
+from lamina.cli.scan import scan_report_command  # noqa: E402
+
+registry_group.add_command(scan_report_command)

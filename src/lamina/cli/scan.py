@@ -249,16 +249,3 @@ def scan_report_command(ref: str, fmt: str, exit_code: int) -> None:
                    f" (database {doc.get('database', '?')})")
     if doc["findings"] and exit_code:
         sys.exit(exit_code)
-
-
-def _attach_to_registry_group() -> None:
-    """``lamina registry scan-report``: the registry group is the registry CLI's own module."""
-    from lamina.cli.registry import registry_group
-
-    if isinstance(registry_group, click.Group) and "scan-report" not in registry_group.commands:
-        registry_group.add_command(scan_report_command)
-
-
-_attach_to_registry_group()
-
-COMMANDS = [sbom_command, scan_command, db_group]
