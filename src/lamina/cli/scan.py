@@ -249,3 +249,6 @@ def scan_report_command(ref: str, fmt: str, exit_code: int) -> None:
                    f" (database {doc.get('database', '?')})")
     if doc["findings"] and exit_code:
         sys.exit(exit_code)
+
+
+COMMANDS = [sbom_command, scan_command, db_group]
