@@ -6,8 +6,10 @@ from __future__ import annotations
 import http.server
 import io
 import os
+import shutil
 import subprocess
 import tarfile
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,6 @@ from tests.build.twin import (
     docker_build,
     lamina_build,
     lamina_image,
-    store,
     write_context,
 )
 from tests.tools import free_port, lamina
@@ -124,17 +125,20 @@ def test_history_shows_every_step_image(busybox_base: str, tmp_path: Path) -> No
     assert '/bin/sh -c #(nop)  CMD ["sh"]' in rows[0]
 
 
-def test_build_without_root_says_what_is_needed(busybox_base: str, tmp_path: Path,
-                                                lamina_home: Path) -> None:
-    ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nRUN true\n"})
-    os.chmod(tmp_path, 0o755)
-    proc = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-         Path(__file__).resolve().parents[2] / ".venv/bin/lamina", "build", "-t", "x:1", ctx],
-        capture_output=True, text=True, env={**os.environ, "LAMINA_HOME": str(tmp_path / "h")})
-    assert proc.returncode == 1
-    assert "needs root" in proc.stderr and "CAP_SYS_ADMIN" in proc.stderr
-    assert store().meta.read().tags.get("docker.io/library/x:1") is None
+def test_build_without_root_says_what_is_needed(tmp_path: Path) -> None:
+    """Issue 6: without root, RUN fails with a clear message saying what is needed."""
+    home = Path(tempfile.mkdtemp(prefix="lamina-nonroot-", dir="/tmp"))
+    try:
+        os.chown(home, 65534, 65534)
+        proc = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             Path(__file__).resolve().parents[2] / ".venv/bin/lamina", "build", "-t", "x:1", "-"],
+            input="FROM scratch\nRUN true\n", capture_output=True, text=True,
+            env={**os.environ, "LAMINA_HOME": str(home)}, cwd="/")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "lamina build (RUN) needs root" in proc.stderr and "CAP_SYS_ADMIN" in proc.stderr
 
 
 def test_independent_stages_build_in_parallel(busybox_base: str, tmp_path: Path) -> None:

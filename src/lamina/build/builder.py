@@ -10,6 +10,7 @@ the config and add an ``empty_layer`` history entry.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import IO, Any, cast
@@ -29,12 +30,13 @@ from lamina.dockerfile import Dockerfile, Instruction, Stage, expand, parse
 from lamina.errors import LaminaError, NotFound
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
-from lamina.runtime import (
-    new_container_id,
-    short_id,
-)
 from lamina.store.image import StoredImage
 from lamina.store.store import Store, host_os_arch
+
+
+def _container_id() -> str:
+    """The 12-hex ID shown for a step's container (``Running in ...``), as docker shows one."""
+    return secrets.token_hex(6)
 
 
 class BuildError(LaminaError):
@@ -329,6 +331,12 @@ class Builder:
             shown.append(key if value is None else f"{key}={value}")
         self._commit_metadata(run, run.config, "ARG " + " ".join(shown), None)
 
+    def require_privileges(self, step: str) -> None:
+        """Steps that mount or run need root; a fully cached build does not."""
+        from lamina.runtime.privilege import require_container_privileges
+
+        require_container_privileges(f"lamina build ({step})")
+
     def created_by(self, run: _StageRun, comment: str, config: dict[str, Any] | None = None,
                    nop_gap: str = "  ") -> str:
         shell = runconfig.shell(config if config is not None else run.config)
@@ -366,11 +374,11 @@ class Builder:
         if hit is not None:
             self.adopt(run, hit, None, config)
             return
-        container = new_container_id()
-        run.progress.line(f" ---> Running in {short_id(container)}")
+        container = _container_id()
+        run.progress.line(f" ---> Running in {container}")
         image = commit(self.store, run.image, config, created_by, layer=None,
                        epoch=self.request.epoch, author=author)
-        run.progress.line(f"Removing intermediate container {short_id(container)}")
+        run.progress.line(f"Removing intermediate container {container}")
         self.adopt(run, image, key, config)
 
     def _workdir(self, run: _StageRun, instruction: Instruction) -> None:
@@ -386,8 +394,9 @@ class Builder:
         if hit is not None:
             self.adopt(run, hit, None, config)
             return
-        container = new_container_id()
-        run.progress.line(f" ---> Running in {short_id(container)}")
+        container = _container_id()
+        run.progress.line(f" ---> Running in {container}")
+        self.require_privileges("WORKDIR")
         with scratch(self.store) as space:
             with writable(self.store, run.image, space) as root:
                 make_dirs(root, full, Ownership())
@@ -396,5 +405,5 @@ class Builder:
                                compression=self.request.compression)
         image = commit(self.store, run.image, config, created_by, layer=layer,
                        epoch=self.request.epoch)
-        run.progress.line(f"Removing intermediate container {short_id(container)}")
+        run.progress.line(f"Removing intermediate container {container}")
         self.adopt(run, image, key, config)

@@ -24,7 +24,6 @@ from typing import BinaryIO
 from lamina.build.dockerignore import IgnoreMatcher
 from lamina.build.sourcehash import SumMemo, source_sum
 from lamina.errors import LaminaError
-from lamina.runtime.rootpath import resolve
 
 
 class ContextError(LaminaError):
@@ -178,6 +177,8 @@ class BuildContext:
 
     def resolve(self, rel: str, keyword: str) -> tuple[str, Path]:
         """(rel, host path) of an existing, included source; symlinks followed in scope."""
+        from lamina.runtime.rootpath import resolve  # the runtime package is slow to import
+
         host = resolve(self.root, rel) if rel not in ("", ".") else self.root
         real_rel = host.relative_to(self.root).as_posix() if host != self.root else "."
         if not os.path.lexists(host) or not self.included(real_rel) or not self.included(rel):

@@ -19,7 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lamina.runtime.rootpath import resolve
+
+def resolve(root: Path, path: str) -> Path:
+    """A container path under ``root``, symlinks followed inside it (lamina.runtime.rootpath)."""
+    from lamina.runtime.rootpath import resolve as scoped  # imported only when copying
+
+    return scoped(root, path)
 
 
 @dataclass(frozen=True)

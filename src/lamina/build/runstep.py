@@ -18,25 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from lamina.build import runconfig
 from lamina.build.cache import cache_key
-from lamina.build.copying import Ownership, make_dirs
+from lamina.build.copying import Ownership, make_dirs, resolve
 from lamina.build.image import commit
 from lamina.build.snapshot import lowers, scratch, take_layer
 from lamina.dockerfile import Instruction
 from lamina.errors import LaminaError
-from lamina.runtime import (
-    BindMount,
-    ContainerSpec,
-    ProcessSpec,
-    mounted,
-    mountpoints_for,
-    new_container_id,
-    run,
-    short_id,
-)
-from lamina.runtime.rootpath import resolve
 
 if TYPE_CHECKING:
     from lamina.build.builder import Builder, _StageRun
+    from lamina.runtime import BindMount, ContainerSpec
 
 _UNSUPPORTED_FLAGS = ("mount", "network", "security", "device")
 _HEREDOC_MARKER = re.compile(r"\d?<<-?([\"']?)[A-Za-z0-9_.-]+\1")
@@ -84,6 +74,18 @@ class RunStep:
         if hit is not None:
             builder.adopt(run, hit, None, config)
             return
+        # The runtime is imported only for a step that runs: a cached build never needs it.
+        from lamina.runtime import (
+            ContainerSpec,
+            ProcessSpec,
+            mounted,
+            mountpoints_for,
+            new_container_id,
+            require_container_privileges,
+            short_id,
+        )
+
+        require_container_privileges("lamina build (RUN)")
         container = new_container_id()
         run.progress.line(f" ---> Running in {short_id(container)}")
         spec = ContainerSpec(
@@ -107,6 +109,8 @@ class RunStep:
         builder.adopt(run, image, key, config)
 
     def _volumes(self, root: Path, scratch_root: Path) -> list[BindMount]:
+        from lamina.runtime import BindMount
+
         binds = []
         for volume in sorted(self.run.config.get("Volumes") or {}):
             host = resolve(root, volume)
@@ -120,4 +124,6 @@ class RunStep:
 
 
 def _run(spec: ContainerSpec, sink: Any, container_id: str) -> int:
+    from lamina.runtime import run
+
     return run(spec, stdout=sink, stderr=sink, container_id=container_id).exit_code

@@ -20,14 +20,20 @@ from typing import TYPE_CHECKING
 
 from lamina.build.cache import cache_key
 from lamina.build.context import go_match_regex, has_wildcards
-from lamina.build.copying import Ownership, copy_file, copy_source, destination, make_dirs
+from lamina.build.copying import (
+    Ownership,
+    copy_file,
+    copy_source,
+    destination,
+    make_dirs,
+    resolve,
+)
 from lamina.build.image import ImageState, commit
 from lamina.build.plan import stage_ref
 from lamina.build.snapshot import readonly, scratch, take_layer, writable
 from lamina.build.sourcehash import entry_sum, join_sums, source_sum
 from lamina.dockerfile import Instruction, expand
 from lamina.errors import LaminaError
-from lamina.runtime.rootpath import read_text, resolve
 
 if TYPE_CHECKING:
     from lamina.build.builder import Builder, _StageRun
@@ -73,6 +79,8 @@ def ownership(root: Path, chown: str | None, chmod: str | None) -> Ownership:
             raise CopyError(f"--chmod={chmod}: mode out of range")
     if not chown:
         return Ownership(0, 0, mode)
+    from lamina.runtime.rootpath import read_text
+
     user, _, group = chown.partition(":")
     group = group or user
     uid = _lookup(read_text(root, "/etc/passwd"), user, "user")
@@ -223,6 +231,7 @@ class CopyStep:
                 return True
             return ctx.included(rel)
 
+        builder.require_privileges(self.keyword)
         with scratch(store) as space:
             with writable(store, run.image, space) as root:
                 owner = ownership(root, self.chown, self.chmod)

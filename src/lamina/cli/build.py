@@ -13,7 +13,6 @@ from lamina.build.image import ImageState
 from lamina.build.progress import Progress
 from lamina.cli.store import open_store
 from lamina.errors import LaminaError, NotFound
-from lamina.runtime import BindMount, require_container_privileges
 
 PULL = click.Choice(["missing", "always", "never"])
 
@@ -57,7 +56,6 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                   progress: str, reproducible: bool) -> None:
     """Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin)."""
     del progress
-    require_container_privileges("lamina build")
     epoch_text = os.environ.get("SOURCE_DATE_EPOCH")
     epoch: int | None = None
     if epoch_text:
@@ -111,6 +109,8 @@ def run_command(image: str, command: tuple[str, ...], rm: bool, env: tuple[str, 
     from lamina.build.runimage import run_image
 
     state = ImageState.load(store, str(stored.manifest.digest))
+    from lamina.runtime import BindMount
+
     binds = [BindMount.parse(v) for v in volumes]
     sys.stdout.flush()
     code = run_image(store, state, command, env=env, binds=binds, network=network,
