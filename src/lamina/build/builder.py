@@ -10,7 +10,6 @@ the config and add an ``empty_layer`` history entry.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import IO, Any, cast
@@ -36,7 +35,7 @@ from lamina.store.store import Store, host_os_arch
 
 def _container_id() -> str:
     """The 12-hex ID shown for a step's container (``Running in ...``), as docker shows one."""
-    return secrets.token_hex(6)
+    return os.urandom(6).hex()
 
 
 class BuildError(LaminaError):
@@ -167,7 +166,9 @@ class Builder:
 
     def _tag(self, image: ImageState) -> tuple[str, ...]:
         refs = [Reference.parse(t, self.store.default_registry) for t in self.request.tags]
-        if refs:
+        tags = self.store.meta.read().tags
+        if any(tags.get(str(r.with_tag(r.tag or "latest"))) != image.manifest_digest
+               for r in refs):
             raw = self.store.blobs.read_bytes(Digest.parse(image.manifest_digest))
             self.store.add_image(raw, tags=refs)
         return tuple(f"{r.familiar_name}:{r.tag or 'latest'}" for r in refs)

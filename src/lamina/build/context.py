@@ -177,9 +177,12 @@ class BuildContext:
 
     def resolve(self, rel: str, keyword: str) -> tuple[str, Path]:
         """(rel, host path) of an existing, included source; symlinks followed in scope."""
-        from lamina.runtime.rootpath import resolve  # the runtime package is slow to import
+        host = self.root / rel if rel not in ("", ".") else self.root
+        if os.path.realpath(host) != str(host):
+            # A symlink on the way: follow it as if the context were the root.
+            from lamina.runtime.rootpath import resolve  # a slow import, needed only here
 
-        host = resolve(self.root, rel) if rel not in ("", ".") else self.root
+            host = resolve(self.root, rel)
         real_rel = host.relative_to(self.root).as_posix() if host != self.root else "."
         if not os.path.lexists(host) or not self.included(real_rel) or not self.included(rel):
             raise ContextError(f"{keyword} failed: file not found in build context or excluded "

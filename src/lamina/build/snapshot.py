@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from lamina.build.image import ImageState, NewLayer
-from lamina.layers import overlay
 from lamina.oci.descriptor import Descriptor
 from lamina.store.blobs import BlobWriter
 from lamina.store.store import Store
@@ -73,6 +72,8 @@ def writable(store: Store, image: ImageState, space: Scratch) -> Iterator[Path]:
     if not dirs:
         yield space.upper  # FROM scratch: nothing below, write straight into the layer
         return
+    from lamina.layers import overlay  # loaded only when a step mounts
+
     merged = space.root / "merged"
     merged.mkdir()
     overlay.mount(dirs, merged, upper=space.upper, work=space.work)
@@ -96,6 +97,8 @@ def readonly(store: Store, image: ImageState) -> Iterator[Path]:
     base = store.home / "build-tmp"
     base.mkdir(parents=True, exist_ok=True)
     target = Path(tempfile.mkdtemp(dir=base, prefix="ro-"))
+    from lamina.layers import overlay
+
     if len(dirs) == 1:
         try:
             yield dirs[0]
