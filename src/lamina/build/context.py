@@ -14,7 +14,6 @@ import os
 import posixpath
 import re
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -98,6 +97,7 @@ class BuildContext:
     def _from_tar_bytes(cls, data: bytes, tmp_dir: Path | None, name: str = "stdin"
                         ) -> BuildContext:
         import io
+        import tarfile  # only tar contexts need it
 
         root = Path(tempfile.mkdtemp(prefix="lamina-ctx-", dir=tmp_dir))
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -271,6 +270,8 @@ def _is_url(text: str) -> bool:
 
 
 def _is_archive(path: Path) -> bool:
+    import tarfile  # only ADD needs it
+
     try:
         return tarfile.is_tarfile(path)
     except OSError:
@@ -279,6 +280,8 @@ def _is_archive(path: Path) -> bool:
 
 def _extract(archive: Path, target: Path) -> None:
     """ADD of a local tar: unpacked into the destination, refusing members that escape it."""
+    import tarfile
+
     with tarfile.open(archive) as tar:
         members = []
         for member in tar:
