@@ -110,3 +110,20 @@ def test_other_platform_is_refused(busybox_base: str, tmp_path: Path) -> None:
     (ctx / "Dockerfile").write_text(f"FROM --platform=linux/s390x {busybox_base}\nRUN true\n")
     code, text = _build(ctx)
     assert code == 1 and "linux/s390x is not supported" in text
+
+
+def test_context_tar_escaping_is_refused(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    archive = tmp_path / "evil.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name in ("Dockerfile", "../outside"):
+            data = b"FROM scratch\n"
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    result = lamina("build", "-t", "evil:1", archive)
+    assert result.exit_code == 1
+    assert "would land outside the context" in result.stderr
+    assert not (tmp_path.parent / "outside").exists()

@@ -78,31 +78,41 @@ class BuildContext:
         if source == "-":
             if stdin is None:
                 raise ContextError("context '-' needs a tar or a Dockerfile on stdin")
-            data = stdin.read()
-            if _is_tar(data):
-                return cls._from_tar_bytes(data, tmp_dir)
-            root = Path(tempfile.mkdtemp(prefix="lamina-ctx-", dir=tmp_dir))
-            return cls(root, dockerfile_text=data.decode("utf-8", "replace"), owned=True)
+            return cls._from_stdin(stdin, tmp_dir)
         path = Path(source)
         if path.is_dir():
             ctx = cls(path.resolve())
-        elif path.is_file():
-            ctx = cls._from_tar_bytes(path.read_bytes(), tmp_dir, name=str(path))
-        else:
-            raise ContextError(f"build context {source!r}: no such directory or tar file")
-        ctx.matcher = IgnoreMatcher.from_context(ctx.root)
-        return ctx
+            ctx.matcher = IgnoreMatcher.from_context(ctx.root)
+            return ctx
+        if path.is_file():
+            return cls._from_tar(path, tmp_dir)
+        raise ContextError(f"build context {source!r}: no such directory or tar file")
 
     @classmethod
-    def _from_tar_bytes(cls, data: bytes, tmp_dir: Path | None, name: str = "stdin"
-                        ) -> BuildContext:
-        import io
+    def _from_stdin(cls, stdin: BinaryIO, tmp_dir: Path | None) -> BuildContext:
+        """Stdin spooled to a file (never held in memory): a tar, or else the Dockerfile."""
+        with tempfile.NamedTemporaryFile(prefix="lamina-ctx-", suffix=".in", dir=tmp_dir) as spool:
+            while chunk := stdin.read(1 << 20):
+                spool.write(chunk)
+            spool.flush()
+            spool.seek(0)
+            if _is_tar(spool.read(512)):
+                return cls._from_tar(Path(spool.name), tmp_dir, name="stdin")
+            spool.seek(0)
+            text = spool.read().decode("utf-8", "replace")
+        root = Path(tempfile.mkdtemp(prefix="lamina-ctx-", dir=tmp_dir))
+        return cls(root, dockerfile_text=text, owned=True)
+
+    @classmethod
+    def _from_tar(cls, archive: Path, tmp_dir: Path | None, name: str | None = None
+                  ) -> BuildContext:
+        """A tar context (plain or compressed), unpacked member by member as it streams."""
         import tarfile  # only tar contexts need it
 
+        name = name or str(archive)
         root = Path(tempfile.mkdtemp(prefix="lamina-ctx-", dir=tmp_dir))
         try:
-            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-                members = []
+            with tarfile.open(archive, mode="r|*") as tar:
                 for member in tar:
                     rel = posixpath.normpath(member.name.lstrip("/"))
                     if rel == ".." or rel.startswith("../"):
@@ -111,10 +121,11 @@ class BuildContext:
                     if member.islnk() and posixpath.normpath(member.linkname).startswith(".."):
                         raise ContextError(f"context tar {name}: hardlink {member.name!r} "
                                            "points outside the context")
-                    members.append(member)
-                tar.extractall(root, members=members, filter="fully_trusted")
-        except tarfile.TarError as exc:
+                    tar.extract(member, root, filter="fully_trusted")
+        except (tarfile.TarError, ContextError) as exc:
             shutil.rmtree(root, ignore_errors=True)
+            if isinstance(exc, ContextError):
+                raise
             raise ContextError(f"build context {name} is not a valid tar: {exc}") from exc
         ctx = cls(root, owned=True)
         ctx.matcher = IgnoreMatcher.from_context(root)
