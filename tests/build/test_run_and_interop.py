@@ -58,3 +58,9 @@ def test_reproducible_builds_give_one_digest(busybox_base: str, tmp_path: Path,
         os.utime(ctx / "f")
     assert digests[0] == digests[1]
     assert store().resolve("repro:1").config.created == "2023-11-14T22:13:20Z"
+
+
+def test_lamina_run_missing_image_says_where_it_looked(lamina_home: Path) -> None:
+    result = lamina("run", "--pull=never", "nothere:1")
+    assert result.exit_code == 1
+    assert "nothere:1" in result.stderr and str(lamina_home) in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import cast
 
 import click
 
@@ -98,14 +99,15 @@ def run_command(image: str, command: tuple[str, ...], rm: bool, env: tuple[str, 
                 volumes: tuple[str, ...], network: str, pull: str) -> None:
     """Run IMAGE's command (or COMMAND) in a container; its output and exit code pass through."""
     del rm
+    from lamina.client.resolve import PullPolicy, ensure_image
+
     store = open_store()
     try:
-        stored = store.resolve(image)
-    except NotFound:
-        if pull == "never":
-            raise
-        raise NotFound(f"image {image} not found in the local store at {store.home}; add it "
-                       "with `lamina load -i IMAGE.tar` or `lamina pull`") from None
+        stored = ensure_image(store, image, cast(PullPolicy, pull))
+    except LaminaError as exc:
+        raise NotFound(f"image {image} not found (looked in the local store at {store.home}, "
+                       f"--pull={pull}: {exc}); add it with `lamina load -i IMAGE.tar` or "
+                       "`lamina pull`") from exc
     from lamina.build.runimage import run_image
 
     state = ImageState.load(store, str(stored.manifest.digest))
