@@ -88,3 +88,36 @@ def test_changed_build_arg_misses(busybox_base: str, tmp_path: Path) -> None:
     assert _steps(_build(ctx)) == ["run", "run"]
     assert _steps(_build(ctx)) == ["cache", "cache"]
     assert _steps(_build(ctx, "--build-arg", "V=2")) == ["cache", "run"]
+
+
+def _record(home: Path) -> list[tuple[str, int]]:
+    return [(p.name, p.stat().st_mtime_ns) for p in sorted((home / "build-replay").glob("*.json"))]
+
+
+def test_unchanged_build_is_replayed(busybox_base: str, tmp_path: Path, lamina_home: Path) -> None:
+    """A build none of whose inputs changed prints exactly what a fully cached build prints,
+    without rebuilding; any change to what it read (or a prune) makes it build again."""
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": DOCKERFILE.format(base=busybox_base).replace(
+            "COPY app.py /app/", "COPY app.py /app/\nCOPY conf /conf/"),
+        "requirements.txt": "flask\n", "app.py": "v1\n", "conf/a": "a\n"})
+    _build(ctx)
+    recorded = _record(lamina_home)
+    replayed = _build(ctx)
+    assert _record(lamina_home) == recorded  # replayed: nothing was rebuilt or rewritten
+    for record in (lamina_home / "build-replay").glob("*.json"):
+        record.unlink()
+    cached = _build(ctx)  # the full path, every step a cache hit
+    assert replayed == cached
+    assert _steps(cached) == ["cache"] * 7
+
+    before = _record(lamina_home)
+    (ctx / "app.py").touch()  # a new mtime: not replayed, yet every step is still cached
+    assert _build(ctx) == cached and _record(lamina_home) != before
+    (ctx / "conf" / "b").write_text("b\n")  # a new file in a copied directory
+    assert _steps(_build(ctx)) == ["cache"] * 4 + ["run"] * 3
+    assert _build(ctx) != cached
+
+    lamina("rmi", "cached:1")
+    lamina("prune")
+    assert _steps(_build(ctx)) == ["run"] * 7  # pruned images are never replayed

@@ -22,6 +22,7 @@ from lamina.build.copying import Ownership, make_dirs
 from lamina.build.image import ImageState, commit
 from lamina.build.plan import Plan, make_plan, stage_ref
 from lamina.build.progress import Progress
+from lamina.build.replay import Record, forget, save
 from lamina.build.runstep import RunStep
 from lamina.build.snapshot import scratch, take_layer, writable
 from lamina.build.sources import CopyStep
@@ -67,6 +68,7 @@ class BuildRequest:
     epoch: int | None = None
     reproducible: bool = False
     compression: str = "gzip"
+    replay_key: str | None = None  # where to record this build for replaying (cli computes it)
 
 
 @dataclass
@@ -85,6 +87,7 @@ class _StageRun:
     args: BuildArgs
     progress: Progress
     cmd_set: bool = False
+    lines: list[str] = field(default_factory=list)  # what a fully cached build prints
 
 
 class Builder:
@@ -97,12 +100,16 @@ class Builder:
         self.cache = BuildCache(store)
         self.context = request.context
         self.results: dict[int, ImageState] = {}
+        self.stage_lines: dict[int, list[str]] = {}
         self.failed_output = b""
         self.workers = max(1, min(4, os.cpu_count() or 1))
         self.total = 0
         self.cache_hits = 0
         self.dockerfile: Dockerfile | None = None
         self.escape = "\\"
+        # For lamina.build.replay: can this build be replayed, and what did it depend on.
+        self.replayable = not request.no_cache and request.pull != "always"
+        self.record = Record()
 
     # -- the whole build -------------------------------------------------------
 
@@ -114,7 +121,20 @@ class Builder:
         with self.store.writing():
             result = self._build()
         self.context.save_memo(memo)
+        self._save_record(result)
         return result
+
+    def _save_record(self, result: BuildResult) -> None:
+        key = self.request.replay_key
+        if key is None:
+            return
+        if not self.replayable:
+            forget(self.store.home, key)
+            return
+        self.record.inputs = self.context.inputs()
+        self.record.image_id = result.image.image_id
+        self.record.images.append(result.image.manifest_digest)
+        save(self.store.home, key, self.record)
 
     def _build(self) -> BuildResult:
         text, name = self.context.read_dockerfile(self.request.dockerfile)
@@ -135,6 +155,8 @@ class Builder:
         for instruction in dockerfile.global_args:
             step += 1
             self.progress.step(step, self.total, instruction.original.rstrip("\n"))
+            self.record.lines.append(f"Step {step}/{self.total} : "
+                                     f"{instruction.original.rstrip(chr(10))}")
         first_step: dict[int, int] = {}
         for stage in plan.stages:
             first_step[stage.index] = step + 1
@@ -145,11 +167,15 @@ class Builder:
         final = self.results.get(plan.target.index)
         assert final is not None
         for unused in args.unused():
+            self.replayable = False  # replays print no warnings
             self.warn(f"[Warning] One or more build-args [{unused}] were not consumed")
         tags = self._tag(final)
-        self.progress.line(f"Successfully built {final.short_id}")
-        for tag in tags:
-            self.progress.line(f"Successfully tagged {tag}")
+        for index in sorted(self.results):
+            self.record.lines.extend(self.stage_lines.get(index, []))
+        finish = [f"Successfully built {final.short_id}", *(f"Successfully tagged {t}" for t in tags)]
+        for line in finish:
+            self.progress.line(line)
+        self.record.lines.extend(finish)
         return BuildResult(final, tags, self.cache_hits, self.total)
 
     def _label_instructions(self) -> list[Instruction]:
@@ -167,6 +193,8 @@ class Builder:
     def _tag(self, image: ImageState) -> tuple[str, ...]:
         refs = [Reference.parse(t, self.store.default_registry) for t in self.request.tags]
         tags = self.store.meta.read().tags
+        for ref in refs:
+            self.record.tags[str(ref.with_tag(ref.tag or "latest"))] = image.manifest_digest
         if any(tags.get(str(r.with_tag(r.tag or "latest"))) != image.manifest_digest
                for r in refs):
             raw = self.store.blobs.read_bytes(Digest.parse(image.manifest_digest))
@@ -228,6 +256,7 @@ class Builder:
                    progress: Progress) -> ImageState:
         assert self.dockerfile is not None
         progress.step(step, self.total, stage.from_instruction.original.rstrip("\n"))
+        lines = [f"Step {step}/{self.total} : {stage.from_instruction.original.rstrip(chr(10))}"]
         base_name = self._base_name(stage, meta)
         platform = stage.platform and self._base_name(
             replace(stage, base=stage.platform), meta)
@@ -239,13 +268,15 @@ class Builder:
             image = self.base_image(base_name)
         if image.image_id:
             progress.line(f" ---> {image.short_id}")
+            lines.append(f" ---> {image.short_id}")
         run = _StageRun(stage, image, runconfig.from_base(image.config), meta.for_stage(),
-                        progress)
+                        progress, lines=lines)
         triggers = list(run.config.get("OnBuild") or [])
         if triggers:
             progress.line(f"# Executing {len(triggers)} build trigger"
                                f"{'s' if len(triggers) > 1 else ''}")
             run.config["OnBuild"] = None
+            self.replayable = False  # trigger steps print differently; keep it simple
             for trigger in triggers:
                 parsed = parse(f"FROM scratch\n{trigger}\n", filename="ONBUILD trigger")
                 for instruction in parsed.stages[0].instructions:
@@ -253,7 +284,9 @@ class Builder:
         for instruction in body:
             step += 1
             progress.step(step, self.total, instruction.original.rstrip("\n"))
+            run.lines.append(f"Step {step}/{self.total} : {instruction.original.rstrip(chr(10))}")
             self._dispatch(run, instruction)
+        self.stage_lines[stage.index] = run.lines
         return run.image
 
     def base_image(self, name: str) -> ImageState:
@@ -264,6 +297,7 @@ class Builder:
         except LaminaError as exc:
             raise BuildError(f"FROM {name}: invalid image reference: {exc}") from exc
         if ref.digest is None and ":" not in name.rsplit("/", 1)[-1]:
+            self.replayable = False  # replays print no warnings
             self.warn(f"warning: FROM {name} has no tag; using {name}:latest")
         stored = None
         if self.request.pull != "always":
@@ -273,6 +307,9 @@ class Builder:
                 stored = None
         if stored is None:
             stored = self._fetch(name)
+        if ref.digest is None:
+            self.record.tags[str(ref.with_tag(ref.tag or "latest"))] = str(stored.top_digest)
+        self.record.images.append(str(stored.top_digest))
         return ImageState.load(self.store, str(stored.manifest.digest))
 
     def _fetch(self, name: str) -> StoredImage:
@@ -366,6 +403,8 @@ class Builder:
         run.image = image
         run.config = config
         run.progress.line(f" ---> {image.short_id}")
+        run.lines += [" ---> Using cache", f" ---> {image.short_id}"]
+        self.record.images.append(image.manifest_digest)
 
     def _commit_metadata(self, run: _StageRun, config: dict[str, Any], comment: str,
                          author: str | None) -> None:

@@ -71,6 +71,10 @@ class BuildContext:
     matcher: IgnoreMatcher = field(default_factory=lambda: IgnoreMatcher([]))
     memo: SumMemo | None = None  # sums of files from earlier builds (directory contexts only)
     _sums: dict[str, str] = field(default_factory=dict)
+    # What the build read or listed, for replaying it (lamina.build.replay): paths, and
+    # directories whose whole tree counts.
+    touched: set[str] = field(default_factory=set)
+    trees: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, source: str, stdin: BinaryIO | None = None, tmp_dir: Path | None = None
@@ -135,6 +139,24 @@ class BuildContext:
         if self.owned:
             shutil.rmtree(self.root, ignore_errors=True)
 
+    def _touch_path(self, rel: str) -> None:
+        """The context root, every directory on the way to ``rel``, and ``rel`` itself."""
+        current = self.root
+        self.touched.add(str(current))
+        for part in [p for p in rel.split("/") if p not in ("", ".")]:
+            current = current / part
+            self.touched.add(str(current))
+
+    def inputs(self) -> dict[str, list[int] | None]:
+        """Signatures of everything this build read or listed (lamina.build.replay)."""
+        from lamina.build.replay import signature
+
+        paths = set(self.touched) | {str(self.root / ".dockerignore")}
+        for tree in self.trees:
+            for dirpath, dirnames, filenames in os.walk(tree):
+                paths.update(os.path.join(dirpath, n) for n in (*dirnames, *filenames))
+        return {p: signature(p) for p in sorted(paths)}
+
     # -- sums remembered between builds ----------------------------------------
 
     def load_memo(self, path: Path) -> None:
@@ -172,6 +194,7 @@ class BuildContext:
         candidates = [p for p in (Path(name) if not self.owned else None, inside) if p]
         if name == "Dockerfile":
             candidates = [self.root / "Dockerfile"]
+        self.touched.update(str(p) for p in candidates)
         for path in candidates:
             if path.is_file():
                 return path.read_text(encoding="utf-8"), name
@@ -189,6 +212,7 @@ class BuildContext:
     def resolve(self, rel: str, keyword: str) -> tuple[str, Path]:
         """(rel, host path) of an existing, included source; symlinks followed in scope."""
         host = self.root / rel if rel not in ("", ".") else self.root
+        self._touch_path(rel)
         if os.path.realpath(host) != str(host):
             # A symlink on the way: follow it as if the context were the root.
             from lamina.runtime.rootpath import resolve  # a slow import, needed only here
@@ -210,6 +234,7 @@ class BuildContext:
         base = self.root if start == "." else self.root / start
 
         def visit(directory: Path, prefix: str) -> Iterator[str]:
+            self.touched.add(str(directory))
             try:
                 names = sorted(os.listdir(directory))
             except NotADirectoryError:
@@ -231,6 +256,10 @@ class BuildContext:
         """docker's ``file:``/``dir:`` checksum of a source, computed once per build."""
         if rel not in self._sums:
             self._sums[rel] = source_sum(self.root, rel, self.included, memo=self.memo)
+            path = self.root / rel if rel not in ("", ".") else self.root
+            self.touched.add(str(path))
+            if path.is_dir() and not path.is_symlink():
+                self.trees.add(str(path))
         return self._sums[rel]
 
 

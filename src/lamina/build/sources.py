@@ -139,6 +139,7 @@ class CopyStep:
         out: list[Source] = []
         for src in self.sources:
             if self.keyword == "ADD" and _is_url(src):
+                self.builder.replayable = False  # what a URL serves can change any time
                 out.append(_download(src, self._scratch(stack)))
                 continue
             heredoc = self._heredoc(src)

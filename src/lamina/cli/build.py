@@ -8,11 +8,6 @@ from typing import cast
 
 import click
 
-from lamina.build.builder import Builder, BuildRequest
-from lamina.build.context import BuildContext
-from lamina.build.image import ImageState
-from lamina.build.progress import Progress
-from lamina.cli.store import open_store
 from lamina.errors import LaminaError, NotFound
 
 PULL = click.Choice(["missing", "always", "never"])
@@ -65,12 +60,30 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         epoch = int(epoch_text)
     elif reproducible:
         epoch = 0
+    args, label_pairs = _pairs(build_args, "--build-arg"), _pairs(labels, "--label")
+    replay_key = None
+    if os.path.isdir(context) and not no_cache and pull != "always":
+        from lamina.build.replay import replay, request_key
+        from lamina.config import Settings
+
+        replay_key = request_key({
+            "v": 1, "cwd": os.getcwd(), "context": os.path.realpath(context),
+            "dockerfile": dockerfile, "tags": tags, "build_args": args, "target": target,
+            "pull": pull, "network": network, "labels": label_pairs, "platform": platform,
+            "epoch": epoch, "reproducible": reproducible})
+        if replay(Settings.load().home, replay_key, sys.stdout.buffer, quiet=quiet):
+            return  # nothing the build depends on changed: its cached result stands
+    from lamina.build.builder import Builder, BuildRequest
+    from lamina.build.context import BuildContext
+    from lamina.build.progress import Progress
+    from lamina.cli.store import open_store
+
     store = open_store()
     ctx = BuildContext.open(context, stdin=sys.stdin.buffer, tmp_dir=None)
     out = Progress(sys.stdout.buffer, quiet=quiet)
-    request = BuildRequest(ctx, dockerfile, tags, _pairs(build_args, "--build-arg"), target,
-                           no_cache, pull, network, _pairs(labels, "--label"), platform, epoch,
-                           reproducible or epoch is not None)
+    request = BuildRequest(ctx, dockerfile, tags, args, target, no_cache, pull, network,
+                           label_pairs, platform, epoch, reproducible or epoch is not None,
+                           replay_key=replay_key)
     builder = Builder(store, request, out, lambda m: click.echo(m, err=True))
     try:
         result = builder.build()
@@ -99,6 +112,7 @@ def run_command(image: str, command: tuple[str, ...], rm: bool, env: tuple[str, 
                 volumes: tuple[str, ...], network: str, pull: str) -> None:
     """Run IMAGE's command (or COMMAND) in a container; its output and exit code pass through."""
     del rm
+    from lamina.cli.store import open_store
     from lamina.client.resolve import PullPolicy, ensure_image
 
     store = open_store()
@@ -108,6 +122,7 @@ def run_command(image: str, command: tuple[str, ...], rm: bool, env: tuple[str, 
         raise NotFound(f"image {image} not found (looked in the local store at {store.home}, "
                        f"--pull={pull}: {exc}); add it with `lamina load -i IMAGE.tar` or "
                        "`lamina pull`") from exc
+    from lamina.build.image import ImageState
     from lamina.build.runimage import run_image
 
     state = ImageState.load(store, str(stored.manifest.digest))

@@ -1,0 +1,91 @@
+"""Replaying a build none of whose inputs changed: the fully cached result, without rebuilding.
+
+A fully cached rebuild only re-derives what it already knows. After a build,
+the record keeps what the result depended on: the signature (size, mtime,
+ctime, inode, mode, owner) of every context path it read or listed, the tags
+its base images were resolved through, the images of its steps, and the
+output a fully cached build prints. If, next time with the same request, every
+signature, tag and image is as recorded, that output is printed and nothing
+is rebuilt. ctime cannot be set back, so a changed file always misses; a
+directory's signature changes when entries come or go. Builds that read the
+network (ADD <url>), run ONBUILD triggers, use --no-cache or --pull=always are
+never replayed.
+
+Light on purpose (json, os, hashlib only): the point is to answer before the
+builder and the store are imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+RECORDS = "build-replay"
+
+Signature = list[int] | None
+
+
+def signature(path: str | Path) -> Signature:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode, st.st_uid,
+            st.st_gid]
+
+
+def request_key(material: dict[str, Any]) -> str:
+    text = json.dumps(material, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Record:
+    inputs: dict[str, Signature] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)  # canonical tag -> manifest digest
+    images: list[str] = field(default_factory=list)  # manifest digests that must be stored
+    image_id: str = ""
+    lines: list[str] = field(default_factory=list)
+
+
+def _path(home: Path, key: str) -> Path:
+    return home / RECORDS / f"{key}.json"
+
+
+def replay(home: Path, key: str, out: BinaryIO, *, quiet: bool) -> str | None:
+    """The image ID, after printing the recorded output, when nothing changed; else None."""
+    try:
+        doc = json.loads(_path(home, key).read_bytes())
+        record = Record(**doc)
+        index = json.loads((home / "index.json").read_bytes())
+    except (OSError, ValueError, TypeError):
+        return None
+    if any(signature(path) != sig for path, sig in record.inputs.items()):
+        return None
+    tags, images = index.get("tags", {}), index.get("images", {})
+    if any(tags.get(tag) != digest for tag, digest in record.tags.items()):
+        return None
+    if any(digest not in images for digest in record.images):
+        return None
+    if quiet:
+        out.write(record.image_id.encode() + b"\n")
+    else:
+        out.write("".join(line + "\n" for line in record.lines).encode())
+    out.flush()
+    return record.image_id
+
+
+def save(home: Path, key: str, record: Record) -> None:
+    path = _path(home, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(asdict(record), separators=(",", ":")))
+    os.replace(tmp, path)
+
+
+def forget(home: Path, key: str) -> None:
+    _path(home, key).unlink(missing_ok=True)
