@@ -121,3 +121,14 @@ def test_unchanged_build_is_replayed(busybox_base: str, tmp_path: Path, lamina_h
     lamina("rmi", "cached:1")
     lamina("prune")
     assert _steps(_build(ctx)) == ["run"] * 7  # pruned images are never replayed
+
+
+def test_replay_follows_base_tags_and_quiet(busybox_base: str, tmp_path: Path) -> None:
+    """A replay prints only the ID under -q, and a base tag moved elsewhere is a rebuild."""
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {busybox_base}\nRUN echo one > /one\n"})
+    first = lamina("build", "-q", "-t", "based:1", ctx)
+    again = lamina("build", "-q", "-t", "based:1", ctx)
+    assert first.stdout == again.stdout == str(store().resolve("based:1").id) + "\n"
+    lamina("tag", "based:1", busybox_base)  # the base name now means another image
+    assert _steps(_build(ctx)) == ["run"]
