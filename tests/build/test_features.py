@@ -148,9 +148,9 @@ def test_independent_stages_build_in_parallel(busybox_base: str, tmp_path: Path)
     port = free_port()
     dockerfile = (
         f"FROM {busybox_base} AS left\n"
-        f"RUN timeout 60 nc -l -p {port} > /got && cat /got\n"
+        f"RUN timeout 180 nc -l -p {port} > /got && cat /got\n"
         f"FROM {busybox_base} AS right\n"
-        f"RUN for i in $(seq 1 300); do echo $((6*7))-ok | nc 127.0.0.1 {port} && exit 0; "
+        f"RUN for i in $(seq 1 1200); do echo $((6*7))-ok | nc 127.0.0.1 {port} && exit 0; "
         "sleep 0.1; done; exit 9\n"
         f"FROM {busybox_base}\nCOPY --from=left /got /l\nCOPY --from=right /bin/busybox /r\n"
     )
