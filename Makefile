@@ -13,7 +13,8 @@ export LAMINA_TEST_CACHE ?= /var/cache/lamina-tests
 .PHONY: run test venv system lint typecheck bench
 
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	python3 -m venv $(VENV) || { apt-get update -q && apt-get install -y -q python3-venv \
+		&& python3 -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
