@@ -30,8 +30,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +45,8 @@ from typing import Any
 import bcrypt
 import httpx
 
+from registry import _blob, _stop, free_port  # the registry bench's helpers
+
 CACHE = Path(os.environ.get("LAMINA_TEST_CACHE", "/var/cache/lamina-tests")) / "bench-auth"
 LAMINA = Path(sys.executable).parent / "lamina"
 ACCEPT = ("application/vnd.oci.image.manifest.v1+json,"
@@ -54,11 +54,6 @@ ACCEPT = ("application/vnd.oci.image.manifest.v1+json,"
 USER, PASSWORD = "bench", "bench-password"
 REPO = "bench/img"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- the image: a few gzip layers of random bytes (incompressible), streamed to disk --
@@ -92,11 +87,6 @@ def _layer(layout: Path, index: int, size: int) -> dict[str, Any]:
     return {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
             "digest": f"sha256:{digest.hexdigest()}", "size": final.stat().st_size}
 
-
-def _blob(layout: Path, data: bytes) -> dict[str, Any]:
-    digest = sha256(data).hexdigest()
-    (layout / "blobs" / "sha256" / digest).write_bytes(data)
-    return {"digest": f"sha256:{digest}", "size": len(data)}
 
 
 def build_image(total_mb: int) -> Path:
@@ -135,15 +125,6 @@ def _wait(proc: subprocess.Popen[bytes], port: int) -> str:
             time.sleep(0.1)
     raise SystemExit("registry did not start")
 
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def _lamina_access(root: Path) -> None:
