@@ -202,12 +202,6 @@ _ACCEPT = ", ".join([mediatype.OCI_MANIFEST, mediatype.OCI_INDEX, mediatype.DOCK
                      mediatype.DOCKER_MANIFEST_LIST])
 
 
-def _base_url(registry: str) -> str:
-    host = registry.rsplit(":", 1)[0] if not registry.endswith("]") else registry
-    local = host in ("localhost", "127.0.0.1", "[::1]") or host.startswith("127.")
-    return f"{'http' if local else 'https'}://{registry}"
-
-
 @click.command("scan-report")
 @click.argument("ref")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -216,20 +210,27 @@ def _base_url(registry: str) -> str:
               help="Exit with this status when the report has findings.")
 def scan_report_command(ref: str, fmt: str, exit_code: int) -> None:
     """Show the registry's vulnerability report of REF (registry/repository:tag or @digest)."""
+    from lamina.client.session import Session
+
     reference = Reference.parse(ref, Settings.load().default_registry)
-    base = _base_url(reference.registry)
-    with httpx.Client(base_url=base, timeout=600) as client:
+    scope = (f"repository:{reference.repository}:pull",)
+    # The registry's own client: credentials from docker's config, the token flow,
+    # plain HTTP for loopback as everywhere else.
+    with Session() as session:
+        client = session.client(reference.registry)
+        base = client.base_url
         try:
             digest = str(reference.digest) if reference.digest else ""
             if not digest:
-                head = client.head(f"/v2/{reference.repository}/manifests/{reference.tag}",
-                                   headers={"Accept": _ACCEPT})
+                head = client.request("HEAD", f"/v2/{reference.repository}/manifests/{reference.tag}",
+                                      scopes=scope, headers={"Accept": _ACCEPT})
                 if head.status_code != 200 or "docker-content-digest" not in head.headers:
                     raise LaminaError(f"{ref}: the registry answered {head.status_code} for the"
                                       " manifest; is the tag pushed?")
                 digest = head.headers["docker-content-digest"]
-            answer = client.get(f"/api/v1/repositories/{reference.repository}/manifests/{digest}"
-                                "/vulnerabilities")
+            answer = client.request(
+                "GET", f"/api/v1/repositories/{reference.repository}/manifests/{digest}"
+                "/vulnerabilities", scopes=scope)
         except httpx.HTTPError as e:
             raise LaminaError(f"cannot reach the registry at {base}: {e}") from e
     if answer.status_code != 200:
