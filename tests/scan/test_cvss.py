@@ -32,13 +32,13 @@ def test_bad_vectors_name_the_problem() -> None:
 
 
 def test_record_severity_prefers_the_vector_then_the_stated_level() -> None:
-    """A v3 vector is scored; a v4-only record takes database_specific.severity (MODERATE=MEDIUM)."""
+    """A v3 vector is scored; a record without a scorable vector takes database_specific.severity
+    (MODERATE=MEDIUM). v4 vectors are scored too: tests/scan/test_cvss4.py."""
     scored = severity.of_record({"severity": [
         {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]})
     assert (scored.level, scored.score) == ("CRITICAL", 9.8)
-    v4 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
     stated = severity.of_record({
-        "severity": [{"type": "CVSS_V4", "score": v4}],
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N"}],
         "database_specific": {"severity": "MODERATE"}})
     assert stated.level == "MEDIUM" and stated.score is None
     assert severity.of_record({}).level == "UNKNOWN"

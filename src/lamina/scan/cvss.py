@@ -1,7 +1,6 @@
 """CVSS v3.0/v3.1 base scores from vector strings (FIRST CVSS v3.1 specification, section 7).
 
-CVSS v4.0 scores come from a lookup over macro vectors that is not implemented
-here: for a v4 vector the record's own severity level is used instead.
+CVSS v4.0 scores come from a lookup over MacroVectors instead of a formula: cvss4.py.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina.errors import LaminaError
+from lamina.scan import severity
 
 MAX_RECORD = 64 * 1024 * 1024
 
@@ -48,10 +49,13 @@ def check(record: Any, origin: str) -> Loaded:
         if (isinstance(pkg, dict) and isinstance(pkg.get("ecosystem"), str)
                 and isinstance(pkg.get("name"), str) and pkg["name"]):
             kept.append(entry)
-    problem = ""
+    notes = []
     if len(kept) != len(affected):
-        problem = (f"{origin}: record {rid}: {len(affected) - len(kept)} affected entries"
-                   " without package ecosystem and name were dropped")
+        notes.append(f"{origin}: record {rid}: {len(affected) - len(kept)} affected entries"
+                     " without package ecosystem and name were dropped")
+    # a vector that cannot be scored is skipped, not fatal: the record keeps its other evidence
+    notes += [f"{origin}: record {rid}: {p}; the vector is skipped" for p in severity.problems(record)]
+    problem = "; ".join(notes)
     aliases = record.get("aliases")
     clean = dict(record, affected=kept,
                  aliases=[a for a in aliases if isinstance(a, str)] if isinstance(aliases, list) else [])

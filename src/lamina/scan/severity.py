@@ -1,10 +1,11 @@
-"""The severity level of an advisory: its CVSS v3 vector scored, else the level it states.
+"""The severity level of an advisory: its CVSS vectors scored, else the level it states.
 
-Order of evidence: a CVSS v3.x vector (top-level ``severity`` or an affected
-entry's) is scored with the FIRST formula; otherwise the level the database
-wrote (``database_specific.severity`` as GitHub writes it, ``MODERATE`` read as
-MEDIUM, or ``ecosystem_specific.severity``). CVSS v4 vectors are not scored
-(see cvss.py), so a v4-only record takes its stated level.
+Order of evidence: CVSS v3.x and v4.0 vectors (top-level ``severity`` or an
+affected entry's, OSV types ``CVSS_V3`` and ``CVSS_V4``) are scored with FIRST's
+algorithms (cvss.py, cvss4.py) and the highest score counts; otherwise the level
+the database wrote (``database_specific.severity`` as GitHub writes it,
+``MODERATE`` read as MEDIUM, or ``ecosystem_specific.severity``). A vector that
+cannot be scored is left out (``problems`` says why) and the rest still count.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from lamina.scan import cvss
+from lamina.scan import cvss, cvss4
 from lamina.scan.errors import InvalidAdvisory
 
 LEVELS: Final = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -39,18 +40,22 @@ def normalise_level(text: str) -> str | None:
     return upper if upper in LEVELS else None
 
 
-def _vectors(record: dict[str, Any]) -> list[str]:
-    out: list[str] = []
+_SCORERS: Final = {"CVSS_V3": cvss.base_score, "CVSS_V4": cvss4.base_score}
+
+
+def _vectors(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(OSV severity type, vector) of every CVSS entry we can score."""
+    out: list[tuple[str, str]] = []
     lists = [record.get("severity")]
     for affected in record.get("affected") or []:
         if isinstance(affected, dict):
             lists.append(affected.get("severity"))
     for items in lists:
         for item in items if isinstance(items, list) else []:
-            if not isinstance(item, dict) or item.get("type") != "CVSS_V3":
+            if not isinstance(item, dict) or item.get("type") not in _SCORERS:
                 continue
             if isinstance(item.get("score"), str):
-                out.append(item["score"])
+                out.append((item["type"], item["score"]))
     return out
 
 
@@ -67,11 +72,22 @@ def _stated(record: dict[str, Any]) -> str | None:
     return None
 
 
+def problems(record: dict[str, Any]) -> list[str]:
+    """Why each CVSS vector of the record that cannot be scored is left out."""
+    out = []
+    for kind, vector in _vectors(record):
+        try:
+            _SCORERS[kind](vector)
+        except InvalidAdvisory as e:
+            out.append(f"{kind}: {e}")
+    return out
+
+
 def of_record(record: dict[str, Any]) -> Severity:
     best: Severity | None = None
-    for vector in _vectors(record):
+    for kind, vector in _vectors(record):
         try:
-            score = cvss.base_score(vector)
+            score = _SCORERS[kind](vector)
         except InvalidAdvisory:
             continue
         found = Severity(cvss.level(score) if score > 0 else "LOW", score, vector)
