@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from lamina.scan import cvss, cvss4, severity
+from lamina.scan.cvss4_table import MACROVECTOR_SCORES
 from lamina.scan.errors import InvalidAdvisory
 from tests.scan.images import build_and_save
 from tests.tools import lamina
@@ -75,6 +76,15 @@ def test_published_set_spans_every_rating_and_the_threat_metric() -> None:
     assert levels == {"LOW", "MEDIUM", "HIGH", "CRITICAL"}
     assert {cvss4.parse(v).get("E") for v, _, _ in PUBLISHED} >= {"A", "P", "U"}
     assert len({v for v, _, _ in PUBLISHED}) == len(PUBLISHED) >= 15
+
+
+def test_macrovector_table_has_every_equivalence_set_once() -> None:
+    """Section 8.1-8.2: 270 MacroVectors, EQ1/EQ3/EQ4/EQ5 in 0..2, EQ2/EQ6 in 0..1, and
+    EQ3+EQ6 = 20 cannot exist (Table 30); scores lie in 0.1..10."""
+    expected = {f"{a}{b}{c}{d}{e}{f}" for a in range(3) for b in range(2) for c in range(3)
+                for d in range(3) for e in range(3) for f in range(2) if (c, f) != (2, 0)}
+    assert set(MACROVECTOR_SCORES) == expected and len(expected) == 270
+    assert all(0.1 <= score <= 10.0 for score in MACROVECTOR_SCORES.values())
 
 
 def test_not_defined_threat_and_requirements_score_as_worst_case() -> None:
