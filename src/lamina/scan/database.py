@@ -21,6 +21,9 @@ from lamina.scan import ecosystems, severity
 from lamina.scan.errors import DatabaseMissing
 from lamina.scan.osv import Loaded
 
+# Bump when severity.of_record changes its answers: opening rescores stored records.
+SCORER_VERSION = 2
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS advisory (
     id TEXT PRIMARY KEY, modified TEXT NOT NULL, published TEXT, withdrawn TEXT,
@@ -94,6 +97,28 @@ class AdvisoryDB:
         self.conn = sqlite3.connect(path)
         self.conn.executescript(SCHEMA)
         self._advisories: dict[str, Advisory | None] = {}
+        self._rescore_if_stale()
+
+    def _rescore_if_stale(self) -> None:
+        """Recompute stored severities when they were made by an older scorer.
+
+        Levels are stored at import; a database imported before the scorer learnt
+        (say) CVSS v4 would otherwise keep the old levels until every record was
+        re-published. The scorer version lives in SQLite's ``user_version``.
+        """
+        stored = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if stored >= SCORER_VERSION:
+            return
+        try:
+            with self._transaction() as conn:
+                rows = conn.execute("SELECT id, record FROM advisory").fetchall()
+                for rid, raw in rows:
+                    sev = severity.of_record(json.loads(raw))
+                    conn.execute("UPDATE advisory SET level = ?, score = ?, vector = ? WHERE id = ?",
+                                 (sev.level, sev.score, sev.vector, rid))
+                conn.execute(f"PRAGMA user_version = {SCORER_VERSION}")
+        except sqlite3.OperationalError:
+            pass  # a read-only copy (air-gapped machine): keep the levels it has
 
     def close(self) -> None:
         self.conn.close()
