@@ -7,7 +7,7 @@ if docker info >/dev/null 2>&1; then
 fi
 mkdir -p /var/log
 nohup dockerd --iptables=false --bridge=none >/var/log/lamina-dockerd.log 2>&1 &
-for _ in $(seq 1 60); do
+for _ in $(seq 1 240); do
   docker info >/dev/null 2>&1 && exit 0
   sleep 0.5
 done
