@@ -101,6 +101,9 @@ def error_codes(response: httpx.Response) -> list[str]:
 class RegistryServer:
     """``lamina registry serve`` in its own process group, on a free port."""
 
+    # What GET /v2/ answers once the server is up (401 when auth is on).
+    ready_status = 200
+
     def __init__(self, root: Path, log: Path, extra_env: dict[str, str] | None = None) -> None:
         self.root = root
         self.log = log
@@ -121,7 +124,7 @@ class RegistryServer:
             if self.proc.poll() is not None:
                 pytest.fail(f"registry exited {self.proc.returncode}: {self.log.read_text()}")
             try:
-                if httpx.get(f"{self.url}/v2/", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/v2/", timeout=1).status_code == self.ready_status:
                     return self
             except httpx.HTTPError:
                 pass

@@ -10,10 +10,7 @@ Namespaces: team (private), pub (public), own (private).
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ from lamina.registry.audit import AuditLog
 from lamina.registry.auth.admin import Actor, Administration
 from lamina.registry.auth.roles import Role
 from lamina.registry.auth.store import ACCESS_FILE, AccessStore
-from tests.registry.conftest import LAMINA, RegistryServer, make_client
+from tests.registry.conftest import RegistryServer, make_client
 
 ADMIN_ACTOR = Actor("test", "test")
 PEOPLE = {"root": None, "alice": ("team", Role.DEVELOPER), "bob": ("team", Role.GUEST),
@@ -134,23 +131,7 @@ class As:
 class AuthRegistry(RegistryServer):
     """A server that answers 401 on /v2/: ready when it answers at all."""
 
-    def start(self) -> AuthRegistry:
-        env = {**os.environ, **self.extra_env}
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [str(LAMINA), "registry", "serve", "--addr", self.host, "--root",
-                 str(self.root)], stdout=log, stderr=log, env=env, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"registry exited {self.proc.returncode}: {self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/v2/", timeout=1).status_code == 401:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"registry did not answer within 30s: {self.log.read_text()}")
+    ready_status = 401
 
 
 @pytest.fixture
