@@ -9,10 +9,9 @@ text-like layers, gzip), starts Debian's `docker-registry` (CNCF distribution
 
 Prints the median wall time of each over --rounds, the ratio lamina/skopeo
 (target <= 1.0), and each side's CPU time (user+sys), steadier than wall time
-on a shared machine. Note what each pull does: skopeo checks blob digests;
-lamina pull also decompresses every layer to check its diff ID against the
-config (as docker pull does) and to measure its size, since the store keys
-extracted layers by diff ID and trusts it from then on.
+on a shared machine. Both pulls check blob digests as the bytes arrive;
+lamina checks each layer's diff ID later, the first time the layer is used or
+shown (as containerd does at unpack), not inside the timed pull.
 
     .venv/bin/python bench/client.py [--mb 500] [--rounds 3] [--json]
 """

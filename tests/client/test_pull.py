@@ -222,3 +222,57 @@ def test_pull_all_platforms_keeps_the_index(registry: Distribution, tmp_path: Pa
     image = store.resolve(name)
     assert image.index is not None and image.index.raw == made.index.raw
     assert all(store.blobs.has(d.digest) for d in made.index.manifests)
+
+
+def test_diff_ids_are_checked_at_first_use_not_at_pull(registry: Distribution, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """image-spec config.md "rootfs.diff_ids": a pull checks blob digests (as skopeo and
+    containerd fetch); the store checks the diff ID the first time a layer is used or shown,
+    and a layer whose files do not hash to it is refused there, before anything trusts it."""
+    import gzip
+    import io
+
+    from lamina.oci import mediatype
+    from lamina.oci.descriptor import Descriptor
+    from lamina.oci.manifest import Manifest
+    from lamina.oci.reference import Reference
+    from lamina.store.ingest import ingest_layer
+    from lamina.store.store import host_os_arch
+    from tests.client.images import config_bytes
+
+    store = open_store()
+    got = ingest_layer(store.blobs, io.BytesIO(gzip.compress(layer_tar("a", 5000), mtime=0)))
+    bogus = Digest.of(b"not the layer")
+    config = config_bytes([bogus], host_os_arch())
+    config_digest = store.blobs.put_bytes(config)
+    manifest = Manifest.build(Descriptor(mediatype.OCI_CONFIG, config_digest, len(config)),
+                              [Descriptor(mediatype.OCI_LAYER_GZIP, got.digest, got.size)])
+    store.blobs.put_bytes(manifest.raw)
+    name = f"{registry.host}/demo/lying:1"
+    store.add_image(manifest.raw, tags=[Reference.parse(name)])
+    _push(name)
+
+    _fresh_home(tmp_path, monkeypatch, "puller")
+    assert lamina("pull", "-q", name).exit_code == 0
+    unpacked = lamina("unpack", name, tmp_path / "rootfs")
+    assert unpacked.exit_code == 1
+    assert "does not match the config's diff ID" in unpacked.stderr
+    assert not any((tmp_path / "rootfs").iterdir())
+    listing = lamina("images")
+    assert listing.exit_code == 0 and "does not match" in listing.stderr
+
+
+def test_pulled_layers_are_measured_when_first_shown(registry: Distribution, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sizes shown are what the files take (docker's layer size), not the gzip blob's."""
+    name = f"{registry.host}/demo/sized:1"
+    pushed = make_image(open_store(), name, [layer_tar("a", 300_000)])
+    _push(name)
+    _fresh_home(tmp_path, monkeypatch, "puller")
+    assert lamina("pull", "-q", name).exit_code == 0
+    store = open_store()
+    assert store.layer_record(pushed.layers[0].diff_id) is None  # not measured by the pull
+    rows = json.loads(lamina("images", "--format", "json").stdout)
+    assert rows[0]["Size"] == pushed.size
+    record = store.layer_record(pushed.layers[0].diff_id)
+    assert record is not None and record.size == pushed.layers[0].size

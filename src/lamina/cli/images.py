@@ -6,9 +6,10 @@ from typing import Any
 
 import click
 
-from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
+from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table, warn
 from lamina.cli.store import open_store
 from lamina.cli.timefmt import ago, parse_created
+from lamina.errors import DigestMismatch
 from lamina.oci.reference import Reference
 from lamina.store.history import history_rows
 from lamina.store.image import StoredImage
@@ -28,6 +29,10 @@ def images_command(all_images: bool, quiet: bool, fmt: str) -> None:
     store = open_store()
     rows = []
     for image in store.images(all_images=all_images):
+        try:
+            image = store.measured(image)  # sizes of freshly pulled layers, measured once
+        except DigestMismatch as exc:
+            warn(f"warning: image {image.id.short}: {exc}")
         names = [_split(t, store.default_registry) for t in image.tags] or [("<none>", "<none>")]
         for repo, tag in names:
             rows.append((repo, tag, image))
@@ -122,7 +127,7 @@ def inspect_doc(image: StoredImage) -> dict[str, Any]:
 def inspect_command(images: tuple[str, ...]) -> None:
     """Show images as JSON, with Docker's field names (Id, RepoTags, Config, RootFS, ...)."""
     store = open_store()
-    print_json([inspect_doc(store.resolve(text)) for text in images])
+    print_json([inspect_doc(store.measured(store.resolve(text))) for text in images])
 
 
 def _ellipsis(text: str, width: int) -> str:
@@ -139,7 +144,7 @@ def _ellipsis(text: str, width: int) -> str:
 def history_command(image: str, no_trunc: bool, human: bool, quiet: bool, fmt: str) -> None:
     """Show the history of an image, one row per step, as ``docker history`` does."""
     store = open_store()
-    rows = history_rows(store, store.resolve(image))
+    rows = history_rows(store, store.measured(store.resolve(image)))
     if fmt == "json":
         print_json([
             {"Id": r.image_id or "<missing>",

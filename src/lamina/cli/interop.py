@@ -48,7 +48,7 @@ def save_command(images: tuple[str, ...], output: Path | None, fmt: str) -> None
     store = open_store()
     selected = []
     for text in images:
-        image = store.resolve(text)
+        image = store.measured(store.resolve(text))
         names = []
         try:
             ref = Reference.parse(text, store.default_registry)

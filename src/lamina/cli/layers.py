@@ -25,6 +25,7 @@ def unpack_command(image: str, directory: Path) -> None:
         raise LaminaError(f"{directory} is not empty; unpack needs an empty or new directory")
     directory.mkdir(parents=True, exist_ok=True)
     for layer in stored.layers:
+        store.verify_layer(layer)
         with store.blobs.open(layer.digest) as blob:
             apply_layer(blob, directory,
                         compression=mediatype.layer_compression(layer.descriptor.media_type))

@@ -1,7 +1,9 @@
 """Pulling an image into the local store: manifest, then only the blobs the store lacks.
 
-Layers stream in concurrently, hashed in the same pass (blob digest and diff
-ID) and published only once both check out; a mismatch stores nothing. The
+Layers stream in concurrently, hashed as they arrive and published only once
+their blob digest checks out; a mismatch stores nothing. As containerd does,
+the diff ID (what the layer's files hash to) is checked later, by the store,
+the first time the layer is used or shown (Store.verify_layer). The
 exact manifest bytes (and the index's, when pulled through one) are stored,
 the tag is set and the RepoDigest recorded.
 """
@@ -26,8 +28,6 @@ from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
 from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage
-from lamina.store.index import LayerRecord
-from lamina.store.ingest import ingest_layer
 from lamina.store.store import Store, host_os_arch
 
 
@@ -79,8 +79,8 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
     else:
         manifests.append(top)
     with store.writing():
-        downloaded, reused, records = _fetch_blobs(store, repo, manifests, progress,
-                                                   concurrency or session.settings.concurrency)
+        downloaded, reused = _fetch_blobs(store, repo, manifests, progress,
+                                          concurrency or session.settings.concurrency)
         for fetched in manifests:
             store.blobs.put_bytes(fetched.raw, fetched.digest)
         if isinstance(parsed, Index):
@@ -90,8 +90,7 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
         before = store.meta.read()
         previous = before.tags.get(str(ref)) if ref.digest is None else \
             (str(stored_digest) if str(stored_digest) in before.images else None)
-        image = store.add_image(stored_raw, tags=[ref] if ref.digest is None else [],
-                                layer_records=records)
+        image = store.add_image(stored_raw, tags=[ref] if ref.digest is None else [])
         store.add_repo_digest(ref, stored_digest)
     BlobSources(store.home).record(
         ref.registry, ref.repository,
@@ -108,9 +107,7 @@ def _blobs_of(fetched: FetchedManifest) -> tuple[Descriptor, ...]:
 
 
 def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest],
-                 progress: Reporter, concurrency: int
-                 ) -> tuple[int, int, dict[Digest, LayerRecord]]:
-    records: dict[Digest, LayerRecord] = {}
+                 progress: Reporter, concurrency: int) -> tuple[int, int]:
     jobs: dict[Digest, Callable[[], None]] = {}
     reused = 0
     for fetched in manifests:
@@ -120,22 +117,20 @@ def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest
         config_desc = manifest.config
         if not store.blobs.has(config_desc.digest):
             store.blobs.put_bytes(repo.get_blob_bytes(config_desc), config_desc.digest)
-        diff_ids: list[Digest | None] = [None] * len(manifest.layers)
         if config_desc.media_type in mediatype.IMAGE_CONFIGS:
             config = ImageConfig.parse(store.blobs.read_bytes(config_desc.digest))
             if len(config.diff_ids) != len(manifest.layers):
                 raise InvalidManifest(
                     f"manifest {fetched.digest} lists {len(manifest.layers)} layers but its"
                     f" config has {len(config.diff_ids)} diff IDs")
-            diff_ids = list(config.diff_ids)
-        for desc, diff_id in zip(manifest.layers, diff_ids, strict=True):
+        for desc in manifest.layers:
             key = desc.digest.hex[:12]
             if store.blobs.has(desc.digest) or desc.digest in jobs:
                 if desc.digest not in jobs:
                     reused += 1
                     progress.finish(key, "Already exists")
                 continue
-            jobs[desc.digest] = _job(store, repo, desc, diff_id, progress, records)
+            jobs[desc.digest] = _job(store, repo, desc, progress)
     if jobs:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pull") as pool:
             futures = [pool.submit(job) for job in jobs.values()]
@@ -144,24 +139,21 @@ def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest
                 future.cancel()
             for future in done:
                 future.result()
-    return len(jobs), reused, records
+    return len(jobs), reused
 
 
-def _job(store: Store, repo: Repository, desc: Descriptor, diff_id: Digest | None,
-         progress: Reporter, records: dict[Digest, LayerRecord]) -> Callable[[], None]:
+def _job(store: Store, repo: Repository, desc: Descriptor,
+         progress: Reporter) -> Callable[[], None]:
     def run() -> None:
         key = desc.digest.hex[:12]
         progress.begin(key, "Downloading", desc.size)
         where = f"{repo.client.registry}/{repo.name}"
         try:
             with repo.open_blob(desc, lambda n: progress.advance(key, n)) as src:
-                if desc.media_type in mediatype.LAYERS:
-                    got = ingest_layer(store.blobs, src, expected_digest=desc.digest,
-                                       expected_diff_id=diff_id,
-                                       compression=mediatype.layer_compression(desc.media_type))
-                    records[got.diff_id] = got.record
-                else:
-                    store.blobs.put_stream(src, desc.digest)
+                # Blob digest verified before the blob is visible, as skopeo and
+                # containerd do; the diff ID is checked by the store at first use
+                # (Store.verify_layer), so a pull does not decompress every layer.
+                store.blobs.put_stream(src, desc.digest)
         except DigestMismatch as exc:
             progress.finish(key, "Verification failed")
             raise DigestMismatch(f"blob {desc.digest} from {where} refused: {exc}") from exc

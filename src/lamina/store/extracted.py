@@ -25,6 +25,7 @@ def extracted_layer(store: Store, layer: Layer) -> Path:
     target = base / layer.diff_id.hex
     if target.is_dir():
         return target
+    store.verify_layer(layer)  # a pulled layer's diff ID is checked before it is trusted by it
     base.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=base, prefix=".extract-"))
     try:

@@ -103,6 +103,33 @@ class IngestedLayer:
         }.get(self.compression, mediatype.OCI_LAYER)
 
 
+class _Meter:
+    """Decompresses a layer's bytes as they pass: diff ID hash, tar size, content size."""
+
+    def __init__(self, kind: str, algorithm: str) -> None:
+        self.kind = kind
+        self._decompressor = decompressor_for(kind)
+        self.hasher = Hasher(algorithm)
+        self.content = ContentSize()
+
+    def feed(self, chunk: bytes) -> None:
+        plain = self._decompressor.feed(chunk)
+        self.hasher.update(plain)
+        self.content.feed(plain)
+
+    def finish(self, expected_diff_id: Digest | None, consequence: str) -> Digest:
+        tail = self._decompressor.flush()
+        self.hasher.update(tail)
+        self.content.feed(tail)
+        diff_id = self.hasher.digest()
+        if expected_diff_id is not None and diff_id != expected_diff_id:
+            raise DigestMismatch(
+                f"layer content {diff_id} does not match the config's diff ID"
+                f" {expected_diff_id}; {consequence}"
+            )
+        return diff_id
+
+
 def ingest_layer(
     blobs: BlobStore,
     src: BinaryIO,
@@ -114,29 +141,35 @@ def ingest_layer(
     """Stream a layer blob into the store, verifying its digest and its diff ID."""
     first = src.read(CHUNK)
     kind = compression or sniff(first)
-    decompressor = decompressor_for(kind)
-    diff_hasher = Hasher(expected_diff_id.algorithm if expected_diff_id else "sha256")
-    measure = ContentSize()
+    meter = _Meter(kind, expected_diff_id.algorithm if expected_diff_id else "sha256")
     try:
         with blobs.writer(expected=expected_digest) as writer:
             chunk = first
             while chunk:
                 writer.write(chunk)
-                plain = decompressor.feed(chunk)
-                diff_hasher.update(plain)
-                measure.feed(plain)
+                meter.feed(chunk)
                 chunk = src.read(CHUNK)
-            tail = decompressor.flush()
-            diff_hasher.update(tail)
-            measure.feed(tail)
-            diff_id = diff_hasher.digest()
-            if expected_diff_id is not None and diff_id != expected_diff_id:
-                raise DigestMismatch(
-                    f"layer content {diff_id} does not match the config's diff ID"
-                    f" {expected_diff_id}; nothing stored"
-                )
+            diff_id = meter.finish(expected_diff_id, "nothing stored")
     except (zlib.error, _ISAL_ERROR, zstandard.ZstdError, EOFError) as exc:
         raise DigestMismatch(f"layer is not valid {kind} data: {exc}; nothing stored") from exc
     assert writer.digest is not None
-    return IngestedLayer(writer.digest, writer.size, diff_id, diff_hasher.size, kind,
-                         measure.total)
+    return IngestedLayer(writer.digest, writer.size, diff_id, meter.hasher.size, kind,
+                         meter.content.total)
+
+
+def measure_layer(blobs: BlobStore, digest: Digest, *, expected_diff_id: Digest,
+                  compression: str) -> IngestedLayer:
+    """Read a stored layer once: check its diff ID and measure it (for layers pulled unmeasured)."""
+    meter = _Meter(compression, expected_diff_id.algorithm)
+    size = 0
+    try:
+        with blobs.open(digest) as src:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                meter.feed(chunk)
+        diff_id = meter.finish(expected_diff_id, "the layer cannot be used")
+    except (zlib.error, _ISAL_ERROR, zstandard.ZstdError, EOFError) as exc:
+        raise DigestMismatch(f"stored layer {digest} is not valid {compression} data: {exc}"
+                             ) from exc
+    return IngestedLayer(digest, size, diff_id, meter.hasher.size, compression,
+                         meter.content.total)

@@ -141,6 +141,32 @@ class Store:
             self._set_tag(data, ref, str(image.top_digest))
         return ref
 
+    def verify_layer(self, layer: Layer) -> LayerRecord:
+        """Check a layer's diff ID and measure it, once; the record says it was done.
+
+        A pull stores layers once their blob digest is verified (as containerd
+        fetches content); the diff ID — what the layer's files hash to — is
+        checked the first time the layer is used or shown.
+        """
+        known = self.layer_record(layer.diff_id)
+        if known is not None:
+            return known
+        from lamina.store.ingest import measure_layer  # store.py stays free of compression code
+
+        got = measure_layer(self.blobs, layer.digest, expected_diff_id=layer.diff_id,
+                            compression=mediatype.layer_compression(layer.descriptor.media_type))
+        self.record_layer(layer.diff_id, got.record)
+        return got.record
+
+    def measured(self, image: StoredImage) -> StoredImage:
+        """``image`` with every layer verified and measured (sizes as docker shows them)."""
+        data = self.meta.read()
+        if all(data.layer(str(layer.diff_id)) is not None for layer in image.layers):
+            return image
+        for layer in image.layers:
+            self.verify_layer(layer)
+        return self._load(str(image.top_digest), self.meta.read())
+
     def add_repo_digest(self, ref: Reference, digest: Digest) -> None:
         with self.meta.update() as data:
             data.repo_digests[f"{ref.name}@{digest}"] = str(digest)
