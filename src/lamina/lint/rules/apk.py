@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from lamina.lint.argv import Invocation, split_invocation
 from lamina.lint.cleanup import cache_mounted, removes
 from lamina.lint.context import LintContext
+from lamina.lint.pinning import unpinned_hits
 from lamina.lint.registry import Hit, rule
 from lamina.lint.severity import Severity
 from lamina.lint.shell import SimpleCommand
@@ -44,12 +45,9 @@ def apk_cache(ctx: LintContext) -> Iterator[Hit]:
 @rule("LM221", Severity.INFO, "apk package version not pinned",
       "Pin Alpine packages ('curl=8.5.0-r0', or 'curl~8.5') for reproducible builds.")
 def apk_unpinned(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        for command in ctx.commands(stage, run):
-            inv = apk_add(command)
-            if inv is None:
-                continue
-            loose = [p for p in inv.operands if p and "$" not in p and not _VERSION.search(p)
-                     and not p.endswith(".apk")]
-            if loose:
-                yield Hit(run.start_line, run.end_line, f"unpinned: {', '.join(loose)}")
+    return unpinned_hits(ctx, apk_add, _unpinned)
+
+
+def _unpinned(package: str) -> bool:
+    return bool(package) and "$" not in package and not _VERSION.search(package) \
+        and not package.endswith(".apk")

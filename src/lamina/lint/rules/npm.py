@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from lamina.dockerfile import Stage
 from lamina.lint.argv import Invocation, split_invocation
 from lamina.lint.context import LintContext
+from lamina.lint.pinning import unpinned_hits
 from lamina.lint.registry import Hit, rule
 from lamina.lint.severity import Severity
 from lamina.lint.shell import SimpleCommand
@@ -60,14 +61,7 @@ def npm_ci(ctx: LintContext) -> Iterator[Hit]:
       "Pin packages installed by name ('npm install -g typescript@5.4.5') for reproducible "
       "builds.")
 def npm_unpinned(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        for command in ctx.commands(stage, run):
-            inv = npm_install(command)
-            if inv is None:
-                continue
-            loose = [p for p in inv.operands if _unpinned(p)]
-            if loose:
-                yield Hit(run.start_line, run.end_line, f"unpinned: {', '.join(loose)}")
+    return unpinned_hits(ctx, npm_install, _unpinned)
 
 
 def _unpinned(spec: str) -> bool:

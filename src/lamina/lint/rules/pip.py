@@ -9,6 +9,7 @@ from lamina.dockerfile import Instruction, Stage
 from lamina.lint.argv import Invocation, split_invocation
 from lamina.lint.cleanup import cache_mounted, removes
 from lamina.lint.context import LintContext
+from lamina.lint.pinning import unpinned_hits
 from lamina.lint.registry import Hit, rule
 from lamina.lint.severity import Severity
 from lamina.lint.shell import SimpleCommand
@@ -75,14 +76,7 @@ def pip_cache(ctx: LintContext) -> Iterator[Hit]:
       "Pin Python packages ('flask==3.0.3') or install from a pinned requirements file "
       "('-r requirements.txt') for reproducible builds.")
 def pip_unpinned(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        for command in ctx.commands(stage, run):
-            inv = pip_install(command)
-            if inv is None:
-                continue
-            loose = [p for p in inv.operands if _unpinned(p)]
-            if loose:
-                yield Hit(run.start_line, run.end_line, f"unpinned: {', '.join(loose)}")
+    return unpinned_hits(ctx, pip_install, _unpinned)
 
 
 def _unpinned(spec: str) -> bool:
