@@ -20,6 +20,7 @@ from lamina.registry.access import Action
 from lamina.registry.auth.permissions import Namespace, Robot, RobotGrant, Snapshot, User
 from lamina.registry.auth.roles import Role
 from lamina.registry.policy.rules import NamespacePolicy, Retention
+from lamina.registry.sqlite_tx import immediate
 
 ACCESS_FILE = "access.sqlite3"
 
@@ -59,15 +60,9 @@ class AccessStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            self._snapshot = None  # our own commits do not change data_version
+        with immediate(self._db, self._lock) as db:
+            yield db
+        self._snapshot = None  # after the commit: our own commits do not change data_version
 
     # reading
 

@@ -21,6 +21,7 @@ from lamina.registry.meta.base import (
     TagMove,
     UploadRecord,
 )
+from lamina.registry.sqlite_tx import immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS repositories (
@@ -94,14 +95,8 @@ class SqliteMetaStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken before reading so checks and writes are atomic."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with immediate(self._db, self._lock) as db:
+            yield db
 
     def _one(self, sql: str, args: Sequence[object] = ()) -> tuple[object, ...] | None:
         with self._lock:
