@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-PYPA_ZIP = ROOT.parent / "shared" / "vulndb" / "PyPI-pypa-osv.zip"
+PYPA_ZIP = ROOT / "tests" / "data" / "vulndb" / "PyPI-pypa-osv.zip"
 DEBS = Path(os.environ.get("LAMINA_TEST_CACHE", "/var/cache/lamina-tests")) / "bookworm-security-debs"
 SOURCES = ("usr/lib/python3", "usr/include", "usr/share", "usr/lib")
 EXTRA = ("var/lib/dpkg/status", "etc/os-release", "usr/lib/os-release")

@@ -17,8 +17,8 @@ import pytest
 
 from tests.conftest import CACHE
 from tests.tools import lamina, require_tool, run
+from tests.vulndb import PYPA_ZIP
 
-PYPA_ZIP = Path(__file__).resolve().parents[3] / "shared" / "vulndb" / "PyPI-pypa-osv.zip"
 PINNED = ("Flask==0.12", "Jinja2==2.10", "urllib3==1.24.1", "requests==2.19.0", "PyYAML==5.1")
 PYTHON_TAG = "lamina-test/scan-python:1"
 DEBS = CACHE / "bookworm-security-debs"
@@ -28,7 +28,7 @@ NPM_PACKAGES = {"lodash": "4.17.4", "@types/node": "18.0.0", "minimist": "1.2.0"
 
 def pypa_zip() -> Path:
     if not PYPA_ZIP.exists():
-        pytest.fail(f"{PYPA_ZIP} is missing: the PyPA advisory data ships in shared/vulndb")
+        pytest.fail(f"{PYPA_ZIP} is missing: the PyPA advisory data ships in tests/data/vulndb")
     return PYPA_ZIP
 
 

@@ -4,19 +4,17 @@ holding exactly the files its report explains."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from lamina.store.store import Store
 from tests.slim.slimcheck import check_explained, layer_paths, report_of
 from tests.tools import free_port, lamina
+from tests.vulndb import PYPA_ZIP as VULNDB
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
 
 SITE = "/usr/local/lib/python3.11/dist-packages"
-# The PyPA advisory data the scanner's tests use (shared/vulndb, next to the repository).
-VULNDB = Path(__file__).resolve().parents[3] / "shared" / "vulndb" / "PyPI-pypa-osv.zip"
 
 
 def test_python_web_app(python_app_image: str, into_store: Callable[[str], str], store: Store,
