@@ -23,6 +23,7 @@ from lamina.store.load import load
 from tests.client.images import layer_tar, make_image
 from tests.client.proxy import FaultyProxy
 from tests.client.registries import Distribution
+from tests.store.builders import add_image
 from tests.tools import lamina, run
 
 
@@ -123,3 +124,23 @@ def test_docker_saved_image_is_pushed_gzip_and_docker_pulls_it(
         run([docker, "rmi", name], check=False)
     with tarfile.open(archive) as tar:
         assert "manifest.json" in tar.getnames()
+
+
+def test_push_of_plain_layers_keeps_one_image_per_id(registry: Distribution) -> None:
+    """After a push gzips plain layers the image keeps one ID and one row (image-spec:
+    the image ID is the config digest, so a new manifest of the same config is no new image)."""
+    name = f"{registry.host}/demo/plain:1"
+    image = add_image(open_store(), [{"bin/app": b"a" * 5000}], tags=[name])
+    assert image.layers[0].descriptor.media_type == mediatype.OCI_LAYER
+    assert lamina("push", name).exit_code == 0
+    assert lamina("images", "-q").stdout.split() == [image.id.short]
+    rows = lamina("images").stdout.splitlines()[1:]
+    assert len(rows) == 1 and "<none>" not in rows[0]
+    for text in (image.id.short, image.id.hex, str(image.id)):
+        result = lamina("history", text)
+        assert result.exit_code == 0, result.stderr
+    pushed = open_store().resolve(name)
+    assert pushed.layers[0].descriptor.media_type == mediatype.OCI_LAYER_GZIP
+    assert pushed.repo_digests == (f"{registry.host}/demo/plain@{pushed.manifest_digest}",)
+    pruned = lamina("prune")
+    assert "Deleted images: 0" in pruned.stdout

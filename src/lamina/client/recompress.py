@@ -4,7 +4,8 @@ Registries and Docker expect gzip layers, so before a push each plain layer is
 compressed once, with isal, streaming into a new blob of the store; the layer
 record then names the gzip blob, so later pushes reuse it. The image gets a new
 manifest that lists the gzip blobs; its config (and so its image ID and
-diff_ids) is unchanged, and its tags move to the new manifest.
+diff_ids) is unchanged, and the new manifest takes the old one's place in the
+store (tags, repo digests, record), so one image keeps one ID.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest
-from lamina.oci.reference import Reference
 from lamina.store.blobs import CHUNK, BlobWriter
 from lamina.store.image import Layer, StoredImage
 from lamina.store.index import LayerRecord
+from lamina.store.replace import replace_manifest
 from lamina.store.store import Store
 
 _GZIP_TYPE = {
@@ -67,7 +68,7 @@ def _gzip_layer(store: Store, layer: Layer) -> Descriptor:
 
 
 def compress_image(store: Store, image: StoredImage) -> StoredImage:
-    """The image with gzip layers (compressing those that are plain), re-tagged."""
+    """The image with gzip layers (compressing those that are plain), in place of the old."""
     layers = [
         _gzip_layer(store, layer) if layer.descriptor.media_type in _GZIP_TYPE
         else layer.descriptor
@@ -75,5 +76,4 @@ def compress_image(store: Store, image: StoredImage) -> StoredImage:
     ]
     manifest = Manifest.build(image.manifest.config, layers, image.manifest.media_type,
                               dict(image.manifest.annotations) or None)
-    tags = [Reference.parse(t) for t in image.tags]
-    return store.add_image(manifest.raw, tags=tags)
+    return replace_manifest(store, image, manifest.raw)

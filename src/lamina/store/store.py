@@ -278,23 +278,22 @@ class Store:
 
     def _by_id_prefix(self, data: IndexData, text: str) -> StoredImage | None:
         prefix = text.removeprefix("sha256:")
-        matches: dict[str, StoredImage] = {}
+        matches: dict[str, list[StoredImage]] = {}
         for digest in data.images:
             image = self._load(digest, data)
-            if image.id.hex.startswith(prefix) or digest.removeprefix("sha256:") == prefix:
-                matches.setdefault(str(image.top_digest), image)
+            if digest.removeprefix("sha256:") == prefix:
+                return image
+            if image.id.hex.startswith(prefix):
+                matches.setdefault(str(image.id), []).append(image)
         if len(matches) > 1:
-            raise AmbiguousImage(f"image ID prefix {text!r} matches {len(matches)} images")
-        return next(iter(matches.values()), None)
+            raise AmbiguousImage(f"ID prefix {text!r} matches {len(matches)} images: type more")
+        # Manifests of one config are one image: the tagged, newest one stands for it.
+        same = next(iter(matches.values()), [])
+        return max(same, key=lambda i: (bool(i.tags), i.added), default=None)
 
     def by_id(self, image_id: str) -> StoredImage | None:
         """The image whose config digest is ``image_id``, if the store has one."""
-        data = self.meta.read()
-        for digest in data.images:
-            image = self._load(digest, data)
-            if str(image.id) == image_id:
-                return image
-        return None
+        return self._by_id_prefix(self.meta.read(), image_id)
 
     # -- removing --------------------------------------------------------------
 
