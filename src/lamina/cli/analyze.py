@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from lamina.analyze.analysis import analyze_image
 from lamina.analyze.ci import (
@@ -20,7 +19,6 @@ from lamina.analyze.ci import (
 )
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
-from lamina.analyze.report_text import render
 from lamina.analyze.source import open_image
 from lamina.cli.output import print_json
 from lamina.cli.store import open_store
@@ -105,6 +103,11 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
         click.echo(json.dumps(report(analysis, findings, result, origin, depth),
                               separators=(",", ":")))
     else:
+        # rich only for people: JSON output in CI does not pay for importing it.
+        from rich.console import Console
+
+        from lamina.analyze.report_text import render
+
         render(Console(file=sys.stdout, highlight=False, soft_wrap=False), analysis, findings,
                result, depth, layers)
     if result is not None and not result.passed:

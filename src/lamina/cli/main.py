@@ -47,12 +47,87 @@ COMMANDS: dict[str, str] = {
 }
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
+# The first paragraph of each command's help, so `lamina --help` lists the commands
+# without importing them (importing them all costs most of a second; a test keeps
+# these in step with the commands' docstrings).
+SUMMARIES: dict[str, str] = {
+    "analyze":
+        "Wasted bytes, dive's efficiency, per-layer changes and findings with fixes.",
+    "build":
+        'Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin).',
+    "copy":
+        'Copy an image: [docker://]REF, oci:PATH[:TAG] or docker-archive:PATH[:REF] on each side.',
+    "db":
+        'The local advisory database (OSV records; works offline).',
+    "diff":
+        'Files (and packages) added, removed and changed from IMAGE_A to IMAGE_B.',
+    "du":
+        'Bytes the store takes, and the bytes saved because images share blobs.',
+    "explore":
+        'Browse IMAGE layer by layer in a terminal UI (as dive): what each layer changed.',
+    "history":
+        'Show the history of an image, one row per step, as ``docker history`` does.',
+    "images":
+        'List images in the local store.',
+    "inspect":
+        "Show images as JSON, with Docker's field names (Id, RepoTags, Config, RootFS, ...).",
+    "lint":
+        "Lint DOCKERFILE(s) (default ./Dockerfile; '-' reads standard input).",
+    "load":
+        'Load images from a `docker save` tar or an OCI layout (directory or tar).',
+    "login":
+        "Check credentials against a registry's /v2/ and save them like docker login.",
+    "logout":
+        'Forget the saved credentials of a registry.',
+    "mount":
+        "Join IMAGE's layers at DIRECTORY with OverlayFS, read-only (needs root).",
+    "prune":
+        'Delete untagged images and build-cache intermediates, and the blobs they alone used.',
+    "pull":
+        'Download an image from a registry (always asks the registry, like docker pull).',
+    "push":
+        'Upload an image from the local store; blobs the registry has are skipped or mounted.',
+    "ref":
+        'Print the fully qualified form of NAME (registry, repository, tag, digest).',
+    "registry":
+        'Serve an OCI registry and maintain its storage.',
+    "rmi":
+        'Remove tags; delete images no tag names and the blobs no image needs any more.',
+    "run":
+        "Run IMAGE's command (or COMMAND) in a container; its output and exit code pass through.",
+    "save":
+        'Save images to a tar (`docker load` format) or an OCI layout; digests are kept.',
+    "sbom":
+        'List the packages installed in IMAGE (a name, an ID, a docker-archive tar or OCI layout).',
+    "scan":
+        "Match IMAGE's packages against the local advisory database (no network).",
+    "slim":
+        'Trace IMAGE under probes and build NEW from the files it used, verified by the same probes.',
+    "squash":
+        'Merge the layers above the base (or --from LAYER) into one; tag the result.',
+    "tag":
+        'Give image SOURCE the name TARGET (a tag is a pointer to an image ID).',
+    "umount":
+        'Unmount a directory mounted by `lamina mount`.',
+    "unpack":
+        "Apply IMAGE's layers onto DIRECTORY as a container runtime would.",
+}
+
 
 class LaminaGroup(click.Group):
     """Loads commands on demand; turns every LaminaError into one line on stderr, exit 1."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMANDS) | set(self.commands))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, self.commands[name].get_short_help_str(limit) if name in self.commands
+                 else click.Command(name, help=SUMMARIES.get(name, "")).get_short_help_str(limit))
+                for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
