@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.tools import require_tool, run
+from tests.unprivileged import Unprivileged, unprivileged_copy
 
 CACHE = Path(os.environ.get("LAMINA_TEST_CACHE", "/var/cache/lamina-tests"))
 BUSYBOX_TAG = "lamina-test/busybox:1.36"
@@ -121,6 +122,13 @@ def debian_image(docker: str) -> str:
         tar_path = debian_rootfs_tar()
         run([docker, "import", "--change", 'CMD ["bash"]', str(tar_path), DEBIAN_TAG])
     return DEBIAN_TAG
+
+
+@pytest.fixture(scope="session")
+def unprivileged() -> Iterator[Unprivileged]:
+    """lamina's Python run as user 65534, from a copy that user can read."""
+    with unprivileged_copy(require_tool("setpriv")) as copy:
+        yield copy
 
 
 @pytest.fixture

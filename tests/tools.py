@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +34,11 @@ def free_port() -> int:
 
 
 def run(cmd: Sequence[str | Path], *, check: bool = True, input: bytes | None = None,
-        timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+        timeout: float = 300, env: Mapping[str, str] | None = None,
+        ) -> subprocess.CompletedProcess[bytes]:
     """Run a real program; on failure the assertion shows its output."""
     proc = subprocess.run([str(c) for c in cmd], input=input, capture_output=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(map(str, cmd))} exited {proc.returncode}\n"

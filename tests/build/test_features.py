@@ -24,6 +24,7 @@ from tests.build.twin import (
     write_context,
 )
 from tests.tools import free_port, lamina
+from tests.unprivileged import Unprivileged
 
 
 def _ok(*args: str | Path, input: bytes | None = None) -> str:
@@ -125,16 +126,15 @@ def test_history_shows_every_step_image(busybox_base: str, tmp_path: Path) -> No
     assert '/bin/sh -c #(nop)  CMD ["sh"]' in rows[0]
 
 
-def test_build_without_root_says_what_is_needed(tmp_path: Path) -> None:
+def test_build_without_root_says_what_is_needed(unprivileged: Unprivileged) -> None:
     """Issue 6: without root, RUN fails with a clear message saying what is needed."""
     home = Path(tempfile.mkdtemp(prefix="lamina-nonroot-", dir="/tmp"))
     try:
         os.chown(home, 65534, 65534)
         proc = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-             Path(__file__).resolve().parents[2] / ".venv/bin/lamina", "build", "-t", "x:1", "-"],
+            unprivileged.argv("-m", "lamina.cli", "build", "-t", "x:1", "-"),
             input="FROM scratch\nRUN true\n", capture_output=True, text=True,
-            env={**os.environ, "LAMINA_HOME": str(home)}, cwd="/")
+            env={**unprivileged.env, "LAMINA_HOME": str(home)}, cwd="/")
     finally:
         shutil.rmtree(home, ignore_errors=True)
     assert proc.returncode == 1, proc.stdout + proc.stderr

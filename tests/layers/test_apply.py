@@ -9,7 +9,6 @@ import io
 import os
 import shutil
 import stat
-import sys
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from lamina.layers.tarstream import InvalidLayer
 from lamina.oci.digest import Digest
 from tests.layers import tarbuild as tb
 from tests.tools import require_tool, run
+from tests.unprivileged import Unprivileged
 
 
 def apply(blob: bytes, target: Path, **options: bool) -> None:
@@ -296,10 +296,10 @@ def test_truncated_layer_is_named(tmp_path: Path) -> None:
         apply(blob[:20_000], tmp_path)
 
 
-def test_without_root_owners_are_ours_modes_kept_and_devices_refused() -> None:
+def test_without_root_owners_are_ours_modes_kept_and_devices_refused(
+        unprivileged: Unprivileged) -> None:
     """Rootless apply: read-only dirs still get their children, then their mode; device
     nodes are refused (issue 2: "device nodes when not root")."""
-    setpriv = require_tool("setpriv")
     # pytest's tmp_path sits under a root-only dir; nobody needs a place of its own.
     base = Path(tempfile.mkdtemp(prefix="lamina-rootless-"))
     try:
@@ -307,15 +307,15 @@ def test_without_root_owners_are_ours_modes_kept_and_devices_refused() -> None:
         code = ("import sys\nfrom pathlib import Path\n"
                 "from lamina.layers.apply import apply_layer\n"
                 "apply_layer(sys.stdin.buffer, Path(sys.argv[1]))\n")
-        nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-                  sys.executable, "-c", code]
+        nobody = unprivileged.argv("-c", code)
         run([*nobody, base / "out"], input=tb.build(
-            tb.directory("ro", mode=0o555, uid=0), tb.file("ro/f", b"x", mode=0o444, uid=0)))
+            tb.directory("ro", mode=0o555, uid=0), tb.file("ro/f", b"x", mode=0o444, uid=0)),
+            env=unprivileged.env)
         snap = tb.snapshot(base / "out")
         assert snap["ro"][:4] == ("dir", 0o555, 65534, 65534)
         assert snap["ro/f"][:4] == ("file", 0o444, 65534, 65534)
         proc = run([*nobody, base / "out2"], input=tb.build(tb.device("dev/null")),
-                   check=False)
+                   check=False, env=unprivileged.env)
         assert proc.returncode != 0
         assert b"'dev/null' is a char device node" in proc.stderr
         assert not (base / "out2/dev/null").exists()

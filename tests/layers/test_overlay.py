@@ -8,7 +8,6 @@ import errno
 import io
 import os
 import stat
-import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from lamina.layers.overlay import MountError, is_mounted, mount, umount
 from lamina.layers.write import write_layer
 from tests.layers import tarbuild as tb
 from tests.tools import require_tool, run
+from tests.unprivileged import Unprivileged
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
 
@@ -134,14 +134,12 @@ def test_many_long_lower_paths_exceed_one_page(tmp_path: Path, mounts: list[Path
     umount(target)
 
 
-def test_not_root_points_to_unpack(tmp_path: Path) -> None:
-    setpriv = require_tool("setpriv")
+def test_not_root_points_to_unpack(tmp_path: Path, unprivileged: Unprivileged) -> None:
     os.chmod(tmp_path, 0o755)
     code = ("from pathlib import Path\n"
             "from lamina.layers.overlay import mount\n"
             f"mount([Path('{tmp_path}')], Path('{tmp_path}/mnt'))\n")
-    proc = run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-                sys.executable, "-c", code], check=False)
+    proc = run(unprivileged.argv("-c", code), check=False, env=unprivileged.env)
     assert proc.returncode != 0
     stderr = proc.stderr.decode()
     assert "RootRequired" in stderr and "needs root" in stderr

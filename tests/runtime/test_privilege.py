@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from lamina.runtime.privilege import CAP_SYS_ADMIN, effective_capabilities
-from tests.tools import require_tool
+from tests.unprivileged import Unprivileged
 
 
 def test_cap_eff_is_read_from_proc_status() -> None:
@@ -24,14 +22,13 @@ def test_cap_eff_is_read_from_proc_status() -> None:
     "from lamina.runtime import prepare; "
     "prepare([Path('/tmp')], Path('/nonexistent/u'), Path('/nonexistent/w'), mountpoints=[])",
 ])
-def test_unprivileged_process_gets_a_clear_error(call: str) -> None:
+def test_unprivileged_process_gets_a_clear_error(call: str, unprivileged: Unprivileged) -> None:
     """Issue 6: "Without root, RUN and run fail with a clear message saying what is needed"."""
-    setpriv = require_tool("setpriv")
     code = ("import sys; from pathlib import Path\n"
             "from lamina.runtime import NeedsRoot\n"
             f"try:\n    {call}\nexcept NeedsRoot as e:\n    print(e); sys.exit(3)\n")
-    proc = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-                           "--inh-caps=-all", "--bounding-set=-all", sys.executable, "-c", code],
-                          capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    nobody = unprivileged.argv("-c", code)
+    proc = subprocess.run([*nobody[:4], "--inh-caps=-all", "--bounding-set=-all", *nobody[4:]],
+                          capture_output=True, text=True, cwd="/", env=unprivileged.env)
     assert proc.returncode == 3, proc.stderr
     assert "needs root" in proc.stdout and "CAP_SYS_ADMIN" in proc.stdout
