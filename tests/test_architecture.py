@@ -1,0 +1,233 @@
+"""The import graph keeps the shape docs/ARCHITECTURE.md draws: arrows point down, no circles.
+
+Every ``import`` and ``from ... import`` under src/lamina is read with the ast module
+(imports under ``if TYPE_CHECKING:`` and inside functions count too: they tie the
+modules together just the same). Two rules:
+
+- Layering: a top-level package imports only packages on a lower layer, or a package
+  on its own layer along an edge listed in SIDEWAYS.
+- No circles: within every package, its child modules and subpackages import each
+  other without a cycle (so no circle between packages at any depth).
+
+Known breaches are listed in TOLERATED_UPWARD and TOLERATED_CYCLES with the reason;
+the lists may only shrink: an entry that no longer occurs fails the test, so whoever
+removes a breach also removes its entry.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = "lamina"
+
+# Highest first. "" is the root module, lamina/__init__.py (the version).
+LAYERS: list[tuple[str, ...]] = [
+    ("cli",),
+    ("build", "analyze", "slim", "lint", "scan", "registry"),  # features
+    ("client",),  # writes what it pulls into the store
+    ("store", "runtime"),
+    ("layers", "dockerfile"),
+    ("oci",),
+    ("config",),
+    ("errors", ""),
+]
+
+# Imports between packages on the same layer that are part of the design.
+SIDEWAYS: dict[tuple[str, str], str] = {
+    ("analyze", "scan"): "the package listing of an image comes from the scanner's inventory",
+    ("lint", "analyze"): "`lint --image` reads the image through analyze",
+    ("slim", "scan"): "slim reports the advisories its kept packages still carry",
+}
+
+# Upward or unlisted sideways imports still in the code: (importer, imported) -> why.
+TOLERATED_UPWARD: dict[tuple[str, str], str] = {
+    ("registry", "scan"): "registry/http/app.py installs the scan-on-push worker",
+    ("scan", "registry"): "scan/registry_worker.py serves its route inside the registry",
+}
+
+# Cycles still in the code: the sorted units of one strongly connected part -> why.
+TOLERATED_CYCLES: dict[tuple[str, ...], str] = {
+    ("registry", "scan"): "the scan-on-push worker and the registry import each other",
+    ("registry.auth", "registry.http", "registry.policy", "registry.registry"):
+        "auth/install.py mounts http routes and mutates the built Registry",
+    ("cli.registry", "cli.registry_admin"): "registry_admin adds its commands to `registry`",
+    ("build.builder", "build.runstep", "build.sources"): "the steps take the whole Builder",
+    ("lint.pinning", "lint.registry", "lint.rules"): "rules register themselves on import",
+}
+
+
+def _module_names() -> dict[str, Path]:
+    names = {}
+    for path in sorted((SRC / ROOT).rglob("*.py")):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        names[".".join(parts)] = path
+    return names
+
+
+MODULES = _module_names()
+
+
+def _is_package(name: str) -> bool:
+    return MODULES[name].name == "__init__.py"
+
+
+def _imported(module: str) -> Iterator[str]:
+    """The lamina modules ``module`` imports, each named exactly."""
+    path = MODULES[module]
+    package = module if _is_package(module) else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield from _existing(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                # `from pkg import name` imports the submodule when there is one.
+                sub = f"{target}.{alias.name}"
+                yield from _existing(sub if sub in MODULES else target)
+
+
+def _existing(name: str) -> Iterator[str]:
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    if name.split(".")[0] == ROOT:
+        yield name
+
+
+@cache
+def _edges() -> dict[str, frozenset[str]]:
+    return {module: frozenset(_imported(module)) for module in MODULES}
+
+
+def _top(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _layer(package: str) -> int:
+    for depth, packages in enumerate(LAYERS):
+        if package in packages:
+            return depth
+    raise AssertionError(f"lamina.{package} is on no layer: add it to LAYERS")
+
+
+def _package_edges() -> dict[tuple[str, str], list[str]]:
+    """(importer, imported) top-level packages -> the module imports that make the edge."""
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for module, targets in _edges().items():
+        for target in targets:
+            if _top(module) != _top(target):
+                found[_top(module), _top(target)].append(f"{module} -> {target}")
+    return found
+
+
+def test_every_package_is_on_a_layer() -> None:
+    for module in MODULES:
+        _layer(_top(module))
+
+
+def test_arrows_point_down() -> None:
+    breaches = []
+    for (src, dst), imports in sorted(_package_edges().items()):
+        if _layer(dst) > _layer(src) or (src, dst) in SIDEWAYS:
+            continue
+        if (src, dst) not in TOLERATED_UPWARD:
+            breaches.append(f"lamina.{src} imports lamina.{dst}: " + "; ".join(sorted(imports)))
+    assert not breaches, "imports against the layering (docs/ARCHITECTURE.md):\n" + \
+        "\n".join(breaches)
+
+
+def test_tolerated_upward_imports_still_exist() -> None:
+    gone = set(TOLERATED_UPWARD) - set(_package_edges())
+    assert not gone, f"no longer imported, remove from TOLERATED_UPWARD: {sorted(gone)}"
+
+
+def _unit(parent: str, module: str) -> str | None:
+    """The child of package ``parent`` that holds ``module`` (``__init__`` for the package)."""
+    if module == parent:
+        return "__init__"
+    if not module.startswith(parent + "."):
+        return None
+    return module[len(parent) + 1:].split(".")[0]
+
+
+def _cycles() -> set[tuple[str, ...]]:
+    """Every strongly connected set of sibling units, in every package."""
+    found = set()
+    for parent in (name for name in MODULES if _is_package(name)):
+        graph: dict[str, set[str]] = defaultdict(set)
+        for module, targets in _edges().items():
+            src = _unit(parent, module)
+            if src is None:
+                continue
+            for target in targets:
+                dst = _unit(parent, target)
+                if dst is not None and dst != src:
+                    graph[src].add(dst)
+        prefix = parent.removeprefix(ROOT).lstrip(".")
+        for part in _strongly_connected(graph):
+            found.add(tuple(sorted(f"{prefix}.{u}" if prefix else u for u in part)))
+    return found
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm; only the parts with more than one member."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    parts: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            part = set()
+            while True:
+                member = stack.pop()
+                part.add(member)
+                if member == node:
+                    break
+            if len(part) > 1:
+                parts.append(part)
+
+    for node in list(graph):
+        if node not in index:
+            visit(node)
+    return parts
+
+
+def test_no_package_cycles() -> None:
+    new = _cycles() - set(TOLERATED_CYCLES)
+    assert not new, "import cycles between sibling packages or modules:\n" + \
+        "\n".join(" <-> ".join(cycle) for cycle in sorted(new))
+
+
+def test_tolerated_cycles_still_exist() -> None:
+    gone = set(TOLERATED_CYCLES) - _cycles()
+    assert not gone, f"broken cycles, remove from TOLERATED_CYCLES: {sorted(gone)}"
+
+
+def test_the_checker_sees_an_upward_import_and_a_cycle() -> None:
+    """The rules above are only as good as the graph: check it on known edges."""
+    edges = _edges()
+    assert "lamina.oci.digest" in edges["lamina.layers.digest_stream"]
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _strongly_connected(graph) == [{"a", "b", "c"}]
+    assert _layer("cli") < _layer("oci")
