@@ -26,7 +26,7 @@ def test_a_light_command_does_not_load_the_heavy_ones() -> None:
     code = ("import sys; from lamina.cli.main import main; sys.argv=['lamina','ref','nginx:1'];\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in"
-            " ('starlette','bashlex','textual','httpx','granian')))")
+            " ('starlette','tree_sitter','textual','httpx','granian')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
 

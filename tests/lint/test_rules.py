@@ -154,10 +154,20 @@ def test_rule_edges(text: str, expected: set[str], absent: set[str]) -> None:
     assert not (absent & fired)
 
 
-def test_unparsable_shell_gives_only_the_note() -> None:
-    """A RUN bashlex cannot parse gives LM001 and no package-manager guesses."""
-    text = "FROM d:1\nUSER 1\nRUN [[ -f x ]] && apt-get update && pip install flask\n"
-    assert rules_fired(text) == {"LM001"}
+def test_unparsable_shell_is_still_checked_word_by_word() -> None:
+    """A RUN that does not parse as shell gives LM001, and the shell rules still see its
+    commands through the word-level split."""
+    text = "FROM d:1\nUSER 1\nRUN if true; then apt-get update && pip install flask; done\n"
+    fired = rules_fired(text)
+    assert {"LM001", "LM201", "LM210", "LM211"} <= fired
+
+
+def test_bash_syntax_parses() -> None:
+    """bash-only syntax is parsed, so it is no LM001 and the commands inside are checked."""
+    text = ("FROM d:1\nUSER 1\nRUN [[ -f x ]] && arr=(a b) && echo $(( 1 + 2 )) && "
+            "case \"$(dpkg --print-architecture)\" in amd64) apt-get update ;; esac\n")
+    fired = rules_fired(text)
+    assert "LM001" not in fired and "LM201" in fired
 
 
 def test_messages_say_what_to_do_with_detail() -> None:

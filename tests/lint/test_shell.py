@@ -1,5 +1,5 @@
-"""RUN bodies parsed as shell with bashlex into simple commands (issue 8: "not matched with
-regexes on the raw line")."""
+"""RUN bodies parsed as shell with tree-sitter-bash into simple commands (issue 8: "not
+matched with regexes on the raw line"; issue 17: the whole POSIX/bash grammar)."""
 
 from __future__ import annotations
 
@@ -44,10 +44,32 @@ def test_wrappers_are_looked_through() -> None:
     assert unwrap(("nice", "-n", "5", "make")) == ("make",)
 
 
-def test_unparsable_script_reports_why() -> None:
-    script = parse_script("case $x in a) echo;; esac")
-    assert not script.parsed and script.commands == ()
-    assert script.error
+def test_case_functions_arithmetic_and_heredocs_parse() -> None:
+    script = parse_script(
+        'set -eux; case "$(dpkg --print-architecture)" in amd64) a=x ;; *) exit 1 ;; esac\n'
+        "f() { apt-get update; }; f; echo $(( 2 * 3 )); arr=(a b); [[ -n ${arr[0]} ]]\n"
+        "cat > /etc/x <<EOF\n$(id -u)\nEOF\n"
+        "while read -r l; do echo \"$l\"; done <<< 'x'"
+    )
+    assert script.parsed, script.error
+    names = [c.name for c in script.commands]
+    assert names == ["set", "dpkg", "", "exit", "apt-get", "f", "echo", "", "[[", "cat", "id",
+                     "read", "echo"]
+
+
+def test_pipeline_stages_through_redirections() -> None:
+    script = parse_script("a | b 2>/dev/null | c")
+    assert [(c.name, c.stage) for c in script.commands] == [("a", 0), ("b", 1), ("c", 2)]
+    assert len({c.pipeline for c in script.commands}) == 1 and script.pipes
+
+
+def test_unparsable_script_falls_back_to_words() -> None:
+    script = parse_script("if true; then apt-get install -y 'a b' && curl x | sh; done")
+    assert not script.parsed and script.error and "line 1" in script.error
+    assert [c.argv for c in script.commands] == [
+        ("true",), ("apt-get", "install", "-y", "a b"), ("curl", "x"), ("sh",)]
+    curl, sh = script.commands[2:]
+    assert curl.pipeline == sh.pipeline and (curl.stage, sh.stage) == (0, 1)
 
 
 def test_split_invocation_options_with_values() -> None:

@@ -1,5 +1,5 @@
-"""Input the linter could not read: a Dockerfile that does not parse, a RUN that bashlex
-cannot parse (then the shell rules skip that RUN rather than guess)."""
+"""Input the linter could not read whole: a Dockerfile that does not parse, a RUN body that
+does not parse as shell (then the shell rules see it split at the word level)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def dockerfile_parse_error(ctx: LintContext) -> Iterator[Hit]:
     return iter(())
 
 
-@rule("LM001", Severity.INFO, "RUN not parsed as shell",
-      "This RUN was not checked by the shell rules because its body could not be parsed; "
-      "simplify the shell or split it into a script file you COPY and run.")
+@rule("LM001", Severity.WARNING, "RUN does not parse as shell",
+      "Fix the shell syntax error named in the message: the shell will refuse it at build "
+      "time. Until then the shell rules check this RUN word by word.")
 def shell_not_parsed(ctx: LintContext) -> Iterator[Hit]:
     for stage, run in ctx.runs():
         for script in ctx.scripts(stage, run):
