@@ -55,7 +55,6 @@ TOLERATED_CYCLES: dict[tuple[str, ...], str] = {
     ("registry", "scan"): "the scan-on-push worker and the registry import each other",
     ("registry.auth", "registry.http", "registry.policy", "registry.registry"):
         "auth/install.py mounts http routes and mutates the built Registry",
-    ("cli.registry", "cli.registry_admin"): "registry_admin adds its commands to `registry`",
     ("build.builder", "build.runstep", "build.sources"): "the steps take the whole Builder",
     ("lint.pinning", "lint.registry", "lint.rules"): "rules register themselves on import",
 }

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import click
 
 from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
+from lamina.cli.registry_admin import ADMIN_COMMANDS
+from lamina.cli.registry_options import (
+    CONFIG_OPTION,
+    ROOT_OPTION,
+    registry_settings,
+    require_root,
+)
+from lamina.cli.scan import scan_report_command
 from lamina.errors import LaminaError
 from lamina.oci.reference import check_repository, check_tag
-from lamina.registry.settings import RegistrySettings
-
-CONFIG_OPTION = click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                             help="TOML file with a [registry] table.")
-ROOT_OPTION = click.option("--root", type=click.Path(file_okay=False),
-                           help="Registry storage directory (default ./lamina-registry).")
-
-
-def _settings(config_file: str | None, **overrides: object) -> RegistrySettings:
-    return RegistrySettings.load(config_file, overrides)
 
 
 @click.group("registry")
@@ -43,7 +40,7 @@ def serve_command(config_file: str | None, addr: str | None, root: str | None,
     """Serve the OCI Distribution API (v1.1) until interrupted."""
     from lamina.registry.server import serve
 
-    settings = _settings(config_file, addr=addr, root=root, workers=workers, server=server,
+    settings = registry_settings(config_file, addr=addr, root=root, workers=workers, server=server,
                          auth=auth, tls_cert=tls_cert, tls_key=tls_key)
     scheme = "https" if settings.tls_cert else "http"
     click.echo(f"lamina registry on {scheme}://{settings.addr}/ storing in {settings.root}"
@@ -65,8 +62,8 @@ def gc_command(config_file: str | None, root: str | None, dry_run: bool, delete_
     """Remove blobs no manifest references; safe while the server runs."""
     from lamina.registry.gc import collect
 
-    settings = _settings(config_file, root=root, gc_grace_seconds=grace_seconds)
-    _require_root(settings)
+    settings = registry_settings(config_file, root=root, gc_grace_seconds=grace_seconds)
+    require_root(settings)
     report = collect(settings, dry_run=dry_run, delete_untagged=delete_untagged)
     if fmt == "json":
         print_json(report.to_json())
@@ -91,8 +88,8 @@ def fsck_command(config_file: str | None, root: str | None, fmt: str) -> None:
     """Re-hash every blob; quarantine corrupt ones. Exit status 1 when any problem is found."""
     from lamina.registry.fsck import check
 
-    settings = _settings(config_file, root=root)
-    _require_root(settings)
+    settings = registry_settings(config_file, root=root)
+    require_root(settings)
     report = check(settings)
     if fmt == "json":
         print_json(report.to_json())
@@ -126,8 +123,8 @@ def history_command(ref: str, config_file: str | None, root: str | None, fmt: st
         raise LaminaError(f"invalid reference {ref!r}: expected REPOSITORY:TAG")
     check_repository(repository)
     check_tag(tag)
-    settings = _settings(config_file, root=root)
-    _require_root(settings)
+    settings = registry_settings(config_file, root=root)
+    require_root(settings)
     meta = SqliteMetaStore(settings.root / META_FILE)
     try:
         moves = meta.tag_history(repository, tag)
@@ -142,15 +139,7 @@ def history_command(ref: str, config_file: str | None, root: str | None, fmt: st
          m.user or "-"] for m in moves])
 
 
-def _require_root(settings: RegistrySettings) -> None:
-    if not Path(settings.root).is_dir():
-        raise LaminaError(f"registry root {settings.root} does not exist")
-
-
 COMMANDS = [registry_group]
 
-
-import lamina.cli.registry_admin  # noqa: E402,F401 - attaches user/namespace/robot/retention/audit
-from lamina.cli.scan import scan_report_command  # noqa: E402
-
-registry_group.add_command(scan_report_command)
+for _command in (*ADMIN_COMMANDS, scan_report_command):
+    registry_group.add_command(_command)

@@ -15,7 +15,12 @@ from pathlib import Path
 import click
 
 from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
-from lamina.cli.registry import CONFIG_OPTION, ROOT_OPTION, _require_root, _settings, registry_group
+from lamina.cli.registry_options import (
+    CONFIG_OPTION,
+    ROOT_OPTION,
+    registry_settings,
+    require_root,
+)
 from lamina.errors import LaminaError
 from lamina.registry.audit import AuditLog
 from lamina.registry.auth.admin import Actor, Administration
@@ -28,7 +33,7 @@ from lamina.registry.policy.rules import parse_size
 
 @contextmanager
 def _admin(config_file: str | None, root: str | None) -> Iterator[Administration]:
-    settings = _settings(config_file, root=root)
+    settings = registry_settings(config_file, root=root)
     settings.root.mkdir(parents=True, exist_ok=True)
     store = AccessStore(settings.root)
     audit = AuditLog(settings.root) if settings.audit else None
@@ -60,7 +65,7 @@ def _when(stamp: float | None) -> str:
 
 # users
 
-@registry_group.group("user")
+@click.group("user")
 def user_group() -> None:
     """Registry users (bcrypt passwords)."""
 
@@ -123,7 +128,7 @@ def user_list(config_file: str | None, root: str | None, fmt: str) -> None:
 
 # namespaces
 
-@registry_group.group("namespace")
+@click.group("namespace")
 def namespace_group() -> None:
     """Namespaces (first path component), their members and rules."""
 
@@ -242,7 +247,7 @@ def namespace_list(config_file: str | None, root: str | None, fmt: str) -> None:
 
 # robots
 
-@registry_group.group("robot")
+@click.group("robot")
 def robot_group() -> None:
     """Robot accounts for CI: scoped, expiring; log in as robot$NAME."""
 
@@ -299,7 +304,7 @@ def robot_revoke(name: str, config_file: str | None, root: str | None) -> None:
 
 # retention and audit
 
-@registry_group.command("retention")
+@click.command("retention")
 @click.option("--dry-run", is_flag=True, help="Only print what would be removed.")
 @CONFIG_OPTION
 @ROOT_OPTION
@@ -311,8 +316,8 @@ def retention_command(dry_run: bool, config_file: str | None, root: str | None,
     from lamina.registry.policy.prune import apply_retention
     from lamina.registry.registry import META_FILE
 
-    settings = _settings(config_file, root=root)
-    _require_root(settings)
+    settings = registry_settings(config_file, root=root)
+    require_root(settings)
     meta = SqliteMetaStore(settings.root / META_FILE)
     store = AccessStore(settings.root)
     audit = AuditLog(settings.root) if settings.audit and not dry_run else None
@@ -349,7 +354,7 @@ def _since(text: str) -> float:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
 
 
-@registry_group.command("audit")
+@click.command("audit")
 @click.option("--since", help="A duration back (30m, 2d) or an ISO time.")
 @click.option("--repo", help="Only this repository.")
 @click.option("--user", help="Only this user (or robot$NAME).")
@@ -361,8 +366,8 @@ def _since(text: str) -> float:
 def audit_command(since: str | None, repo: str | None, user: str | None, action: str | None,
                   limit: int, config_file: str | None, root: str | None, fmt: str) -> None:
     """The audit log, oldest first: who did what, when, from where, with what result."""
-    settings = _settings(config_file, root=root)
-    _require_root(settings)
+    settings = registry_settings(config_file, root=root)
+    require_root(settings)
     audit = AuditLog(settings.root)
     try:
         events = audit.query(_since(since) if since else None, repo, user, action, limit)
@@ -377,3 +382,7 @@ def audit_command(since: str | None, repo: str | None, user: str | None, action:
          + (" " + ", ".join(f"{k}={v}" for k, v in sorted(e.detail.items()) if k != "status")
             if e.detail else "")]
         for e in events])
+
+
+# Attached to `lamina registry` by lamina.cli.registry.
+ADMIN_COMMANDS = [user_group, namespace_group, robot_group, retention_command, audit_command]
