@@ -60,6 +60,6 @@ def lamina(*args: str | Path, input: str | bytes | None = None) -> CliResult:
     from lamina.cli.main import _register, cli
 
     _register()
-    result = CliRunner().invoke(cli, [str(a) for a in args], input=input,
+    result = CliRunner().invoke(cli, [str(a) for a in args], input=input, prog_name="lamina",
                                 catch_exceptions=False)
     return CliResult(result.exit_code, result.stdout, result.stderr)

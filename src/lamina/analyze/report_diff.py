@@ -26,11 +26,12 @@ def diff_doc(result: ImageDiff, a: str, b: str) -> dict[str, Any]:
     return doc
 
 
-def print_diff(result: ImageDiff, a: str, b: str, fmt: str) -> None:
+def print_diff(result: ImageDiff, a: str, b: str, fmt: str,
+               console: Console | None = None) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(diff_doc(result, a, b), indent=2) + "\n")
         return
-    console = Console(file=sys.stdout, highlight=False)
+    console = console or Console(file=sys.stdout, highlight=False)
     console.print(f"{a} -> {b}: {len(result.of(ADDED))} added, {len(result.of(REMOVED))}"
                   f" removed, {len(result.of(CHANGED))} changed;"
                   f" {format_size(sum(d.size_b - d.size_a for d in result.files))} net")

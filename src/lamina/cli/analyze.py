@@ -20,7 +20,8 @@ from lamina.analyze.ci import (
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
 from lamina.analyze.source import open_image
-from lamina.cli.output import print_json
+from lamina.cli.activity import activity
+from lamina.cli.output import print_json, stdout_console
 from lamina.cli.store import open_store
 from lamina.config import load_table
 from lamina.errors import LaminaError
@@ -104,12 +105,9 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                               separators=(",", ":")))
     else:
         # rich only for people: JSON output in CI does not pay for importing it.
-        from rich.console import Console
-
         from lamina.analyze.report_text import render
 
-        render(Console(file=sys.stdout, highlight=False, soft_wrap=False), analysis, findings,
-               result, depth, layers)
+        render(stdout_console(), analysis, findings, result, depth, layers)
     if result is not None and not result.passed:
         sys.exit(result.exit_code)
 
@@ -128,10 +126,11 @@ def diff_command(image_a: str, image_b: str, fmt: str, no_packages: bool,
     from lamina.analyze.report_diff import print_diff
 
     store = open_store()
-    with open_image(image_a, store, insecure=insecure) as a, \
+    with activity(f"comparing {image_a} and {image_b}"), \
+            open_image(image_a, store, insecure=insecure) as a, \
             open_image(image_b, store, insecure=insecure) as b:
         result = compare_images(a, b, packages=not no_packages)
-    print_diff(result, image_a, image_b, fmt)
+    print_diff(result, image_a, image_b, fmt, stdout_console())
 
 
 @click.command("squash")
@@ -158,7 +157,8 @@ def squash_command(image: str, tag: str, from_layer: str | None, fmt: str) -> No
     else:
         source = store.resolve(image)
     keep = resolve_from(source, from_layer)
-    result = squash(store, source, ref, keep)
+    with activity(f"squashing {image}"):
+        result = squash(store, source, ref, keep)
     if fmt == "json":
         print_json({"image": str(ref), "id": str(result.image.id),
                     "keptLayers": result.kept_layers, "mergedLayers": result.merged_layers,
@@ -183,6 +183,9 @@ def explore_command(image: str, insecure: bool) -> None:
     """Browse IMAGE layer by layer in a terminal UI (as dive): what each layer changed."""
     from lamina.analyze.explorer import ExplorerApp
 
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.UsageError("explore needs a terminal; for a report in a pipe or a file,"
+                               f" run `lamina analyze {image}` (or --format json)")
     store = open_store()
     with open_image(image, store, insecure=insecure) as opened:
         reporter = _reporter()

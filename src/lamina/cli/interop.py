@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from lamina.cli.activity import activity
 from lamina.cli.store import open_store
 from lamina.errors import LaminaError
 from lamina.oci.reference import Reference
@@ -26,7 +27,9 @@ def load_command(input_path: Path | None, name: str | None, quiet: bool) -> None
     if input_path is None and sys.stdin.isatty():
         raise LaminaError("requested load from stdin, but stdin is a terminal; use -i FILE")
     source = input_path if input_path is not None else sys.stdin.buffer
-    for image in load(store, source, name=name):
+    with activity(f"loading {input_path or 'standard input'}"):
+        images = load(store, source, name=name)
+    for image in images:
         if quiet:
             continue
         if image.tags:
@@ -61,19 +64,21 @@ def save_command(images: tuple[str, ...], output: Path | None, fmt: str) -> None
         raise LaminaError("refusing to write a tar to a terminal; use -o FILE or redirect")
     if fmt == "oci" and output is not None and not output.name.endswith(".tar"):
         output.mkdir(parents=True, exist_ok=True)
-        save_oci_layout(store, selected, output)
+        with activity(f"saving {', '.join(images)}"):
+            save_oci_layout(store, selected, output)
         return
     writer = save_oci_layout if fmt == "oci" else save_docker_archive
-    if output is None:
-        writer(store, selected, sys.stdout.buffer)
-        return
-    partial = output.with_name(output.name + ".partial")
-    try:
-        with partial.open("wb") as fh:
-            writer(store, selected, fh)
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with activity(f"saving {', '.join(images)}"):
+        if output is None:
+            writer(store, selected, sys.stdout.buffer)
+            return
+        partial = output.with_name(output.name + ".partial")
+        try:
+            with partial.open("wb") as fh:
+                writer(store, selected, fh)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 COMMANDS = [load_command, save_command]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from lamina.cli.activity import activity
 from lamina.cli.store import open_store
 from lamina.errors import LaminaError
 from lamina.layers.apply import apply_layer
@@ -24,11 +25,13 @@ def unpack_command(image: str, directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         raise LaminaError(f"{directory} is not empty; unpack needs an empty or new directory")
     directory.mkdir(parents=True, exist_ok=True)
-    for layer in stored.layers:
-        store.verify_layer(layer)
-        with store.blobs.open(layer.digest) as blob:
-            apply_layer(blob, directory,
-                        compression=mediatype.layer_compression(layer.descriptor.media_type))
+    with activity(f"unpacking {image}") as show:
+        for number, layer in enumerate(stored.layers, 1):
+            show(f"unpacking layer {number}/{len(stored.layers)} ({layer.digest.hex[:12]})")
+            store.verify_layer(layer)
+            with store.blobs.open(layer.digest) as blob:
+                apply_layer(blob, directory,
+                            compression=mediatype.layer_compression(layer.descriptor.media_type))
     click.echo(f"Unpacked {stored.id.short} ({len(stored.layers)} layers) into {directory}",
                err=True)
 

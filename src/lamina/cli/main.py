@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -115,7 +118,11 @@ SUMMARIES: dict[str, str] = {
 
 
 class LaminaGroup(click.Group):
-    """Loads commands on demand; turns every LaminaError into one line on stderr, exit 1."""
+    """Loads commands on demand; every error is one line on stderr.
+
+    Exit codes: 2 for usage errors (bad flags or arguments, a terminal that is
+    needed and missing), 1 for everything that failed while doing the work.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMANDS) | set(self.commands))
@@ -140,12 +147,38 @@ class LaminaGroup(click.Group):
                 return command  # type: ignore[no-any-return]
         raise LookupError(f"{module} does not define the command {cmd_name!r}")
 
-    def invoke(self, ctx: click.Context) -> object:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            sys.exit(_usage_line(exc))
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
         except LaminaError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except OSError as exc:
+            if os.environ.get("LAMINA_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_line(exc: click.UsageError) -> int:
+    """Click's usage error as one line naming the problem and where help is."""
+    command = exc.ctx.command_path if exc.ctx is not None else "lamina"
+    click.echo(f"error: {exc.format_message().rstrip('.')}; see '{command} --help'", err=True)
+    return exc.exit_code
 
 
 @click.group(cls=LaminaGroup, context_settings={"help_option_names": ["-h", "--help"]})

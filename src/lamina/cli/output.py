@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Wide enough that no line of a report is ever folded when stdout is a pipe or a file.
+PIPE_WIDTH = 100_000
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -16,6 +23,14 @@ FORMAT_OPTION = click.option(
     show_default=True,
     help="Output format: a table for people or JSON for scripts.",
 )
+
+
+def stdout_console() -> Console:
+    """Rich output on stdout: the terminal's width on a terminal, unwrapped lines in a pipe."""
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else PIPE_WIDTH
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
 
 
 def warn(message: str) -> None:

@@ -193,12 +193,16 @@ def login_command(registry: str | None, username: str | None, password: str | No
     host = _registry_arg(registry, settings.default_registry)
     if password_stdin:
         if password is not None:
-            raise LaminaError("--password and --password-stdin are mutually exclusive")
+            raise click.UsageError("--password and --password-stdin are mutually exclusive")
         if username is None:
-            raise LaminaError("--password-stdin needs --username")
+            raise click.UsageError("--password-stdin needs --username")
         password = sys.stdin.read().rstrip("\r\n")
     elif password is not None:
         warn("WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
+    if (username is None or password is None) and not sys.stdin.isatty():
+        # click.prompt would read a pipe, and getpass would warn about echoing.
+        raise click.UsageError("login needs a terminal to ask for credentials; without one,"
+                               " give --username and --password-stdin")
     if username is None:
         username = click.prompt("Username")
     if password is None:

@@ -21,7 +21,7 @@ class BundleError(LaminaError):
 class Bundle:
     """Random access to the files of a tar or a directory, by relative path."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, label: str | None = None) -> None:
         self.path = path
         self._tar: tarfile.TarFile | None = None
         self._members: dict[str, tarfile.TarInfo] = {}
@@ -29,8 +29,12 @@ class Bundle:
             return
         try:
             self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by close()
-        except (tarfile.TarError, OSError) as exc:
-            raise BundleError(f"{path} is not a readable tar archive: {exc}") from exc
+        except tarfile.TarError as exc:
+            # tarfile's message lists every decompressor it tried: noise to a user.
+            raise BundleError(f"{label or path} is not a tar archive: give a `docker save` tar"
+                              " or an OCI image layout") from exc
+        except OSError as exc:
+            raise BundleError(f"{label or path} cannot be read: {exc.strerror or exc}") from exc
         for member in self._tar:
             name = posixpath.normpath(member.name.lstrip("/")) if member.name else member.name
             self._members[name] = member
@@ -96,7 +100,7 @@ def open_bundle(source: Path | BinaryIO, spool_dir: Path) -> Iterator[Bundle]:
     with tempfile.NamedTemporaryFile(dir=spool_dir, prefix="load-", suffix=".tar") as tmp:
         shutil.copyfileobj(source, tmp, 1024 * 1024)
         tmp.flush()
-        bundle = Bundle(Path(tmp.name))
+        bundle = Bundle(Path(tmp.name), label="standard input")
         try:
             yield bundle
         finally:
