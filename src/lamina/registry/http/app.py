@@ -18,9 +18,9 @@ from lamina.registry.http.errors import (
     on_unexpected,
 )
 from lamina.registry.http.observe import Metrics, Observe, stderr_log
+from lamina.registry.http.scanning import install as install_scanning
 from lamina.registry.registry import Registry
 from lamina.registry.uploads import ClientGone
-from lamina.scan.registry_worker import install as install_scanning
 
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
