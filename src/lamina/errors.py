@@ -30,3 +30,7 @@ class NotFound(LaminaError):
 
 class HostileLayer(LaminaError):
     """A layer tar tries to write outside its target or abuse resources."""
+
+
+class Unavailable(LaminaError):
+    """Something the operation needs is not there yet (an advisory database not imported)."""

@@ -16,6 +16,7 @@ from lamina.config import ConfigError
 from lamina.registry.http.app import create_app
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
+from lamina.scan.image_scanner import AdvisoryScanner, load_settings
 
 SETTINGS_ENV = "LAMINA_REGISTRY_SETTINGS_JSON"
 FACTORY = "lamina.registry.server:app_from_environment"
@@ -23,7 +24,7 @@ FACTORY = "lamina.registry.server:app_from_environment"
 
 def app_from_environment() -> Starlette:
     settings = RegistrySettings.from_json(os.environ[SETTINGS_ENV])
-    return create_app(Registry.open(settings))
+    return create_app(Registry.open(settings), scanner=AdvisoryScanner(load_settings()))
 
 
 def serve(settings: RegistrySettings) -> None:

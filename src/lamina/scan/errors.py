@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lamina.errors import LaminaError
+from lamina.errors import LaminaError, Unavailable
 
 
 class InvalidVersion(LaminaError):
@@ -17,5 +17,5 @@ class InvalidAdvisory(LaminaError):
     """An OSV record that breaks the schema in a way we cannot read past."""
 
 
-class DatabaseMissing(LaminaError):
+class DatabaseMissing(Unavailable):
     """No advisory database has been imported yet."""

@@ -18,6 +18,7 @@ from lamina.registry.http.errors import (
     on_unexpected,
 )
 from lamina.registry.http.observe import Metrics, Observe, stderr_log
+from lamina.registry.http.scanning import ImageScanner
 from lamina.registry.http.scanning import install as install_scanning
 from lamina.registry.registry import Registry
 from lamina.registry.uploads import ClientGone
@@ -31,7 +32,9 @@ async def metrics_endpoint(request: Request) -> Response:
     return PlainTextResponse(metrics.render(reg.meta.stats()), media_type=PROMETHEUS_TYPE)
 
 
-def create_app(reg: Registry) -> Starlette:
+def create_app(reg: Registry, *, scanner: ImageScanner | None = None) -> Starlette:
+    """The application over ``reg``; with ``scanner``, scan on push, the vulnerability
+    reports and the pull policy too."""
     # Busiest first (routes are tried in order); upload routes must precede blob routes.
     # No two patterns overlap otherwise: a reference or digest never contains a slash.
     routes: list[BaseRoute] = [
@@ -49,5 +52,6 @@ def create_app(reg: Registry) -> Starlette:
     app.add_middleware(Observe, metrics=metrics,
                        access_log=stderr_log() if reg.settings.access_log else None)
     install_access_control(app, reg)
-    install_scanning(app, reg)  # scan on push, /api/v1/.../vulnerabilities, pull policy
+    if scanner is not None:
+        install_scanning(app, reg, scanner)
     return app

@@ -1,5 +1,9 @@
 """Scanning in the registry: scan on push, the results API, and a pull-blocking policy.
 
+The scanner itself comes in through the small ``ImageScanner`` protocol (Lamina's is
+lamina.scan.image_scanner.AdvisoryScanner, passed in by lamina.registry.server), so
+the registry and the scanner never import each other.
+
 - Scan on push: a listener on the registry's ``ManifestPushed`` event scans the
   image in a worker thread after the push has answered, so a push never waits.
 - Results are kept per repository and manifest digest in ``scans.sqlite3`` under
@@ -11,12 +15,6 @@
 - With a blocking severity set, a manifest GET/HEAD whose image has findings at
   or above it is refused with 403 DENIED, naming the findings (Harbor's
   "prevent vulnerable images from running").
-
-Settings (``[scan.registry]`` in lamina.toml, overridden by the environment):
-``on_push`` / ``LAMINA_SCAN_ON_PUSH`` (default false), ``db`` /
-``LAMINA_SCAN_DB`` (default: the advisory database under LAMINA_HOME),
-``block_severity`` / ``LAMINA_SCAN_BLOCK_SEVERITY`` (``LOW``..``CRITICAL``;
-unset: pulls are never refused).
 """
 
 from __future__ import annotations
@@ -24,16 +22,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,10 +37,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lamina.config import ConfigError, default_home, load_table
-from lamina.errors import LaminaError
+from lamina.errors import LaminaError, Unavailable
 from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
+from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest, parse_manifest
 from lamina.registry.access import Action
@@ -52,41 +48,34 @@ from lamina.registry.errors import DigestInvalid
 from lamina.registry.events import Event, ManifestPushed
 from lamina.registry.http.common import authorize, repository_of
 from lamina.registry.registry import Registry
-from lamina.scan import report as scan_report
-from lamina.scan.database import AdvisoryDB, default_path
-from lamina.scan.errors import DatabaseMissing
-from lamina.scan.inventory import inventory_of
-from lamina.scan.matching import match
-from lamina.scan.severity import LEVELS
 
 log = logging.getLogger("lamina.scan.registry")
 RESULTS_FILE = "scans.sqlite3"
 _MANIFEST_PATH = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<reference>[^/]+)$")
 
 
-@dataclass(frozen=True)
-class ScanSettings:
-    on_push: bool = False
-    db: Path | None = None
-    block_severity: str | None = None
+class ImageScanner(Protocol):
+    """What the registry needs from a vulnerability scanner."""
 
+    @property
+    def on_push(self) -> bool:
+        """Scan every image manifest once it is pushed."""
 
-def _truthy(value: object) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+    @property
+    def block_severity(self) -> str | None:
+        """Pulls of images with findings at or above this are refused; None: never."""
 
+    def fingerprint(self) -> str:
+        """Of the advisory data now: a report made with another one is stale.
+        Raises lamina.errors.Unavailable when there is no data yet."""
 
-def load_settings(environ: dict[str, str] | None = None) -> ScanSettings:
-    env = dict(os.environ) if environ is None else environ
-    table = load_table("scan.registry")
-    on_push = _truthy(env.get("LAMINA_SCAN_ON_PUSH", table.get("on_push", False)))
-    db_text = env.get("LAMINA_SCAN_DB", table.get("db"))
-    block = env.get("LAMINA_SCAN_BLOCK_SEVERITY", table.get("block_severity")) or None
-    if block is not None:
-        block = str(block).strip().upper()
-        if block not in LEVELS or block == "UNKNOWN":
-            raise ConfigError(f"block_severity must be one of LOW, MEDIUM, HIGH, CRITICAL;"
-                              f" got {block!r}")
-    return ScanSettings(on_push, Path(str(db_text)) if db_text else None, block)
+    def scan(self, name: str, config: ImageConfig, layers: Sequence[Descriptor],
+             open_blob: Callable[[Digest], AbstractContextManager[BinaryIO]],
+             ) -> tuple[str, dict[str, Any]]:
+        """The fingerprint and the report (docs/scan-json.md) of one image."""
+
+    def blocking(self, report: dict[str, Any]) -> list[dict[str, Any]]:
+        """The findings of ``report`` at or above ``block_severity``."""
 
 
 class ScanResults:
@@ -129,10 +118,9 @@ class NotAnImage(Exception):
 
 
 class RegistryScanner:
-    def __init__(self, reg: Registry, settings: ScanSettings) -> None:
+    def __init__(self, reg: Registry, scanner: ImageScanner) -> None:
         self.reg = reg
-        self.settings = settings
-        self.db_path = settings.db or default_path(default_home())
+        self.scanner = scanner
         self.results = ScanResults(reg.settings.root / RESULTS_FILE)
         self._lock = threading.Lock()  # one scan at a time: pushes keep the CPU
 
@@ -146,12 +134,9 @@ class RegistryScanner:
     def scan(self, repository: str, digest: Digest) -> dict[str, Any]:
         manifest = self._manifest(repository, digest)
         config = ImageConfig.parse(self.reg.blobs.read(manifest.config.digest))
-        with self._lock, AdvisoryDB(self.db_path) as db:
-            inv = inventory_of(config, manifest.layers, self.reg.blobs.open,
-                               name=f"{repository}@{digest}")
-            result = match(inv, db)
-            fingerprint = db.fingerprint()
-        doc = scan_report.scan_json(result)
+        with self._lock:
+            fingerprint, doc = self.scanner.scan(f"{repository}@{digest}", config,
+                                                 manifest.layers, self.reg.blobs.open)
         doc.update({"repository": repository, "digest": str(digest), "scannedAt": time.time(),
                     "database": fingerprint})
         self.results.put(repository, digest, fingerprint, doc)
@@ -160,14 +145,12 @@ class RegistryScanner:
     def report(self, repository: str, digest: Digest) -> dict[str, Any]:
         """The stored report, made again when missing or older than the database."""
         stored = self.results.get(repository, digest)
-        if stored is not None:
-            with AdvisoryDB(self.db_path) as db:
-                if db.fingerprint() == stored[0]:
-                    return stored[1]
+        if stored is not None and self.scanner.fingerprint() == stored[0]:
+            return stored[1]
         return self.scan(repository, digest)
 
     async def on_event(self, event: Event) -> None:
-        if not isinstance(event, ManifestPushed) or not self.settings.on_push:
+        if not isinstance(event, ManifestPushed) or not self.scanner.on_push:
             return
         try:
             await asyncio.to_thread(self.scan, event.repository, event.digest)
@@ -175,10 +158,7 @@ class RegistryScanner:
             return
 
     def blocking(self, report: dict[str, Any]) -> list[dict[str, Any]]:
-        if self.settings.block_severity is None:
-            return []
-        floor = LEVELS.index(self.settings.block_severity)
-        return [f for f in report.get("findings", []) if LEVELS.index(f["severity"]) >= floor]
+        return self.scanner.blocking(report)
 
 
 async def vulnerabilities_endpoint(request: Request) -> Response:
@@ -194,7 +174,7 @@ async def vulnerabilities_endpoint(request: Request) -> Response:
     except NotAnImage as e:
         return JSONResponse({"errors": [{"code": "UNSUPPORTED", "message": str(e)}]},
                             status_code=400)
-    except DatabaseMissing as e:
+    except Unavailable as e:
         return JSONResponse({"errors": [{"code": "UNAVAILABLE", "message": str(e)}]},
                             status_code=503)
     return JSONResponse(doc)
@@ -253,7 +233,7 @@ class PullPolicy:
                           f" {f['installedVersion']})" for f in blocking[:10])
         more = f" and {len(blocking) - 10} more" if len(blocking) > 10 else ""
         message = (f"pull refused by policy: {repository}@{digest} has {len(blocking)} findings"
-                   f" at or above {self.scanner.settings.block_severity}: {names}{more}")
+                   f" at or above {self.scanner.scanner.block_severity}: {names}{more}")
         return {"errors": [{"code": "DENIED", "message": message,
                             "detail": {"findings": [f["id"] for f in blocking]}}]}
 
@@ -262,12 +242,12 @@ ROUTE = Route("/api/v1/repositories/{name:path}/manifests/{digest}/vulnerabiliti
               vulnerabilities_endpoint, methods=["GET"])
 
 
-def install(app: Starlette, reg: Registry, settings: ScanSettings | None = None) -> RegistryScanner:
+def install(app: Starlette, reg: Registry, image_scanner: ImageScanner) -> RegistryScanner:
     """Subscribe scan on push, add the results route and, if configured, the pull policy."""
-    scanner = RegistryScanner(reg, settings or load_settings())
+    scanner = RegistryScanner(reg, image_scanner)
     app.state.scanner = scanner
     app.router.routes.insert(0, ROUTE)
     reg.events.subscribe(scanner.on_event)
-    if scanner.settings.block_severity is not None:
+    if image_scanner.block_severity is not None:
         app.add_middleware(PullPolicy, scanner=scanner)
     return scanner
