@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lamina.dockerfile.errors import FlagError
+from lamina.dockerfile.mounts import MOUNT_TYPES, Mount, parse_mount
+
+__all__ = ["ALLOWED_FLAGS", "MOUNT_TYPES", "Flag", "Mount", "parse_flag", "parse_mount"]
 
 ALLOWED_FLAGS: dict[str, frozenset[str]] = {
     "FROM": frozenset({"platform"}),
@@ -20,9 +23,6 @@ ALLOWED_FLAGS: dict[str, frozenset[str]] = {
     "HEALTHCHECK": frozenset({"interval", "timeout", "start-period", "start-interval", "retries"}),
 }
 
-MOUNT_TYPES = frozenset({"bind", "cache", "tmpfs", "secret", "ssh"})
-_TARGET_KEYS = ("target", "dst", "destination")
-
 
 @dataclass(frozen=True)
 class Flag:
@@ -31,30 +31,6 @@ class Flag:
     name: str
     value: str | None
     raw: str
-
-
-@dataclass(frozen=True)
-class Mount:
-    """A ``RUN --mount=...`` (Dockerfile reference, "RUN --mount"); bind is the default type."""
-
-    type: str
-    target: str | None
-    options: tuple[tuple[str, str], ...]
-    raw: str
-
-    def option(self, key: str) -> str | None:
-        for k, v in self.options:
-            if k == key:
-                return v
-        return None
-
-    def covers(self, path: str) -> bool:
-        """True when ``path`` lies on this mount, so writes there never reach the layer."""
-        if self.target is None:
-            return False
-        target = "/" + self.target.strip("/")
-        path = "/" + path.strip("/")
-        return target == "/" or path == target or path.startswith(target + "/")
 
 
 def parse_flag(raw: str, keyword: str, where: str) -> Flag:
@@ -66,28 +42,3 @@ def parse_flag(raw: str, keyword: str, where: str) -> Flag:
         known = ", ".join(f"--{n}" for n in sorted(allowed)) or "none"
         raise FlagError(f"{where}: {keyword} does not take --{name} (it takes: {known})")
     return Flag(name=name, value=value if sep else None, raw=raw)
-
-
-def parse_mount(value: str, where: str = "--mount") -> Mount:
-    """Parse the comma-separated ``key=value`` list of a ``--mount`` flag."""
-    options: list[tuple[str, str]] = []
-    for field in value.split(","):
-        field = field.strip()
-        if not field:
-            continue
-        key, sep, val = field.partition("=")
-        key = key.strip().lower()
-        # Bare words such as ``ro`` or ``readonly`` are booleans set to true.
-        options.append((key, val.strip() if sep else "true"))
-    kinds = [v for k, v in options if k == "type"]
-    kind = kinds[-1] if kinds else "bind"
-    if kind not in MOUNT_TYPES:
-        raise FlagError(
-            f"{where}: --mount type {kind!r} is unknown "
-            f"(use one of {', '.join(sorted(MOUNT_TYPES))})"
-        )
-    targets = [v for k, v in options if k in _TARGET_KEYS]
-    target = targets[-1] if targets else None
-    if target is None and kind in ("bind", "cache", "tmpfs"):
-        raise FlagError(f"{where}: --mount type={kind} needs a target=PATH")
-    return Mount(type=kind, target=target, options=tuple(options), raw=value)

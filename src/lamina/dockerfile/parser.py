@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from lamina.dockerfile.instruction import Heredoc, Instruction, heredoc_markers
 
 KEYWORDS = frozenset(k.upper() for k in goparser.all_cmds())
 _NOT_UNDER_ONBUILD = frozenset({"ONBUILD", "FROM", "MAINTAINER"})
+_MAY_BE_EMPTY = frozenset({"CMD", "ENTRYPOINT"})
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9._-]*$")
 
 
@@ -93,6 +95,8 @@ def _instruction(command: Any, filename: str) -> Instruction:
         raise DockerfileSyntaxError(f"{where}: unknown instruction {command.cmd!r}{hint}")
     flags = tuple(parse_flag(str(raw), keyword, where) for raw in command.flags)
     arguments = tuple(str(v) for v in command.value)
+    if command.json and "\\u0000" in str(command.original):
+        arguments = _json_arguments(str(command.original), arguments)
     trigger: Instruction | None = None
     if keyword == "ONBUILD":
         sub = str(command.sub_cmd or "").upper()
@@ -103,7 +107,8 @@ def _instruction(command: Any, filename: str) -> Instruction:
         if sub not in KEYWORDS:
             raise DockerfileSyntaxError(f"{where}: ONBUILD: unknown instruction {sub!r}")
         trigger = _trigger(command, filename)
-    if not any(arguments) and not command.heredocs:
+    # BuildKit's CMD and ENTRYPOINT take an empty command (``CMD []`` clears the base's).
+    if not any(arguments) and not command.heredocs and keyword not in _MAY_BE_EMPTY:
         raise DockerfileSyntaxError(f"{where}: {keyword} requires at least one argument")
     for raw in flags:
         if raw.name == "mount":
@@ -121,6 +126,17 @@ def _instruction(command: Any, filename: str) -> Instruction:
         heredocs=heredocs,
         trigger=trigger,
     )
+
+
+def _json_arguments(original: str, parsed: tuple[str, ...]) -> tuple[str, ...]:
+    """Exec-form arguments decoded from the text: the Go binding cuts strings at a NUL."""
+    try:
+        decoded = json.loads(original[original.index("["):])
+    except (ValueError, json.JSONDecodeError):
+        return parsed
+    if isinstance(decoded, list) and len(decoded) == len(parsed):
+        return tuple(str(v) for v in decoded)
+    return parsed
 
 
 def _trigger(command: Any, filename: str) -> Instruction:
