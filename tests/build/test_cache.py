@@ -74,10 +74,10 @@ def test_no_cache_and_prune(busybox_base: str, tmp_path: Path) -> None:
     _build(ctx)
     assert _steps(_build(ctx, "--no-cache")) == ["run"] * 6
     assert _steps(_build(ctx)) == ["cache"] * 6
-    pruned = lamina("prune")
+    pruned = lamina("prune", "-f")
     assert pruned.exit_code == 0
     lamina("rmi", "cached:1")
-    lamina("prune")
+    lamina("prune", "-f")
     assert _steps(_build(ctx)) == ["run"] * 6
 
 
@@ -119,7 +119,7 @@ def test_unchanged_build_is_replayed(busybox_base: str, tmp_path: Path, lamina_h
     assert _build(ctx) != cached
 
     lamina("rmi", "cached:1")
-    lamina("prune")
+    lamina("prune", "-f")
     assert _steps(_build(ctx)) == ["run"] * 7  # pruned images are never replayed
 
 

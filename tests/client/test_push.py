@@ -142,5 +142,5 @@ def test_push_of_plain_layers_keeps_one_image_per_id(registry: Distribution) -> 
     pushed = open_store().resolve(name)
     assert pushed.layers[0].descriptor.media_type == mediatype.OCI_LAYER_GZIP
     assert pushed.repo_digests == (f"{registry.host}/demo/plain@{pushed.manifest_digest}",)
-    pruned = lamina("prune")
+    pruned = lamina("prune", "-f")
     assert "Deleted images: 0" in pruned.stdout

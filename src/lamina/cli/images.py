@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
-from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table, warn
+from lamina.cli.image_filter import row_filter
+from lamina.cli.output import (
+    FORMAT_OPTION,
+    human_size,
+    parse_format,
+    print_json,
+    print_table,
+    template_format_option,
+    warn,
+)
 from lamina.cli.store import open_store
 from lamina.cli.timefmt import ago, parse_created
 from lamina.errors import DigestMismatch
 from lamina.oci.reference import Reference
 from lamina.store.history import history_rows
 from lamina.store.image import StoredImage
+from lamina.store.store import Removed
 
 
 def _split(tag: str, default_registry: str) -> tuple[str, str]:
@@ -20,13 +31,29 @@ def _split(tag: str, default_registry: str) -> tuple[str, str]:
     return ref.familiar_name, ref.tag
 
 
+IMAGE_FIELDS = "ID, Repository, Tag, Digest, CreatedSince, CreatedAt, Size"
+HISTORY_FIELDS = "ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment"
+
+
 @click.command("images")
+@click.argument("repository", required=False)
 @click.option("-a", "--all", "all_images", is_flag=True, help="Show intermediate build images.")
 @click.option("-q", "--quiet", is_flag=True, help="Only print image IDs.")
-@FORMAT_OPTION
-def images_command(all_images: bool, quiet: bool, fmt: str) -> None:
-    """List images in the local store."""
+@click.option("-f", "--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="dangling=true|false, or reference=PATTERN (globs as docker's, e.g."
+              " 'lamina-test/*:1.*'); repeatable.")
+@template_format_option(IMAGE_FIELDS)
+def images_command(repository: str | None, all_images: bool, quiet: bool,
+                   filters: tuple[str, ...], fmt: str) -> None:
+    """List images in the local store, or those of REPOSITORY[:TAG].
+
+    \b
+    Example:
+      lamina images --filter dangling=true --format '{{.ID}} {{.CreatedSince}}'
+    """
+    template = parse_format(fmt)
     store = open_store()
+    keep = row_filter(filters, repository, store.default_registry)
     rows = []
     for image in store.images(all_images=all_images):
         try:
@@ -35,7 +62,8 @@ def images_command(all_images: bool, quiet: bool, fmt: str) -> None:
             warn(f"warning: image {image.id.short}: {exc}")
         names = [_split(t, store.default_registry) for t in image.tags] or [("<none>", "<none>")]
         for repo, tag in names:
-            rows.append((repo, tag, image))
+            if keep(repo, tag, image):
+                rows.append((repo, tag, image))
     if quiet:
         for image_id in dict.fromkeys(img.id.short for _, _, img in rows):
             click.echo(image_id)
@@ -46,6 +74,15 @@ def images_command(all_images: bool, quiet: bool, fmt: str) -> None:
              "Size": img.size, "ManifestDigest": str(img.top_digest)}
             for repo, tag, img in rows
         ])
+        return
+    if template is not None:
+        for repo, tag, img in rows:
+            digests = [d.split("@", 1)[1] for d in img.repo_digests]
+            click.echo(template.render({
+                "ID": img.id.short, "Repository": repo, "Tag": tag,
+                "Digest": digests[0] if digests else "<none>",
+                "CreatedSince": ago(img.config.created), "CreatedAt": img.config.created,
+                "Size": human_size(img.size)}))
         return
     print_table(
         ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
@@ -65,23 +102,57 @@ def tag_command(source: str, target: str) -> None:
 @click.command("rmi")
 @click.argument("images", nargs=-1, required=True)
 @click.option("-f", "--force", is_flag=True, help="Remove all tags of an image given by ID.")
-def rmi_command(images: tuple[str, ...], force: bool) -> None:
-    """Remove tags; delete images no tag names and the blobs no image needs any more."""
+@FORMAT_OPTION
+def rmi_command(images: tuple[str, ...], force: bool, fmt: str) -> None:
+    """Remove tags; delete images no tag names and the blobs no image needs any more.
+
+    \b
+    Example:
+      lamina rmi app:1 app:2
+    """
     store = open_store()
+    done: list[Removed] = []
     for text in images:
         removed = store.remove(text, force=force)
+        done.append(removed)
+        if fmt == "json":
+            continue
         for tag in removed.untagged:
             click.echo(f"Untagged: {Reference.parse(tag).familiar()}")
         for image_id in removed.deleted_images:
             click.echo(f"Deleted: {image_id}")
         if removed.freed_bytes:
             click.echo(f"Freed: {human_size(removed.freed_bytes)}", err=True)
+    if fmt == "json":
+        print_json({"untagged": [Reference.parse(t).familiar() for r in done for t in r.untagged],
+                    "deleted": [i for r in done for i in r.deleted_images],
+                    "freedBytes": sum(r.freed_bytes for r in done)})
 
 
 @click.command("prune")
-def prune_command() -> None:
-    """Delete untagged images and build-cache intermediates, and the blobs they alone used."""
+@click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@FORMAT_OPTION
+def prune_command(force: bool, fmt: str) -> None:
+    """Delete untagged images and build-cache intermediates, and the blobs they alone used.
+
+    Asks first, as docker does, unless -f is given (and refuses to guess without a terminal).
+
+    \b
+    Example:
+      lamina prune -f
+    """
+    if not force:
+        if not sys.stdin.isatty():
+            raise click.UsageError("prune deletes images and there is no terminal to ask:"
+                                   " confirm with -f/--force")
+        if not click.confirm("WARNING! This will remove all untagged images and build-cache"
+                             " intermediates.\nAre you sure you want to continue?",
+                             err=True):
+            return
     removed = open_store().prune()
+    if fmt == "json":
+        print_json({"deleted": list(removed.deleted_images), "freedBytes": removed.freed_bytes})
+        return
     click.echo(f"Deleted images: {len(removed.deleted_images)}")
     click.echo(f"Total reclaimed space: {human_size(removed.freed_bytes)}")
 
@@ -124,10 +195,25 @@ def inspect_doc(image: StoredImage) -> dict[str, Any]:
 
 @click.command("inspect")
 @click.argument("images", nargs=-1, required=True)
-def inspect_command(images: tuple[str, ...]) -> None:
-    """Show images as JSON, with Docker's field names (Id, RepoTags, Config, RootFS, ...)."""
+@click.option("-f", "--format", "fmt", default="json", show_default=True,
+              help="json, or a Go template applied to each image, e.g. '{{.Id}}',"
+              " '{{json .Config}}', '{{index .Config.Labels \"k\"}}',"
+              " '{{range .RepoTags}}{{.}} {{end}}'.")
+def inspect_command(images: tuple[str, ...], fmt: str) -> None:
+    """Show images as JSON, with Docker's field names (Id, RepoTags, Config, RootFS, ...).
+
+    \b
+    Example:
+      lamina inspect -f '{{.Id}} {{.Os}}/{{.Architecture}}' app:1
+    """
+    template = parse_format(fmt, allowed=("json",))
     store = open_store()
-    print_json([inspect_doc(store.measured(store.resolve(text))) for text in images])
+    docs = [inspect_doc(store.measured(store.resolve(text))) for text in images]
+    if template is None:
+        print_json(docs)
+        return
+    for doc in docs:
+        click.echo(template.render(doc))
 
 
 def _ellipsis(text: str, width: int) -> str:
@@ -140,9 +226,15 @@ def _ellipsis(text: str, width: int) -> str:
 @click.option("-H", "--human", type=bool, default=True, show_default=True,
               help="Print sizes and dates in human readable format.")
 @click.option("-q", "--quiet", is_flag=True, help="Only show image IDs.")
-@FORMAT_OPTION
+@template_format_option(HISTORY_FIELDS)
 def history_command(image: str, no_trunc: bool, human: bool, quiet: bool, fmt: str) -> None:
-    """Show the history of an image, one row per step, as ``docker history`` does."""
+    """Show the history of an image, one row per step, as ``docker history`` does.
+
+    \b
+    Example:
+      lamina history --format '{{.Size}}\\t{{.CreatedBy}}' app:1
+    """
+    template = parse_format(fmt)
     store = open_store()
     rows = history_rows(store, store.measured(store.resolve(image)))
     if fmt == "json":
@@ -163,6 +255,13 @@ def history_command(image: str, no_trunc: bool, human: bool, quiet: bool, fmt: s
     if quiet:
         for r in rows:
             click.echo(show_id(r.image_id))
+        return
+    if template is not None:
+        for r in rows:
+            click.echo(template.render({
+                "ID": show_id(r.image_id), "CreatedSince": ago(r.created),
+                "CreatedAt": r.created, "CreatedBy": r.created_by,
+                "Size": human_size(r.size) if human else str(r.size), "Comment": r.comment}))
         return
     table = []
     for r in rows:

@@ -71,7 +71,7 @@ SUMMARIES: dict[str, str] = {
     "history":
         'Show the history of an image, one row per step, as ``docker history`` does.',
     "images":
-        'List images in the local store.',
+        'List images in the local store, or those of REPOSITORY[:TAG].',
     "inspect":
         "Show images as JSON, with Docker's field names (Id, RepoTags, Config, RootFS, ...).",
     "lint":

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from lamina.cli.gotemplate import Template
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Wide enough that no line of a report is ever folded when stdout is a pipe or a file.
 PIPE_WIDTH = 100_000
@@ -23,6 +27,26 @@ FORMAT_OPTION = click.option(
     show_default=True,
     help="Output format: a table for people or JSON for scripts.",
 )
+
+
+def template_format_option(fields: str) -> Callable[[F], F]:
+    """``--format``: a table, JSON, or a Go template over the row's fields (as docker's)."""
+    return click.option(
+        "--format", "fmt", default="table", show_default=True,
+        help=f"table, json, or a Go template such as '{{{{.ID}}}}\\t{{{{.Size}}}}'"
+        f" (fields: {fields}).")
+
+
+def parse_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> Template | None:
+    """None for one of the ``allowed`` names; the parsed template otherwise."""
+    from lamina.cli.gotemplate import Template
+
+    if fmt in allowed:
+        return None
+    if "{{" not in fmt:
+        raise click.BadParameter(f"{fmt!r}: give {' or '.join(allowed)}, or a Go template"
+                                 " with {{...}}", param_hint="'--format'")
+    return Template(fmt)
 
 
 def stdout_console() -> Console:
