@@ -98,3 +98,13 @@ class BadParameter(RegistryError):
     """A malformed query parameter (``n``, ``last``, ...); the spec has no finer code."""
 
     code, status = "UNSUPPORTED", 400
+
+
+class StorageUnavailable(RegistryError):
+    """The object store or the database cannot be reached: retry later (Retry-After).
+
+    Not one of spec.md's codes: distribution answers such failures with UNAVAILABLE and
+    503 (registry/api/errcode), which clients treat as retryable.
+    """
+
+    code, status = "UNAVAILABLE", 503

@@ -17,6 +17,7 @@ from pathlib import Path
 from lamina.oci.digest import Digest
 from lamina.registry import sweeplock
 from lamina.registry.access import AllowAll, Authorizer
+from lamina.registry.backends import META_FILE, open_blobs, open_meta
 from lamina.registry.errors import (
     BlobUnknown,
     ManifestBlobUnknown,
@@ -27,14 +28,12 @@ from lamina.registry.errors import (
 from lamina.registry.events import EventBus, ManifestDeleted, ManifestPushed
 from lamina.registry.manifests import check_manifest, referrer_descriptor
 from lamina.registry.meta.base import Actor, ManifestRecord, MetaStore, MissingReferences, TagMove
-from lamina.registry.meta.sqlite import SqliteMetaStore
 from lamina.registry.policy.base import NoPolicy, PushPolicy
 from lamina.registry.settings import RegistrySettings
 from lamina.registry.storage.base import BlobStore
-from lamina.registry.storage.filesystem import FilesystemBlobStore
 from lamina.registry.uploads import UploadSessions
 
-META_FILE = "meta.sqlite3"
+__all__ = ["META_FILE", "Pushed", "Registry"]
 _CACHE_ENTRIES = 1024
 
 
@@ -64,8 +63,7 @@ class Registry:
 
     @classmethod
     def open(cls, settings: RegistrySettings) -> Registry:
-        root = settings.root
-        return cls(settings, FilesystemBlobStore(root), SqliteMetaStore(root / META_FILE))
+        return cls(settings, open_blobs(settings), open_meta(settings))
 
     def close(self) -> None:
         self.meta.close()

@@ -28,6 +28,23 @@ Access control (issue 5; see ``registry/auth/`` and the registry README):
   address within the lockout window before further attempts get 429 (default 5 / 60).
 - ``audit``: record pushes, pulls, deletes, logins and permission changes (default true).
 - ``tls_cert`` / ``tls_key``: PEM files; serve HTTPS when both are set.
+
+Scale-out (issue 14; see docs/deploy.md). The defaults keep everything under ``root``:
+
+- ``storage``: ``filesystem`` (default: blobs under ``root``) or ``s3`` (blobs in an S3 bucket).
+- ``s3_endpoint``: the S3 API URL (empty: AWS's own endpoint for ``s3_region``).
+- ``s3_region`` (default ``us-east-1``), ``s3_bucket`` (required for s3), ``s3_prefix`` (keys
+  start with it; default none).
+- ``s3_access_key`` / ``s3_secret_key``: static keys; empty: the standard AWS chain
+  (``AWS_ACCESS_KEY_ID``..., ``AWS_PROFILE``, instance roles).
+- ``s3_addressing``: ``path`` (default; what Ceph RGW and MinIO expect) or ``virtual``.
+- ``s3_verify_tls`` (default true) / ``s3_ca_bundle``: certificate checks of an https endpoint.
+- ``redirect``: answer blob GETs with 307 to a presigned URL of the object store (default
+  false: stream through the registry); ``redirect_seconds``: the URL's lifetime (default 600).
+- ``database``: empty (default: SQLite files under ``root``) or a PostgreSQL URL
+  ``postgresql://user:pass@host:port/db`` shared by every replica; ``database_pool``:
+  connections per process (default 8); ``migrate_on_start``: apply schema migrations when
+  the server starts (default false: run ``lamina registry migrate-schema``).
 """
 
 from __future__ import annotations
@@ -43,8 +60,16 @@ from lamina.config import ConfigError, config_path, load_table
 ENV_PREFIX = "LAMINA_REGISTRY_"
 SERVERS = ("granian", "uvicorn")
 AUTH_MODES = ("none", "htpasswd", "token")
+_CHOICES = {"server": SERVERS, "auth": AUTH_MODES, "storage": ("filesystem", "s3"),
+            "s3_addressing": ("path", "virtual")}
 _STRINGS = frozenset({"htpasswd_file", "token_service", "token_issuer", "token_realm",
-                      "tls_cert", "tls_key"})
+                      "tls_cert", "tls_key", "s3_endpoint", "s3_region", "s3_bucket",
+                      "s3_prefix", "s3_access_key", "s3_secret_key", "s3_ca_bundle",
+                      "database"})
+_BOOLS = frozenset({"delete_enabled", "access_log", "trust_proxy_headers", "audit",
+                    "s3_verify_tls", "redirect", "migrate_on_start"})
+_POSITIVE = frozenset({"workers", "token_expiry_seconds", "login_failures", "redirect_seconds",
+                       "database_pool"})
 
 
 def parse_addr(text: str) -> tuple[str, int]:
@@ -97,6 +122,21 @@ class RegistrySettings:
     audit: bool = True
     tls_cert: str = ""
     tls_key: str = ""
+    storage: str = "filesystem"
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_addressing: str = "path"
+    s3_verify_tls: bool = True
+    s3_ca_bundle: str = ""
+    redirect: bool = False
+    redirect_seconds: int = 600
+    database: str = ""
+    database_pool: int = 8
+    migrate_on_start: bool = False
 
     @property
     def host(self) -> str:
@@ -123,19 +163,16 @@ class RegistrySettings:
             elif key == "addr":
                 parse_addr(str(value))
                 changes[key] = str(value)
-            elif key == "server":
-                if value not in SERVERS:
-                    raise ConfigError(f"registry server must be one of {SERVERS}, got {value!r}")
-                changes[key] = value
-            elif key == "auth":
-                if value not in AUTH_MODES:
-                    raise ConfigError(f"registry auth must be one of {AUTH_MODES}, got {value!r}")
+            elif key in _CHOICES:
+                if value not in _CHOICES[key]:
+                    raise ConfigError(f"registry {key} must be one of {_CHOICES[key]}, "
+                                      f"got {value!r}")
                 changes[key] = value
             elif key in _STRINGS:
                 changes[key] = str(value)
-            elif key in ("delete_enabled", "access_log", "trust_proxy_headers", "audit"):
+            elif key in _BOOLS:
                 changes[key] = _as_bool(key, value)
-            elif key in ("workers", "token_expiry_seconds", "login_failures"):
+            elif key in _POSITIVE:
                 changes[key] = _as_int(key, value, 1)
             else:
                 changes[key] = _as_int(key, value, 0)
@@ -154,8 +191,18 @@ class RegistrySettings:
             if ENV_PREFIX + f.name.upper() in env
         }
         settings = cls.from_mapping(from_env, settings)
-        return cls.from_mapping({k: v for k, v in (overrides or {}).items() if v is not None},
-                                settings)
+        settings = cls.from_mapping(
+            {k: v for k, v in (overrides or {}).items() if v is not None}, settings)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Settings that are valid alone but not together."""
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ConfigError("registry storage = 's3' needs s3_bucket")
+        if self.database and not self.database.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(f"registry database must be a postgresql:// URL, got "
+                              f"{self.database.split('://')[0]!r}://...")
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -1,19 +1,25 @@
 """Blobs: GET/HEAD (with Range) and DELETE ``/v2/<name>/blobs/<digest>`` (end-2, end-10).
 
 Bodies leave through FileResponse, which hands the file to the server
-(``http.response.pathsend``, i.e. sendfile under granian) when it can.
+(``http.response.pathsend``, i.e. sendfile under granian) when it can. Blobs in object
+storage are streamed from it (Range passed on), or, with ``redirect``, the client gets
+307 to a presigned URL and fetches (and ranges) there.
 """
 
 from __future__ import annotations
 
 import os
 
+from anyio import to_thread
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from lamina.oci.digest import Digest
 from lamina.registry import names
 from lamina.registry.access import Action
+from lamina.registry.byteranges import parse_range
 from lamina.registry.errors import BlobUnknown
 from lamina.registry.http.common import authorize, registry, repository_of
 
@@ -31,14 +37,33 @@ async def get_blob(request: Request) -> Response:
         # Answered here: no file is opened and no thread is needed for a stat.
         return Response(b"", headers={**headers, "Content-Length": str(size)},
                         media_type="application/octet-stream")
+    if path is None:
+        return await _from_object_store(request, digest, size, headers)
     try:
-        stat = os.stat(path) if path is not None else None
+        stat = os.stat(path)
     except FileNotFoundError:
         stat = None
-    if path is None or stat is None:
+    if stat is None:
         raise BlobUnknown(f"blob {digest} has no local file", detail={"digest": str(digest)})
     return FileResponse(path, headers=headers, media_type="application/octet-stream",
                         stat_result=stat)
+
+
+async def _from_object_store(request: Request, digest: Digest, size: int,
+                             headers: dict[str, str]) -> Response:
+    reg = registry(request)
+    if reg.settings.redirect:
+        url = await to_thread.run_sync(reg.blobs.presign, digest)
+        if url is not None:
+            return RedirectResponse(url, status_code=307, headers=headers)
+    span = parse_range(request.headers.get("range"), size)
+    first, last = span if span is not None else (0, size - 1)
+    if span is not None:
+        headers = {**headers, "Content-Range": f"bytes {first}-{last}/{size}"}
+    headers["Content-Length"] = str(last - first + 1)
+    blocks = reg.blobs.stream(digest, first, last) if size else iter(())
+    return StreamingResponse(iterate_in_threadpool(blocks), status_code=206 if span else 200,
+                             headers=headers, media_type="application/octet-stream")
 
 
 async def delete_blob(request: Request) -> Response:

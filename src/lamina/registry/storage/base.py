@@ -38,6 +38,12 @@ class BlobStore(Protocol):
 
     def open(self, digest: Digest) -> BinaryIO: ...
 
+    def stream(self, digest: Digest, first: int, last: int) -> Iterator[bytes]:
+        """Bytes ``first`` to ``last`` (inclusive) of the blob, a block at a time."""
+
+    def presign(self, digest: Digest) -> str | None:
+        """A URL a client may GET the blob from directly, for a while; None if unsupported."""
+
     def read(self, digest: Digest) -> bytes:
         """The whole blob: for small ones only (manifests)."""
 
@@ -46,7 +52,8 @@ class BlobStore(Protocol):
 
     def delete(self, digest: Digest) -> bool: ...
 
-    def quarantine(self, digest: Digest, reason: str) -> Path | None: ...
+    def quarantine(self, digest: Digest, reason: str) -> str | None:
+        """Move a corrupt blob aside; where it went, None if it was already gone."""
 
     def iter_blobs(self) -> Iterator[BlobInfo]: ...
 

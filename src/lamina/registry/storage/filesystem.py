@@ -58,6 +58,17 @@ class FilesystemBlobStore:
     def open(self, digest: Digest) -> BinaryIO:
         return self._path(digest).open("rb")
 
+    def stream(self, digest: Digest, first: int, last: int) -> Iterator[bytes]:
+        with self._path(digest).open("rb") as fh:
+            fh.seek(first)
+            left = last - first + 1
+            while left > 0 and (block := fh.read(min(READ_CHUNK, left))):
+                left -= len(block)
+                yield block
+
+    def presign(self, digest: Digest) -> str | None:
+        return None
+
     def read(self, digest: Digest) -> bytes:
         return self._path(digest).read_bytes()
 
@@ -84,7 +95,7 @@ class FilesystemBlobStore:
             return False
         return True
 
-    def quarantine(self, digest: Digest, reason: str) -> Path | None:
+    def quarantine(self, digest: Digest, reason: str) -> str | None:
         source = self._path(digest)
         if not source.exists():
             return None
@@ -92,7 +103,7 @@ class FilesystemBlobStore:
         target = self.quarantine_dir / f"{digest.algorithm}-{digest.hex}-{int(time.time())}"
         os.replace(source, target)
         target.with_suffix(".reason").write_text(reason + "\n")
-        return target
+        return str(target)
 
     def iter_blobs(self) -> Iterator[BlobInfo]:
         if not self.blobs.is_dir():
