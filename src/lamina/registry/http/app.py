@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from lamina.registry.auth.install import install as install_access_control
 from lamina.registry.errors import RegistryError
 from lamina.registry.http import base, blobs, history, listings, manifests, uploads
+from lamina.registry.http.access_control import install as install_access_control
 from lamina.registry.http.errors import (
     on_client_gone,
     on_http_error,
