@@ -28,7 +28,7 @@ from lamina.registry.auth.htpasswd import HtpasswdFile
 from lamina.registry.auth.robots import parse_duration
 from lamina.registry.auth.roles import parse_role
 from lamina.registry.auth.store import AccessStore
-from lamina.registry.policy.rules import parse_size
+from lamina.registry.namespace_policy import parse_size
 
 
 @contextmanager

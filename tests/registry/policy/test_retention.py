@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from lamina.registry.auth.admin import Administration
+from lamina.registry.namespace_policy import NamespacePolicy, Retention
 from lamina.registry.policy.retention import TagAge, expired_tags
-from lamina.registry.policy.rules import NamespacePolicy, Retention
 from tests.registry.auth.conftest import ADMIN_ACTOR
 from tests.registry.conftest import make_client, push_image
 from tests.tools import lamina

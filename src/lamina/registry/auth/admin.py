@@ -17,7 +17,7 @@ from lamina.registry.auth.passwords import hash_password
 from lamina.registry.auth.robots import new_robot, parse_grant
 from lamina.registry.auth.roles import Role
 from lamina.registry.auth.store import AccessStore
-from lamina.registry.policy.rules import NamespacePolicy, Retention, check_tag_pattern
+from lamina.registry.namespace_policy import NamespacePolicy, Retention, check_tag_pattern
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lamina.registry.access import Action
 from lamina.registry.auth.accounts import ROBOT_PREFIX
 from lamina.registry.auth.roles import REPOSITORY_ACTIONS, ROLE_ACTIONS, Role, namespace_of
-from lamina.registry.policy.rules import NamespacePolicy
+from lamina.registry.namespace_policy import NamespacePolicy
 
 NOTHING: frozenset[Action] = frozenset()
 

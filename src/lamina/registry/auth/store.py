@@ -19,7 +19,7 @@ from lamina.errors import LaminaError
 from lamina.registry.access import Action
 from lamina.registry.auth.permissions import Namespace, Robot, RobotGrant, Snapshot, User
 from lamina.registry.auth.roles import Role
-from lamina.registry.policy.rules import NamespacePolicy, Retention
+from lamina.registry.namespace_policy import NamespacePolicy, Retention
 from lamina.registry.sqlite_tx import immediate
 
 ACCESS_FILE = "access.sqlite3"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from lamina.registry.policy.rules import NamespacePolicy
+from lamina.registry.namespace_policy import NamespacePolicy
 
 
 @dataclass(frozen=True)
