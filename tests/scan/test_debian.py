@@ -87,5 +87,7 @@ def test_import_debian_refuses_a_directory_without_debs(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "holds no .deb files" in result.stderr
     (tmp_path / "broken.deb").write_bytes(b"not an ar archive")
     result = lamina("db", "import-debian", tmp_path, "--db", tmp_path / "db.sqlite")
-    assert result.exit_code == 0
+    # issue 19: a source that yields no advisory is an error, not an empty "success"
+    assert result.exit_code == 1
     assert "broken.deb is not a .deb: no ar archive magic" in result.stderr
+    assert "holds no advisory" in result.stderr and "nothing was imported" in result.stderr

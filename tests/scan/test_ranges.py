@@ -70,19 +70,19 @@ def test_malformed_versions_are_reported_not_raised() -> None:
 
 def test_release_scoping_of_distribution_ecosystems() -> None:
     """OSV "Defined ecosystems": Debian:12, Alpine:v3.18 and Ubuntu:22.04:LTS scope a release."""
-    from lamina.scan.matching import _in_release, target
     from lamina.scan.package import APK, DEB, OSInfo, Package
+    from lamina.scan.targets import target
 
     deb = target(Package(DEB, "libssl3", "3.0.19-1~deb12u2", "/s", source_name="openssl"),
                  OSInfo("debian", "12"))
     assert deb is not None and deb.name == "openssl" and deb.family == "Debian"
     assert deb.releases is not None
-    assert _in_release("Debian:12", deb.releases) and _in_release("Debian", deb.releases)
-    assert not _in_release("Debian:11", deb.releases)
+    assert deb.accepts("Debian:12") and deb.accepts("Debian")
+    assert not deb.accepts("Debian:11")
     ubuntu = target(Package(DEB, "bash", "5.1", "/s"), OSInfo("ubuntu", "22.04"))
     assert ubuntu is not None and ubuntu.releases is not None
-    assert _in_release("Ubuntu:22.04:LTS", ubuntu.releases)
-    assert not _in_release("Ubuntu:22.10", ubuntu.releases)
+    assert ubuntu.accepts("Ubuntu:22.04:LTS")
+    assert not ubuntu.accepts("Ubuntu:22.10")
     apk = target(Package(APK, "musl", "1.2.4-r2", "/s"), OSInfo("alpine", "3.18.4"))
     assert apk is not None and apk.releases is not None
-    assert _in_release("Alpine:v3.18", apk.releases) and not _in_release("Alpine:v3.17", apk.releases)
+    assert apk.accepts("Alpine:v3.18") and not apk.accepts("Alpine:v3.17")

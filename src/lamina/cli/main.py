@@ -45,7 +45,7 @@ COMMANDS: dict[str, str] = {
     "explore": "lamina.cli.analyze",
     "sbom": "lamina.cli.scan",
     "scan": "lamina.cli.scan",
-    "db": "lamina.cli.scan",
+    "db": "lamina.cli.db",
     "slim": "lamina.cli.slim",
 }
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))

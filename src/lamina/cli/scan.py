@@ -1,4 +1,4 @@
-"""``lamina sbom``, ``lamina scan`` and ``lamina db``: inventory, matching, the advisory database."""
+"""``lamina sbom`` and ``lamina scan``: inventory and matching (``lamina db`` is in cli/db.py)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,20 @@ from pathlib import Path
 import click
 import httpx
 
+from lamina.cli.db import DB_OPTION, db_path
 from lamina.cli.output import print_json, print_table, warn
 from lamina.cli.store import open_store
 from lamina.config import Settings
 from lamina.errors import LaminaError
 from lamina.oci import mediatype
 from lamina.oci.reference import Reference
-from lamina.scan import cyclonedx, debian_changelog, ignorefile, osv, report, spdx
-from lamina.scan.database import AdvisoryDB, default_path
+from lamina.scan import coverage, cyclonedx, ignorefile, report, spdx
+from lamina.scan.database import AdvisoryDB
 from lamina.scan.inventory import Inventory, inventory
 from lamina.scan.matching import Finding, match
+from lamina.scan.settings import ScanSettings
 from lamina.scan.severity import LEVELS
 from lamina.scan.source import open_image
-
-
-def _db_path(db: Path | None) -> Path:
-    return db if db is not None else default_path(Settings.load().home)
-
-
-DB_OPTION = click.option("--db", "db", type=click.Path(path_type=Path), default=None,
-                         help="Advisory database file (default: LAMINA_HOME/vulndb/advisories.sqlite).")
 
 
 def _inventory(image: str) -> Inventory:
@@ -77,7 +71,8 @@ def _levels(text: str) -> set[str]:
     return levels
 
 
-def _print_findings(inv: Inventory, findings: list[Finding]) -> None:
+def _print_findings(inv: Inventory, findings: list[Finding],
+                    uncovered: list[coverage.Coverage]) -> None:
     if inv.os is not None:
         warn(f"OS: {inv.os.pretty_name or inv.os.distro}")
     groups: dict[tuple[str, str, str, str], list[Finding]] = {}
@@ -89,8 +84,12 @@ def _print_findings(inv: Inventory, findings: list[Finding]) -> None:
                     [[f"  {f.id}", f.severity.level, ", ".join(f.fixed) or "(no fix)",
                       f.summary[:60]] for f in items])
         click.echo("")
+    blind = ""
+    if uncovered:
+        blind = (f"; {sum(c.packages for c in uncovered)} of them NOT checked, no advisory data"
+                 f" for {', '.join(c.ecosystem for c in uncovered)}")
     click.echo(f"{len(findings)} findings in {len(groups)} packages"
-               f" ({len(inv.packages)} packages scanned)")
+               f" ({len(inv.packages)} packages scanned{blind})")
 
 
 @click.command("scan")
@@ -104,10 +103,21 @@ def _print_findings(inv: Inventory, findings: list[Finding]) -> None:
               show_default=True, help="Advisory ids to leave out, each with an optional expiry date.")
 @click.option("--exit-code", type=int, default=0, show_default=True,
               help="Exit with this status when any finding remains after filtering.")
+@click.option("--require-coverage/--no-require-coverage", default=None,
+              help="Fail (with --exit-code, else 1) when an ecosystem in the image has no advisory"
+                   " source ([scan] require_coverage in lamina.toml).")
 @DB_OPTION
 def scan_command(image: str, fmt: str, severity: str, ignore_unfixed: bool, ignore_file: Path,
-                 exit_code: int, db: Path | None) -> None:
-    """Match IMAGE's packages against the local advisory database (no network)."""
+                 exit_code: int, require_coverage: bool | None, db: Path | None) -> None:
+    """Match IMAGE's packages against the local advisory database (no network).
+
+    Each ecosystem in the image is reported with the sources that cover it; one
+    with no source is a warning, never a silent "0 findings".
+
+    Example: lamina scan app:1 --severity HIGH,CRITICAL --require-coverage --exit-code 3
+    """
+    settings = ScanSettings.load()
+    required = settings.require_coverage if require_coverage is None else require_coverage
     levels = _levels(severity)
     rules = ignorefile.load(ignore_file)
     today = dt.date.today()
@@ -116,86 +126,31 @@ def scan_command(image: str, fmt: str, severity: str, ignore_unfixed: bool, igno
             warn(f"note: {ignore_file}:{rule.line}: the ignore rule for {rule.id} expired on"
                  f" {rule.expires}; it is reported again")
     ignored = ignorefile.active(rules, today)
-    with AdvisoryDB(_db_path(db)) as database:
+    with AdvisoryDB(db_path(db)) as database:
         inv = _inventory(image)
         result = match(inv, database)
     for problem in result.problems:
         warn(f"warning: {problem}")
+    notes = coverage.warnings(result.coverage, settings.max_age, dt.datetime.now(dt.UTC))
+    for note in notes:
+        warn(f"warning: {note}")
     result.findings = [
         f for f in result.findings
         if f.severity.level in levels and not (ignore_unfixed and not f.fixed)
         and not (f.names & ignored)
     ]
     if fmt == "json":
-        print_json(report.scan_json(result))
+        print_json(report.scan_json(result, notes))
     elif fmt == "sarif":
-        print_json(report.sarif(result))
+        print_json(report.sarif(result, notes))
     elif fmt == "cyclonedx":
         print_json(cyclonedx.vex(inv, result.findings))
     else:
-        _print_findings(inv, result.findings)
+        _print_findings(inv, result.findings, coverage.uncovered(result.coverage))
     if result.findings and exit_code:
         sys.exit(exit_code)
-
-
-@click.group("db")
-def db_group() -> None:
-    """The local advisory database (OSV records; works offline)."""
-
-
-def _report_import(added: int, updated: int, unchanged: int, skipped: int,
-                   problems: list[str]) -> None:
-    for problem in problems:
-        warn(f"warning: {problem}")
-    click.echo(f"{added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped")
-
-
-@db_group.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@DB_OPTION
-def db_import(paths: tuple[Path, ...], db: Path | None) -> None:
-    """Import OSV records from .json files, directories or osv.dev .zip archives."""
-    with AdvisoryDB(_db_path(db), create=True) as database:
-        for path in paths:
-            result = database.import_records(osv.read(path), source=str(path))
-            _report_import(result.added, result.updated, result.unchanged, result.skipped,
-                           result.problems)
-
-
-@db_group.command("import-debian")
-@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--release", default=None, help="Ecosystem to file under (e.g. Debian:12);"
-              " default: from each changelog's newest distribution.")
-@DB_OPTION
-def db_import_debian(directory: Path, release: str | None, db: Path | None) -> None:
-    """Derive fixed-in advisories from the changelog.Debian.gz of the .deb files in DIRECTORY."""
-    records, problems = debian_changelog.derive(directory, release)
-    for problem in problems:
-        warn(f"warning: {problem}")
-    with AdvisoryDB(_db_path(db), create=True) as database:
-        result = database.import_records(
-            (osv.check(r, f"{directory}:{r['id']}") for r in records),
-            source=f"debian-changelog:{directory}", replace_equal=True)
-    _report_import(result.added, result.updated, result.unchanged, result.skipped, result.problems)
-
-
-@db_group.command("status")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-@DB_OPTION
-def db_status(fmt: str, db: Path | None) -> None:
-    """Advisories per ecosystem and the newest 'modified' of each."""
-    path = _db_path(db)
-    with AdvisoryDB(path) as database:
-        counts, total, withdrawn = database.status()
-    if fmt == "json":
-        print_json({"path": str(path), "advisories": total, "withdrawn": withdrawn,
-                    "ecosystems": [{"ecosystem": c.ecosystem, "advisories": c.advisories,
-                                    "newestModified": c.newest_modified} for c in counts]})
-        return
-    print_table(["ECOSYSTEM", "ADVISORIES", "NEWEST MODIFIED"],
-                [[c.ecosystem, str(c.advisories), c.newest_modified] for c in counts])
-    click.echo(f"{total} advisories ({withdrawn} withdrawn) in {path}")
+    if required and coverage.uncovered(result.coverage):
+        sys.exit(exit_code or 1)
 
 
 _ACCEPT = ", ".join([mediatype.OCI_MANIFEST, mediatype.OCI_INDEX, mediatype.DOCKER_MANIFEST,
@@ -252,4 +207,4 @@ def scan_report_command(ref: str, fmt: str, exit_code: int) -> None:
         sys.exit(exit_code)
 
 
-COMMANDS = [sbom_command, scan_command, db_group]
+COMMANDS = [sbom_command, scan_command]

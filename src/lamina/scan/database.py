@@ -3,12 +3,16 @@
 Tables: ``advisory`` (one row per OSV id, the newest ``modified`` wins),
 ``affected`` (one row per affected entry, indexed by ecosystem family and
 normalised package name, holding its ranges and versions as JSON) and
-``alias`` (id <-> alias pairs, for merging findings). The file can be copied
-to an air-gapped machine as it is.
+``alias`` (id <-> alias pairs, for merging findings). ``source`` and ``coverage``
+record where the data came from, when it was last known current and which
+ecosystems each source holds advisories for, so a scan can tell "no advisory
+applies" from "no advisory data". The file can be copied to an air-gapped
+machine as it is.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina.scan import ecosystems, severity
-from lamina.scan.errors import DatabaseMissing
+from lamina.scan.errors import DatabaseMissing, NoAdvisories
 from lamina.scan.osv import Loaded
 
 # Bump when severity.of_record changes its answers: opening rescores stored records.
@@ -39,6 +43,15 @@ CREATE INDEX IF NOT EXISTS affected_advisory ON affected (advisory);
 CREATE TABLE IF NOT EXISTS alias (advisory TEXT NOT NULL, alias TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS alias_alias ON alias (alias);
 CREATE INDEX IF NOT EXISTS alias_advisory ON alias (advisory);
+CREATE TABLE IF NOT EXISTS source (
+    name TEXT PRIMARY KEY, kind TEXT NOT NULL, location TEXT NOT NULL, as_of TEXT,
+    etag TEXT, last_modified TEXT, size INTEGER, sha256 TEXT
+);
+CREATE TABLE IF NOT EXISTS coverage (
+    source TEXT NOT NULL, ecosystem TEXT NOT NULL, family TEXT NOT NULL,
+    advisories INTEGER NOT NULL, newest_modified TEXT, PRIMARY KEY (source, ecosystem)
+);
+CREATE INDEX IF NOT EXISTS coverage_family ON coverage (family);
 """
 
 
@@ -80,6 +93,32 @@ class EcosystemCount:
     newest_modified: str
 
 
+@dataclass(frozen=True)
+class SourceState:
+    """One advisory source as last imported: a file, a directory or a fetched feed."""
+
+    name: str
+    kind: str  # file, debian-changelog, osv, debian-tracker, alpine-secdb
+    location: str  # the path or URL read
+    as_of: str  # ISO 8601 UTC: when the data was last known current; '' when unknown
+    etag: str = ""
+    last_modified: str = ""
+    size: int | None = None
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    source: SourceState
+    ecosystem: str
+    advisories: int
+    newest_modified: str
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def _summary(record: dict[str, Any]) -> str:
     text = record.get("summary") or record.get("details") or ""
     return str(text).strip().splitlines()[0][:200] if str(text).strip() else ""
@@ -98,6 +137,7 @@ class AdvisoryDB:
         self.conn.executescript(SCHEMA)
         self._advisories: dict[str, Advisory | None] = {}
         self._rescore_if_stale()
+        self._backfill_coverage()
 
     def _rescore_if_stale(self) -> None:
         """Recompute stored severities when they were made by an older scorer.
@@ -120,6 +160,30 @@ class AdvisoryDB:
         except sqlite3.OperationalError:
             pass  # a read-only copy (air-gapped machine): keep the levels it has
 
+    def _backfill_coverage(self) -> None:
+        """Give a database imported before sources were recorded its coverage rows.
+
+        The source column of each advisory says where it came from; when that
+        data was current is unknown, so ``as_of`` stays empty (age unknown).
+        """
+        if self.conn.execute("SELECT 1 FROM source LIMIT 1").fetchone() is not None:
+            return
+        if self.conn.execute("SELECT 1 FROM advisory LIMIT 1").fetchone() is None:
+            return
+        try:
+            with self._transaction() as conn:
+                conn.execute(
+                    "INSERT OR IGNORE INTO source (name, kind, location, as_of)"
+                    " SELECT DISTINCT COALESCE(source, ''), 'file', COALESCE(source, ''), ''"
+                    " FROM advisory")
+                conn.execute(
+                    "INSERT OR REPLACE INTO coverage SELECT COALESCE(advisory.source, ''),"
+                    " affected.ecosystem, affected.family, COUNT(DISTINCT advisory.id),"
+                    " MAX(advisory.modified) FROM affected JOIN advisory"
+                    " ON advisory.id = affected.advisory GROUP BY 1, 2")
+        except sqlite3.OperationalError:
+            pass  # read-only copy: scans then report no coverage rather than fail
+
     def close(self) -> None:
         self.conn.close()
 
@@ -137,9 +201,17 @@ class AdvisoryDB:
     # -- writing ---------------------------------------------------------------
 
     def import_records(self, loaded: Iterable[Loaded], *, source: str,
-                       replace_equal: bool = False) -> ImportReport:
-        """Add records; an id already stored is replaced only by a newer ``modified``."""
+                       replace_equal: bool = False,
+                       state: SourceState | None = None) -> ImportReport:
+        """Add records; an id already stored is replaced only by a newer ``modified``.
+
+        The source's coverage (ecosystems and counts of everything it holds, changed
+        or not) replaces what it had. A source without one usable record raises
+        NoAdvisories and nothing is written.
+        """
         report = ImportReport()
+        state = state or SourceState(source, "file", source, now_utc())
+        counts: dict[str, list[Any]] = {}
         with self._transaction() as conn:
             for item in loaded:
                 if item.problem:
@@ -149,6 +221,10 @@ class AdvisoryDB:
                     continue
                 record = item.record
                 rid = record["id"]
+                for eco in {e["package"]["ecosystem"] for e in record.get("affected") or []}:
+                    seen = counts.setdefault(eco, [0, ""])
+                    seen[0] += 1
+                    seen[1] = max(seen[1], record["modified"])
                 row = conn.execute("SELECT modified FROM advisory WHERE id = ?", (rid,)).fetchone()
                 if row is not None and (row[0] > record["modified"]
                                         or (row[0] == record["modified"] and not replace_equal)):
@@ -159,8 +235,29 @@ class AdvisoryDB:
                     report.added += 1
                 else:
                     report.updated += 1
+            if report.added + report.updated + report.unchanged == 0:
+                raise NoAdvisories(
+                    f"{state.location} holds no advisory ({report.skipped} entries skipped"
+                    + (f"; first: {report.problems[0]}" if report.problems else "")
+                    + "); nothing was imported")
+            conn.execute("DELETE FROM coverage WHERE source = ?", (state.name,))
+            conn.executemany("INSERT INTO coverage VALUES (?,?,?,?,?)",
+                             [(state.name, eco, ecosystems.base(eco), n, newest)
+                              for eco, (n, newest) in sorted(counts.items())])
+            self._save_source(conn, state)
         self._advisories.clear()
         return report
+
+    @staticmethod
+    def _save_source(conn: sqlite3.Connection, state: SourceState) -> None:
+        conn.execute("INSERT OR REPLACE INTO source VALUES (?,?,?,?,?,?,?,?)",
+                     (state.name, state.kind, state.location, state.as_of, state.etag,
+                      state.last_modified, state.size, state.sha256))
+
+    def save_source(self, state: SourceState) -> None:
+        """Record a source as current without new records (a feed answered "not modified")."""
+        with self._transaction() as conn:
+            self._save_source(conn, state)
 
     def _write(self, conn: sqlite3.Connection, record: dict[str, Any], source: str) -> None:
         rid = record["id"]
@@ -223,6 +320,27 @@ class AdvisoryDB:
         withdrawn = self.conn.execute(
             "SELECT COUNT(*) FROM advisory WHERE withdrawn IS NOT NULL").fetchone()[0]
         return [EcosystemCount(r[0], r[1], r[2] or "") for r in rows], int(total), int(withdrawn)
+
+    def sources(self) -> list[SourceState]:
+        rows = self.conn.execute(
+            "SELECT name, kind, location, as_of, etag, last_modified, size, sha256"
+            " FROM source ORDER BY name").fetchall()
+        return [SourceState(r[0], r[1], r[2], r[3] or "", r[4] or "", r[5] or "", r[6], r[7] or "")
+                for r in rows]
+
+    def source(self, name: str) -> SourceState | None:
+        return next((s for s in self.sources() if s.name == name), None)
+
+    def coverage(self, family: str | None = None) -> list[CoverageRow]:
+        """What each source holds per ecosystem string (of one family, or all)."""
+        by_name = {s.name: s for s in self.sources()}
+        sql = "SELECT source, ecosystem, advisories, newest_modified FROM coverage"
+        args: tuple[str, ...] = ()
+        if family is not None:
+            sql, args = sql + " WHERE family = ?", (family,)
+        return [CoverageRow(by_name.get(r[0]) or SourceState(r[0], "file", r[0], ""), r[1], r[2],
+                            r[3] or "")
+                for r in self.conn.execute(sql + " ORDER BY source, ecosystem", args)]
 
     def fingerprint(self) -> str:
         """Changes whenever the content changes: rescans key on it."""

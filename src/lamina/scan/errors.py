@@ -19,3 +19,7 @@ class InvalidAdvisory(LaminaError):
 
 class DatabaseMissing(Unavailable):
     """No advisory database has been imported yet."""
+
+
+class NoAdvisories(LaminaError):
+    """An import source holds no usable advisory record."""

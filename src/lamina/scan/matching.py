@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lamina.scan import ecosystems, ranges
+from lamina.scan import ranges
+from lamina.scan.coverage import Coverage, of_inventory
 from lamina.scan.database import Advisory, AdvisoryDB
 from lamina.scan.inventory import Inventory
-from lamina.scan.package import APK, DEB, NPM, PYTHON, OSInfo, Package
+from lamina.scan.package import Package
 from lamina.scan.severity import Severity
-
-_OS_FAMILY = {"debian": "Debian", "ubuntu": "Ubuntu", "alpine": "Alpine"}
-
-
-@dataclass(frozen=True)
-class Target:
-    family: str
-    releases: frozenset[str] | None  # acceptable ecosystem strings; None: any release
-    name: str
-    version: str
+from lamina.scan.targets import target
 
 
 @dataclass(frozen=True)
@@ -49,31 +41,7 @@ class ScanResult:
     inventory: Inventory
     findings: list[Finding]
     problems: list[str] = field(default_factory=list)
-
-
-def target(pkg: Package, os_info: OSInfo | None) -> Target | None:
-    if pkg.type == PYTHON:
-        return Target("PyPI", None, ecosystems.pep503(pkg.name), pkg.version)
-    if pkg.type == NPM:
-        return Target("npm", None, pkg.name.lower(), pkg.version)
-    if pkg.type == DEB:
-        family = _OS_FAMILY.get(os_info.id, "Debian") if os_info else "Debian"
-        releases = None
-        if os_info is not None and os_info.version_id:
-            releases = frozenset({family, f"{family}:{os_info.version_id}"})
-        return Target(family, releases, pkg.source, pkg.advisory_version)
-    if pkg.type == APK:
-        releases = None
-        if os_info is not None and os_info.version_id:
-            branch = "v" + ".".join(os_info.version_id.split(".")[:2])
-            releases = frozenset({"Alpine", f"Alpine:{branch}"})
-        return Target("Alpine", releases, pkg.source, pkg.version)
-    return None
-
-
-def _in_release(ecosystem: str, releases: frozenset[str]) -> bool:
-    """``Ubuntu:22.04:LTS`` is within ``Ubuntu:22.04``: OSV may qualify a release further."""
-    return ecosystem in releases or any(ecosystem.startswith(r + ":") for r in releases if ":" in r)
+    coverage: list[Coverage] = field(default_factory=list)
 
 
 def _display_id(names: set[str], ids: list[str]) -> str:
@@ -114,7 +82,7 @@ def match(inventory: Inventory, db: AdvisoryDB) -> ScanResult:
         hits: dict[str, tuple[Advisory, tuple[str, ...]]] = {}
         eco_seen = tgt.family
         for cand in db.candidates(tgt.family, tgt.name):
-            if tgt.releases is not None and not _in_release(cand.ecosystem, tgt.releases):
+            if not tgt.accepts(cand.ecosystem):
                 continue
             adv = db.advisory(cand.advisory)
             if adv is None or adv.withdrawn:
@@ -130,4 +98,4 @@ def match(inventory: Inventory, db: AdvisoryDB) -> ScanResult:
         if hits:
             findings.extend(_merge(pkg, eco_seen, list(hits.values())))
     findings.sort(key=lambda f: (f.package.type, f.package.name, f.package.path, -f.severity.rank, f.id))
-    return ScanResult(inventory, findings, sorted(problems))
+    return ScanResult(inventory, findings, sorted(problems), of_inventory(inventory, db))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from lamina import __version__
+from lamina.scan.coverage import Coverage
 from lamina.scan.inventory import Inventory
 from lamina.scan.matching import Finding, ScanResult
 from lamina.scan.package import Package
@@ -59,9 +61,29 @@ def finding_json(inv: Inventory, f: Finding) -> dict[str, Any]:
             "fixedVersions": list(f.fixed), "package": package_json(inv, f.package)}
 
 
-def scan_json(result: ScanResult) -> dict[str, Any]:
+def coverage_json(coverage: list[Coverage], now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    now = now or dt.datetime.now(dt.UTC)
+    out = []
+    for cov in coverage:
+        sources = []
+        for share in cov.sources:
+            age = share.age(now)
+            sources.append({"name": share.source.name, "kind": share.source.kind,
+                            "location": share.source.location, "asOf": share.source.as_of or None,
+                            "ageSeconds": None if age is None else int(age.total_seconds()),
+                            "advisories": share.advisories,
+                            "newestModified": share.newest_modified or None})
+        out.append({"ecosystem": cov.ecosystem, "packages": cov.packages,
+                    "covered": cov.covered, "sources": sources})
+    return out
+
+
+def scan_json(result: ScanResult, warnings: list[str] | None = None) -> dict[str, Any]:
     inv = result.inventory
     return {**_head(inv), "packageCount": len(inv.packages),
+            "coverage": coverage_json(result.coverage),
+            "uncoveredEcosystems": [c.ecosystem for c in result.coverage if not c.covered],
+            "warnings": list(warnings or []),
             "findings": [finding_json(inv, f) for f in result.findings],
             "problems": inv.problems + result.problems}
 
@@ -70,8 +92,13 @@ _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW"
                 "UNKNOWN": "note"}
 
 
-def sarif(result: ScanResult) -> dict[str, Any]:
-    """SARIF 2.1.0: one rule per advisory, one result per finding, located at the package db file."""
+def sarif(result: ScanResult, warnings: list[str] | None = None) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per advisory, one result per finding, located at the package db file.
+
+    Coverage goes in the run's property bag (SARIF 3.8) and each warning (an
+    ecosystem no source covers, old data) is a toolExecutionNotification of the
+    invocation (3.20.21), so a viewer shows that "no results" was not a full look.
+    """
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for f in result.findings:
@@ -99,5 +126,13 @@ def sarif(result: ScanResult) -> dict[str, Any]:
         "runs": [{"tool": {"driver": {"name": "lamina", "version": __version__,
                                       "informationUri": "https://lamina.invalid/scan",
                                       "rules": list(rules.values())}},
+                  "invocations": [{
+                      "executionSuccessful": True,
+                      "toolExecutionNotifications": [
+                          {"level": "warning", "message": {"text": text},
+                           "descriptor": {"id": "coverage"}} for text in warnings or []]}],
+                  "properties": {"coverage": coverage_json(result.coverage),
+                                 "uncoveredEcosystems": [c.ecosystem for c in result.coverage
+                                                         if not c.covered]},
                   "results": results}],
     }
