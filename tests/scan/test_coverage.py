@@ -39,13 +39,19 @@ def test_importing_a_file_without_advisories_fails_and_writes_nothing(tmp_path: 
         lamina("db", "status", "--db", db, "--format", "json").stdout)["advisories"] == 0
 
 
-def test_status_lists_each_source_with_its_ecosystems_and_age(tmp_path: Path) -> None:
+def _import_dated(tmp_path: Path, days: int) -> tuple[Path, Path]:
+    """A database holding one record from a file last modified ``days`` ago."""
     db = tmp_path / "db.sqlite"
     good = tmp_path / "good.json"
     good.write_text(json.dumps(FLASK))
-    week_ago = time.time() - 7 * 86400
-    os.utime(good, (week_ago, week_ago))
+    then = time.time() - days * 86400
+    os.utime(good, (then, then))
     assert lamina("db", "import", good, "--db", db).exit_code == 0
+    return db, good
+
+
+def test_status_lists_each_source_with_its_ecosystems_and_age(tmp_path: Path) -> None:
+    db, good = _import_dated(tmp_path, 7)
     status = json.loads(lamina("db", "status", "--db", db, "--format", "json").stdout)
     [source] = status["sources"]
     assert source["name"] == str(good.resolve()) and source["kind"] == "file"
@@ -109,12 +115,7 @@ def test_sarif_carries_coverage_and_the_warnings(python_image: Path, pypa_db: Pa
 
 def test_old_data_is_warned_about(python_image: Path, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "db.sqlite"
-    good = tmp_path / "flask.json"
-    good.write_text(json.dumps(FLASK))
-    old = time.time() - 30 * 86400
-    os.utime(good, (old, old))
-    assert lamina("db", "import", good, "--db", db).exit_code == 0
+    db, good = _import_dated(tmp_path, 30)
     _, _, stderr = _scan(python_image, db)
     assert f"advisory source {good.resolve()} is 30 days old" in stderr
     assert "the limit is 7 days" in stderr
