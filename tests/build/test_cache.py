@@ -132,3 +132,20 @@ def test_replay_follows_base_tags_and_quiet(busybox_base: str, tmp_path: Path) -
     assert first.stdout == again.stdout == str(store().resolve("based:1").id) + "\n"
     lamina("tag", "based:1", busybox_base)  # the base name now means another image
     assert _steps(_build(ctx)) == ["run"]
+
+
+def test_reproducible_build_never_reuses_a_non_reproducible_entry(tmp_path: Path) -> None:
+    """--reproducible on a warm cache gives the digest --no-cache gives (clamped times only)."""
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": "FROM scratch\nCOPY f /f\nCOPY g /g\nLABEL x=y\n", "f": "1\n", "g": "2\n"})
+    _build(ctx)  # warms the cache with entries whose layers keep real mtimes
+    warm = lamina("build", "--reproducible", "-t", "repro:warm", ctx)
+    assert warm.exit_code == 0, warm.stdout + warm.stderr
+    cold = lamina("build", "--reproducible", "--no-cache", "-t", "repro:cold", ctx)
+    assert cold.exit_code == 0, cold.stdout + cold.stderr
+    assert store().resolve("repro:warm").manifest_digest == \
+        store().resolve("repro:cold").manifest_digest
+    again = lamina("build", "--reproducible", "-t", "repro:again", ctx)
+    assert " ---> Using cache" in again.stdout  # reproducible entries are reused
+    assert store().resolve("repro:again").manifest_digest == \
+        store().resolve("repro:cold").manifest_digest

@@ -105,3 +105,35 @@ def test_rmi_json(lamina_home: Path) -> None:
     image = add_image(Store(lamina_home), [{"a": b"1"}], tags=["app:1"])
     doc = json.loads(lamina("rmi", "--format", "json", "app:1").stdout)
     assert doc["untagged"] == ["app:1"] and doc["deleted"] == [str(image.id)]
+
+
+def _leaf_commands() -> list[tuple[str, ...]]:
+    import click
+
+    from lamina.cli.main import COMMANDS, cli
+
+    def leaves(path: tuple[str, ...], command: click.Command) -> list[tuple[str, ...]]:
+        if isinstance(command, click.Group):
+            return [leaf for name, sub in command.commands.items()
+                    for leaf in leaves((*path, name), sub)]
+        return [path]
+
+    ctx = click.Context(cli)
+    return [leaf for name in COMMANDS
+            for leaf in leaves((name,), cli.get_command(ctx, name))]  # type: ignore[arg-type]
+
+
+def test_every_command_takes_config() -> None:
+    for path in _leaf_commands():
+        result = lamina(*path, "--help")
+        assert result.exit_code == 0, path
+        assert "--config" in result.stdout, path
+
+
+def test_config_file_is_read_by_the_command_given_it(tmp_path: Path) -> None:
+    config = tmp_path / "lamina.toml"
+    config.write_text('[core]\ndefault_registry = "registry.example:5000"\n')
+    doc = json.loads(lamina("ref", "--config", config, "--format", "json", "team/app:1").stdout)
+    assert doc["canonical"] == "registry.example:5000/team/app:1"
+    missing = lamina("images", "--config", tmp_path / "nope.toml")
+    assert missing.exit_code == 2 and "nope.toml" in missing.stderr

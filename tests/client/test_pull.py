@@ -171,6 +171,24 @@ def test_platform_choice_from_index(registry: Distribution, tmp_path: Path,
     assert "linux/arm64" in bad.stderr
 
 
+def test_platform_a_single_platform_image_lacks_is_refused_before_layers(
+        registry: Distribution, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """image-spec config.md: a plain manifest's platform is its config's os/architecture."""
+    name = f"{registry.host}/demo/single:1"
+    made = make_image(open_store(), name, [layer_tar("amd", 50_000)])
+    _push(name)
+    home = _fresh_home(tmp_path, monkeypatch, "single-puller")
+    bad = lamina("pull", "--platform", "linux/s390x", name)
+    assert bad.exit_code == 1
+    assert bad.stderr.strip().splitlines()[-1] == (
+        f"error: {name} has no image for platform linux/s390x; the platforms it has:"
+        f" {made.config.os}/{made.config.architecture} (a single-platform image)")
+    assert not (home / "blobs" / "sha256" / made.layers[0].digest.hex).exists()
+    assert open_store().images() == []
+    good = lamina("pull", "--platform", f"linux/{made.config.architecture}", name)
+    assert good.exit_code == 0, good.stderr
+
+
 def test_pull_by_digest_verifies_and_records(registry: Distribution, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Pulling by digest: the manifest must hash to the requested digest."""

@@ -383,13 +383,19 @@ class Builder:
     def cached(self, run: _StageRun, key: str) -> ImageState | None:
         if self.request.no_cache:
             return None
-        digest = self.cache.get(key)
+        digest = self.cache.get(self._mode_key(key))
         if digest is None:
             return None
         image = ImageState.load(self.store, digest)
         self.cache_hits += 1
         run.progress.line(" ---> Using cache")
         return image
+
+    def _mode_key(self, key: str) -> str:
+        """A reproducible build (clamped times) reuses only entries built the same way."""
+        if self.request.epoch is None and not self.request.reproducible:
+            return key
+        return f"{key}:epoch={self.request.epoch}"
 
     def adopt(self, run: _StageRun, image: ImageState, key: str | None,
               config: dict[str, Any]) -> None:
@@ -399,7 +405,7 @@ class Builder:
         (with docker's default PATH) rather than re-read from the image.
         """
         if key is not None:
-            self.cache.put(key, image.manifest_digest)
+            self.cache.put(self._mode_key(key), image.manifest_digest)
         run.image = image
         run.config = config
         run.progress.line(f" ---> {image.short_id}")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from lamina.errors import LaminaError, NotFound
+
+if TYPE_CHECKING:
+    from lamina.store.image import StoredImage
 
 PULL = click.Choice(["missing", "always", "never"])
 
@@ -26,6 +30,41 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
             val = env
         out[key] = val
     return out
+
+
+_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_request(tags: tuple[str, ...], platform: str | None,
+                   build_args: tuple[str, ...]) -> None:
+    """Refuse bad arguments before any step runs, as docker does (usage errors, exit 2)."""
+    from lamina.oci.descriptor import Platform
+    from lamina.oci.reference import Reference
+    from lamina.store.store import host_os_arch
+
+    for tag in tags:
+        try:
+            ref = Reference.parse(tag)
+        except LaminaError as exc:
+            raise click.BadParameter(str(exc), param_hint="'-t'") from exc
+        if ref.digest is not None:
+            raise click.BadParameter(f"{tag!r}: a build names its image with a tag, not a"
+                                     " digest", param_hint="'-t'")
+    if platform:
+        host = host_os_arch()
+        try:  # containerd's rule: an OS alone means the host's architecture
+            wanted = Platform.parse(platform if "/" in platform else f"{platform}/{host.architecture}")
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--platform'") from exc
+        if (wanted.os, wanted.architecture) != (host.os, host.architecture):
+            raise click.BadParameter(
+                f"{platform} cannot be built here: this builder runs containers for"
+                f" {host.os}/{host.architecture} only", param_hint="'--platform'")
+    for value in build_args:
+        key = value.partition("=")[0]
+        if not _ARG_NAME.fullmatch(key):
+            raise click.BadParameter(f"{value!r}: expected NAME=VALUE with NAME a letter or _"
+                                     " then letters, digits or _", param_hint="'--build-arg'")
 
 
 @click.command("build")
@@ -52,6 +91,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                   progress: str, reproducible: bool) -> None:
     """Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin)."""
     del progress
+    _check_request(tags, platform, build_args)
     epoch_text = os.environ.get("SOURCE_DATE_EPOCH")
     epoch: int | None = None
     if epoch_text:
@@ -99,6 +139,21 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         click.echo(result.image.image_id)
 
 
+def _warn_latest(text: str, stored: StoredImage, default_registry: str) -> None:
+    """The README's :latest warning, naming the image this run actually uses."""
+    from lamina.oci.reference import Reference, latest_warning
+
+    try:
+        ref = Reference.parse(text, default_registry)
+    except LaminaError:
+        return  # an image ID
+    message = latest_warning(ref)
+    if message is None or str(ref) not in stored.tags:
+        return  # pinned, or found by ID prefix
+    click.echo(f"{message} This run uses image {stored.id.short} ({stored.top_digest}).",
+               err=True)
+
+
 @click.command("run", context_settings={"ignore_unknown_options": True})
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
@@ -122,6 +177,7 @@ def run_command(image: str, command: tuple[str, ...], rm: bool, env: tuple[str, 
         raise NotFound(f"image {image} not found (looked in the local store at {store.home}, "
                        f"--pull={pull}: {exc}); add it with `lamina load -i IMAGE.tar` or "
                        "`lamina pull`") from exc
+    _warn_latest(image, stored, store.default_registry)
     from lamina.build.image import ImageState
     from lamina.build.runimage import run_image
 

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from lamina import __version__
+from lamina.cli.config_option import with_config
 from lamina.errors import LaminaError
 
 # Each command and the module that defines it (in that module's COMMANDS list).
@@ -144,7 +145,7 @@ class LaminaGroup(click.Group):
             return None
         for command in importlib.import_module(module).COMMANDS:
             if command.name == cmd_name:
-                return command  # type: ignore[no-any-return]
+                return with_config(command)
         raise LookupError(f"{module} does not define the command {cmd_name!r}")
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,

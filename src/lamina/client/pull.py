@@ -20,7 +20,7 @@ from lamina.client.progress import Reporter, Silent
 from lamina.client.registry_api import FetchedManifest, Repository
 from lamina.client.session import Session
 from lamina.client.sources import BlobSources
-from lamina.errors import DigestMismatch, InvalidManifest
+from lamina.errors import DigestMismatch, InvalidManifest, NotFound
 from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor, Platform
@@ -78,6 +78,8 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
             manifests.append(repo.get_manifest(str(desc.digest), desc.digest))
     else:
         manifests.append(top)
+        if platform is not None and isinstance(parsed, Manifest):
+            _check_single_platform(store, repo, ref, parsed, platform)
     with store.writing():
         downloaded, reused = _fetch_blobs(store, repo, manifests, progress,
                                           concurrency or session.settings.concurrency)
@@ -97,6 +99,22 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
         [str(d.digest) for m in manifests for d in _blobs_of(m)])
     return PullResult(ref, image, top.digest, downloaded, reused,
                       previous != str(stored_digest))
+
+
+def _check_single_platform(store: Store, repo: Repository, ref: Reference, manifest: Manifest,
+                           wanted: Platform) -> None:
+    """A plain manifest has one platform, in its config: refuse before downloading layers."""
+    config = manifest.config
+    if config.media_type not in mediatype.IMAGE_CONFIGS:
+        return
+    raw = repo.get_blob_bytes(config)
+    with store.writing():
+        store.blobs.put_bytes(raw, config.digest)
+    parsed = ImageConfig.parse(raw)
+    have = Platform(parsed.os, parsed.architecture, parsed.variant)
+    if not have.matches(wanted):
+        raise NotFound(f"{ref.familiar()} has no image for platform {wanted}; the platforms it"
+                       f" has: {have} (a single-platform image)")
 
 
 def _blobs_of(fetched: FetchedManifest) -> tuple[Descriptor, ...]:
