@@ -16,12 +16,14 @@ from typing import BinaryIO
 from lamina.analyze.duplicates import Duplicate, find_duplicates
 from lamina.analyze.efficiency import EfficiencyCounter, EfficiencyResult
 from lamina.analyze.history import LayerStep, base_layer_count, layer_steps
-from lamina.analyze.layerscan import LayerFile, LayerScan, scan_layer
+from lamina.analyze.layerscan import LayerFile, LayerScan, scan_from_index, scan_layer
 from lamina.analyze.tree import LayerChanges, Lost, MergedTree
+from lamina.layers.layerindex import LayerIndex
 from lamina.layers.tarstream import FILE, HARDLINK
 from lamina.store.image import StoredImage
 
 OpenLayer = Callable[[int], BinaryIO]
+IndexLayer = Callable[[int], LayerIndex]
 Progress = Callable[[int, int], None]
 
 
@@ -94,8 +96,10 @@ class Analysis:
 
 
 def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
-                  progress: Progress | None = None) -> Analysis:
-    """Read every layer of ``image`` once (``open_layer(i)`` gives the i-th blob)."""
+                  progress: Progress | None = None,
+                  index_layer: IndexLayer | None = None) -> Analysis:
+    """Analyse ``image`` from its layers' indexes (``index_layer(i)``) when given, else by
+    reading every layer once (``open_layer(i)`` gives the i-th blob)."""
     history = image.config.history
     steps = layer_steps(history, len(image.layers))
     base = base_layer_count(history, len(image.layers))
@@ -106,8 +110,11 @@ def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
     for i, layer in enumerate(image.layers):
         if progress is not None:
             progress(i, len(image.layers))
-        with open_layer(i) as stream:
-            scan = scan_layer(stream, i)
+        if index_layer is not None:
+            scan = scan_from_index(index_layer(i), i)
+        else:
+            with open_layer(i) as stream:
+                scan = scan_layer(stream, i)
         counter.add_layer(scan, tree)
         changes = tree.apply(scan)
         if scan.os_release:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lamina.analyze.diff import ImageDiff, diff_packages, diff_trees
-from lamina.analyze.layerscan import scan_layer
+from lamina.analyze.layerscan import scan_from_index
 from lamina.analyze.packages import package_versions
 from lamina.analyze.source import OpenedImage
 from lamina.analyze.tree import MergedTree
@@ -12,8 +12,7 @@ from lamina.analyze.tree import MergedTree
 def final_tree(opened: OpenedImage) -> MergedTree:
     tree = MergedTree()
     for i in range(len(opened.image.layers)):
-        with opened.open_layer(i) as stream:
-            tree.apply(scan_layer(stream, i))
+        tree.apply(scan_from_index(opened.layer_index(i), i))
     return tree
 
 

@@ -1,33 +1,25 @@
-"""One pass over a layer tar: each member's metadata and a content hash, never the contents.
+"""What one layer holds, as analysis sees it: its files, whiteouts and opaque directories.
 
-Regular files are hashed (sha256) as their bytes stream past, so duplicates can
-be found without keeping anything. A few small files are looked at more
-closely on the way: ``os-release`` is kept (to name the base image) and the
-first bytes of key-looking files are checked for a ``PRIVATE KEY`` header.
+Made from the layer's index (layers/layerindex.py), which has every member's
+metadata and content hash, the ``os-release`` text and private-key flags; a
+layer with no stored index is indexed on the way (``scan_layer``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
-import zstandard
+from lamina.layers import layerindex, whiteout
+from lamina.layers.layerindex import KINDS, LayerIndex
+from lamina.layers.tarindex import index_stream
+from lamina.layers.tarstream import DIR, FILE
 
-from lamina.analyze.tarheaders import RawMember, TarHeaders
-from lamina.layers import whiteout
-from lamina.layers.compression import open_reader
-from lamina.layers.tarstream import DIR, FILE, HARDLINK, InvalidLayer, member_path
-
-OS_RELEASE_PATHS: Final = frozenset({"etc/os-release", "usr/lib/os-release"})
-_OS_RELEASE_MAX: Final = 16 * 1024
-_KEY_NAMES: Final = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})
-_KEY_SUFFIXES: Final = (".pem", ".key")
 _ENV_NAMES: Final = frozenset({".env"})
-_KEY_HEAD: Final = 4096
 
 SECRET_PRIVATE_KEY: Final = "private-key"
 SECRET_ENV_FILE: Final = "env-file"
+_SPECIAL: Final = layerindex.WHITEOUT | layerindex.OPAQUE | layerindex.AUFS_META
 
 
 @dataclass(slots=True)
@@ -63,70 +55,40 @@ class LayerScan:
     content_bytes: int = 0  # the layer's regular-file bytes (docker's and dive's layer size)
 
 
-def _key_candidate(base: str) -> bool:
-    return base in _KEY_NAMES or base.endswith(_KEY_SUFFIXES)
-
-
-def _read_content(reader: TarHeaders, *, keep_head: int) -> tuple[str, bytes]:
-    """sha256 of the current member's content and its first ``keep_head`` bytes."""
-    hasher = hashlib.sha256()
-    head = b""
-    for piece in reader.content():
-        if len(head) < keep_head:
-            head += bytes(piece[: keep_head - len(head)])
-        hasher.update(piece)
-    return hasher.hexdigest(), head
+def scan_from_index(listing: LayerIndex, index: int) -> LayerScan:
+    """What layer ``index`` holds, from its stored index (no tar is read)."""
+    scan = LayerScan(index, tar_bytes=listing.tar_end, os_release=listing.os_release)
+    files = scan.files
+    kinds, flags, sizes, modes = listing.kinds, listing.flags, listing.sizes, listing.modes
+    uids, gids, links, digests = listing.uids, listing.gids, listing.links, listing.digests
+    content = 0
+    for row, path in enumerate(listing.paths):
+        flag = flags[row]
+        if flag & _SPECIAL:
+            if flag & layerindex.OPAQUE:
+                scan.opaque.append(whiteout.whiteout_target(path))
+            elif flag & layerindex.WHITEOUT:
+                scan.whiteouts.append(whiteout.whiteout_target(path))
+            continue
+        kind = KINDS[kinds[row]]
+        item = LayerFile(path, kind, sizes[row], modes[row], uids[row], gids[row], links[row],
+                         index)
+        if kind == FILE:
+            content += item.size
+            item.digest = digests[row * 32:row * 32 + 32].hex()
+            if flag & layerindex.PRIVATE_KEY:
+                item.secret = SECRET_PRIVATE_KEY
+            elif path.rpartition("/")[2] in _ENV_NAMES:
+                item.secret = SECRET_ENV_FILE
+        files.append(item)
+    scan.content_bytes = content
+    return scan
 
 
 def scan_layer(stream: BinaryIO, index: int, compression: str | None = None) -> LayerScan:
     """Read a layer tar (compressed or not) once and return what it holds.
 
-    The stream is read to its end even after the tar's end-of-archive blocks, so a
-    verifying reader (the store's) gets to check the blob's digest.
+    For layers with no stored index (an image given as a file); the stream is
+    read to its end, so a verifying reader (the store's) checks the blob's digest.
     """
-    scan = LayerScan(index)
-    try:
-        plain = open_reader(stream, compression)
-        try:
-            reader = TarHeaders(plain)
-            for member in reader.members():
-                _add_member(scan, reader, member)
-            scan.tar_bytes = reader.offset
-            while plain.read(1 << 20):
-                pass
-        finally:
-            plain.close()
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
-        raise InvalidLayer(f"layer {index} cannot be decompressed: {exc}") from exc
-    return scan
-
-
-def _add_member(scan: LayerScan, reader: TarHeaders, member: RawMember) -> None:
-    path = member_path(member.name)
-    if not path:
-        return  # the layer root "./" is not a file of the image
-    kind = member.kind
-    base = path.rpartition("/")[2]
-    if base.startswith(whiteout.WHITEOUT_PREFIX):
-        if base == whiteout.OPAQUE:
-            scan.opaque.append(whiteout.whiteout_target(path))
-        elif not whiteout.is_meta(base):
-            scan.whiteouts.append(whiteout.whiteout_target(path))
-        return
-    linkname = member_path(member.linkname) if kind == HARDLINK else member.linkname
-    item = LayerFile(path, kind, member.size, member.mode, member.uid, member.gid,
-                     linkname, scan.index)
-    if kind == FILE:
-        scan.content_bytes += member.size
-        if base in _ENV_NAMES:
-            item.secret = SECRET_ENV_FILE
-        wants_os = path in OS_RELEASE_PATHS and member.size <= _OS_RELEASE_MAX
-        wants_key = _key_candidate(base)
-        keep = _OS_RELEASE_MAX if wants_os else (_KEY_HEAD if wants_key else 0)
-        item.digest, head = _read_content(reader, keep_head=keep)
-        if wants_os:
-            scan.os_release = head.decode("utf-8", "replace")
-        if wants_key and b"PRIVATE KEY-----" in head:
-            item.secret = SECRET_PRIVATE_KEY
-    scan.files.append(item)
-
+    return scan_from_index(index_stream(stream, compression, what=f"layer {index}"), index)

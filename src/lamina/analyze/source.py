@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lamina.errors import LaminaError, NotFound
+from lamina.layers.layerindex import LayerIndex
 from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage
+from lamina.store.layer_index import layer_index
 from lamina.store.load import load
 from lamina.store.store import Store
 
@@ -35,6 +37,10 @@ class OpenedImage:
 
     def open_layer(self, index: int) -> BinaryIO:
         return self.store.blobs.open(self.image.layers[index].digest)
+
+    def layer_index(self, index: int) -> LayerIndex:
+        """The file listing of layer ``index``: stored once per layer, made on first use."""
+        return layer_index(self.store, self.image.layers[index])
 
 
 def _pick(images: list[StoredImage], path: Path, selector: str) -> StoredImage:

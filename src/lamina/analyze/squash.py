@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 from lamina.analyze.history import base_layer_count
-from lamina.analyze.layerscan import LayerScan, scan_layer
+from lamina.analyze.layerscan import LayerScan, scan_from_index
 from lamina.analyze.tree import MergedTree, Node
 from lamina.errors import LaminaError
 from lamina.layers import whiteout
@@ -39,6 +39,7 @@ from lamina.oci.reference import Reference
 from lamina.store.blobs import BlobWriter
 from lamina.store.image import StoredImage
 from lamina.store.index import LayerRecord
+from lamina.store.layer_index import layer_index as stored_layer_index
 from lamina.store.store import Store
 
 
@@ -142,8 +143,7 @@ def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> Squas
     lower, final = MergedTree(), MergedTree()
     scans: list[LayerScan] = []
     for i, layer in enumerate(image.layers):
-        with store.blobs.open(layer.digest) as stream:
-            scan = scan_layer(stream, i)
+        scan = scan_from_index(stored_layer_index(store, layer), i)
         scans.append(scan)
         if i < keep:
             lower.apply(scan)

@@ -85,7 +85,7 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
     with open_image(image, store, insecure=insecure) as opened:
         reporter = _reporter()
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
-                                 progress=reporter)
+                                 progress=reporter, index_layer=opened.layer_index)
         _done(reporter)
         origin = opened.origin
     for index in layers:
@@ -190,7 +190,7 @@ def explore_command(image: str, insecure: bool) -> None:
     with open_image(image, store, insecure=insecure) as opened:
         reporter = _reporter()
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
-                                 progress=reporter)
+                                 progress=reporter, index_layer=opened.layer_index)
         _done(reporter)
     ExplorerApp(analysis).run()
 

@@ -54,7 +54,8 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
                    f" {exc}", err=True)
         return report
     with open_image(image, open_store(), insecure=insecure) as opened:
-        analysis = analyze_image(opened.image, opened.open_layer, name=image)
+        analysis = analyze_image(opened.image, opened.open_layer, name=image,
+                                 index_layer=opened.layer_index)
         history = list(opened.image.config.history)
     joined = with_image_costs(report, dockerfile, history, analysis, image)
     summary = joined.image

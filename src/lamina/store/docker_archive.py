@@ -28,6 +28,7 @@ from lamina.store.bundle import Bundle, BundleError
 from lamina.store.image import StoredImage
 from lamina.store.index import LayerRecord
 from lamina.store.ingest import ingest_layer
+from lamina.store.layer_index import save_index
 from lamina.store.store import Store
 
 
@@ -75,6 +76,7 @@ def load_docker_archive(store: Store, bundle: Bundle) -> list[StoredImage]:
                     got = ingest_layer(store.blobs, src, expected_diff_id=diff_id)
                 layers.append(Descriptor(got.media_type, got.digest, got.size))
                 records[diff_id] = got.record
+                save_index(store, diff_id, got.index)
             config_desc = Descriptor(mediatype.OCI_CONFIG, config_digest, len(config_bytes))
             manifest = Manifest.build(config_desc, layers)
             store.blobs.put_bytes(manifest.raw)

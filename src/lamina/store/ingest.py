@@ -1,24 +1,26 @@
-"""Copying one layer into the store in a single pass: stored digest, diff ID, both sizes.
+"""Copying one layer into the store in a single pass: stored digest, diff ID, sizes, index.
 
 The compressed bytes are hashed as they are written, and at the same time
-decompressed and hashed again, so a layer's diff ID is checked against the
-image config without a second read.
+decompressed, hashed again and indexed (layers/tarindex.py), so a layer's diff
+ID is checked against the image config, and its file listing recorded,
+without a second read.
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, cast
 
 import zstandard
 from isal import isal_zlib
 
-from lamina.errors import DigestMismatch
+from lamina.errors import DigestMismatch, LaminaError
+from lamina.layers.layerindex import LayerIndex
+from lamina.layers.tarindex import TarIndexer
 from lamina.oci import mediatype
 from lamina.oci.digest import Digest, Hasher
 from lamina.store.blobs import CHUNK, BlobStore
-from lamina.store.content_size import ContentSize
 from lamina.store.index import LayerRecord
 
 _ISAL_ERROR = cast(type[Exception], isal_zlib.error)
@@ -90,6 +92,10 @@ class IngestedLayer:
     uncompressed_size: int  # bytes of the tar
     compression: str
     content_size: int  # what its files take, as docker reports a layer's size
+    index: LayerIndex | None = field(default=None, compare=False, repr=False)
+    # Why there is no index: the tar is unreadable. Loading still stores the blob
+    # (its digests are good); commands that read the files report this error.
+    index_error: LaminaError | None = field(default=None, compare=False, repr=False)
 
     @property
     def record(self) -> LayerRecord:
@@ -104,23 +110,42 @@ class IngestedLayer:
 
 
 class _Meter:
-    """Decompresses a layer's bytes as they pass: diff ID hash, tar size, content size."""
+    """Decompresses a layer's bytes as they pass: diff ID hash, tar size, index, content size."""
 
     def __init__(self, kind: str, algorithm: str) -> None:
         self.kind = kind
         self._decompressor = decompressor_for(kind)
         self.hasher = Hasher(algorithm)
-        self.content = ContentSize()
+        self._indexer: TarIndexer | None = TarIndexer()
+        self._listing = self._indexer.index
+        self.index: LayerIndex | None = None
+        self.index_error: LaminaError | None = None
+
+    def _index(self, plain: bytes, last: bool = False) -> None:
+        if self._indexer is None:
+            return
+        try:
+            self._indexer.feed(plain)
+            if last:
+                self.index = self._indexer.finish()
+        except LaminaError as exc:
+            self.index_error = exc
+            self._indexer = None
+
+    @property
+    def content_size(self) -> int:
+        # the members before an unreadable one still count, as Docker counts them
+        return self._listing.content_size
 
     def feed(self, chunk: bytes) -> None:
         plain = self._decompressor.feed(chunk)
         self.hasher.update(plain)
-        self.content.feed(plain)
+        self._index(plain)
 
     def finish(self, expected_diff_id: Digest | None, consequence: str) -> Digest:
         tail = self._decompressor.flush()
         self.hasher.update(tail)
-        self.content.feed(tail)
+        self._index(tail, last=True)
         diff_id = self.hasher.digest()
         if expected_diff_id is not None and diff_id != expected_diff_id:
             raise DigestMismatch(
@@ -154,7 +179,7 @@ def ingest_layer(
         raise DigestMismatch(f"layer is not valid {kind} data: {exc}; nothing stored") from exc
     assert writer.digest is not None
     return IngestedLayer(writer.digest, writer.size, diff_id, meter.hasher.size, kind,
-                         meter.content.total)
+                         meter.content_size, meter.index, meter.index_error)
 
 
 def measure_layer(blobs: BlobStore, digest: Digest, *, expected_diff_id: Digest,
@@ -172,4 +197,4 @@ def measure_layer(blobs: BlobStore, digest: Digest, *, expected_diff_id: Digest,
         raise DigestMismatch(f"stored layer {digest} is not valid {compression} data: {exc}"
                              ) from exc
     return IngestedLayer(digest, size, diff_id, meter.hasher.size, compression,
-                         meter.content.total)
+                         meter.content_size, meter.index, meter.index_error)

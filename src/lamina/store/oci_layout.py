@@ -27,6 +27,7 @@ from lamina.store.bundle import Bundle, BundleError
 from lamina.store.image import StoredImage
 from lamina.store.index import LayerRecord
 from lamina.store.ingest import ingest_layer
+from lamina.store.layer_index import save_index
 from lamina.store.store import Store
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -114,6 +115,7 @@ def _copy_image(store: Store, bundle: Bundle, manifest: Manifest,
                                    expected_diff_id=diff_id,
                                    compression=mediatype.layer_compression(layer.media_type))
                 records[got.diff_id] = got.record
+                save_index(store, got.diff_id, got.index)
             else:
                 store.blobs.put_stream(src, layer.digest)
 

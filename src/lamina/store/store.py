@@ -4,6 +4,7 @@ Layout under LAMINA_HOME:
     blobs/<alg>/<hex>     every manifest, config and layer, stored once
     index.json            images, tags, layer sizes (see index.py)
     layers/<alg>/<hex>/   layers extracted for OverlayFS mounts, by diff ID
+    layer-index/<alg>/<hex>  each layer's file listing, by diff ID (layer_index.py)
     tmp/                  blobs being written
 
 Writers (load, pull, build) hold the ``gc.lock`` shared while they add blobs
@@ -151,12 +152,9 @@ class Store:
         known = self.layer_record(layer.diff_id)
         if known is not None:
             return known
-        from lamina.store.ingest import measure_layer  # store.py stays free of compression code
+        from lamina.store.layer_index import measure  # compression code loads on demand
 
-        got = measure_layer(self.blobs, layer.digest, expected_diff_id=layer.diff_id,
-                            compression=mediatype.layer_compression(layer.descriptor.media_type))
-        self.record_layer(layer.diff_id, got.record)
-        return got.record
+        return measure(self, layer).record
 
     def measured(self, image: StoredImage) -> StoredImage:
         """``image`` with every layer verified and measured (sizes as docker shows them)."""
@@ -376,12 +374,10 @@ class Store:
             with self.meta.update() as fresh:
                 for diff in [k for k in fresh.layers if k not in keep_diffs]:
                     del fresh.layers[diff]
-            extracted = self.home / "layers"
-            if extracted.is_dir():
-                for alg_dir in extracted.iterdir():
-                    for path in alg_dir.iterdir():
-                        if f"{alg_dir.name}:{path.name}" not in keep_diffs:
-                            shutil.rmtree(path, ignore_errors=True)
+            for by_diff_id in (self.home / "layers", self.home / "layer-index"):
+                for path in by_diff_id.glob("*/*"):  # extracted dirs and index files
+                    if f"{path.parent.name}:{path.name}" not in keep_diffs:
+                        shutil.rmtree(path, True) if path.is_dir() else path.unlink(missing_ok=True)
             return freed
 
     # -- accounting ------------------------------------------------------------

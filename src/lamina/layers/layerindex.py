@@ -1,0 +1,171 @@
+"""A layer's file listing as a stored artifact: the layer index.
+
+A layer never changes (it is content-addressed), so its members are listed
+once, when the layer is first read, and kept per diff ID. Analysis, explore
+and diff then read this listing instead of the tar.
+
+The index is columnar, one row per tar member in tar order (order matters: a
+path listed twice means the later member wins). Measured on a 15,000-file
+layer of the analyze benchmark: these columns load in 3.5 ms, the same rows
+from an SQLite table (one Python tuple a row) in 66 ms; both files take ~130
+bytes a row, so the columns won.
+
+File layout, little-endian::
+
+    b"LAMINAIX" | u32 version | u32 meta length | meta (JSON)
+    then each column: u64 length | bytes
+    columns: kind u8, flags u8, mode u16, uid u32, gid u32, size u64, mtime i64,
+             offset u64 (of the member's content in the uncompressed tar),
+             paths (NUL-separated UTF-8), link targets (NUL-separated),
+             sha256 (32 bytes a row; zeros for anything but regular files)
+
+A file of another version is stale: readers rebuild it from the layer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from lamina.errors import LaminaError
+from lamina.layers.tarstream import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK
+
+VERSION: Final = 1
+MAGIC: Final = b"LAMINAIX"
+KINDS: Final = (FILE, DIR, SYMLINK, HARDLINK, CHAR, BLOCK, FIFO)
+KIND_CODES: Final = {kind: code for code, kind in enumerate(KINDS)}
+WHITEOUT: Final = 1  # ".wh.NAME": deletes NAME below
+OPAQUE: Final = 2  # ".wh..wh..opq": hides the directory's lower children
+AUFS_META: Final = 4  # other ".wh..wh." names: no meaning
+PRIVATE_KEY: Final = 8  # a key-named file whose first 4 KiB hold a PEM private key header
+_NUMERIC: Final = (("kinds", "B"), ("flags", "B"), ("modes", "H"), ("uids", "I"),
+                   ("gids", "I"), ("sizes", "Q"), ("mtimes", "q"), ("offsets", "Q"))
+_HEAD: Final = struct.Struct("<8sII")
+_LEN: Final = struct.Struct("<Q")
+_SEP: Final = "\0"
+DIGEST_BYTES: Final = 32
+
+
+class StaleIndex(LaminaError):
+    """A stored index is of another format version or unreadable; rebuild it."""
+
+
+def _encode(texts: list[str]) -> bytes:
+    return _SEP.join(texts).encode("utf-8", "surrogateescape")
+
+
+def _decode(data: bytes, count: int) -> list[str]:
+    if not count:
+        return []
+    texts = data.decode("utf-8", "surrogateescape").split(_SEP)
+    if len(texts) != count:
+        raise StaleIndex(f"layer index lists {len(texts)} names for {count} rows")
+    return texts
+
+
+@dataclass
+class LayerIndex:
+    """Every member of one layer tar, without contents."""
+
+    kinds: array[int] = field(default_factory=lambda: array("B"))
+    flags: array[int] = field(default_factory=lambda: array("B"))
+    modes: array[int] = field(default_factory=lambda: array("H"))
+    uids: array[int] = field(default_factory=lambda: array("I"))
+    gids: array[int] = field(default_factory=lambda: array("I"))
+    sizes: array[int] = field(default_factory=lambda: array("Q"))
+    mtimes: array[int] = field(default_factory=lambda: array("q"))
+    offsets: array[int] = field(default_factory=lambda: array("Q"))
+    paths: list[str] = field(default_factory=list)  # normalised ("etc/passwd")
+    links: list[str] = field(default_factory=list)  # hard links: normalised; symlinks: as written
+    digests: bytearray = field(default_factory=bytearray)  # 32 bytes a row
+    tar_end: int = 0  # bytes up to and including the first end-of-archive block
+    stream_size: int = 0  # every byte of the uncompressed stream
+    content_size: int = 0  # Docker's layer size: file bytes plus symlink target lengths
+    os_release: str = ""  # the last os-release file in the layer, when small
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def kind(self, row: int) -> str:
+        return KINDS[self.kinds[row]]
+
+    def digest(self, row: int) -> str:
+        """sha256 hex of a regular file's content ('' for anything else)."""
+        if KINDS[self.kinds[row]] != FILE:
+            return ""
+        return self.digests[row * DIGEST_BYTES:(row + 1) * DIGEST_BYTES].hex()
+
+    def rows_named(self, paths: frozenset[str]) -> list[int]:
+        """Rows whose path is one of ``paths``, in tar order."""
+        return [row for row, path in enumerate(self.paths) if path in paths]
+
+    # -- storage -------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        meta = json.dumps({"rows": len(self), "tar_end": self.tar_end,
+                           "stream_size": self.stream_size, "content_size": self.content_size,
+                           "os_release": self.os_release}).encode()
+        parts = [_HEAD.pack(MAGIC, VERSION, len(meta)), meta]
+        columns: list[bytes] = [getattr(self, name).tobytes() for name, _ in _NUMERIC]
+        columns += [_encode(self.paths), _encode(self.links), bytes(self.digests)]
+        for column in columns:
+            parts += [_LEN.pack(len(column)), column]
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LayerIndex:
+        if len(data) < _HEAD.size:
+            raise StaleIndex("layer index is truncated")
+        magic, version, meta_len = _HEAD.unpack_from(data)
+        if magic != MAGIC or version != VERSION:
+            raise StaleIndex(f"layer index is version {version}, not {VERSION}")
+        view = memoryview(data)
+        pos = _HEAD.size + meta_len
+        try:
+            meta: dict[str, Any] = json.loads(bytes(view[_HEAD.size:pos]))
+            columns: list[memoryview] = []
+            for _ in range(len(_NUMERIC) + 3):
+                (length,) = _LEN.unpack_from(data, pos)
+                pos += _LEN.size
+                columns.append(view[pos:pos + length])
+                pos += length
+        except (ValueError, struct.error) as exc:
+            raise StaleIndex(f"layer index is unreadable: {exc}") from exc
+        rows = int(meta["rows"])
+        out = cls(tar_end=int(meta["tar_end"]), stream_size=int(meta["stream_size"]),
+                  content_size=int(meta["content_size"]), os_release=str(meta["os_release"]))
+        for (name, code), column in zip(_NUMERIC, columns, strict=False):
+            values = array(code)
+            values.frombytes(column)
+            if len(values) != rows:
+                raise StaleIndex(f"layer index column {name} has {len(values)} of {rows} rows")
+            setattr(out, name, values)
+        out.paths = _decode(bytes(columns[-3]), rows)
+        out.links = _decode(bytes(columns[-2]), rows)
+        out.digests = bytearray(columns[-1])
+        if len(out.digests) != rows * DIGEST_BYTES:
+            raise StaleIndex("layer index digest column is short")
+        return out
+
+    def save(self, path: Path) -> None:
+        """Write atomically: readers see the old file, the new one, or none."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(self.to_bytes())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> LayerIndex:
+        """The index stored at ``path``; FileNotFoundError or StaleIndex when unusable."""
+        return cls.from_bytes(path.read_bytes())

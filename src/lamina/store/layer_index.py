@@ -1,0 +1,65 @@
+"""Layer indexes in the store: ``<home>/layer-index/<alg>/<hex>``, one per diff ID.
+
+An index is written by the pass that brings a layer in (load; see ingest.py)
+and, for layers that came some other way (a pull, a build, a store made by an
+earlier version), by the first command that needs it: that one read of the
+blob also checks its diff ID and records its sizes. A stale or damaged index
+is rebuilt the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from lamina.layers.layerindex import LayerIndex, StaleIndex
+from lamina.oci import mediatype
+from lamina.oci.digest import Digest
+from lamina.store.image import Layer
+from lamina.store.store import Store
+
+if TYPE_CHECKING:
+    from lamina.store.ingest import IngestedLayer
+
+INDEX_DIR: Final = "layer-index"
+
+
+def index_path(home: Path, diff_id: Digest) -> Path:
+    return home / INDEX_DIR / diff_id.algorithm / diff_id.hex
+
+
+def save_index(store: Store, diff_id: Digest, index: LayerIndex | None) -> None:
+    """Keep ``index`` for the layer ``diff_id`` (nothing when indexing it failed)."""
+    if index is not None:
+        index.save(index_path(store.home, diff_id))
+
+
+def stored_index(store: Store, diff_id: Digest) -> LayerIndex | None:
+    """The usable index of ``diff_id`` when the store has one."""
+    try:
+        return LayerIndex.load(index_path(store.home, diff_id))
+    except (FileNotFoundError, StaleIndex):
+        return None
+
+
+def measure(store: Store, layer: Layer) -> IngestedLayer:
+    """Read a stored layer once: check its diff ID, record its sizes, keep its index."""
+    from lamina.store.ingest import measure_layer  # compression code only when reading
+
+    got = measure_layer(store.blobs, layer.digest, expected_diff_id=layer.diff_id,
+                        compression=mediatype.layer_compression(layer.descriptor.media_type))
+    store.record_layer(layer.diff_id, got.record)
+    save_index(store, layer.diff_id, got.index)
+    return got
+
+
+def layer_index(store: Store, layer: Layer) -> LayerIndex:
+    """The index of ``layer``, made on first use by one read of its blob."""
+    known = stored_index(store, layer.diff_id)
+    if known is not None:
+        return known
+    got = measure(store, layer)
+    if got.index is None:
+        assert got.index_error is not None
+        raise got.index_error
+    return got.index

@@ -1,0 +1,128 @@
+"""Analysis from the stored layer index gives exactly what a full tar read gives.
+
+The reference listing here reads every layer with Python's tarfile and hashes
+every file with hashlib, independently of the indexer (layers/tarindex.py).
+Both listings go through the same analysis; the whole JSON report (efficiency,
+wasted bytes, duplicates, findings, per-layer changes) must be identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from lamina.analyze.analysis import analyze_image
+from lamina.analyze.findings import find_problems
+from lamina.analyze.report_json import report
+from lamina.analyze.source import OpenedImage
+from lamina.layers import layerindex, whiteout
+from lamina.layers.compression import open_reader
+from lamina.layers.layerindex import KIND_CODES, LayerIndex
+from lamina.layers.tarstream import FILE, HARDLINK, member_path, member_type
+from lamina.oci import mediatype
+from lamina.store.load import load
+from lamina.store.store import Store
+from tests.analyze import synth
+from tests.analyze.conftest import BuiltImage
+from tests.tools import run
+
+KEY_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
+
+
+def _reference_index(opened: OpenedImage, i: int) -> LayerIndex:
+    """A layer's listing by tarfile, the slow and obvious way."""
+    out = LayerIndex()
+    layer = opened.image.layers[i]
+    with opened.open_layer(i) as blob, \
+            open_reader(blob, mediatype.layer_compression(layer.descriptor.media_type)) as plain, \
+            tarfile.open(fileobj=plain, mode="r|") as tar:
+        for member in tar:
+            path = member_path(member.name)
+            if not path:
+                continue
+            kind = member_type(member)
+            base = path.rpartition("/")[2]
+            flags = 0
+            if base.startswith(whiteout.WHITEOUT_PREFIX):
+                flags = (layerindex.OPAQUE if base == whiteout.OPAQUE else layerindex.AUFS_META
+                         if whiteout.is_meta(base) else layerindex.WHITEOUT)
+            digest = bytes(32)
+            if kind == FILE and not flags:
+                handle = tar.extractfile(member)
+                data = handle.read() if handle is not None else b""
+                digest = hashlib.sha256(data).digest()
+                if path in ("etc/os-release", "usr/lib/os-release") and len(data) <= 16384:
+                    out.os_release = data.decode("utf-8", "replace")
+                if (base in KEY_NAMES or base.endswith((".pem", ".key"))) \
+                        and b"PRIVATE KEY-----" in data[:4096]:
+                    flags = layerindex.PRIVATE_KEY
+            out.kinds.append(KIND_CODES[kind])
+            out.flags.append(flags)
+            out.modes.append(member.mode & 0o7777)
+            out.uids.append(member.uid)
+            out.gids.append(member.gid)
+            out.sizes.append(member.size if kind == FILE else 0)
+            out.mtimes.append(int(member.mtime))
+            out.offsets.append(member.offset_data)
+            out.paths.append(path)
+            out.links.append(member_path(member.linkname) if kind == HARDLINK else member.linkname)
+            out.digests += digest
+        out.tar_end = tar.offset
+    return out
+
+
+def _reports(opened: OpenedImage) -> tuple[dict[str, object], dict[str, object]]:
+    def one(index_layer: object) -> dict[str, object]:
+        analysis = analyze_image(opened.image, opened.open_layer, name="x",
+                                 index_layer=index_layer)  # type: ignore[arg-type]
+        return report(analysis, find_problems(analysis), None, opened.origin, 3)
+
+    return (one(opened.layer_index),
+            one(lambda i: _reference_index(opened, i)))
+
+
+def _opened_archive(archive: Path, tmp_path: Path) -> OpenedImage:
+    store = Store(tmp_path / "store")
+    (image,) = load(store, archive)
+    return OpenedImage(store, image, "x", "store")
+
+
+def _assert_same(indexed: dict[str, object], reference: dict[str, object]) -> None:
+    for layer in reference["layers"]:  # type: ignore[attr-defined]
+        layer.pop("tarBytes")  # tarfile stops at a different point of the end blocks
+    for layer in indexed["layers"]:  # type: ignore[attr-defined]
+        layer.pop("tarBytes")
+    assert indexed == reference
+
+
+@pytest.mark.integration
+def test_waste_image_from_docker(waste_image: BuiltImage, tmp_path: Path) -> None:
+    indexed, reference = _reports(_opened_archive(waste_image.archive, tmp_path))
+    assert indexed["summary"]["wastedBytes"] > 0  # type: ignore[index]
+    _assert_same(indexed, reference)
+
+
+@pytest.mark.integration
+def test_debian_image_from_docker(debian_image: str, docker: str, tmp_path: Path) -> None:
+    archive = tmp_path / "debian.tar"
+    run([docker, "save", "-o", str(archive), debian_image])
+    indexed, reference = _reports(_opened_archive(archive, tmp_path))
+    assert sum(layer["entries"] for layer in indexed["layers"]) > 5000  # type: ignore[attr-defined]
+    _assert_same(indexed, reference)
+
+
+def test_whiteouts_opaque_dirs_links_and_duplicates(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    image = synth.store_image(store, [
+        [synth.d("a"), synth.f("a/x", b"same" * 500), synth.f("a/y", 300), synth.d("b"),
+         synth.f("b/z", 100), synth.f("etc/os-release", b"ID=alpine\n"), synth.f("k/x", b"same" * 500)],
+        [synth.opq("a"), synth.f("a/new", 10), synth.wh("b/z"), synth.f("c/x", b"same" * 500),
+         synth.f("root/.ssh/id_rsa", b"-----BEGIN RSA PRIVATE KEY-----\n"), synth.f(".env", 5)],
+        [synth.f("a/new", 20), synth.wh("b")],
+    ])
+    indexed, reference = _reports(OpenedImage(store, image, "x", "store"))
+    assert indexed["duplicates"]  # the two copies of "same"
+    _assert_same(indexed, reference)
