@@ -79,3 +79,11 @@ def test_settings_load_from_lamina_toml(tmp_path: Path) -> None:
 def test_bad_settings_are_refused(table: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         LintSettings.from_table(table)
+
+
+def test_hadolint_pragma_silences_the_rule_carrying_the_dl_id() -> None:
+    """hadolint's ``# hadolint ignore=DL3009`` names LM201's hadolint id."""
+    run = "RUN apt-get update && apt-get install -y --no-install-recommends a=1\n"
+    assert "LM201" in rules_fired("FROM d:1\n" + run)
+    assert "LM201" not in rules_fired("FROM d:1\n# hadolint ignore=DL3009\n" + run)
+    assert "LM201" in rules_fired("FROM d:1\n# hadolint ignore=DL3008\n" + run)

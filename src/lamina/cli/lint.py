@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 import click
 
 from lamina.config import config_path
-from lamina.lint import REGISTRY, LintReport, LintSettings, all_rules, lint_text, parse_threshold
+from lamina.lint import REGISTRY, LintReport, LintSettings, all_rules, parse_threshold
+from lamina.lint.engine import Source, lint_texts
 from lamina.lint.formats import RENDERERS
+from lamina.lint.settings import SHELLCHECK_ID
 
 LOCKFILE_NAMES = ("package-lock.json", "npm-shrinkwrap.json")
 
@@ -32,11 +35,10 @@ def _read(name: str) -> str:
                                  param_hint="DOCKERFILE") from None
 
 
-def _lint_one(name: str, text: str, settings: LintSettings) -> LintReport:
+def _source(name: str, text: str) -> Source:
     if name == "-":
-        return lint_text(text, filename="-", settings=settings)
-    return lint_text(text, filename=name, settings=settings,
-                     context_files=_context_files(Path(name)))
+        return Source(text, "-")
+    return Source(text, name, _context_files(Path(name)))
 
 
 def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> LintReport:
@@ -77,7 +79,8 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
               help="Exit 1 when a finding is at least this severe [default: [lint] "
                    "failure_threshold, else warning].")
 @click.option("--ignore", "ignore", multiple=True, metavar="RULE",
-              help="Skip a rule (repeatable), in addition to [lint] ignore.")
+              help="Skip a rule, LM### or SC#### (repeatable), in addition to [lint]"
+                   " ignore.")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="lamina.toml to read the [lint] table from.")
 @click.option("--image", "image", default=None, metavar="IMAGE",
@@ -96,25 +99,22 @@ def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
     """
     all_rules()  # fills REGISTRY
     settings = LintSettings.load(config_path(config))
-    unknown = sorted({i.upper() for i in ignore} - set(REGISTRY))
+    unknown = sorted(i for i in {i.upper() for i in ignore} - set(REGISTRY)
+                     if not SHELLCHECK_ID.match(i))
     if unknown:
         raise click.BadParameter(f"unknown rule(s): {', '.join(unknown)}", param_hint="--ignore")
     if ignore:
-        settings = LintSettings(settings.ignore | {i.upper() for i in ignore},
-                                settings.severity, settings.trusted_registries,
-                                settings.failure_threshold)
+        settings = dataclasses.replace(settings,
+                                       ignore=settings.ignore | {i.upper() for i in ignore})
     failure = parse_threshold(threshold) if threshold else settings.failure_threshold
     names = dockerfiles or ("Dockerfile",)
     if image is not None and len(names) != 1:
         raise click.BadParameter(f"--image joins one Dockerfile to its image; {len(names)}"
                                  " were given", param_hint="--image")
-    reports = []
-    for name in names:
-        text = _read(name)
-        report = _lint_one(name, text, settings)
-        if image is not None:
-            report = _with_image(report, text, image, insecure)
-        reports.append(report)
+    texts = [_read(name) for name in names]
+    reports = lint_texts([_source(n, t) for n, t in zip(names, texts, strict=True)], settings=settings)
+    if image is not None:
+        reports = [_with_image(reports[0], texts[0], image, insecure)]
     click.echo(RENDERERS[fmt](reports))
     if any(report.reaches(failure) for report in reports):
         sys.exit(1)

@@ -32,7 +32,7 @@ class LintContext:
         """The RUN's scripts parsed as shell; empty for exec form or a non-POSIX SHELL."""
         key = id(run)
         if key not in self._scripts:
-            posix = _posix_shell_at(stage, run)
+            posix = posix_shell_at(stage, run)
             self._scripts[key] = (
                 tuple(parse_script(text) for text in run.scripts) if posix else ()
             )
@@ -49,7 +49,7 @@ class LintContext:
         return [c for script in self.scripts(stage, run) for c in script.commands]
 
 
-def _posix_shell_at(stage: Stage, run: Instruction) -> bool:
+def posix_shell_at(stage: Stage, run: Instruction) -> bool:
     """False when a SHELL instruction before ``run`` switched to e.g. PowerShell or cmd."""
     shell_ok = True
     for instruction in stage.instructions:

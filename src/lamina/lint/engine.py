@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,15 @@ class LintReport:
         return any(f.severity.reaches(threshold) for f in self.findings)
 
 
+@dataclass(frozen=True)
+class Source:
+    """One Dockerfile to lint: its text, the name to report, its build context's files."""
+
+    text: str
+    filename: str = "Dockerfile"
+    context_files: frozenset[str] | None = None
+
+
 def lint_text(
     text: str,
     *,
@@ -48,15 +57,35 @@ def lint_text(
     context_files: frozenset[str] | None = None,
 ) -> LintReport:
     """Parse and lint; a Dockerfile that does not parse gives one LM000 finding."""
+    (report,) = lint_texts([Source(text, filename, context_files)], settings=settings)
+    return report
+
+
+def lint_texts(sources: Sequence[Source], *,
+               settings: LintSettings | None = None) -> list[LintReport]:
+    """Lint many Dockerfiles; ShellCheck runs once for all their RUNs."""
     settings = settings or LintSettings()
-    try:
-        dockerfile = parse(text, filename=filename)
-    except DockerfileError as exc:
-        rule = _rule(PARSE_ERROR)
-        line, problem = _locate(str(exc), filename)
-        finding = _finding(rule, filename, line, line, f"{rule.message} ({problem})", settings)
-        return LintReport(filename, () if PARSE_ERROR in settings.ignore else (finding,))
-    return lint(dockerfile, settings=settings, context_files=context_files)
+    reports: list[LintReport | None] = []
+    contexts: list[LintContext] = []
+    for source in sources:
+        try:
+            dockerfile = parse(source.text, filename=source.filename)
+        except DockerfileError as exc:
+            reports.append(_unparsed(str(exc), source.filename, settings))
+            continue
+        reports.append(None)
+        contexts.append(LintContext(dockerfile, settings.trusted_registries,
+                                    source.context_files))
+    shell_findings = _shellcheck(contexts, settings)
+    parsed = iter(contexts)
+    out = []
+    for report in reports:
+        if report is None:
+            ctx = next(parsed)
+            findings = _rule_findings(ctx, settings) + shell_findings.get(id(ctx.dockerfile), [])
+            report = LintReport(ctx.dockerfile.filename, tuple(_ordered(findings)))
+        out.append(report)
+    return out
 
 
 def lint(
@@ -67,6 +96,20 @@ def lint(
 ) -> LintReport:
     settings = settings or LintSettings()
     ctx = LintContext(dockerfile, settings.trusted_registries, context_files)
+    findings = _rule_findings(ctx, settings) + _shellcheck([ctx], settings).get(id(dockerfile),
+                                                                                [])
+    return LintReport(dockerfile.filename, tuple(_ordered(findings)))
+
+
+def _unparsed(message: str, filename: str, settings: LintSettings) -> LintReport:
+    rule = _rule(PARSE_ERROR)
+    line, problem = _locate(message, filename)
+    finding = _finding(rule, filename, line, line, f"{rule.message} ({problem})", settings)
+    return LintReport(filename, () if PARSE_ERROR in settings.ignore else (finding,))
+
+
+def _rule_findings(ctx: LintContext, settings: LintSettings) -> list[Finding]:
+    dockerfile = ctx.dockerfile
     findings: list[Finding] = []
     for rule in all_rules():
         if rule.id in settings.ignore:
@@ -78,7 +121,24 @@ def lint(
             findings.append(
                 _finding(rule, dockerfile.filename, hit.line, hit.end_line, message, settings)
             )
-    return LintReport(dockerfile.filename, tuple(_ordered(findings)))
+    return findings
+
+
+def _shellcheck(contexts: Sequence[LintContext],
+                settings: LintSettings) -> dict[int, list[Finding]]:
+    """ShellCheck findings per Dockerfile (keyed by ``id``), from one shellcheck run."""
+    if not settings.shellcheck:
+        return {}
+    from lamina.lint.shellcheck import run_shellcheck
+    from lamina.lint.shellcheck_findings import shellcheck_jobs, to_findings
+
+    jobs = [(ctx.dockerfile, job) for ctx in contexts for job in shellcheck_jobs(ctx)]
+    results = run_shellcheck([job.job for _, job in jobs])
+    out: dict[int, list[Finding]] = {}
+    for (dockerfile, job), comments in zip(jobs, results, strict=True):
+        ignored = ignored_rules(dockerfile.lines, job.run.start_line)
+        out.setdefault(id(dockerfile), []).extend(to_findings(job, comments, settings, ignored))
+    return out
 
 
 def _finding(rule: Rule, file: str, line: int, end_line: int, message: str,

@@ -4,12 +4,14 @@
     ignore = ["LM204", "LM402"]
     trusted_registries = ["docker.io", "ghcr.io/acme"]
     failure_threshold = "warning"
+    shellcheck = true                       # ShellCheck on RUN bodies; SC#### ids below too
     [lint.severity]
     LM301 = "style"
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from lamina.lint.registry import all_rules
 from lamina.lint.severity import Severity, parse_threshold
 
 DEFAULT_THRESHOLD = Severity.WARNING
+SHELLCHECK_ID = re.compile(r"^SC\d{4}$")  # ShellCheck's codes, reported as they are
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,13 @@ class LintSettings:
     severity: dict[str, Severity] = field(default_factory=dict)
     trusted_registries: tuple[str, ...] = ()
     failure_threshold: Severity | None = DEFAULT_THRESHOLD
+    shellcheck: bool = True  # run ShellCheck on RUN bodies (findings SC####)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> LintSettings:
         known = {r.id for r in all_rules()}
         unknown_keys = set(table) - {"ignore", "severity", "trusted_registries",
-                                     "failure_threshold"}
+                                     "failure_threshold", "shellcheck"}
         if unknown_keys:
             raise ConfigError(f"[lint] has unknown keys: {', '.join(sorted(unknown_keys))}")
         ignore = [i.upper() for i in _strings(table.get("ignore", []), "ignore")]
@@ -48,7 +52,10 @@ class LintSettings:
         except LaminaError as exc:
             raise ConfigError(f"[lint]: {exc}") from exc
         trusted = _strings(table.get("trusted_registries", []), "trusted_registries")
-        return cls(frozenset(ignore), severity, tuple(trusted), threshold)
+        shellcheck = table.get("shellcheck", True)
+        if not isinstance(shellcheck, bool):
+            raise ConfigError("[lint] shellcheck must be true or false")
+        return cls(frozenset(ignore), severity, tuple(trusted), threshold, shellcheck)
 
     @classmethod
     def load(cls, path: Path | None = None) -> LintSettings:
@@ -62,6 +69,6 @@ def _strings(value: Any, key: str) -> list[str]:
 
 
 def _check_ids(ids: list[str], known: set[str], key: str) -> None:
-    unknown = sorted(set(ids) - known)
+    unknown = sorted(i for i in set(ids) - known if not SHELLCHECK_ID.match(i))
     if unknown:
         raise ConfigError(f"[lint] {key} names unknown rules: {', '.join(unknown)}")

