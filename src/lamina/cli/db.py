@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import click
 
-from lamina.cli.output import print_json, print_table, warn
-from lamina.config import Settings
-from lamina.scan import debian_changelog, osv
+from lamina.cli.output import human_size, print_json, print_table, warn
+from lamina.config import Settings, load_table
+from lamina.scan import debian_changelog, feeds, osv, update
 from lamina.scan.coverage import age_of, describe_age
 from lamina.scan.database import AdvisoryDB, ImportReport, SourceState, default_path
+from lamina.scan.download import Progress
 from lamina.scan.errors import NoAdvisories
 
 
@@ -131,6 +133,59 @@ def _source_json(state: SourceState, ecosystems: list[str], now: dt.datetime) ->
             "asOf": state.as_of or None, "ageSeconds": None if age is None else int(age.total_seconds()),
             "etag": state.etag or None, "lastModified": state.last_modified or None,
             "size": state.size, "ecosystems": ecosystems}
+
+
+def _progress(name: str) -> Progress | None:
+    """Bytes so far on one rewritten line, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    last = [0]
+
+    def show(done: int, total: int | None) -> None:
+        if done - last[0] < (1 << 20) and done != total:
+            return
+        last[0] = done
+        of = f" / {human_size(total)}" if total else ""
+        click.echo(f"\r{name}: {human_size(done)}{of}\033[K", err=True, nl=done == total)
+
+    return show
+
+
+@db_group.command("update")
+@click.option("--source", "only", multiple=True,
+              help="Update only the named source(s) of [scan.db] sources (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@DB_OPTION
+def db_update(only: tuple[str, ...], fmt: str, db: Path | None) -> None:
+    """Fetch the advisory feeds and import them (OSV zips, Debian tracker, Alpine secdb).
+
+    Conditional requests skip unchanged feeds; a failure leaves the old database
+    as it was. Sources and mirrors: [scan.db] sources in lamina.toml.
+
+    Example: lamina db update --source osv-PyPI
+    """
+    chosen = feeds.from_table(load_table("scan.db"))
+    if only:
+        unknown = sorted(set(only) - {f.name for f in chosen})
+        if unknown:
+            raise click.BadParameter(f"no source named {', '.join(unknown)} (configured:"
+                                     f" {', '.join(f.name for f in chosen)})", param_hint="--source")
+        chosen = [f for f in chosen if f.name in only]
+    path = db_path(db)
+    results = update.update(path, chosen, say=lambda line: warn(line), progress_for=_progress)
+    if fmt == "json":
+        print_json({"path": str(path), "sources": [
+            {"name": r.feed.name, "kind": r.feed.kind, "url": r.url, "modified": r.modified,
+             "added": r.report.added if r.report else 0,
+             "updated": r.report.updated if r.report else 0,
+             "unchanged": r.report.unchanged if r.report else 0,
+             "skipped": r.report.skipped if r.report else 0} for r in results]})
+        return
+    print_table(["SOURCE", "RESULT"], [
+        [r.feed.name, "not modified" if not r.modified or r.report is None else
+         f"{r.report.added} added, {r.report.updated} updated, {r.report.unchanged} unchanged"]
+        for r in results])
 
 
 COMMANDS = [db_group]

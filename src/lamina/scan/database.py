@@ -201,18 +201,25 @@ class AdvisoryDB:
     # -- writing ---------------------------------------------------------------
 
     def import_records(self, loaded: Iterable[Loaded], *, source: str,
-                       replace_equal: bool = False,
+                       replace_equal: bool = False, replace_source: bool = False,
                        state: SourceState | None = None) -> ImportReport:
         """Add records; an id already stored is replaced only by a newer ``modified``.
 
         The source's coverage (ecosystems and counts of everything it holds, changed
         or not) replaces what it had. A source without one usable record raises
-        NoAdvisories and nothing is written.
+        NoAdvisories and nothing is written. ``replace_source``: the records this
+        source wrote before are dropped first (feeds whose records are derived anew
+        each time, so a CVE the feed no longer lists does not linger).
         """
         report = ImportReport()
         state = state or SourceState(source, "file", source, now_utc())
         counts: dict[str, list[Any]] = {}
         with self._transaction() as conn:
+            if replace_source:
+                gone = "SELECT id FROM advisory WHERE source = ?"
+                conn.execute(f"DELETE FROM affected WHERE advisory IN ({gone})", (source,))
+                conn.execute(f"DELETE FROM alias WHERE advisory IN ({gone})", (source,))
+                conn.execute("DELETE FROM advisory WHERE source = ?", (source,))
             for item in loaded:
                 if item.problem:
                     report.problems.append(item.problem)
