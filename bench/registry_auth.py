@@ -242,11 +242,11 @@ def wrk_get_rate(url: str, duration: int, auth: list[str], work: Path) -> float:
     return float(match.group(1))
 
 
-async def _time_authorize(reg: Any, request: Any, calls: int) -> float:
-    await reg.authorizer.authorize(request)  # the first Basic check runs bcrypt
+async def _time_authorize(authorizer: Any, request: Any, calls: int) -> float:
+    await authorizer.authorize(request)  # the first Basic check runs bcrypt
     start = time.perf_counter()
     for _ in range(calls):
-        await reg.authorizer.authorize(request)
+        await authorizer.authorize(request)
     return (time.perf_counter() - start) / calls * 1e6
 
 
@@ -258,8 +258,7 @@ def authorize_cost(work: Path, calls: int = 5000) -> dict[str, float]:
 
     from lamina.registry.access import AccessRequest, Action
     from lamina.registry.auth.scopes import Scope
-    from lamina.registry.http.app import create_app
-    from lamina.registry.registry import Registry
+    from lamina.registry.auth.services import AccessServices
     from lamina.registry.settings import RegistrySettings
 
     root = work / "authorize-cost"
@@ -267,8 +266,7 @@ def authorize_cost(work: Path, calls: int = 5000) -> dict[str, float]:
     _lamina_access(root)
     out = {}
     for mode in ("htpasswd", "token"):
-        reg = Registry.open(RegistrySettings(root=root, auth=mode, access_log=False))
-        access = create_app(reg).state.access
+        access = AccessServices.open(RegistrySettings(root=root, auth=mode, access_log=False))
         if mode == "token":
             value, _, _ = access.tokens.issue(USER, [Scope("repository", REPO,
                                                            frozenset({"pull"}))])
@@ -278,8 +276,9 @@ def authorize_cost(work: Path, calls: int = 5000) -> dict[str, float]:
         request = AccessRequest("HEAD", f"/v2/{REPO}/manifests/v1", {"authorization": header},
                                 "127.0.0.1", REPO, frozenset({Action.PULL}))
 
-        out[f"lamina-{mode}.authorize_us"] = asyncio.run(_time_authorize(reg, request, calls))
-        reg.close()
+        cost = asyncio.run(_time_authorize(access.controller, request, calls))
+        out[f"lamina-{mode}.authorize_us"] = cost
+        access.store.close()
     return out
 
 

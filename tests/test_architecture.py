@@ -233,3 +233,20 @@ def test_only_the_server_wires_the_scanner_into_the_registry() -> None:
     wiring = sorted(module for module, targets in _edges().items()
                     if _top(module) == "registry" and any(_top(t) == "scan" for t in targets))
     assert wiring == ["lamina.registry.server"]
+
+
+def test_the_registry_is_not_changed_after_it_is_built() -> None:
+    """Issue 13: registry/server.py passes storage, metadata, authorizer and policy in;
+    no module sets them on a Registry afterwards."""
+    parts = {"blobs", "meta", "authorizer", "policy", "events", "uploads"}
+    late = []
+    for module in MODULES:
+        if not module.startswith("lamina.registry"):
+            continue
+        for node in ast.walk(ast.parse(MODULES[module].read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, ast.AnnAssign | ast.AugAssign) else []
+            late += [f"{module}:{node.lineno} sets .{t.attr}" for t in targets
+                     if isinstance(t, ast.Attribute) and t.attr in parts
+                     and not (isinstance(t.value, ast.Name) and t.value.id == "self")]
+    assert not late, late

@@ -22,8 +22,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
-from lamina.registry.http.app import create_app
-from lamina.registry.registry import Registry
+from lamina.registry.server import build_app
 from lamina.registry.settings import RegistrySettings
 from tests.tools import free_port
 
@@ -40,8 +39,8 @@ def registry_root(tmp_path: Path) -> Path:
 
 
 def make_client(root: Path, **settings: Any) -> TestClient:
-    reg = Registry.open(RegistrySettings(root=root, access_log=False, **settings))
-    return TestClient(create_app(reg), raise_server_exceptions=False)
+    app = build_app(RegistrySettings(root=root, access_log=False, **settings))
+    return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture

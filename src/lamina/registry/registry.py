@@ -46,14 +46,15 @@ class Pushed:
 
 class Registry:
     def __init__(self, settings: RegistrySettings, blobs: BlobStore, meta: MetaStore,
-                 authorizer: Authorizer | None = None) -> None:
+                 authorizer: Authorizer | None = None, policy: PushPolicy | None = None,
+                 ) -> None:
         self.settings = settings
         self.blobs = blobs
         self.meta = meta
         self.uploads = UploadSessions(blobs, meta, self.visibility_guard)
         self.events = EventBus()
         self.authorizer: Authorizer = authorizer or AllowAll()
-        self.policy: PushPolicy = NoPolicy()  # immutable tags, quotas (registry/policy)
+        self.policy: PushPolicy = policy or NoPolicy()  # immutable tags, quotas (policy/)
         # Manifest bytes by digest never change, so a cache needs no invalidation.
         self._manifest_bytes: OrderedDict[Digest, bytes] = OrderedDict()
 

@@ -1,4 +1,9 @@
-"""Running the application on a production ASGI server (granian by default, or uvicorn).
+"""Building the registry, and running it on a production ASGI server (granian by default,
+or uvicorn).
+
+``build_app`` is the one place the registry is put together: storage, metadata, the
+authorizer, the namespace rules, and the HTTP app's extensions (access control, the
+scanner) are made here and passed in; nothing changes the Registry after it is built.
 
 Workers are separate processes: each builds its own application from the
 settings passed in ``LAMINA_REGISTRY_SETTINGS_JSON``.
@@ -13,7 +18,11 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from lamina.config import ConfigError
+from lamina.registry.auth.services import AccessServices
+from lamina.registry.backends import open_blobs, open_meta
 from lamina.registry.http.app import create_app
+from lamina.registry.http.scanning import ImageScanner
+from lamina.registry.policy.enforce import NamespaceRules
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
 from lamina.scan.image_scanner import AdvisoryScanner, load_settings
@@ -22,9 +31,18 @@ SETTINGS_ENV = "LAMINA_REGISTRY_SETTINGS_JSON"
 FACTORY = "lamina.registry.server:app_from_environment"
 
 
+def build_app(settings: RegistrySettings, *, scanner: ImageScanner | None = None) -> Starlette:
+    access = AccessServices.open(settings)
+    meta = open_meta(settings)
+    reg = Registry(settings, open_blobs(settings), meta,
+                   authorizer=access.controller if settings.auth != "none" else None,
+                   policy=NamespaceRules(access.store, meta))
+    return create_app(reg, access=access, scanner=scanner)
+
+
 def app_from_environment() -> Starlette:
     settings = RegistrySettings.from_json(os.environ[SETTINGS_ENV])
-    return create_app(Registry.open(settings), scanner=AdvisoryScanner(load_settings()))
+    return build_app(settings, scanner=AdvisoryScanner(load_settings()))
 
 
 def serve(settings: RegistrySettings) -> None:

@@ -14,8 +14,7 @@ from lamina.errors import LaminaError
 from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.htpasswd import HtpasswdFile, parse_htpasswd
 from lamina.registry.auth.roles import Role
-from lamina.registry.http.app import create_app
-from lamina.registry.registry import Registry
+from lamina.registry.server import build_app
 from lamina.registry.settings import RegistrySettings
 from tests.registry.auth.conftest import ADMIN_ACTOR, auth_client, password
 from tests.registry.conftest import error_codes, push_image
@@ -93,8 +92,7 @@ def test_passwords_never_reach_logs(access_root: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     """Neither the access log, the audit log, nor the access database hold a password."""
     secret = "correct-horse-battery"
-    reg = Registry.open(RegistrySettings(root=access_root, auth="htpasswd"))
-    with TestClient(create_app(reg)) as c:
+    with TestClient(build_app(RegistrySettings(root=access_root, auth="htpasswd"))) as c:
         c.get("/v2/", auth=("alice", secret))
         c.get("/v2/", auth=("alice", password("alice")))
         c.get("/auth/token", auth=("alice", secret))

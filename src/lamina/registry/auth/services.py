@@ -1,15 +1,18 @@
-"""What the access-control routes need, built once per application (see install)."""
+"""What access control needs at run time, built once per application (registry/server.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from lamina.registry.audit import AuditLog
 from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.controller import AccessController
+from lamina.registry.auth.htpasswd import HtpasswdFile
 from lamina.registry.auth.identity import Authenticator
+from lamina.registry.auth.ratelimit import FailedLogins
 from lamina.registry.auth.store import AccessStore
-from lamina.registry.auth.tokens import TokenService
+from lamina.registry.auth.tokens import TokenService, load_or_create_key
 from lamina.registry.settings import RegistrySettings
 
 
@@ -22,3 +25,20 @@ class AccessServices:
     tokens: TokenService | None
     controller: AccessController
     admin: Administration
+
+    @classmethod
+    def open(cls, settings: RegistrySettings) -> AccessServices:
+        """Accounts, audit log, authenticator and (in token mode) the token service."""
+        store = AccessStore(settings.root)
+        audit = AuditLog(settings.root) if settings.audit else None
+        htpasswd = HtpasswdFile(Path(settings.htpasswd_file)) if settings.htpasswd_file else None
+        authn = Authenticator(store, htpasswd,
+                              FailedLogins(settings.login_failures, settings.login_lockout_seconds),
+                              audit)
+        tokens = None
+        if settings.auth == "token":
+            tokens = TokenService(load_or_create_key(settings.root), settings.token_issuer,
+                                  settings.token_service, settings.token_expiry_seconds)
+        controller = AccessController(settings, store, authn, tokens, audit)
+        return cls(settings, store, audit, authn, tokens, controller,
+                   Administration(store, audit, htpasswd))

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from lamina.registry.auth.services import AccessServices
 from lamina.registry.errors import RegistryError
 from lamina.registry.http import base, blobs, history, listings, manifests, uploads
 from lamina.registry.http.access_control import install as install_access_control
@@ -32,9 +33,11 @@ async def metrics_endpoint(request: Request) -> Response:
     return PlainTextResponse(metrics.render(reg.meta.stats()), media_type=PROMETHEUS_TYPE)
 
 
-def create_app(reg: Registry, *, scanner: ImageScanner | None = None) -> Starlette:
-    """The application over ``reg``; with ``scanner``, scan on push, the vulnerability
-    reports and the pull policy too."""
+def create_app(reg: Registry, *, access: AccessServices | None = None,
+               scanner: ImageScanner | None = None) -> Starlette:
+    """The application over ``reg``. Extensions come in as arguments: ``access`` adds the
+    token endpoint, the admin API and the audit trail; ``scanner`` scan on push, the
+    vulnerability reports and the pull policy. registry/server.py builds them."""
     # Busiest first (routes are tried in order); upload routes must precede blob routes.
     # No two patterns overlap otherwise: a reference or digest never contains a slash.
     routes: list[BaseRoute] = [
@@ -51,7 +54,8 @@ def create_app(reg: Registry, *, scanner: ImageScanner | None = None) -> Starlet
     app.state.metrics = metrics
     app.add_middleware(Observe, metrics=metrics,
                        access_log=stderr_log() if reg.settings.access_log else None)
-    install_access_control(app, reg)
+    if access is not None:
+        install_access_control(app, reg, access)
     if scanner is not None:
         install_scanning(app, reg, scanner)
     return app
