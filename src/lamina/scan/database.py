@@ -313,6 +313,17 @@ class AdvisoryDB:
                 severity.Severity(row[3], row[4], row[5] or ""), row[6], row[7] or "")
         return self._advisories[rid]
 
+    def scored_for(self, cves: list[str]) -> severity.Severity | None:
+        """The highest CVSS-scored severity of any record that is, or aliases, one of ``cves``."""
+        if not cves:
+            return None
+        marks = ",".join("?" * len(cves))
+        row = self.conn.execute(
+            "SELECT level, score, vector FROM advisory WHERE score IS NOT NULL AND withdrawn IS NULL"
+            f" AND (id IN ({marks}) OR id IN (SELECT advisory FROM alias WHERE alias IN ({marks})))"
+            " ORDER BY score DESC LIMIT 1", (*cves, *cves)).fetchone()
+        return None if row is None else severity.Severity(row[0], row[1], row[2] or "")
+
     def record(self, rid: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT record FROM advisory WHERE id = ?", (rid,)).fetchone()
         return None if row is None else dict(json.loads(row[0]))

@@ -49,7 +49,20 @@ def _display_id(names: set[str], ids: list[str]) -> str:
     return cves[0] if cves else sorted(ids)[0]
 
 
-def _merge(pkg: Package, eco: str, hits: list[tuple[Advisory, tuple[str, ...]]]) -> list[Finding]:
+def _with_cvss(db: AdvisoryDB, sev: Severity, names: set[str]) -> Severity:
+    """A distribution's own level (Debian urgency) stays; the CVE's CVSS score from any
+    other record naming the same CVE fills in the score, and the level when there was none."""
+    if sev.score is not None:
+        return sev
+    scored = db.scored_for([n for n in names if n.startswith("CVE-")])
+    if scored is None:
+        return sev
+    level = sev.level if sev.level != "UNKNOWN" else scored.level
+    return Severity(level, scored.score, scored.vector)
+
+
+def _merge(db: AdvisoryDB, pkg: Package, eco: str,
+           hits: list[tuple[Advisory, tuple[str, ...]]]) -> list[Finding]:
     groups: list[tuple[set[str], list[tuple[Advisory, tuple[str, ...]]]]] = []
     for adv, fixed in hits:
         names = {adv.id, *adv.aliases}
@@ -63,7 +76,8 @@ def _merge(pkg: Package, eco: str, hits: list[tuple[Advisory, tuple[str, ...]]])
     findings = []
     for names, group in groups:
         ids = sorted({adv.id for adv, _ in group})
-        sev = max((adv.severity for adv, _ in group), key=lambda s: (s.rank, s.score or 0))
+        sev = _with_cvss(db, max((adv.severity for adv, _ in group),
+                                 key=lambda s: (s.rank, s.score or 0)), names)
         fixed_all = sorted({f for _, fx in group for f in fx})
         summary = next((adv.summary for adv, _ in group if adv.summary), "")
         findings.append(Finding(_display_id(names, ids), tuple(ids),
@@ -96,6 +110,6 @@ def match(inventory: Inventory, db: AdvisoryDB) -> ScanResult:
                 fixed = tuple(sorted({*verdict.fixed, *(prior[1] if prior else ())}))
                 hits[adv.id] = (adv, fixed)
         if hits:
-            findings.extend(_merge(pkg, eco_seen, list(hits.values())))
+            findings.extend(_merge(db, pkg, eco_seen, list(hits.values())))
     findings.sort(key=lambda f: (f.package.type, f.package.name, f.package.path, -f.severity.rank, f.id))
     return ScanResult(inventory, findings, sorted(problems), of_inventory(inventory, db))
