@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lamina.errors import InvalidManifest
-from lamina.oci import mediatype
+from lamina.oci import mediatype, untrusted_json
 from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
+from lamina.oci.untrusted_json import JsonRefused
 
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024  # distribution-spec: registries may refuse larger
 
@@ -22,9 +23,9 @@ def _load_json(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_MANIFEST_SIZE:
         raise InvalidManifest(f"manifest is {len(data)} bytes; the limit is {MAX_MANIFEST_SIZE}")
     try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidManifest(f"manifest is not valid JSON: {exc}") from exc
+        doc = untrusted_json.loads(data)
+    except JsonRefused as exc:
+        raise InvalidManifest(f"manifest refused: {exc}") from None
     if not isinstance(doc, dict):
         raise InvalidManifest("manifest must be a JSON object")
     return doc

@@ -82,6 +82,12 @@ class SizeInvalid(RegistryError):
     code, status = "SIZE_INVALID", 400
 
 
+class BodyTooLarge(SizeInvalid):
+    """A body that is not blob data (token, admin) over its limit: refused before buffering."""
+
+    status = 413
+
+
 class Unauthorized(RegistryError):
     code, status = "UNAUTHORIZED", 401
 

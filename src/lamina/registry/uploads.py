@@ -20,6 +20,7 @@ from anyio import to_thread
 from lamina.oci.digest import Digest, Hasher
 from lamina.registry.errors import BlobUploadUnknown, DigestInvalid, RangeInvalid, SizeInvalid
 from lamina.registry.meta.base import MetaStore, UploadRecord
+from lamina.registry.numbers import decimal
 from lamina.registry.storage.base import BlobStore, UploadFile
 
 SUPPORTED_ALGORITHMS = ("sha256", "sha512")
@@ -89,10 +90,14 @@ def parse_content_range(text: str | None) -> tuple[int, int] | None:
     if value.startswith("bytes "):
         value = value[6:]
     value = value.split("/", 1)[0]
-    start, sep, end = value.partition("-")
-    if not sep or not start.isdigit() or not end.isdigit() or int(end) < int(start):
-        raise RangeInvalid(f"invalid Content-Range {text!r}: expected '<start>-<end>'")
-    return int(start), int(end)
+    first, sep, last = value.partition("-")
+    if not sep:
+        raise RangeInvalid(f"invalid Content-Range {text[:80]!r}: expected '<start>-<end>'")
+    start = decimal(first, "Content-Range start", RangeInvalid)
+    end = decimal(last, "Content-Range end", RangeInvalid)
+    if end < start:
+        raise RangeInvalid(f"invalid Content-Range {text[:80]!r}: end before start")
+    return start, end
 
 
 class UploadSessions:

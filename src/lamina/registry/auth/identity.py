@@ -23,11 +23,17 @@ from lamina.registry.auth.ratelimit import FailedLogins
 from lamina.registry.auth.robots import secret_matches
 from lamina.registry.auth.store import AccessStore
 
+MAX_BASIC_HEADER = 8192  # longer than any user name and password the store accepts
+
 
 def parse_basic(header: str) -> tuple[str, str] | None:
-    """(user, password) from ``Authorization: Basic ...``; None when absent or malformed."""
+    """(user, password) from ``Authorization: Basic ...``; None when absent or malformed.
+
+    Headers arrive decoded as Latin-1, so any byte may be here: base64 of anything but
+    ASCII, or credentials that are not UTF-8, are malformed (401), never an error of ours.
+    """
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
+    if scheme.lower() != "basic" or len(value) > MAX_BASIC_HEADER or not value.isascii():
         return None
     try:
         user, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(

@@ -9,8 +9,9 @@ from starlette.requests import ClientDisconnect, Request
 
 from lamina.registry import names
 from lamina.registry.access import AccessRequest, Action, Principal
-from lamina.registry.errors import BadParameter, SizeInvalid
+from lamina.registry.errors import BadParameter, RegistryError, SizeInvalid
 from lamina.registry.meta.base import Actor
+from lamina.registry.numbers import decimal
 from lamina.registry.registry import Registry
 from lamina.registry.uploads import ClientGone
 
@@ -43,11 +44,7 @@ def repository_of(request: Request) -> str:
 
 def content_length(request: Request) -> int | None:
     text = request.headers.get("content-length")
-    if text is None:
-        return None
-    if not text.isdigit():
-        raise SizeInvalid(f"invalid Content-Length {text!r}")
-    return int(text)
+    return None if text is None else decimal(text, "Content-Length", SizeInvalid)
 
 
 async def body_stream(request: Request) -> AsyncIterator[bytes]:
@@ -59,15 +56,30 @@ async def body_stream(request: Request) -> AsyncIterator[bytes]:
         raise ClientGone(f"client went away during {request.method} {request.url.path}") from None
 
 
+async def read_limited(request: Request, limit: int, error: type[RegistryError],
+                       what: str) -> bytes:
+    """A body that is not blob data, refused with ``error`` as soon as its declared or
+    received size passes ``limit``: nothing over the limit is ever held in memory."""
+    declared = content_length(request)
+    if declared is not None and declared > limit:
+        raise error(f"{what} is {declared} bytes; the limit is {limit}")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in body_stream(request):
+        size += len(chunk)
+        if size > limit:
+            raise error(f"{what} is over the {limit} byte limit")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def pagination(request: Request) -> tuple[int, str | None, bool]:
     """(limit, last, n_given) from ``n`` and ``last`` (spec.md "Listing Tags")."""
     n_text = request.query_params.get("n")
     last = request.query_params.get("last") or None
     if n_text is None:
         return MAX_PAGE, last, False
-    if not n_text.isdigit():
-        raise BadParameter(f"invalid n {n_text!r}: must be a non-negative integer")
-    return min(int(n_text), MAX_PAGE), last, True
+    return min(decimal(n_text, "n", BadParameter), MAX_PAGE), last, True
 
 
 def next_link(path: str, limit: int, last: str) -> str:

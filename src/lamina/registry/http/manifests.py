@@ -14,8 +14,7 @@ from lamina.registry.errors import ManifestTooLarge, ManifestUnknown
 from lamina.registry.http.common import (
     actor,
     authorize,
-    body_stream,
-    content_length,
+    read_limited,
     registry,
     repository_of,
 )
@@ -37,7 +36,7 @@ def _accepts(request: Request, media_type: str) -> bool:
 
 async def get_manifest(request: Request) -> Response:
     name = repository_of(request)
-    reference = names.reference(request.path_params["reference"])
+    reference = names.lookup_reference(request.path_params["reference"])
     await authorize(request, name, Action.PULL)
     reg = registry(request)
     record = reg.find_manifest(name, reference)
@@ -52,27 +51,13 @@ async def get_manifest(request: Request) -> Response:
     return Response(reg.manifest_body(record), headers=headers, media_type=record.media_type)
 
 
-async def _read_limited(request: Request) -> bytes:
-    declared = content_length(request)
-    if declared is not None and declared > MAX_MANIFEST_SIZE:
-        raise ManifestTooLarge(f"manifest is {declared} bytes; the limit is {MAX_MANIFEST_SIZE}")
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in body_stream(request):
-        size += len(chunk)
-        if size > MAX_MANIFEST_SIZE:
-            raise ManifestTooLarge(f"manifest is over the {MAX_MANIFEST_SIZE} byte limit")
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 async def put_manifest(request: Request) -> Response:
     name = repository_of(request)
     reference = names.reference(request.path_params["reference"])
     extra_tags = [names.tag(t) for t in request.query_params.getlist("tag")]
     principal = await authorize(request, name, Action.PUSH)
-    body = await _read_limited(request)
-    pushed = registry(request).put_manifest(
+    body = await read_limited(request, MAX_MANIFEST_SIZE, ManifestTooLarge, "manifest")
+    pushed = await registry(request).put_manifest(
         name, reference, body, request.headers.get("content-type"), extra_tags,
         actor(request, principal))
     headers = {"Location": f"/v2/{name}/manifests/{pushed.record.digest}",
@@ -89,7 +74,7 @@ async def delete_manifest(request: Request) -> Response:
     name = repository_of(request)
     reference = names.reference(request.path_params["reference"])
     principal = await authorize(request, name, Action.DELETE)
-    registry(request).delete_manifest(name, reference, actor(request, principal))
+    await registry(request).delete_manifest(name, reference, actor(request, principal))
     return Response(status_code=202)
 
 

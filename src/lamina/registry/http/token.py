@@ -27,8 +27,10 @@ from lamina.registry.auth.forwarded import caller_address
 from lamina.registry.auth.identity import parse_basic
 from lamina.registry.auth.scopes import CATALOG, REGISTRY, REPOSITORY, Scope, parse_scopes
 from lamina.registry.auth.services import AccessServices
-from lamina.registry.errors import Unauthorized
-from lamina.registry.http.common import client_address
+from lamina.registry.errors import BodyTooLarge, Unauthorized
+from lamina.registry.http.common import client_address, read_limited
+
+MAX_TOKEN_BODY = 64 * 1024
 
 
 def services(request: Request) -> AccessServices:
@@ -95,9 +97,7 @@ def _issue(access: AccessServices, subject: str | None, wanted: list[Scope],
 
 async def oauth_token(request: Request) -> Response:
     access = services(request)
-    raw = await request.body()
-    if len(raw) > 65536:
-        raise BadAuthRequest("token request body over 64 KiB")
+    raw = await read_limited(request, MAX_TOKEN_BODY, BodyTooLarge, "token request body")
     try:
         fields = {k: v[0] for k, v in parse_qs(raw.decode(), strict_parsing=False).items()}
     except UnicodeDecodeError:
