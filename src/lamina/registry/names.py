@@ -7,7 +7,13 @@ import re
 from lamina.errors import InvalidDigest, InvalidReference
 from lamina.oci.digest import Digest
 from lamina.oci.reference import check_repository, check_tag
-from lamina.registry.errors import BlobUploadUnknown, DigestInvalid, ManifestInvalid, NameInvalid
+from lamina.registry.errors import (
+    BlobUploadUnknown,
+    DigestInvalid,
+    ManifestInvalid,
+    ManifestUnknown,
+    NameInvalid,
+)
 
 MAX_REPOSITORY_LENGTH = 255  # spec.md "Pulling manifests": less than 256 characters
 _SESSION = re.compile(r"[0-9a-f]{32}")
@@ -55,6 +61,19 @@ def digest(text: str) -> Digest:
 def reference(text: str) -> Digest | str:
     """A manifest reference: a digest when it has a colon, else a tag."""
     return digest(text) if ":" in text else tag(text)
+
+
+def lookup_reference(text: str) -> Digest | str:
+    """A reference to look up (GET/HEAD): a tag no one could have pushed is simply not
+    there, so it answers 404 MANIFEST_UNKNOWN as the conformance suite expects; a
+    malformed digest stays 400 DIGEST_INVALID."""
+    if ":" in text:
+        return digest(text)
+    try:
+        return tag(text)
+    except ManifestInvalid:
+        raise ManifestUnknown(f"no manifest is tagged {text[:200]!r}: not a valid tag",
+                              detail={"tag": text[:200]}) from None
 
 
 def session(text: str) -> str:
