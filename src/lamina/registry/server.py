@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from lamina.config import ConfigError
 from lamina.registry.auth.services import AccessServices
 from lamina.registry.backends import open_blobs, open_meta
+from lamina.registry.binding import check_free
 from lamina.registry.http.app import create_app
 from lamina.registry.http.scanning import ImageScanner
 from lamina.registry.policy.enforce import NamespaceRules
@@ -48,6 +49,7 @@ def app_from_environment() -> Starlette:
 def serve(settings: RegistrySettings) -> None:
     if bool(settings.tls_cert) != bool(settings.tls_key):
         raise ConfigError("tls_cert and tls_key go together: set both to serve HTTPS, or neither")
+    check_free(settings.host, settings.port)
     settings.root.mkdir(parents=True, exist_ok=True)
     settings = RegistrySettings.from_mapping({"root": str(settings.root.resolve())}, settings)
     os.environ[SETTINGS_ENV] = settings.to_json()
