@@ -14,6 +14,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
+from anyio import to_thread
+
 from lamina.oci.digest import Digest
 from lamina.registry import sweeplock
 from lamina.registry.access import AllowAll, Authorizer
@@ -99,8 +101,21 @@ class Registry:
     def manifest_body(self, record: ManifestRecord) -> bytes:
         return self._manifest_body(record.digest)
 
-    def put_manifest(self, repository: str, reference: Digest | str, body: bytes,
-                     content_type: str | None, extra_tags: Sequence[str], actor: Actor) -> Pushed:
+    async def put_manifest(self, repository: str, reference: Digest | str, body: bytes,
+                           content_type: str | None, extra_tags: Sequence[str],
+                           actor: Actor) -> Pushed:
+        """Check and store a manifest off the event loop (fsyncs, SQLite, the sweep lock),
+        then announce it."""
+        pushed = await to_thread.run_sync(self.store_manifest, repository, reference, body,
+                                          content_type, extra_tags, actor)
+        self.events.publish(ManifestPushed(repository, pushed.record.digest,
+                                           pushed.record.media_type, pushed.tags,
+                                           pushed.record.subject, actor.user, actor.client))
+        return pushed
+
+    def store_manifest(self, repository: str, reference: Digest | str, body: bytes,
+                       content_type: str | None, extra_tags: Sequence[str],
+                       actor: Actor) -> Pushed:
         claimed = reference if isinstance(reference, Digest) else None
         checked = check_manifest(repository, body, content_type, claimed)
         tags = tuple(dict.fromkeys(
@@ -117,9 +132,6 @@ class Registry:
                 f"manifest references content not in {repository}: "
                 + ", ".join(map(str, exc.missing)),
                 detail={"missing": [str(d) for d in exc.missing]}) from None
-        self.events.publish(ManifestPushed(repository, checked.record.digest,
-                                           checked.record.media_type, tags,
-                                           checked.record.subject, actor.user, actor.client))
         return Pushed(checked.record, moves, tags)
 
     def _discard_unrecorded(self, digest: Digest) -> None:
@@ -132,7 +144,14 @@ class Registry:
             if not self.meta.is_manifest(digest) and self.meta.blob_size(digest) is None:
                 self.blobs.delete(digest)
 
-    def delete_manifest(self, repository: str, reference: Digest | str, actor: Actor) -> None:
+    async def delete_manifest(self, repository: str, reference: Digest | str,
+                              actor: Actor) -> None:
+        """Delete off the event loop; announce a deleted manifest (not a tag)."""
+        await to_thread.run_sync(self.remove_manifest, repository, reference, actor)
+        if isinstance(reference, Digest):
+            self.events.publish(ManifestDeleted(repository, reference, actor.user, actor.client))
+
+    def remove_manifest(self, repository: str, reference: Digest | str, actor: Actor) -> None:
         self._check_delete()
         self.policy.check_delete(repository, reference)
         if isinstance(reference, str):
@@ -142,7 +161,6 @@ class Registry:
             return
         if self.meta.delete_manifest(repository, reference, actor) is None:
             self.find_manifest(repository, reference)
-        self.events.publish(ManifestDeleted(repository, reference, actor.user, actor.client))
 
     def referrers(self, repository: str, subject: Digest,
                   artifact_type: str | None) -> list[dict[str, object]]:

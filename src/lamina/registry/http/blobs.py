@@ -9,9 +9,10 @@ storage are streamed from it (Range passed on), or, with ``redirect``, the clien
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from anyio import to_thread
-from starlette.concurrency import iterate_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -22,31 +23,42 @@ from lamina.registry.access import Action
 from lamina.registry.byteranges import parse_range
 from lamina.registry.errors import BlobUnknown
 from lamina.registry.http.common import authorize, registry, repository_of
+from lamina.registry.registry import Registry
+
+
+def _locate(reg: Registry, name: str, digest: Digest, head: bool
+            ) -> tuple[int, tuple[Path, os.stat_result] | None]:
+    """The blob's size and, for a GET of a local file, the file and its stat. SQLite
+    and the disk: run in a worker thread, never on the event loop."""
+    size, path = reg.blob_for_pull(name, digest)
+    if head:
+        reg.meta.touch_link(name, digest)  # a client about to reuse it: gc's grace starts anew
+        return size, None
+    if path is None:
+        return size, None  # in object storage
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise BlobUnknown(f"blob {digest} has no local file",
+                          detail={"digest": str(digest)}) from None
+    return size, (path, stat)
 
 
 async def get_blob(request: Request) -> Response:
     name = repository_of(request)
     digest = names.digest(request.path_params["digest"])
     await authorize(request, name, Action.PULL)
-    reg = registry(request)
-    size, path = reg.blob_for_pull(name, digest)
+    head = request.method == "HEAD"
+    size, file = await run_in_threadpool(_locate, registry(request), name, digest, head)
     headers = {"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"',
                "Cache-Control": "max-age=31536000", "Accept-Ranges": "bytes"}
-    if request.method == "HEAD":
-        reg.meta.touch_link(name, digest)  # a client about to reuse it: gc's grace starts anew
-        # Answered here: no file is opened and no thread is needed for a stat.
+    if head:
         return Response(b"", headers={**headers, "Content-Length": str(size)},
                         media_type="application/octet-stream")
-    if path is None:
+    if file is None:
         return await _from_object_store(request, digest, size, headers)
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        stat = None
-    if stat is None:
-        raise BlobUnknown(f"blob {digest} has no local file", detail={"digest": str(digest)})
-    return FileResponse(path, headers=headers, media_type="application/octet-stream",
-                        stat_result=stat)
+    return FileResponse(file[0], headers=headers, media_type="application/octet-stream",
+                        stat_result=file[1])
 
 
 async def _from_object_store(request: Request, digest: Digest, size: int,
@@ -70,7 +82,7 @@ async def delete_blob(request: Request) -> Response:
     name = repository_of(request)
     digest = names.digest(request.path_params["digest"])
     await authorize(request, name, Action.DELETE)
-    registry(request).delete_blob(name, digest)
+    await run_in_threadpool(registry(request).delete_blob, name, digest)
     return Response(status_code=202)
 
 
