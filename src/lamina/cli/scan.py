@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 import httpx
 
+from lamina.cli import scan_secrets
 from lamina.cli.db import DB_OPTION, db_path
 from lamina.cli.output import print_json, print_table, warn
 from lamina.cli.store import open_store
@@ -19,7 +21,8 @@ from lamina.oci.reference import Reference
 from lamina.scan import coverage, cyclonedx, ignorefile, report, spdx
 from lamina.scan.database import AdvisoryDB
 from lamina.scan.inventory import Inventory, inventory
-from lamina.scan.matching import Finding, match
+from lamina.scan.matching import Finding, ScanResult, match
+from lamina.scan.secrets import SecretFinding
 from lamina.scan.settings import ScanSettings
 from lamina.scan.severity import LEVELS
 from lamina.scan.source import open_image
@@ -32,6 +35,37 @@ def _inventory(image: str) -> Inventory:
     for problem in inv.problems:
         warn(f"warning: {problem}")
     return inv
+
+
+_SCANNERS = ("vuln", "secret")
+
+
+def _scanners(text: str) -> set[str]:
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = chosen - set(_SCANNERS)
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown scanner {', '.join(sorted(unknown)) or '(none)'};"
+                                 f" use {','.join(_SCANNERS)}", param_hint="--scanners")
+    return chosen
+
+
+def _look(image: str, database: AdvisoryDB | None,
+          secrets: bool) -> tuple[ScanResult, list[SecretFinding] | None]:
+    """The image opened once: its inventory matched, and its layers searched for secrets."""
+    with open_image(image, open_store()) as src:
+        inv = inventory(src.store, src.image, name=src.name)
+        found, problems = scan_secrets.find(src) if secrets else (None, [])
+    for problem in inv.problems + problems:
+        warn(f"warning: {problem}")
+    return (match(inv, database) if database is not None else ScanResult(inv, [])), found
+
+
+def _print_secrets(inv: Inventory, secrets: list[SecretFinding]) -> None:
+    print_table(["SECRET", "SEVERITY", "PATH", "LAYER", "MATCH"],
+                [[s.title + ("" if s.in_final_image else " (deleted later, still shipped)"),
+                  s.severity, f"{s.path}:{s.line}" if s.line else s.path,
+                  _layer_cell(inv, s.layer), s.match] for s in secrets])
+    click.echo(f"{len(secrets)} secrets\n")
 
 
 def _layer_cell(inv: Inventory, index: int) -> str:
@@ -103,19 +137,24 @@ def _print_findings(inv: Inventory, findings: list[Finding],
               show_default=True, help="Advisory ids to leave out, each with an optional expiry date.")
 @click.option("--exit-code", type=int, default=0, show_default=True,
               help="Exit with this status when any finding remains after filtering.")
+@click.option("--scanners", default="vuln", show_default=True,
+              help="What to look for: vuln (packages against advisories), secret (keys and"
+                   " tokens in every layer), or both: vuln,secret.")
 @click.option("--require-coverage/--no-require-coverage", default=None,
               help="Fail (with --exit-code, else 1) when an ecosystem in the image has no advisory"
                    " source ([scan] require_coverage in lamina.toml).")
 @DB_OPTION
 def scan_command(image: str, fmt: str, severity: str, ignore_unfixed: bool, ignore_file: Path,
-                 exit_code: int, require_coverage: bool | None, db: Path | None) -> None:
+                 exit_code: int, scanners: str, require_coverage: bool | None,
+                 db: Path | None) -> None:
     """Match IMAGE's packages against the local advisory database (no network).
 
     Each ecosystem in the image is reported with the sources that cover it; one
     with no source is a warning, never a silent "0 findings".
 
-    Example: lamina scan app:1 --severity HIGH,CRITICAL --require-coverage --exit-code 3
+    Example: lamina scan app:1 --scanners vuln,secret --require-coverage --exit-code 3
     """
+    kinds = _scanners(scanners)
     settings = ScanSettings.load()
     required = settings.require_coverage if require_coverage is None else require_coverage
     levels = _levels(severity)
@@ -126,9 +165,12 @@ def scan_command(image: str, fmt: str, severity: str, ignore_unfixed: bool, igno
             warn(f"note: {ignore_file}:{rule.line}: the ignore rule for {rule.id} expired on"
                  f" {rule.expires}; it is reported again")
     ignored = ignorefile.active(rules, today)
-    with AdvisoryDB(db_path(db)) as database:
-        inv = _inventory(image)
-        result = match(inv, database)
+    with contextlib.ExitStack() as stack:
+        database = (stack.enter_context(AdvisoryDB(db_path(db))) if "vuln" in kinds else None)
+        result, secrets = _look(image, database, "secret" in kinds)
+    inv = result.inventory
+    if secrets is not None:
+        secrets = [s for s in secrets if s.severity in levels]
     for problem in result.problems:
         warn(f"warning: {problem}")
     notes = coverage.warnings(result.coverage, settings.max_age, dt.datetime.now(dt.UTC))
@@ -140,14 +182,17 @@ def scan_command(image: str, fmt: str, severity: str, ignore_unfixed: bool, igno
         and not (f.names & ignored)
     ]
     if fmt == "json":
-        print_json(report.scan_json(result, notes))
+        print_json(report.scan_json(result, notes, secrets))
     elif fmt == "sarif":
-        print_json(report.sarif(result, notes))
+        print_json(report.sarif(result, notes, secrets))
     elif fmt == "cyclonedx":
         print_json(cyclonedx.vex(inv, result.findings))
     else:
-        _print_findings(inv, result.findings, coverage.uncovered(result.coverage))
-    if result.findings and exit_code:
+        if secrets is not None:
+            _print_secrets(inv, secrets)
+        if "vuln" in kinds:
+            _print_findings(inv, result.findings, coverage.uncovered(result.coverage))
+    if (result.findings or secrets) and exit_code:
         sys.exit(exit_code)
     if required and coverage.uncovered(result.coverage):
         sys.exit(exit_code or 1)

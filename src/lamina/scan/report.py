@@ -10,6 +10,7 @@ from lamina.scan.coverage import Coverage
 from lamina.scan.inventory import Inventory
 from lamina.scan.matching import Finding, ScanResult
 from lamina.scan.package import Package
+from lamina.scan.secrets import SecretFinding
 
 SCHEMA_VERSION = 1
 
@@ -78,9 +79,25 @@ def coverage_json(coverage: list[Coverage], now: dt.datetime | None = None) -> l
     return out
 
 
-def scan_json(result: ScanResult, warnings: list[str] | None = None) -> dict[str, Any]:
+def _layer_at(inv: Inventory, index: int) -> dict[str, Any] | None:
+    if not 0 <= index < len(inv.layers):
+        return None
+    layer = inv.layers[index]
+    return {"index": layer.index, "digest": layer.digest, "diffID": layer.diff_id,
+            "step": layer.created_by}
+
+
+def secret_json(inv: Inventory, s: SecretFinding) -> dict[str, Any]:
+    return {"rule": s.rule, "category": s.category, "severity": s.severity, "title": s.title,
+            "path": s.path, "line": s.line or None, "match": s.match or None,
+            "layer": _layer_at(inv, s.layer), "inFinalImage": s.in_final_image, "fix": s.fix}
+
+
+def scan_json(result: ScanResult, warnings: list[str] | None = None,
+              secrets: list[SecretFinding] | None = None) -> dict[str, Any]:
     inv = result.inventory
-    return {**_head(inv), "packageCount": len(inv.packages),
+    extra = {} if secrets is None else {"secrets": [secret_json(inv, s) for s in secrets]}
+    return {**_head(inv), "packageCount": len(inv.packages), **extra,
             "coverage": coverage_json(result.coverage),
             "uncoveredEcosystems": [c.ecosystem for c in result.coverage if not c.covered],
             "warnings": list(warnings or []),
@@ -92,7 +109,26 @@ _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW"
                 "UNKNOWN": "note"}
 
 
-def sarif(result: ScanResult, warnings: list[str] | None = None) -> dict[str, Any]:
+def _secret_results(inv: Inventory, secrets: list[SecretFinding],
+                    rules: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for s in secrets:
+        rid = f"secret/{s.rule}"
+        rules.setdefault(rid, {"id": rid, "shortDescription": {"text": s.title},
+                               "properties": {"tags": ["security", "secret", s.severity]}})
+        layer = inv.layers[s.layer] if 0 <= s.layer < len(inv.layers) else None
+        where = f" (layer {layer.index}: {layer.created_by})" if layer and layer.created_by else ""
+        gone = "" if s.in_final_image else ", deleted by a later layer but still shipped"
+        region = {"region": {"startLine": s.line}} if s.line else {}
+        out.append({"ruleId": rid, "level": _SARIF_LEVEL[s.severity],
+                    "message": {"text": f"{s.title} in {s.path}{where}{gone}"},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": s.path.lstrip("/")}, **region}}]})
+    return out
+
+
+def sarif(result: ScanResult, warnings: list[str] | None = None,
+          secrets: list[SecretFinding] | None = None) -> dict[str, Any]:
     """SARIF 2.1.0: one rule per advisory, one result per finding, located at the package db file.
 
     Coverage goes in the run's property bag (SARIF 3.8) and each warning (an
@@ -120,6 +156,7 @@ def sarif(result: ScanResult, warnings: list[str] | None = None) -> dict[str, An
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": f.package.path.lstrip("/")}}}],
         })
+    results += _secret_results(result.inventory, secrets or [], rules)
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
