@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lamina.lint import Rule, all_rules
+from lamina.lint.hadolint_ids import dl_ids
 from tests.lint.fixtures import pair, rules_fired
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "lint-rules.md"
@@ -42,3 +43,14 @@ def test_entry_has_severity_why_and_examples(rule: Rule) -> None:
     fires, passes = pair(rule.id)
     assert examples["Bad"] == fires.read_text().rstrip("\n")
     assert examples["Good"] == passes.read_text().rstrip("\n")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_entry_names_the_hadolint_ids_it_carries(rule: Rule) -> None:
+    """Users migrating from hadolint find each DL id beside the Lamina rule that has it."""
+    ids = dl_ids(rule.id)
+    heading = SECTIONS[rule.id].split("\n\n", 2)[1]
+    if ids:
+        assert heading == f"Severity: **{rule.severity.value}** · hadolint: {', '.join(ids)}"
+    else:
+        assert "hadolint" not in heading

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 # DL id -> Lamina rule id. docs/lint-rules.md names the DL id beside each rule.
 DL_TO_LM: dict[str, str] = {
     "DL1000": "LM000",
+    "DL3000": "LM512",
     "DL3002": "LM401",
     "DL3003": "LM501",
     "DL3004": "LM403",
@@ -26,13 +27,38 @@ DL_TO_LM: dict[str, str] = {
     "DL3018": "LM221",
     "DL3019": "LM220",
     "DL3020": "LM505",
+    "DL3012": "LM513",
+    "DL3022": "LM304",
+    "DL3023": "LM305",
     "DL3025": "LM502",
     "DL3026": "LM104",
+    "DL3029": "LM105",
+    "DL3030": "LM240",
+    "DL3032": "LM241",
+    "DL3033": "LM242",
+    "DL3034": "LM240",
+    "DL3035": "LM243",
+    "DL3036": "LM241",
+    "DL3037": "LM242",
+    "DL3038": "LM240",
+    "DL3040": "LM241",
+    "DL3041": "LM242",
     "DL3042": "LM210",
+    "DL3045": "LM511",
+    "DL3046": "LM507",
+    "DL3047": "LM506",
     "DL3059": "LM301",
+    "DL3066": "LM406",
     "DL4000": "LM504",
+    "DL4003": "LM513",
+    "DL4004": "LM513",
+    "DL4006": "LM510",
 }
-LM_TO_DL: dict[str, str] = {lm: dl for dl, lm in DL_TO_LM.items()}
+
+
+def dl_ids(lamina_id: str) -> list[str]:
+    """The hadolint ids a Lamina rule carries (several DL ids may share one rule)."""
+    return sorted(dl for dl, lm in DL_TO_LM.items() if lm == lamina_id)
 
 
 def lamina_ids(ids: Iterable[str]) -> set[str]:

@@ -9,8 +9,11 @@ from lamina.lint.rules import (
     npm,
     parsing,
     pip,
+    rpm,
     security,
+    shell_use,
+    stages,
 )
 
 __all__ = ["apk", "apt", "base_image", "instructions", "layers", "npm", "parsing", "pip",
-           "security"]
+           "rpm", "security", "shell_use", "stages"]

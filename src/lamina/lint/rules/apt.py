@@ -51,6 +51,9 @@ def apt_lists_left(ctx: LintContext) -> Iterator[Hit]:
         updates = [c for c in commands if (inv := apt_invocation(c)) and inv.subcommand == "update"]
         if not updates or cache_mounted(run, APT_LISTS) or removes(commands, APT_LISTS):
             continue
+        # ``apt-get dist-clean`` (apt 2.7.8) removes the lists as well as the archives.
+        if any((inv := apt_invocation(c)) and inv.subcommand == "dist-clean" for c in commands):
+            continue
         yield Hit(run.start_line, run.end_line)
 
 

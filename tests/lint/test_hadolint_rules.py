@@ -1,0 +1,77 @@
+"""Edges of the rules that carry hadolint's DL ids (docs/lint-rules.md names the DL id of
+each): where they fire and where they must stay quiet."""
+
+from __future__ import annotations
+
+import pytest
+
+from lamina.lint.hadolint_ids import DL_TO_LM, lamina_ids
+from lamina.lint.registry import all_rules
+from tests.lint.fixtures import rules_fired
+
+PIPE = "RUN curl -fsSL https://x/a.tgz | tar -xz\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        # LM510 (DL4006): pipefail from SHELL (bundled -exo too), from `set -o pipefail`
+        # earlier in the RUN; PowerShell has no pipefail problem; a pipe in $( ) counts.
+        ("FROM d:1\n" + PIPE, {"LM510"}, set()),
+        ("FROM d:1\nSHELL [\"/bin/ash\", \"-exo\", \"pipefail\", \"-c\"]\n" + PIPE, set(),
+         {"LM510"}),
+        ("FROM d:1\nSHELL [\"/bin/sh\", \"-c\"]\n" + PIPE, {"LM510"}, set()),
+        ("FROM d:1\nRUN set -euo pipefail; curl -fsSL https://x | tar -xz\n", set(), {"LM510"}),
+        ("FROM w:1\nSHELL [\"powershell\", \"-Command\"]\nRUN a | b\n", set(), {"LM510"}),
+        ("FROM d:1\nRUN v=\"$(dpkg -l | wc -l)\"\n", {"LM510"}, set()),
+        # pipefail is per stage: a new FROM starts over.
+        ("FROM d:1\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nFROM d:1\n" + PIPE,
+         {"LM510"}, set()),
+        # LM506 (DL3047)
+        ("FROM d:1\nRUN wget -qO- https://x\n", set(), {"LM506"}),
+        ("FROM d:1\nRUN wget -nv https://x\n", set(), {"LM506"}),
+        ("FROM d:1\nRUN wget -O /a https://x\n", {"LM506"}, set()),
+        ("FROM d:1\nRUN wget --progress=dot:giga -O /a https://x\n", set(), {"LM506"}),
+        # LM507 (DL3046)
+        ("FROM d:1\nRUN useradd --uid=1000000 a\n", {"LM507"}, set()),
+        ("FROM d:1\nRUN useradd --no-log-init -u 1000000 a\n", set(), {"LM507"}),
+        ("FROM d:1\nRUN useradd -u 10001 a\n", set(), {"LM507"}),
+        # LM201 (DL3009): apt-get dist-clean clears the lists too.
+        ("FROM d:1\nRUN apt-get update && apt-get install -y --no-install-recommends a=1 "
+         "&& apt-get dist-clean\n", set(), {"LM201"}),
+        # LM240-LM243 (DL3030-DL3041)
+        ("FROM f:1\nRUN microdnf install httpd && microdnf clean all\n", {"LM242"}, {"LM240"}),
+        ("FROM f:1\nRUN zypper -n install curl=8 && zypper cc\n", set(),
+         {"LM240", "LM241", "LM242"}),
+        ("FROM f:1\nRUN --mount=type=cache,target=/var/cache/dnf dnf install -y a-1.0\n", set(),
+         {"LM241"}),
+        ("FROM f:1\nRUN yum install -y a-1.2.3 b.rpm && rm -rf /var/cache/yum\n", set(),
+         {"LM241", "LM242"}),
+        # LM304/LM305 (DL3022/DL3023): image references and earlier stages are fine.
+        ("FROM d:1 AS a\nFROM d:1\nCOPY --from=a /x /x\nCOPY --from=0 /y /y\n"
+         "COPY --from=nginx:1.27 /z /z\n", set(), {"LM304", "LM305"}),
+        ("FROM d:1\nCOPY --from=later /x /x\nFROM d:1 AS later\n", {"LM304"}, set()),
+        ("FROM d:1\nCOPY --from=0 /x /x\n", {"LM305"}, set()),
+        # LM511 (DL3045): a WORKDIR in the stage this one builds on counts.
+        ("FROM d:1 AS base\nWORKDIR /app\nFROM base\nCOPY a b/\n", set(), {"LM511"}),
+        ("FROM d:1\nCOPY a $DEST\nCOPY b \"/x\"\n", set(), {"LM511"}),
+        ("FROM d:1\nCOPY a b/\nWORKDIR /app\n", {"LM511"}, set()),
+        # LM513 (DL4003/DL4004/DL3012) counts per stage.
+        ("FROM d:1 AS a\nCMD [\"a\"]\nFROM d:1\nCMD [\"b\"]\n", set(), {"LM513"}),
+        ("FROM d:1\nHEALTHCHECK NONE\nHEALTHCHECK CMD true\n", {"LM513"}, set()),
+        # LM105 (DL3029), LM406 (DL3066), LM512 (DL3000)
+        ("FROM --platform=$TARGETPLATFORM d:1\n", set(), {"LM105"}),
+        ("FROM d:1\nUSER 1000:app\nUSER $UID\n", set(), {"LM406"}),
+        ("FROM d:1\nWORKDIR $HOME/app\nWORKDIR C:\\\\app\n", set(), {"LM512"}),
+    ],
+)
+def test_rule_edges(text: str, expected: set[str], absent: set[str]) -> None:
+    fired = rules_fired(text)
+    assert expected <= fired
+    assert not (absent & fired)
+
+
+def test_every_mapped_dl_id_names_a_registered_rule() -> None:
+    registered = {r.id for r in all_rules()}
+    assert set(DL_TO_LM.values()) <= registered
+    assert lamina_ids(["DL4006", "dl3047", "SC2086", "DL9999"]) == {"LM510", "LM506", "SC2086"}
