@@ -114,9 +114,8 @@ def tags_group() -> None:
 @FORMAT_OPTION
 def history_command(ref: str, config_file: str | None, root: str | None, fmt: str) -> None:
     """Every move of the tag REF (REPOSITORY:TAG), oldest first."""
+    from lamina.registry.backends import open_meta
     from lamina.registry.http.history import move_to_json
-    from lamina.registry.meta.sqlite import SqliteMetaStore
-    from lamina.registry.registry import META_FILE
 
     repository, sep, tag = ref.rpartition(":")
     if not sep or "/" in tag:
@@ -125,7 +124,7 @@ def history_command(ref: str, config_file: str | None, root: str | None, fmt: st
     check_tag(tag)
     settings = registry_settings(config_file, root=root)
     require_root(settings)
-    meta = SqliteMetaStore(settings.root / META_FILE)
+    meta = open_meta(settings)
     try:
         moves = meta.tag_history(repository, tag)
     finally:
@@ -143,3 +142,31 @@ COMMANDS = [registry_group]
 
 for _command in (*ADMIN_COMMANDS, scan_report_command):
     registry_group.add_command(_command)
+
+
+@registry_group.command("migrate-schema")
+@CONFIG_OPTION
+def migrate_schema_command(config_file: str | None) -> None:
+    """Apply the PostgreSQL schema migrations this lamina needs (setting ``database``).
+
+    Safe to run while replicas serve and from several machines at once: migrations are
+    applied in order, each once, under a database lock.
+    """
+    import psycopg
+
+    from lamina.registry.meta import pg_schema
+
+    settings = registry_settings(config_file)
+    if not settings.database:
+        raise LaminaError("migrate-schema needs the PostgreSQL URL in the `database` setting "
+                          "(LAMINA_REGISTRY_DATABASE); the SQLite default needs no migration")
+    try:
+        with psycopg.connect(settings.database, autocommit=True) as conn:
+            applied = pg_schema.migrate(conn)
+    except psycopg.OperationalError as exc:
+        raise LaminaError(f"cannot reach the database: {exc}") from None
+    if applied:
+        click.echo("applied schema migrations " + ", ".join(map(str, applied))
+                   + f"; the schema is at version {pg_schema.LATEST}")
+    else:
+        click.echo(f"the schema is already at version {pg_schema.LATEST}")

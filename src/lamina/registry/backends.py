@@ -23,5 +23,11 @@ def open_blobs(settings: RegistrySettings) -> BlobStore:
     return FilesystemBlobStore(settings.root)
 
 
-def open_meta(settings: RegistrySettings) -> MetaStore:
+def open_meta(settings: RegistrySettings, migrate: bool | None = None) -> MetaStore:
+    """``migrate``: apply schema migrations first (default: the ``migrate_on_start`` setting)."""
+    if settings.database:
+        from lamina.registry.meta.postgres import PostgresMetaStore  # psycopg only when used
+
+        return PostgresMetaStore(settings.database, settings.database_pool,
+                                 settings.migrate_on_start if migrate is None else migrate)
     return SqliteMetaStore(settings.root / META_FILE)

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass, field
 
 from lamina.oci.digest import Digest
-from lamina.registry import sweeplock
 from lamina.registry.meta.base import Actor, ManifestRecord
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
@@ -71,7 +70,6 @@ def collect(settings: RegistrySettings, *, dry_run: bool = False,
 def _collect(reg: Registry, dry_run: bool, delete_untagged: bool, now: float) -> GcReport:
     report = GcReport(dry_run)
     cutoff = now - reg.settings.gc_grace_seconds
-    root = reg.settings.root
     if delete_untagged:
         for record in untagged(reg.meta.manifests_graph(), cutoff):
             report.manifests.append(f"{record.repository}@{record.digest}")
@@ -83,7 +81,7 @@ def _collect(reg: Registry, dry_run: bool, delete_untagged: bool, now: float) ->
             report.blobs.append((blob.digest, blob.size))
             report.freed_bytes += blob.size
             continue
-        with sweeplock.exclusive(root):
+        with reg.meta.sweep_lock(True):
             if reg.meta.forget_blob(blob.digest, cutoff):
                 reg.blobs.delete(blob.digest)
                 report.blobs.append((blob.digest, blob.size))
@@ -103,7 +101,7 @@ def _sweep_orphans(reg: Registry, report: GcReport, cutoff: float, dry_run: bool
     for info in list(reg.blobs.iter_blobs()):
         if info.mtime >= cutoff or info.digest in known or info.digest in manifests:
             continue
-        with sweeplock.exclusive(reg.settings.root):
+        with reg.meta.sweep_lock(True):
             # Re-check under the lock: a push may have recorded it since the listing.
             if reg.meta.blob_size(info.digest) is not None or reg.meta.is_manifest(info.digest):
                 continue

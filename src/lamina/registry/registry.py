@@ -17,7 +17,6 @@ from pathlib import Path
 from anyio import to_thread
 
 from lamina.oci.digest import Digest
-from lamina.registry import sweeplock
 from lamina.registry.access import AllowAll, Authorizer
 from lamina.registry.backends import META_FILE, open_blobs, open_meta
 from lamina.registry.errors import (
@@ -61,8 +60,8 @@ class Registry:
         self._manifest_bytes: OrderedDict[Digest, bytes] = OrderedDict()
 
     def visibility_guard(self) -> AbstractContextManager[None]:
-        """Held while content becomes visible (see sweeplock)."""
-        return sweeplock.shared(self.settings.root)
+        """Held while content becomes visible (MetaStore.sweep_lock)."""
+        return self.meta.sweep_lock(False)
 
     @classmethod
     def open(cls, settings: RegistrySettings) -> Registry:
@@ -140,7 +139,7 @@ class Registry:
         Exclusive, so that a concurrent push of the same bytes (which holds the lock shared
         from writing to recording) has either recorded them or not yet begun.
         """
-        with sweeplock.exclusive(self.settings.root):
+        with self.meta.sweep_lock(True):
             if not self.meta.is_manifest(digest) and self.meta.blob_size(digest) is None:
                 self.blobs.delete(digest)
 

@@ -4,14 +4,17 @@ prefix (and later database) per test."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.registry.conftest import make_client
-from tests.registry.scaleout.services import Ceph
+from lamina.registry.http.app import create_app
+from lamina.registry.registry import Registry
+from lamina.registry.settings import RegistrySettings
+from tests.registry.scaleout.services import Ceph, Postgres
 
 
 @pytest.fixture(scope="session")
@@ -23,13 +26,49 @@ def ceph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ceph]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    server = Postgres.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.remove()
+
+
 @pytest.fixture
 def s3_settings(ceph: Ceph) -> dict[str, Any]:
     return ceph.settings()
 
 
 @pytest.fixture
-def client(registry_root: Path, s3_settings: dict[str, Any]) -> Iterator[TestClient]:
-    """The application in-process with its blobs in Ceph (replaces the filesystem one)."""
-    with make_client(registry_root, **s3_settings) as c:
+def pg_settings(postgres: Postgres) -> dict[str, Any]:
+    """A fresh database, migrated as a replica with ``migrate_on_start`` does it."""
+    return {"database": postgres.create_database(), "migrate_on_start": True}
+
+
+@pytest.fixture(params=["s3+sqlite", "s3+postgresql"])
+def deployment(request: pytest.FixtureRequest, s3_settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings of the scaled-out deployments: blobs in Ceph, metadata in SQLite or in
+    PostgreSQL."""
+    if request.param == "s3+postgresql":
+        return {**s3_settings, **request.getfixturevalue("pg_settings")}
+    return s3_settings
+
+
+@pytest.fixture
+def client(registry_root: Path, deployment: dict[str, Any]) -> Iterator[TestClient]:
+    """The application in-process on a scaled-out deployment (replaces the filesystem one)."""
+    with deployed_client(registry_root, **deployment) as c:
         yield c
+
+
+@contextmanager
+def deployed_client(root: Path, **settings: Any) -> Iterator[TestClient]:
+    """An in-process application whose stores are closed afterwards (pools, connections)."""
+    reg = Registry.open(RegistrySettings(root=root, access_log=False, **settings))
+    try:
+        with TestClient(create_app(reg), raise_server_exceptions=False) as c:
+            yield c
+    finally:
+        reg.close()

@@ -3,6 +3,9 @@ loopback port: Ceph RGW (scripts/ceph-rgw.sh), PostgreSQL 15, nginx."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,7 @@ from botocore.config import Config
 
 from tests.tools import free_port, require_tool, run
 
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REPO = Path(__file__).resolve().parents[3]
 CEPH_SCRIPT = REPO / "scripts" / "ceph-rgw.sh"
 
@@ -71,3 +75,59 @@ def unfinished_uploads(ceph: Ceph, prefix: str) -> list[str]:
     return [u["Key"] for u in answer.get("Uploads", [])]
 
 
+
+
+@dataclass
+class Postgres:
+    """PostgreSQL 15 in a temporary data directory on a loopback port. As root it runs as
+    the unprivileged ``postgres`` user (the server refuses root), which must own the
+    directory: it is made with mkdtemp outside root's private pytest directories."""
+
+    directory: Path
+    port: int
+
+    @classmethod
+    def start(cls) -> Postgres:
+        for tool in ("initdb", "pg_ctl", "postgres"):
+            if not (PG_BIN / tool).exists():
+                require_tool(tool)  # fails naming the tool
+        directory = Path(tempfile.mkdtemp(prefix="lamina-pg-"))
+        os.chmod(directory, 0o755)
+        server = cls(directory, free_port())
+        data = directory / "data"
+        data.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(directory, "postgres")
+            shutil.chown(data, "postgres")
+        server._run(PG_BIN / "initdb", "-D", data, "-U", "lamina", "--auth=trust",
+                    "--encoding=UTF8", "--locale=C.UTF-8")
+        server._run(PG_BIN / "pg_ctl", "start", "-w", "-D", data, "-l", directory / "log",
+                    "-o", f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 "
+                    "-c fsync=off -c max_connections=200")
+        return server
+
+    def _run(self, *cmd: str | Path) -> None:
+        prefix: list[str | Path] = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        run([*prefix, *cmd], timeout=120)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://lamina@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A fresh, empty database; its URL."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        self._run(PG_BIN / "pg_ctl", "stop", "-m", "fast", "-w", "-D", self.directory / "data")
+
+    def restart(self) -> None:
+        self._run(PG_BIN / "pg_ctl", "restart", "-m", "fast", "-w", "-D",
+                  self.directory / "data")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)

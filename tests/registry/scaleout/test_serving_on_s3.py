@@ -12,7 +12,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from tests.registry.conftest import error_codes, make_client, push_blob, push_image, sha256
+from tests.registry.conftest import error_codes, push_blob, push_image, sha256
+from tests.registry.scaleout.conftest import deployed_client
 from tests.registry.scaleout.services import Ceph, as_env
 from tests.tools import lamina
 
@@ -25,7 +26,7 @@ def test_redirect_to_presigned_url_with_range(registry_root: Path,
                                               s3_settings: dict[str, Any]) -> None:
     """spec.md "Pulling blobs": a registry MAY answer 307 with the blob's location;
     the client follows it, with its Range header (RFC 9110 §14) honoured there."""
-    with make_client(registry_root, redirect=True, **s3_settings) as client:
+    with deployed_client(registry_root, redirect=True, **s3_settings) as client:
         digest = push_blob(client, "a", DATA)
         r = client.get(f"/v2/a/blobs/{digest}", follow_redirects=False)
         assert r.status_code == 307
@@ -64,7 +65,7 @@ def test_object_store_down_answers_503_and_records_nothing(registry_root: Path,
                                                            own_ceph: Ceph) -> None:
     """Clients get 503 UNAVAILABLE with Retry-After while the object store is down, and
     no blob is linked that the store does not hold."""
-    with make_client(registry_root, **own_ceph.settings()) as client:
+    with deployed_client(registry_root, **own_ceph.settings()) as client:
         stored = push_blob(client, "a", DATA)
         own_ceph.stop()
         r = client.get(f"/v2/a/blobs/{stored}")
@@ -81,7 +82,7 @@ def test_fsck_on_the_bucket_finds_and_quarantines_corruption(
         monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in as_env(s3_settings).items():
         monkeypatch.setenv(key, value)
-    with make_client(registry_root, **s3_settings) as client:
+    with deployed_client(registry_root, **s3_settings) as client:
         push_image(client, "a", "v1", layers=[b"good layer", b"soon bad"])
     clean = lamina("registry", "fsck", "--root", registry_root)
     assert clean.exit_code == 0 and "0 problems" in clean.stdout, clean.stdout + clean.stderr

@@ -8,6 +8,7 @@ online gc) can share one store.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -142,5 +143,8 @@ class MetaStore(Protocol):
         path component) hold, each once with its size: what a quota counts."""
 
     def forget_blob_everywhere(self, digest: Digest) -> None: ...
+    def sweep_lock(self, exclusive: bool) -> AbstractContextManager[None]:
+        """The lock between making content visible (shared) and gc sweeping (exclusive),
+        shared by every process that uses this store."""
     def stats(self) -> Stats: ...
     def close(self) -> None: ...

@@ -7,20 +7,20 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from lamina.oci.digest import Digest
+from lamina.registry import sweeplock
 from lamina.registry.meta.base import (
     Actor,
-    BlobRecord,
     ManifestRecord,
     ManifestReferences,
     MissingReferences,
-    Stats,
     TagMove,
     UploadRecord,
 )
+from lamina.registry.meta.sql_reads import UNREFERENCED, Row, SqlReads
 from lamina.registry.sqlite_tx import immediate
 
 SCHEMA = """
@@ -59,24 +59,10 @@ CREATE TABLE IF NOT EXISTS uploads (
 # A link's "seen" time is refreshed at most this often (seconds); gc grace is far longer.
 TOUCH_RESOLUTION = 60.0
 
-_MANIFEST_COLUMNS = "m.digest, m.media_type, m.size, m.artifact_type, m.subject, " \
-    "m.annotations, m.created"
-
-
-def _digest(text: str | None) -> Digest | None:
-    return Digest.parse(text) if text else None
-
-
-def _manifest(repository: str, row: tuple[object, ...]) -> ManifestRecord:
-    digest, media_type, size, artifact_type, subject, annotations, created = row
-    return ManifestRecord(repository, Digest.parse(str(digest)), str(media_type), int(str(size)),
-                          str(artifact_type), Digest.parse(str(subject)) if subject else None,
-                          json.loads(str(annotations)), float(str(created)))
-
-
-class SqliteMetaStore:
+class SqliteMetaStore(SqlReads):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                    timeout=30)
         self._lock = threading.RLock()
@@ -92,20 +78,34 @@ class SqliteMetaStore:
         with self._lock:
             self._db.close()
 
+    def sweep_lock(self, exclusive: bool) -> AbstractContextManager[None]:
+        """A file lock beside the database: every process on this machine sees it."""
+        root = self._path.parent
+        return sweeplock.exclusive(root) if exclusive else sweeplock.shared(root)
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken before reading so checks and writes are atomic."""
         with immediate(self._db, self._lock) as db:
             yield db
 
-    def _one(self, sql: str, args: Sequence[object] = ()) -> tuple[object, ...] | None:
+    def _one(self, sql: str, args: Sequence[object] = ()) -> Row | None:
         with self._lock:
-            row: tuple[object, ...] | None = self._db.execute(sql, args).fetchone()
+            row: Row | None = self._db.execute(sql, args).fetchone()
             return row
 
-    def _all(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def _all(self, sql: str, args: Sequence[object] = ()) -> list[Row]:
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            rows: list[Row] = self._db.execute(sql, args).fetchall()
+            return rows
+
+    def _all_in_one_snapshot(self, queries: Sequence[str]) -> list[list[Row]]:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                return [self._db.execute(sql).fetchall() for sql in queries]
+            finally:
+                self._db.execute("COMMIT")
 
     def _repo_id(self, db: sqlite3.Connection, repository: str, create: bool) -> int | None:
         row = db.execute("SELECT id FROM repositories WHERE name=?", (repository,)).fetchone()
@@ -118,25 +118,6 @@ class SqliteMetaStore:
         return cur.lastrowid
 
     # repositories and blob links
-
-    def repository_exists(self, repository: str) -> bool:
-        return self._one("SELECT 1 FROM repositories WHERE name=?", (repository,)) is not None
-
-    def repositories(self, last: str | None, limit: int) -> list[str]:
-        rows = self._all("SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?",
-                         (last or "", limit))
-        return [str(r[0]) for r in rows]
-
-    def blob_size(self, digest: Digest) -> int | None:
-        row = self._one("SELECT size FROM blobs WHERE digest=?", (str(digest),))
-        return int(str(row[0])) if row else None
-
-    def linked_size(self, repository: str, digest: Digest) -> int | None:
-        row = self._one(
-            "SELECT b.size FROM repo_blobs l JOIN repositories r ON r.id=l.repo_id "
-            "JOIN blobs b ON b.digest=l.digest WHERE r.name=? AND l.digest=?",
-            (repository, str(digest)))
-        return int(str(row[0])) if row else None
 
     def touch_link(self, repository: str, digest: Digest) -> None:
         now = time.time()
@@ -217,19 +198,6 @@ class SqliteMetaStore:
                      for tag in tags]
             return [m for m in moves if m is not None]
 
-    def manifest(self, repository: str, digest: Digest) -> ManifestRecord | None:
-        row = self._one(
-            f"SELECT {_MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id=m.repo_id "
-            "WHERE r.name=? AND m.digest=?", (repository, str(digest)))
-        return _manifest(repository, row) if row else None
-
-    def resolve_tag(self, repository: str, tag: str) -> ManifestRecord | None:
-        row = self._one(
-            f"SELECT {_MANIFEST_COLUMNS} FROM tags t JOIN repositories r ON r.id=t.repo_id "
-            "JOIN manifests m ON m.repo_id=t.repo_id AND m.digest=t.digest "
-            "WHERE r.name=? AND t.tag=?", (repository, tag))
-        return _manifest(repository, row) if row else None
-
     def delete_manifest(self, repository: str, digest: Digest,
                         actor: Actor) -> list[TagMove] | None:
         now = time.time()
@@ -255,28 +223,6 @@ class SqliteMetaStore:
                 return None
             return self._set_tag(db, repo_id, repository, tag, None, actor, time.time())
 
-    def tags(self, repository: str, last: str | None, limit: int) -> list[str]:
-        rows = self._all(
-            "SELECT t.tag FROM tags t JOIN repositories r ON r.id=t.repo_id "
-            "WHERE r.name=? AND t.tag > ? ORDER BY t.tag LIMIT ?", (repository, last or "", limit))
-        return [str(r[0]) for r in rows]
-
-    def tag_history(self, repository: str, tag: str) -> list[TagMove]:
-        rows = self._all(
-            "SELECT old_digest, new_digest, time, client, user FROM tag_history "
-            "WHERE repository=? AND tag=? ORDER BY id", (repository, tag))
-        return [TagMove(repository, tag, _digest(str(o) if o else None),
-                        _digest(str(n) if n else None), float(str(t)), str(c),
-                        str(u) if u is not None else None)
-                for o, n, t, c, u in rows]
-
-    def referrers(self, repository: str, subject: Digest) -> list[ManifestRecord]:
-        rows = self._all(
-            f"SELECT {_MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id=m.repo_id "
-            "WHERE r.name=? AND m.subject=? ORDER BY m.created, m.digest",
-            (repository, str(subject)))
-        return [_manifest(repository, row) for row in rows]
-
     # upload sessions
 
     def create_upload(self, record: UploadRecord) -> None:
@@ -284,15 +230,6 @@ class SqliteMetaStore:
             db.execute("INSERT INTO uploads(session, repository, algorithm, created, updated) "
                        "VALUES (?,?,?,?,?)", (record.session, record.repository,
                                               record.algorithm, record.created, record.updated))
-
-    def upload(self, session: str) -> UploadRecord | None:
-        row = self._one("SELECT session, repository, algorithm, created, updated FROM uploads "
-                        "WHERE session=?", (session,))
-        if row is None:
-            return None
-        s, repo, algo, created, updated = row
-        return UploadRecord(str(s), str(repo), str(algo), float(str(created)),
-                            float(str(updated)))
 
     def touch_upload(self, session: str) -> None:
         with self._write() as db:
@@ -302,46 +239,11 @@ class SqliteMetaStore:
         with self._write() as db:
             db.execute("DELETE FROM uploads WHERE session=?", (session,))
 
-    def uploads(self) -> list[UploadRecord]:
-        rows = self._all("SELECT session, repository, algorithm, created, updated FROM uploads")
-        return [UploadRecord(str(s), str(r), str(a), float(str(c)), float(str(u)))
-                for s, r, a, c, u in rows]
-
     # garbage collection and accounting
-
-    def manifests_graph(self) -> list[tuple[ManifestRecord, list[Digest], list[str]]]:
-        with self._lock:
-            db = self._db
-            repos = {int(i): str(n) for i, n in db.execute("SELECT id, name FROM repositories")}
-            refs: dict[tuple[int, str], list[Digest]] = {}
-            for repo_id, manifest, ref in db.execute(
-                    "SELECT repo_id, manifest, ref FROM manifest_refs WHERE kind='manifest'"):
-                refs.setdefault((repo_id, manifest), []).append(Digest.parse(ref))
-            tags: dict[tuple[int, str], list[str]] = {}
-            for repo_id, tag, digest in db.execute("SELECT repo_id, tag, digest FROM tags"):
-                tags.setdefault((repo_id, digest), []).append(tag)
-            out = []
-            for row in db.execute(
-                    f"SELECT m.repo_id, {_MANIFEST_COLUMNS} FROM manifests m").fetchall():
-                key = (int(row[0]), str(row[1]))
-                out.append((_manifest(repos[key[0]], row[1:]), refs.get(key, []),
-                            tags.get(key, [])))
-            return out
-
-    _UNREFERENCED = (
-        "FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM manifest_refs f WHERE f.ref=b.digest) "
-        "AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest=b.digest) "
-        "AND b.created < ? AND NOT EXISTS "
-        "(SELECT 1 FROM repo_blobs l WHERE l.digest=b.digest AND l.seen >= ?)")
-
-    def unreferenced_blobs(self, idle_before: float) -> list[BlobRecord]:
-        rows = self._all(f"SELECT b.digest, b.size, b.created {self._UNREFERENCED} "
-                         "ORDER BY b.digest", (idle_before, idle_before))
-        return [BlobRecord(Digest.parse(str(d)), int(str(s)), float(str(c))) for d, s, c in rows]
 
     def forget_blob(self, digest: Digest, idle_before: float) -> bool:
         with self._write() as db:
-            still = db.execute(f"SELECT 1 {self._UNREFERENCED} AND b.digest=?",
+            still = db.execute(f"SELECT 1 {UNREFERENCED} AND b.digest=?",
                                (idle_before, idle_before, str(digest))).fetchone()
             if not still:
                 return False
@@ -353,31 +255,3 @@ class SqliteMetaStore:
         with self._write() as db:
             db.execute("DELETE FROM repo_blobs WHERE digest=?", (str(digest),))
             db.execute("DELETE FROM blobs WHERE digest=?", (str(digest),))
-
-    def known_blobs(self) -> dict[Digest, int]:
-        return {Digest.parse(str(d)): int(str(s)) for d, s in
-                self._all("SELECT digest, size FROM blobs")}
-
-    def namespace_content(self, namespace: str) -> dict[Digest, int]:
-        # substr, not LIKE: '_' is legal in names and a LIKE wildcard.
-        in_namespace = "(r.name=? OR substr(r.name, 1, ?)=?)"
-        args = (namespace, len(namespace) + 1, namespace + "/")
-        rows = self._all(
-            "SELECT f.ref, b.size FROM manifest_refs f JOIN repositories r ON r.id=f.repo_id "
-            f"JOIN blobs b ON b.digest=f.ref WHERE f.kind='blob' AND {in_namespace} "
-            "UNION SELECT m.digest, m.size FROM manifests m JOIN repositories r "
-            f"ON r.id=m.repo_id WHERE {in_namespace}", args + args)
-        return {Digest.parse(str(d)): int(str(s)) for d, s in rows}
-
-    def is_manifest(self, digest: Digest) -> bool:
-        return self._one("SELECT 1 FROM manifests WHERE digest=? LIMIT 1",
-                         (str(digest),)) is not None
-
-    def stats(self) -> Stats:
-        row = self._one(
-            "SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM blobs), "
-            "(SELECT coalesce(sum(size), 0) FROM blobs), "
-            "(SELECT coalesce(sum(b.size), 0) FROM repo_blobs l JOIN blobs b "
-            "ON b.digest=l.digest)")
-        assert row is not None
-        return Stats(*(int(str(v)) for v in row))
