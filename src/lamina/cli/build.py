@@ -1,18 +1,14 @@
-"""``lamina build`` (a Dockerfile into an image) and ``lamina run`` (an image as a container)."""
+"""``lamina build``: a Dockerfile into an image."""
 
 from __future__ import annotations
 
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, cast
 
 import click
 
-from lamina.errors import LaminaError, NotFound
-
-if TYPE_CHECKING:
-    from lamina.store.image import StoredImage
+from lamina.errors import LaminaError
 
 PULL = click.Choice(["missing", "always", "never"])
 
@@ -139,56 +135,4 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         click.echo(result.image.image_id)
 
 
-def _warn_latest(text: str, stored: StoredImage, default_registry: str) -> None:
-    """The README's :latest warning, naming the image this run actually uses."""
-    from lamina.oci.reference import Reference, latest_warning
-
-    try:
-        ref = Reference.parse(text, default_registry)
-    except LaminaError:
-        return  # an image ID
-    message = latest_warning(ref)
-    if message is None or str(ref) not in stored.tags:
-        return  # pinned, or found by ID prefix
-    click.echo(f"{message} This run uses image {stored.id.short} ({stored.top_digest}).",
-               err=True)
-
-
-@click.command("run", context_settings={"ignore_unknown_options": True})
-@click.argument("image")
-@click.argument("command", nargs=-1, type=click.UNPROCESSED)
-@click.option("--rm", is_flag=True, help="Remove the container afterwards (always done).")
-@click.option("-e", "--env", "env", multiple=True, help="Set KEY=VALUE in the environment.")
-@click.option("-v", "--volume", "volumes", multiple=True, help="Bind-mount HOST:CTR[:ro].")
-@click.option("--network", type=click.Choice(["host", "none"]), default="host",
-              show_default=True)
-@click.option("--pull", type=PULL, default="missing", show_default=True)
-def run_command(image: str, command: tuple[str, ...], rm: bool, env: tuple[str, ...],
-                volumes: tuple[str, ...], network: str, pull: str) -> None:
-    """Run IMAGE's command (or COMMAND) in a container; its output and exit code pass through."""
-    del rm
-    from lamina.cli.store import open_store
-    from lamina.client.resolve import PullPolicy, ensure_image
-
-    store = open_store()
-    try:
-        stored = ensure_image(store, image, cast(PullPolicy, pull))
-    except LaminaError as exc:
-        raise NotFound(f"image {image} not found (looked in the local store at {store.home}, "
-                       f"--pull={pull}: {exc}); add it with `lamina load -i IMAGE.tar` or "
-                       "`lamina pull`") from exc
-    _warn_latest(image, stored, store.default_registry)
-    from lamina.build.image import ImageState
-    from lamina.build.runimage import run_image
-
-    state = ImageState.load(store, str(stored.manifest.digest))
-    from lamina.runtime import BindMount
-
-    binds = [BindMount.parse(v) for v in volumes]
-    sys.stdout.flush()
-    code = run_image(store, state, command, env=env, binds=binds, network=network,
-                     stdout=sys.stdout.buffer, stderr=sys.stderr.buffer)
-    sys.exit(code)
-
-
-COMMANDS = [build_command, run_command]
+COMMANDS = [build_command]

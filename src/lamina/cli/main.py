@@ -39,7 +39,11 @@ COMMANDS: dict[str, str] = {
     "login": "lamina.cli.transfer",
     "logout": "lamina.cli.transfer",
     "build": "lamina.cli.build",
-    "run": "lamina.cli.build",
+    "run": "lamina.cli.run",
+    "ps": "lamina.cli.run",
+    "logs": "lamina.cli.run",
+    "stop": "lamina.cli.run",
+    "rm": "lamina.cli.run",
     "analyze": "lamina.cli.analyze",
     "diff": "lamina.cli.analyze",
     "squash": "lamina.cli.analyze",
@@ -99,6 +103,14 @@ SUMMARIES: dict[str, str] = {
         'Remove tags; delete images no tag names and the blobs no image needs any more.',
     "run":
         "Run IMAGE's command (or COMMAND) in a container; its output and exit code pass through.",
+    "ps":
+        "List containers: running ones, or all with -a.",
+    "logs":
+        "Print a detached container's output: its stdout to stdout, its stderr to stderr.",
+    "stop":
+        "Stop running containers: SIGTERM, then SIGKILL after --time seconds.",
+    "rm":
+        "Remove containers, with their logs (a running one needs -f).",
     "save":
         'Save images to a tar (`docker load` format) or an OCI layout; digests are kept.',
     "sbom":

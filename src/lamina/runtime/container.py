@@ -28,7 +28,8 @@ from types import TracebackType
 from typing import IO, Any
 
 from lamina.errors import LaminaError
-from lamina.runtime import etcfiles, rootpath
+from lamina.runtime import etcfiles, rootpath, slirp
+from lamina.runtime.console import Console
 from lamina.runtime.privilege import require_container_privileges
 from lamina.runtime.runc import Runc, exit_code_for_start_error, find_runc, start_error
 from lamina.runtime.spec import ContainerSpec, build_config, loopback_hook
@@ -144,6 +145,7 @@ class Container:
         self.bundle: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._threads: list[_Pump | _Feeder] = []
+        self._console: Console | None = None
 
     @property
     def short_id(self) -> str:
@@ -170,8 +172,10 @@ class Container:
                 bind.source.mkdir(parents=True)
         hostname = self.spec.hostname or self.short_id
         etc = etcfiles.write_etc_files(bundle, self.spec.network, hostname)
+        hooks = [slirp.hook(self.spec.ports)] if self.spec.network == "private" \
+            else _network_hooks()
         return build_config(self.spec, user=user, host_hard_limits=host_hard_limits(),
-                            etc_files=etc, hostname=hostname, network_hooks=_network_hooks())
+                            etc_files=etc, hostname=hostname, network_hooks=hooks)
 
     def start(self, *, stdin: Source = None, stdout: Sink = None, stderr: Sink = None) -> None:
         """Create and start the container (``runc run`` in the foreground, no terminal)."""
@@ -184,6 +188,14 @@ class Container:
         cmd = self.runc.command("run", "--bundle", str(self.bundle),
                                 "--pid-file", str(self.bundle / "init.pid"), self.id,
                                 log=self.bundle / "runc.log")
+        if self.spec.process.terminal:
+            # runc relays the container's terminal to its own, which must be a terminal.
+            self._console = Console()
+            slave = self._console.slave
+            self._proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
+                                          start_new_session=True)
+            self._console.attach(stdin, stdout)
+            return
         to_close: list[int] = []
         feed: _Feeder | None = None
         try:
@@ -320,6 +332,8 @@ class Container:
         return code
 
     def _join(self) -> None:
+        if self._console is not None:
+            self._console.join()
         for thread in self._threads:
             thread.join()
         self._threads.clear()
@@ -347,7 +361,10 @@ class Container:
         finally:
             if self._proc is not None:
                 self.runc.quiet("delete", "--force", self.id)
+            if self._console is not None:
+                self._console.close()
             if self.bundle is not None:
+                slirp.stop(self.bundle)
                 shutil.rmtree(self.bundle, ignore_errors=True)
 
 

@@ -22,15 +22,31 @@ DEFAULT_HOSTS = (
 )
 
 
-def hosts_text(network: Network, host_hosts: str | None) -> str:
-    """The container's /etc/hosts: the host's with its network, docker's default without."""
+# slirp4netns's fixed addresses (its defaults for 10.0.2.0/24): the container, its DNS.
+PRIVATE_ADDRESS = "10.0.2.100"
+PRIVATE_DNS = "10.0.2.3"
+
+
+def hosts_text(network: Network, host_hosts: str | None, hostname: str = "") -> str:
+    """The container's /etc/hosts: the host's with its network, docker's default without.
+
+    A private network adds the container's own address and name, as docker's bridge does.
+    """
     if network == "host" and host_hosts is not None:
         return host_hosts
+    if network == "private" and hostname:
+        return DEFAULT_HOSTS + f"{PRIVATE_ADDRESS}\t{hostname}\n"
     return DEFAULT_HOSTS
 
 
-def resolv_text(host_resolv: str | None) -> str:
-    """The container's /etc/resolv.conf: the host's (docker copies it; empty when absent)."""
+def resolv_text(host_resolv: str | None, network: Network = "host") -> str:
+    """The container's /etc/resolv.conf: the host's (docker copies it; empty when absent).
+
+    On a private network the host's loopback resolvers are out of reach: slirp4netns's
+    DNS forwarder (which asks the host's resolvers) takes their place.
+    """
+    if network == "private":
+        return f"nameserver {PRIVATE_DNS}\n"
     return host_resolv or ""
 
 
@@ -38,8 +54,8 @@ def write_etc_files(directory: Path, network: Network, hostname: str) -> dict[st
     """Write the three files into ``directory``; map each container path to its host file."""
     files = {
         "/etc/hostname": hostname + "\n",
-        "/etc/hosts": hosts_text(network, _read(Path("/etc/hosts"))),
-        "/etc/resolv.conf": resolv_text(_read(Path("/etc/resolv.conf"))),
+        "/etc/hosts": hosts_text(network, _read(Path("/etc/hosts")), hostname),
+        "/etc/resolv.conf": resolv_text(_read(Path("/etc/resolv.conf")), network),
     }
     out = {}
     for target, text in files.items():

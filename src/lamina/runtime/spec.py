@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from lamina.errors import LaminaError
+from lamina.runtime.ports import PortMapping
 
 OCI_VERSION = "1.0.2"
 
@@ -65,7 +66,9 @@ READONLY_PATHS: tuple[str, ...] = (
 # The files docker writes per container and bind-mounts over the image's own.
 ETC_FILES: tuple[str, ...] = ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf")
 
-Network = Literal["host", "none"]
+# host: the host's network; none: a namespace with loopback only; private: a namespace of
+# its own with outbound access and published ports through slirp4netns (runtime/slirp.py).
+Network = Literal["host", "none", "private"]
 
 # config.md "POSIX-platform Hooks" (runtime-spec v1.0.2; prestart is deprecated there).
 HOOK_EVENTS: tuple[str, ...] = ("prestart", "createRuntime", "createContainer",
@@ -109,6 +112,7 @@ class ProcessSpec:
     env: Sequence[str] = ()
     cwd: str = "/"
     user: str = ""
+    terminal: bool = False  # a pseudo-terminal for stdio (runc allocates it)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,7 @@ class ContainerSpec:
     rootfs: Path
     hostname: str = ""
     network: Network = "host"
+    ports: Sequence[PortMapping] = ()  # published on a private network only
     binds: Sequence[BindMount] = ()
     readonly_rootfs: bool = False
     rlimits: Mapping[str, tuple[int, int]] = field(default_factory=dict)
@@ -288,8 +293,8 @@ def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mappi
     to host files to bind-mount. No ``linux.cgroupsPath`` and no resources: runc
     then puts the container in a cgroup named after its ID in every hierarchy
     and removes it on delete, which works on this host's cgroup v1 layout.
-    ``network_hooks`` run once the namespaces exist when ``network="none"``
-    (see `loopback_hook`).
+    ``network_hooks`` run once the namespaces exist when the container has a network
+    namespace (`loopback_hook` for ``none``, slirp4netns for ``private``).
     """
     proc = spec.process
     if not proc.args:
@@ -298,17 +303,18 @@ def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mappi
         raise LaminaError(f"working directory {proc.cwd!r} must be an absolute path")
     caps = list(spec.capabilities)
     namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
-    if spec.network == "none":
+    if spec.network in ("none", "private"):
         namespaces.append({"type": "network"})
     elif spec.network != "host":
-        raise LaminaError(f"network {spec.network!r} is not supported; use 'host' or 'none'")
+        raise LaminaError(f"network {spec.network!r} is not supported; use 'host', 'none'"
+                          " or 'private'")
     user_doc: dict[str, Any] = {"uid": user.uid, "gid": user.gid}
     if user.additional_gids:
         user_doc["additionalGids"] = list(user.additional_gids)
     doc: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
         "process": {
-            "terminal": False,
+            "terminal": proc.terminal,
             "user": user_doc,
             "args": list(proc.args),
             "env": process_env(proc.env, hostname),
@@ -327,7 +333,10 @@ def build_config(spec: ContainerSpec, *, user: ExecUser, host_hard_limits: Mappi
         },
     }
     hooks: dict[str, list[dict[str, Any]]] = {}
-    if spec.network == "none" and network_hooks:
+    if spec.ports and spec.network != "private":
+        raise LaminaError(f"publishing ports needs the container's own network, not"
+                          f" --network {spec.network}")
+    if spec.network in ("none", "private") and network_hooks:
         hooks["createRuntime"] = [dict(h) for h in network_hooks]
     for event, extra in spec.hooks.items():
         if event not in HOOK_EVENTS:
