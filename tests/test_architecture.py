@@ -28,7 +28,7 @@ ROOT = "lamina"
 # Highest first. "" is the root module, lamina/__init__.py (the version).
 LAYERS: list[tuple[str, ...]] = [
     ("cli",),
-    ("build", "analyze", "slim", "lint", "scan", "registry"),  # features
+    ("build", "containers", "analyze", "slim", "lint", "scan", "registry"),  # features
     ("client",),  # writes what it pulls into the store
     ("store", "runtime"),
     ("layers", "dockerfile"),
@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
 # Imports between packages on the same layer that are part of the design.
 SIDEWAYS: dict[tuple[str, str], str] = {
     ("analyze", "scan"): "the package listing of an image comes from the scanner's inventory",
+    ("containers", "build"): "`lamina run` mounts an image the way a build step does",
     ("lint", "analyze"): "`lint --image` reads the image through analyze",
     ("slim", "scan"): "slim reports the advisories its kept packages still carry",
     ("registry", "scan"): "registry/server.py passes the advisory scanner to the HTTP app",
