@@ -30,7 +30,7 @@ def find_duplicates(files: Iterable[LayerFile]) -> list[Duplicate]:
             groups[item.digest].append(item)
     out: list[Duplicate] = []
     for digest, members in groups.items():
-        if len({m.path for m in members}) < 2 or len({m.layer for m in members}) < 2:
+        if len(members) < 2 or len({m.path for m in members}) < 2 or len({m.layer for m in members}) < 2:
             continue
         copies = tuple(sorted((m.layer, "/" + m.path) for m in members))
         out.append(Duplicate(digest, members[0].size, copies))

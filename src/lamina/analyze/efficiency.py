@@ -50,11 +50,6 @@ class EfficiencyResult:
     inefficiencies: tuple[Inefficiency, ...]  # most wasteful first
 
 
-def _ancestors(path: str) -> list[str]:
-    parts = path.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
-
-
 class EfficiencyCounter:
     """Feed it each layer (before the layer is applied to the tree); then ``result()``."""
 
@@ -83,7 +78,11 @@ class EfficiencyCounter:
             whiteout_nodes[node_path] = target
         parents: set[str] = set()
         for path in (*nodes, *whiteout_nodes):
-            parents.update(_ancestors(path))
+            # climb until a known parent: its own parents are already in the set
+            head = path.rpartition("/")[0]
+            while head and head not in parents:
+                parents.add(head)
+                head = head.rpartition("/")[0]
         for path, size in nodes.items():
             if path not in parents:
                 self._sight(path, size)

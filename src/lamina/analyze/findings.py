@@ -98,12 +98,23 @@ _ANY_LEFTOVER: Final = re.compile(
     "|".join(f"(?P<r{i}>{rule.pattern.pattern})" for i, rule in enumerate(_LEFTOVERS)))
 
 
+# Every leftover pattern needs one of these; testing them first spares the regex
+# search on nearly every path (it was most of the time of analysing a big image).
+_LEFTOVER_HEADS: Final = ("var/", "etc/apk/", "root/", "home/")
+_LEFTOVER_PART: Final = "__pycache__/"
+# ... and every build-tool pattern one of these.
+_TOOL_HEADS: Final = ("usr/bin/", "usr/local/bin/", "usr/lib/gcc/", "usr/libexec/gcc/",
+                      "usr/include/", "usr/local/include/")
+_DPKG_INFO: Final = "var/lib/dpkg/info/"
+
+
 def _leftovers_by_rule(files: list[LayerFile]) -> dict[int, list[LayerFile]]:
     out: dict[int, list[LayerFile]] = defaultdict(list)
     for item in files:
-        if item.kind != FILE:
+        path = item.path
+        if item.kind != FILE or not (path.startswith(_LEFTOVER_HEADS) or _LEFTOVER_PART in path):
             continue
-        match = _ANY_LEFTOVER.search(item.path)
+        match = _ANY_LEFTOVER.search(path)
         if match is not None and match.lastgroup is not None:
             out[int(match.lastgroup[1:])].append(item)
     return out
@@ -158,11 +169,14 @@ def build_tools(analysis: Analysis) -> list[Finding]:
     by_layer: dict[int, list[LayerFile]] = defaultdict(list)
     dev_packages: dict[int, set[str]] = defaultdict(set)
     for item in analysis.final_files():
-        if _BUILD_TOOLS.search(item.path) or _GCC_TREE.search(item.path):
-            by_layer[item.layer].append(item)
-        match = _DEV_PACKAGE.search(item.path)
-        if match:
-            dev_packages[item.layer].add(match.group(1))
+        path = item.path
+        if path.startswith(_TOOL_HEADS):
+            if _BUILD_TOOLS.search(path) or _GCC_TREE.search(path):
+                by_layer[item.layer].append(item)
+        elif path.startswith(_DPKG_INFO):
+            match = _DEV_PACKAGE.search(path)
+            if match:
+                dev_packages[item.layer].add(match.group(1))
     out = []
     for layer in sorted(set(by_layer) | set(dev_packages)):
         items = by_layer[layer]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 from lamina.analyze.layerscan import LayerFile, LayerScan
 from lamina.layers.tarstream import DIR
@@ -48,8 +48,8 @@ class Node:
                 yield path, node
             if node.children:
                 base = f"{path}/" if path else ""
-                stack.extend((base + name, node.children[name])
-                             for name in sorted(node.children, reverse=True))
+                stack += [(base + name, child)
+                          for name, child in sorted(node.children.items(), reverse=True)]
 
     def subtree_files(self) -> Iterator[LayerFile]:
         """Every file version in this node and below."""
@@ -72,8 +72,7 @@ class Lost:
     by_layer: int
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):  # a tuple: made once per member, ~4x cheaper than a dataclass
     """One path a layer touched, relative to the merged tree below it."""
 
     path: str
@@ -186,16 +185,20 @@ class MergedTree:
             if removed is not None:
                 result.changes.append(Change(target, DELETED, _type_of(removed),
                                              removed.subtree_size()))
+        changes = result.changes
         for item in scan.files:
-            parent = self._parent_dir(item.path, layer)
-            assert parent.children is not None
-            name = item.path.rpartition("/")[2]
-            existing = parent.children.get(name)
+            parent_path, _, name = item.path.rpartition("/")
+            last = self._last_parent  # tars list a directory's entries together
+            parent = last[1] if last is not None and last[0] == parent_path else \
+                self._parent_dir(item.path, layer)
+            children = parent.children
+            assert children is not None
+            existing = children.get(name)
             if existing is None:
-                node = parent.children[name] = Node(name, item)
-                if item.is_dir:
+                node = children[name] = Node(name, item)
+                if item.kind == DIR:
                     node.children = {}
-                result.changes.append(Change(item.path, ADDED, item.kind, item.size))
+                changes.append(Change(item.path, ADDED, item.kind, item.size))
                 continue
             old = existing.file
             if old is not None and old.layer == layer:
