@@ -17,7 +17,7 @@ import pytest
 from lamina.analyze.analysis import analyze_image
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
-from lamina.analyze.source import OpenedImage
+from lamina.analyze.source import OpenedImage, open_image
 from lamina.layers import layerindex, whiteout
 from lamina.layers.compression import open_reader
 from lamina.layers.layerindex import KIND_CODES, LayerIndex
@@ -126,3 +126,22 @@ def test_whiteouts_opaque_dirs_links_and_duplicates(tmp_path: Path) -> None:
     indexed, reference = _reports(OpenedImage(store, image, "x", "store"))
     assert indexed["duplicates"]  # the two copies of "same"
     _assert_same(indexed, reference)
+
+
+@pytest.mark.integration
+def test_a_docker_archive_read_in_place_matches_it_loaded(waste_image: BuiltImage,
+                                                          tmp_path: Path) -> None:
+    """The archive's layers are indexed straight from the file; the image is described as
+    loading would store it (same IDs, digests and media types) and analyses the same."""
+    loaded = _opened_archive(waste_image.archive, tmp_path)
+    with open_image(str(waste_image.archive), Store(tmp_path / "user")) as in_place:
+        assert in_place.archive is not None  # read from the file, not from a scratch store
+        assert in_place.image.id == loaded.image.id
+        assert in_place.image.manifest.digest == loaded.image.manifest.digest
+        assert [layer.descriptor for layer in in_place.image.layers] == \
+            [layer.descriptor for layer in loaded.image.layers]
+        from_file, _ = _reports(in_place)
+    from_store, _ = _reports(loaded)
+    from_file["image"]["origin"] = from_store["image"]["origin"]  # type: ignore[index]
+    assert from_file == from_store
+    assert not (tmp_path / "user").exists()  # nothing was written to the user's store

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import BinaryIO
+
 from lamina.analyze.diff import PackageKey
 from lamina.errors import LaminaError
+from lamina.oci.digest import Digest
 from lamina.store.image import StoredImage
-from lamina.store.store import Store
 
 
-def package_versions(store: Store, image: StoredImage) -> dict[PackageKey, str] | None:
+def package_versions(image: StoredImage, open_blob: Callable[[Digest], BinaryIO]
+                     ) -> dict[PackageKey, str] | None:
     """(type, name, arch) -> version of every package the image has; None when unreadable."""
     try:
-        from lamina.scan.inventory import inventory
+        from lamina.scan.inventory import inventory_of
     except ImportError:  # scan is optional for analysis
         return None
     try:
-        found = inventory(store, image)
+        found = inventory_of(image.config, [layer.descriptor for layer in image.layers],
+                             open_blob)
     except LaminaError:
         return None
     return {(pkg.type, pkg.name, pkg.arch): pkg.version for pkg in found.packages}

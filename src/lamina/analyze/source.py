@@ -1,7 +1,9 @@
 """Where an image to analyse comes from: the local store, a bundle on disk, or a registry.
 
-A docker-archive tar or an OCI layout given by path is loaded into a store in
-a temporary directory, so analysing a file never adds images to the user's
+A ``docker save`` archive given by path is read in place (store/archive_image.py):
+each layer is indexed straight from the file, nothing is copied. An OCI layout
+(or an archive whose layers are compressed) is loaded into a store in a
+temporary directory, so analysing a file never adds images to the user's
 store. A name the local store lacks is pulled from its registry, also into a
 temporary store.
 """
@@ -17,10 +19,12 @@ from typing import BinaryIO
 
 from lamina.errors import LaminaError, NotFound
 from lamina.layers.layerindex import LayerIndex
+from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
+from lamina.store.archive_image import ArchiveImage, archive_images
+from lamina.store.bundle import Bundle
 from lamina.store.image import StoredImage
 from lamina.store.layer_index import layer_index
-from lamina.store.load import load
 from lamina.store.store import Store
 
 
@@ -34,25 +38,35 @@ class OpenedImage:
     image: StoredImage
     name: str
     origin: str  # "store", "archive" or "registry"
+    archive: ArchiveImage | None = None  # set when read in place from a docker archive
 
     def open_layer(self, index: int) -> BinaryIO:
+        if self.archive is not None:
+            return self.archive.open_layer(index)
         return self.store.blobs.open(self.image.layers[index].digest)
+
+    def open_blob(self, digest: Digest) -> BinaryIO:
+        if self.archive is not None:
+            return self.archive.open_blob(digest)
+        return self.store.blobs.open(digest)
 
     def layer_index(self, index: int) -> LayerIndex:
         """The file listing of layer ``index``: stored once per layer, made on first use."""
+        if self.archive is not None:
+            return self.archive.layer_index(index)
         return layer_index(self.store, self.image.layers[index])
 
 
-def _pick(images: list[StoredImage], path: Path, selector: str) -> StoredImage:
+def _pick(images: list[StoredImage], path: Path, selector: str) -> int:
     if not images:
         raise ImageSourceError(f"{path} holds no image")
     if selector:
-        for image in images:
+        for number, image in enumerate(images):
             if any(tag == selector or tag.endswith("/" + selector) or
                    tag.rsplit("/", 1)[-1] == selector for tag in image.tags):
-                return image
+                return number
         raise ImageSourceError(f"{path} has no image tagged {selector!r}")
-    return images[0]
+    return 0
 
 
 def _split_selector(text: str) -> tuple[Path, str]:
@@ -71,10 +85,21 @@ def open_image(text: str, store: Store, *, insecure: bool = False) -> Iterator[O
     """The image ``text`` names, from a bundle path, the local store or a registry."""
     path, selector = _split_selector(text)
     if path.exists():
+        bundle = Bundle(path)
+        try:
+            in_place = archive_images(bundle, store.default_registry)
+            if in_place is not None:
+                chosen = in_place[_pick([a.image for a in in_place], path, selector)]
+                yield OpenedImage(store, chosen.image, text, "archive", chosen)
+                return
+        finally:
+            bundle.close()
+        from lamina.store.load import load  # the loaders only when a file is not read in place
+
         with tempfile.TemporaryDirectory(prefix="lamina-analyze-") as tmp:
             scratch = Store(Path(tmp), store.default_registry)
             images = load(scratch, path)
-            yield OpenedImage(scratch, _pick(images, path, selector), text, "archive")
+            yield OpenedImage(scratch, images[_pick(images, path, selector)], text, "archive")
         return
     try:
         image = store.resolve(text)

@@ -17,10 +17,8 @@ Why these defaults never bother a real image:
 from __future__ import annotations
 
 import io
+import sys
 from typing import BinaryIO, Final, cast
-
-import zstandard
-from isal import igzip_threaded
 
 from lamina.errors import HostileLayer
 
@@ -127,6 +125,12 @@ class BoundedReader(io.RawIOBase):
         super().close()
 
 
+def decompress_errors() -> tuple[type[BaseException], ...]:
+    """What a reader of ``open_reader`` raises on bad compressed data."""
+    zstd = sys.modules.get("zstandard")  # not loaded: no zstd stream was read
+    return (OSError, EOFError, *((zstd.ZstdError,) if zstd is not None else ()))
+
+
 def open_reader(src: BinaryIO, compression: str | None = None, *,
                 max_ratio: int = DEFAULT_MAX_RATIO, max_bytes: int = DEFAULT_MAX_BYTES,
                 ratio_grace: int = DEFAULT_RATIO_GRACE) -> BinaryIO:
@@ -149,11 +153,17 @@ def open_reader(src: BinaryIO, compression: str | None = None, *,
     counter = _CountingReader(src)
     counted = cast(BinaryIO, io.BufferedReader(counter, _CHUNK))
     inner: BinaryIO
+    # The codecs load on first use: a command reading plain tars (docker archives,
+    # stored indexes) does not pay ~30 ms for importing them.
     if compression == GZIP:
+        from isal import igzip_threaded
+
         # One background thread inflates ahead while the caller works on the tar.
         inner = cast(BinaryIO, igzip_threaded.open(  # type: ignore[no-untyped-call]
             counted, "rb", threads=1))
     else:
+        import zstandard
+
         inner = cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(
             counted, read_size=_CHUNK, read_across_frames=True, closefd=False))
     return cast(BinaryIO, BoundedReader(inner, counter, max_bytes=max_bytes,
@@ -232,10 +242,14 @@ def open_writer(dst: BinaryIO, compression: str, *, level: int | None = None,
         chosen = _GZIP_DEFAULT_LEVEL if level is None else level
         if chosen not in _GZIP_LEVELS:
             raise ValueError(f"gzip level must be 0..3 (isal), got {chosen}")
+        from isal import igzip_threaded
+
         return cast(BinaryIO, igzip_threaded.open(  # type: ignore[no-untyped-call]
             sink, "wb", compresslevel=chosen, threads=1))
     chosen = _ZSTD_DEFAULT_LEVEL if level is None else level
     if not 1 <= chosen <= 22:
         raise ValueError(f"zstd level must be 1..22, got {chosen}")
+    import zstandard
+
     compressor = zstandard.ZstdCompressor(level=chosen)
     return cast(BinaryIO, compressor.stream_writer(cast(BinaryIO, sink), closefd=False))

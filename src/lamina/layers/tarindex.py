@@ -21,11 +21,9 @@ from __future__ import annotations
 import hashlib
 from typing import BinaryIO, Final
 
-import zstandard
-
 from lamina.errors import HostileLayer
 from lamina.layers import layerindex, whiteout
-from lamina.layers.compression import DEFAULT_MAX_BYTES, open_reader
+from lamina.layers.compression import DEFAULT_MAX_BYTES, decompress_errors, open_reader
 from lamina.layers.layerindex import KIND_CODES, LayerIndex
 from lamina.layers.tarstream import (
     BLOCK,
@@ -321,6 +319,6 @@ def index_stream(stream: BinaryIO, compression: str | None = None, *,
                 indexer.feed(chunk)
         finally:
             plain.close()
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
+    except decompress_errors() as exc:
         raise InvalidLayer(f"{what} cannot be decompressed: {exc}") from exc
     return indexer.finish()

@@ -27,7 +27,6 @@ from lamina.oci.reference import Reference
 from lamina.store.bundle import Bundle, BundleError
 from lamina.store.image import StoredImage
 from lamina.store.index import LayerRecord
-from lamina.store.ingest import ingest_layer
 from lamina.store.layer_index import save_index
 from lamina.store.store import Store
 
@@ -36,7 +35,7 @@ def is_docker_archive(bundle: Bundle) -> bool:
     return bundle.exists("manifest.json")
 
 
-def _entries(bundle: Bundle) -> list[dict[str, Any]]:
+def archive_entries(bundle: Bundle) -> list[dict[str, Any]]:
     try:
         doc = json.loads(bundle.read("manifest.json"))
     except json.JSONDecodeError as exc:
@@ -50,9 +49,11 @@ def _entries(bundle: Bundle) -> list[dict[str, Any]]:
 
 
 def load_docker_archive(store: Store, bundle: Bundle) -> list[StoredImage]:
+    from lamina.store.ingest import ingest_layer  # codecs load only when loading
+
     loaded = []
     with store.writing():
-        for entry in _entries(bundle):
+        for entry in archive_entries(bundle):
             config_bytes = bundle.read(entry["Config"])
             config = ImageConfig.parse(config_bytes)
             config_digest = store.blobs.put_bytes(config_bytes)

@@ -1,0 +1,92 @@
+"""An image in a ``docker save`` archive, read where it lies: nothing is copied into a store.
+
+docker-archive layers are uncompressed tars, so each layer's member in the
+archive is the layer blob itself (its digest is its diff ID): commands that
+only need file listings index it straight from the file, one read per layer.
+The image is described as loading it would store it (the same manifest, so
+the same IDs and digests), without writing anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from lamina.layers.layerindex import LayerIndex
+from lamina.layers.tarindex import index_stream
+from lamina.oci import mediatype
+from lamina.oci.config import ImageConfig
+from lamina.oci.descriptor import Descriptor
+from lamina.oci.digest import Digest
+from lamina.oci.manifest import Manifest
+from lamina.oci.reference import Reference
+from lamina.store.bundle import Bundle
+from lamina.store.docker_archive import archive_entries, is_docker_archive
+from lamina.store.image import Layer, StoredImage
+
+_GZIP = b"\x1f\x8b"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+
+
+@dataclass(frozen=True)
+class ArchiveImage:
+    """One image of an open docker archive, with its layers' paths in the archive."""
+
+    bundle: Bundle
+    image: StoredImage
+    layer_paths: tuple[str, ...]
+
+    def open_layer(self, index: int) -> BinaryIO:
+        return self.bundle.open(self.layer_paths[index])
+
+    def open_blob(self, digest: Digest) -> BinaryIO:
+        for layer, path in zip(self.image.layers, self.layer_paths, strict=True):
+            if layer.digest == digest:
+                return self.bundle.open(path)
+        raise KeyError(f"{digest} is not a layer of this archive's image")
+
+    def layer_index(self, index: int) -> LayerIndex:
+        """The file listing of layer ``index``, read from the archive (first sight)."""
+        with self.open_layer(index) as stream:
+            return index_stream(stream, "none", what=f"layer {index}")
+
+
+def _plain(bundle: Bundle, path: str) -> tuple[bool, int]:
+    """(is an uncompressed tar, its size) of a layer member."""
+    with bundle.open(path) as fh:
+        head = fh.read(4)
+        size = fh.seek(0, 2)
+    return not (head.startswith(_GZIP) or head == _ZSTD), size
+
+
+def archive_images(bundle: Bundle, default_registry: str) -> list[ArchiveImage] | None:
+    """The images of a docker archive, or None when it must be loaded instead.
+
+    None for anything but a classic docker archive of uncompressed layers (an OCI
+    layout, or layers some tool compressed): loading those gives their digests.
+    """
+    if not is_docker_archive(bundle) or bundle.exists("index.json"):
+        return None
+    out: list[ArchiveImage] = []
+    for entry in archive_entries(bundle):
+        config_bytes = bundle.read(entry["Config"])
+        config = ImageConfig.parse(config_bytes)
+        if len(config.diff_ids) != len(entry["Layers"]):
+            return None  # loading reports the mismatch
+        descriptors: list[Descriptor] = []
+        for path, diff_id in zip(entry["Layers"], config.diff_ids, strict=True):
+            plain, size = _plain(bundle, path)
+            if not plain:
+                return None
+            descriptors.append(Descriptor(mediatype.OCI_LAYER, diff_id, size))
+        config_desc = Descriptor(mediatype.OCI_CONFIG, Digest.of(config_bytes), len(config_bytes))
+        manifest = Manifest.build(config_desc, descriptors)
+        layers = tuple(Layer(desc, diff_id, desc.size)
+                       for desc, diff_id in zip(descriptors, config.diff_ids, strict=True))
+        tags = []
+        for tag in entry.get("RepoTags") or []:
+            ref = Reference.parse(tag, default_registry)
+            tags.append(str(ref.with_tag(ref.tag or "latest")))
+        image = StoredImage(manifest=manifest, config=config, layers=layers, tags=tuple(tags))
+        out.append(ArchiveImage(bundle, image, tuple(entry["Layers"])))
+    return out
