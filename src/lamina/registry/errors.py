@@ -96,6 +96,14 @@ class Denied(RegistryError):
     code, status = "DENIED", 403
 
 
+class ManifestReferenced(RegistryError):
+    """Deleting a manifest an index still lists would leave the index dangling. The spec
+    has no code for a conflict; DENIED with 409 says the request, not the caller, is
+    refused."""
+
+    code, status = "DENIED", 409
+
+
 class Unsupported(RegistryError):
     code, status = "UNSUPPORTED", 405
 

@@ -17,7 +17,7 @@ READ_CHUNK = 1024 * 1024
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # corrupt | missing | size | manifest-missing
+    kind: str  # corrupt | missing | size | manifest-missing | dangling
     digest: Digest
     detail: str
 
@@ -76,9 +76,16 @@ def _check(reg: Registry) -> FsckReport:
             report.problems.append(Problem("missing", digest,
                                            "recorded but its file is gone; forgotten so "
                                            "clients push it again"))
-    for record, _, _ in reg.meta.manifests_graph():
+    for record, children, _ in reg.meta.manifests_graph():
         if record.digest not in seen and reg.blobs.stat(record.digest) is None:
             report.problems.append(Problem(
                 "manifest-missing", record.digest,
                 f"manifest of {record.repository} has no stored bytes; push it again"))
+        for child in children:
+            if reg.meta.manifest(record.repository, child) is None:
+                # Left by a delete with delete_referenced = true (or an older release).
+                report.problems.append(Problem(
+                    "dangling", child,
+                    f"index {record.digest} of {record.repository} lists it, but the "
+                    "repository has no such manifest; push it again or delete the index"))
     return report

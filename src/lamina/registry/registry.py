@@ -8,6 +8,7 @@ protocols, the authorisation hook through ``Authorizer``, and listeners
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -22,12 +23,18 @@ from lamina.registry.backends import META_FILE, open_blobs, open_meta
 from lamina.registry.errors import (
     BlobUnknown,
     ManifestBlobUnknown,
+    ManifestReferenced,
     ManifestUnknown,
     NameUnknown,
     Unsupported,
 )
 from lamina.registry.events import EventBus, ManifestDeleted, ManifestPushed
-from lamina.registry.manifests import check_manifest, referrer_descriptor
+from lamina.registry.manifests import (
+    check_manifest,
+    check_stored_references,
+    indexes_listing,
+    referrer_descriptor,
+)
 from lamina.registry.meta.base import Actor, ManifestRecord, MetaStore, MissingReferences, TagMove
 from lamina.registry.policy.base import NoPolicy, PushPolicy
 from lamina.registry.settings import RegistrySettings
@@ -35,6 +42,7 @@ from lamina.registry.storage.base import BlobStore
 from lamina.registry.uploads import UploadSessions
 
 __all__ = ["META_FILE", "Pushed", "Registry"]
+log = logging.getLogger("lamina.registry")
 _CACHE_ENTRIES = 1024
 
 
@@ -117,6 +125,7 @@ class Registry:
                        actor: Actor) -> Pushed:
         claimed = reference if isinstance(reference, Digest) else None
         checked = check_manifest(repository, body, content_type, claimed)
+        check_stored_references(self.meta, repository, checked.parsed)
         tags = tuple(dict.fromkeys(
             ([reference] if isinstance(reference, str) else []) + list(extra_tags)))
         self.policy.check_push(repository, checked.record, checked.needs, tags)
@@ -144,22 +153,42 @@ class Registry:
                 self.blobs.delete(digest)
 
     async def delete_manifest(self, repository: str, reference: Digest | str,
-                              actor: Actor) -> None:
-        """Delete off the event loop; announce a deleted manifest (not a tag)."""
-        await to_thread.run_sync(self.remove_manifest, repository, reference, actor)
+                              actor: Actor) -> list[str]:
+        """Delete off the event loop; announce a deleted manifest (not a tag). Returns
+        warnings for the client (a referenced manifest deleted by configuration)."""
+        warnings = await to_thread.run_sync(self.remove_manifest, repository, reference, actor)
         if isinstance(reference, Digest):
             self.events.publish(ManifestDeleted(repository, reference, actor.user, actor.client))
+        return warnings
 
-    def remove_manifest(self, repository: str, reference: Digest | str, actor: Actor) -> None:
+    def remove_manifest(self, repository: str, reference: Digest | str,
+                        actor: Actor) -> list[str]:
         self._check_delete()
         self.policy.check_delete(repository, reference)
         if isinstance(reference, str):
             if self.meta.delete_tag(repository, reference, actor) is None:
                 self.find_manifest(repository, reference)  # raises the right 404
                 raise ManifestUnknown(f"tag {reference} is not in {repository}")
-            return
+            return []
+        warnings = self._check_unlisted(repository, reference)
         if self.meta.delete_manifest(repository, reference, actor) is None:
             self.find_manifest(repository, reference)
+        return warnings
+
+    def _check_unlisted(self, repository: str, digest: Digest) -> list[str]:
+        """ManifestReferenced while an index of the repository lists ``digest``, unless
+        ``delete_referenced`` allows it: then a warning naming the indexes left dangling."""
+        parents = indexes_listing(self.meta, repository, digest)
+        if not parents:
+            return []
+        names = ", ".join(map(str, parents))
+        if not self.settings.delete_referenced:
+            raise ManifestReferenced(
+                f"manifest {digest} is listed by index {names} in {repository}: delete the "
+                "index first (or set delete_referenced = true)",
+                detail={"digest": str(digest), "indexes": [str(p) for p in parents]})
+        log.warning("deleting %s from %s, still listed by index %s", digest, repository, names)
+        return [f"manifest was still listed by index {names}, which now has a dangling entry"]
 
     def referrers(self, repository: str, subject: Digest,
                   artifact_type: str | None) -> list[dict[str, object]]:

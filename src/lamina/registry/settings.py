@@ -7,6 +7,15 @@ Keys (TOML name / environment variable):
 - ``addr`` / ``LAMINA_REGISTRY_ADDR``: ``HOST:PORT`` to listen on (default ``127.0.0.1:5000``).
 - ``delete_enabled`` / ``LAMINA_REGISTRY_DELETE_ENABLED``: allow DELETE of manifests, tags
   and blobs (default true; false answers 405 UNSUPPORTED).
+- ``delete_referenced`` / ``LAMINA_REGISTRY_DELETE_REFERENCED``: a manifest an index of
+  the same repository lists may be deleted (with a warning) instead of 409 (default false).
+- ``header_timeout_seconds`` / ``LAMINA_REGISTRY_HEADER_TIMEOUT_SECONDS``: a request's
+  headers must arrive within this time, and an idle keep-alive connection closes after it
+  (default 30; see docs/registry.md "Limits and timeouts" for what each server enforces).
+- ``body_timeout_seconds`` / ``LAMINA_REGISTRY_BODY_TIMEOUT_SECONDS``: a request body that
+  sends nothing for this long is abandoned; an upload keeps what arrived (default 60).
+- ``max_client_requests`` / ``LAMINA_REGISTRY_MAX_CLIENT_REQUESTS``: requests in flight per
+  client address and worker before 429 TOOMANYREQUESTS (default 128; 0: no limit).
 - ``server`` / ``LAMINA_REGISTRY_SERVER``: ``granian`` (default) or ``uvicorn``.
 - ``workers`` / ``LAMINA_REGISTRY_WORKERS``: server processes (default 1).
 - ``gc_grace_seconds`` / ``LAMINA_REGISTRY_GC_GRACE_SECONDS``: a blob committed, linked or
@@ -66,9 +75,10 @@ _STRINGS = frozenset({"htpasswd_file", "token_service", "token_issuer", "token_r
                       "tls_cert", "tls_key", "s3_endpoint", "s3_region", "s3_bucket",
                       "s3_prefix", "s3_access_key", "s3_secret_key", "s3_ca_bundle",
                       "database"})
-_BOOLS = frozenset({"delete_enabled", "access_log", "trust_proxy_headers", "audit",
+_BOOLS = frozenset({"delete_enabled", "delete_referenced", "access_log", "trust_proxy_headers", "audit",
                     "s3_verify_tls", "redirect", "migrate_on_start"})
-_POSITIVE = frozenset({"workers", "token_expiry_seconds", "login_failures", "redirect_seconds",
+_POSITIVE = frozenset({"header_timeout_seconds", "body_timeout_seconds",
+                       "workers", "token_expiry_seconds", "login_failures", "redirect_seconds",
                        "database_pool"})
 
 
@@ -105,6 +115,10 @@ class RegistrySettings:
     root: Path = Path("lamina-registry")
     addr: str = "127.0.0.1:5000"
     delete_enabled: bool = True
+    delete_referenced: bool = False
+    header_timeout_seconds: int = 30
+    body_timeout_seconds: int = 60
+    max_client_requests: int = 128
     server: str = "granian"
     workers: int = 1
     gc_grace_seconds: int = 1800

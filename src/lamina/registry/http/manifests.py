@@ -74,8 +74,12 @@ async def delete_manifest(request: Request) -> Response:
     name = repository_of(request)
     reference = names.reference(request.path_params["reference"])
     principal = await authorize(request, name, Action.DELETE)
-    await registry(request).delete_manifest(name, reference, actor(request, principal))
-    return Response(status_code=202)
+    warnings = await registry(request).delete_manifest(name, reference,
+                                                       actor(request, principal))
+    response = Response(status_code=202)
+    for text in warnings:  # spec.md "Warnings": code 299, agent "-"
+        response.headers.append("Warning", f'299 - "{text}"')
+    return response
 
 
 ROUTES = [
