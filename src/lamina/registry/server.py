@@ -57,11 +57,14 @@ def serve(settings: RegistrySettings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if settings.server == "granian":
         from granian.constants import Interfaces, Loops
+        from granian.http import HTTP1Settings
         from granian.server import Server
 
+        # hyper's header read timeout also closes idle keep-alive connections.
+        http1 = HTTP1Settings(header_read_timeout=settings.header_timeout_seconds * 1000)
         Server(FACTORY, address=settings.host, port=settings.port, interface=Interfaces.ASGI,
                workers=settings.workers, loop=Loops.uvloop, factory=True,
-               log_access=False,
+               log_access=False, http1_settings=http1,
                ssl_cert=Path(settings.tls_cert) if settings.tls_cert else None,
                ssl_key=Path(settings.tls_key) if settings.tls_key else None).serve()
     else:
@@ -70,4 +73,5 @@ def serve(settings: RegistrySettings) -> None:
         uvicorn.run(FACTORY, host=settings.host, port=settings.port, factory=True,
                     workers=settings.workers, loop="uvloop", http="httptools",
                     access_log=False, log_level="info",
+                    timeout_keep_alive=settings.header_timeout_seconds,
                     ssl_certfile=settings.tls_cert or None, ssl_keyfile=settings.tls_key or None)

@@ -12,6 +12,7 @@ from lamina.registry.auth.services import AccessServices
 from lamina.registry.errors import RegistryError
 from lamina.registry.http import base, blobs, history, listings, manifests, uploads
 from lamina.registry.http.access_control import install as install_access_control
+from lamina.registry.http.client_limit import ClientLimit
 from lamina.registry.http.errors import (
     on_client_gone,
     on_http_error,
@@ -52,6 +53,8 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
     app.state.registry = reg
     metrics = Metrics()
     app.state.metrics = metrics
+    # Inside Observe, so refusals for too many requests are counted and logged.
+    app.add_middleware(ClientLimit, limit=reg.settings.max_client_requests)
     app.add_middleware(Observe, metrics=metrics,
                        access_log=stderr_log() if reg.settings.access_log else None)
     if access is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
+import anyio
 from starlette.requests import ClientDisconnect, Request
 
 from lamina.registry import names
@@ -48,12 +49,23 @@ def content_length(request: Request) -> int | None:
 
 
 async def body_stream(request: Request) -> AsyncIterator[bytes]:
-    """The request body as it arrives; ClientGone when the client disconnects mid-way."""
-    try:
-        async for chunk in request.stream():
-            yield chunk
-    except ClientDisconnect:
-        raise ClientGone(f"client went away during {request.method} {request.url.path}") from None
+    """The request body as it arrives; ClientGone when the client disconnects mid-way or
+    sends nothing for ``body_timeout_seconds`` (a stalled upload keeps what arrived)."""
+    timeout = registry(request).settings.body_timeout_seconds
+    chunks = request.stream()
+    while True:
+        try:
+            with anyio.fail_after(timeout):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except ClientDisconnect:
+            raise ClientGone(
+                f"client went away during {request.method} {request.url.path}") from None
+        except TimeoutError:
+            raise ClientGone(f"no body bytes for {timeout} s during {request.method} "
+                             f"{request.url.path}; closed") from None
+        yield chunk
 
 
 async def read_limited(request: Request, limit: int, error: type[RegistryError],
