@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.analyze.conftest import BuiltImage
+from tests.analyze.helpers import BuiltImage
 from tests.tools import lamina
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 
 def _efficiency(image: BuiltImage) -> float:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.analyze.conftest import BuiltImage
+import pytest
+
+from tests.analyze.helpers import BuiltImage
 from tests.analyze.trees import describe
 from tests.tools import lamina
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 
 def test_diff_lists_added_removed_changed(waste_image: BuiltImage,
@@ -45,7 +50,7 @@ def test_identical_images_have_no_diff(waste_image: BuiltImage) -> None:
 def test_package_changes_from_the_dpkg_database(debian_image: str, tmp_path: Path) -> None:
     """With a package database (dpkg status) in both images, diff names packages added and
     upgraded (version order as dpkg compares versions)."""
-    from tests.analyze.conftest import docker_build
+    from tests.analyze.helpers import docker_build
     from tests.tools import require_tool, run
 
     docker = require_tool("docker")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lamina.analyze.findings import find_problems
 from lamina.analyze.history import base_layer_count
 from lamina.oci.config import HistoryEntry
@@ -85,10 +87,11 @@ def test_base_boundary_from_history() -> None:
     assert base_layer_count(unknown, 2) == 1
 
 
+@pytest.mark.integration
 def test_heavy_base_on_a_debootstrapped_debian(debian_image: str, tmp_path: Path) -> None:
     """A debootstrap'ed bookworm (full: docs and man pages) is named from its os-release,
     and debian:bookworm-slim is suggested."""
-    from tests.analyze.conftest import docker_build
+    from tests.analyze.helpers import docker_build
     from tests.tools import lamina, require_tool, run
 
     docker = require_tool("docker")

@@ -26,7 +26,7 @@ from lamina.oci import mediatype
 from lamina.store.load import load
 from lamina.store.store import Store
 from tests.analyze import synth
-from tests.analyze.conftest import BuiltImage
+from tests.analyze.helpers import BuiltImage
 from tests.tools import run
 
 KEY_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}

@@ -9,9 +9,13 @@ import tempfile
 from pathlib import Path
 
 import jsonschema
+import pytest
 
-from tests.analyze.conftest import BuiltImage
+from tests.analyze.helpers import BuiltImage
 from tests.tools import lamina, require_tool
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "analyze-schema.json"
 

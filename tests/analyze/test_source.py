@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from lamina.cli.store import open_store
-from tests.analyze.conftest import BIG, KEY, SMALL, BuiltImage
+from tests.analyze.helpers import BIG, KEY, SMALL, BuiltImage
 from tests.client.registries import start_distribution
 from tests.tools import lamina
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 WASTE = BIG + 3 * SMALL + len(KEY)
 

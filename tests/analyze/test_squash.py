@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.analyze.conftest import BIG, KEY, SMALL, BuiltImage
+import pytest
+
+from tests.analyze.helpers import BIG, KEY, SMALL, BuiltImage
 from tests.analyze.trees import describe
 from tests.tools import lamina, require_tool, run
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 
 def _load(image: BuiltImage) -> None:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 
-from tests.analyze.conftest import (
-    APT_LIST,
-    BIG,
-    KEY,
-    PIP_CACHE,
-    REWRITTEN,
-    SMALL,
-    BuiltImage,
-)
+import pytest
+
+from tests.analyze.helpers import APT_LIST, BIG, KEY, PIP_CACHE, REWRITTEN, SMALL, BuiltImage
 from tests.tools import lamina
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 
 def _report(image: BuiltImage) -> dict:  # type: ignore[type-arg]

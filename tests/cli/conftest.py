@@ -15,7 +15,7 @@ from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage
 from lamina.store.ingest import ingest_layer
 from lamina.store.store import Store, host_os_arch
-from tests.conftest import busybox_rootfs_tar
+from tests.base_images import busybox_rootfs_tar
 from tests.tools import require_tool
 
 _ROOTFS: list[bytes] = []

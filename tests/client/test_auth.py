@@ -41,6 +41,7 @@ def test_parse_bearer_and_basic_challenges() -> None:
     assert parse_challenges("") == []
 
 
+@pytest.mark.integration
 def test_basic_auth_without_credentials_is_refused_clearly(basic_registry: Distribution) -> None:
     name = f"{basic_registry.host}/demo/app:1"
     make_image(open_store(), name, [layer_tar("a", 1000)])
@@ -49,6 +50,7 @@ def test_basic_auth_without_credentials_is_refused_clearly(basic_registry: Distr
     assert f"requires authentication: run `lamina login {basic_registry.host}`" in result.stderr
 
 
+@pytest.mark.integration
 def test_basic_auth_with_docker_config_credentials(basic_registry: Distribution,
                                                    docker_config: Path, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,6 +69,7 @@ def test_basic_auth_with_docker_config_credentials(basic_registry: Distribution,
     assert "refused" in refused.stderr or "denied" in refused.stderr
 
 
+@pytest.mark.integration
 def test_token_flow_push_and_anonymous_pull(token_registry: Distribution,
                                             token_server: TokenServer, docker_config: Path,
                                             tmp_path: Path,
@@ -93,6 +96,7 @@ def test_token_flow_push_and_anonymous_pull(token_registry: Distribution,
     assert "access denied anonymously" in denied.stderr
 
 
+@pytest.mark.integration
 def test_token_is_refreshed_when_expired_or_refused(token_registry: Distribution,
                                                     token_server: TokenServer) -> None:
     """Token cache: an expired token is fetched anew; a refused (401) one is replaced."""
@@ -114,6 +118,7 @@ def test_token_is_refreshed_when_expired_or_refused(token_registry: Distribution
         assert len(token_server.requests) == fetched + 2
 
 
+@pytest.mark.integration
 def test_identity_token_uses_the_refresh_grant(token_registry: Distribution,
                                                token_server: TokenServer,
                                                docker_config: Path) -> None:
@@ -129,6 +134,7 @@ def test_identity_token_uses_the_refresh_grant(token_registry: Distribution,
     assert any(q.get("grant_type") == ["refresh_token"] for q in token_server.requests)
 
 
+@pytest.mark.integration
 def test_mount_asks_for_pull_scope_on_the_source(token_registry: Distribution,
                                                  token_server: TokenServer,
                                                  docker_config: Path) -> None:

@@ -54,6 +54,7 @@ def _copy(*args: str) -> dict[str, object]:
     return doc
 
 
+@pytest.mark.integration
 def test_copy_all_between_registries_keeps_the_index(registry: Distribution,
                                                      second_registry: Distribution,
                                                      multi: StoredImage) -> None:
@@ -69,6 +70,7 @@ def test_copy_all_between_registries_keeps_the_index(registry: Distribution,
         assert _manifest(second_registry.host, "mirror/multi", str(child.digest)).status_code == 200
 
 
+@pytest.mark.integration
 def test_copy_one_platform_and_mount_within_a_registry(registry: Distribution,
                                                        multi: StoredImage) -> None:
     """Without --all, the chosen platform's manifest is copied; same registry mounts blobs."""
@@ -82,6 +84,7 @@ def test_copy_one_platform_and_mount_within_a_registry(registry: Distribution,
     assert _manifest(registry.host, "other/arm", "1").status_code == 200
 
 
+@pytest.mark.integration
 def test_copy_to_oci_layout_and_back(registry: Distribution, multi: StoredImage,
                                      tmp_path: Path) -> None:
     """registry -> oci:DIR:TAG -> registry keeps every digest; skopeo reads the layout."""
@@ -101,6 +104,7 @@ def test_copy_to_oci_layout_and_back(registry: Distribution, multi: StoredImage,
     assert _manifest(registry.host, "from-layout/multi", "v1").content == multi.index.raw
 
 
+@pytest.mark.integration
 def test_copy_docker_archive_to_registry_and_back(registry: Distribution, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """docker-archive:PATH works both ways; the image ID (config digest) survives."""

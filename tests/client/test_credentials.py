@@ -93,6 +93,7 @@ def test_missing_helper_is_a_clear_error(docker_config: Path) -> None:
         DockerConfig().get("registry.example.com")
 
 
+@pytest.mark.integration
 def test_login_verifies_then_saves_and_logout_forgets(basic_registry: Distribution,
                                                       docker_config: Path) -> None:
     """`login` checks the credentials against /v2/ before writing them (docker login)."""
@@ -116,6 +117,7 @@ def test_login_verifies_then_saves_and_logout_forgets(basic_registry: Distributi
     assert "Not logged in" in lamina("logout", host).stdout
 
 
+@pytest.mark.integration
 def test_login_through_helper_and_token_registry(token_registry: Distribution,
                                                  docker_config: Path, helper: Path) -> None:
     """With credsStore, login hands the secret to the helper; pushes read it back from there."""

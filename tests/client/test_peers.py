@@ -19,6 +19,9 @@ from tests.client.images import layer_tar, make_image, make_index
 from tests.client.registries import start_distribution, start_lamina_registry
 from tests.tools import lamina
 
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
+
 
 class Peer(Protocol):
     @property

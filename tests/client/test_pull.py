@@ -21,6 +21,9 @@ from tests.client.proxy import FaultyProxy
 from tests.client.registries import Distribution
 from tests.tools import lamina
 
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
+
 
 def _push(name: str) -> None:
     result = lamina("push", "-q", name)

@@ -26,6 +26,9 @@ from tests.client.registries import Distribution
 from tests.store.builders import add_image
 from tests.tools import lamina, run
 
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def proxy(registry: Distribution) -> Iterator[FaultyProxy]:

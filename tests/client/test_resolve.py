@@ -36,6 +36,7 @@ def _publish(name: str, size: int = 1000) -> str:
     return str(image.manifest_digest)
 
 
+@pytest.mark.integration
 def test_missing_uses_a_local_tag_without_asking(proxy: FaultyProxy) -> None:
     name = f"{proxy.host}/demo/app:1"
     make_image(open_store(), name, [layer_tar("x", 1000)])
@@ -45,6 +46,7 @@ def test_missing_uses_a_local_tag_without_asking(proxy: FaultyProxy) -> None:
     assert sum(proxy.requests.values()) == before  # the registry was not asked
 
 
+@pytest.mark.integration
 def test_missing_pulls_an_absent_image(proxy: FaultyProxy) -> None:
     name = f"{proxy.host}/demo/app:2"
     digest = _publish(name)
@@ -53,6 +55,7 @@ def test_missing_pulls_an_absent_image(proxy: FaultyProxy) -> None:
     assert proxy.count("GET", "/manifests/") == 1
 
 
+@pytest.mark.integration
 def test_always_asks_and_downloads_only_a_changed_digest(proxy: FaultyProxy) -> None:
     name = f"{proxy.host}/demo/app:3"
     first = _publish(name)
@@ -80,6 +83,7 @@ def _publish_new_version(name: str) -> str:
     return str(image.manifest_digest)
 
 
+@pytest.mark.integration
 def test_never_uses_local_or_fails_clearly(proxy: FaultyProxy) -> None:
     name = f"{proxy.host}/demo/app:4"
     _publish(name)

@@ -30,6 +30,7 @@ def test_which_registries_are_plain_http() -> None:
     assert is_insecure("registry.local:5000", ["registry.local"])
 
 
+@pytest.mark.integration
 def test_transient_errors_are_retried(registry: Distribution) -> None:
     """503 and 429 (with Retry-After) are retried with backoff until the registry answers."""
     flaky = FaultyProxy(registry.port, "flaky")
@@ -46,6 +47,7 @@ def test_transient_errors_are_retried(registry: Distribution) -> None:
         flaky.stop()
 
 
+@pytest.mark.integration
 def test_default_registry_mirror_is_tried_first(registry: Distribution, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """[client] mirrors serve pulls of the default registry (here unreachable by design)."""

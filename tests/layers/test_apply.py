@@ -296,6 +296,7 @@ def test_truncated_layer_is_named(tmp_path: Path) -> None:
         apply(blob[:20_000], tmp_path)
 
 
+@pytest.mark.integration
 def test_without_root_owners_are_ours_modes_kept_and_devices_refused(
         unprivileged: Unprivileged) -> None:
     """Rootless apply: read-only dirs still get their children, then their mode; device
@@ -323,6 +324,7 @@ def test_without_root_owners_are_ours_modes_kept_and_devices_refused(
         shutil.rmtree(base)
 
 
+@pytest.mark.integration
 def test_sparse_member_from_gnu_tar(tmp_path: Path) -> None:
     """GNU tar's PAX sparse format (GNU.sparse.*) expands to the full content."""
     tar = require_tool("tar")

@@ -79,6 +79,7 @@ def test_tar_is_sorted_pax_with_numeric_owners(tmp_path: Path) -> None:
     assert (conf.uid, conf.gid) == (1000, 1001)
 
 
+@pytest.mark.integration
 def test_reproducible_writes_give_identical_bytes(tmp_path: Path) -> None:
     """Two copies of a tree (other inodes, other atimes) written with an epoch: same bytes."""
     first = tmp_path / "a"

@@ -25,7 +25,7 @@ from lamina.dockerfile import parse
 from lamina.lint.costs.join import join
 from lamina.lint.costs.steps import classify, dockerfile_steps, history_steps
 from lamina.oci.config import HistoryEntry
-from tests.conftest import busybox_rootfs_tar
+from tests.base_images import busybox_rootfs_tar
 from tests.tools import lamina, require_tool, run
 
 APT_BIG, APT_SMALL, PIP, NPM, HEADER = 18200, 300, 7000, 4000, 1234
@@ -113,6 +113,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.integration
 def test_costs_from_a_docker_archive(built: Built) -> None:
     """Each measurable finding carries the exact bytes and files its step's layer ships."""
     document, stderr = _json(built.archive, built.context / "Dockerfile")
@@ -125,6 +126,7 @@ def test_costs_from_a_docker_archive(built: Built) -> None:
     assert "warning" not in stderr
 
 
+@pytest.mark.integration
 def test_costs_from_the_local_store(built: Built) -> None:
     """The same join when IMAGE names an image in the local store (loaded from the archive)."""
     from lamina.cli.store import open_store
@@ -137,6 +139,7 @@ def test_costs_from_the_local_store(built: Built) -> None:
     assert document["image"]["matched_steps"] == STEPS
 
 
+@pytest.mark.integration
 def test_costs_from_an_oci_layout(built: Built, tmp_path: Path) -> None:
     """An OCI layout (image-spec image-layout.md) of the same image joins the same way."""
     skopeo = require_tool("skopeo")
@@ -147,6 +150,7 @@ def test_costs_from_an_oci_layout(built: Built, tmp_path: Path) -> None:
     assert {k: costs[k] for k in EXPECTED} == EXPECTED
 
 
+@pytest.mark.integration
 def test_costs_of_an_image_lamina_built(built: Built, docker: str, busybox_image: str) -> None:
     """Lamina's builder writes the classic builder's history, so its images join the same."""
     from lamina.cli.store import open_store
@@ -166,6 +170,7 @@ def test_costs_of_an_image_lamina_built(built: Built, docker: str, busybox_image
     assert document["image"]["matched_steps"] == STEPS
 
 
+@pytest.mark.integration
 def test_tty_names_the_cost_and_what_costs_nothing(built: Built) -> None:
     result = lamina("lint", "--image", built.archive, built.context / "Dockerfile")
     assert result.exit_code == 1  # warnings reach the default threshold
@@ -181,6 +186,7 @@ def test_tty_names_the_cost_and_what_costs_nothing(built: Built) -> None:
     assert "    line 12: compilers and headers this step added: 1.23 kB (1 file)\n" in out
 
 
+@pytest.mark.integration
 def test_changed_step_is_a_mismatch_and_only_matched_steps_are_measured(built: Built) -> None:
     """A RUN whose command differs from the image's entry is named; the rest still join."""
     path = _write(built, built.dockerfile.replace("rm -rf /root/.cache/pip",
@@ -197,6 +203,7 @@ def test_changed_step_is_a_mismatch_and_only_matched_steps_are_measured(built: B
     assert document["image"]["mismatch"].startswith("line 7 (RUN rm -rf /root/.cache)")
 
 
+@pytest.mark.integration
 def test_step_count_differs(built: Built) -> None:
     """A step the image lacks, or an image step the Dockerfile lacks, is named."""
     extra = _write(built, built.dockerfile + "RUN echo extra\n", "Dockerfile.extra")
@@ -210,6 +217,7 @@ def test_step_count_differs(built: Built) -> None:
     assert _costs(document)[(3, "LM201")] == (APT_BIG + APT_SMALL, 2)
 
 
+@pytest.mark.integration
 def test_not_built_from_this_dockerfile(built: Built) -> None:
     other = _write(built, "FROM busybox:1.36\nRUN apt-get update\n", "Dockerfile.other")
     document, stderr = _json(built.archive, other)
@@ -218,6 +226,7 @@ def test_not_built_from_this_dockerfile(built: Built) -> None:
     assert _costs(document)[(2, "LM201")] == (None, None)
 
 
+@pytest.mark.integration
 def test_build_stage_costs_nothing(built: Built) -> None:
     """Only the final stage's steps are in the image: a cache left in a build stage costs 0 B."""
     staged = "FROM busybox:1.36 AS deps\nRUN apt-get update\n\n" + built.dockerfile
@@ -240,6 +249,7 @@ def _base_files() -> tuple[int, int]:
     return size, count
 
 
+@pytest.mark.integration
 def test_heavyweight_base_costs_the_base_layers(built: Built) -> None:
     """LM103 (deck: "Avoid full-on, heavyweight base images") costs what the base ships."""
     heavy = _write(built, built.dockerfile.replace(
@@ -248,6 +258,7 @@ def test_heavyweight_base_costs_the_base_layers(built: Built) -> None:
     assert _costs(document)[(1, "LM103")] == _base_files()
 
 
+@pytest.mark.integration
 def test_sarif_and_checkstyle_carry_the_cost(built: Built) -> None:
     """SARIF 2.1.0 §3.8 property bags hold costBytes/costFiles; the log still validates."""
     dockerfile = built.context / "Dockerfile"
@@ -262,6 +273,7 @@ def test_sarif_and_checkstyle_carry_the_cost(built: Built) -> None:
     assert "[apt lists left in this layer: 18.5 kB (2 files)]" in checkstyle.stdout
 
 
+@pytest.mark.integration
 def test_dockerfile_that_does_not_parse_is_not_joined(built: Built) -> None:
     broken = _write(built, "FROM a\nBOGUS x\n", "Dockerfile.broken")
     result = lamina("lint", "--image", built.archive, "--format", "json", broken)
@@ -271,6 +283,7 @@ def test_dockerfile_that_does_not_parse_is_not_joined(built: Built) -> None:
     assert "image" not in json.loads(result.stdout)["files"][0]
 
 
+@pytest.mark.integration
 def test_image_needs_exactly_one_dockerfile(built: Built) -> None:
     dockerfile = built.context / "Dockerfile"
     result = lamina("lint", "--image", built.archive, dockerfile, dockerfile)
@@ -278,6 +291,7 @@ def test_image_needs_exactly_one_dockerfile(built: Built) -> None:
     assert "--image joins one Dockerfile to its image; 2 were given" in result.stderr
 
 
+@pytest.mark.integration
 def test_unknown_image_is_a_clear_error(built: Built, tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here.tar"
     result = lamina("lint", "--image", f"{missing}:bad@@", built.context / "Dockerfile")

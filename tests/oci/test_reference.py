@@ -247,6 +247,7 @@ def test_uppercase_repository_message_mentions_lowercase() -> None:
         Reference.parse("example.com/MyApp:1")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("registry", ["example.com", "docker.io"])
 def test_name_length_limit_is_255_including_the_registry(registry: str) -> None:
     """reference.go NameTotalLengthMax: the full name (host/path) is at most 255 characters."""

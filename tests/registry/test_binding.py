@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.registry.conftest import LAMINA, RegistryServer
+from tests.registry.helpers import LAMINA, RegistryServer
 
 
 @pytest.mark.parametrize("second", ["granian", "uvicorn"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lamina.oci import mediatype
-from tests.registry.conftest import RegistryServer, push_blob, sha256
+from tests.registry.helpers import RegistryServer, push_blob, sha256
 from tests.registry.layout import write_multi_platform
 from tests.tools import require_tool, run
 

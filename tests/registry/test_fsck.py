@@ -7,7 +7,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from tests.registry.conftest import push_blob, push_image, sha256
+from tests.registry.helpers import push_blob, push_image, sha256
 from tests.tools import lamina
 
 

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from lamina.oci import mediatype
 from lamina.registry.gc import collect
 from lamina.registry.settings import RegistrySettings
-from tests.registry.conftest import push_blob, push_image, sha256
+from tests.registry.helpers import push_blob, push_image, sha256
 from tests.tools import lamina
 
 

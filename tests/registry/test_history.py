@@ -7,7 +7,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from tests.registry.conftest import error_codes, push_image
+from tests.registry.helpers import error_codes, push_image
 from tests.tools import lamina
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.registry.conftest import LAMINA, RegistryServer, push_image, sha256
+from tests.registry.helpers import LAMINA, RegistryServer, push_image, sha256
 from tests.registry.layout import write_single
 from tests.tools import require_tool, run
 

@@ -13,7 +13,7 @@ from lamina.registry.events import Event, ManifestPushed
 from lamina.registry.http.app import create_app
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
-from tests.registry.conftest import error_codes, push_image
+from tests.registry.helpers import error_codes, push_image
 
 
 class _PushOnlyForAlice:

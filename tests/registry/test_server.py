@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.conftest import LAMINA, push_blob, push_image, sha256
+from tests.registry.helpers import LAMINA, push_blob, push_image, sha256
 from tests.tools import free_port
 
 pytestmark = pytest.mark.integration

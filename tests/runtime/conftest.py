@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lamina.runtime import ContainerSpec, ProcessSpec, mounted, mountpoints_for, run
-from tests.conftest import busybox_rootfs_tar
+from tests.base_images import busybox_rootfs_tar
+from tests.runtime.helpers import Ran, Runner
 from tests.tools import require_tool
 
 
@@ -24,18 +25,6 @@ def busybox_lower(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with tarfile.open(fileobj=io.BytesIO(busybox_rootfs_tar())) as tar:
         tar.extractall(lower, filter="fully_trusted")
     return lower
-
-
-@dataclass
-class Ran:
-    exit_code: int
-    stdout: str
-    stderr: str
-    upper: Path
-    container_id: str
-
-
-Runner = Callable[..., Ran]
 
 
 @pytest.fixture
@@ -60,3 +49,4 @@ def run_in(busybox_lower: Path, tmp_path: Path) -> Runner:
                    upper, result.container_id)
 
     return runner
+

@@ -32,7 +32,7 @@ from lamina.runtime import (
 )
 from lamina.runtime.runc import Runc, find_runc
 from lamina.runtime.spec import MASKED_PATHS, READONLY_PATHS
-from tests.runtime.conftest import Runner
+from tests.runtime.helpers import Runner
 
 
 def runc_ids() -> list[str]:
@@ -44,12 +44,14 @@ def mounts_under(path: Path) -> list[str]:
             if str(path) in line]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("code", [0, 3])
 def test_exit_code_passes_through(run_in: Runner, code: int) -> None:
     """config.md "process": the container's exit status is the process's."""
     assert run_in(["sh", "-c", f"exit {code}"]).exit_code == code
 
 
+@pytest.mark.integration
 def test_missing_command_exits_127_like_docker(run_in: Runner) -> None:
     """Docker reports an executable that cannot be found as exit code 127."""
     assert run_in(["/no/such/command"]).exit_code == 127
@@ -59,6 +61,7 @@ def test_missing_command_exits_127_like_docker(run_in: Runner) -> None:
     assert run_in(["sh", "-c", "no-such-command"]).exit_code == 127
 
 
+@pytest.mark.integration
 def test_command_that_is_not_executable_exits_126_like_docker(run_in: Runner,
                                                               tmp_path: Path) -> None:
     """Docker reports a command that exists but cannot be executed as exit code 126."""
@@ -71,12 +74,14 @@ def test_command_that_is_not_executable_exits_126_like_docker(run_in: Runner,
     assert "permission denied" in ran.stderr
 
 
+@pytest.mark.integration
 def test_stdout_and_stderr_are_kept_apart(run_in: Runner) -> None:
     """Output of the process reaches the caller's sinks, each stream to its own."""
     ran = run_in(["sh", "-c", "echo to-out; echo to-err >&2"])
     assert (ran.stdout, ran.stderr) == ("to-out\n", "to-err\n")
 
 
+@pytest.mark.integration
 def test_output_streams_to_a_callback_and_stdin_is_fed(busybox_lower: Path,
                                                         tmp_path: Path) -> None:
     """A callable sink receives bytes as they are written; stdin bytes reach the process."""
@@ -89,6 +94,7 @@ def test_output_streams_to_a_callback_and_stdin_is_fed(busybox_lower: Path,
     assert b"".join(chunks) == b"fed\ndone\n"
 
 
+@pytest.mark.integration
 def test_output_goes_straight_to_a_real_file(run_in: Runner, busybox_lower: Path,
                                              tmp_path: Path) -> None:
     """A sink with a file descriptor is handed to the container as is."""
@@ -100,6 +106,7 @@ def test_output_goes_straight_to_a_real_file(run_in: Runner, busybox_lower: Path
     assert (tmp_path / "out.txt").read_text() == "in-file\n"
 
 
+@pytest.mark.integration
 def test_env_and_cwd_are_applied(run_in: Runner) -> None:
     """config.md "process": env and cwd; PATH defaults to docker's when the image sets none."""
     ran = run_in(["sh", "-c", 'echo "$GREETING|$PATH|$(pwd)"'], env=["GREETING=hi"],
@@ -107,6 +114,7 @@ def test_env_and_cwd_are_applied(run_in: Runner) -> None:
     assert ran.stdout == "hi|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/tmp\n"
 
 
+@pytest.mark.integration
 def test_environment_bytes_match_docker(run_in: Runner) -> None:
     """Same environ, in the same order, as `docker run -e FOO=1 -e PATH=/x:/bin` (measured)."""
     ran = run_in(["cat", "/proc/self/environ"], env=["FOO=1", "PATH=/x:/bin"])
@@ -115,11 +123,13 @@ def test_environment_bytes_match_docker(run_in: Runner) -> None:
                                       "HOME=/root", ""]
 
 
+@pytest.mark.integration
 def test_home_comes_from_passwd_for_the_user(run_in: Runner) -> None:
     """As in docker, HOME is the user's passwd home when the image does not set it."""
     assert run_in(["sh", "-c", "echo $HOME; umask"], user="nobody").stdout == "/\n0022\n"
 
 
+@pytest.mark.integration
 def test_caller_hook_sees_the_container_state(run_in: Runner, tmp_path: Path) -> None:
     """The hooks seam (for slim): a createRuntime hook gets id and init pid on stdin."""
     state = tmp_path / "state.json"
@@ -129,6 +139,7 @@ def test_caller_hook_sees_the_container_state(run_in: Runner, tmp_path: Path) ->
     assert doc["id"] == ran.container_id and doc["pid"] > 0
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("user", "expected"), [
     ("", "0 0"),
     ("1234", "1234 0"),
@@ -142,12 +153,14 @@ def test_user_numeric_and_by_name(run_in: Runner, user: str, expected: str) -> N
     assert run_in(["sh", "-c", "echo $(id -u) $(id -g)"], user=user).stdout == expected + "\n"
 
 
+@pytest.mark.integration
 def test_unknown_user_name_is_refused(run_in: Runner) -> None:
     """A USER name missing from the image's /etc/passwd is an error naming it (as docker)."""
     with pytest.raises(UnknownUser, match="unable to find user ghost"):
         run_in(["true"], user="ghost")
 
 
+@pytest.mark.integration
 def test_network_none_has_only_loopback(run_in: Runner) -> None:
     """config-linux.md "Namespaces": a new network namespace holds only lo."""
     ran = run_in(["cat", "/proc/net/dev"], network="none")
@@ -155,6 +168,7 @@ def test_network_none_has_only_loopback(run_in: Runner) -> None:
     assert names == ["lo"]
 
 
+@pytest.mark.integration
 def test_network_none_has_loopback_up_like_docker(run_in: Runner) -> None:
     """docker --network none: ``lo`` is up with 127.0.0.1, so local servers still work."""
     ran = run_in(["sh", "-c", "cat /sys/class/net/lo/flags; ip -o addr show lo"],
@@ -164,6 +178,7 @@ def test_network_none_has_loopback_up_like_docker(run_in: Runner) -> None:
     assert any("inet 127.0.0.1/8" in line for line in addresses)
 
 
+@pytest.mark.integration
 def test_host_network_by_default(run_in: Runner) -> None:
     """Without a network namespace the container sees the host's interfaces (docker build)."""
     host = [line.split(":")[0].strip()
@@ -173,11 +188,13 @@ def test_host_network_by_default(run_in: Runner) -> None:
     assert sorted(inside) == sorted(host)
 
 
+@pytest.mark.integration
 def test_pid_namespace_makes_the_process_pid_1(run_in: Runner) -> None:
     """config-linux.md "Namespaces": pid namespace; the command is process 1."""
     assert run_in(["sh", "-c", "echo $$"]).stdout == "1\n"
 
 
+@pytest.mark.integration
 def test_hostname_is_the_short_container_id(run_in: Runner) -> None:
     """UTS namespace with docker's hostname for a build container: the 12-hex ID."""
     ran = run_in(["sh", "-c", "hostname; cat /etc/hostname"])
@@ -185,6 +202,7 @@ def test_hostname_is_the_short_container_id(run_in: Runner) -> None:
     assert len(short_id(ran.container_id)) == 12
 
 
+@pytest.mark.integration
 def test_bind_mounts_and_readonly_binds(run_in: Runner, tmp_path: Path) -> None:
     """config.md "Mounts": bind mounts; ``ro`` refuses writes."""
     rw, ro = tmp_path / "rw", tmp_path / "ro"
@@ -202,6 +220,7 @@ def test_bind_mounts_and_readonly_binds(run_in: Runner, tmp_path: Path) -> None:
     assert not (ran.upper / "in").exists()
 
 
+@pytest.mark.integration
 def test_missing_bind_source_is_created_like_docker(run_in: Runner, tmp_path: Path) -> None:
     """docker run -v HOST:CTR creates a missing HOST directory."""
     source = tmp_path / "new" / "dir"
@@ -210,6 +229,7 @@ def test_missing_bind_source_is_created_like_docker(run_in: Runner, tmp_path: Pa
     assert (source / "f").read_text() == "hi\n"
 
 
+@pytest.mark.integration
 def test_nofile_rlimit_is_the_hosts_hard_limit(run_in: Runner) -> None:
     """config.md "POSIX process" rlimits: NOFILE within (at) the host's hard limit."""
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -217,12 +237,14 @@ def test_nofile_rlimit_is_the_hosts_hard_limit(run_in: Runner) -> None:
     assert ran.stdout == f"{hard}\n{hard}\n"
 
 
+@pytest.mark.integration
 def test_docker_default_capabilities(run_in: Runner) -> None:
     """config.md "capabilities": docker's 14 defaults (CapEff 0xa80425fb), no CAP_SYS_ADMIN."""
     ran = run_in(["grep", "CapEff", "/proc/self/status"])
     assert ran.stdout.split() == ["CapEff:", "00000000a80425fb"]
 
 
+@pytest.mark.integration
 def test_masked_and_readonly_paths(run_in: Runner) -> None:
     """config-linux.md "Masked Paths"/"Readonly Paths": docker's defaults apply."""
     ran = run_in(["sh", "-c", "cat /proc/self/mountinfo; wc -c < /proc/timer_list; "
@@ -234,6 +256,7 @@ def test_masked_and_readonly_paths(run_in: Runner) -> None:
     assert (timer_list_size.strip(), sys_write) == ("0", "sys-write=1")
 
 
+@pytest.mark.integration
 def test_cleanup_after_success_failure_and_exec_error(run_in: Runner, tmp_path: Path) -> None:
     """No runc container, cgroup or mount stays behind, whatever way the process ends."""
     ids = [run_in(["true"]).container_id, run_in(["sh", "-c", "exit 9"]).container_id,
@@ -245,6 +268,7 @@ def test_cleanup_after_success_failure_and_exec_error(run_in: Runner, tmp_path: 
                 for p in cgroups.glob(depth + cid)]
 
 
+@pytest.mark.integration
 def test_timeout_kills_and_cleans_up(run_in: Runner, tmp_path: Path) -> None:
     """A container past its timeout is killed; ContainerTimeout; nothing left behind."""
     container_id = new_container_id()
@@ -254,6 +278,7 @@ def test_timeout_kills_and_cleans_up(run_in: Runner, tmp_path: Path) -> None:
     assert mounts_under(tmp_path) == []
 
 
+@pytest.mark.integration
 def test_interrupt_during_run_cleans_up(busybox_lower: Path, tmp_path: Path) -> None:
     """KeyboardInterrupt (or any exception) while waiting still deletes container and mount."""
     spec = ContainerSpec(ProcessSpec(["sleep", "60"]), rootfs=Path())
@@ -286,6 +311,7 @@ with mounted([Path(lower)], Path(tmp) / "up", Path(tmp) / "work",
 """
 
 
+@pytest.mark.integration
 def test_ctrl_c_in_the_caller_cleans_up(busybox_lower: Path, tmp_path: Path) -> None:
     """A real SIGINT to the calling process (Ctrl-C): container, bundle and mount all go."""
     cid = new_container_id()
@@ -307,6 +333,7 @@ def test_ctrl_c_in_the_caller_cleans_up(busybox_lower: Path, tmp_path: Path) -> 
     assert not list(Path(tempfile.gettempdir()).glob(f"lamina-{cid[:12]}-*"))
 
 
+@pytest.mark.integration
 def test_exec_in_a_running_container(busybox_lower: Path, tmp_path: Path) -> None:
     """runc exec joins the running container: same PID namespace and filesystem."""
     spec = ContainerSpec(ProcessSpec(["sh", "-c", "echo ready > /tmp/flag; sleep 60"]),
@@ -329,6 +356,7 @@ def test_exec_in_a_running_container(busybox_lower: Path, tmp_path: Path) -> Non
     assert container.id not in runc_ids()
 
 
+@pytest.mark.integration
 def test_start_failure_is_a_clear_error(busybox_lower: Path, tmp_path: Path) -> None:
     """A working directory that is a file cannot be entered: runc's reason is reported."""
     spec = ContainerSpec(ProcessSpec(["true"], cwd="/etc/passwd"), rootfs=Path())
@@ -351,6 +379,7 @@ def test_runc_list_is_readable() -> None:
     assert subprocess.run([find_runc(), "list"], capture_output=True).returncode == 0
 
 
+@pytest.mark.integration
 def test_runtime_that_cannot_start_leaves_no_fds_or_bundle(busybox_lower: Path,
                                                            tmp_path: Path) -> None:
     """A runtime binary that cannot be executed: the error surfaces, pipes and bundle go."""

@@ -16,6 +16,7 @@ def test_cap_eff_is_read_from_proc_status() -> None:
         effective_capabilities("Name:\tx\n")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("call", [
     "from lamina.runtime import run, ContainerSpec, ProcessSpec; "
     "run(ContainerSpec(ProcessSpec(['true']), rootfs=Path('/')))",

@@ -14,7 +14,7 @@ import pytest
 
 from lamina.layers.overlay import MountError
 from lamina.runtime import MountPoint, mounted, prepare, teardown
-from tests.runtime.conftest import Runner
+from tests.runtime.helpers import Runner
 
 
 def tree(root: Path) -> dict[str, tuple[int, int, bytes | str | None]]:
@@ -41,6 +41,7 @@ def mounted_under(path: Path) -> bool:
     return str(path) in Path("/proc/self/mountinfo").read_text()
 
 
+@pytest.mark.integration
 def test_writes_land_in_upper_and_lowers_stay_untouched(run_in: Runner,
                                                         busybox_lower: Path) -> None:
     """overlayfs.rst "Upper and Lower": changes go to the upper dir only."""
@@ -53,6 +54,7 @@ def test_writes_land_in_upper_and_lowers_stay_untouched(run_in: Runner,
     assert (ran.upper / "etc/passwd").read_text().endswith("more\n")
 
 
+@pytest.mark.integration
 def test_deleting_a_lower_file_makes_a_whiteout(run_in: Runner) -> None:
     """overlayfs.rst "whiteouts": a deleted lower file is a 0/0 character device in upper."""
     ran = run_in(["rm", "/bin/ls"])
@@ -62,6 +64,7 @@ def test_deleting_a_lower_file_makes_a_whiteout(run_in: Runner) -> None:
     assert all_paths(ran.upper) == {"bin", "bin/ls"}
 
 
+@pytest.mark.integration
 def test_replacing_a_lower_dir_makes_it_opaque(run_in: Runner) -> None:
     """overlayfs.rst "opaque directories": a dir removed and made again hides the lower one."""
     ran = run_in(["sh", "-c", "rm -rf /usr && mkdir /usr && touch /usr/only"])
@@ -69,6 +72,7 @@ def test_replacing_a_lower_dir_makes_it_opaque(run_in: Runner) -> None:
     assert all_paths(ran.upper) == {"usr", "usr/only"}
 
 
+@pytest.mark.integration
 def test_mount_points_stay_out_of_the_upper_dir(run_in: Runner, tmp_path: Path) -> None:
     """Docker's init layer: /proc, /sys, /dev and the /etc files never reach the layer.
 
@@ -92,6 +96,7 @@ def test_image_without_etc_gets_only_what_the_step_writes(tmp_path: Path) -> Non
     assert all_paths(lower) == {"bin"}
 
 
+@pytest.mark.integration
 def test_lowers_are_bottom_first(run_in: Runner, tmp_path: Path) -> None:
     """The last lower dir is the top layer, as in an image manifest's ``layers``."""
     first, second = tmp_path / "l1", tmp_path / "l2"
@@ -101,6 +106,7 @@ def test_lowers_are_bottom_first(run_in: Runner, tmp_path: Path) -> None:
     assert run_in(["cat", "/etc/which"], lowers=[first, second]).stdout == "second"
 
 
+@pytest.mark.integration
 def test_symlinked_etc_file_resolves_inside_the_rootfs(run_in: Runner, tmp_path: Path) -> None:
     """An image's /etc/resolv.conf symlink to an absolute path is followed inside the rootfs."""
     layer = tmp_path / "l1"
@@ -124,6 +130,7 @@ def test_scratch_rootfs_without_lowers(tmp_path: Path) -> None:
     assert all_paths(upper) == {"hello"}
 
 
+@pytest.mark.integration
 def test_teardown_unmounts_and_removes_scratch(busybox_lower: Path, tmp_path: Path) -> None:
     """After teardown: no mount, no scratch dir; the upper dir stays for the caller."""
     upper, work = tmp_path / "up", tmp_path / "work"
@@ -136,6 +143,7 @@ def test_teardown_unmounts_and_removes_scratch(busybox_lower: Path, tmp_path: Pa
     assert (upper / "x").read_text() == "x"
 
 
+@pytest.mark.integration
 def test_teardown_happens_when_the_body_fails(busybox_lower: Path, tmp_path: Path) -> None:
     """The context manager unmounts on an exception too."""
     with pytest.raises(RuntimeError), mounted([busybox_lower], tmp_path / "up",
@@ -144,6 +152,7 @@ def test_teardown_happens_when_the_body_fails(busybox_lower: Path, tmp_path: Pat
     assert not mounted_under(tmp_path)
 
 
+@pytest.mark.integration
 def test_scratch_dir_must_be_empty(busybox_lower: Path, tmp_path: Path) -> None:
     """A non-empty scratch dir is refused before anything is mounted."""
     work = tmp_path / "work"

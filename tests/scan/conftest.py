@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CACHE
+from tests.base_images import CACHE
 from tests.tools import lamina, require_tool, run
 from tests.vulndb import PYPA_ZIP
 

@@ -6,9 +6,14 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.scan.apk_fixture import INSTALLED, OS_RELEASE
 from tests.scan.images import build_and_save
 from tests.tools import lamina, require_tool, run
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 
 def _advisories(root: Path) -> Path:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.scan.images import build_and_save
 from tests.tools import lamina
 
@@ -80,6 +82,7 @@ def test_records_merge_by_id_newest_modified_wins(tmp_path: Path) -> None:
     assert "1 updated" in lamina("db", "import", newer, "--db", db).stdout
 
 
+@pytest.mark.integration
 def test_scan_survives_bad_records_and_broken_package_databases(
         docker: str, busybox_image: str, tmp_path: Path) -> None:
     """Broken METADATA, package.json and dpkg paragraphs are warned about; Flask is still matched."""

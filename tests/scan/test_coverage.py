@@ -66,6 +66,7 @@ def _scan(image: Path, db: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     return result.exit_code, json.loads(result.stdout), result.stderr
 
 
+@pytest.mark.integration
 def test_ecosystems_without_a_source_are_warned_and_reported(python_image: Path,
                                                              pypa_db: Path) -> None:
     """The test image holds Debian 12, PyPI and npm packages; only PyPI data is imported."""
@@ -87,6 +88,7 @@ def test_ecosystems_without_a_source_are_warned_and_reported(python_image: Path,
     assert "NOT checked, no advisory data for Debian:12, npm" in table.stdout
 
 
+@pytest.mark.integration
 def test_require_coverage_fails_the_scan(python_image: Path, pypa_db: Path, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, _ = _scan(python_image, pypa_db, "--require-coverage", "--severity", "CRITICAL")
@@ -103,6 +105,7 @@ def test_require_coverage_fails_the_scan(python_image: Path, pypa_db: Path, tmp_
     assert code == 0
 
 
+@pytest.mark.integration
 def test_sarif_carries_coverage_and_the_warnings(python_image: Path, pypa_db: Path) -> None:
     """SARIF 2.1.0 3.20.21 toolExecutionNotifications; 3.8 property bags."""
     result = lamina("scan", python_image, "--db", pypa_db, "--format", "sarif")
@@ -113,6 +116,7 @@ def test_sarif_carries_coverage_and_the_warnings(python_image: Path, pypa_db: Pa
     assert run["properties"]["uncoveredEcosystems"] == ["Debian:12", "npm"]
 
 
+@pytest.mark.integration
 def test_old_data_is_warned_about(python_image: Path, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     db, good = _import_dated(tmp_path, 30)

@@ -179,6 +179,7 @@ def _osv(rid: str, vector: str) -> dict[str, object]:
                                       "events": [{"introduced": "0"}, {"fixed": "1.0"}]}]}]}
 
 
+@pytest.mark.integration
 def test_scan_reports_v4_scored_severity_and_skips_bad_vectors(
         docker: str, busybox_image: str, tmp_path: Path) -> None:
     """lamina db import warns about a malformed v4 vector and keeps the record; lamina scan

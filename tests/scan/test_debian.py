@@ -9,6 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.scan.conftest import dpkg_gt, installed_debs, security_debs
 from tests.tools import lamina, require_tool
 
@@ -56,6 +58,7 @@ def _expected(debs: Path, installed: list[dict[str, str]]) -> dict[str, dict[str
     return expected
 
 
+@pytest.mark.integration
 def test_debian_changelog_database_finds_the_fixed_cves(debian_tar: Path, tmp_path: Path) -> None:
     """Every CVE a security update's changelog names above the installed version is found,
     fixed in the version whose entry names it; none of the older ones are."""

@@ -10,8 +10,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.scan.conftest import installed_debs, security_debs
 from tests.tools import lamina, run
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 META = "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
 

@@ -13,9 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.conftest import RegistryServer
+from tests.registry.helpers import RegistryServer
 from tests.scan.conftest import PYTHON_TAG
 from tests.tools import lamina, run
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
 

@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 from referencing import Registry, Resource
 
 from lamina.scan.ecosystems import pep503
 from tests.tools import lamina, require_tool, run
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 SCHEMAS = Path(__file__).parent / "schemas"
 

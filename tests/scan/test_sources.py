@@ -7,9 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.scan.apk_fixture import INSTALLED, OS_RELEASE
 from tests.scan.images import build_and_save
 from tests.tools import lamina, require_tool, run
+
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
 
 
 def _packages(ref: str | Path) -> set[tuple[str, str, str]]:

@@ -19,6 +19,7 @@ DPKG_CASES = [
 ]
 
 
+@pytest.mark.integration
 def test_dpkg_order_matches_dpkg_compare_versions() -> None:
     """Every pair orders exactly as `dpkg --compare-versions` does (Debian Policy 5.6.12)."""
     dpkg = require_tool("dpkg")

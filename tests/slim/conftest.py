@@ -23,7 +23,7 @@ import pytest
 from lamina.runtime.runc import Runc, find_runc
 from lamina.store.load import load
 from lamina.store.store import Store
-from tests.conftest import CACHE
+from tests.base_images import CACHE
 from tests.tools import require_tool, run
 
 APPS = Path(__file__).parent / "apps"
@@ -167,7 +167,7 @@ CMD ["/app/greeter"]
 @pytest.fixture(scope="session")
 def nocmd_image(docker: str) -> str:
     """A busybox image imported without any CMD or ENTRYPOINT."""
-    from tests.conftest import busybox_rootfs_tar
+    from tests.base_images import busybox_rootfs_tar
 
     if run([docker, "image", "inspect", NOCMD_TAG], check=False).returncode != 0:
         run([docker, "import", "-", NOCMD_TAG], input=busybox_rootfs_tar())

@@ -7,6 +7,8 @@ import io
 import sys
 from pathlib import Path
 
+import pytest
+
 from lamina.slim.elf import read_elf
 from tests.tools import require_tool
 
@@ -20,6 +22,7 @@ def test_dynamic_executable() -> None:
     assert "libc.so.6" in info.needed
 
 
+@pytest.mark.integration
 def test_static_executable_needs_nothing() -> None:
     with open(require_tool("busybox"), "rb") as f:
         info = read_elf(f)

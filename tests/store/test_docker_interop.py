@@ -50,6 +50,7 @@ def _docker_id(docker: str, ref: str) -> str:
     return run([docker, "image", "inspect", "--format", "{{.Id}}", ref]).stdout.decode().strip()
 
 
+@pytest.mark.integration
 def test_load_history_and_inspect_match_docker(docker: str, built_image: Path) -> None:
     loaded = lamina("load", "-i", built_image)
     assert loaded.exit_code == 0, loaded.stderr
@@ -80,6 +81,7 @@ def test_load_history_and_inspect_match_docker(docker: str, built_image: Path) -
     assert all(line.startswith("<missing>") for line in table[2:])
 
 
+@pytest.mark.integration
 def test_unpack_equals_docker_export(docker: str, built_image: Path, tmp_path: Path) -> None:
     assert lamina("load", "-i", built_image).exit_code == 0
     target = tmp_path / "rootfs"
@@ -98,6 +100,7 @@ def test_unpack_equals_docker_export(docker: str, built_image: Path, tmp_path: P
     assert (target / "app" / "data").stat().st_uid == 65534
 
 
+@pytest.mark.integration
 def test_save_is_loaded_and_run_by_docker(docker: str, built_image: Path, tmp_path: Path) -> None:
     assert lamina("load", "-i", built_image).exit_code == 0
     docker_id = _docker_id(docker, TAG)
@@ -116,6 +119,7 @@ def test_save_is_loaded_and_run_by_docker(docker: str, built_image: Path, tmp_pa
         run([docker, "rmi", retag], check=False)
 
 
+@pytest.mark.integration
 def test_oci_layout_is_read_by_skopeo_and_umoci(built_image: Path, tmp_path: Path) -> None:
     skopeo = require_tool("skopeo")
     umoci = require_tool("umoci")
@@ -133,6 +137,7 @@ def test_oci_layout_is_read_by_skopeo_and_umoci(built_image: Path, tmp_path: Pat
     assert diff_trees(tree_of_dir(bundle / "rootfs"), tree_of_dir(unpacked)) == []
 
 
+@pytest.mark.integration
 def test_oci_round_trip_keeps_every_digest(built_image: Path, tmp_path: Path) -> None:
     assert lamina("load", "-i", built_image).exit_code == 0
     before = json.loads(lamina("inspect", TAG).stdout)[0]
@@ -148,6 +153,7 @@ def test_oci_round_trip_keeps_every_digest(built_image: Path, tmp_path: Path) ->
     assert after["Lamina"]["Layers"] == before["Lamina"]["Layers"]
 
 
+@pytest.mark.integration
 def test_docker_archive_round_trip_keeps_digests(built_image: Path, tmp_path: Path) -> None:
     assert lamina("load", "-i", built_image).exit_code == 0
     before = json.loads(lamina("inspect", TAG).stdout)[0]
@@ -160,6 +166,7 @@ def test_docker_archive_round_trip_keeps_digests(built_image: Path, tmp_path: Pa
     assert after["Lamina"]["ManifestDigest"] == before["Lamina"]["ManifestDigest"]
 
 
+@pytest.mark.integration
 def test_newer_docker_oci_archive_is_loaded(built_image: Path, tmp_path: Path) -> None:
     """Docker 25+ writes an OCI layout plus manifest.json; Docker 20.10 cannot, so we make one."""
     assert lamina("load", "-i", built_image).exit_code == 0
@@ -189,12 +196,14 @@ def test_newer_docker_oci_archive_is_loaded(built_image: Path, tmp_path: Path) -
     assert after["Id"] == before["Id"]
 
 
+@pytest.mark.integration
 def test_load_from_stdin(built_image: Path) -> None:
     result = lamina("load", input=built_image.read_bytes())
     assert result.exit_code == 0, result.stderr
     assert TAG in result.stdout
 
 
+@pytest.mark.integration
 def test_mount_joins_layers_with_overlayfs(built_image: Path, tmp_path: Path) -> None:
     require_tool("mount")
     assert lamina("load", "-i", built_image).exit_code == 0

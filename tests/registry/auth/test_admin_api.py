@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.registry.auth.conftest import bearer, password, token, token_response
-from tests.registry.conftest import error_codes
+from tests.registry.auth.helpers import bearer, password, token, token_response
+from tests.registry.helpers import error_codes
 
 ROOT = ("root", password("root"))
 

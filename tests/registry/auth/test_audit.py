@@ -9,8 +9,8 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from tests.registry.auth.conftest import As, bearer, password, token, token_response
-from tests.registry.conftest import push_image
+from tests.registry.auth.helpers import As, bearer, password, token, token_response
+from tests.registry.helpers import push_image
 from tests.tools import lamina
 
 ROOT = ("root", password("root"))

@@ -16,8 +16,8 @@ from lamina.registry.auth.htpasswd import HtpasswdFile, parse_htpasswd
 from lamina.registry.auth.roles import Role
 from lamina.registry.server import build_app
 from lamina.registry.settings import RegistrySettings
-from tests.registry.auth.conftest import ADMIN_ACTOR, auth_client, password
-from tests.registry.conftest import error_codes, push_image
+from tests.registry.auth.helpers import ADMIN_ACTOR, auth_client, password
+from tests.registry.helpers import error_codes, push_image
 
 
 def test_basic_challenge_and_login(basic_client: TestClient) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.registry.auth.conftest import auth_client, token_response
+from tests.registry.auth.helpers import auth_client, token_response
 from tests.tools import lamina
 
 

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from lamina.oci import mediatype
-from tests.registry.auth.conftest import password
+from tests.registry.auth.helpers import password
 from tests.registry.auth.test_real_clients import AuthRegistry
-from tests.registry.conftest import image_manifest, sha256
+from tests.registry.helpers import image_manifest, sha256
 
 pytestmark = pytest.mark.integration
 

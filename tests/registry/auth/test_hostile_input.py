@@ -10,8 +10,8 @@ from base64 import b64encode
 
 from starlette.testclient import TestClient
 
-from tests.registry.auth.conftest import AuthRegistry, password
-from tests.registry.conftest import error_codes
+from tests.registry.auth.helpers import AuthRegistry, password
+from tests.registry.helpers import error_codes
 
 
 def test_5_basic_credentials_with_non_ascii_bytes(token_client: TestClient) -> None:

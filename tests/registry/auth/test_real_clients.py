@@ -15,7 +15,7 @@ import pytest
 from lamina.registry.audit import AuditLog
 from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.store import AccessStore
-from tests.registry.auth.conftest import ADMIN_ACTOR, AuthRegistry, password
+from tests.registry.auth.helpers import ADMIN_ACTOR, AuthRegistry, password
 from tests.registry.layout import write_multi_platform
 from tests.tools import lamina, require_tool, run
 

@@ -22,8 +22,8 @@ from cryptography.x509.oid import NameOID
 
 from lamina.registry.audit import AuditLog
 from lamina.registry.auth.store import ACCESS_FILE
-from tests.registry.auth.conftest import auth_client, password
-from tests.registry.conftest import LAMINA
+from tests.registry.auth.helpers import auth_client, password
+from tests.registry.helpers import LAMINA
 from tests.tools import free_port
 
 pytestmark = pytest.mark.integration

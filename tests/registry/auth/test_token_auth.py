@@ -13,16 +13,8 @@ from starlette.testclient import TestClient
 from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.roles import Role
 from lamina.registry.meta.sqlite import SqliteMetaStore
-from tests.registry.auth.conftest import (
-    ADMIN_ACTOR,
-    As,
-    auth_client,
-    bearer,
-    password,
-    token,
-    token_response,
-)
-from tests.registry.conftest import error_codes, push_blob, push_image, sha256
+from tests.registry.auth.helpers import ADMIN_ACTOR, As, auth_client, bearer, password, token, token_response
+from tests.registry.helpers import error_codes, push_blob, push_image, sha256
 
 
 def _claims(value: str) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.testclient import TestClient
 
 from lamina.registry.auth.tokens import load_or_create_key
-from tests.registry.auth.conftest import bearer, token
-from tests.registry.conftest import error_codes, sha256
+from tests.registry.auth.helpers import bearer, token
+from tests.registry.helpers import error_codes, sha256
 
 SCOPE = "repository:team/app:pull,push"
 

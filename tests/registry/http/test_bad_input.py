@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
-from tests.registry.conftest import error_codes, push_blob, push_image, sha256
+from tests.registry.helpers import error_codes, push_blob, push_image, sha256
 
 SPEC_CODES = {"BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
               "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID",

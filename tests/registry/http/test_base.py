@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.registry.conftest import error_codes
+from tests.registry.helpers import error_codes
 
 
 def test_version_check_answers_200_with_api_version_header(client: TestClient) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.registry.conftest import error_codes, push_blob, sha256
+from tests.registry.helpers import error_codes, push_blob, sha256
 
 DATA = bytes(range(256)) * 40
 

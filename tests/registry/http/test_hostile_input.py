@@ -8,7 +8,7 @@ import json
 from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
-from tests.registry.conftest import error_codes, push_image
+from tests.registry.helpers import error_codes, push_image
 
 HUGE = "9" * 4301  # one past Python's int-string conversion limit
 

@@ -7,7 +7,7 @@ import json
 from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
-from tests.registry.conftest import error_codes, push_blob, push_image, sha256
+from tests.registry.helpers import error_codes, push_blob, push_image, sha256
 
 
 def _tag_all(client: TestClient, repo: str, tags: list[str]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
-from tests.registry.conftest import (
+from tests.registry.helpers import (
     descriptor,
     error_codes,
     image_manifest,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.registry.conftest import push_blob, push_image
+from tests.registry.helpers import push_blob, push_image
 
 
 def test_metrics_count_requests_and_dedup(client: TestClient) -> None:

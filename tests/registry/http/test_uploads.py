@@ -9,7 +9,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from tests.registry.conftest import error_codes, make_client, push_blob, sha256
+from tests.registry.helpers import error_codes, make_client, push_blob, sha256
 
 BLOB = b"0123456789" * 1000
 

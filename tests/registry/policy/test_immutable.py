@@ -11,14 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from lamina.registry.auth.admin import Administration
-from tests.registry.auth.conftest import ADMIN_ACTOR
-from tests.registry.conftest import (
-    error_codes,
-    image_manifest,
-    make_client,
-    push_image,
-    sha256,
-)
+from tests.registry.auth.helpers import ADMIN_ACTOR
+from tests.registry.helpers import error_codes, image_manifest, make_client, push_image, sha256
 
 
 @pytest.fixture

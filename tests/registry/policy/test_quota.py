@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
 from lamina.registry.auth.admin import Administration
-from tests.registry.auth.conftest import ADMIN_ACTOR
-from tests.registry.conftest import error_codes, image_manifest, make_client, push_blob
+from tests.registry.auth.helpers import ADMIN_ACTOR
+from tests.registry.helpers import error_codes, image_manifest, make_client, push_blob
 
 LAYER = b"L" * 4000
 CONFIG = json.dumps({"architecture": "amd64", "os": "linux",

@@ -9,8 +9,8 @@ from pathlib import Path
 from lamina.registry.auth.admin import Administration
 from lamina.registry.namespace_policy import NamespacePolicy, Retention
 from lamina.registry.policy.retention import TagAge, expired_tags
-from tests.registry.auth.conftest import ADMIN_ACTOR
-from tests.registry.conftest import make_client, push_image
+from tests.registry.auth.helpers import ADMIN_ACTOR
+from tests.registry.helpers import make_client, push_image
 from tests.tools import lamina
 
 DAY = 86400.0

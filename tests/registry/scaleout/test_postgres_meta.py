@@ -16,7 +16,7 @@ from lamina.oci.digest import Digest
 from lamina.registry.meta import pg_schema
 from lamina.registry.meta.base import Actor, ManifestRecord, ManifestReferences
 from lamina.registry.meta.postgres import PostgresMetaStore
-from tests.registry.conftest import sha256
+from tests.registry.helpers import sha256
 from tests.registry.scaleout.services import Postgres
 from tests.tools import lamina
 

@@ -1,0 +1,64 @@
+"""Every test that drives a real tool carries ``@pytest.mark.integration``.
+
+``pytest -m 'not integration'`` is then a unit run that needs no docker, runc or
+other program. The guard sees a test drive a tool when ``require_tool`` or
+``tests.tools.run`` is called while the test or one of its fixtures runs; a fixture
+seen doing so once counts for every later test that uses it (session fixtures run
+once). An unmarked test that drives a tool fails, naming the tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+_test: pytest.Item | None = None
+_fixtures: list[str] = []  # being set up, innermost last
+_tool_fixtures: set[str] = set()
+
+
+def _marked(item: pytest.Item) -> bool:
+    return item.get_closest_marker("integration") is not None
+
+
+def tool_used(what: str) -> None:
+    """Called by require_tool and run: fails an unmarked test that drives ``what``."""
+    _tool_fixtures.update(_fixtures)
+    if _test is not None and not _marked(_test):
+        through = f"fixture {_fixtures[-1]}" if _fixtures else "its body"
+        pytest.fail(f"{_test.nodeid} drives {what} (through {through}) but is not "
+                    "marked @pytest.mark.integration", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    global _test
+    _test = item
+    _check_fixtures(item)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    global _test
+    _test = None  # session fixtures end in the last test's teardown
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any]) -> Generator[None, Any, Any]:
+    _fixtures.append(fixturedef.argname)
+    try:
+        return (yield)
+    finally:
+        _fixtures.pop()
+
+
+def _check_fixtures(item: pytest.Item) -> None:
+    """An unmarked test using a fixture already seen driving a tool fails too."""
+    used = sorted(_tool_fixtures & set(getattr(item, "fixturenames", ())))
+    if used and not _marked(item):
+        pytest.fail(f"{item.nodeid} uses {', '.join(used)}, which drive real tools, but is "
+                    "not marked @pytest.mark.integration", pytrace=False)
