@@ -12,6 +12,9 @@ import pytest
 from tests.scan.images import build_and_save
 from tests.tools import lamina
 
+# Every test here drives a real tool (docker, runc, dpkg, ...).
+pytestmark = pytest.mark.integration
+
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
 
 
