@@ -16,12 +16,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests import integration_guard
+
+def _tool_used(name: str) -> None:
+    # imported here: conftest registers the guard as a plugin, which must import it first
+    from tests import integration_guard
+
+    integration_guard.tool_used(name)
 
 
 def require_tool(name: str) -> str:
     """The path of ``name``; fails the test when it is not installed."""
-    integration_guard.tool_used(name)
+    _tool_used(name)
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
     if path is None:
         pytest.fail(f"{name} is not installed; `make test` installs it (see Makefile)")
@@ -40,7 +45,7 @@ def run(cmd: Sequence[str | Path], *, check: bool = True, input: bytes | None = 
         timeout: float = 300, env: Mapping[str, str] | None = None,
         ) -> subprocess.CompletedProcess[bytes]:
     """Run a real program; on failure the assertion shows its output."""
-    integration_guard.tool_used(Path(str(cmd[0])).name)
+    _tool_used(Path(str(cmd[0])).name)
     proc = subprocess.run([str(c) for c in cmd], input=input, capture_output=True,
                           timeout=timeout, env=env)
     if check and proc.returncode != 0:

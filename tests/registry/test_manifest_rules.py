@@ -12,7 +12,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
-from tests.registry.conftest import (
+from tests.registry.helpers import (
     error_codes,
     make_client,
     push_blob,

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.registry.conftest import RegistryServer, error_codes
+from tests.registry.helpers import RegistryServer, error_codes
 
 BOUND = 60.0  # never reached when the server behaves: a hang fails the test instead
 

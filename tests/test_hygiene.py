@@ -1,0 +1,44 @@
+"""The test tree keeps its own rules: helpers are imported from helper modules
+(tests/<pkg>/helpers.py, tests/tools.py, tests/base_images.py), never from a conftest.
+
+A conftest holds fixtures and hooks; pytest finds them without an import. Importing a
+conftest as a module ties test packages together in ways pytest does not expect (the
+same conftest can load twice) and hides where a helper lives.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+# Files that still import a conftest, while their package's helpers move out of it.
+# May only shrink: an entry that no longer does fails the test.
+TOLERATED: set[str] = {
+    "registry/scaleout/test_serving_on_s3.py",
+    "registry/scaleout/test_gc_on_deployment.py",
+    "scan/test_registry.py",
+    "scan/test_python_image.py",
+    "scan/test_debian.py",
+    "scan/test_coverage.py",
+    "scan/test_inventory_layers.py",
+}
+
+
+def _imports_a_conftest(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("conftest"):
+            return True
+        if isinstance(node, ast.Import) and any(a.name.endswith("conftest") for a in node.names):
+            return True
+    return False
+
+
+def test_no_test_module_imports_a_conftest() -> None:
+    found = {str(p.relative_to(TESTS)) for p in TESTS.rglob("*.py") if _imports_a_conftest(p)}
+    new = sorted(found - TOLERATED)
+    assert not new, ("import helpers from tests/<pkg>/helpers.py (fixtures need no import):\n"
+                     + "\n".join(new))
+    gone = sorted(TOLERATED - found)
+    assert not gone, f"no longer import a conftest, remove from TOLERATED: {gone}"
