@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from lamina.registry.http.app import create_app
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
-from tests.registry.scaleout.services import Ceph, Postgres
+from tests.registry.conftest import RegistryServer
+from tests.registry.scaleout.services import Ceph, Nginx, Postgres
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +75,46 @@ def deployed_client(root: Path, **settings: Any) -> Iterator[TestClient]:
             yield c
     finally:
         reg.close()
+
+
+@dataclass
+class Deployment:
+    """Replicas of ``lamina registry serve`` (each with its own empty root: they share
+    only Ceph and PostgreSQL) behind nginx. Quacks like a RegistryServer for client tests."""
+
+    replicas: list[RegistryServer]
+    nginx: Nginx
+    settings: dict[str, Any]
+
+    @property
+    def host(self) -> str:
+        return self.nginx.host
+
+    @property
+    def url(self) -> str:
+        return self.nginx.url
+
+    def client(self) -> httpx.Client:
+        return self.nginx.client()
+
+    def replica_at(self, upstream: str) -> RegistryServer:
+        return next(r for r in self.replicas if r.host == upstream)
+
+
+@pytest.fixture
+def balanced(tmp_path: Path, start_registry: Any, s3_settings: dict[str, Any],
+             pg_settings: dict[str, Any]) -> Iterator[Deployment]:
+    settings = {**s3_settings, **pg_settings}
+    env = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.items()}
+    replicas = [start_registry(tmp_path / f"replica{i}", **env) for i in range(2)]
+    nginx = Nginx(tmp_path / "nginx", [r.host for r in replicas]).start()
+    try:
+        yield Deployment(replicas, nginx, settings)
+    finally:
+        nginx.stop()
+
+
+@pytest.fixture
+def registry_server(balanced: Deployment) -> Deployment:
+    """For the client tests imported from tests/registry: the balanced deployment."""
+    return balanced

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 from botocore.config import Config
 
 from tests.tools import free_port, require_tool, run
@@ -131,3 +134,85 @@ class Postgres:
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class Nginx:
+    """nginx in the foreground as a round-robin balancer, with its own prefix, pid, logs
+    and temp paths in a temporary directory. ``X-Upstream`` on every answer names the
+    replica that served it."""
+
+    def __init__(self, directory: Path, upstreams: list[str]) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.host}"
+        self.upstreams = upstreams
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def config(self) -> str:
+        d = self.directory
+        servers = "".join(f"    server {u} max_fails=1 fail_timeout=30s;\n" for u in self.upstreams)
+        return f"""worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+events {{ worker_connections 512; }}
+http {{
+  access_log {d}/access.log;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  upstream registry {{
+{servers}  }}
+  server {{
+    listen 127.0.0.1:{self.port};
+    client_max_body_size 0;
+    location / {{
+      proxy_pass http://registry;
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header Connection "";
+      proxy_request_buffering off;
+      proxy_buffering off;
+      proxy_read_timeout 600s;
+      add_header X-Upstream $upstream_addr always;
+    }}
+  }}
+}}
+"""
+
+    def start(self) -> Nginx:
+        nginx = require_tool("nginx")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # As root, nginx's workers run as nobody: they must be able to use the temp paths.
+        os.chmod(self.directory, 0o777)
+        conf = self.directory / "nginx.conf"
+        conf.write_text(self.config())
+        log = (self.directory / "stderr.log").open("ab")
+        self.proc = subprocess.Popen([nginx, "-p", str(self.directory), "-c", str(conf)],
+                                     stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"nginx exited: {(self.directory / 'stderr.log').read_text()}"
+                                     f"{(self.directory / 'error.log').read_text()}")
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("nginx did not answer within 20 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # nginx's master stops its workers on SIGTERM
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(timeout=20)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=120)

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from lamina.registry.auth.services import AccessServices
 from lamina.registry.errors import RegistryError
-from lamina.registry.http import base, blobs, history, listings, manifests, uploads
+from lamina.registry.http import base, blobs, health, history, listings, manifests, uploads
 from lamina.registry.http.access_control import install as install_access_control
 from lamina.registry.http.client_limit import ClientLimit
 from lamina.registry.http.errors import (
@@ -43,7 +43,7 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
     # No two patterns overlap otherwise: a reference or digest never contains a slash.
     routes: list[BaseRoute] = [
         *manifests.ROUTES, *uploads.ROUTES, *blobs.ROUTES, *base.ROUTES, *listings.ROUTES,
-        *history.ROUTES, Route("/metrics", metrics_endpoint, methods=["GET"]),
+        *history.ROUTES, *health.ROUTES, Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

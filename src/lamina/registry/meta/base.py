@@ -94,6 +94,9 @@ class Actor:
 
 
 class MetaStore(Protocol):
+    def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers (readiness checks)."""
+
     # repositories and blob links
     def repository_exists(self, repository: str) -> bool: ...
     def repositories(self, last: str | None, limit: int) -> list[str]: ...

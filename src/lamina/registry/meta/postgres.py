@@ -89,7 +89,7 @@ class PostgresMetaStore(SqlReads):
             return [cur.execute(_pg(sql)).fetchall() for sql in queries]
 
     def ping(self) -> None:
-        self._one("SELECT 1")
+        self._one("SELECT 1 FROM lamina_schema LIMIT 1")
 
     @contextmanager
     def _advisory(self, exclusive: bool) -> Iterator[None]:

@@ -78,6 +78,9 @@ class SqliteMetaStore(SqlReads):
         with self._lock:
             self._db.close()
 
+    def ping(self) -> None:
+        self._one("SELECT 1 FROM repositories LIMIT 1")
+
     def sweep_lock(self, exclusive: bool) -> AbstractContextManager[None]:
         """A file lock beside the database: every process on this machine sees it."""
         root = self._path.parent

@@ -31,6 +31,9 @@ class UploadFile(Protocol):
 
 
 class BlobStore(Protocol):
+    def ping(self) -> None:
+        """Raise StorageUnavailable unless the store answers (readiness checks)."""
+
     def stat(self, digest: Digest) -> BlobInfo | None: ...
 
     def local_path(self, digest: Digest) -> Path | None:

@@ -14,6 +14,7 @@ from typing import BinaryIO, cast
 
 from lamina.errors import InvalidDigest
 from lamina.oci.digest import Digest
+from lamina.registry.errors import StorageUnavailable
 from lamina.registry.storage.base import BlobInfo, UploadFile
 
 READ_CHUNK = 1024 * 1024
@@ -35,6 +36,10 @@ class FilesystemBlobStore:
         self.quarantine_dir = root / "quarantine"
         for path in (self.blobs, self.uploads):
             path.mkdir(parents=True, exist_ok=True)
+
+    def ping(self) -> None:
+        if not (self.blobs.is_dir() and os.access(self.uploads, os.W_OK)):
+            raise StorageUnavailable(f"blob directory {self.root} is missing or read-only")
 
     def _path(self, digest: Digest) -> Path:
         return self.blobs / digest.algorithm / digest.hex[:2] / digest.hex

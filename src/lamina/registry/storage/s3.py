@@ -18,7 +18,7 @@ from lamina.errors import InvalidDigest
 from lamina.oci.digest import Digest
 from lamina.registry.settings import RegistrySettings
 from lamina.registry.storage.base import BlobInfo, UploadFile
-from lamina.registry.storage.s3_client import calling, is_missing, make_client
+from lamina.registry.storage.s3_client import calling, is_missing, make_client, unavailable
 from lamina.registry.storage.s3_segments import (
     MARKER,
     MIN_PART,
@@ -39,6 +39,13 @@ class S3BlobStore:
         self.bucket = settings.s3_bucket
         self.prefix = settings.s3_prefix
         self.redirect_seconds = settings.redirect_seconds
+
+    def ping(self) -> None:
+        try:
+            with calling("checking the bucket"):
+                self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            raise unavailable(f"checking bucket {self.bucket!r}", exc) from exc
 
     # keys
 
