@@ -70,7 +70,7 @@ def test_malformed_versions_are_reported_not_raised() -> None:
 
 def test_release_scoping_of_distribution_ecosystems() -> None:
     """OSV "Defined ecosystems": Debian:12, Alpine:v3.18 and Ubuntu:22.04:LTS scope a release."""
-    from lamina.scan.package import APK, DEB, OSInfo, Package
+    from lamina.packages.model import APK, DEB, OSInfo, Package
     from lamina.scan.targets import target
 
     deb = target(Package(DEB, "libssl3", "3.0.19-1~deb12u2", "/s", source_name="openssl"),

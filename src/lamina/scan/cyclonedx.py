@@ -13,9 +13,10 @@ import uuid
 from typing import Any
 
 from lamina import __version__
+from lamina.packages.model import Package
 from lamina.scan.inventory import Inventory
 from lamina.scan.matching import Finding
-from lamina.scan.package import Package
+from lamina.scan.package import purl
 
 SPEC_VERSION = "1.5"
 
@@ -25,12 +26,12 @@ def _now() -> str:
 
 
 def bom_ref(pkg: Package, inv: Inventory) -> str:
-    return f"{pkg.purl(inv.os)}#{pkg.path}"
+    return f"{purl(pkg, inv.os)}#{pkg.path}"
 
 
 def _component(pkg: Package, inv: Inventory) -> dict[str, Any]:
     comp: dict[str, Any] = {"type": "library", "bom-ref": bom_ref(pkg, inv), "name": pkg.name,
-                            "version": pkg.version, "purl": pkg.purl(inv.os)}
+                            "version": pkg.version, "purl": purl(pkg, inv.os)}
     if pkg.licenses:
         comp["licenses"] = [{"license": {"name": lic}} for lic in pkg.licenses]
     props = [{"name": "lamina:package:type", "value": pkg.type},

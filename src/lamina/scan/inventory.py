@@ -29,8 +29,9 @@ from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
-from lamina.scan import apk_installed, dpkg_status, npm_manifest, os_release, python_metadata
-from lamina.scan.package import APK, DEB, LayerInfo, OSInfo, Package
+from lamina.packages import apk, dpkg, npm, python
+from lamina.packages.model import APK, DEB, LayerInfo, OSInfo, Package
+from lamina.scan import os_release
 from lamina.store.image import StoredImage
 from lamina.store.store import Store
 
@@ -40,10 +41,10 @@ Parser = Callable[[bytes, str], tuple[list[Package], list[str]]]
 
 _OS_PATHS = ("etc/os-release", "usr/lib/os-release")
 _BY_BASENAME: dict[str, Parser] = {
-    "METADATA": python_metadata.parse,
-    "PKG-INFO": python_metadata.parse,
-    "package.json": npm_manifest.parse_manifest,
-    "package-lock.json": npm_manifest.parse_lock,
+    "METADATA": python.parse,
+    "PKG-INFO": python.parse,
+    "package.json": npm.parse_manifest,
+    "package-lock.json": npm.parse_lock,
 }
 _SHARED_DBS = {"var/lib/dpkg/status", "lib/apk/db/installed"}
 
@@ -58,13 +59,13 @@ def parser_for(path: str) -> Parser | None:
             return None
         return _BY_BASENAME[base]
     if base.endswith(".egg-info"):
-        return python_metadata.parse
+        return python.parse
     if path == "var/lib/dpkg/status":
-        return dpkg_status.parse
+        return dpkg.parse
     if head == "var/lib/dpkg/status.d" and not base.endswith(".md5sums"):
-        return dpkg_status.parse
+        return dpkg.parse
     if path == "lib/apk/db/installed":
-        return apk_installed.parse
+        return apk.parse
     return None
 
 

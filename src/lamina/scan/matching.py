@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lamina.packages.model import Package
 from lamina.scan import ranges
 from lamina.scan.coverage import Coverage, of_inventory
 from lamina.scan.database import Advisory, AdvisoryDB
 from lamina.scan.inventory import Inventory
-from lamina.scan.package import Package
 from lamina.scan.severity import Severity
 from lamina.scan.targets import target
 

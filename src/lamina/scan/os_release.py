@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from lamina.scan.package import OSInfo
+from lamina.packages.model import OSInfo
 
 
 def parse(data: bytes) -> OSInfo | None:

@@ -1,64 +1,10 @@
-"""What an inventory holds: packages, the OS, and the layers that brought them."""
+"""Package URLs (package-url/purl-spec) of inventoried packages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
-DEB = "deb"
-APK = "apk"
-PYTHON = "python"
-NPM = "npm"
-
-
-@dataclass(frozen=True)
-class OSInfo:
-    id: str  # os-release ID: debian, ubuntu, alpine
-    version_id: str
-    codename: str = ""
-    pretty_name: str = ""
-
-    @property
-    def distro(self) -> str:
-        """purl ``distro`` qualifier: debian-12, alpine-3.18.4."""
-        return f"{self.id}-{self.version_id}" if self.version_id else self.id
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    index: int
-    digest: str
-    diff_id: str
-    created_by: str  # the history entry (Dockerfile step) that made it; '' when unknown
-
-
-@dataclass(frozen=True)
-class Package:
-    type: str  # DEB, APK, PYTHON, NPM
-    name: str
-    version: str
-    path: str  # the file the package was read from, inside the image
-    layer: int = -1  # index into Inventory.layers
-    arch: str = ""
-    source_name: str = ""  # deb Source / apk origin; '' when the same as name
-    source_version: str = ""  # deb source version when it differs from version
-    licenses: tuple[str, ...] = ()
-    extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
-
-    def at_layer(self, layer: int) -> Package:
-        return replace(self, layer=layer)
-
-    @property
-    def source(self) -> str:
-        return self.source_name or self.name
-
-    @property
-    def advisory_version(self) -> str:
-        """The version advisories are written against (Debian: the source version)."""
-        return self.source_version or self.version
-
-    def purl(self, os_info: OSInfo | None = None) -> str:
-        return purl(self, os_info)
+from lamina.packages.model import DEB, NPM, PYTHON, OSInfo, Package
 
 
 def _q(text: str) -> str:

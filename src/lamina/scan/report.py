@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Any
 
 from lamina import __version__
+from lamina.packages.model import Package
 from lamina.scan.coverage import Coverage
 from lamina.scan.inventory import Inventory
 from lamina.scan.matching import Finding, ScanResult
-from lamina.scan.package import Package
+from lamina.scan.package import purl
 from lamina.scan.secrets import SecretFinding
 
 SCHEMA_VERSION = 1
@@ -25,7 +26,7 @@ def _layer(inv: Inventory, pkg: Package) -> dict[str, Any] | None:
 
 def package_json(inv: Inventory, pkg: Package) -> dict[str, Any]:
     doc: dict[str, Any] = {"type": pkg.type, "name": pkg.name, "version": pkg.version,
-                           "purl": pkg.purl(inv.os), "path": pkg.path, "layer": _layer(inv, pkg)}
+                           "purl": purl(pkg, inv.os), "path": pkg.path, "layer": _layer(inv, pkg)}
     if pkg.arch:
         doc["arch"] = pkg.arch
     if pkg.source_name:

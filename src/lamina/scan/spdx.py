@@ -9,6 +9,7 @@ from typing import Any
 
 from lamina import __version__
 from lamina.scan.inventory import Inventory
+from lamina.scan.package import purl
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
@@ -49,7 +50,7 @@ def document(inv: Inventory) -> dict[str, Any]:
             "licenseConcluded": "NOASSERTION", "licenseDeclared": "NOASSERTION",
             "copyrightText": "NOASSERTION", "sourceInfo": where,
             "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
-                              "referenceLocator": pkg.purl(inv.os)}],
+                              "referenceLocator": purl(pkg, inv.os)}],
         })
         relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
                               "relatedSpdxElement": spdx_id})

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lamina.packages.model import APK, DEB, NPM, PYTHON, OSInfo, Package
 from lamina.scan import ecosystems
-from lamina.scan.package import APK, DEB, NPM, PYTHON, OSInfo, Package
 
 _OS_FAMILY = {"debian": "Debian", "ubuntu": "Ubuntu", "alpine": "Alpine"}
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lamina.packages.model import Package
 from lamina.slim import apkdb, dpkgdb, npmpkgs, pydists
 from lamina.slim.imagetree import ImageTree
-from lamina.slim.package import Package
 
 
 @dataclass

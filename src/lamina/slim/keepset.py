@@ -19,11 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from lamina.packages.model import APK, DEB, NPM, PYTHON, Package
 from lamina.slim import apkdb, dpkgdb
 from lamina.slim.imagetree import DIR, FILE, SYMLINK, ImageTree, parent
 from lamina.slim.inventory import Inventory
 from lamina.slim.linker import Linker
-from lamina.slim.package import APK, DEB, NPM, PYTHON, Package
 from lamina.slim.pydists import owner_of, site_dirs
 
 TRACED: Final = "traced"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 
+from lamina.packages.model import NPM, Package
 from lamina.slim.imagetree import ImageTree, parent
-from lamina.slim.package import NPM, Package
 
 
 def read(tree: ImageTree) -> list[Package]:
-    packages: dict[str, Package] = {}
+    found: dict[str, tuple[str, str, str]] = {}
     for path, entry in tree.entries.items():
         if entry.kind != "file" or not path.endswith("/package.json"):
             continue
@@ -29,14 +29,13 @@ def read(tree: ImageTree) -> list[Package]:
             continue
         if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
             continue
-        packages[pkg_dir] = Package(NPM, doc["name"], str(doc.get("version", "")),
-                                    records={path})
-    for pkg_dir, pkg in packages.items():
+        found[pkg_dir] = (doc["name"], str(doc.get("version", "")), path)
+    packages = []
+    for pkg_dir, (name, version, manifest) in found.items():
         prefix = pkg_dir + "/"
-        for path in tree.under(pkg_dir):
-            rest = path[len(prefix):]
-            if "node_modules/" in rest or rest == "node_modules":
-                continue
-            pkg.files.add(path)
-        pkg.files.add(pkg_dir)
-    return list(packages.values())
+        files = {pkg_dir} | {path for path in tree.under(pkg_dir)
+                             if not ("node_modules/" in path[len(prefix):]
+                                     or path[len(prefix):] == "node_modules")}
+        packages.append(Package(NPM, name, version, manifest, files=frozenset(files),
+                                records=frozenset({manifest})))
+    return packages

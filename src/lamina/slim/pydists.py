@@ -14,8 +14,9 @@ import io
 import posixpath
 from typing import Final
 
+from lamina.packages import python
+from lamina.packages.model import PYTHON, Package
 from lamina.slim.imagetree import DIR, FILE, ImageTree
-from lamina.slim.package import PYTHON, Package
 
 SITE_NAMES: Final = ("site-packages", "dist-packages")
 
@@ -32,17 +33,9 @@ def _read(tree: ImageTree, path: str) -> str | None:
     return tree.host(path).read_text(encoding="utf-8", errors="replace")
 
 
-def _metadata(text: str | None) -> tuple[str, str]:
-    name = version = ""
-    for line in (text or "").splitlines():
-        if not line.strip():
-            break
-        key, _, value = line.partition(":")
-        if key.lower() == "name" and not name:
-            name = value.strip()
-        elif key.lower() == "version" and not version:
-            version = value.strip()
-    return name, version
+def _metadata(text: str | None, path: str) -> tuple[str, str]:
+    found, _ = python.parse((text or "").encode(), path)
+    return (found[0].name, found[0].version) if found else ("", "")
 
 
 def _norm(site: str, rel: str) -> str:
@@ -59,12 +52,12 @@ def read(tree: ImageTree) -> list[Package]:
             meta_dir = path
             base = path[len(prefix):]
             if base.endswith(".dist-info"):
-                name, version = _metadata(_read(tree, meta_dir + "/METADATA"))
+                name, version = _metadata(_read(tree, meta_dir + "/METADATA"), meta_dir + "/METADATA")
                 record = _read(tree, meta_dir + "/RECORD") or ""
                 rels = [row[0] for row in csv.reader(io.StringIO(record)) if row]
                 files = {_norm(site, rel) for rel in rels}
             elif base.endswith(".egg-info"):
-                name, version = _metadata(_read(tree, meta_dir + "/PKG-INFO"))
+                name, version = _metadata(_read(tree, meta_dir + "/PKG-INFO"), meta_dir + "/PKG-INFO")
                 listing = _read(tree, meta_dir + "/installed-files.txt") or ""
                 files = {_norm(meta_dir, rel) for rel in listing.splitlines() if rel.strip()}
                 rels = [f[len(prefix):] for f in files if f.startswith(prefix)]
@@ -82,7 +75,9 @@ def read(tree: ImageTree) -> list[Package]:
                         if not f.endswith((".dist-info", ".egg-info")) and f != "__pycache__"}
             tops = {t.split("/", 1)[0] for t in tops}
             tops.discard(base)
-            packages.append(Package(PYTHON, name, version, files, {meta_dir}, tops, site))
+            packages.append(Package(PYTHON, name, version, meta_dir, files=frozenset(files),
+                                    records=frozenset({meta_dir}), top_levels=frozenset(tops),
+                                    site=site))
     return packages
 
 

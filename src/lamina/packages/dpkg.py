@@ -10,34 +10,32 @@ from __future__ import annotations
 
 import re
 
-from lamina.scan.package import DEB, Package
+from lamina.packages import stanzas
+from lamina.packages.model import DEB, Package
 
 _SOURCE = re.compile(r"^(?P<name>[^\s(]+)(?:\s*\((?P<version>[^)]+)\))?\s*$")
-_GONE = {"not-installed", "config-files"}
+GONE = frozenset({"not-installed", "config-files"})
 
 
-def paragraphs(text: str) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
-    fields: dict[str, str] = {}
+def fields(block: list[str]) -> dict[str, str]:
+    """One paragraph's fields; continuation lines join their field with newlines."""
+    out: dict[str, str] = {}
     last = ""
-    for line in text.splitlines():
-        if not line.strip():
-            if fields:
-                out.append(fields)
-            fields, last = {}, ""
-            continue
+    for line in block:
         if line[0] in " \t":
             if last:
-                fields[last] += "\n" + line.strip()
+                out[last] += "\n" + line.strip()
             continue
         name, sep, value = line.partition(":")
         if not sep:
             continue
         last = name.strip()
-        fields[last] = value.strip()
-    if fields:
-        out.append(fields)
+        out[last] = value.strip()
     return out
+
+
+def paragraphs(text: str) -> list[dict[str, str]]:
+    return [fields(block) for block in stanzas.blocks(text)]
 
 
 def parse(data: bytes, path: str) -> tuple[list[Package], list[str]]:
@@ -51,7 +49,7 @@ def parse(data: bytes, path: str) -> tuple[list[Package], list[str]]:
                             f" ({name or 'unnamed'})")
             continue
         status = fields.get("Status", "install ok installed").split()
-        if status and status[-1] in _GONE:
+        if status and status[-1] in GONE:
             continue
         source_name = source_version = ""
         if "Source" in fields:

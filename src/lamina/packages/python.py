@@ -7,7 +7,7 @@ email-style header where Name and Version identify the distribution. An
 
 from __future__ import annotations
 
-from lamina.scan.package import PYTHON, Package
+from lamina.packages.model import PYTHON, Package
 
 
 def parse(data: bytes, path: str) -> tuple[list[Package], list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lamina.scan.package import NPM, Package
+from lamina.packages.model import NPM, Package
 
 
 def _load(data: bytes, path: str) -> tuple[Any, list[str]]:
