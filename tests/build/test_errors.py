@@ -106,7 +106,7 @@ def test_quiet_failure_still_shows_the_step_output(busybox_base: str, tmp_path: 
 def test_other_platform_is_refused(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nRUN true\n"})
     code, text = _build(ctx, "--platform", "linux/s390x")
-    assert code == 1 and "linux/s390x is not supported" in text
+    assert code == 2 and "linux/s390x cannot be built here" in text  # refused before any step
     (ctx / "Dockerfile").write_text(f"FROM --platform=linux/s390x {busybox_base}\nRUN true\n")
     code, text = _build(ctx)
     assert code == 1 and "linux/s390x is not supported" in text

@@ -137,3 +137,10 @@ def test_config_file_is_read_by_the_command_given_it(tmp_path: Path) -> None:
     assert doc["canonical"] == "registry.example:5000/team/app:1"
     missing = lamina("images", "--config", tmp_path / "nope.toml")
     assert missing.exit_code == 2 and "nope.toml" in missing.stderr
+
+
+def test_every_help_page_has_an_example_and_no_markup() -> None:
+    for path in _leaf_commands():
+        page = lamina(*path, "--help").stdout
+        assert "Example:" in page and "lamina " in page.split("Example:")[1], path
+        assert "`" not in page and "\b" not in page, path

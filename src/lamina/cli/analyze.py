@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -46,6 +47,26 @@ INSECURE = click.option("--insecure", is_flag=True,
 
 
 
+def _dive_ci(path: Path | None) -> dict[str, Any]:
+    """The ``rules`` of dive's .dive-ci (YAML): lowestEfficiency, highestWastedBytes, ..."""
+    import yaml
+
+    if path is None:
+        path = Path(".dive-ci")
+        if not path.is_file():
+            return {}
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: {exc.strerror}", param_hint="'--ci-config'") from exc
+    except yaml.YAMLError as exc:
+        raise LaminaError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from exc
+    rules = (doc or {}).get("rules", {}) if isinstance(doc, dict) else None
+    if not isinstance(rules, dict):
+        raise LaminaError(f"{path}: expected a 'rules' mapping as dive's .dive-ci has")
+    return {str(k): str(v) for k, v in rules.items()}
+
+
 @click.command("analyze")
 @click.argument("image")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -64,23 +85,30 @@ INSECURE = click.option("--insecure", is_flag=True,
 @click.option("--layer", "layers", type=click.IntRange(0), multiple=True,
               help="Also list every file this layer (index from 0) added, modified or"
               " deleted; repeatable. JSON always has them all.")
+@click.option("--ci-config", type=click.Path(dir_okay=False, path_type=Path),
+              help="CI: dive's rules file (default ./.dive-ci when present).")
 @INSECURE
 def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                     lowest_efficiency: str | None, highest_wasted_bytes: str | None,
                     highest_user_wasted_percent: str | None, depth: int,
-                    layers: tuple[int, ...], insecure: bool) -> None:
+                    layers: tuple[int, ...], ci_config: Path | None, insecure: bool) -> None:
     """Wasted bytes, dive's efficiency, per-layer changes and findings with fixes.
 
     IMAGE is a name or ID in the local store, a docker-archive tar or OCI layout
     (directory or tar; pick one image of several with PATH@NAME:TAG), or a
-    registry reference (pulled into a temporary store).
+    registry reference (pulled into a temporary store). With --ci, thresholds
+    come from the flags, then dive's .dive-ci rules, then [analyze.ci].
+
+    \b
+    Example:
+      lamina analyze --ci --lowest-efficiency 0.95 app:1
     """
     limits = None
     if ci:
         limits = thresholds({LOWEST_EFFICIENCY: lowest_efficiency,
                              HIGHEST_WASTED_BYTES: highest_wasted_bytes,
                              HIGHEST_USER_WASTED_PERCENT: highest_user_wasted_percent},
-                            load_table("analyze.ci"))
+                            {**load_table("analyze.ci"), **_dive_ci(ci_config)})
     store = open_store()
     with open_image(image, store, insecure=insecure) as opened:
         reporter = _reporter()
@@ -121,7 +149,12 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
 @INSECURE
 def diff_command(image_a: str, image_b: str, fmt: str, no_packages: bool,
                  insecure: bool) -> None:
-    """Files (and packages) added, removed and changed from IMAGE_A to IMAGE_B."""
+    """Files (and packages) added, removed and changed from IMAGE_A to IMAGE_B.
+
+    \b
+    Example:
+      lamina diff app:1 app:2
+    """
     from lamina.analyze.compare import compare_images
     from lamina.analyze.report_diff import print_diff
 
@@ -142,7 +175,12 @@ def diff_command(image_a: str, image_b: str, fmt: str, no_packages: bool,
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def squash_command(image: str, tag: str, from_layer: str | None, fmt: str) -> None:
-    """Merge the layers above the base (or --from LAYER) into one; tag the result."""
+    """Merge the layers above the base (or --from LAYER) into one; tag the result.
+
+    \b
+    Example:
+      lamina squash -t app:1-squashed app:1
+    """
     from lamina.analyze.sizes import format_size
     from lamina.analyze.squash import resolve_from, squash
     from lamina.oci.reference import Reference
@@ -180,7 +218,12 @@ def squash_command(image: str, tag: str, from_layer: str | None, fmt: str) -> No
 @click.argument("image")
 @INSECURE
 def explore_command(image: str, insecure: bool) -> None:
-    """Browse IMAGE layer by layer in a terminal UI (as dive): what each layer changed."""
+    """Browse IMAGE layer by layer in a terminal UI (as dive): what each layer changed.
+
+    \b
+    Example:
+      lamina explore app:1
+    """
     from lamina.analyze.explorer import ExplorerApp
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -85,7 +85,12 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                   build_args: tuple[str, ...], target: str | None, no_cache: bool, pull: str,
                   network: str, labels: tuple[str, ...], platform: str | None, quiet: bool,
                   progress: str, reproducible: bool) -> None:
-    """Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin)."""
+    """Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin).
+
+    \b
+    Example:
+      lamina build -t app:1 --build-arg VERSION=1.2 .
+    """
     del progress
     _check_request(tags, platform, build_args)
     epoch_text = os.environ.get("SOURCE_DATE_EPOCH")

@@ -80,7 +80,12 @@ def db_import(paths: tuple[Path, ...], db: Path | None) -> None:
               " default: from each changelog's newest distribution.")
 @DB_OPTION
 def db_import_debian(directory: Path, release: str | None, db: Path | None) -> None:
-    """Derive fixed-in advisories from the changelog.Debian.gz of the .deb files in DIRECTORY."""
+    """Derive fixed-in advisories from the changelog.Debian.gz of the .deb files in DIRECTORY.
+
+    \b
+    Example:
+      lamina db import-debian --release Debian:12 ./changelogs
+    """
     records, problems = debian_changelog.derive(directory, release)
     for problem in problems:
         warn(f"warning: {problem}")
@@ -98,7 +103,12 @@ def db_import_debian(directory: Path, release: str | None, db: Path | None) -> N
               show_default=True)
 @DB_OPTION
 def db_status(fmt: str, db: Path | None) -> None:
-    """Advisories per ecosystem, and each source with the age of its data."""
+    """Advisories per ecosystem, and each source with the age of its data.
+
+    \b
+    Example:
+      lamina db status --format json
+    """
     path = db_path(db)
     now = dt.datetime.now(dt.UTC)
     with AdvisoryDB(path) as database:

@@ -95,7 +95,12 @@ def images_command(repository: str | None, all_images: bool, quiet: bool,
 @click.argument("source")
 @click.argument("target")
 def tag_command(source: str, target: str) -> None:
-    """Give image SOURCE the name TARGET (a tag is a pointer to an image ID)."""
+    """Give image SOURCE the name TARGET (a tag is a pointer to an image ID).
+
+    \b
+    Example:
+      lamina tag app:1 127.0.0.1:5000/team/app:1
+    """
     open_store().tag(source, target)
 
 
@@ -228,7 +233,7 @@ def _ellipsis(text: str, width: int) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="Only show image IDs.")
 @template_format_option(HISTORY_FIELDS)
 def history_command(image: str, no_trunc: bool, human: bool, quiet: bool, fmt: str) -> None:
-    """Show the history of an image, one row per step, as ``docker history`` does.
+    """Show the history of an image, one row per step, as docker history does.
 
     \b
     Example:
@@ -279,7 +284,12 @@ def history_command(image: str, no_trunc: bool, human: bool, quiet: bool, fmt: s
 @click.command("du")
 @FORMAT_OPTION
 def du_command(fmt: str) -> None:
-    """Bytes the store takes, and the bytes saved because images share blobs."""
+    """Bytes the store takes, and the bytes saved because images share blobs.
+
+    \b
+    Example:
+      lamina du --format json
+    """
     usage = open_store().usage()
     data = {"images": usage.images, "blobs": usage.blobs, "stored_bytes": usage.stored_bytes,
             "logical_bytes": usage.logical_bytes, "saved_bytes": usage.saved_bytes}

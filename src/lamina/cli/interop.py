@@ -22,7 +22,12 @@ from lamina.store.oci_layout import save_oci_layout
 @click.option("--name", help="Name for images the input leaves untagged (OCI layouts).")
 @click.option("-q", "--quiet", is_flag=True, help="Suppress the load output.")
 def load_command(input_path: Path | None, name: str | None, quiet: bool) -> None:
-    """Load images from a `docker save` tar or an OCI layout (directory or tar)."""
+    """Load images from a 'docker save' tar or an OCI layout (directory or tar).
+
+    \b
+    Example:
+      docker save busybox:1.36 | lamina load
+    """
     store = open_store()
     if input_path is None and sys.stdin.isatty():
         raise LaminaError("requested load from stdin, but stdin is a terminal; use -i FILE")
@@ -45,9 +50,14 @@ def load_command(input_path: Path | None, name: str | None, quiet: bool) -> None
               help="Write to this file (or directory, for --format oci) instead of stdout.")
 @click.option("--format", "fmt", type=click.Choice(["docker", "oci"]), default="docker",
               show_default=True,
-              help="docker: a tar `docker load` takes; oci: an OCI image layout.")
+              help="docker: a tar 'docker load' takes; oci: an OCI image layout.")
 def save_command(images: tuple[str, ...], output: Path | None, fmt: str) -> None:
-    """Save images to a tar (`docker load` format) or an OCI layout; digests are kept."""
+    """Save images to a tar ('docker load' format) or an OCI layout; digests are kept.
+
+    \b
+    Example:
+      lamina save -o app.tar app:1
+    """
     store = open_store()
     selected = []
     for text in images:

@@ -19,7 +19,12 @@ from lamina.store.extracted import extracted_lowers
 @click.argument("image")
 @click.argument("directory", type=click.Path(path_type=Path))
 def unpack_command(image: str, directory: Path) -> None:
-    """Apply IMAGE's layers onto DIRECTORY as a container runtime would."""
+    """Apply IMAGE's layers onto DIRECTORY as a container runtime would.
+
+    \b
+    Example:
+      lamina unpack app:1 ./rootfs
+    """
     store = open_store()
     stored = store.resolve(image)
     if directory.exists() and any(directory.iterdir()):
@@ -40,7 +45,12 @@ def unpack_command(image: str, directory: Path) -> None:
 @click.argument("image")
 @click.argument("directory", type=click.Path(path_type=Path))
 def mount_command(image: str, directory: Path) -> None:
-    """Join IMAGE's layers at DIRECTORY with OverlayFS, read-only (needs root)."""
+    """Join IMAGE's layers at DIRECTORY with OverlayFS, read-only (needs root).
+
+    \b
+    Example:
+      lamina mount app:1 /mnt/app
+    """
     store = open_store()
     stored = store.resolve(image)
     lowers = extracted_lowers(store, stored)
@@ -51,7 +61,12 @@ def mount_command(image: str, directory: Path) -> None:
 @click.command("umount")
 @click.argument("directory", type=click.Path(path_type=Path, exists=True))
 def umount_command(directory: Path) -> None:
-    """Unmount a directory mounted by `lamina mount`."""
+    """Unmount a directory mounted by 'lamina mount'.
+
+    \b
+    Example:
+      lamina umount /mnt/app
+    """
     umount(directory)
 
 

@@ -96,6 +96,10 @@ def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
 
     With --image, one Dockerfile is joined to the image built from it (history entries to
     instructions) and each finding says what it costs in that image.
+
+    \b
+    Example:
+      lamina lint --format json Dockerfile
     """
     all_rules()  # fills REGISTRY
     settings = LintSettings.load(config_path(config))

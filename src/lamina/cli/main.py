@@ -12,6 +12,7 @@ import click
 
 from lamina import __version__
 from lamina.cli.config_option import with_config
+from lamina.cli.image_completion import with_image_completion
 from lamina.errors import LaminaError
 
 # Each command and the module that defines it (in that module's COMMANDS list).
@@ -52,6 +53,7 @@ COMMANDS: dict[str, str] = {
     "scan": "lamina.cli.scan",
     "db": "lamina.cli.db",
     "slim": "lamina.cli.slim",
+    "completion": "lamina.cli.completion",
 }
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
@@ -63,6 +65,8 @@ SUMMARIES: dict[str, str] = {
         "Wasted bytes, dive's efficiency, per-layer changes and findings with fixes.",
     "build":
         'Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin).',
+    "completion":
+        "Print the shell completion script for SHELL; images complete from the store.",
     "copy":
         'Copy an image: [docker://]REF, oci:PATH[:TAG] or docker-archive:PATH[:REF] on each side.',
     "db":
@@ -74,7 +78,7 @@ SUMMARIES: dict[str, str] = {
     "explore":
         'Browse IMAGE layer by layer in a terminal UI (as dive): what each layer changed.',
     "history":
-        'Show the history of an image, one row per step, as ``docker history`` does.',
+        'Show the history of an image, one row per step, as docker history does.',
     "images":
         'List images in the local store, or those of REPOSITORY[:TAG].',
     "inspect":
@@ -82,7 +86,7 @@ SUMMARIES: dict[str, str] = {
     "lint":
         "Lint DOCKERFILE(s) (default ./Dockerfile; '-' reads standard input).",
     "load":
-        'Load images from a `docker save` tar or an OCI layout (directory or tar).',
+        "Load images from a 'docker save' tar or an OCI layout (directory or tar).",
     "login":
         "Check credentials against a registry's /v2/ and save them like docker login.",
     "logout":
@@ -112,7 +116,7 @@ SUMMARIES: dict[str, str] = {
     "rm":
         "Remove containers, with their logs (a running one needs -f).",
     "save":
-        'Save images to a tar (`docker load` format) or an OCI layout; digests are kept.',
+        "Save images to a tar ('docker load' format) or an OCI layout; digests are kept.",
     "sbom":
         'List the packages installed in IMAGE (a name, an ID, a docker-archive tar or OCI layout).',
     "scan":
@@ -124,7 +128,7 @@ SUMMARIES: dict[str, str] = {
     "tag":
         'Give image SOURCE the name TARGET (a tag is a pointer to an image ID).',
     "umount":
-        'Unmount a directory mounted by `lamina mount`.',
+        "Unmount a directory mounted by 'lamina mount'.",
     "unpack":
         "Apply IMAGE's layers onto DIRECTORY as a container runtime would.",
 }
@@ -157,7 +161,7 @@ class LaminaGroup(click.Group):
             return None
         for command in importlib.import_module(module).COMMANDS:
             if command.name == cmd_name:
-                return with_config(command)
+                return with_image_completion(with_config(command))
         raise LookupError(f"{module} does not define the command {cmd_name!r}")
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,

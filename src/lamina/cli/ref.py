@@ -13,7 +13,12 @@ from lamina.oci.reference import Reference, latest_warning
 @click.argument("name")
 @FORMAT_OPTION
 def ref_command(name: str, fmt: str) -> None:
-    """Print the fully qualified form of NAME (registry, repository, tag, digest)."""
+    """Print the fully qualified form of NAME (registry, repository, tag, digest).
+
+    \b
+    Example:
+      lamina ref nginx
+    """
     settings = Settings.load()
     ref = Reference.parse(name, settings.default_registry)
     warning = latest_warning(ref)

@@ -37,7 +37,12 @@ def registry_group() -> None:
 def serve_command(config_file: str | None, addr: str | None, root: str | None,
                   workers: int | None, server: str | None, auth: str | None,
                   tls_cert: str | None, tls_key: str | None) -> None:
-    """Serve the OCI Distribution API (v1.1) until interrupted."""
+    """Serve the OCI Distribution API (v1.1) until interrupted.
+
+    \b
+    Example:
+      lamina registry serve --addr 127.0.0.1:5000 --root ./registry
+    """
     from lamina.registry.server import serve
 
     settings = registry_settings(config_file, addr=addr, root=root, workers=workers, server=server,
@@ -59,7 +64,12 @@ def serve_command(config_file: str | None, addr: str | None, root: str | None,
 @FORMAT_OPTION
 def gc_command(config_file: str | None, root: str | None, dry_run: bool, delete_untagged: bool,
                grace_seconds: int | None, fmt: str) -> None:
-    """Remove blobs no manifest references; safe while the server runs."""
+    """Remove blobs no manifest references; safe while the server runs.
+
+    \b
+    Example:
+      lamina registry gc --dry-run --root ./registry
+    """
     from lamina.registry.gc import collect
 
     settings = registry_settings(config_file, root=root, gc_grace_seconds=grace_seconds)
@@ -85,7 +95,12 @@ def gc_command(config_file: str | None, root: str | None, dry_run: bool, delete_
 @ROOT_OPTION
 @FORMAT_OPTION
 def fsck_command(config_file: str | None, root: str | None, fmt: str) -> None:
-    """Re-hash every blob; quarantine corrupt ones. Exit status 1 when any problem is found."""
+    """Re-hash every blob; quarantine corrupt ones. Exit status 1 when any problem is found.
+
+    \b
+    Example:
+      lamina registry fsck --root ./registry
+    """
     from lamina.registry.fsck import check
 
     settings = registry_settings(config_file, root=root)
@@ -113,7 +128,12 @@ def tags_group() -> None:
 @ROOT_OPTION
 @FORMAT_OPTION
 def history_command(ref: str, config_file: str | None, root: str | None, fmt: str) -> None:
-    """Every move of the tag REF (REPOSITORY:TAG), oldest first."""
+    """Every move of the tag REF (REPOSITORY:TAG), oldest first.
+
+    \b
+    Example:
+      lamina registry tags history team/app:1 --root ./registry
+    """
     from lamina.registry.backends import open_meta
     from lamina.registry.http.history import move_to_json
 
@@ -147,10 +167,14 @@ for _command in (*ADMIN_COMMANDS, scan_report_command):
 @registry_group.command("migrate-schema")
 @CONFIG_OPTION
 def migrate_schema_command(config_file: str | None) -> None:
-    """Apply the PostgreSQL schema migrations this lamina needs (setting ``database``).
+    """Apply the PostgreSQL schema migrations this lamina needs (setting 'database').
 
     Safe to run while replicas serve and from several machines at once: migrations are
     applied in order, each once, under a database lock.
+
+    \b
+    Example:
+      lamina registry migrate-schema --config lamina.toml
     """
     import psycopg
 

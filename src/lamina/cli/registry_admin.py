@@ -78,7 +78,12 @@ def user_group() -> None:
 @ROOT_OPTION
 def user_add(name: str, admin: bool, password_stdin: bool, config_file: str | None,
              root: str | None) -> None:
-    """Create user NAME."""
+    """Create user NAME.
+
+    \b
+    Example:
+      lamina registry user add alice --password-stdin < alice.pw
+    """
     password = _password(password_stdin)
     with _admin(config_file, root) as a:
         a.add_user(_actor(), name, password, admin)
@@ -90,7 +95,12 @@ def user_add(name: str, admin: bool, password_stdin: bool, config_file: str | No
 @CONFIG_OPTION
 @ROOT_OPTION
 def user_del(name: str, config_file: str | None, root: str | None) -> None:
-    """Delete user NAME and their namespace roles."""
+    """Delete user NAME and their namespace roles.
+
+    \b
+    Example:
+      lamina registry user del alice
+    """
     with _admin(config_file, root) as a:
         a.delete_user(_actor(), name)
     click.echo(f"deleted user {name}", err=True)
@@ -103,7 +113,12 @@ def user_del(name: str, config_file: str | None, root: str | None) -> None:
 @ROOT_OPTION
 def user_passwd(name: str, password_stdin: bool, config_file: str | None,
                 root: str | None) -> None:
-    """Set the password of user NAME."""
+    """Set the password of user NAME.
+
+    \b
+    Example:
+      lamina registry user passwd alice --password-stdin < new.pw
+    """
     password = _password(password_stdin)
     with _admin(config_file, root) as a:
         a.set_password(_actor(), name, password)
@@ -115,7 +130,12 @@ def user_passwd(name: str, password_stdin: bool, config_file: str | None,
 @ROOT_OPTION
 @FORMAT_OPTION
 def user_list(config_file: str | None, root: str | None, fmt: str) -> None:
-    """Users with their roles."""
+    """Users with their roles.
+
+    \b
+    Example:
+      lamina registry user list
+    """
     with _admin(config_file, root) as a:
         users = a.users()
     if fmt == "json":
@@ -140,7 +160,12 @@ def namespace_group() -> None:
 @ROOT_OPTION
 def namespace_create(name: str, public: bool, config_file: str | None,
                      root: str | None) -> None:
-    """Create namespace NAME."""
+    """Create namespace NAME.
+
+    \b
+    Example:
+      lamina registry namespace create team --public
+    """
     with _admin(config_file, root) as a:
         a.create_namespace(_actor(), name, public)
     click.echo(f"created namespace {name}" + (" (public)" if public else ""), err=True)
@@ -154,7 +179,12 @@ def namespace_create(name: str, public: bool, config_file: str | None,
 @ROOT_OPTION
 def namespace_grant(namespace: str, user: str, role: str, config_file: str | None,
                     root: str | None) -> None:
-    """Give USER the ROLE (guest, developer, maintainer, admin) in NAMESPACE."""
+    """Give USER the ROLE (guest, developer, maintainer, admin) in NAMESPACE.
+
+    \b
+    Example:
+      lamina registry namespace grant team bob push
+    """
     with _admin(config_file, root) as a:
         a.grant(_actor(), namespace, user, parse_role(role))
     click.echo(f"{user} is {role.lower()} in {namespace}", err=True)
@@ -167,7 +197,12 @@ def namespace_grant(namespace: str, user: str, role: str, config_file: str | Non
 @ROOT_OPTION
 def namespace_revoke(namespace: str, user: str, config_file: str | None,
                      root: str | None) -> None:
-    """Remove USER's role in NAMESPACE."""
+    """Remove USER's role in NAMESPACE.
+
+    \b
+    Example:
+      lamina registry namespace revoke team bob
+    """
     with _admin(config_file, root) as a:
         a.revoke(_actor(), namespace, user)
     click.echo(f"{user} has no role in {namespace} any more", err=True)
@@ -191,7 +226,12 @@ def namespace_rules(namespace: str, public: bool | None, immutable: tuple[str, .
                     quota: str | None, keep_last: int | None, keep_days: float | None,
                     keep_patterns: tuple[str, ...], no_retention: bool,
                     config_file: str | None, root: str | None, fmt: str) -> None:
-    """Set (only the given) rules of NAMESPACE and print them all."""
+    """Set (only the given) rules of NAMESPACE and print them all.
+
+    \b
+    Example:
+      lamina registry namespace rules team --immutable 'v*' --keep-last 10
+    """
     quota_bytes: int | bool | None = False
     if quota is not None:
         quota_bytes = None if quota.lower() == "none" else parse_size(quota)
@@ -236,7 +276,12 @@ def _print_namespaces(namespaces: list[dict[str, object]]) -> None:
 @ROOT_OPTION
 @FORMAT_OPTION
 def namespace_list(config_file: str | None, root: str | None, fmt: str) -> None:
-    """Namespaces with members and rules."""
+    """Namespaces with members and rules.
+
+    \b
+    Example:
+      lamina registry namespace list
+    """
     with _admin(config_file, root) as a:
         namespaces = a.namespaces()
     if fmt == "json":
@@ -263,7 +308,12 @@ def robot_group() -> None:
 @FORMAT_OPTION
 def robot_create(name: str, scopes: tuple[str, ...], expires: str | None, description: str,
                  config_file: str | None, root: str | None, fmt: str) -> None:
-    """Create robot NAME; prints its secret once."""
+    """Create robot NAME; prints its secret once.
+
+    \b
+    Example:
+      lamina registry robot create ci --scope 'team/*:pull,push' --expires 30d
+    """
     lifetime = parse_duration(expires) if expires else None
     with _admin(config_file, root) as a:
         login, secret = a.create_robot(_actor(), name, list(scopes), lifetime, description)
@@ -279,7 +329,12 @@ def robot_create(name: str, scopes: tuple[str, ...], expires: str | None, descri
 @ROOT_OPTION
 @FORMAT_OPTION
 def robot_list(config_file: str | None, root: str | None, fmt: str) -> None:
-    """Robots with scopes and expiry."""
+    """Robots with scopes and expiry.
+
+    \b
+    Example:
+      lamina registry robot list
+    """
     with _admin(config_file, root) as a:
         robots = a.robots()
     if fmt == "json":
@@ -296,7 +351,12 @@ def robot_list(config_file: str | None, root: str | None, fmt: str) -> None:
 @CONFIG_OPTION
 @ROOT_OPTION
 def robot_revoke(name: str, config_file: str | None, root: str | None) -> None:
-    """Delete robot NAME (tokens it already holds end with their expiry)."""
+    """Delete robot NAME (tokens it already holds end with their expiry).
+
+    \b
+    Example:
+      lamina registry robot revoke ci
+    """
     with _admin(config_file, root) as a:
         a.revoke_robot(_actor(), name)
     click.echo(f"revoked {name}", err=True)
@@ -311,7 +371,12 @@ def robot_revoke(name: str, config_file: str | None, root: str | None) -> None:
 @FORMAT_OPTION
 def retention_command(dry_run: bool, config_file: str | None, root: str | None,
                       fmt: str) -> None:
-    """Remove tags the namespaces' retention rules let go (then `gc --delete-untagged`)."""
+    """Remove tags the namespaces' retention rules let go (then 'gc --delete-untagged').
+
+    \b
+    Example:
+      lamina registry retention --dry-run
+    """
     from lamina.registry.meta.sqlite import SqliteMetaStore
     from lamina.registry.policy.prune import apply_retention
     from lamina.registry.registry import META_FILE
@@ -365,7 +430,12 @@ def _since(text: str) -> float:
 @FORMAT_OPTION
 def audit_command(since: str | None, repo: str | None, user: str | None, action: str | None,
                   limit: int, config_file: str | None, root: str | None, fmt: str) -> None:
-    """The audit log, oldest first: who did what, when, from where, with what result."""
+    """The audit log, oldest first: who did what, when, from where, with what result.
+
+    \b
+    Example:
+      lamina registry audit --since 2d --repo team/app
+    """
     settings = registry_settings(config_file, root=root)
     require_root(settings)
     audit = AuditLog(settings.root)

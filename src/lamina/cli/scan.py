@@ -81,7 +81,12 @@ def _layer_cell(inv: Inventory, index: int) -> str:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "cyclonedx", "spdx"]),
               default="table", show_default=True, help="Output format.")
 def sbom_command(image: str, fmt: str) -> None:
-    """List the packages installed in IMAGE (a name, an ID, a docker-archive tar or OCI layout)."""
+    """List the packages installed in IMAGE (a name, an ID, a docker-archive tar or OCI layout).
+
+    \b
+    Example:
+      lamina sbom --format cyclonedx app:1 > app.cdx.json
+    """
     inv = _inventory(image)
     if fmt == "json":
         print_json(report.inventory_json(inv))
@@ -209,7 +214,12 @@ _ACCEPT = ", ".join([mediatype.OCI_MANIFEST, mediatype.OCI_INDEX, mediatype.DOCK
 @click.option("--exit-code", type=int, default=0, show_default=True,
               help="Exit with this status when the report has findings.")
 def scan_report_command(ref: str, fmt: str, exit_code: int) -> None:
-    """Show the registry's vulnerability report of REF (registry/repository:tag or @digest)."""
+    """Show the registry's vulnerability report of REF (registry/repository:tag or @digest).
+
+    \b
+    Example:
+      lamina registry scan-report --exit-code 1 127.0.0.1:5000/team/app:1
+    """
     from lamina.client.session import Session
 
     reference = Reference.parse(ref, Settings.load().default_registry)

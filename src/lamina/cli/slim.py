@@ -44,7 +44,12 @@ def slim_command(image: str, tag: str, cmd: str | None, probe_cmds: tuple[str, .
                  exec_wait: bool, include_paths: tuple[str, ...],
                  include_packages: tuple[str, ...], keep_base: str | None, tracer: str,
                  fmt: str) -> None:
-    """Trace IMAGE under probes and build NEW from the files it used, verified by the same probes."""
+    """Trace IMAGE under probes and build NEW from the files it used, verified by the same probes.
+
+    \b
+    Example:
+      lamina slim -t app:1-slim --http-probe 8080 app:1
+    """
     probes: list[Probe] = [HttpProbe.parse(p) for p in http_probes]
     probes += [CmdProbe.parse(c) for c in probe_cmds]
     options = Options(image=image, tag=tag, cmd=cmd, probes=probes, probe_timeout=probe_timeout,

@@ -60,7 +60,12 @@ def _platform(text: str | None) -> Platform | None:
 @FORMAT
 def pull_command(name: str, platform: str | None, all_platforms: bool, quiet: bool,
                  insecure: bool, fmt: str) -> None:
-    """Download an image from a registry (always asks the registry, like docker pull)."""
+    """Download an image from a registry (always asks the registry, like docker pull).
+
+    \b
+    Example:
+      lamina pull --platform linux/arm64 127.0.0.1:5000/team/app:1
+    """
     from lamina.client.progress import reporter
     from lamina.client.pull import pull
     from lamina.client.session import Session
@@ -99,7 +104,12 @@ def pull_command(name: str, platform: str | None, all_platforms: bool, quiet: bo
 @INSECURE
 @FORMAT
 def push_command(name: str, quiet: bool, insecure: bool, fmt: str) -> None:
-    """Upload an image from the local store; blobs the registry has are skipped or mounted."""
+    """Upload an image from the local store; blobs the registry has are skipped or mounted.
+
+    \b
+    Example:
+      lamina push 127.0.0.1:5000/team/app:1
+    """
     from lamina.client.progress import reporter
     from lamina.client.push import push
     from lamina.client.session import Session
@@ -134,7 +144,12 @@ def push_command(name: str, quiet: bool, insecure: bool, fmt: str) -> None:
 @FORMAT
 def copy_command(source: str, destination: str, all_platforms: bool, platform: str | None,
                  quiet: bool, insecure: bool, fmt: str) -> None:
-    """Copy an image: [docker://]REF, oci:PATH[:TAG] or docker-archive:PATH[:REF] on each side."""
+    """Copy an image: [docker://]REF, oci:PATH[:TAG] or docker-archive:PATH[:REF] on each side.
+
+    \b
+    Example:
+      lamina copy 127.0.0.1:5000/team/app:1 oci:./app-layout:1
+    """
     from lamina.client.copy import copy, parse_location
     from lamina.client.progress import reporter
     from lamina.client.session import Session
@@ -183,7 +198,12 @@ def _registry_arg(registry: str | None, default_registry: str) -> str:
 @INSECURE
 def login_command(registry: str | None, username: str | None, password: str | None,
                   password_stdin: bool, insecure: bool) -> None:
-    """Check credentials against a registry's /v2/ and save them like docker login."""
+    """Check credentials against a registry's /v2/ and save them like docker login.
+
+    \b
+    Example:
+      echo "$TOKEN" | lamina login -u alice --password-stdin 127.0.0.1:5000
+    """
     from lamina.client.credentials import Credential, DockerConfig
     from lamina.client.errors import AuthError
     from lamina.client.settings import ClientSettings
@@ -224,7 +244,12 @@ def login_command(registry: str | None, username: str | None, password: str | No
 @click.command("logout")
 @click.argument("registry", required=False)
 def logout_command(registry: str | None) -> None:
-    """Forget the saved credentials of a registry."""
+    """Forget the saved credentials of a registry.
+
+    \b
+    Example:
+      lamina logout 127.0.0.1:5000
+    """
     from lamina.client.credentials import DockerConfig
     from lamina.client.settings import ClientSettings
 

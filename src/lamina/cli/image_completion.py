@@ -1,0 +1,46 @@
+"""Image names completed from the local store, for every argument that takes an image.
+
+Kept apart from the completion command so that attaching it costs no import of
+a command module (lamina --help loads none).
+"""
+
+from __future__ import annotations
+
+import click
+from click.shell_completion import CompletionItem
+
+# Argument names that take an image from the store.
+IMAGE_ARGUMENTS = frozenset({"image", "images", "image_a", "image_b", "source", "name"})
+
+
+def complete_images(ctx: click.Context, param: click.Parameter,
+                    incomplete: str) -> list[CompletionItem]:
+    """Tags (familiar form) and short IDs of stored images that start with ``incomplete``."""
+    from lamina.cli.store import open_store
+    from lamina.errors import LaminaError
+    from lamina.oci.reference import Reference
+
+    try:
+        store = open_store()
+        images = store.images()
+    except (LaminaError, OSError):
+        return []
+    names: dict[str, str] = {}
+    for image in images:
+        for tag in image.tags:
+            names.setdefault(Reference.parse(tag).familiar(), "image")
+        names.setdefault(image.id.short, "image ID")
+    return [CompletionItem(n, help=h) for n, h in sorted(names.items()) if n.startswith(incomplete)]
+
+
+def with_image_completion(command: click.Command) -> click.Command:
+    """``command`` (and a group's subcommands) with image names completed from the store."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_image_completion(sub)
+        return command
+    for param in command.params:
+        if isinstance(param, click.Argument) and param.name in IMAGE_ARGUMENTS \
+                and param._custom_shell_complete is None:
+            param._custom_shell_complete = complete_images
+    return command
