@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lamina.store.store import Store
 from tests.store.builders import add_image
 from tests.tools import lamina, require_tool
@@ -31,6 +33,7 @@ def test_images_complete_from_the_store(lamina_home: Path) -> None:
     assert "--network" in _complete(lamina_home, "lamina run --net")
 
 
+@pytest.mark.integration
 def test_completion_scripts_for_each_shell() -> None:
     bash = lamina("completion", "bash")
     assert bash.exit_code == 0 and "_LAMINA_COMPLETE=bash_complete" in bash.stdout
