@@ -1,12 +1,20 @@
-"""Benchmark: `lamina analyze` against `tar -tzf` over the same layers.
+"""Benchmark: Lamina's analyzer side by side with dive 0.13.1 (and syft) on one image.
 
-Builds a ~500 MB, ~60,000-file image from the host's /usr (split into four
-gzip layers, stored in a scratch LAMINA_HOME), then times
-  - `tar -tzf` over each layer blob (the cost of just reading the layers), and
-  - `lamina analyze IMAGE --format json` (full analysis, in a fresh process),
-and prints the ratio and the analyser's peak RSS.
+Builds a ~500 MB, ~60,000-file image from the host's /usr (four gzip layers,
+bench/usr:1) in a scratch LAMINA_HOME, a second image sharing its first three
+layers (bench/usr:2), and saves bench/usr:1 with `lamina save` as a docker
+archive. Then, best of --rounds, each in a fresh process:
+  - `dive --ci --source docker-archive ARCHIVE` (the peer)
+  - `lamina analyze bench/usr:1 --format json` (in the store: layer indexes exist)
+  - `lamina analyze ARCHIVE --format json` (first sight: read in place)
+  - `lamina explore bench/usr:1` until its first screen is drawn (Textual, headless)
+  - `lamina diff bench/usr:1 bench/usr:2` against analysing both
+  - `lamina sbom bench/usr:1` against `syft docker-archive:ARCHIVE`
+and, with --big, the peak RSS of analysing a generated 500,000-file image.
+Wall time is printed with CPU time (user+sys of the child): on a shared
+machine CPU time is the steadier of the two.
 
-    .venv/bin/python bench/analyze.py [--mb 500] [--files 60000] [--keep DIR]
+    .venv/bin/python bench/analyze.py [--mb 500] [--files 60000] [--keep DIR] [--big]
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -31,6 +40,8 @@ from lamina.oci.manifest import Manifest
 from lamina.oci.reference import Reference
 from lamina.store.index import LayerRecord
 from lamina.store.store import Store
+
+VENV_BIN = Path(sys.executable).parent
 
 SOURCES = ("/usr/share", "/usr/include", "/usr/lib/python3", "/usr/lib/python3.11",
            "/usr/lib/x86_64-linux-gnu", "/usr/bin")
@@ -104,93 +115,174 @@ def build_image(home: Path, files: list[Path]) -> tuple[str, list[Path]]:
     manifest = Manifest.build(Descriptor(mediatype.OCI_CONFIG, config_digest, len(raw)), descs)
     store.add_image(manifest.raw, tags=[Reference.parse("bench/usr:1")],
                     layer_records=records)
+    # bench/usr:2 shares layers 0..2 and replaces the top one with a small layer
+    extra = [p for p in sorted(Path("/etc").rglob("*")) if p.is_file() and os.access(p, os.R_OK)]
+    part = work / "extra.tar.gz"
+    digest, size, diff_id, tar_size = write_layer(extra[:500], part)
+    with part.open("rb") as src:
+        store.blobs.put_stream(src, digest)
+    part.unlink()
+    config["rootfs"] = {"type": "layers", "diff_ids": [*diff_ids[:-1], str(diff_id)]}
+    raw = json.dumps(config).encode()
+    config_digest = store.blobs.put_bytes(raw)
+    second = Manifest.build(Descriptor(mediatype.OCI_CONFIG, config_digest, len(raw)),
+                            [*descs[:-1], Descriptor(mediatype.OCI_LAYER_GZIP, digest, size)])
+    store.add_image(second.raw, tags=[Reference.parse("bench/usr:2")],
+                    layer_records={diff_id: LayerRecord(str(digest), tar_size, 0)})
     return "bench/usr:1", blobs
 
 
-def time_tar(blobs: list[Path]) -> float:
-    start = time.perf_counter()
-    for blob in blobs:
-        subprocess.run(["tar", "-tzf", str(blob)], stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
 
+_EXPLORE = """
+import asyncio, sys
+from lamina.analyze.analysis import analyze_image
+from lamina.analyze.explorer import ExplorerApp
+from lamina.analyze.source import open_image
+from lamina.cli.store import open_store
 
-_CHILD = """
-import resource, sys, time, json
-from lamina.cli.main import _register, cli
-_register()
-start = time.perf_counter()
-try:
-    cli(["analyze", sys.argv[1], "--format", "json"], standalone_mode=False)
-finally:
-    elapsed = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": elapsed, "peak_rss_kib": rss}), file=sys.stderr)
+async def first_screen() -> None:
+    with open_image(sys.argv[1], open_store()) as opened:
+        analysis = analyze_image(opened.image, opened.open_layer, name=sys.argv[1],
+                                 index_layer=opened.layer_index)
+    app = ExplorerApp(analysis)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()  # the layer table and the file tree are drawn
+
+asyncio.run(first_screen())
 """
 
 
-_BASELINE = """
-import resource, sys
-from lamina.cli.main import _register
-import lamina.analyze.report_text, lamina.analyze.report_json
-_register()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float  # user + sys of the child and its threads
+    rss_kib: int
 
 
-def baseline_rss() -> int:
-    """Peak RSS (KiB) of the interpreter with the CLI imported, before any analysis."""
-    out = subprocess.run([sys.executable, "-c", _BASELINE], check=True, capture_output=True)
-    return int(out.stdout)
+def measure(argv: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> Run:
+    """Run ``argv`` once; its own rusage (os.wait4), not the sum over all children."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code not in ok:
+            err.seek(0)
+            raise SystemExit(f"{argv[0]} exited {code}: {err.read().decode()[-2000:]}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 
 
-def time_analyze(home: Path, name: str) -> tuple[float, float, int, dict[str, int]]:
-    env = {**os.environ, "LAMINA_HOME": str(home)}
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, name], env=env, check=True,
-                          capture_output=True)
-    wall = time.perf_counter() - start
-    stats = json.loads(proc.stderr.decode().strip().splitlines()[-1])
-    report = json.loads(proc.stdout)
-    assert report["layers"], "analyze printed no layers"
-    shape = {"entries": sum(layer["entries"] for layer in report["layers"]),
-             "bytes": report["summary"]["sizeBytes"]}
-    return wall, float(stats["seconds"]), int(stats["peak_rss_kib"]), shape
+def best(argv: list[str], env: dict[str, str], rounds: int, ok: tuple[int, ...] = (0,)) -> Run:
+    runs = [measure(argv, env, ok) for _ in range(rounds)]
+    return Run(min(r.wall for r in runs), min(r.cpu for r in runs), max(r.rss_kib for r in runs))
+
+
+def line(what: str, run: Run) -> None:
+    print(f"  {what:<52} {run.wall:6.2f} s wall {run.cpu:6.2f} s CPU {run.rss_kib / 1024:6.0f} MiB")
+
+
+def ratio(what: str, ours: Run, peer: Run, target: float) -> None:
+    wall, cpu = ours.wall / peer.wall, ours.cpu / peer.cpu
+    verdict = "met" if min(wall, cpu) <= target else "NOT met"
+    print(f"  {what:<52} {wall:5.2f}x wall {cpu:5.2f}x CPU (target <= {target}x: {verdict})")
+
+
+def big_image(home: Path, files: int) -> str:
+    """An image of ``files`` empty files in two uncompressed layers (memory benchmark)."""
+    store = Store(home)
+    descs, diff_ids = [], []
+    work = home / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    half = files // 2
+    for layer in range(2):
+        part = work / f"big{layer}.tar"
+        with part.open("wb") as out:
+            plain = HashingWriter(cast(BinaryIO, out))
+            with tarfile.open(fileobj=cast(BinaryIO, plain), mode="w|",
+                              format=tarfile.USTAR_FORMAT) as tar:
+                for n in range(layer * half, (layer + 1) * half):
+                    tar.addfile(tarfile.TarInfo(f"srv/d{n // 500:04d}/f{n % 500:03d}.txt"))
+            plain.flush()
+        with part.open("rb") as src:
+            store.blobs.put_stream(src, plain.digest())
+        descs.append(Descriptor(mediatype.OCI_LAYER, plain.digest(), plain.size))
+        diff_ids.append(str(plain.digest()))
+        part.unlink()
+    config = {"architecture": "amd64", "os": "linux",
+              "history": [{"created_by": f"COPY part {i}"} for i in range(2)],
+              "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    raw = json.dumps(config).encode()
+    config_digest = store.blobs.put_bytes(raw)
+    manifest = Manifest.build(Descriptor(mediatype.OCI_CONFIG, config_digest, len(raw)), descs)
+    store.add_image(manifest.raw, tags=[Reference.parse("bench/big:1")])
+    return "bench/big:1"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--files", type=int, default=60_000)
-    parser.add_argument("--keep", type=Path, help="build (or reuse) the image here")
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the images here")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--big", action="store_true", help="also the 500,000-file RSS run")
     args = parser.parse_args()
     home = args.keep or Path(tempfile.mkdtemp(prefix="lamina-bench-analyze-"))
+    env = {**os.environ, "LAMINA_HOME": str(home)}
+    lamina, dive, syft = str(VENV_BIN / "lamina"), str(VENV_BIN / "dive"), str(VENV_BIN / "syft")
     marker = home / "bench-blobs.json"
     if marker.exists():
-        name, blobs = "bench/usr:1", [Path(p) for p in json.loads(marker.read_text())]
+        name = "bench/usr:1"
     else:
         files = pick_files(args.mb * 1_000_000, args.files)
         name, blobs = build_image(home, files)
         marker.write_text(json.dumps([str(b) for b in blobs]))
-    compressed = sum(b.stat().st_size for b in blobs)
-    print(f"image: {len(blobs)} gzip layers, {compressed / 1e6:.1f} MB compressed")
-    tar_times, analyze_times, inner_times, rss = [], [], [], 0
-    shape: dict[str, int] = {}
-    for _ in range(args.rounds):
-        tar_times.append(time_tar(blobs))
-        wall, inner, peak, shape = time_analyze(home, name)
-        analyze_times.append(wall)
-        inner_times.append(inner)
-        rss = max(rss, peak)
-    tar_s, wall_s, inner_s = min(tar_times), min(analyze_times), min(inner_times)
-    print(f"image content: {shape['entries']} tar entries, {shape['bytes'] / 1e6:.0f} MB of files")
-    print(f"tar -tzf over the layers: {tar_s:.2f}s (best of {args.rounds})")
-    print(f"lamina analyze: {wall_s:.2f}s wall incl. interpreter start, {inner_s:.2f}s in"
-          f" the command (best of {args.rounds})")
-    base = baseline_rss()
-    print(f"peak RSS of the analyser: {rss / 1024:.0f} MiB ({base / 1024:.0f} MiB of it the"
-          f" interpreter and imports; {(rss - base) / 1024:.0f} MiB for the analysis)")
-    print(f"ratio analyze/tar: {wall_s / tar_s:.2f} (target <= 1.5)")
+    archive = home / "usr.tar"
+    if not archive.exists():
+        subprocess.run([lamina, "save", name, "-o", str(archive)], env=env, check=True)
+    print(f"image: {name}, docker archive {archive.stat().st_size / 1e6:.0f} MB")
+    first = measure([lamina, "analyze", name, "--format", "json"], env)
+    line("lamina analyze, first use (indexes the layers)", first)
+    rounds = args.rounds
+    print(f"best of {rounds}:")
+    dive_run = best([dive, "--ci", "--source", "docker-archive", str(archive)], env, rounds,
+                    ok=(0, 1))
+    line("dive --ci --source docker-archive ARCHIVE", dive_run)
+    stored = best([lamina, "analyze", name, "--format", "json"], env, rounds)
+    line("lamina analyze IMAGE (store)", stored)
+    in_place = best([lamina, "analyze", str(archive), "--format", "json"], env, rounds)
+    line("lamina analyze ARCHIVE (first sight)", in_place)
+    explore = best([sys.executable, "-c", _EXPLORE, name], env, rounds)
+    line("lamina explore IMAGE, to its first screen", explore)
+    other = best([lamina, "analyze", "bench/usr:2", "--format", "json"], env, rounds)
+    both = Run(stored.wall + other.wall, stored.cpu + other.cpu, 0)
+    diff = best([lamina, "diff", name, "bench/usr:2", "--format", "json"], env, rounds)
+    line("lamina diff A B", diff)
+    diff_files = best([lamina, "diff", name, "bench/usr:2", "--format", "json", "--no-packages"],
+                      env, rounds)
+    line("lamina diff A B --no-packages", diff_files)
+    sbom = best([lamina, "sbom", name, "--format", "json"], env, rounds)
+    line("lamina sbom IMAGE", sbom)
+    syft_run = best([syft, "-q", f"docker-archive:{archive}", "-o", "json"], env, rounds)
+    line("syft docker-archive:ARCHIVE", syft_run)
+    print("ratios:")
+    ratio("analyze (store) / dive", stored, dive_run, 0.5)
+    ratio("analyze (archive, first sight) / dive", in_place, dive_run, 1.0)
+    print(f"  {'explore first screen':<52} {explore.wall:5.2f} s wall (target <= 1 s:"
+          f" {'met' if explore.wall <= 1 else 'NOT met'})")
+    ratio("diff A B / analyze A + analyze B", diff, both, 0.3)
+    ratio("diff A B --no-packages / analyze A + analyze B", diff_files, both, 0.3)
+    ratio("sbom / syft", sbom, syft_run, 0.2)
+    if args.big:
+        big = big_image(home, 500_000) if not (home / "big.done").exists() else "bench/big:1"
+        (home / "big.done").touch()
+        indexing = measure([lamina, "analyze", big, "--format", "json"], env)
+        line("500,000 files: analyze, first use", indexing)
+        again = measure([lamina, "analyze", big, "--format", "json"], env)
+        line("500,000 files: analyze from the index", again)
+        peak = max(indexing.rss_kib, again.rss_kib) / 1024
+        print(f"  peak RSS with 500,000 files: {peak:.0f} MiB (target < 300 MB:"
+              f" {'met' if peak * 1.048576 < 300 else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,17 @@ class LayerIndex:
     def __len__(self) -> int:
         return len(self.paths)
 
+    def add_rows(self, rows: list[tuple[int, int, int, int, int, int, int, int, str, str]]
+                 ) -> None:
+        """Append rows of (kind code, flags, mode, uid, gid, size, mtime, offset, path, link)."""
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        for (name, _), values in zip(_NUMERIC, columns, strict=False):
+            getattr(self, name).extend(values)
+        self.paths.extend(columns[-2])
+        self.links.extend(columns[-1])
+
     def kind(self, row: int) -> str:
         return KINDS[self.kinds[row]]
 

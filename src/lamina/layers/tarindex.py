@@ -18,6 +18,7 @@ base-256 numbers. Each header's checksum is verified.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import BinaryIO, Final
 
@@ -59,6 +60,7 @@ _CHUNK: Final = 1 << 20
 _HEADER, _META, _DATA, _SKIP, _END = range(5)
 
 
+@functools.lru_cache(maxsize=4096)  # modes, owners and times repeat from member to member
 def _number(field: bytes) -> int:
     if field and field[0] & 0x80:  # GNU base-256
         value = field[0] & 0x3F
@@ -118,6 +120,9 @@ class TarIndexer:
         self._head = bytearray()
         self._head_path = ""
         self._pos = 0  # bytes of the stream consumed
+        # one tuple a member, turned into the index's columns at the end (one append
+        # per member instead of ten)
+        self._rows: list[tuple[int, int, int, int, int, int, int, int, str, str]] = []
 
     # -- pushing ---------------------------------------------------------------------
 
@@ -156,6 +161,17 @@ class TarIndexer:
                         continue
                     block, self._pending = bytes(self._pending), bytearray()
                 self._header(block, self._pos - (end - pos) - _BLOCK)
+                left = self._left
+                if self._state == _DATA and end - pos >= left + self._pad:
+                    # the whole member is in this chunk: hash it in one piece
+                    piece = view[pos:pos + left]
+                    if self._hasher is not None:
+                        self._hasher.update(piece)
+                    if self._head_max:
+                        self._head += piece[:self._head_max]
+                    pos += left
+                    self._left = 0
+                    self._end_content()
             elif state == _META:
                 take = min(self._meta_size - len(self._pending), end - pos)
                 self._pending += view[pos:pos + take]
@@ -174,6 +190,8 @@ class TarIndexer:
         if self._state != _END:  # no end-of-archive blocks; tolerated as tar(1) does
             self.index.tar_end = self._pos
         self.index.stream_size = self._pos
+        self.index.add_rows(self._rows)
+        self._rows = []
         return self.index
 
     # -- headers ---------------------------------------------------------------------
@@ -259,16 +277,9 @@ class TarIndexer:
         if base.startswith(whiteout.WHITEOUT_PREFIX):
             flags = (layerindex.OPAQUE if base == whiteout.OPAQUE else
                      layerindex.AUFS_META if whiteout.is_meta(base) else layerindex.WHITEOUT)
-        index.kinds.append(KIND_CODES[kind])
-        index.flags.append(flags)
-        index.modes.append(mode)
-        index.uids.append(uid)
-        index.gids.append(gid)
-        index.sizes.append(size if kind == FILE else 0)
-        index.mtimes.append(mtime)
-        index.offsets.append(data_at)
-        index.paths.append(path)
-        index.links.append(member_path(linkname) if kind == HARDLINK else linkname)
+        self._rows.append((KIND_CODES[kind], flags, mode, uid, gid, size if kind == FILE else 0,
+                           mtime, data_at, path,
+                           member_path(linkname) if kind == HARDLINK else linkname))
         if kind == FILE and not flags:
             self._hasher = hashlib.sha256()
             self._head_path = path
@@ -282,7 +293,8 @@ class TarIndexer:
         self._start_content(content)
 
     def _start_content(self, content: int) -> None:
-        self._head = bytearray()
+        if self._head_max:
+            self._head = bytearray()
         if content:
             self._left = content
             self._state = _DATA
@@ -301,7 +313,8 @@ class TarIndexer:
         if self._head_path in OS_RELEASE_PATHS:
             self.index.os_release = head.decode("utf-8", "replace")
         elif b"PRIVATE KEY-----" in head:
-            self.index.flags[-1] |= layerindex.PRIVATE_KEY
+            row = self._rows[-1]
+            self._rows[-1] = (row[0], row[1] | layerindex.PRIVATE_KEY, *row[2:])
 
 
 def index_stream(stream: BinaryIO, compression: str | None = None, *,

@@ -59,6 +59,9 @@ def member_path(name: str) -> str:
 
     Raises HostileLayer for a ``..`` component: no member may climb out.
     """
+    if name and name[0] not in "./" and "/." not in name and "//" not in name \
+            and name[-1] != "/":
+        return name  # already normal (nearly every member): no "", "." or ".." part
     parts: list[str] = []
     for part in name.split("/"):
         if part in ("", "."):
