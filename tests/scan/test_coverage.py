@@ -86,6 +86,8 @@ def test_ecosystems_without_a_source_are_warned_and_reported(python_image: Path,
     assert any("covers npm (4 packages)" in w for w in doc["warnings"])
     table = lamina("scan", python_image, "--db", pypa_db)
     assert "NOT checked, no advisory data for Debian:12, npm" in table.stdout
+    rows = {line.split()[0]: line for line in table.stdout.splitlines() if line.strip()}
+    assert "NONE: not checked" in rows["Debian:12"] and "PyPI-pypa-osv.zip (" in rows["PyPI"]
 
 
 @pytest.mark.integration

@@ -110,6 +110,19 @@ def _levels(text: str) -> set[str]:
     return levels
 
 
+def _print_coverage(covered: list[coverage.Coverage]) -> None:
+    """Per ecosystem: the sources that covered it and their age, or that none did."""
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for cov in covered:
+        sources = ", ".join(f"{s.source.name} ({coverage.describe_age(s.age(now))} old)"
+                            for s in cov.sources) or "NONE: not checked"
+        rows.append([cov.ecosystem, str(cov.packages), sources])
+    if rows:
+        print_table(["ECOSYSTEM", "PACKAGES", "ADVISORY SOURCES"], rows)
+        click.echo("")
+
+
 def _print_findings(inv: Inventory, findings: list[Finding],
                     uncovered: list[coverage.Coverage]) -> None:
     if inv.os is not None:
@@ -196,6 +209,7 @@ def scan_command(image: str, fmt: str, severity: str, ignore_unfixed: bool, igno
         if secrets is not None:
             _print_secrets(inv, secrets)
         if "vuln" in kinds:
+            _print_coverage(result.coverage)
             _print_findings(inv, result.findings, coverage.uncovered(result.coverage))
     if (result.findings or secrets) and exit_code:
         sys.exit(exit_code)
