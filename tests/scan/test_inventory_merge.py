@@ -103,3 +103,23 @@ def test_a_corrupt_layer_is_reported_and_the_others_still_count() -> None:
                        lambda d: io.BytesIO(blobs[d]))
     assert [p.name for p in inv.packages] == ["a"]
     assert any("layer 1" in problem for problem in inv.problems)
+
+
+def test_packages_own_their_files_and_a_later_list_replaces_the_earlier() -> None:
+    """dpkg's info/NAME[:ARCH].list, distroless status.d/NAME.md5sums and apk's F/R lines."""
+    inv = _inventory(
+        [("var/lib/dpkg/status", _status(("bash", "5.2.15-2"), ("libc6", "2.36-9")), ""),
+         ("var/lib/dpkg/info/bash.list", b"/.\n/bin\n/bin/bash\n/usr/share/doc/bash\n", ""),
+         ("var/lib/dpkg/info/libc6:amd64.list", b"/.\n/lib/x86_64-linux-gnu/libc.so.6\n", "")],
+        # an upgrade rewrites bash's list: the files are the new list's
+        [("var/lib/dpkg/info/bash.list", b"/.\n/bin/bash\n/bin/rbash\n", ""),
+         ("var/lib/dpkg/status.d/tzdata", b"Package: tzdata\nVersion: 2024a-0\n", ""),
+         ("var/lib/dpkg/status.d/tzdata.md5sums",
+          b"0123456789abcdef0123456789abcdef  usr/share/zoneinfo/UTC\n", ""),
+         ("lib/apk/db/installed", b"P:musl\nV:1.2.4-r2\nF:lib\nR:ld-musl-x86_64.so.1\n"
+                                  b"R:libc.musl-x86_64.so.1\n\n", "")])
+    files = {p.name: p.files for p in inv.packages}
+    assert files["bash"] == {"/bin/bash", "/bin/rbash"}
+    assert files["libc6"] == {"/lib/x86_64-linux-gnu/libc.so.6"}
+    assert files["tzdata"] == {"/usr/share/zoneinfo/UTC"}
+    assert files["musl"] == {"/lib/ld-musl-x86_64.so.1", "/lib/libc.musl-x86_64.so.1"}

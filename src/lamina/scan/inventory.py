@@ -6,6 +6,9 @@ manifests and lock files, os-release); every other member is skipped. Layers
 are merged as a container runtime would see them: the last writer wins, and a
 whiteout or opaque directory removes what lower layers put there.
 
+File ownership: dpkg's ``info/NAME.list`` (and distroless ``status.d/NAME.md5sums``)
+name the files each Debian package installed; apk's database lists them itself.
+
 Attribution: a file-per-package database (status.d, dist-info, package.json)
 belongs to the layer that wrote the file. A shared database (dpkg status, apk
 installed) is rewritten whole by every step that installs something, so a
@@ -49,6 +52,29 @@ _BY_BASENAME: dict[str, Parser] = {
 _SHARED_DBS = {"var/lib/dpkg/status", "lib/apk/db/installed"}
 
 
+_OWNERSHIP_DIRS = {"var/lib/dpkg/info": ".list", "var/lib/dpkg/status.d": ".md5sums"}
+
+
+def ownership_stem(path: str) -> str | None:
+    """``libc6:amd64`` for var/lib/dpkg/info/libc6:amd64.list; None for other paths."""
+    head, _, base = path.rpartition("/")
+    suffix = _OWNERSHIP_DIRS.get(head)
+    return base[: -len(suffix)] if suffix and base.endswith(suffix) else None
+
+
+def owned_paths(data: bytes) -> tuple[str, ...]:
+    """The files of a .list (absolute paths) or .md5sums (``md5  relative/path``) file."""
+    out = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if line.startswith("/"):
+            if line != "/.":
+                out.append(line)
+        elif "  " in line:
+            out.append("/" + line.split("  ", 1)[1].lstrip("/"))
+    return tuple(out)
+
+
 def parser_for(path: str) -> Parser | None:
     """The reader of a package-database file at ``path`` (relative, no leading /)."""
     head, _, base = path.rpartition("/")
@@ -75,6 +101,7 @@ class _Record:
     packages: list[Package] = field(default_factory=list)
     os: OSInfo | None = None
     symlink: str = ""
+    owned: tuple[str, ...] = ()
 
 
 @dataclass
@@ -143,6 +170,11 @@ class _Merger:
                         data = self._read(tar, member, path)
                         new[path] = _Record(index, os=os_release.parse(data) if data else None)
                     continue
+                stem = ownership_stem(path)
+                if stem is not None and member.isfile():
+                    data = self._read(tar, member, path)
+                    new[path] = _Record(index, owned=owned_paths(data) if data else ())
+                    continue
                 parser = parser_for(path)
                 if parser is None:
                     continue
@@ -191,9 +223,14 @@ class _Merger:
 
     def result(self) -> tuple[list[Package], OSInfo | None]:
         packages: list[Package] = []
+        owned: dict[str, tuple[str, ...]] = {}
         for path in sorted(self.records):
-            packages.extend(self.records[path].packages)
-        return packages, self._os()
+            record = self.records[path]
+            packages.extend(record.packages)
+            stem = ownership_stem(path)
+            if stem is not None:
+                owned[stem] = owned.get(stem, ()) + record.owned
+        return [_with_files(p, owned) for p in packages], self._os()
 
     def _os(self) -> OSInfo | None:
         for path in _OS_PATHS:
@@ -209,6 +246,13 @@ class _Merger:
                 if linked is not None and linked.os is not None:
                     return linked.os
         return None
+
+
+def _with_files(pkg: Package, owned: dict[str, tuple[str, ...]]) -> Package:
+    if pkg.type != DEB:
+        return pkg
+    files = {*owned.get(pkg.name, ()), *owned.get(f"{pkg.name}:{pkg.arch}", ())}
+    return replace(pkg, files=frozenset(files)) if files else pkg
 
 
 def _carry_attribution(old: list[Package], new: list[Package]) -> list[Package]:
