@@ -54,6 +54,9 @@ def test_status_lists_each_source_with_its_ecosystems_and_age(tmp_path: Path) ->
     db, good = _import_dated(tmp_path, 7)
     status = json.loads(lamina("db", "status", "--db", db, "--format", "json").stdout)
     [source] = status["sources"]
+    again = json.loads(lamina("db", "import", good, "--db", db, "--format", "json").stdout)
+    assert again["imports"] == [{"source": str(good.resolve()), "added": 0, "updated": 0,
+                                 "unchanged": 1, "skipped": 0, "problems": []}]
     assert source["name"] == str(good.resolve()) and source["kind"] == "file"
     assert source["ecosystems"] == ["PyPI"]
     assert 7 * 86400 - 60 <= source["ageSeconds"] <= 7 * 86400 + 3600

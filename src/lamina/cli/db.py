@@ -30,11 +30,20 @@ def db_group() -> None:
     """The local advisory database (OSV records; works offline)."""
 
 
-def _report_import(result: ImportReport) -> None:
+def _report_import(result: ImportReport, fmt: str = "table") -> dict[str, object]:
+    """Warnings to stderr; the counts as a line (table) or returned for one JSON document."""
     for problem in result.problems:
         warn(f"warning: {problem}")
-    click.echo(f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged,"
-               f" {result.skipped} skipped")
+    if fmt == "table":
+        click.echo(f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged,"
+                   f" {result.skipped} skipped")
+    return {"added": result.added, "updated": result.updated, "unchanged": result.unchanged,
+            "skipped": result.skipped, "problems": result.problems}
+
+
+_IMPORT_FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]),
+                              default="table", show_default=True,
+                              help="Output format: a line of counts per source, or JSON.")
 
 
 def _as_of(path: Path) -> str:
@@ -52,8 +61,9 @@ def _has_advisory(path: Path) -> bool:
 
 @db_group.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_IMPORT_FORMAT
 @DB_OPTION
-def db_import(paths: tuple[Path, ...], db: Path | None) -> None:
+def db_import(paths: tuple[Path, ...], fmt: str, db: Path | None) -> None:
     """Import OSV records from .json files, directories or osv.dev .zip archives.
 
     A path holding no usable OSV record is an error and nothing is imported.
@@ -67,19 +77,25 @@ def db_import(paths: tuple[Path, ...], db: Path | None) -> None:
             raise NoAdvisories(f"{path} holds no OSV advisory record"
                                + (f" ({problems[0]})" if problems else "")
                                + "; nothing was imported")
+    done = []
     with AdvisoryDB(db_path(db), create=True) as database:
         for path in paths:
             name = str(path.resolve())
             state = SourceState(name, "file", name, _as_of(path))
-            _report_import(database.import_records(osv.read(path), source=str(path), state=state))
+            counts = _report_import(
+                database.import_records(osv.read(path), source=str(path), state=state), fmt)
+            done.append({"source": name, **counts})
+    if fmt == "json":
+        print_json({"path": str(db_path(db)), "imports": done})
 
 
 @db_group.command("import-debian")
 @click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--release", default=None, help="Ecosystem to file under (e.g. Debian:12);"
               " default: from each changelog's newest distribution.")
+@_IMPORT_FORMAT
 @DB_OPTION
-def db_import_debian(directory: Path, release: str | None, db: Path | None) -> None:
+def db_import_debian(directory: Path, release: str | None, fmt: str, db: Path | None) -> None:
     """Derive fixed-in advisories from the changelog.Debian.gz of the .deb files in DIRECTORY.
 
     \b
@@ -95,7 +111,9 @@ def db_import_debian(directory: Path, release: str | None, db: Path | None) -> N
             (osv.check(r, f"{directory}:{r['id']}") for r in records),
             source=f"debian-changelog:{directory}", replace_equal=True,
             state=SourceState(name, "debian-changelog", str(directory.resolve()), _as_of(directory)))
-    _report_import(result)
+    counts = _report_import(result, fmt)
+    if fmt == "json":
+        print_json({"path": str(db_path(db)), "imports": [{"source": name, **counts}]})
 
 
 @db_group.command("status")
