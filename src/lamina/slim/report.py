@@ -86,6 +86,9 @@ def render(report: SlimReport) -> str:
     else:
         lines.append(f"  vulnerabilities: {report.vulnerabilities.get('before')} -> "
                      f"{report.vulnerabilities.get('after')}")
+        if report.vulnerabilities.get("uncovered"):
+            lines.append("    not counted, no advisory data: "
+                         + ", ".join(report.vulnerabilities["uncovered"]))
     for before, after in zip(report.probes_image, report.probes_new, strict=False):
         lines.append(f"  probe:     {before.label}: {before.detail} on the image, "
                      f"{after.detail} on the new image")

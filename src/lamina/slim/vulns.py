@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from lamina.scan.coverage import uncovered
 from lamina.scan.database import AdvisoryDB, default_path
 from lamina.scan.inventory import inventory
 from lamina.scan.matching import match
@@ -21,7 +22,8 @@ def _count(store: Store, image: StoredImage, db: AdvisoryDB) -> dict[str, Any]:
     result = match(inventory(store, image), db)
     severities = Counter(f.severity.level for f in result.findings)
     return {"total": len(result.findings), "by_severity": dict(sorted(severities.items())),
-            "ids": sorted({f.id for f in result.findings})}
+            "ids": sorted({f.id for f in result.findings}),
+            "uncovered": [c.ecosystem for c in uncovered(result.coverage)]}
 
 
 def before_after(store: Store, source: StoredImage, new: StoredImage) -> dict[str, Any] | None:
@@ -35,4 +37,6 @@ def before_after(store: Store, source: StoredImage, new: StoredImage) -> dict[st
     return {"before": before["total"], "after": after["total"],
             "by_severity": {"before": before["by_severity"], "after": after["by_severity"]},
             "removed": sorted(set(before["ids"]) - set(after["ids"])),
+            # ecosystems of the source image with no advisory data: their counts mean nothing
+            "uncovered": before["uncovered"],
             "database": str(path)}
