@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("build", "containers", "analyze", "slim", "lint", "scan", "registry"),  # features
     ("client",),  # writes what it pulls into the store
     ("store", "runtime"),
-    ("layers", "dockerfile"),
+    ("layers", "dockerfile", "packages"),  # packages: the package databases' formats
     ("oci",),
     ("config",),
     ("errors", ""),
