@@ -18,11 +18,6 @@ TESTS = Path(__file__).resolve().parent
 TOLERATED: set[str] = {
     "registry/scaleout/test_serving_on_s3.py",
     "registry/scaleout/test_gc_on_deployment.py",
-    "scan/test_registry.py",
-    "scan/test_python_image.py",
-    "scan/test_debian.py",
-    "scan/test_coverage.py",
-    "scan/test_inventory_layers.py",
 }
 
 

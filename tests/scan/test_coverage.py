@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.scan.conftest import NPM_PACKAGES
+from tests.scan.helpers import NPM_PACKAGES
 from tests.tools import lamina
 
 FLASK = {"id": "COV-1", "modified": "2024-01-01T00:00:00Z",

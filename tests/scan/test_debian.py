@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scan.conftest import dpkg_gt, installed_debs, security_debs
+from tests.scan.helpers import dpkg_gt, installed_debs, security_debs
 from tests.tools import lamina, require_tool
 
 _HEADER = re.compile(r"^(\S+) \(([^)]+)\) ")

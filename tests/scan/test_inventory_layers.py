@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scan.conftest import installed_debs, security_debs
+from tests.scan.helpers import installed_debs, security_debs
 from tests.tools import lamina, run
 
 # Every test here drives a real tool (docker, runc, dpkg, ...).

@@ -11,7 +11,7 @@ import pytest
 from packaging.version import Version
 
 from lamina.scan.ecosystems import pep503
-from tests.scan.conftest import NPM_PACKAGES, PINNED, pypa_zip
+from tests.scan.helpers import NPM_PACKAGES, PINNED, pypa_zip
 from tests.tools import lamina
 
 # Every test here drives a real tool (docker, runc, dpkg, ...).

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.registry.helpers import RegistryServer
-from tests.scan.conftest import PYTHON_TAG
+from tests.scan.helpers import PYTHON_TAG
 from tests.tools import lamina, run
 
 # Every test here drives a real tool (docker, runc, dpkg, ...).
