@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.build.twin import store, write_context
 from tests.tools import lamina
 
@@ -13,6 +15,7 @@ def _build(ctx: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout + result.stderr
 
 
+@pytest.mark.integration
 def test_syntax_error_names_the_line(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nRUN true\nFROBNICATE x\n"})
     code, text = _build(ctx)
@@ -20,6 +23,7 @@ def test_syntax_error_names_the_line(busybox_base: str, tmp_path: Path) -> None:
     assert "Dockerfile:3" in text and "unknown instruction" in text
 
 
+@pytest.mark.integration
 def test_unknown_flag_is_an_error(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nCOPY --bogus=1 a /a\n"})
     code, text = _build(ctx)
@@ -27,6 +31,7 @@ def test_unknown_flag_is_an_error(busybox_base: str, tmp_path: Path) -> None:
     assert "--bogus" in text and "Dockerfile:2" in text
 
 
+@pytest.mark.integration
 def test_buildkit_only_flags_are_refused(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {
         "Dockerfile": f"FROM {busybox_base}\nCOPY --exclude=*.md . /app/\n"})
@@ -42,6 +47,7 @@ def _mounts_under(path: Path) -> list[str]:
             if str(path) in line]
 
 
+@pytest.mark.integration
 def test_failing_run_leaves_nothing_behind(busybox_base: str, tmp_path: Path,
                                            lamina_home: Path) -> None:
     """A failing RUN shows its output and exit code; no image, cache entry or mount is left."""
@@ -63,6 +69,7 @@ def test_failing_run_leaves_nothing_behind(busybox_base: str, tmp_path: Path,
     assert "oops-output" in text and text.count("Using cache") == 1
 
 
+@pytest.mark.integration
 def test_copy_outside_context_is_refused(busybox_base: str, tmp_path: Path) -> None:
     (tmp_path / "secret").write_text("s")
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nCOPY ../secret /s\n"})
@@ -71,6 +78,7 @@ def test_copy_outside_context_is_refused(busybox_base: str, tmp_path: Path) -> N
     assert "outside the build context" in text
 
 
+@pytest.mark.integration
 def test_missing_source_names_it(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nCOPY nothere /x\n",
                                            ".dockerignore": "ignored\n", "ignored": "i"})
@@ -89,12 +97,14 @@ def test_missing_base_says_where_it_looked(tmp_path: Path, lamina_home: Path) ->
     assert str(lamina_home) in text and "lamina load" in text
 
 
+@pytest.mark.integration
 def test_unknown_target_is_an_error(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base} AS a\nRUN true\n"})
     code, text = _build(ctx, "--target", "nope")
     assert code == 1 and "nope" in text and "stages: a" in text
 
 
+@pytest.mark.integration
 def test_quiet_failure_still_shows_the_step_output(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {
         "Dockerfile": f"FROM {busybox_base}\nRUN echo visible-failure && exit 5\n"})
@@ -103,6 +113,7 @@ def test_quiet_failure_still_shows_the_step_output(busybox_base: str, tmp_path: 
     assert "visible-failure" in text and "returned a non-zero code: 5" in text
 
 
+@pytest.mark.integration
 def test_other_platform_is_refused(busybox_base: str, tmp_path: Path) -> None:
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nRUN true\n"})
     code, text = _build(ctx, "--platform", "linux/s390x")

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from lamina.registry.http.app import create_app
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
-from tests.registry.conftest import RegistryServer
+from tests.registry.helpers import RegistryServer
 from tests.registry.scaleout.services import Ceph, Nginx, Postgres
 
 
