@@ -144,3 +144,23 @@ def test_every_help_page_has_an_example_and_no_markup() -> None:
         page = lamina(*path, "--help").stdout
         assert "Example:" in page and "lamina " in page.split("Example:")[1], path
         assert "`" not in page and "\b" not in page, path
+
+
+def test_build_and_load_print_json(lamina_home: Path, tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM scratch\nCOPY f /f\n")
+    (ctx / "f").write_text("data\n")
+    built = lamina("build", "--format", "json", "-t", "made:1", ctx)
+    assert built.exit_code == 0, built.stderr
+    doc = json.loads(built.stdout)
+    assert doc["tags"] == ["made:1"] and doc["steps"] == 2
+    assert "Step 1/2 : FROM scratch" in built.stderr
+    assert str(Store(lamina_home).resolve("made:1").id) == doc["id"]
+    archive = tmp_path / "made.tar"
+    assert lamina("save", "-o", archive, "made:1").exit_code == 0
+    assert lamina("rmi", "made:1").exit_code == 0
+    loaded = lamina("load", "--format", "json", "-i", archive)
+    assert loaded.exit_code == 0, loaded.stderr
+    [image] = json.loads(loaded.stdout)
+    assert image["id"] == doc["id"] and image["tags"] == ["made:1"]

@@ -138,3 +138,10 @@ def test_detached_container_with_a_published_port(busybox: StoredImage, tmp_path
     finally:
         lamina("rm", "-f", "web")
     assert lamina("ps", "-a", "-q").stdout == ""
+
+
+def test_words_after_the_image_belong_to_the_command(busybox: StoredImage) -> None:
+    """docker run stops reading its own flags at IMAGE: -p and -h here are echo's."""
+    result = lamina("run", "busybox:1", "echo", "-p", "80", "-h")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "-p 80 -h\n"

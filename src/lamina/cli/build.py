@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from lamina.cli.output import print_json
 from lamina.errors import LaminaError
 
 PULL = click.Choice(["missing", "always", "never"])
@@ -79,12 +80,15 @@ def _check_request(tags: tuple[str, ...], platform: str | None,
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
 @click.option("--progress", type=click.Choice(["plain", "tty", "auto"]), default="auto",
               help="Output style (both print docker's step lines).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: the steps' output on stderr and a JSON result"
+              " (id, manifestDigest, tags, steps, cacheHits) on stdout.")
 @click.option("--reproducible", is_flag=True,
               help="Bit-identical output: clamp times to SOURCE_DATE_EPOCH (0 when unset).")
 def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                   build_args: tuple[str, ...], target: str | None, no_cache: bool, pull: str,
                   network: str, labels: tuple[str, ...], platform: str | None, quiet: bool,
-                  progress: str, reproducible: bool) -> None:
+                  progress: str, fmt: str, reproducible: bool) -> None:
     """Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin).
 
     \b
@@ -103,7 +107,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         epoch = 0
     args, label_pairs = _pairs(build_args, "--build-arg"), _pairs(labels, "--label")
     replay_key = None
-    if os.path.isdir(context) and not no_cache and pull != "always":
+    if os.path.isdir(context) and not no_cache and pull != "always" and fmt == "text":
         from lamina.build.replay import replay, request_key
         from lamina.config import Settings
 
@@ -121,7 +125,8 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
 
     store = open_store()
     ctx = BuildContext.open(context, stdin=sys.stdin.buffer, tmp_dir=None)
-    out = Progress(sys.stdout.buffer, quiet=quiet)
+    stream = sys.stdout.buffer if fmt == "text" else sys.stderr.buffer
+    out = Progress(stream, quiet=quiet)
     request = BuildRequest(ctx, dockerfile, tags, args, target, no_cache, pull, network,
                            label_pairs, platform, epoch, reproducible or epoch is not None,
                            replay_key=replay_key)
@@ -131,12 +136,16 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
     except LaminaError:
         failed = out.failed_output() + builder.failed_output
         if failed:
-            sys.stdout.buffer.write(failed)
-            sys.stdout.flush()
+            stream.write(failed)
+            stream.flush()
         raise
     finally:
         ctx.close()
-    if quiet:
+    if fmt == "json":
+        print_json({"id": result.image.image_id, "manifestDigest": result.image.manifest_digest,
+                    "tags": list(result.tags), "steps": result.steps,
+                    "cacheHits": result.cache_hits})
+    elif quiet:
         click.echo(result.image.image_id)
 
 

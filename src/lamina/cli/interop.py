@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from lamina.cli.activity import activity
+from lamina.cli.output import print_json
 from lamina.cli.store import open_store
 from lamina.errors import LaminaError
 from lamina.oci.reference import Reference
@@ -21,7 +22,9 @@ from lamina.store.oci_layout import save_oci_layout
               help="Read from a tar or OCI layout directory instead of stdin.")
 @click.option("--name", help="Name for images the input leaves untagged (OCI layouts).")
 @click.option("-q", "--quiet", is_flag=True, help="Suppress the load output.")
-def load_command(input_path: Path | None, name: str | None, quiet: bool) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one object per image (id, tags, manifestDigest).")
+def load_command(input_path: Path | None, name: str | None, quiet: bool, fmt: str) -> None:
     """Load images from a 'docker save' tar or an OCI layout (directory or tar).
 
     \b
@@ -34,6 +37,11 @@ def load_command(input_path: Path | None, name: str | None, quiet: bool) -> None
     source = input_path if input_path is not None else sys.stdin.buffer
     with activity(f"loading {input_path or 'standard input'}"):
         images = load(store, source, name=name)
+    if fmt == "json":
+        print_json([{"id": str(image.id), "tags": [Reference.parse(t).familiar()
+                                                   for t in image.tags],
+                     "manifestDigest": str(image.top_digest)} for image in images])
+        return
     for image in images:
         if quiet:
             continue

@@ -77,7 +77,9 @@ def _options(command: tuple[str, ...], entrypoint: str | None, env: tuple[str, .
     return options
 
 
-@click.command("run", context_settings={"ignore_unknown_options": True})
+# As docker run: every word after IMAGE belongs to the container's command, flags included.
+@click.command("run", context_settings={"ignore_unknown_options": True,
+                                        "allow_interspersed_args": False})
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.option("-d", "--detach", is_flag=True,
