@@ -4,6 +4,8 @@ ids and severities, suppressible like every rule, one shellcheck process per lin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lamina.lint import LintSettings, Severity, lint_text
@@ -86,3 +88,25 @@ def test_run_shellcheck_maps_lines_past_the_header() -> None:
     first, second = run_shellcheck(jobs)
     assert [(c.rule, c.line) for c in first] == [("SC2086", 2)]
     assert [(c.rule, c.line) for c in second] == [("SC2086", 1)]
+
+
+def test_cache_keeps_answers_and_a_changed_or_damaged_entry_is_checked_again(
+        tmp_path: Path) -> None:
+    jobs = [ShellCheckJob("echo $HOME", "/bin/sh"), ShellCheckJob("cd /x", "/bin/bash")]
+    first = run_shellcheck(jobs, cache=tmp_path)
+    entries = sorted(tmp_path.rglob("*.json"))
+    assert len(entries) == 2
+    stamps = [e.stat().st_mtime_ns for e in entries]
+    assert run_shellcheck(jobs, cache=tmp_path) == first
+    assert [e.stat().st_mtime_ns for e in entries] == stamps  # answered from the cache
+    entries[0].write_text("not json")
+    assert run_shellcheck(jobs, cache=tmp_path) == first
+    changed = run_shellcheck([ShellCheckJob("echo $HOME", "/bin/bash")], cache=tmp_path)
+    assert [c.rule for c in changed[0]] == ["SC2086"]
+    assert len(list(tmp_path.rglob("*.json"))) == 3
+
+
+def test_repeated_runs_are_checked_once_and_answered_for_each() -> None:
+    job = ShellCheckJob("echo $HOME", "/bin/sh")
+    first, second = run_shellcheck([job, job])
+    assert first == second and [c.rule for c in first] == ["SC2086"]

@@ -81,6 +81,10 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
 @click.option("--ignore", "ignore", multiple=True, metavar="RULE",
               help="Skip a rule, LM### or SC#### (repeatable), in addition to [lint]"
                    " ignore.")
+@click.option("--no-shellcheck", "no_shellcheck", is_flag=True,
+              help="Do not run ShellCheck on RUN bodies (no SC#### findings).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Run ShellCheck on every RUN even when its answer is cached.")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="lamina.toml to read the [lint] table from.")
 @click.option("--image", "image", default=None, metavar="IMAGE",
@@ -90,8 +94,8 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
 @click.option("--insecure", is_flag=True,
               help="Plain HTTP when the --image has to be pulled from a registry.")
 def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
-                 ignore: tuple[str, ...], config: str | None, image: str | None,
-                 insecure: bool) -> None:
+                 ignore: tuple[str, ...], no_shellcheck: bool, no_cache: bool,
+                 config: str | None, image: str | None, insecure: bool) -> None:
     """Lint DOCKERFILE(s) (default ./Dockerfile; '-' reads standard input).
 
     With --image, one Dockerfile is joined to the image built from it (history entries to
@@ -110,6 +114,9 @@ def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
     if ignore:
         settings = dataclasses.replace(settings,
                                        ignore=settings.ignore | {i.upper() for i in ignore})
+    if no_shellcheck or no_cache:
+        settings = dataclasses.replace(settings, shellcheck=settings.shellcheck and not no_shellcheck,
+                                       shellcheck_cache=settings.shellcheck_cache and not no_cache)
     failure = parse_threshold(threshold) if threshold else settings.failure_threshold
     names = dockerfiles or ("Dockerfile",)
     if image is not None and len(names) != 1:

@@ -130,10 +130,14 @@ def _shellcheck(contexts: Sequence[LintContext],
     if not settings.shellcheck:
         return {}
     from lamina.lint.shellcheck import run_shellcheck
+    from lamina.lint.shellcheck_cache import cache_dir
     from lamina.lint.shellcheck_findings import shellcheck_jobs, to_findings
 
     jobs = [(ctx.dockerfile, job) for ctx in contexts for job in shellcheck_jobs(ctx)]
-    results = run_shellcheck([job.job for _, job in jobs])
+    if not jobs:
+        return {}
+    cache = cache_dir() if settings.shellcheck_cache else None
+    results = run_shellcheck([job.job for _, job in jobs], cache=cache)
     out: dict[int, list[Finding]] = {}
     for (dockerfile, job), comments in zip(jobs, results, strict=True):
         ignored = ignored_rules(dockerfile.lines, job.run.start_line)

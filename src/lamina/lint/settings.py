@@ -5,6 +5,7 @@
     trusted_registries = ["docker.io", "ghcr.io/acme"]
     failure_threshold = "warning"
     shellcheck = true                       # ShellCheck on RUN bodies; SC#### ids below too
+    shellcheck_cache = true                 # reuse ShellCheck's answers for unchanged RUNs
     [lint.severity]
     LM301 = "style"
 """
@@ -32,12 +33,13 @@ class LintSettings:
     trusted_registries: tuple[str, ...] = ()
     failure_threshold: Severity | None = DEFAULT_THRESHOLD
     shellcheck: bool = True  # run ShellCheck on RUN bodies (findings SC####)
+    shellcheck_cache: bool = True  # keep ShellCheck's answers under $LAMINA_HOME/cache
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> LintSettings:
         known = {r.id for r in all_rules()}
         unknown_keys = set(table) - {"ignore", "severity", "trusted_registries",
-                                     "failure_threshold", "shellcheck"}
+                                     "failure_threshold", "shellcheck", "shellcheck_cache"}
         if unknown_keys:
             raise ConfigError(f"[lint] has unknown keys: {', '.join(sorted(unknown_keys))}")
         ignore = [i.upper() for i in _strings(table.get("ignore", []), "ignore")]
@@ -52,10 +54,10 @@ class LintSettings:
         except LaminaError as exc:
             raise ConfigError(f"[lint]: {exc}") from exc
         trusted = _strings(table.get("trusted_registries", []), "trusted_registries")
-        shellcheck = table.get("shellcheck", True)
-        if not isinstance(shellcheck, bool):
-            raise ConfigError("[lint] shellcheck must be true or false")
-        return cls(frozenset(ignore), severity, tuple(trusted), threshold, shellcheck)
+        switches = [table.get(key, True) for key in ("shellcheck", "shellcheck_cache")]
+        if not all(isinstance(value, bool) for value in switches):
+            raise ConfigError("[lint] shellcheck and shellcheck_cache must be true or false")
+        return cls(frozenset(ignore), severity, tuple(trusted), threshold, *switches)
 
     @classmethod
     def load(cls, path: Path | None = None) -> LintSettings:

