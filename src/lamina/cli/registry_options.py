@@ -21,5 +21,7 @@ def registry_settings(config_file: str | None, **overrides: object) -> RegistryS
 
 def require_root(settings: RegistrySettings) -> None:
     """Maintenance commands work on an existing registry; they never create an empty one."""
+    if settings.storage == "s3" and settings.database:
+        return  # blobs in a bucket, metadata in PostgreSQL: nothing needed under root
     if not Path(settings.root).is_dir():
         raise LaminaError(f"registry root {settings.root} does not exist")
