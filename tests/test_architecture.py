@@ -252,3 +252,17 @@ def test_the_registry_is_not_changed_after_it_is_built() -> None:
                      if isinstance(t, ast.Attribute) and t.attr in parts
                      and not (isinstance(t.value, ast.Name) and t.value.id == "self")]
     assert not late, late
+
+
+# Modules still over the 400-line limit -> why; may only shrink.
+TOLERATED_LONG: dict[str, str] = {
+    "lamina.build.builder": "the Builder is being split into plan, step context and transcript",
+}
+
+
+def test_modules_stay_under_400_lines() -> None:
+    """The house rule: one concept per module, under 400 lines."""
+    long = {m for m, path in MODULES.items() if len(path.read_text().splitlines()) > 400}
+    assert not long - set(TOLERATED_LONG), f"over 400 lines: {sorted(long - set(TOLERATED_LONG))}"
+    assert not set(TOLERATED_LONG) - long, \
+        f"now under 400 lines, remove from TOLERATED_LONG: {sorted(set(TOLERATED_LONG) - long)}"

@@ -8,12 +8,14 @@ import click
 
 from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
 from lamina.cli.registry_admin import ADMIN_COMMANDS
+from lamina.cli.registry_audit import audit_command
 from lamina.cli.registry_options import (
     CONFIG_OPTION,
     ROOT_OPTION,
     registry_settings,
     require_root,
 )
+from lamina.cli.registry_retention import retention_command
 from lamina.cli.scan import scan_report_command
 from lamina.errors import LaminaError
 from lamina.oci.reference import check_repository, check_tag
@@ -160,7 +162,7 @@ def history_command(ref: str, config_file: str | None, root: str | None, fmt: st
 
 COMMANDS = [registry_group]
 
-for _command in (*ADMIN_COMMANDS, scan_report_command):
+for _command in (*ADMIN_COMMANDS, retention_command, audit_command, scan_report_command):
     registry_group.add_command(_command)
 
 

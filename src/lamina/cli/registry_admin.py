@@ -1,13 +1,10 @@
-"""``lamina registry user|namespace|robot|retention|audit``: access control and policy,
+"""``lamina registry user|namespace|robot``: users, namespaces with their rules, robots,
 working directly on the registry's ``--root`` (the server need not run; a running one
 sees changes at its next request). The same operations exist under ``/api/v1/``."""
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +15,12 @@ from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
 from lamina.cli.registry_options import (
     CONFIG_OPTION,
     ROOT_OPTION,
+    cli_actor,
     registry_settings,
-    require_root,
 )
-from lamina.errors import LaminaError
+from lamina.cli.timefmt import utc_time
 from lamina.registry.audit import AuditLog
-from lamina.registry.auth.admin import Actor, Administration
+from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.htpasswd import HtpasswdFile
 from lamina.registry.auth.robots import parse_duration
 from lamina.registry.auth.roles import parse_role
@@ -47,20 +44,10 @@ def _admin(config_file: str | None, root: str | None) -> Iterator[Administration
             audit.close()
 
 
-def _actor() -> Actor:
-    return Actor(f"cli:{getpass.getuser()}", "cli")
-
-
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
-
-
-def _when(stamp: float | None) -> str:
-    if stamp is None:
-        return "never"
-    return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # users
@@ -86,7 +73,7 @@ def user_add(name: str, admin: bool, password_stdin: bool, config_file: str | No
     """
     password = _password(password_stdin)
     with _admin(config_file, root) as a:
-        a.add_user(_actor(), name, password, admin)
+        a.add_user(cli_actor(), name, password, admin)
     click.echo(f"added user {name}" + (" (admin)" if admin else ""), err=True)
 
 
@@ -102,7 +89,7 @@ def user_del(name: str, config_file: str | None, root: str | None) -> None:
       lamina registry user del alice
     """
     with _admin(config_file, root) as a:
-        a.delete_user(_actor(), name)
+        a.delete_user(cli_actor(), name)
     click.echo(f"deleted user {name}", err=True)
 
 
@@ -121,7 +108,7 @@ def user_passwd(name: str, password_stdin: bool, config_file: str | None,
     """
     password = _password(password_stdin)
     with _admin(config_file, root) as a:
-        a.set_password(_actor(), name, password)
+        a.set_password(cli_actor(), name, password)
     click.echo(f"changed the password of {name}", err=True)
 
 
@@ -167,7 +154,7 @@ def namespace_create(name: str, public: bool, config_file: str | None,
       lamina registry namespace create team --public
     """
     with _admin(config_file, root) as a:
-        a.create_namespace(_actor(), name, public)
+        a.create_namespace(cli_actor(), name, public)
     click.echo(f"created namespace {name}" + (" (public)" if public else ""), err=True)
 
 
@@ -186,7 +173,7 @@ def namespace_grant(namespace: str, user: str, role: str, config_file: str | Non
       lamina registry namespace grant team bob push
     """
     with _admin(config_file, root) as a:
-        a.grant(_actor(), namespace, user, parse_role(role))
+        a.grant(cli_actor(), namespace, user, parse_role(role))
     click.echo(f"{user} is {role.lower()} in {namespace}", err=True)
 
 
@@ -204,7 +191,7 @@ def namespace_revoke(namespace: str, user: str, config_file: str | None,
       lamina registry namespace revoke team bob
     """
     with _admin(config_file, root) as a:
-        a.revoke(_actor(), namespace, user)
+        a.revoke(cli_actor(), namespace, user)
     click.echo(f"{user} has no role in {namespace} any more", err=True)
 
 
@@ -242,7 +229,7 @@ def namespace_rules(namespace: str, public: bool | None, immutable: tuple[str, .
         retention = {"keep_last": keep_last, "keep_days": keep_days,
                      "keep_patterns": list(keep_patterns)}
     with _admin(config_file, root) as a:
-        a.set_rules(_actor(), namespace, public=public,
+        a.set_rules(cli_actor(), namespace, public=public,
                     immutable=[p for p in immutable if p] if immutable else None,
                     quota_bytes=quota_bytes, retention=retention)
         [info] = [n for n in a.namespaces() if n["name"] == namespace]
@@ -316,7 +303,7 @@ def robot_create(name: str, scopes: tuple[str, ...], expires: str | None, descri
     """
     lifetime = parse_duration(expires) if expires else None
     with _admin(config_file, root) as a:
-        login, secret = a.create_robot(_actor(), name, list(scopes), lifetime, description)
+        login, secret = a.create_robot(cli_actor(), name, list(scopes), lifetime, description)
     if fmt == "json":
         print_json({"name": login, "secret": secret})
         return
@@ -342,7 +329,8 @@ def robot_list(config_file: str | None, root: str | None, fmt: str) -> None:
         return
     print_table(["ROBOT", "SCOPES", "EXPIRES", "DESCRIPTION"], [
         [r["name"], " ".join(r["scopes"]),
-         _when(r["expires"]) + (" (expired)" if r["expired"] else ""), r["description"] or "-"]
+         utc_time(r["expires"]) + (" (expired)" if r["expired"] else ""),
+         r["description"] or "-"]
         for r in robots])
 
 
@@ -358,101 +346,9 @@ def robot_revoke(name: str, config_file: str | None, root: str | None) -> None:
       lamina registry robot revoke ci
     """
     with _admin(config_file, root) as a:
-        a.revoke_robot(_actor(), name)
+        a.revoke_robot(cli_actor(), name)
     click.echo(f"revoked {name}", err=True)
 
 
-# retention and audit
-
-@click.command("retention")
-@click.option("--dry-run", is_flag=True, help="Only print what would be removed.")
-@CONFIG_OPTION
-@ROOT_OPTION
-@FORMAT_OPTION
-def retention_command(dry_run: bool, config_file: str | None, root: str | None,
-                      fmt: str) -> None:
-    """Remove tags the namespaces' retention rules let go (then 'gc --delete-untagged').
-
-    \b
-    Example:
-      lamina registry retention --dry-run
-    """
-    from lamina.registry.meta.sqlite import SqliteMetaStore
-    from lamina.registry.policy.prune import apply_retention
-    from lamina.registry.registry import META_FILE
-
-    settings = registry_settings(config_file, root=root)
-    require_root(settings)
-    meta = SqliteMetaStore(settings.root / META_FILE)
-    store = AccessStore(settings.root)
-    audit = AuditLog(settings.root) if settings.audit and not dry_run else None
-    try:
-        pruned = apply_retention(meta, store, audit, dry_run, _actor().who)
-    finally:
-        meta.close()
-        store.close()
-        if audit is not None:
-            audit.close()
-    if fmt == "json":
-        print_json({"dry_run": dry_run, "tags": [
-            {"repository": p.repository, "tag": p.tag, "digest": p.digest,
-             "pushed": p.pushed} for p in pruned]})
-        return
-    verb = "would remove" if dry_run else "removed"
-    for p in pruned:
-        click.echo(f"{verb} {p.repository}:{p.tag} ({p.digest}, pushed {_when(p.pushed)})")
-    click.echo(f"{verb} {len(pruned)} tags" + ("" if dry_run else
-                                                "; run `lamina registry gc --delete-untagged`"
-                                                " to free their bytes"), err=True)
-
-
-def _since(text: str) -> float:
-    try:
-        return time.time() - parse_duration(text)
-    except LaminaError:
-        pass
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise LaminaError(f"invalid --since {text!r}: a duration (30m, 2d) or an ISO time "
-                          "(2026-01-31T12:00:00Z)") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
-
-
-@click.command("audit")
-@click.option("--since", help="A duration back (30m, 2d) or an ISO time.")
-@click.option("--repo", help="Only this repository.")
-@click.option("--user", help="Only this user (or robot$NAME).")
-@click.option("--action", help="push, pull, delete, tag.move, login or permission.")
-@click.option("--limit", type=int, default=1000, show_default=True, help="At most N events.")
-@CONFIG_OPTION
-@ROOT_OPTION
-@FORMAT_OPTION
-def audit_command(since: str | None, repo: str | None, user: str | None, action: str | None,
-                  limit: int, config_file: str | None, root: str | None, fmt: str) -> None:
-    """The audit log, oldest first: who did what, when, from where, with what result.
-
-    \b
-    Example:
-      lamina registry audit --since 2d --repo team/app
-    """
-    settings = registry_settings(config_file, root=root)
-    require_root(settings)
-    audit = AuditLog(settings.root)
-    try:
-        events = audit.query(_since(since) if since else None, repo, user, action, limit)
-    finally:
-        audit.close()
-    if fmt == "json":
-        print_json([e.to_json() for e in events])
-        return
-    print_table(["TIME", "ACTION", "RESULT", "USER", "CLIENT", "WHAT"], [
-        [_when(e.time), e.action, e.result, e.user or "-", e.client or "-",
-         (f"{e.repository}:{e.reference}" if e.repository else "")
-         + (" " + ", ".join(f"{k}={v}" for k, v in sorted(e.detail.items()) if k != "status")
-            if e.detail else "")]
-        for e in events])
-
-
 # Attached to `lamina registry` by lamina.cli.registry.
-ADMIN_COMMANDS = [user_group, namespace_group, robot_group, retention_command, audit_command]
+ADMIN_COMMANDS = [user_group, namespace_group, robot_group]

@@ -1,12 +1,15 @@
-"""Options every ``lamina registry`` command shares, and how they become settings."""
+"""Options every ``lamina registry`` command shares, how they become settings, and who
+the CLI acts as."""
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
 
 from lamina.errors import LaminaError
+from lamina.registry.auth.admin import Actor
 from lamina.registry.settings import RegistrySettings
 
 CONFIG_OPTION = click.option("--config", "config_file", type=click.Path(dir_okay=False),
@@ -25,3 +28,8 @@ def require_root(settings: RegistrySettings) -> None:
         return  # blobs in a bucket, metadata in PostgreSQL: nothing needed under root
     if not Path(settings.root).is_dir():
         raise LaminaError(f"registry root {settings.root} does not exist")
+
+
+def cli_actor() -> Actor:
+    """Who the audit log names for changes made from this command line."""
+    return Actor(f"cli:{getpass.getuser()}", "cli")

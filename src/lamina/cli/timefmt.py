@@ -56,3 +56,10 @@ def ago(created: str, now: datetime | None = None) -> str:
         return "N/A"
     now = now or datetime.now(UTC)
     return f"{human_duration((now - when).total_seconds())} ago"
+
+
+def utc_time(stamp: float | None) -> str:
+    """A Unix time as RFC 3339 UTC to the second; "never" for none."""
+    if stamp is None:
+        return "never"
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,60 @@
+"""``lamina registry retention``: remove the tags the namespaces' retention rules let go,
+working directly on the registry's ``--root``."""
+
+from __future__ import annotations
+
+import click
+
+from lamina.cli.output import FORMAT_OPTION, print_json
+from lamina.cli.registry_options import (
+    CONFIG_OPTION,
+    ROOT_OPTION,
+    cli_actor,
+    registry_settings,
+    require_root,
+)
+from lamina.cli.timefmt import utc_time
+from lamina.registry.audit import AuditLog
+from lamina.registry.auth.store import AccessStore
+
+
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only print what would be removed.")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def retention_command(dry_run: bool, config_file: str | None, root: str | None,
+                      fmt: str) -> None:
+    """Remove tags the namespaces' retention rules let go (then 'gc --delete-untagged').
+
+    \b
+    Example:
+      lamina registry retention --dry-run
+    """
+    from lamina.registry.meta.sqlite import SqliteMetaStore
+    from lamina.registry.policy.prune import apply_retention
+    from lamina.registry.registry import META_FILE
+
+    settings = registry_settings(config_file, root=root)
+    require_root(settings)
+    meta = SqliteMetaStore(settings.root / META_FILE)
+    store = AccessStore(settings.root)
+    audit = AuditLog(settings.root) if settings.audit and not dry_run else None
+    try:
+        pruned = apply_retention(meta, store, audit, dry_run, cli_actor().who)
+    finally:
+        meta.close()
+        store.close()
+        if audit is not None:
+            audit.close()
+    if fmt == "json":
+        print_json({"dry_run": dry_run, "tags": [
+            {"repository": p.repository, "tag": p.tag, "digest": p.digest,
+             "pushed": p.pushed} for p in pruned]})
+        return
+    verb = "would remove" if dry_run else "removed"
+    for p in pruned:
+        click.echo(f"{verb} {p.repository}:{p.tag} ({p.digest}, pushed {utc_time(p.pushed)})")
+    click.echo(f"{verb} {len(pruned)} tags" + ("" if dry_run else
+                                                "; run `lamina registry gc --delete-untagged`"
+                                                " to free their bytes"), err=True)
