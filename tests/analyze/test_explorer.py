@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual.widgets import DataTable, Static, Tree
+from textual.widgets import DataTable, Input, Static, Tree
 
 from lamina.analyze.analysis import analyze_image
 from lamina.analyze.explorer import ExplorerApp
@@ -70,6 +70,62 @@ def test_explorer_with_the_pilot(tmp_path: Path) -> None:
             await pilot.pause()
             assert app.changes_only
             assert "only changes" in str(app.query_one("#summary", Static).render())
+            await pilot.press("q")
+
+    asyncio.run(drive())
+
+
+def test_dive_keys_tab_filter_kinds_and_fold_all(tmp_path: Path) -> None:
+    """dive's keys (dive README, "KeyBindings"): Tab, Ctrl+F, Ctrl+A/R/M/U, Ctrl+Space."""
+    app = ExplorerApp(_analysis(tmp_path))
+
+    def shown(tree: Tree) -> list[str]:  # type: ignore[type-arg]
+        out = []
+        stack = list(tree.root.children)
+        while stack:
+            node = stack.pop(0)
+            out.append(node.data.path)
+            stack[:0] = list(node.children)
+        return out
+
+    async def drive() -> None:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.pause()
+            tree = app.query_one("#files", Tree)
+            assert app.focused is app.query_one("#layers", DataTable)
+            await pilot.press("tab")
+            assert app.focused is tree
+            await pilot.press("down")  # the tree moves, the layer stays
+            await pilot.press("shift+tab")
+            await pilot.press("down")  # layer 1
+            await pilot.pause()
+
+            await pilot.press("ctrl+space")  # unfold everything
+            await pilot.pause()
+            assert set(shown(tree)) == {"etc", "etc/passwd", "etc/new", "usr", "usr/big"}
+            await pilot.press("ctrl+a")  # hide added files
+            await pilot.pause()
+            assert "etc/new" not in shown(tree) and "etc/passwd" in shown(tree)
+            await pilot.press("ctrl+r", "m")  # hide removed and modified too
+            await pilot.pause()
+            assert shown(tree) == ["etc", "usr"]
+            assert "hidden: added, removed, modified" in \
+                str(app.query_one("#summary", Static).render()).replace("\n", " ")
+            await pilot.press("ctrl+a", "ctrl+r", "m")  # all shown again
+            await pilot.pause()
+
+            await pilot.press("ctrl+f")
+            assert app.focused is app.query_one("#filter", Input)
+            await pilot.press("p", "a", "s")  # typed into the filter, not taken as keys
+            await pilot.pause()
+            assert app.path_filter == "pas" and app.hidden == set()
+            assert shown(tree) == ["etc", "etc/passwd"]
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.path_filter == "" and "usr" in shown(tree)
+            await pilot.press("z")  # fold all again
+            await pilot.pause()
+            assert all(not n.is_expanded for n in tree.root.children)
             await pilot.press("q")
 
     asyncio.run(drive())
