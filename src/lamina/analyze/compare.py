@@ -19,8 +19,8 @@ def final_tree(opened: OpenedImage) -> MergedTree:
 def compare_images(a: OpenedImage, b: OpenedImage, *, packages: bool = True) -> ImageDiff:
     result = ImageDiff(diff_trees(final_tree(a), final_tree(b)))
     if packages:
-        versions_a = package_versions(a.image, a.open_blob)
-        versions_b = package_versions(b.image, b.open_blob)
+        versions_a = package_versions(a.image, a.open_blob, a.layer_index)
+        versions_b = package_versions(b.image, b.open_blob, b.layer_index)
         if versions_a is not None and versions_b is not None:
             result.packages = diff_packages(versions_a, versions_b)
     return result

@@ -7,11 +7,13 @@ from typing import BinaryIO
 
 from lamina.analyze.diff import PackageKey
 from lamina.errors import LaminaError
+from lamina.layers.layerindex import LayerIndex
 from lamina.oci.digest import Digest
 from lamina.store.image import StoredImage
 
 
-def package_versions(image: StoredImage, open_blob: Callable[[Digest], BinaryIO]
+def package_versions(image: StoredImage, open_blob: Callable[[Digest], BinaryIO],
+                     index_of: Callable[[int], LayerIndex] | None = None
                      ) -> dict[PackageKey, str] | None:
     """(type, name, arch) -> version of every package the image has; None when unreadable."""
     try:
@@ -20,7 +22,7 @@ def package_versions(image: StoredImage, open_blob: Callable[[Digest], BinaryIO]
         return None
     try:
         found = inventory_of(image.config, [layer.descriptor for layer in image.layers],
-                             open_blob)
+                             open_blob, index_of=index_of)
     except LaminaError:
         return None
     return {(pkg.type, pkg.name, pkg.arch): pkg.version for pkg in found.packages}

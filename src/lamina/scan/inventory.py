@@ -18,6 +18,7 @@ still has.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import tarfile
 from collections.abc import Callable, Sequence
@@ -26,8 +27,10 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from lamina.errors import LaminaError
-from lamina.layers import whiteout
-from lamina.layers.tarstream import iter_members, member_path, open_tar
+from lamina.layers import layerindex, whiteout
+from lamina.layers.layerindex import KIND_CODES, LayerIndex
+from lamina.layers.members import read_spans
+from lamina.layers.tarstream import FILE, HARDLINK, SYMLINK, iter_members, member_path, open_tar
 from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
@@ -36,6 +39,7 @@ from lamina.packages import apk, dpkg, npm, python
 from lamina.packages.model import APK, DEB, LayerInfo, OSInfo, Package
 from lamina.scan import os_release
 from lamina.store.image import StoredImage
+from lamina.store.layer_index import layer_index
 from lamina.store.store import Store
 
 MAX_DB_FILE = 256 * 1024 * 1024  # a package database larger than this is refused, not read
@@ -50,6 +54,7 @@ _BY_BASENAME: dict[str, Parser] = {
     "package-lock.json": npm.parse_lock,
 }
 _SHARED_DBS = {"var/lib/dpkg/status", "lib/apk/db/installed"}
+_FILE_CODE = KIND_CODES[FILE]
 
 
 _OWNERSHIP_DIRS = {"var/lib/dpkg/info": ".list", "var/lib/dpkg/status.d": ".md5sums"}
@@ -138,6 +143,20 @@ def step_text(created_by: str) -> str:
     return text
 
 
+def _wanted(path: str) -> bool:
+    """Whether the merge looks at the member at ``path`` (databases, ownership, os-release)."""
+    return path in _OS_PATHS or parser_for(path) is not None or ownership_stem(path) is not None
+
+
+@dataclass
+class _LayerChanges:
+    """What one layer adds (database records) and removes (whiteouts, opaque dirs)."""
+
+    new: dict[str, _Record] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)
+
+
 class _Merger:
     def __init__(self) -> None:
         self.records: dict[str, _Record] = {}
@@ -150,58 +169,97 @@ class _Merger:
                 del self.records[path]
 
     def add_layer(self, index: int, stream: BinaryIO, compression: str | None) -> None:
-        new: dict[str, _Record] = {}
-        removed: list[str] = []
-        opaque: list[str] = []
+        layer = _LayerChanges()
         with open_tar(stream, compression) as tar:
             for member in iter_members(tar):
-                path = member_path(member.name)
-                base = path.rpartition("/")[2]
-                if base.startswith(whiteout.WHITEOUT_PREFIX):
-                    if base == whiteout.OPAQUE:
-                        opaque.append(whiteout.whiteout_target(path))
-                    elif not whiteout.is_meta(base):
-                        removed.append(whiteout.whiteout_target(path))
-                    continue
-                if path in _OS_PATHS:
-                    if member.issym():
-                        new[path] = _Record(index, symlink=member.linkname)
-                    elif member.isfile():
-                        data = self._read(tar, member, path)
-                        new[path] = _Record(index, os=os_release.parse(data) if data else None)
-                    continue
-                stem = ownership_stem(path)
-                if stem is not None and member.isfile():
-                    data = self._read(tar, member, path)
-                    new[path] = _Record(index, owned=owned_paths(data) if data else ())
-                    continue
-                parser = parser_for(path)
-                if parser is None:
-                    continue
-                if not member.isfile():
-                    if member.islnk():
-                        # a hard link shares the bytes of a member earlier in this layer
-                        target = new.get(member_path(member.linkname))
-                        if target is not None:
-                            new[path] = _Record(index, [replace(p, path="/" + path)
-                                                        for p in target.packages])
-                            continue
-                    if member.islnk() or member.issym():
-                        self.problems.append(f"layer {index}: /{path} is a link to a file not"
-                                             " read as a package database; not followed")
-                    continue
-                data = self._read(tar, member, path)
-                if data is None:
-                    continue
-                try:
-                    packages, problems = parser(data, "/" + path)
-                except (ValueError, LaminaError) as e:
-                    packages, problems = [], [f"/{path}: unreadable ({e}); skipped"]
-                self.problems.extend(f"layer {index}: {p}" for p in problems)
-                new[path] = _Record(index, [p.at_layer(index) for p in packages])
-        for directory in opaque:
+                kind = (SYMLINK if member.issym() else FILE if member.isfile() else
+                        HARDLINK if member.islnk() else "")
+                link = member_path(member.linkname) if kind == HARDLINK else member.linkname
+
+                def read(tar: tarfile.TarFile = tar, member: tarfile.TarInfo = member) -> bytes:
+                    handle = tar.extractfile(member)
+                    return handle.read() if handle is not None else b""
+
+                self._member(index, layer, member_path(member.name), kind, link, member.size,
+                             read)
+        self._merge(layer)
+
+    def add_indexed_layer(self, index: int, listing: LayerIndex,
+                          read_rows: Callable[[list[int]], list[bytes]]) -> None:
+        """As ``add_layer``, from the layer's index: only database members are read."""
+        special = layerindex.WHITEOUT | layerindex.OPAQUE | layerindex.AUFS_META
+        wanted = [row for row, path in enumerate(listing.paths)
+                  if listing.kinds[row] == _FILE_CODE and not listing.flags[row] & special
+                  and listing.sizes[row] <= MAX_DB_FILE
+                  and _wanted(path)]
+        contents = dict(zip(wanted, read_rows(wanted), strict=True))
+        layer = _LayerChanges()
+        for row, path in enumerate(listing.paths):
+            flags = listing.flags[row]
+            if flags & special:
+                target = whiteout.whiteout_target(path)
+                if flags & layerindex.OPAQUE:
+                    layer.opaque.append(target)
+                elif flags & layerindex.WHITEOUT:
+                    layer.removed.append(target)
+                continue
+            if not _wanted(path):
+                continue
+            self._member(index, layer, path, listing.kind(row), listing.links[row],
+                         listing.sizes[row], functools.partial(contents.__getitem__, row))
+        self._merge(layer)
+
+    def _member(self, index: int, layer: _LayerChanges, path: str, kind: str, link: str,
+                size: int, read: Callable[[], bytes]) -> None:
+        new = layer.new
+        base = path.rpartition("/")[2]
+        if base.startswith(whiteout.WHITEOUT_PREFIX):
+            if base == whiteout.OPAQUE:
+                layer.opaque.append(whiteout.whiteout_target(path))
+            elif not whiteout.is_meta(base):
+                layer.removed.append(whiteout.whiteout_target(path))
+            return
+        if path in _OS_PATHS:
+            if kind == SYMLINK:
+                new[path] = _Record(index, symlink=link)
+            elif kind == FILE:
+                data = self._read(path, size, read)
+                new[path] = _Record(index, os=os_release.parse(data) if data else None)
+            return
+        if kind == FILE and ownership_stem(path) is not None:
+            data = self._read(path, size, read)
+            new[path] = _Record(index, owned=owned_paths(data) if data else ())
+            return
+        parser = parser_for(path)
+        if parser is None:
+            return
+        if kind != FILE:
+            if kind == HARDLINK:
+                # a hard link shares the bytes of a member earlier in this layer
+                target = new.get(link)
+                if target is not None:
+                    new[path] = _Record(index, [replace(p, path="/" + path)
+                                                for p in target.packages])
+                    return
+            if kind in (HARDLINK, SYMLINK):
+                self.problems.append(f"layer {index}: /{path} is a link to a file not"
+                                     " read as a package database; not followed")
+            return
+        data = self._read(path, size, read)
+        if data is None:
+            return
+        try:
+            packages, problems = parser(data, "/" + path)
+        except (ValueError, LaminaError) as e:
+            packages, problems = [], [f"/{path}: unreadable ({e}); skipped"]
+        self.problems.extend(f"layer {index}: {p}" for p in problems)
+        new[path] = _Record(index, [p.at_layer(index) for p in packages])
+
+    def _merge(self, layer: _LayerChanges) -> None:
+        new = layer.new
+        for directory in layer.opaque:
             self._remove_under(directory, new)
-        for path in removed:
+        for path in layer.removed:
             if path not in new:
                 self.records.pop(path, None)
             self._remove_under(path, new)
@@ -211,15 +269,12 @@ class _Merger:
                 record.packages = _carry_attribution(previous.packages, record.packages)
             self.records[path] = record
 
-    def _read(self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> bytes | None:
-        if member.size > MAX_DB_FILE:
-            self.problems.append(f"/{path}: {member.size} bytes is too large for a package"
+    def _read(self, path: str, size: int, read: Callable[[], bytes]) -> bytes | None:
+        if size > MAX_DB_FILE:
+            self.problems.append(f"/{path}: {size} bytes is too large for a package"
                                  " database; skipped")
             return None
-        handle = tar.extractfile(member)
-        if handle is None:
-            return None
-        return handle.read()
+        return read()
 
     def result(self) -> tuple[list[Package], OSInfo | None]:
         packages: list[Package] = []
@@ -269,15 +324,32 @@ def _carry_attribution(old: list[Package], new: list[Package]) -> list[Package]:
 
 def inventory_of(config: ImageConfig, layers: Sequence[Descriptor],
                  open_blob: Callable[[Digest], AbstractContextManager[BinaryIO]], *,
-                 name: str = "") -> Inventory:
+                 name: str = "", index_of: Callable[[int], LayerIndex] | None = None
+                 ) -> Inventory:
     """Read each layer once, bottom up, and list the packages of the merged tree.
 
     ``open_blob`` opens a layer blob by digest (the local store, a registry's storage).
+    With ``index_of`` (the layer indexes), the databases are found in the index and
+    only their members are read; a layer holding none is not opened at all.
     """
     merger = _Merger()
     for index, layer in enumerate(layers):
         compression = mediatype.layer_compression(layer.media_type)
         try:
+            if index_of is not None:
+                listing = index_of(index)
+
+                def read_rows(rows: list[int], digest: Digest = layer.digest,
+                              listing: LayerIndex = listing, compression: str = compression
+                              ) -> list[bytes]:
+                    if not rows:
+                        return []
+                    with open_blob(digest) as blob:
+                        return read_spans(blob, compression, [
+                            (listing.offsets[row], listing.sizes[row]) for row in rows])
+
+                merger.add_indexed_layer(index, listing, read_rows)
+                continue
             with open_blob(layer.digest) as blob:
                 merger.add_layer(index, blob, compression)
         except (LaminaError, OSError) as e:
@@ -288,9 +360,10 @@ def inventory_of(config: ImageConfig, layers: Sequence[Descriptor],
 
 
 def inventory(store: Store, image: StoredImage, *, name: str = "") -> Inventory:
-    """The inventory of an image of the local store."""
+    """The inventory of an image of the local store, found through its layer indexes."""
     return inventory_of(image.config, [layer.descriptor for layer in image.layers],
-                        store.blobs.open, name=name)
+                        store.blobs.open, name=name,
+                        index_of=lambda i: layer_index(store, image.layers[i]))
 
 
 def _dedupe(packages: list[Package]) -> list[Package]:
