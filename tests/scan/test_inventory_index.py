@@ -32,7 +32,8 @@ def _meta(name: str, version: str) -> bytes:
 
 
 def _shape(inv: Inventory) -> tuple[object, ...]:
-    return ([(p.type, p.name, p.version, p.arch, p.path, p.layer) for p in inv.packages],
+    return ([(p.type, p.name, p.version, p.arch, p.path, p.layer, sorted(p.files))
+             for p in inv.packages],
             inv.os, sorted(inv.problems))
 
 
@@ -80,4 +81,5 @@ def test_a_debian_image_gives_the_same_sbom(debian_image: str, docker: str,
     streamed = inventory_of(image.config, [layer.descriptor for layer in image.layers],
                             store.blobs.open)
     assert len(indexed.packages) > 50  # the dpkg status of a debootstrapped base
+    assert any(p.files for p in indexed.packages)  # dpkg info/*.list read through the index
     assert _shape(indexed) == _shape(streamed)
