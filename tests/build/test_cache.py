@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.build.twin import store, write_context
 from tests.tools import lamina
+
+pytestmark = pytest.mark.integration  # runc and docker builds
 
 DOCKERFILE = """\
 FROM {base}

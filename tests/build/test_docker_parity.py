@@ -11,7 +11,11 @@ import io
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from tests.build.twin import assert_same, docker_build, lamina_build, write_context
+
+pytestmark = pytest.mark.integration  # runc and docker builds
 
 EVERY_INSTRUCTION = """\
 ARG BASE={base}

@@ -26,6 +26,8 @@ from tests.build.twin import (
 from tests.tools import free_port, lamina
 from tests.unprivileged import Unprivileged
 
+pytestmark = pytest.mark.integration  # runc and docker builds
+
 
 def _ok(*args: str | Path, input: bytes | None = None) -> str:
     result = lamina("build", *args, input=input)

@@ -10,6 +10,8 @@ import pytest
 from tests.build.twin import store, write_context
 from tests.tools import lamina, run
 
+pytestmark = pytest.mark.integration  # runc and docker builds
+
 
 @pytest.fixture
 def app_image(busybox_base: str, tmp_path: Path) -> str:

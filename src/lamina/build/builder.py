@@ -15,37 +15,28 @@ from dataclasses import dataclass, field, replace
 from typing import IO, Any, cast
 
 from lamina.build import metadata, runconfig
+from lamina.build.baseimage import BuildError, fetch_base
 from lamina.build.buildargs import BuildArgs
-from lamina.build.cache import BuildCache, cache_key
+from lamina.build.cache import BuildCache
+from lamina.build.cachemounts import CacheMounts
 from lamina.build.context import BuildContext
-from lamina.build.copying import Ownership, make_dirs
-from lamina.build.image import ImageState, commit
+from lamina.build.frontend import check_syntax
+from lamina.build.image import ImageState
+from lamina.build.metastep import apply_metadata, arg, workdir
 from lamina.build.plan import Plan, make_plan, stage_ref
+from lamina.build.platforms import check_platform, platform_args
 from lamina.build.progress import Progress
 from lamina.build.replay import Record, forget, save
-from lamina.build.runstep import RunStep
-from lamina.build.snapshot import scratch, take_layer, writable
+from lamina.build.runmounts import MountSources
+from lamina.build.runoptions import RunOptions
+from lamina.build.runstep import RunStep, check_runs
+from lamina.build.secrets import BuildSecrets
 from lamina.build.sources import CopyStep
 from lamina.dockerfile import Dockerfile, Instruction, Stage, expand, parse
 from lamina.errors import LaminaError, NotFound
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
-from lamina.store.image import StoredImage
-from lamina.store.store import Store, host_os_arch
-
-
-def _container_id() -> str:
-    """The 12-hex ID shown for a step's container (``Running in ...``), as docker shows one."""
-    return os.urandom(6).hex()
-
-
-class BuildError(LaminaError):
-    """The build stopped: a step failed or the Dockerfile asks for something impossible."""
-
-
-class BaseImageMissing(BuildError):
-    """FROM names an image the local store does not have."""
-
+from lamina.store.store import Store
 
 _METADATA = frozenset({"ENV", "LABEL", "MAINTAINER", "EXPOSE", "USER", "VOLUME", "STOPSIGNAL",
                        "SHELL", "CMD", "ENTRYPOINT", "ONBUILD", "HEALTHCHECK"})
@@ -69,6 +60,10 @@ class BuildRequest:
     reproducible: bool = False
     compression: str = "gzip"
     replay_key: str | None = None  # where to record this build for replaying (cli computes it)
+    secrets: BuildSecrets = field(default_factory=BuildSecrets)  # --secret, --ssh
+    allow: frozenset[str] = frozenset()  # --allow entitlements (network.host, security.insecure)
+    run_options: RunOptions = field(default_factory=RunOptions)  # --add-host, --shm-size, --ulimit
+    no_cache_filter: frozenset[str] = frozenset()  # stages that use no cached step
 
 
 @dataclass
@@ -118,8 +113,11 @@ class Builder:
         # must survive a concurrent `lamina prune`, which waits for this lock.
         memo = self.store.home / "build-sums.json"
         self.context.load_memo(memo)
-        with self.store.writing():
-            result = self._build()
+        try:
+            with self.store.writing():
+                result = self._build()
+        finally:
+            self.request.secrets.close()
         self.context.save_memo(memo)
         self._save_record(result)
         return result
@@ -139,16 +137,17 @@ class Builder:
     def _build(self) -> BuildResult:
         text, name = self.context.read_dockerfile(self.request.dockerfile)
         dockerfile = parse(text, filename=name)
+        check_syntax(dockerfile.directives.syntax, name)
         self.dockerfile = dockerfile
         self.escape = dockerfile.escape
-        self._check_platform(self.request.platform)
+        check_platform(self.request.platform)
         args = BuildArgs(dict(self.request.build_args))
         for instruction in dockerfile.global_args:
             for key, default in instruction.arg_defaults():
                 value = None if default is None else expand(default, args.meta_env(), self.escape)
                 args.add_meta(key, value)
         plan = make_plan(dockerfile, self.request.target, lambda s: self._base_name(s, args))
-        extra_labels = self._label_instructions()
+        extra_labels = metadata.label_instructions(self.request.labels)
         self.total = len(dockerfile.global_args) + sum(1 + len(s.instructions) for s in plan.stages)
         self.total += len(extra_labels)
         step = 0
@@ -162,6 +161,8 @@ class Builder:
             first_step[stage.index] = step + 1
             step += 1 + len(stage.instructions)
         bodies = {s.index: list(s.instructions) for s in plan.stages}
+        check_runs([i for st in plan.stages for i in st.instructions], args.meta_env(),
+                   self.escape, self.request.allow, self.request.secrets)
         bodies[plan.target.index].extend(extra_labels)
         self._build_stages(plan, bodies, args, first_step)
         final = self.results.get(plan.target.index)
@@ -178,17 +179,21 @@ class Builder:
         self.record.lines.extend(finish)
         return BuildResult(final, tags, self.cache_hits, self.total)
 
-    def _label_instructions(self) -> list[Instruction]:
-        """``--label``: one LABEL step per key, in key order, at the end (as docker adds them).
+    def mount_sources(self) -> MountSources:
+        return MountSources(self.store, self.context, self.request.secrets,
+                            CacheMounts(self.store.home), self.image_for)
 
-        Their values are taken literally: single quotes keep expansion away.
-        """
-        out = []
-        for key in sorted(self.request.labels):
-            value = self.request.labels[key]
-            words = ("'" + key.replace("'", "'\\''") + "'", "'" + value.replace("'", "'\\''") + "'")
-            out.append(Instruction("LABEL", words, (), False, f"LABEL {key}={value}", 0, 0))
-        return out
+    def image_for(self, name: str) -> ImageState:
+        """What ``from=`` names: a stage built before, else an image (as COPY --from reads it)."""
+        assert self.dockerfile is not None
+        for stage in self.dockerfile.stages:
+            if stage.name == name.lower() or (name.isdigit() and stage.index == int(name)):
+                result = self.results.get(stage.index)
+                if result is None:
+                    raise BuildError(f"stage {name} is not built before this step (it must "
+                                     "come earlier in the Dockerfile)")
+                return result
+        return self.base_image(name)
 
     def _tag(self, image: ImageState) -> tuple[str, ...]:
         refs = [Reference.parse(t, self.store.default_registry) for t in self.request.tags]
@@ -201,22 +206,8 @@ class Builder:
             self.store.add_image(raw, tags=refs)
         return tuple(f"{r.familiar_name}:{r.tag or 'latest'}" for r in refs)
 
-    def _check_platform(self, platform: str | None) -> None:
-        if not platform:
-            return
-        host = host_os_arch()
-        wanted = platform.split("/")
-        if wanted[0] != host.os or (len(wanted) > 1 and wanted[1] != host.architecture):
-            raise BuildError(f"platform {platform} is not supported: this builder runs "
-                             f"containers for {host.os}/{host.architecture} only")
-
     def _base_name(self, stage: Stage, args: BuildArgs) -> str:
-        host = host_os_arch()
-        env = {"BUILDPLATFORM": f"{host.os}/{host.architecture}",
-               "TARGETPLATFORM": f"{host.os}/{host.architecture}",
-               "TARGETOS": host.os, "TARGETARCH": host.architecture,
-               **args.meta_env()}
-        return expand(stage.base, env, self.escape)
+        return expand(stage.base, {**platform_args(), **args.meta_env()}, self.escape)
 
     # -- stages ----------------------------------------------------------------
 
@@ -260,7 +251,7 @@ class Builder:
         base_name = self._base_name(stage, meta)
         platform = stage.platform and self._base_name(
             replace(stage, base=stage.platform), meta)
-        self._check_platform(platform or None)
+        check_platform(platform or None)
         parent = stage_ref(self.dockerfile, base_name, stage.index)
         if parent is not None and not base_name.isdigit():
             image = self.results[parent.index]
@@ -306,68 +297,32 @@ class Builder:
             except NotFound:
                 stored = None
         if stored is None:
-            stored = self._fetch(name)
+            stored = fetch_base(self.store, name, self.request.pull)
         if ref.digest is None:
             self.record.tags[str(ref.with_tag(ref.tag or "latest"))] = str(stored.top_digest)
         self.record.images.append(str(stored.top_digest))
         return ImageState.load(self.store, str(stored.manifest.digest))
 
-    def _fetch(self, name: str) -> StoredImage:
-        """The base image as ``--pull`` says: the registry client decides and fetches."""
-        from lamina.client.resolve import PullPolicy, ensure_image  # only when needed: slow import
-
-        where = (f"looked in the local store at {self.store.home}"
-                 if self.request.pull != "always" else "--pull=always")
-        try:
-            return ensure_image(self.store, name, cast(PullPolicy, self.request.pull))
-        except LaminaError as exc:
-            raise BaseImageMissing(
-                f"base image {name} not found ({where}; {exc}); add it with "
-                "`lamina load -i IMAGE.tar` (e.g. from `docker save`) or `lamina pull`"
-            ) from exc
-
     # -- one instruction -------------------------------------------------------
 
-    def _env(self, run: _StageRun) -> dict[str, str]:
+    def env_of(self, run: _StageRun) -> dict[str, str]:
         env = list(run.config.get("Env") or [])
         out = runconfig.env_map(run.args.filter_allowed(env))
         out.update(runconfig.env_map(env))
         return out
 
-    def _words(self, run: _StageRun, instruction: Instruction) -> list[str]:
+    def words(self, run: _StageRun, instruction: Instruction) -> list[str]:
         if instruction.keyword not in _EXPANDED:
             return list(instruction.arguments)
-        env = self._env(run)
+        env = self.env_of(run)
         return [expand(word, env, self.escape) for word in instruction.arguments]
 
     def _dispatch(self, run: _StageRun, instruction: Instruction) -> None:
-        kw = instruction.keyword
-        if kw == "ARG":
-            self._arg(run, instruction)
-        elif kw in _METADATA:
-            result = metadata.apply(instruction, self._words(run, instruction), run.config,
-                                    cmd_set=run.cmd_set)
-            if result.cmd_set is not None:
-                run.cmd_set = result.cmd_set
-            self._commit_metadata(run, result.config, result.comment, result.author)
-        elif kw == "WORKDIR":
-            self._workdir(run, instruction)
-        elif kw == "RUN":
-            RunStep(self, run, instruction).execute()
-        elif kw in ("COPY", "ADD"):
-            step = CopyStep(self, run, instruction, self._words(run, instruction), self._env(run))
-            step.execute()
-        else:
-            raise BuildError(f"line {instruction.start_line}: {kw} is not supported by this "
-                             "builder")
-
-    def _arg(self, run: _StageRun, instruction: Instruction) -> None:
-        shown = []
-        for key, default in instruction.arg_defaults():
-            value = None if default is None else expand(default, self._env(run), self.escape)
-            run.args.declare(key, value)
-            shown.append(key if value is None else f"{key}={value}")
-        self._commit_metadata(run, run.config, "ARG " + " ".join(shown), None)
+        step = _STEPS.get(instruction.keyword)
+        if step is None:
+            raise BuildError(f"line {instruction.start_line}: {instruction.keyword} is not "
+                             "supported by this builder")
+        step(self, run, instruction)
 
     def require_privileges(self, step: str) -> None:
         """Steps that mount or run need root; a fully cached build does not."""
@@ -381,7 +336,8 @@ class Builder:
         return " ".join(shell) + " #(nop)" + nop_gap + comment
 
     def cached(self, run: _StageRun, key: str) -> ImageState | None:
-        if self.request.no_cache:
+        stage = run.stage
+        if self.request.no_cache or {stage.name, str(stage.index)} & self.request.no_cache_filter:
             return None
         digest = self.cache.get(self._mode_key(key))
         if digest is None:
@@ -412,44 +368,18 @@ class Builder:
         run.lines += [" ---> Using cache", f" ---> {image.short_id}"]
         self.record.images.append(image.manifest_digest)
 
-    def _commit_metadata(self, run: _StageRun, config: dict[str, Any], comment: str,
-                         author: str | None) -> None:
-        created_by = self.created_by(run, comment, config)
-        key = cache_key(run.image.image_id, created_by, config)
-        hit = self.cached(run, key)
-        if hit is not None:
-            self.adopt(run, hit, None, config)
-            return
-        container = _container_id()
-        run.progress.line(f" ---> Running in {container}")
-        image = commit(self.store, run.image, config, created_by, layer=None,
-                       epoch=self.request.epoch, author=author)
-        run.progress.line(f"Removing intermediate container {container}")
-        self.adopt(run, image, key, config)
 
-    def _workdir(self, run: _StageRun, instruction: Instruction) -> None:
-        path = self._words(run, instruction)[0]
-        current = run.config.get("WorkingDir") or "/"
-        full = os.path.normpath(path if path.startswith("/") else current.rstrip("/") + "/" + path)
-        full = "/" + full.lstrip("/")
-        config = dict(run.config)
-        config["WorkingDir"] = full
-        created_by = self.created_by(run, "WORKDIR " + full, config, nop_gap=" ")
-        key = cache_key(run.image.image_id, created_by, config)
-        hit = self.cached(run, key)
-        if hit is not None:
-            self.adopt(run, hit, None, config)
-            return
-        container = _container_id()
-        run.progress.line(f" ---> Running in {container}")
-        self.require_privileges("WORKDIR")
-        with scratch(self.store) as space:
-            with writable(self.store, run.image, space) as root:
-                make_dirs(root, full, Ownership())
-            layer = take_layer(self.store, space.upper, epoch=self.request.epoch,
-                               reproducible=self.request.reproducible,
-                               compression=self.request.compression)
-        image = commit(self.store, run.image, config, created_by, layer=layer,
-                       epoch=self.request.epoch)
-        run.progress.line(f"Removing intermediate container {container}")
-        self.adopt(run, image, key, config)
+def _run(builder: Builder, run: _StageRun, instruction: Instruction) -> None:
+    RunStep(builder, run, instruction).execute()
+
+
+def _copy(builder: Builder, run: _StageRun, instruction: Instruction) -> None:
+    CopyStep(builder, run, instruction, builder.words(run, instruction),
+             builder.env_of(run)).execute()
+
+
+# What each instruction does: a step class or function that receives the builder.
+_STEPS: dict[str, Callable[[Builder, _StageRun, Instruction], None]] = {
+    "ARG": arg, "WORKDIR": workdir, "RUN": _run, "COPY": _copy, "ADD": _copy,
+    **{keyword: apply_metadata for keyword in _METADATA},
+}

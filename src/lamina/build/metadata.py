@@ -180,3 +180,16 @@ def _healthcheck(instruction: Instruction, cfg: dict[str, Any]) -> MetaResult:
             f" {goformat.quote(goformat.duration(timeout))} "
             f"{goformat.quote(goformat.duration(start))} {goformat.quote_rune(retries)}}}")
     return MetaResult(cfg, "HEALTHCHECK " + text)
+
+
+def label_instructions(labels: dict[str, str]) -> list[Instruction]:
+    """``--label``: one LABEL step per key, in key order, at the end (as docker adds them).
+
+    Their values are taken literally: single quotes keep expansion away.
+    """
+    out = []
+    for key in sorted(labels):
+        value = labels[key]
+        words = ("'" + key.replace("'", "'\\''") + "'", "'" + value.replace("'", "'\\''") + "'")
+        out.append(Instruction("LABEL", words, (), False, f"LABEL {key}={value}", 0, 0))
+    return out

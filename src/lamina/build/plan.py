@@ -1,7 +1,7 @@
 """Which stages a build needs, in what order: the target and what it depends on.
 
 A stage depends on an earlier stage it builds FROM (by name) and on every
-stage a ``COPY --from=`` names (by name or index). Stages the target does not
+stage a ``COPY --from=`` or a ``RUN --mount=...,from=`` names (by name or index). Stages the target does not
 reach are skipped, and unrelated stages can build at the same time.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lamina.dockerfile import Dockerfile, Stage
+from lamina.dockerfile import Dockerfile, Instruction, Stage
+from lamina.dockerfile.flags import parse_mount
 from lamina.errors import LaminaError
 
 
@@ -35,6 +36,23 @@ def stage_ref(dockerfile: Dockerfile, ref: str, before: int) -> Stage | None:
     return None
 
 
+def _sources(instruction: Instruction) -> list[tuple[str, str]]:
+    """The stages or images an instruction reads: COPY --from, RUN --mount=...,from=."""
+    if instruction.keyword == "COPY":
+        source = instruction.flag("from")
+        return [("COPY --from=", source)] if source is not None else []
+    if instruction.keyword != "RUN":
+        return []
+    out = []
+    for flag in instruction.flags:
+        if flag.name != "mount" or "$" in (flag.value or ""):
+            continue  # a variable in the value: known only when the step runs
+        source = parse_mount(flag.value or "").option("from")
+        if source:
+            out.append(("RUN --mount=...,from=", source))
+    return out
+
+
 def make_plan(dockerfile: Dockerfile, target: str | None,
               base_of: Callable[[Stage], str]) -> Plan:
     """``base_of`` gives a stage's FROM argument after meta-ARG expansion."""
@@ -54,16 +72,14 @@ def make_plan(dockerfile: Dockerfile, target: str | None,
         if parent is not None and not base_of(stage).isdigit():
             needs.add(parent.index)
         for instruction in stage.instructions:
-            source = instruction.flag("from") if instruction.keyword == "COPY" else None
-            if source is None:
-                continue
-            ref = stage_ref(dockerfile, source, stage.index)
-            if ref is not None:
-                needs.add(ref.index)
-            elif dockerfile.stage_named(source) is not None:
-                raise PlanError(
-                    f"{dockerfile.filename}:{instruction.start_line}: COPY --from={source} "
-                    "names a stage defined later; a stage can only copy from earlier ones")
+            for what, source in _sources(instruction):
+                ref = stage_ref(dockerfile, source, stage.index)
+                if ref is not None:
+                    needs.add(ref.index)
+                elif dockerfile.stage_named(source) is not None:
+                    raise PlanError(
+                        f"{dockerfile.filename}:{instruction.start_line}: {what}{source} "
+                        "names a stage defined later; a stage can only use earlier ones")
         deps[stage.index] = frozenset(needs)
     wanted: set[int] = set()
     todo = [goal.index]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import Any
 
 import click
 
+from lamina.cli.buildx import BuildxFlags, buildx_options, finish
 from lamina.cli.output import print_json
 from lamina.errors import LaminaError
 
@@ -85,17 +87,21 @@ def _check_request(tags: tuple[str, ...], platform: str | None,
               " (id, manifestDigest, tags, steps, cacheHits) on stdout.")
 @click.option("--reproducible", is_flag=True,
               help="Bit-identical output: clamp times to SOURCE_DATE_EPOCH (0 when unset).")
+@buildx_options
 def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                   build_args: tuple[str, ...], target: str | None, no_cache: bool, pull: str,
                   network: str, labels: tuple[str, ...], platform: str | None, quiet: bool,
-                  progress: str, fmt: str, reproducible: bool) -> None:
+                  progress: str, fmt: str, reproducible: bool, **buildx: Any) -> None:
     """Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin).
 
     \b
     Example:
       lamina build -t app:1 --build-arg VERSION=1.2 .
+      lamina build --secret id=npmrc,src=$HOME/.npmrc -o type=oci,dest=app.tar .
     """
     del progress
+    flags = BuildxFlags.take(buildx)
+    tags = flags.names(tags)
     _check_request(tags, platform, build_args)
     epoch_text = os.environ.get("SOURCE_DATE_EPOCH")
     epoch: int | None = None
@@ -107,7 +113,9 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         epoch = 0
     args, label_pairs = _pairs(build_args, "--build-arg"), _pairs(labels, "--label")
     replay_key = None
-    if os.path.isdir(context) and not no_cache and pull != "always" and fmt == "text":
+    fields = flags.request_fields()  # read now: a missing secret file stops the build first
+    if (os.path.isdir(context) and not no_cache and pull != "always" and fmt == "text"
+            and not flags.always_runs):
         from lamina.build.replay import replay, request_key
         from lamina.config import Settings
 
@@ -115,7 +123,9 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
             "v": 1, "cwd": os.getcwd(), "context": os.path.realpath(context),
             "dockerfile": dockerfile, "tags": tags, "build_args": args, "target": target,
             "pull": pull, "network": network, "labels": label_pairs, "platform": platform,
-            "epoch": epoch, "reproducible": reproducible})
+            "epoch": epoch, "reproducible": reproducible, "allow": sorted(flags.allow),
+            "run_options": repr(fields["run_options"]),
+            "no_cache_filter": sorted(flags.no_cache_filter)})
         if replay(Settings.load().home, replay_key, sys.stdout.buffer, quiet=quiet):
             return  # nothing the build depends on changed: its cached result stands
     from lamina.build.builder import Builder, BuildRequest
@@ -129,7 +139,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
     out = Progress(stream, quiet=quiet)
     request = BuildRequest(ctx, dockerfile, tags, args, target, no_cache, pull, network,
                            label_pairs, platform, epoch, reproducible or epoch is not None,
-                           replay_key=replay_key)
+                           replay_key=replay_key, **fields)
     builder = Builder(store, request, out, lambda m: click.echo(m, err=True))
     try:
         result = builder.build()
@@ -141,6 +151,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         raise
     finally:
         ctx.close()
+    finish(store, result, flags)
     if fmt == "json":
         print_json({"id": result.image.image_id, "manifestDigest": result.image.manifest_digest,
                     "tags": list(result.tags), "steps": result.steps,

@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "logs": "lamina.cli.run",
     "stop": "lamina.cli.run",
     "rm": "lamina.cli.run",
+    "builder": "lamina.cli.builder",
     "analyze": "lamina.cli.analyze",
     "diff": "lamina.cli.analyze",
     "squash": "lamina.cli.analyze",
@@ -65,6 +66,8 @@ SUMMARIES: dict[str, str] = {
         "Wasted bytes, dive's efficiency, per-layer changes and findings with fixes.",
     "build":
         'Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin).',
+    "builder":
+        "Manage the builder's cache (RUN --mount=type=cache contents).",
     "completion":
         "Print the shell completion script for SHELL; images complete from the store.",
     "copy":

@@ -1,0 +1,125 @@
+"""``docker buildx build``'s command line on ``lamina build``: # syntax, outputs, --push,
+--iidfile, --metadata-file, --add-host, --shm-size, --ulimit, --no-cache-filter."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.build.twin import store, write_context
+from tests.client.registries import start_distribution
+from tests.tools import lamina
+
+pytestmark = pytest.mark.integration
+
+
+def _ok(*args: str | Path) -> str:
+    result = lamina("build", *args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("syntax", ["docker/dockerfile:1", "docker/dockerfile:1.7",
+                                    "docker.io/docker/dockerfile:1.4.3-labs",
+                                    "docker/dockerfile-upstream:1"])
+def test_dockerfile_frontend_syntax_is_accepted(busybox_base: str, tmp_path: Path,
+                                                syntax: str) -> None:
+    """Dockerfile reference, "syntax": the built-in frontend serves docker/dockerfile:1."""
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"# syntax={syntax}\nFROM {busybox_base}\n"})
+    _ok("-t", "syn:1", ctx)
+
+
+def test_other_frontend_images_are_refused(busybox_base: str, tmp_path: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": f"# syntax=example.com/my/frontend:2\nFROM {busybox_base}\nRUN true\n"})
+    result = lamina("build", "-t", "syn:2", ctx)
+    assert result.exit_code == 1
+    assert "# syntax=example.com/my/frontend:2 asks for a frontend image" in result.stderr
+    assert "syn:2" not in str(store().meta.read().tags)
+
+
+def test_outputs_and_result_files(busybox_base: str, tmp_path: Path) -> None:
+    """-o DIR / type=tar / type=oci / type=docker, --iidfile and --metadata-file (buildx's keys)."""
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {busybox_base}\nRUN echo built > /out.txt\n"})
+    out = tmp_path / "out"
+    _ok("-t", "outs:1", "-o", out, "--output", f"type=tar,dest={tmp_path / 'fs.tar'}",
+        "--output", f"type=oci,dest={tmp_path / 'oci.tar'}",
+        "--output", f"type=docker,dest={tmp_path / 'docker.tar'}",
+        "--iidfile", tmp_path / "iid", "--metadata-file", tmp_path / "meta.json", ctx)
+    image = store().resolve("outs:1")
+    assert (out / "out.txt").read_text() == "built\n"
+    assert (out / "bin" / "busybox").is_file()
+    with tarfile.open(tmp_path / "fs.tar") as tar:
+        assert tar.extractfile("out.txt").read() == b"built\n"  # type: ignore[union-attr]
+    with tarfile.open(tmp_path / "oci.tar") as tar:
+        index = json.load(tar.extractfile("index.json"))  # type: ignore[arg-type]
+        assert index["manifests"][0]["digest"] == str(image.manifest.digest)
+    with tarfile.open(tmp_path / "docker.tar") as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        assert manifest[0]["RepoTags"] == ["outs:1"]
+    assert (tmp_path / "iid").read_text() == str(image.id)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["containerimage.digest"] == str(image.manifest.digest)
+    assert meta["containerimage.config.digest"] == str(image.id)
+    assert meta["containerimage.descriptor"]["digest"] == str(image.manifest.digest)
+    assert meta["image.name"] == "docker.io/library/outs:1"
+
+
+def test_bad_output_is_refused_before_building(tmp_path: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": "FROM scratch\n"})
+    result = lamina("build", "--output", "type=floppy,dest=x", ctx)
+    assert result.exit_code == 1 and "type 'floppy' is unknown" in result.stderr
+    result = lamina("build", "--output", "type=local", ctx)
+    assert result.exit_code == 1 and "type=local needs dest=PATH" in result.stderr
+
+
+def test_push_sends_the_tags(busybox_base: str, tmp_path: Path) -> None:
+    registry = start_distribution(tmp_path / "registry")
+    try:
+        ctx = write_context(tmp_path / "ctx", {
+            "Dockerfile": f"FROM {busybox_base}\nRUN echo pushed > /p\n"})
+        name = f"{registry.host}/team/app:v1"
+        _ok("-t", name, "--push", ctx)
+        request = urllib.request.Request(
+            f"http://{registry.host}/v2/team/app/manifests/v1",
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+                               "application/vnd.oci.image.manifest.v1+json"})
+        with urllib.request.urlopen(request) as response:
+            digest = response.headers["Docker-Content-Digest"]
+        assert digest == str(store().resolve(name).manifest.digest)
+    finally:
+        registry.stop()
+
+
+def test_container_options_reach_run_only(busybox_base: str, tmp_path: Path) -> None:
+    """--add-host, --shm-size and --ulimit shape RUN's container, not the image."""
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": (
+        f"FROM {busybox_base}\n"
+        "RUN grep builder.internal /etc/hosts > /hosts-line && "
+        "df -k /dev/shm | tail -1 | awk '{print $2}' > /shm && ulimit -n > /nofile\n")})
+    _ok("-t", "opts:1", "--add-host", "builder.internal:10.1.2.3", "--shm-size", "32m",
+        "--ulimit", "nofile=1024:2048", ctx)
+    root = tmp_path / "root"
+    from tests.build.twin import lamina_image
+
+    built = lamina_image("opts:1", root)
+    assert (root / "hosts-line").read_text() == "10.1.2.3\tbuilder.internal\n"
+    assert (root / "shm").read_text() == "32768\n"
+    assert (root / "nofile").read_text() == "1024\n"
+    assert "etc/hosts" not in built.tree
+    bad = lamina("build", "--ulimit", "files=3", ctx)
+    assert bad.exit_code == 1 and "--ulimit 'files=3'" in bad.stderr
+
+
+def test_no_cache_filter_reruns_only_that_stage(busybox_base: str, tmp_path: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": (
+        f"FROM {busybox_base} AS deps\nRUN echo deps > /d\n"
+        f"FROM {busybox_base} AS app\nCOPY --from=deps /d /d\nRUN echo app > /a\n")})
+    _ok("-t", "ncf:1", ctx)
+    again = _ok("-t", "ncf:2", "--no-cache-filter", "app", ctx)
+    assert again.count("Using cache") == 1, again  # the deps RUN; both app steps ran again
