@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import IO, Any, cast
 
 from lamina.build import metadata, runconfig
@@ -19,7 +19,6 @@ from lamina.build.baseimage import BuildError, fetch_base
 from lamina.build.buildargs import BuildArgs
 from lamina.build.cache import BuildCache
 from lamina.build.cachemounts import CacheMounts
-from lamina.build.context import BuildContext
 from lamina.build.frontend import check_syntax
 from lamina.build.image import ImageState
 from lamina.build.metastep import apply_metadata, arg, workdir
@@ -28,10 +27,9 @@ from lamina.build.platforms import check_platform, platform_args
 from lamina.build.progress import Progress
 from lamina.build.replay import Record, forget, save
 from lamina.build.runmounts import MountSources
-from lamina.build.runoptions import RunOptions
 from lamina.build.runstep import RunStep, check_runs
-from lamina.build.secrets import BuildSecrets
 from lamina.build.sources import CopyStep
+from lamina.build.stepcontext import BuildRequest, StageRun
 from lamina.dockerfile import Dockerfile, Instruction, Stage, expand, parse
 from lamina.errors import LaminaError, NotFound
 from lamina.oci.digest import Digest
@@ -45,44 +43,11 @@ _EXPANDED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "U
 
 
 @dataclass
-class BuildRequest:
-    context: BuildContext
-    dockerfile: str = "Dockerfile"
-    tags: tuple[str, ...] = ()
-    build_args: dict[str, str] = field(default_factory=dict)
-    target: str | None = None
-    no_cache: bool = False
-    pull: str = "missing"
-    network: str = "host"
-    labels: dict[str, str] = field(default_factory=dict)
-    platform: str | None = None
-    epoch: int | None = None
-    reproducible: bool = False
-    compression: str = "gzip"
-    replay_key: str | None = None  # where to record this build for replaying (cli computes it)
-    secrets: BuildSecrets = field(default_factory=BuildSecrets)  # --secret, --ssh
-    allow: frozenset[str] = frozenset()  # --allow entitlements (network.host, security.insecure)
-    run_options: RunOptions = field(default_factory=RunOptions)  # --add-host, --shm-size, --ulimit
-    no_cache_filter: frozenset[str] = frozenset()  # stages that use no cached step
-
-
-@dataclass
 class BuildResult:
     image: ImageState
     tags: tuple[str, ...]
     cache_hits: int
     steps: int
-
-
-@dataclass
-class _StageRun:
-    stage: Stage
-    image: ImageState
-    config: dict[str, Any]
-    args: BuildArgs
-    progress: Progress
-    cmd_set: bool = False
-    lines: list[str] = field(default_factory=list)  # what a fully cached build prints
 
 
 class Builder:
@@ -260,7 +225,7 @@ class Builder:
         if image.image_id:
             progress.line(f" ---> {image.short_id}")
             lines.append(f" ---> {image.short_id}")
-        run = _StageRun(stage, image, runconfig.from_base(image.config), meta.for_stage(),
+        run = StageRun(stage, image, runconfig.from_base(image.config), meta.for_stage(),
                         progress, lines=lines)
         triggers = list(run.config.get("OnBuild") or [])
         if triggers:
@@ -305,19 +270,19 @@ class Builder:
 
     # -- one instruction -------------------------------------------------------
 
-    def env_of(self, run: _StageRun) -> dict[str, str]:
+    def env_of(self, run: StageRun) -> dict[str, str]:
         env = list(run.config.get("Env") or [])
         out = runconfig.env_map(run.args.filter_allowed(env))
         out.update(runconfig.env_map(env))
         return out
 
-    def words(self, run: _StageRun, instruction: Instruction) -> list[str]:
+    def words(self, run: StageRun, instruction: Instruction) -> list[str]:
         if instruction.keyword not in _EXPANDED:
             return list(instruction.arguments)
         env = self.env_of(run)
         return [expand(word, env, self.escape) for word in instruction.arguments]
 
-    def _dispatch(self, run: _StageRun, instruction: Instruction) -> None:
+    def _dispatch(self, run: StageRun, instruction: Instruction) -> None:
         step = _STEPS.get(instruction.keyword)
         if step is None:
             raise BuildError(f"line {instruction.start_line}: {instruction.keyword} is not "
@@ -330,12 +295,12 @@ class Builder:
 
         require_container_privileges(f"lamina build ({step})")
 
-    def created_by(self, run: _StageRun, comment: str, config: dict[str, Any] | None = None,
+    def created_by(self, run: StageRun, comment: str, config: dict[str, Any] | None = None,
                    nop_gap: str = "  ") -> str:
         shell = runconfig.shell(config if config is not None else run.config)
         return " ".join(shell) + " #(nop)" + nop_gap + comment
 
-    def cached(self, run: _StageRun, key: str) -> ImageState | None:
+    def cached(self, run: StageRun, key: str) -> ImageState | None:
         stage = run.stage
         if self.request.no_cache or {stage.name, str(stage.index)} & self.request.no_cache_filter:
             return None
@@ -353,7 +318,7 @@ class Builder:
             return key
         return f"{key}:epoch={self.request.epoch}"
 
-    def adopt(self, run: _StageRun, image: ImageState, key: str | None,
+    def adopt(self, run: StageRun, image: ImageState, key: str | None,
               config: dict[str, Any]) -> None:
         """Make ``image`` (new, or from the cache) the stage's current image.
 
@@ -369,17 +334,17 @@ class Builder:
         self.record.images.append(image.manifest_digest)
 
 
-def _run(builder: Builder, run: _StageRun, instruction: Instruction) -> None:
+def _run(builder: Builder, run: StageRun, instruction: Instruction) -> None:
     RunStep(builder, run, instruction).execute()
 
 
-def _copy(builder: Builder, run: _StageRun, instruction: Instruction) -> None:
+def _copy(builder: Builder, run: StageRun, instruction: Instruction) -> None:
     CopyStep(builder, run, instruction, builder.words(run, instruction),
              builder.env_of(run)).execute()
 
 
 # What each instruction does: a step class or function that receives the builder.
-_STEPS: dict[str, Callable[[Builder, _StageRun, Instruction], None]] = {
+_STEPS: dict[str, Callable[[Builder, StageRun, Instruction], None]] = {
     "ARG": arg, "WORKDIR": workdir, "RUN": _run, "COPY": _copy, "ADD": _copy,
     **{keyword: apply_metadata for keyword in _METADATA},
 }

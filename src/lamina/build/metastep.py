@@ -19,7 +19,7 @@ from lamina.build.snapshot import scratch, take_layer, writable
 from lamina.dockerfile import Instruction, expand
 
 if TYPE_CHECKING:
-    from lamina.build.builder import Builder, _StageRun
+    from lamina.build.stepcontext import StageRun, StepContext
 
 
 def _container_id() -> str:
@@ -27,7 +27,7 @@ def _container_id() -> str:
     return secrets.token_hex(6)
 
 
-def apply_metadata(builder: Builder, run: _StageRun, instruction: Instruction) -> None:
+def apply_metadata(builder: StepContext, run: StageRun, instruction: Instruction) -> None:
     result = metadata.apply(instruction, builder.words(run, instruction), run.config,
                             cmd_set=run.cmd_set)
     if result.cmd_set is not None:
@@ -35,7 +35,7 @@ def apply_metadata(builder: Builder, run: _StageRun, instruction: Instruction) -
     commit_metadata(builder, run, result.config, result.comment, result.author)
 
 
-def arg(builder: Builder, run: _StageRun, instruction: Instruction) -> None:
+def arg(builder: StepContext, run: StageRun, instruction: Instruction) -> None:
     shown = []
     for key, default in instruction.arg_defaults():
         value = None if default is None else expand(default, builder.env_of(run), builder.escape)
@@ -45,7 +45,7 @@ def arg(builder: Builder, run: _StageRun, instruction: Instruction) -> None:
 
 
 
-def _step(builder: Builder, run: _StageRun, config: dict[str, Any], created_by: str,
+def _step(builder: StepContext, run: StageRun, config: dict[str, Any], created_by: str,
           layer_of: Callable[[], NewLayer | None] | None, author: str | None = None) -> None:
     """Reuse the cached image for this step, or commit a new one (with ``layer_of()``)."""
     key = cache_key(run.image.image_id, created_by, config)
@@ -62,12 +62,12 @@ def _step(builder: Builder, run: _StageRun, config: dict[str, Any], created_by: 
     builder.adopt(run, image, key, config)
 
 
-def commit_metadata(builder: Builder, run: _StageRun, config: dict[str, Any], comment: str,
+def commit_metadata(builder: StepContext, run: StageRun, config: dict[str, Any], comment: str,
                     author: str | None) -> None:
     _step(builder, run, config, builder.created_by(run, comment, config), None, author)
 
 
-def workdir(builder: Builder, run: _StageRun, instruction: Instruction) -> None:
+def workdir(builder: StepContext, run: StageRun, instruction: Instruction) -> None:
     path = builder.words(run, instruction)[0]
     current = run.config.get("WorkingDir") or "/"
     full = os.path.normpath(path if path.startswith("/") else current.rstrip("/") + "/" + path)

@@ -35,8 +35,8 @@ from lamina.dockerfile.flags import parse_mount
 from lamina.errors import LaminaError
 
 if TYPE_CHECKING:
-    from lamina.build.builder import Builder, _StageRun
     from lamina.build.secrets import BuildSecrets
+    from lamina.build.stepcontext import StageRun, StepContext
     from lamina.runtime import BindMount, ContainerSpec
 
 # Every capability Linux 5.9+ knows, by number (linux/capability.h).
@@ -141,7 +141,7 @@ def check_runs(instructions: list[Instruction], meta_env: dict[str, str], escape
 
 
 class RunStep:
-    def __init__(self, builder: Builder, run: _StageRun, instruction: Instruction) -> None:
+    def __init__(self, builder: StepContext, run: StageRun, instruction: Instruction) -> None:
         self.builder, self.run, self.instruction = builder, run, instruction
         self.flags = run_flags(instruction, builder.env_of(run), builder.escape,
                                builder.request.allow, run.config.get("WorkingDir") or "/")

@@ -35,7 +35,7 @@ from lamina.dockerfile import Instruction, expand
 from lamina.errors import LaminaError
 
 if TYPE_CHECKING:
-    from lamina.build.builder import Builder, _StageRun
+    from lamina.build.stepcontext import StageRun, StepContext
 
 
 # Flags the parser knows from the Dockerfile reference but this builder does not implement;
@@ -88,7 +88,7 @@ def ownership(root: Path, chown: str | None, chmod: str | None) -> Ownership:
 
 
 class CopyStep:
-    def __init__(self, builder: Builder, run: _StageRun, instruction: Instruction,
+    def __init__(self, builder: StepContext, run: StageRun, instruction: Instruction,
                  words: list[str], env: dict[str, str]) -> None:
         self.builder = builder
         self.run = run
