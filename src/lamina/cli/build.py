@@ -128,9 +128,10 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
             "no_cache_filter": sorted(flags.no_cache_filter)})
         if replay(Settings.load().home, replay_key, sys.stdout.buffer, quiet=quiet):
             return  # nothing the build depends on changed: its cached result stands
-    from lamina.build.builder import Builder, BuildRequest
+    from lamina.build.builder import Builder
     from lamina.build.context import BuildContext
     from lamina.build.progress import Progress
+    from lamina.build.stepcontext import BuildRequest
     from lamina.cli.store import open_store
 
     store = open_store()
