@@ -41,7 +41,7 @@ def secret_image(docker: str, busybox_image: str, tmp_path_factory: pytest.TempP
                           extra="RUN rm /root/.ssh/id_ed25519\n")
 
 
-def _secrets(image: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+def _secrets(image: Path, *args: str | Path) -> tuple[int, dict[str, Any], str]:
     result = lamina("scan", image, "--scanners", "secret", "--format", "json", *args)
     return result.exit_code, json.loads(result.stdout), result.stderr
 
