@@ -91,10 +91,30 @@ def _one_side(node: Node, path: str, change: str) -> Iterator[FileDiff]:
                        size if change == ADDED else 0)
 
 
-def _walk(a: Node, b: Node, prefix: str) -> Iterator[FileDiff]:
+@dataclass(frozen=True)
+class Scope:
+    """Where two trees built on the same lower layers can differ at all.
+
+    ``touched``: every path the layers above the shared ones list, and their
+    parents; ``whole``: the paths whose whole subtree can differ (whiteouts and
+    opaque directories of those layers). Elsewhere both trees hold the same
+    versions, so the walk skips them.
+    """
+
+    touched: frozenset[str]
+    whole: frozenset[str]
+
+
+def _walk(a: Node, b: Node, prefix: str, scope: Scope | None = None) -> Iterator[FileDiff]:
     names = sorted(set(a.children or {}) | set(b.children or {}))
     for name in names:
         path = f"{prefix}/{name}" if prefix else name
+        inner = scope
+        if scope is not None:
+            if path in scope.whole:
+                inner = None  # compare everything below
+            elif path not in scope.touched:
+                continue
         left = (a.children or {}).get(name)
         right = (b.children or {}).get(name)
         if left is None and right is not None:
@@ -107,15 +127,16 @@ def _walk(a: Node, b: Node, prefix: str) -> Iterator[FileDiff]:
                 yield FileDiff("/" + path, CHANGED, _type(right), _size(left), _size(right),
                                what)
             if left.is_dir and right.is_dir:
-                yield from _walk(left, right, path)
+                yield from _walk(left, right, path, inner)
             elif left.is_dir:
                 yield from (d for d in _one_side(left, path, REMOVED) if d.path != "/" + path)
             elif right.is_dir:
                 yield from (d for d in _one_side(right, path, ADDED) if d.path != "/" + path)
 
 
-def diff_trees(a: MergedTree, b: MergedTree) -> list[FileDiff]:
-    return list(_walk(a.root, b.root, ""))
+def diff_trees(a: MergedTree, b: MergedTree, scope: Scope | None = None) -> list[FileDiff]:
+    """Every path whose version differs; with ``scope``, only where the trees can differ."""
+    return list(_walk(a.root, b.root, "", scope))
 
 
 PackageKey = tuple[str, str, str]

@@ -143,8 +143,16 @@ def step_text(created_by: str) -> str:
     return text
 
 
+# Every path the merge looks at ends or starts with one of these: a cheap first test
+# for the tens of thousands of other members of a layer index.
+_WANTED_ENDS = (*_BY_BASENAME, ".egg-info", "os-release")
+_WANTED_HEADS = ("var/lib/dpkg/", "lib/apk/db/")
+
+
 def _wanted(path: str) -> bool:
     """Whether the merge looks at the member at ``path`` (databases, ownership, os-release)."""
+    if not (path.endswith(_WANTED_ENDS) or path.startswith(_WANTED_HEADS)):
+        return False
     return path in _OS_PATHS or parser_for(path) is not None or ownership_stem(path) is not None
 
 

@@ -1,0 +1,43 @@
+"""diff of images sharing lower layers compares only where the upper layers reach, and
+finds exactly what comparing the whole trees finds (image-spec layer.md "Applying
+Changesets": whiteouts, opaque directories, a file replacing a directory and back)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lamina.analyze.compare import compare_images, final_tree
+from lamina.analyze.diff import diff_trees
+from lamina.analyze.source import OpenedImage
+from lamina.store.store import Store
+from tests.analyze import synth
+
+BASE = [
+    [synth.d("etc"), synth.f("etc/a", 10), synth.f("etc/b", 20), synth.d("srv"),
+     synth.f("srv/x/1", 5), synth.f("srv/x/2", 6), synth.f("opt/tool", 7), synth.d("var/cache"),
+     synth.f("var/cache/c1", 8)],
+    [synth.f("etc/c", 30), synth.d("home/u"), synth.f("home/u/.profile", 3)],
+]
+
+
+def _opened(store: Store, tag: str, top: list[list[synth.M]]) -> OpenedImage:
+    image = synth.store_image(store, [*BASE, *top], tag=tag)
+    return OpenedImage(store, image, tag, "store")
+
+
+def test_the_scoped_diff_equals_the_whole_tree_diff(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    a = _opened(store, "t/a:1", [[synth.f("etc/a", 11), synth.wh("srv/x"),
+                                  synth.f("opt/tool/now-a-dir", 1)]])
+    b = _opened(store, "t/b:1", [[synth.opq("var/cache"), synth.f("var/cache/c2", 9),
+                                  synth.f("home/u/.profile", b"changed")],
+                                 [synth.f("new/deep/file", 4)]])
+    assert [layer.diff_id for layer in a.image.layers[:2]] == \
+        [layer.diff_id for layer in b.image.layers[:2]]  # the shared base
+    scoped = compare_images(a, b, packages=False).files
+    whole = diff_trees(final_tree(a), final_tree(b))
+    assert scoped == whole
+    paths = {d.path for d in scoped}
+    assert {"/etc/a", "/srv/x/1", "/opt/tool/now-a-dir", "/var/cache/c1", "/var/cache/c2",
+            "/home/u/.profile", "/new/deep/file"} <= paths
+    assert "/etc/b" not in paths and "/etc/c" not in paths
