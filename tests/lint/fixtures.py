@@ -3,6 +3,7 @@ Dockerfile, a clean multi-stage one; and the settings every fixture is linted wi
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from lamina.lint import LintReport, LintSettings, lint_text
@@ -10,6 +11,15 @@ from lamina.lint import LintReport, LintSettings, lint_text
 FIXTURES = Path(__file__).parent / "fixtures"
 # LM104 is off unless trusted registries are configured; the fixtures trust Docker Hub.
 SETTINGS = LintSettings(trusted_registries=("docker.io",))
+# The label rules LM521-LM523 need a label schema; their fixtures and docs examples are
+# linted with this one (docs/lint-rules.md shows it).
+LABEL_SCHEMA = {"org.opencontainers.image.source": "url",
+                "org.opencontainers.image.licenses": "spdx"}
+_WITH_SCHEMA = dataclasses.replace(SETTINGS, label_schema=LABEL_SCHEMA, strict_labels=True)
+
+
+def settings_for(rule_id: str) -> LintSettings:
+    return _WITH_SCHEMA if rule_id in ("LM521", "LM522", "LM523") else SETTINGS
 
 
 def pair(rule_id: str) -> tuple[Path, Path]:
@@ -17,7 +27,10 @@ def pair(rule_id: str) -> tuple[Path, Path]:
     return FIXTURES / f"{stem}.fires.Dockerfile", FIXTURES / f"{stem}.passes.Dockerfile"
 
 
-def lint_file(path: Path, settings: LintSettings = SETTINGS) -> LintReport:
+def lint_file(path: Path, settings: LintSettings | None = None) -> LintReport:
+    """Lint a fixture; ``lmNNN.*`` fixtures get the settings their rule needs."""
+    if settings is None:
+        settings = settings_for(path.name.split(".", 1)[0].upper())
     return lint_text(path.read_text(), filename=path.name, settings=settings)
 
 

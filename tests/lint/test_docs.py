@@ -10,7 +10,7 @@ import pytest
 
 from lamina.lint import Rule, all_rules
 from lamina.lint.hadolint_ids import dl_ids
-from tests.lint.fixtures import pair, rules_fired
+from tests.lint.fixtures import pair, rules_fired, settings_for
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "lint-rules.md"
 _EXAMPLE = re.compile(r"^(Bad|Good):\n\n```dockerfile\n(.*?)\n```", re.MULTILINE | re.DOTALL)
@@ -38,8 +38,9 @@ def test_entry_has_severity_why_and_examples(rule: Rule) -> None:
     assert "Why: " in section
     examples = dict((kind, body) for kind, body in _EXAMPLE.findall(section))
     assert set(examples) == {"Bad", "Good"}
-    assert rule.id in rules_fired(examples["Bad"] + "\n")
-    assert rule.id not in rules_fired(examples["Good"] + "\n")
+    settings = settings_for(rule.id)
+    assert rule.id in rules_fired(examples["Bad"] + "\n", settings)
+    assert rule.id not in rules_fired(examples["Good"] + "\n", settings)
     fires, passes = pair(rule.id)
     assert examples["Bad"] == fires.read_text().rstrip("\n")
     assert examples["Good"] == passes.read_text().rstrip("\n")

@@ -3,11 +3,13 @@ each): where they fire and where they must stay quiet."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from lamina.lint.hadolint_ids import DL_TO_LM, lamina_ids
 from lamina.lint.registry import all_rules
-from tests.lint.fixtures import rules_fired
+from tests.lint.fixtures import SETTINGS, rules_fired
 
 PIPE = "RUN curl -fsSL https://x/a.tgz | tar -xz\n"
 
@@ -75,3 +77,37 @@ def test_every_mapped_dl_id_names_a_registered_rule() -> None:
     registered = {r.id for r in all_rules()}
     assert set(DL_TO_LM.values()) <= registered
     assert lamina_ids(["DL4006", "dl3047", "SC2086", "DL9999"]) == {"LM510", "LM506", "SC2086"}
+
+
+@pytest.mark.parametrize(
+    ("schema", "label", "fires"),
+    [
+        ("url", "https://github.com/acme/app", False),
+        ("url", "github.com/acme/app", True),
+        ("semver", "1.2.3-rc.1+b5", False),
+        ("semver", "1.2", True),
+        ("hash", "0123456789abcdef0123456789abcdef01234567", False),
+        ("hash", "abc123", True),
+        ("rfc3339", "2024-05-01T12:00:00Z", False),
+        ("rfc3339", "2024-05-01", True),
+        ("spdx", "Apache-2.0 OR MIT", False),
+        ("spdx", "Apache 2", True),
+        ("email", "dev@example.com", False),
+        ("email", "dev at example", True),
+        ("text", "", True),
+        ("text", "$VERSION", False),
+    ],
+)
+def test_label_values_checked_by_type(schema: str, label: str, fires: bool) -> None:
+    """LM523 (DL3051-DL3056, DL3058) with a label schema configured."""
+    settings = dataclasses.replace(SETTINGS, label_schema={"x.y": schema})
+    fired = rules_fired(f'FROM d:1\nLABEL x.y="{label}"\n', settings)
+    assert ("LM523" in fired) == fires
+
+
+@pytest.mark.parametrize(("key", "fires"), [
+    ("org.opencontainers.image.title", False), ("com.example.a-b", False),
+    ("Maintainer", True), ("a..b", True), ("com.docker.x", True), ("-a", True)])
+def test_label_keys(key: str, fires: bool) -> None:
+    """LM520 (DL3048): Docker's label key format."""
+    assert ("LM520" in rules_fired(f'FROM d:1\nLABEL {key}="v"\n')) == fires

@@ -23,6 +23,21 @@ def _context_files(dockerfile: Path) -> frozenset[str]:
     return frozenset(n for n in LOCKFILE_NAMES if (directory / n).is_file())
 
 
+def _settings(config: Path | None, hadolint_config: str | None) -> LintSettings:
+    """[lint] of lamina.toml, over hadolint's config when there is one."""
+    from lamina.config import load_table
+    from lamina.lint import hadolint_config as hadolint
+
+    table = load_table("lint", config)
+    settings = LintSettings.from_table(table)
+    found = Path(hadolint_config) if hadolint_config else hadolint.find(Path.cwd())
+    if found is None:
+        return settings
+    if not found.is_file():
+        raise click.BadParameter(f"{found}: no such file", param_hint="--hadolint-config")
+    return hadolint.merged(found, settings, threshold_set="failure_threshold" in table)
+
+
 def _read(name: str) -> str:
     if name == "-":
         return sys.stdin.read()
@@ -85,6 +100,10 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
               help="Do not run ShellCheck on RUN bodies (no SC#### findings).")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Run ShellCheck on every RUN even when its answer is cached.")
+@click.option("--hadolint-config", "hadolint_config", type=click.Path(dir_okay=False),
+              default=None,
+              help="hadolint's .hadolint.yaml to read too [default: ./.hadolint.yaml or"
+                   " ./.hadolint.yml when present].")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="lamina.toml to read the [lint] table from.")
 @click.option("--image", "image", default=None, metavar="IMAGE",
@@ -95,7 +114,8 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
               help="Plain HTTP when the --image has to be pulled from a registry.")
 def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
                  ignore: tuple[str, ...], no_shellcheck: bool, no_cache: bool,
-                 config: str | None, image: str | None, insecure: bool) -> None:
+                 hadolint_config: str | None, config: str | None, image: str | None,
+                 insecure: bool) -> None:
     """Lint DOCKERFILE(s) (default ./Dockerfile; '-' reads standard input).
 
     With --image, one Dockerfile is joined to the image built from it (history entries to
@@ -106,7 +126,7 @@ def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
       lamina lint --format json Dockerfile
     """
     all_rules()  # fills REGISTRY
-    settings = LintSettings.load(config_path(config))
+    settings = _settings(config_path(config), hadolint_config)
     unknown = sorted(i for i in {i.upper() for i in ignore} - set(REGISTRY)
                      if not SHELLCHECK_ID.match(i))
     if unknown:

@@ -15,6 +15,8 @@ class LintContext:
     trusted_registries: tuple[str, ...] = ()
     # Top-level names in the build context (for lockfile checks); None when unknown.
     context_files: frozenset[str] | None = None
+    label_schema: dict[str, str] = field(default_factory=dict)  # [lint] label_schema
+    strict_labels: bool = False
     _scripts: dict[int, tuple[Script, ...]] = field(default_factory=dict, repr=False)
 
     @property

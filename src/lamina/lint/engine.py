@@ -74,8 +74,7 @@ def lint_texts(sources: Sequence[Source], *,
             reports.append(_unparsed(str(exc), source.filename, settings))
             continue
         reports.append(None)
-        contexts.append(LintContext(dockerfile, settings.trusted_registries,
-                                    source.context_files))
+        contexts.append(_context(dockerfile, settings, source.context_files))
     shell_findings = _shellcheck(contexts, settings)
     parsed = iter(contexts)
     out = []
@@ -95,10 +94,16 @@ def lint(
     context_files: frozenset[str] | None = None,
 ) -> LintReport:
     settings = settings or LintSettings()
-    ctx = LintContext(dockerfile, settings.trusted_registries, context_files)
+    ctx = _context(dockerfile, settings, context_files)
     findings = _rule_findings(ctx, settings) + _shellcheck([ctx], settings).get(id(dockerfile),
                                                                                 [])
     return LintReport(dockerfile.filename, tuple(_ordered(findings)))
+
+
+def _context(dockerfile: Dockerfile, settings: LintSettings,
+             context_files: frozenset[str] | None) -> LintContext:
+    return LintContext(dockerfile, settings.trusted_registries, context_files,
+                       label_schema=settings.label_schema, strict_labels=settings.strict_labels)
 
 
 def _unparsed(message: str, filename: str, settings: LintSettings) -> LintReport:

@@ -6,7 +6,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from lamina.analyze.sizes import format_size
 from lamina.lint.severity import Severity
 
 
@@ -55,4 +54,6 @@ def cost_text(finding: Finding) -> str:
     if finding.cost_detail:
         return finding.cost_detail
     files = "" if finding.cost_files is None else f" ({finding.cost_files} files)"
+    from lamina.analyze.sizes import format_size  # only findings joined to an image
+
     return f"costs {format_size(finding.cost_bytes or 0)}{files}"

@@ -6,6 +6,9 @@
     failure_threshold = "warning"
     shellcheck = true                       # ShellCheck on RUN bodies; SC#### ids below too
     shellcheck_cache = true                 # reuse ShellCheck's answers for unchanged RUNs
+    strict_labels = false                   # labels outside label_schema are findings
+    [lint.label_schema]                     # labels each stage must have, and their type
+    "org.opencontainers.image.source" = "url"
     [lint.severity]
     LM301 = "style"
 """
@@ -34,12 +37,16 @@ class LintSettings:
     failure_threshold: Severity | None = DEFAULT_THRESHOLD
     shellcheck: bool = True  # run ShellCheck on RUN bodies (findings SC####)
     shellcheck_cache: bool = True  # keep ShellCheck's answers under $LAMINA_HOME/cache
+    # Labels every stage must carry, by name, with the type of value (LM521-LM523).
+    label_schema: dict[str, str] = field(default_factory=dict)
+    strict_labels: bool = False  # labels outside label_schema are findings (LM522)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> LintSettings:
         known = {r.id for r in all_rules()}
         unknown_keys = set(table) - {"ignore", "severity", "trusted_registries",
-                                     "failure_threshold", "shellcheck", "shellcheck_cache"}
+                                     "failure_threshold", "shellcheck", "shellcheck_cache",
+                                     "label_schema", "strict_labels"}
         if unknown_keys:
             raise ConfigError(f"[lint] has unknown keys: {', '.join(sorted(unknown_keys))}")
         ignore = [i.upper() for i in _strings(table.get("ignore", []), "ignore")]
@@ -55,9 +62,19 @@ class LintSettings:
             raise ConfigError(f"[lint]: {exc}") from exc
         trusted = _strings(table.get("trusted_registries", []), "trusted_registries")
         switches = [table.get(key, True) for key in ("shellcheck", "shellcheck_cache")]
-        if not all(isinstance(value, bool) for value in switches):
-            raise ConfigError("[lint] shellcheck and shellcheck_cache must be true or false")
-        return cls(frozenset(ignore), severity, tuple(trusted), threshold, *switches)
+        strict = table.get("strict_labels", False)
+        if not all(isinstance(value, bool) for value in (*switches, strict)):
+            raise ConfigError("[lint] shellcheck, shellcheck_cache and strict_labels must be "
+                              "true or false")
+        schema = table.get("label_schema", {})
+        if not isinstance(schema, dict) or not all(isinstance(v, str) for v in schema.values()):
+            raise ConfigError("[lint] label_schema must be a table of LABEL = \"type\"")
+        from lamina.lint.rules.labels import check_schema
+
+        check_schema(schema)
+        return cls(frozenset(ignore), severity, tuple(trusted), threshold,
+                   shellcheck=switches[0], shellcheck_cache=switches[1],
+                   label_schema=dict(schema), strict_labels=strict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> LintSettings:

@@ -5,6 +5,7 @@ from lamina.lint.rules import (
     apt,
     base_image,
     instructions,
+    labels,
     layers,
     npm,
     parsing,
@@ -15,5 +16,5 @@ from lamina.lint.rules import (
     stages,
 )
 
-__all__ = ["apk", "apt", "base_image", "instructions", "layers", "npm", "parsing", "pip",
+__all__ = ["apk", "apt", "base_image", "instructions", "labels", "layers", "npm", "parsing", "pip",
            "rpm", "security", "shell_use", "stages"]
