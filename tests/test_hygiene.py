@@ -39,3 +39,17 @@ def test_no_test_module_imports_a_conftest() -> None:
                      + "\n".join(new))
     gone = sorted(TOLERATED - found)
     assert not gone, f"no longer import a conftest, remove from TOLERATED: {gone}"
+
+
+def test_every_test_directory_is_collected() -> None:
+    """pytest skips directories matching norecursedirs (its default names ``build``, which
+    hid tests/build from `pytest tests`); no directory holding tests may match."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((TESTS.parent / "pyproject.toml").read_text())
+    patterns = config["tool"]["pytest"]["ini_options"]["norecursedirs"]
+    hidden = sorted(str(d.relative_to(TESTS)) for d in TESTS.rglob("*") if d.is_dir()
+                    and any(fnmatch.fnmatch(d.name, p) for p in patterns)
+                    and any(d.rglob("test_*.py")))
+    assert not hidden, f"test directories pytest would skip: {hidden}"
