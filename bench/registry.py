@@ -160,6 +160,17 @@ def image_bytes(layout: Path) -> int:
     return sum(p.stat().st_size for p in (layout / "blobs" / "sha256").iterdir())
 
 
+def prepare(*tools: str, mb: int) -> Path:
+    """Check the tools a benchmark needs, then build (or find) its image."""
+    for tool in tools:
+        if not shutil.which(tool) and not Path(f"/usr/bin/{tool}").exists():
+            raise SystemExit(f"{tool} is not installed (make test installs it)")
+    print(f"building the {mb} MB image (cached in {CACHE}) ...", file=sys.stderr)
+    layout = build_image(mb)
+    print(f"image: {image_bytes(layout) / 1e6:.0f} MB in {layout}", file=sys.stderr)
+    return layout
+
+
 # -- the registries --
 
 @contextmanager
@@ -278,12 +289,7 @@ def main() -> None:
     parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    for tool in ("skopeo", "wrk", "ab", "docker-registry"):
-        if not shutil.which(tool) and not Path(f"/usr/bin/{tool}").exists():
-            raise SystemExit(f"{tool} is not installed (make test installs it)")
-    print(f"building the {args.mb} MB image (cached in {CACHE}) ...", file=sys.stderr)
-    layout = build_image(args.mb)
-    print(f"image: {image_bytes(layout) / 1e6:.0f} MB in {layout}", file=sys.stderr)
+    layout = prepare("skopeo", "wrk", "ab", "docker-registry", mb=args.mb)
     results: dict[str, list[dict[str, float]]] = {"lamina": [], "distribution": []}
     with tempfile.TemporaryDirectory(prefix="lamina-bench-") as tmp:
         work = Path(tmp)

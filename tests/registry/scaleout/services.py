@@ -19,9 +19,9 @@ from botocore.config import Config
 
 from tests.tools import free_port, require_tool, run
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REPO = Path(__file__).resolve().parents[3]
 CEPH_SCRIPT = REPO / "scripts" / "ceph-rgw.sh"
+PG_SCRIPT = REPO / "scripts" / "postgres.sh"
 
 
 @dataclass
@@ -82,36 +82,20 @@ def unfinished_uploads(ceph: Ceph, prefix: str) -> list[str]:
 
 @dataclass
 class Postgres:
-    """PostgreSQL 15 in a temporary data directory on a loopback port. As root it runs as
-    the unprivileged ``postgres`` user (the server refuses root), which must own the
-    directory: it is made with mkdtemp outside root's private pytest directories."""
+    """PostgreSQL 15 (scripts/postgres.sh) in a temporary directory on a loopback port. As
+    root it runs as the unprivileged ``postgres`` user, which must reach the directory:
+    it is made with mkdtemp in /tmp, not in root's private pytest directories."""
 
     directory: Path
     port: int
 
     @classmethod
     def start(cls) -> Postgres:
-        for tool in ("initdb", "pg_ctl", "postgres"):
-            if not (PG_BIN / tool).exists():
-                require_tool(tool)  # fails naming the tool
+        require_tool("runuser")
         directory = Path(tempfile.mkdtemp(prefix="lamina-pg-"))
-        os.chmod(directory, 0o755)
         server = cls(directory, free_port())
-        data = directory / "data"
-        data.mkdir()
-        if os.geteuid() == 0:
-            shutil.chown(directory, "postgres")
-            shutil.chown(data, "postgres")
-        server._run(PG_BIN / "initdb", "-D", data, "-U", "lamina", "--auth=trust",
-                    "--encoding=UTF8", "--locale=C.UTF-8")
-        server._run(PG_BIN / "pg_ctl", "start", "-w", "-D", data, "-l", directory / "log",
-                    "-o", f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 "
-                    "-c fsync=off -c max_connections=200")
+        run(["bash", PG_SCRIPT, "start", directory, str(server.port)], timeout=120)
         return server
-
-    def _run(self, *cmd: str | Path) -> None:
-        prefix: list[str | Path] = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        run([*prefix, *cmd], timeout=120)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://lamina@127.0.0.1:{self.port}/{database}"
@@ -126,11 +110,7 @@ class Postgres:
         return self.url(name)
 
     def stop(self) -> None:
-        self._run(PG_BIN / "pg_ctl", "stop", "-m", "fast", "-w", "-D", self.directory / "data")
-
-    def restart(self) -> None:
-        self._run(PG_BIN / "pg_ctl", "restart", "-m", "fast", "-w", "-D",
-                  self.directory / "data")
+        run(["bash", PG_SCRIPT, "stop", self.directory], check=False)
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
