@@ -196,3 +196,31 @@ def migrate_schema_command(config_file: str | None) -> None:
                    + f"; the schema is at version {pg_schema.LATEST}")
     else:
         click.echo(f"the schema is already at version {pg_schema.LATEST}")
+
+
+@registry_group.command("migrate")
+@click.option("--to", "target_config", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="TOML file of the target: storage = 's3' and a postgresql:// database.")
+@CONFIG_OPTION
+@ROOT_OPTION
+@FORMAT_OPTION
+def migrate_command(target_config: str, config_file: str | None, root: str | None,
+                    fmt: str) -> None:
+    """Move this embedded registry (files + SQLite) to object storage and PostgreSQL.
+
+    Blobs are re-hashed on the way; run it again after an interruption: what is already
+    in the target is kept. Stop pushes to the source first.
+    """
+    from lamina.registry.migrate import migrate
+    from lamina.registry.settings import RegistrySettings
+
+    source = registry_settings(config_file, root=root)
+    require_root(source)
+    target = RegistrySettings.load(target_config, environ={})
+    report = migrate(source, target, progress=lambda line: click.echo(line, err=True))
+    if fmt == "json":
+        print_json(report.to_json())
+        return
+    click.echo(f"copied {report.copied} blobs ({human_size(report.copied_bytes)}), "
+               f"{report.skipped} were already there; metadata rows: "
+               + ", ".join(f"{t} {n}" for t, n in report.rows.items()))
