@@ -25,6 +25,7 @@ from lamina.build.metastep import apply_metadata, arg, workdir
 from lamina.build.plan import Plan, make_plan, stage_ref
 from lamina.build.platforms import check_platform, platform_args
 from lamina.build.progress import Progress
+from lamina.build.remotecache import TravellingCache
 from lamina.build.replay import Record, forget, save
 from lamina.build.runmounts import MountSources
 from lamina.build.runstep import RunStep, check_runs
@@ -70,6 +71,7 @@ class Builder:
         # For lamina.build.replay: can this build be replayed, and what did it depend on.
         self.replayable = not request.no_cache and request.pull != "always"
         self.record = Record()
+        self.travelling: TravellingCache | None = None
 
     # -- the whole build -------------------------------------------------------
 
@@ -79,10 +81,14 @@ class Builder:
         memo = self.store.home / "build-sums.json"
         self.context.load_memo(memo)
         try:
+            self.travelling = TravellingCache(self.store, self.request.cache_from,
+                                              self.request.cache_to)
             with self.store.writing():
                 result = self._build()
         finally:
             self.request.secrets.close()
+            if self.travelling is not None:
+                self.travelling.close()
         self.context.save_memo(memo)
         self._save_record(result)
         return result
@@ -135,6 +141,8 @@ class Builder:
         for unused in args.unused():
             self.replayable = False  # replays print no warnings
             self.warn(f"[Warning] One or more build-args [{unused}] were not consumed")
+        if self.travelling is not None:
+            self.travelling.export(plan.target.index)  # --cache-to, once every step is done
         tags = self._tag(final)
         for index in sorted(self.results):
             self.record.lines.extend(self.stage_lines.get(index, []))
@@ -305,12 +313,21 @@ class Builder:
         if self.request.no_cache or {stage.name, str(stage.index)} & self.request.no_cache_filter:
             return None
         digest = self.cache.get(self._mode_key(key))
+        if digest is None and self.travelling is not None:
+            digest = self.travelling.lookup(self._mode_key(key))  # --cache-from: download it
+            if digest is not None:
+                self.cache.put(self._mode_key(key), digest)
         if digest is None:
             return None
+        self._note(run, key, digest)
         image = ImageState.load(self.store, digest)
         self.cache_hits += 1
         run.progress.line(" ---> Using cache")
         return image
+
+    def _note(self, run: StageRun, key: str, digest: str) -> None:
+        if self.travelling is not None:
+            self.travelling.note(run.stage.index, self._mode_key(key), digest)
 
     def _mode_key(self, key: str) -> str:
         """A reproducible build (clamped times) reuses only entries built the same way."""
@@ -327,6 +344,7 @@ class Builder:
         """
         if key is not None:
             self.cache.put(self._mode_key(key), image.manifest_digest)
+            self._note(run, key, image.manifest_digest)
         run.image = image
         run.config = config
         run.progress.line(f" ---> {image.short_id}")

@@ -14,6 +14,7 @@ from lamina.build.buildargs import BuildArgs
 from lamina.build.context import BuildContext
 from lamina.build.image import ImageState
 from lamina.build.progress import Progress
+from lamina.build.remotecache import CacheSpec
 from lamina.build.runoptions import RunOptions
 from lamina.build.secrets import BuildSecrets
 from lamina.dockerfile import Dockerfile, Instruction, Stage
@@ -43,6 +44,8 @@ class BuildRequest:
     allow: frozenset[str] = frozenset()  # --allow entitlements (network.host, security.insecure)
     run_options: RunOptions = field(default_factory=RunOptions)  # --add-host, --shm-size, --ulimit
     no_cache_filter: frozenset[str] = frozenset()  # stages that use no cached step
+    cache_from: tuple[CacheSpec, ...] = ()  # --cache-from: caches other builds exported
+    cache_to: tuple[CacheSpec, ...] = ()  # --cache-to: where to export this build's cache
 
 
 @dataclass

@@ -18,6 +18,7 @@ import click
 if TYPE_CHECKING:
     from lamina.build.builder import BuildResult
     from lamina.build.outputs import Output
+    from lamina.build.remotecache import CacheSpec
     from lamina.store.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +44,11 @@ _OPTIONS = [
     click.option("--ulimit", "ulimits", multiple=True, help="RUN's rlimits: nofile=1024:2048."),
     click.option("--no-cache-filter", "no_cache_filter", multiple=True,
                  help="Use no cached step in this stage."),
+    click.option("--cache-to", "cache_to", multiple=True,
+                 help="Export the build cache: type=registry,ref=REPO:TAG[,mode=min|max] "
+                      "or type=local,dest=DIR."),
+    click.option("--cache-from", "cache_from", multiple=True,
+                 help="Import a build cache: type=registry,ref=REPO:TAG or type=local,src=DIR."),
 ]
 
 
@@ -65,24 +71,29 @@ class BuildxFlags:
     shm_size: str | None
     ulimits: tuple[str, ...]
     no_cache_filter: tuple[str, ...]
+    cache_to: tuple[CacheSpec, ...]
+    cache_from: tuple[CacheSpec, ...]
 
     @classmethod
     def take(cls, kwargs: dict[str, Any]) -> BuildxFlags:
         """The flags, removed from ``kwargs`` (the command's other arguments stay)."""
         from lamina.build.outputs import parse_output
+        from lamina.build.remotecache import parse_cache
 
         kwargs.pop("load")
         outputs = tuple(parse_output(o) for o in kwargs.pop("outputs"))
         return cls(kwargs.pop("secrets"), kwargs.pop("ssh"), kwargs.pop("allow"), outputs,
                    kwargs.pop("push"), kwargs.pop("iidfile"), kwargs.pop("metadata_file"),
                    kwargs.pop("add_hosts"), kwargs.pop("shm_size"), kwargs.pop("ulimits"),
-                   kwargs.pop("no_cache_filter"))
+                   kwargs.pop("no_cache_filter"),
+                   tuple(parse_cache(c, "--cache-to") for c in kwargs.pop("cache_to")),
+                   tuple(parse_cache(c, "--cache-from") for c in kwargs.pop("cache_from")))
 
     @property
     def always_runs(self) -> bool:
         """Builds a replay could not reproduce: secrets/agents, or with something to export."""
         return bool(self.secrets or self.ssh or self.outputs or self.push or self.iidfile
-                    or self.metadata_file)
+                    or self.metadata_file or self.cache_to or self.cache_from)
 
     def names(self, tags: tuple[str, ...]) -> tuple[str, ...]:
         """-t names and those of ``type=image,name=...`` outputs."""
@@ -95,7 +106,8 @@ class BuildxFlags:
         return {"secrets": BuildSecrets.parse(self.secrets, self.ssh),
                 "allow": frozenset(self.allow),
                 "run_options": RunOptions.parse(self.add_hosts, self.shm_size, self.ulimits),
-                "no_cache_filter": frozenset(self.no_cache_filter)}
+                "no_cache_filter": frozenset(self.no_cache_filter),
+                "cache_to": self.cache_to, "cache_from": self.cache_from}
 
 
 def finish(store: Store, result: BuildResult, flags: BuildxFlags) -> None:

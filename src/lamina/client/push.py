@@ -90,7 +90,8 @@ def push(store: Store, session: Session, image: StoredImage, ref: Reference, *,
                       outcomes.count("skipped"), outcomes.count("mounted"))
 
 
-def _open_at(store: Store, digest: Digest) -> Callable[[int], BinaryIO]:
+def blob_opener(store: Store, digest: Digest) -> Callable[[int], BinaryIO]:
+    """Opens the stored blob at an offset (what an upload resumes from)."""
     def open_at(offset: int) -> BinaryIO:
         fh = store.blobs.path(digest).open("rb")
         fh.seek(offset)
@@ -109,7 +110,7 @@ def _push_blob(store: Store, repo: Repository, desc: Descriptor, mount_from: lis
             progress.finish(key, f"Mounted from {source}")
             return "mounted"
     progress.begin(key, "Pushing", desc.size)
-    repo.upload(desc.digest, desc.size, _open_at(store, desc.digest),
+    repo.upload(desc.digest, desc.size, blob_opener(store, desc.digest),
                 lambda n: progress.advance(key, n))
     progress.finish(key, "Pushed")
     return "pushed"

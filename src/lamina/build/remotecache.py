@@ -1,0 +1,198 @@
+"""Build cache that travels: ``--cache-to`` / ``--cache-from`` as ``docker buildx build`` reads them.
+
+``type=registry,ref=REG/REPO:TAG[,mode=min|max]`` and ``type=local,dest=DIR`` /
+``type=local,src=DIR``. The cache is an OCI artifact: one image manifest whose
+config (``application/vnd.lamina.buildcache.config.v1+json``) maps each step's
+cache key to the intermediate image that step made, and whose layers are the
+blobs those images need (their manifests, configs and layer tars). A build
+that imports it looks each step's key up there when the local cache misses:
+the step's image is then downloaded (only blobs the store lacks) instead of
+run, and the build prints ``Using cache`` for it. ``mode=min`` (the default)
+exports the steps of the stage that makes the result; ``mode=max`` every stage's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from lamina.build.cachebackends import CacheBackend, LayoutBackend, RegistryBackend
+from lamina.errors import LaminaError
+from lamina.oci import mediatype
+from lamina.oci.descriptor import Descriptor
+from lamina.oci.digest import Digest
+from lamina.oci.manifest import Manifest, parse_manifest
+from lamina.store.store import Store
+
+CONFIG_TYPE = "application/vnd.lamina.buildcache.config.v1+json"
+# A step's image manifest, carried as a plain blob: an image manifest's layers are blobs
+# (image-spec), and registries refuse manifest media types there.
+MANIFEST_BLOB_TYPE = "application/vnd.lamina.buildcache.manifest.v1+json"
+
+
+class CacheImportError(LaminaError):
+    """A --cache-from that names nothing usable."""
+
+
+@dataclass(frozen=True)
+class CacheSpec:
+    type: str
+    ref: str = ""
+    path: str = ""
+    mode: str = "min"
+
+    def backend(self, store: Store, *, push: bool) -> CacheBackend:
+        if self.type == "registry":
+            return RegistryBackend(self.ref, store.default_registry, push=push)
+        return LayoutBackend(self.path)
+
+
+def parse_cache(text: str, flag: str) -> CacheSpec:
+    fields: dict[str, str] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep:
+            if "," not in text and flag == "--cache-from":
+                return CacheSpec("registry", ref=text)  # buildx: a bare ref is a registry
+            raise CacheImportError(f"{flag} {text!r}: {part!r} is not KEY=VALUE")
+        fields[key.strip()] = value.strip()
+    kind = fields.pop("type", "registry")
+    mode = fields.pop("mode", "min")
+    if mode not in ("min", "max"):
+        raise CacheImportError(f"{flag} {text!r}: mode must be min or max, not {mode!r}")
+    for ignored in ("ignore-error", "compression", "oci-mediatypes", "image-manifest"):
+        fields.pop(ignored, None)
+    if kind == "registry":
+        ref = fields.pop("ref", "")
+        if not ref:
+            raise CacheImportError(f"{flag} {text!r}: type=registry needs ref=REPO:TAG")
+        spec = CacheSpec("registry", ref=ref, mode=mode)
+    elif kind == "local":
+        path = fields.pop("dest" if flag == "--cache-to" else "src", "")
+        if not path:
+            raise CacheImportError(f"{flag} {text!r}: type=local needs "
+                                   f"{'dest' if flag == '--cache-to' else 'src'}=DIR")
+        spec = CacheSpec("local", path=path, mode=mode)
+    else:
+        raise CacheImportError(f"{flag} {text!r}: type {kind!r} is not supported "
+                               "(use registry or local)")
+    if fields:
+        raise CacheImportError(f"{flag} {text!r}: unknown key {sorted(fields)[0]!r}")
+    return spec
+
+
+@dataclass
+class ImportedCache:
+    """The records of every --cache-from, and where to download a hit's blobs from."""
+
+    store: Store
+    records: dict[str, tuple[str, CacheBackend, dict[str, Descriptor]]] = field(
+        default_factory=dict)
+    backends: list[CacheBackend] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, store: Store, specs: list[CacheSpec]) -> ImportedCache:
+        out = cls(store)
+        for spec in specs:
+            backend = spec.backend(store, push=False)
+            out.backends.append(backend)
+            raw = backend.manifest()
+            if raw is None:
+                raise CacheImportError(f"--cache-from {backend.where}: no cache there "
+                                       "(nothing was exported to it yet?)")
+            manifest = parse_manifest(raw)
+            if not isinstance(manifest, Manifest) or manifest.config.media_type != CONFIG_TYPE:
+                raise CacheImportError(f"--cache-from {backend.where}: not a build cache "
+                                       f"(its config is not {CONFIG_TYPE})")
+            blobs = {str(d.digest): d for d in manifest.layers}
+            doc = json.loads(backend.blob_bytes(manifest.config))
+            for key, digest in (doc.get("records") or {}).items():
+                if str(digest) in blobs:
+                    out.records.setdefault(str(key), (str(digest), backend, blobs))
+        return out
+
+    def fetch(self, key: str) -> str | None:
+        """The manifest digest of ``key``'s image, its blobs now in the store; None: a miss."""
+        found = self.records.get(key)
+        if found is None:
+            return None
+        digest, backend, blobs = found
+        top = blobs[digest]
+        raw = backend.blob_bytes(top)
+        manifest = parse_manifest(raw)
+        assert isinstance(manifest, Manifest)
+        with self.store.writing():
+            for desc in manifest.references:
+                backend.fetch_blob(blobs.get(str(desc.digest), desc), self.store)
+            self.store.add_image(raw, intermediate=True)
+        return digest
+
+    def close(self) -> None:
+        for backend in self.backends:
+            backend.close()
+
+
+def export_cache(store: Store, spec: CacheSpec, records: dict[str, str]) -> int:
+    """Write ``records`` (cache key -> manifest digest) and their blobs to ``spec``'s place."""
+    from lamina.client.push import blob_opener  # the registry client: only when exporting
+
+    backend = spec.backend(store, push=True)
+    try:
+        blobs: dict[str, Descriptor] = {}
+        for digest in dict.fromkeys(records.values()):
+            raw = store.blobs.read_bytes(Digest.parse(digest))
+            manifest = parse_manifest(raw)
+            assert isinstance(manifest, Manifest)
+            blobs[digest] = Descriptor(MANIFEST_BLOB_TYPE, Digest.parse(digest), len(raw))
+            for desc in manifest.references:
+                blobs.setdefault(str(desc.digest), Descriptor(desc.media_type, desc.digest,
+                                                              desc.size))
+        for desc in blobs.values():
+            backend.put_blob(desc, blob_opener(store, desc.digest))
+        config = json.dumps({"records": dict(sorted(records.items()))}, sort_keys=True).encode()
+        config_desc = Descriptor(CONFIG_TYPE, Digest.of(config), len(config))
+        backend.put_blob(config_desc, _bytes_at(config))
+        manifest_doc = {"schemaVersion": 2, "mediaType": mediatype.OCI_MANIFEST,
+                        "config": config_desc.to_dict(),
+                        "layers": [d.to_dict() for d in blobs.values()]}
+        raw = json.dumps(manifest_doc, separators=(",", ":")).encode()
+        backend.put_manifest(raw, mediatype.OCI_MANIFEST)
+        return len(records)
+    finally:
+        backend.close()
+
+
+def _bytes_at(data: bytes) -> Callable[[int], BinaryIO]:
+    import io
+
+    return lambda offset: io.BytesIO(data[offset:])
+
+
+class TravellingCache:
+    """One build's side of --cache-from/--cache-to: lookups on a local miss, what to export."""
+
+    def __init__(self, store: Store, cache_from: tuple[CacheSpec, ...],
+                 cache_to: tuple[CacheSpec, ...]) -> None:
+        self.store = store
+        self.cache_to = cache_to
+        self.imported = ImportedCache.open(store, list(cache_from)) if cache_from else None
+        self.steps: dict[str, tuple[int, str]] = {}  # key -> (stage index, manifest digest)
+
+    def lookup(self, key: str) -> str | None:
+        return self.imported.fetch(key) if self.imported is not None else None
+
+    def note(self, stage: int, key: str, digest: str) -> None:
+        if self.cache_to:
+            self.steps[key] = (stage, digest)
+
+    def export(self, target: int) -> None:
+        for spec in self.cache_to:
+            records = {k: d for k, (stage, d) in self.steps.items()
+                       if spec.mode == "max" or stage == target}
+            export_cache(self.store, spec, records)
+
+    def close(self) -> None:
+        if self.imported is not None:
+            self.imported.close()
