@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
+from lamina.lint.catalog import all_rules
 from lamina.lint.hadolint_ids import DL_TO_LM, lamina_ids
-from lamina.lint.registry import all_rules
 from tests.lint.fixtures import SETTINGS, rules_fired
 
 PIPE = "RUN curl -fsSL https://x/a.tgz | tar -xz\n"

@@ -5,9 +5,10 @@
 SARIF 2.1.0, Checkstyle); :data:`REGISTRY` lists every rule.
 """
 
+from lamina.lint.catalog import all_rules
 from lamina.lint.engine import LintReport, lint, lint_text
 from lamina.lint.finding import Finding
-from lamina.lint.registry import REGISTRY, Rule, all_rules
+from lamina.lint.registry import REGISTRY, Rule
 from lamina.lint.settings import LintSettings
 from lamina.lint.severity import Severity, parse_threshold
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from lamina.dockerfile import Dockerfile, DockerfileError, parse
+from lamina.lint.catalog import all_rules
 from lamina.lint.context import LintContext
 from lamina.lint.finding import Finding
 from lamina.lint.pragmas import ignored_rules
-from lamina.lint.registry import REGISTRY, Rule, all_rules
+from lamina.lint.registry import REGISTRY, Rule
 from lamina.lint.rules.parsing import PARSE_ERROR
 from lamina.lint.settings import LintSettings
 from lamina.lint.severity import Severity

@@ -57,9 +57,3 @@ def rule(rule_id: str, severity: Severity, title: str, message: str) -> Callable
         return check
 
     return register
-
-
-def all_rules() -> list[Rule]:
-    import lamina.lint.rules  # noqa: F401  (registers every rule)
-
-    return [REGISTRY[k] for k in sorted(REGISTRY)]

@@ -22,7 +22,7 @@ from typing import Any
 
 from lamina.config import ConfigError, load_table
 from lamina.errors import LaminaError
-from lamina.lint.registry import all_rules
+from lamina.lint.catalog import all_rules
 from lamina.lint.severity import Severity, parse_threshold
 
 DEFAULT_THRESHOLD = Severity.WARNING

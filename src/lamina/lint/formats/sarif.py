@@ -10,9 +10,10 @@ from typing import Any
 from urllib.parse import quote
 
 from lamina import __version__
+from lamina.lint.catalog import all_rules
 from lamina.lint.engine import LintReport
 from lamina.lint.finding import cost_text
-from lamina.lint.registry import Rule, all_rules
+from lamina.lint.registry import Rule
 from lamina.lint.severity import Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
