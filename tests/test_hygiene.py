@@ -13,14 +13,8 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 
-# Files that still import a conftest, while their package's helpers move out of it.
-# May only shrink: an entry that no longer does fails the test.
-TOLERATED: set[str] = {
-    "registry/scaleout/test_serving_on_s3.py",
-    "registry/scaleout/test_gc_on_deployment.py",
-    "registry/scaleout/test_clients_through_nginx.py",
-    "registry/scaleout/test_replicas.py",
-}
+# Files that may still import a conftest -> why; empty, and it may only stay so.
+TOLERATED: set[str] = set()
 
 
 def _imports_a_conftest(path: Path) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.scaleout.conftest import Deployment
+from tests.registry.scaleout.helpers import Deployment
 from tests.registry.scaleout.services import Ceph, keys_under
 from tests.registry.test_clients import (  # noqa: F401 - collected again here
     test_docker_push_and_pull,

@@ -13,7 +13,7 @@ from lamina.registry.settings import RegistrySettings
 from lamina.registry.storage.s3 import S3BlobStore
 from lamina.registry.storage.s3_segments import MIN_PART, PART_SIZE
 from tests.registry.helpers import push_image, sha256
-from tests.registry.scaleout.conftest import deployed_client
+from tests.registry.scaleout.helpers import deployed_client
 from tests.registry.scaleout.services import Ceph, as_env, keys_under, unfinished_uploads
 from tests.tools import lamina
 

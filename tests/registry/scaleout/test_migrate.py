@@ -12,7 +12,7 @@ import pytest
 
 from lamina.oci import mediatype
 from tests.registry.helpers import make_client, push_image, sha256
-from tests.registry.scaleout.conftest import deployed_client
+from tests.registry.scaleout.helpers import deployed_client
 from tests.registry.scaleout.services import Ceph
 from tests.tools import lamina
 

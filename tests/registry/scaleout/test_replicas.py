@@ -15,7 +15,7 @@ import pytest
 
 from lamina.oci import mediatype
 from tests.registry.helpers import image_manifest, push_blob, sha256
-from tests.registry.scaleout.conftest import Deployment
+from tests.registry.scaleout.helpers import Deployment
 from tests.registry.scaleout.services import Ceph, as_env, unfinished_uploads
 from tests.tools import lamina
 

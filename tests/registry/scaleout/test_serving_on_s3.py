@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.registry.helpers import error_codes, push_blob, push_image, sha256
-from tests.registry.scaleout.conftest import deployed_client
+from tests.registry.scaleout.helpers import deployed_client
 from tests.registry.scaleout.services import Ceph, as_env
 from tests.tools import lamina
 
