@@ -63,7 +63,7 @@ PIPE = "RUN curl -fsSL https://x/a.tgz | tar -xz\n"
         ("FROM d:1\nHEALTHCHECK NONE\nHEALTHCHECK CMD true\n", {"LM513"}, set()),
         # LM105 (DL3029), LM406 (DL3066), LM512 (DL3000)
         ("FROM --platform=$TARGETPLATFORM d:1\n", set(), {"LM105"}),
-        ("FROM d:1\nUSER 1000:app\nUSER $UID\n", set(), {"LM406"}),
+        ("FROM d:1\nARG UID=10001\nUSER 1000:app\nUSER $UID\n", set(), {"LM406"}),
         ("FROM d:1\nWORKDIR $HOME/app\nWORKDIR C:\\\\app\n", set(), {"LM512"}),
     ],
 )
@@ -111,3 +111,20 @@ def test_label_values_checked_by_type(schema: str, label: str, fires: bool) -> N
 def test_label_keys(key: str, fires: bool) -> None:
     """LM520 (DL3048): Docker's label key format."""
     assert ("LM520" in rules_fired(f'FROM d:1\nLABEL {key}="v"\n')) == fires
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    ("FROM d:1 AS a\nFROM scratch\nCOPY --from=a / /\n", True),
+    ("FROM d:1 AS a\nFROM scratch\nCOPY --from=a /app /app\n", False),
+    ("FROM scratch\nCOPY / /x\n", False),
+])
+def test_copy_of_a_whole_filesystem(text: str, fires: bool) -> None:
+    """LM306 (DL3067)."""
+    assert ("LM306" in rules_fired(text)) == fires
+
+
+@pytest.mark.parametrize(("user", "fires"), [
+    ("app", True), ("1000", False), ("${UID}", False), ("${OTHER}", True), ("root:0", True)])
+def test_user_resolved_with_arg_defaults(user: str, fires: bool) -> None:
+    """LM406 (DL3066): a variable that is numeric by its ARG default is fine."""
+    assert ("LM406" in rules_fired(f"FROM d:1\nARG UID=1000\nUSER {user}\n")) == fires

@@ -80,7 +80,8 @@ def pip_unpinned(ctx: LintContext) -> Iterator[Hit]:
 
 
 def _unpinned(spec: str) -> bool:
-    if not spec or "$" in spec or _VERSION_SPEC.search(spec):
+    # A whole spec from a variable is unknown; "name${SUFFIX}" is still a bare name.
+    if not spec or spec.startswith("$") or _VERSION_SPEC.search(spec):
         return False
     local = spec.startswith((".", "/", "~")) or "://" in spec or "/" in spec
     archive = spec.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from lamina.dockerfile import Stage
+from lamina.dockerfile import ExpansionError, Stage, expand_word
 from lamina.lint.context import LintContext
 from lamina.lint.registry import Hit, rule
 from lamina.lint.severity import Severity
@@ -109,8 +109,30 @@ def from_platform_constant(ctx: LintContext) -> Iterator[Hit]:
       "Give USER a numeric UID (USER 10001:10001): a name is resolved inside the container "
       "only, so the host and tools like Kubernetes' runAsNonRoot cannot check it.")
 def user_by_name(ctx: LintContext) -> Iterator[Hit]:
+    escape = ctx.dockerfile.escape
     for stage in ctx.dockerfile.stages:
         for instruction in stage.of("USER"):
             user = instruction.arguments[0].split(":", 1)[0] if instruction.arguments else ""
-            if user and "$" not in user and not user.isdigit():
-                yield Hit(instruction.start_line, instruction.end_line, f"USER {user}")
+            if "$" in user:
+                # Numeric once the ARG/ENV defaults are applied is fine; unknown is not.
+                try:
+                    value = expand_word(user, ctx.variables(stage, instruction) or {}, escape)
+                except ExpansionError:
+                    value = None
+                if value is not None and not value.unset and value.value.isdigit():
+                    continue
+            elif not user or user.isdigit():
+                continue
+            yield Hit(instruction.start_line, instruction.end_line, f"USER {user}")
+
+
+@rule("LM306", Severity.WARNING, "COPY --from of a whole filesystem",
+      "Copy the files you need from the other stage, not '/': the whole filesystem brings "
+      "its package database, caches and device files into this image.")
+def copy_whole_filesystem(ctx: LintContext) -> Iterator[Hit]:
+    for stage in ctx.dockerfile.stages:
+        for instruction in stage.of("COPY"):
+            sources = [a.strip("\"'") for a in instruction.arguments[:-1]]
+            if instruction.flag("from") and any(s in ("/", "/.", "/*") for s in sources):
+                yield Hit(instruction.start_line, instruction.end_line,
+                          f"--from={instruction.flag('from')}")
