@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 
 import pytest
 
-from lamina.oci import mediatype
-from lamina.oci.descriptor import Descriptor
-from lamina.oci.manifest import Manifest
-from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage
-from lamina.store.ingest import ingest_layer
-from lamina.store.store import Store, host_os_arch
-from tests.base_images import busybox_rootfs_tar
+from lamina.store.store import Store
+from tests.cli.helpers import add_busybox
 from tests.tools import require_tool
-
-_ROOTFS: list[bytes] = []
 
 
 @pytest.fixture
 def busybox(lamina_home: Path) -> StoredImage:
     """busybox:latest and busybox:1 in the store (one image), runnable with runc."""
     require_tool("runc")
-    if not _ROOTFS:
-        _ROOTFS.append(busybox_rootfs_tar())
-    store = Store(lamina_home)
-    with store.writing():
-        got = ingest_layer(store.blobs, io.BytesIO(_ROOTFS[0]))
-        host = host_os_arch()
-        raw = json.dumps({
-            "architecture": host.architecture, "os": "linux",
-            "created": "2024-01-01T00:00:00Z",
-            "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/bin:/bin"]},
-            "rootfs": {"type": "layers", "diff_ids": [str(got.diff_id)]},
-            "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "busybox-static"}],
-        }).encode()
-        config = store.blobs.put_bytes(raw)
-        manifest = Manifest.build(Descriptor(mediatype.OCI_CONFIG, config, len(raw)),
-                                  [Descriptor(got.media_type, got.digest, got.size)])
-        store.blobs.put_bytes(manifest.raw)
-        return store.add_image(manifest.raw, layer_records={got.diff_id: got.record},
-                               tags=[Reference.parse("busybox"), Reference.parse("busybox:1")])
+    return add_busybox(Store(lamina_home), ["busybox", "busybox:1"])

@@ -27,6 +27,8 @@ class Console:
         tty.setraw(self.slave)
         self.master: int | None = master
         self._threads: list[threading.Thread] = []
+        self._closing = threading.Event()  # set before the master is closed
+        self._lock = threading.Lock()
         self._restore: Callable[[], None] | None = None
 
     def attach(self, stdin: bytes | IO[bytes] | None,
@@ -69,16 +71,22 @@ class Console:
                 if flush is not None:
                     flush()
 
-    @staticmethod
-    def _copy_in(master: int, source: bytes | IO[bytes]) -> None:
+    def _copy_in(self, master: int, source: bytes | IO[bytes]) -> None:
         with contextlib.suppress(OSError):
             if isinstance(source, bytes):
-                os.write(master, source + b"\x04")  # then end-of-file, as a typed Ctrl-D
-                return
-            fd = source.fileno()
-            while chunk := os.read(fd, 65536):
-                os.write(master, chunk)
-            os.write(master, b"\x04")
+                os.write(master, source)
+            else:
+                fd = source.fileno()
+                while chunk := os.read(fd, 65536):
+                    os.write(master, chunk)
+            # Our input ended: type Ctrl-D (end of file) until the program takes it. One
+            # can be lost while a shell switches its terminal to raw mode for line editing.
+            while True:
+                with self._lock:  # close() cannot close (and the fd be reused) mid-write
+                    if self._closing.is_set():
+                        return
+                    os.write(master, b"\x04")
+                self._closing.wait(0.3)
 
     def join(self) -> None:
         for thread in self._threads:
@@ -86,6 +94,8 @@ class Console:
         self._threads.clear()
 
     def close(self) -> None:
+        with self._lock:
+            self._closing.set()
         if self._restore is not None:
             self._restore()
             self._restore = None
