@@ -106,7 +106,8 @@ def test_a_corrupt_layer_is_reported_and_the_others_still_count() -> None:
 
 
 def test_packages_own_their_files_and_a_later_list_replaces_the_earlier() -> None:
-    """dpkg's info/NAME[:ARCH].list, distroless status.d/NAME.md5sums and apk's F/R lines."""
+    """dpkg's info/NAME[:ARCH].list, distroless status.d/NAME.md5sums, apk's F/R lines and a
+    dist-info's RECORD."""
     inv = _inventory(
         [("var/lib/dpkg/status", _status(("bash", "5.2.15-2"), ("libc6", "2.36-9")), ""),
          ("var/lib/dpkg/info/bash.list", b"/.\n/bin\n/bin/bash\n/usr/share/doc/bash\n", ""),
@@ -117,9 +118,16 @@ def test_packages_own_their_files_and_a_later_list_replaces_the_earlier() -> Non
          ("var/lib/dpkg/status.d/tzdata.md5sums",
           b"0123456789abcdef0123456789abcdef  usr/share/zoneinfo/UTC\n", ""),
          ("lib/apk/db/installed", b"P:musl\nV:1.2.4-r2\nF:lib\nR:ld-musl-x86_64.so.1\n"
-                                  b"R:libc.musl-x86_64.so.1\n\n", "")])
+                                  b"R:libc.musl-x86_64.so.1\n\n", ""),
+         (f"{SITE}/six-1.16.0.dist-info/METADATA", _meta("six", "1.16.0"), ""),
+         (f"{SITE}/six-1.16.0.dist-info/RECORD",
+          b"six.py,sha256=abc,34549\nsix-1.16.0.dist-info/METADATA,,\n"
+          b"../../../bin/six-tool,,\n", "")])
     files = {p.name: p.files for p in inv.packages}
     assert files["bash"] == {"/bin/bash", "/bin/rbash"}
     assert files["libc6"] == {"/lib/x86_64-linux-gnu/libc.so.6"}
     assert files["tzdata"] == {"/usr/share/zoneinfo/UTC"}
     assert files["musl"] == {"/lib/ld-musl-x86_64.so.1", "/lib/libc.musl-x86_64.so.1"}
+    # RECORD paths are relative to the site dir (PEP 376), which may lead outside it
+    assert files["six"] == {f"/{SITE}/six.py", f"/{SITE}/six-1.16.0.dist-info/METADATA",
+                            "/usr/bin/six-tool"}

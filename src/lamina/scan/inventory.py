@@ -7,7 +7,8 @@ are merged as a container runtime would see them: the last writer wins, and a
 whiteout or opaque directory removes what lower layers put there.
 
 File ownership: dpkg's ``info/NAME.list`` (and distroless ``status.d/NAME.md5sums``)
-name the files each Debian package installed; apk's database lists them itself.
+name the files each Debian package installed, a dist-info's ``RECORD`` those of a
+Python distribution; apk's database lists them itself.
 
 Attribution: a file-per-package database (status.d, dist-info, package.json)
 belongs to the layer that wrote the file. A shared database (dpkg status, apk
@@ -35,7 +36,7 @@ from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
-from lamina.packages import apk, dpkg, npm, python
+from lamina.packages import apk, dpkg, npm, ownership, python
 from lamina.packages.model import APK, DEB, LayerInfo, OSInfo, Package
 from lamina.scan import os_release
 from lamina.store.image import StoredImage
@@ -55,29 +56,6 @@ _BY_BASENAME: dict[str, Parser] = {
 }
 _SHARED_DBS = {"var/lib/dpkg/status", "lib/apk/db/installed"}
 _FILE_CODE = KIND_CODES[FILE]
-
-
-_OWNERSHIP_DIRS = {"var/lib/dpkg/info": ".list", "var/lib/dpkg/status.d": ".md5sums"}
-
-
-def ownership_stem(path: str) -> str | None:
-    """``libc6:amd64`` for var/lib/dpkg/info/libc6:amd64.list; None for other paths."""
-    head, _, base = path.rpartition("/")
-    suffix = _OWNERSHIP_DIRS.get(head)
-    return base[: -len(suffix)] if suffix and base.endswith(suffix) else None
-
-
-def owned_paths(data: bytes) -> tuple[str, ...]:
-    """The files of a .list (absolute paths) or .md5sums (``md5  relative/path``) file."""
-    out = []
-    for line in data.decode("utf-8", "replace").splitlines():
-        line = line.strip()
-        if line.startswith("/"):
-            if line != "/.":
-                out.append(line)
-        elif "  " in line:
-            out.append("/" + line.split("  ", 1)[1].lstrip("/"))
-    return tuple(out)
 
 
 def parser_for(path: str) -> Parser | None:
@@ -145,7 +123,7 @@ def step_text(created_by: str) -> str:
 
 # Every path the merge looks at ends or starts with one of these: a cheap first test
 # for the tens of thousands of other members of a layer index.
-_WANTED_ENDS = (*_BY_BASENAME, ".egg-info", "os-release")
+_WANTED_ENDS = (*_BY_BASENAME, ".egg-info", "os-release", ".dist-info/RECORD")
 _WANTED_HEADS = ("var/lib/dpkg/", "lib/apk/db/")
 
 
@@ -153,7 +131,7 @@ def _wanted(path: str) -> bool:
     """Whether the merge looks at the member at ``path`` (databases, ownership, os-release)."""
     if not (path.endswith(_WANTED_ENDS) or path.startswith(_WANTED_HEADS)):
         return False
-    return path in _OS_PATHS or parser_for(path) is not None or ownership_stem(path) is not None
+    return path in _OS_PATHS or parser_for(path) is not None or ownership.stem(path) is not None
 
 
 @dataclass
@@ -234,9 +212,10 @@ class _Merger:
                 data = self._read(path, size, read)
                 new[path] = _Record(index, os=os_release.parse(data) if data else None)
             return
-        if kind == FILE and ownership_stem(path) is not None:
+        stem = ownership.stem(path) if kind == FILE else None
+        if stem is not None:
             data = self._read(path, size, read)
-            new[path] = _Record(index, owned=owned_paths(data) if data else ())
+            new[path] = _Record(index, owned=ownership.files_of(stem, data) if data else ())
             return
         parser = parser_for(path)
         if parser is None:
@@ -290,10 +269,10 @@ class _Merger:
         for path in sorted(self.records):
             record = self.records[path]
             packages.extend(record.packages)
-            stem = ownership_stem(path)
+            stem = ownership.stem(path)
             if stem is not None:
                 owned[stem] = owned.get(stem, ()) + record.owned
-        return [_with_files(p, owned) for p in packages], self._os()
+        return [ownership.attach(p, owned) for p in packages], self._os()
 
     def _os(self) -> OSInfo | None:
         for path in _OS_PATHS:
@@ -309,13 +288,6 @@ class _Merger:
                 if linked is not None and linked.os is not None:
                     return linked.os
         return None
-
-
-def _with_files(pkg: Package, owned: dict[str, tuple[str, ...]]) -> Package:
-    if pkg.type != DEB:
-        return pkg
-    files = {*owned.get(pkg.name, ()), *owned.get(f"{pkg.name}:{pkg.arch}", ())}
-    return replace(pkg, files=frozenset(files)) if files else pkg
 
 
 def _carry_attribution(old: list[Package], new: list[Package]) -> list[Package]:

@@ -9,8 +9,6 @@ top_level.txt is missing, the first components of the RECORD paths stand in.
 
 from __future__ import annotations
 
-import csv
-import io
 import posixpath
 from typing import Final
 
@@ -54,7 +52,7 @@ def read(tree: ImageTree) -> list[Package]:
             if base.endswith(".dist-info"):
                 name, version = _metadata(_read(tree, meta_dir + "/METADATA"), meta_dir + "/METADATA")
                 record = _read(tree, meta_dir + "/RECORD") or ""
-                rels = [row[0] for row in csv.reader(io.StringIO(record)) if row]
+                rels = python.record_paths(record)
                 files = {_norm(site, rel) for rel in rels}
             elif base.endswith(".egg-info"):
                 name, version = _metadata(_read(tree, meta_dir + "/PKG-INFO"), meta_dir + "/PKG-INFO")
