@@ -4,6 +4,7 @@
 #   scripts/postgres.sh start DIR PORT   initdb in DIR/data (user "lamina", trust auth on
 #                                        127.0.0.1 only), start on 127.0.0.1:PORT with the
 #                                        socket in DIR; prints DATABASE_URL
+#   scripts/postgres.sh restart DIR      fast shutdown, then start with the same options
 #   scripts/postgres.sh stop DIR         fast shutdown of that server
 #
 # Debian package: postgresql (binaries in /usr/lib/postgresql/15/bin). As root the server
@@ -24,8 +25,12 @@ case ${1:-} in
         [[ $# == 2 ]] || die "usage: $0 stop DIR"
         as_owner "$BIN/pg_ctl" stop -m fast -w -D "$2/data" >/dev/null
         exit 0 ;;
+    restart)
+        [[ $# == 2 ]] || die "usage: $0 restart DIR"
+        as_owner "$BIN/pg_ctl" restart -m fast -w -D "$2/data" >/dev/null
+        exit 0 ;;
     start) [[ $# == 3 ]] || die "usage: $0 start DIR PORT" ;;
-    *) die "usage: $0 start DIR PORT | $0 stop DIR" ;;
+    *) die "usage: $0 start DIR PORT | $0 restart DIR | $0 stop DIR" ;;
 esac
 
 DIR=$2

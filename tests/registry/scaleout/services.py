@@ -112,6 +112,9 @@ class Postgres:
     def stop(self) -> None:
         run(["bash", PG_SCRIPT, "stop", self.directory], check=False)
 
+    def restart(self) -> None:
+        run(["bash", PG_SCRIPT, "restart", self.directory])
+
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -16,7 +16,7 @@ import pytest
 from lamina.oci import mediatype
 from tests.registry.helpers import image_manifest, push_blob, sha256
 from tests.registry.scaleout.helpers import Deployment
-from tests.registry.scaleout.services import Ceph, as_env, unfinished_uploads
+from tests.registry.scaleout.services import Ceph, Postgres, as_env, unfinished_uploads
 from tests.tools import lamina
 
 pytestmark = pytest.mark.integration
@@ -120,3 +120,30 @@ def test_replica_killed_mid_chunk_and_the_client_resumes(balanced: Deployment, c
     assert unfinished_uploads(ceph, prefix) == []
     fsck = lamina("registry", "fsck", "--root", root)
     assert fsck.exit_code == 0 and "0 problems" in fsck.stdout, fsck.stdout + fsck.stderr
+
+
+def test_database_restart_during_a_push(balanced: Deployment, postgres: Postgres) -> None:
+    """PostgreSQL restarts between two requests of a chunked push: the push completes,
+    and the manifest is visible on every replica (or, had a request failed, it would
+    have been 503 with nothing half-recorded)."""
+    config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+    layer = os.urandom(2 * MIB)
+    with balanced.client() as c:
+        push_blob(c, "restart", config)
+        r = c.post("/v2/restart/blobs/uploads/")
+        location = r.headers["Location"]
+        r = c.patch(location, content=layer[:MIB], headers={"Content-Range": f"0-{MIB - 1}"})
+        assert r.status_code == 202
+        postgres.restart()
+        r = c.patch(r.headers["Location"], content=layer[MIB:],
+                    headers={"Content-Range": f"{MIB}-{2 * MIB - 1}"})
+        assert r.status_code == 202, r.text
+        r = c.put(r.headers["Location"], params={"digest": sha256(layer)})
+        assert r.status_code == 201, r.text
+        body = image_manifest(config, [layer])
+        r = c.put("/v2/restart/manifests/v1", content=body,
+                  headers={"Content-Type": mediatype.OCI_MANIFEST})
+        assert r.status_code == 201, r.text
+        for _ in balanced.replicas:
+            assert c.get("/v2/restart/manifests/v1",
+                         headers={"Accept": mediatype.OCI_MANIFEST}).content == body

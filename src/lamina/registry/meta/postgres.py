@@ -51,8 +51,11 @@ def unavailable(exc: Exception) -> StorageUnavailable:
 
 class PostgresMetaStore(SqlMetaStore):
     def __init__(self, url: str, pool_size: int = 8, migrate: bool = False) -> None:
+        # check: a connection a database restart broke is replaced before use, so the
+        # first request after a restart does not fail.
         self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=False,
-                                    kwargs={"autocommit": True}, timeout=30)
+                                    kwargs={"autocommit": True}, timeout=30,
+                                    check=ConnectionPool.check_connection)
         try:
             self._pool.open(wait=True, timeout=30)
         except PoolTimeout as exc:
