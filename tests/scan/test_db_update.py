@@ -118,6 +118,13 @@ def test_a_failed_update_leaves_the_old_database_usable(
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     assert not [p for p in db.parent.iterdir() if p.name.startswith(".update-")]
     assert _status(db)["debian-tracker"]["size"] == (FEEDS / "debian-tracker.json").stat().st_size
+    # valid JSON of the wrong shape
+    (root / "main.json").write_text('{"packages": "none"}')
+    os.utime(root / "main.json", (later, later))
+    result = lamina("db", "update", "--db", db, "--source", "alpine-v3.15-main")
+    assert result.exit_code == 1
+    assert "an Alpine secdb document is an object with a 'packages' list" in result.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     # a zip that is not one
     (root / "PyPI-all.zip").write_bytes(b"PK\x03\x04 truncated")
     os.utime(root / "PyPI-all.zip", (later, later))

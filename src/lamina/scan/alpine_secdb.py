@@ -18,12 +18,18 @@ _BRANCH = re.compile(r"^v\d+\.\d+$")
 
 
 def records(doc: Any, modified: str, origin: str) -> Iterator[Loaded]:
+    """The secdb document as checked OSV records; a document of the wrong shape raises
+    ValueError here, before any record is made."""
     if not isinstance(doc, dict) or not isinstance(doc.get("packages"), list):
         raise ValueError("an Alpine secdb document is an object with a 'packages' list")
     branch = doc.get("distroversion")
     if not isinstance(branch, str) or not _BRANCH.match(branch):
         raise ValueError(f"an Alpine secdb document needs a distroversion like v3.18, not {branch!r}")
-    for item in doc["packages"]:
+    return _records(doc["packages"], branch, modified, origin)
+
+
+def _records(packages: list[Any], branch: str, modified: str, origin: str) -> Iterator[Loaded]:
+    for item in packages:
         pkg = item.get("pkg") if isinstance(item, dict) else None
         if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
             continue

@@ -48,9 +48,16 @@ def _affected(package: str, release: str, state: dict[str, Any]) -> dict[str, An
 
 
 def records(doc: Any, modified: str, origin: str) -> Iterator[Loaded]:
-    """The tracker document as checked OSV records, all stamped ``modified``."""
+    """The tracker document as checked OSV records, all stamped ``modified``.
+
+    A document of the wrong shape raises ValueError here, before any record is made.
+    """
     if not isinstance(doc, dict):
         raise ValueError("the tracker JSON must be an object of source packages")
+    return _records(doc, modified, origin)
+
+
+def _records(doc: dict[str, Any], modified: str, origin: str) -> Iterator[Loaded]:
     by_key: dict[tuple[str, str], dict[str, Any]] = {}
     for package, cves in doc.items():
         if not isinstance(cves, dict):

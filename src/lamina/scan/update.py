@@ -95,7 +95,7 @@ def _records(feed: Feed, got: Fetched) -> Iterator[osv.Loaded]:
         raise FeedError(f"{got.url}: not valid JSON ({e})") from e
     reader = debian_tracker.records if feed.kind == DEBIAN_TRACKER else alpine_secdb.records
     try:
-        return iter(list(reader(doc, _stamp(got.last_modified), feed.name)))
+        return reader(doc, _stamp(got.last_modified), feed.name)
     except ValueError as e:
         raise FeedError(f"{got.url}: {e}") from e
 
