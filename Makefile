@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := skopeo umoci runc busybox-static docker.io debootstrap podman
 	slirp4netns tini
 export LAMINA_TEST_CACHE ?= /var/cache/lamina-tests
 
-.PHONY: run test venv system lint typecheck bench
+.PHONY: run test venv system lint typecheck bench fuzz
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV) || { apt-get update -q && apt-get install -y -q python3-venv \
@@ -41,3 +41,14 @@ test: system venv
 lint: venv
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
+
+# The registry fuzz suite, long: rounds with fresh seeds until FUZZ_SECONDS have passed
+# (a round started in time finishes), loopback only, stopping at the first failure.
+# `pytest tests/registry/fuzz` runs the short profile as part of the normal suite.
+FUZZ_SECONDS ?= 1800
+fuzz: venv
+	end=$$(( $$(date +%s) + $(FUZZ_SECONDS) )); \
+	while [ $$(date +%s) -lt $$end ]; do \
+		LAMINA_FUZZ_PROFILE=long $(PY) -m pytest -q -p no:cacheprovider tests/registry/fuzz \
+			--hypothesis-seed=$$RANDOM || exit 1; \
+	done

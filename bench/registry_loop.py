@@ -1,0 +1,135 @@
+"""Manifest GET rate while a large push runs (issue 13): storage and database work of
+pushes must not stall the event loop that answers everyone else.
+
+For each registry on a fresh root: push the bench image once (skopeo), then measure the
+manifest GET rate with wrk (16 connections, 2 threads) idle, and again while skopeo
+pushes the ~500 MB image to a second repository (every blob uploaded again). Registries:
+Lamina as built from this tree; with ``--before-src DIR``, Lamina from another source
+tree (e.g. ``git archive <commit> src | tar -x -C DIR``) run by the same interpreter;
+and Debian's ``docker-registry`` (CNCF distribution 2.8). Printed: each rate, the
+during/idle ratio, and Lamina/distribution ratios.
+
+    .venv/bin/python bench/registry_loop.py [--mb 500] [--duration 10] [--rounds 2]
+        [--before-src DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from registry import (  # the registry bench's image and helpers
+    ACCEPT,
+    _stop,
+    _wait,
+    build_image,
+    distribution_registry,
+    free_port,
+)
+
+
+@contextmanager
+def lamina_registry(work: Path, src: Path | None) -> Iterator[str]:
+    port = free_port()
+    root = work / "lamina-root"
+    log = (work / "lamina.log").open("ab")
+    env = {**os.environ, "LAMINA_REGISTRY_ACCESS_LOG": "false",
+           "LAMINA_REGISTRY_MAX_CLIENT_REQUESTS": "0"}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)  # ahead of the editable install of this tree
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from lamina.cli.main import main; main()", "registry", "serve",
+         "--addr", f"127.0.0.1:{port}", "--root", str(root)],
+        stdout=log, stderr=log, env=env, start_new_session=True)
+    try:
+        yield _wait(proc, port)
+    finally:
+        _stop(proc)
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def wrk_rate(url: str, duration: int, work: Path) -> float:
+    script = work / "get.lua"
+    script.write_text(f'wrk.headers["Accept"] = "{ACCEPT}"\n')
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{duration}s", "-s", str(script), url],
+                         check=True, capture_output=True, text=True).stdout
+    match = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    if match is None or "Non-2xx" in out:
+        raise SystemExit(f"wrk failed or saw errors:\n{out}")
+    return float(match.group(1))
+
+
+def push(layout: Path, host: str, repo: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(["skopeo", "copy", "--dest-tls-verify=false", f"oci:{layout}:v1",
+                             f"docker://{host}/{repo}:v1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def one_round(host: str, layout: Path, work: Path, duration: int) -> dict[str, float]:
+    first = push(layout, host, "bench/img")
+    if first.wait() != 0:
+        raise SystemExit("the first push failed")
+    url = f"http://{host}/v2/bench/img/manifests/v1"
+    idle = wrk_rate(url, duration, work)
+    start = time.perf_counter()
+    pushing = push(layout, host, "bench/other")
+    during = wrk_rate(url, duration, work)
+    if pushing.wait() != 0:
+        raise SystemExit("the concurrent push failed")
+    return {"idle_rps": idle, "during_push_rps": during,
+            "push_seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mb", type=int, default=500)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--before-src", type=Path)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    layout = build_image(args.mb)
+    names = ["lamina", *(["lamina-before"] if args.before_src else []), "distribution"]
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory(prefix="lamina-bench-loop-") as tmp:
+        work = Path(tmp)
+        for n in range(args.rounds):
+            for name in names if n % 2 == 0 else reversed(names):
+                registry = (distribution_registry(work) if name == "distribution" else
+                            lamina_registry(work, args.before_src if name == "lamina-before"
+                                            else None))
+                with registry as host:
+                    figures = one_round(host, layout, work, args.duration)
+                results[name].append(figures)
+                print(f"round {n + 1} {name}: " + ", ".join(
+                    f"{k}={v:.1f}" for k, v in figures.items()), file=sys.stderr)
+    best = {name: {key: max(r[key] for r in runs) for key in ("idle_rps", "during_push_rps")}
+            for name, runs in results.items()}
+    if args.json:
+        print(json.dumps({"best": best, "runs": results}, indent=2))
+        return
+    print("manifest GET, 16 connections (best of rounds), idle and during a "
+          f"{args.mb} MB push")
+    for name, figures in best.items():
+        print(f"  {name:15} idle {figures['idle_rps']:9.0f}/s   during push "
+              f"{figures['during_push_rps']:9.0f}/s   during/idle "
+              f"{figures['during_push_rps'] / figures['idle_rps']:.2f}")
+    peer = best["distribution"]
+    for name in names[:-1]:
+        print(f"  {name}/distribution during push: "
+              f"{best[name]['during_push_rps'] / peer['during_push_rps']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
