@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.registry.auth.conftest import AuthRegistry, access_template  # noqa: F401
-from tests.registry.conftest import RegistryServer
+from tests.registry.auth.helpers import AuthRegistry
+from tests.registry.helpers import RegistryServer
 from tests.tools import lamina
 
 settings.register_profile(
@@ -49,7 +49,7 @@ def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistrySe
 
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory: pytest.TempPathFactory,
-                 access_template: Path) -> Iterator[AuthRegistry]:  # noqa: F811
+                 access_template: Path) -> Iterator[AuthRegistry]:
     """A registry in token mode with the users of tests/registry/auth/conftest.py."""
     base = tmp_path_factory.mktemp("fuzz-token")
     root = base / "registry"

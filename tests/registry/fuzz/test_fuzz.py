@@ -15,8 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lamina.oci import mediatype
-from tests.registry.auth.conftest import password
-from tests.registry.conftest import RegistryServer, image_manifest, push_blob
+from tests.registry.auth.helpers import password
 from tests.registry.fuzz.strategies import (
     BODIES,
     HEADER_VALUES,
@@ -25,6 +24,7 @@ from tests.registry.fuzz.strategies import (
     PATHS,
     manifest_mutations,
 )
+from tests.registry.helpers import RegistryServer, image_manifest, push_blob
 
 SPEC_CODES = {"BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
               "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID",
