@@ -210,6 +210,10 @@ def migrate_command(target_config: str, config_file: str | None, root: str | Non
 
     Blobs are re-hashed on the way; run it again after an interruption: what is already
     in the target is kept. Stop pushes to the source first.
+
+    \b
+    Example:
+      lamina registry migrate --root ./registry --to scaled.toml
     """
     from lamina.registry.migrate import migrate
     from lamina.registry.settings import RegistrySettings
