@@ -6,8 +6,11 @@ On the corpus (default tests/data/dockerfiles: official images' Dockerfiles):
     reports (lamina.lint.hadolint_compare; hadolint's own mistakes are listed apart);
   - one file: `hadolint FILE` vs `lamina lint FILE` (a fresh process each, start-up
     included), on the corpus file of median size, timed with hyperfine;
-  - 100 files in one process: `hadolint F1..F100` vs `lamina lint F1..F100`.
-and prints the ratios (Lamina's time / hadolint's).
+  - 100 files in one process: `hadolint F1..F100` vs `lamina lint F1..F100`;
+each Lamina figure twice: with its ShellCheck cache (in a scratch LAMINA_HOME, filled by
+hyperfine's warm-up runs: what a pre-commit hook sees when few RUNs changed) and with
+`--no-cache` (every RUN checked by ShellCheck again, as hadolint always does). Prints the
+ratios (Lamina's time / hadolint's).
 
     .venv/bin/python bench/lint.py [--corpus DIR] [--runs 10] [--misses]
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -78,17 +82,22 @@ def main() -> None:
 
     typical = sorted(files, key=lambda n: len(texts[n]))[len(files) // 2]
     hundred = files[:100]
-    one = _hyperfine({"hadolint": [hadolint, "--no-fail", typical],
-                      "lamina": [lamina, "lint", "--failure-threshold", "none", typical]},
-                     args.runs)
-    many = _hyperfine({"hadolint": [hadolint, "--no-fail", *hundred],
-                       "lamina": [lamina, "lint", "--failure-threshold", "none", *hundred]},
-                      max(3, args.runs // 3))
-    print(f"one file ({typical}, {len(texts[typical])} bytes): hadolint "
-          f"{one['hadolint'] * 1000:.0f} ms, lamina {one['lamina'] * 1000:.0f} ms, "
-          f"ratio {one['lamina'] / one['hadolint']:.2f}x")
-    print(f"{len(hundred)} files in one process: hadolint {many['hadolint'] * 1000:.0f} ms, "
-          f"lamina {many['lamina'] * 1000:.0f} ms, ratio {many['lamina'] / many['hadolint']:.2f}x")
+    lint = [lamina, "lint", "--failure-threshold", "none"]
+    with tempfile.TemporaryDirectory(prefix="lamina-bench-home-") as home:
+        os.environ["LAMINA_HOME"] = home  # hyperfine passes it on; the cache goes there
+        one = _hyperfine({"hadolint": [hadolint, "--no-fail", typical],
+                          "lamina": [*lint, typical],
+                          "lamina-no-cache": [*lint, "--no-cache", typical]}, args.runs)
+        many = _hyperfine({"hadolint": [hadolint, "--no-fail", *hundred],
+                           "lamina": [*lint, *hundred],
+                           "lamina-no-cache": [*lint, "--no-cache", *hundred]},
+                          max(3, args.runs // 3))
+    for label, times in ((f"one file ({typical}, {len(texts[typical])} bytes)", one),
+                         (f"{len(hundred)} files in one process", many)):
+        base = times["hadolint"]
+        print(f"{label}: hadolint {base * 1000:.0f} ms; lamina {times['lamina'] * 1000:.0f} ms"
+              f" ({times['lamina'] / base:.2f}x), with --no-cache "
+              f"{times['lamina-no-cache'] * 1000:.0f} ms ({times['lamina-no-cache'] / base:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lamina.dockerfile import Dockerfile, DockerfileError, parse
 from lamina.lint.catalog import all_rules
@@ -15,6 +15,10 @@ from lamina.lint.registry import REGISTRY, Rule
 from lamina.lint.rules.parsing import PARSE_ERROR
 from lamina.lint.settings import LintSettings
 from lamina.lint.severity import Severity
+
+if TYPE_CHECKING:
+    from lamina.lint.shellcheck import ShellCheckRun
+    from lamina.lint.shellcheck_findings import RunJob
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,15 @@ def lint_texts(sources: Sequence[Source], *,
             continue
         reports.append(None)
         contexts.append(_context(dockerfile, settings, source.context_files))
-    shell_findings = _shellcheck(contexts, settings)
-    parsed = iter(contexts)
+    shellcheck = _ShellCheck(contexts, settings)  # works while the rules run
+    rule_findings = [_rule_findings(ctx, settings) for ctx in contexts]
+    shell_findings = shellcheck.findings()
+    parsed = iter(zip(contexts, rule_findings, strict=True))
     out = []
     for report in reports:
         if report is None:
-            ctx = next(parsed)
-            findings = _rule_findings(ctx, settings) + shell_findings.get(id(ctx.dockerfile), [])
+            ctx, findings = next(parsed)
+            findings += shell_findings.get(id(ctx.dockerfile), [])
             report = LintReport(ctx.dockerfile.filename, tuple(_ordered(findings)))
         out.append(report)
     return out
@@ -96,8 +102,8 @@ def lint(
 ) -> LintReport:
     settings = settings or LintSettings()
     ctx = _context(dockerfile, settings, context_files)
-    findings = _rule_findings(ctx, settings) + _shellcheck([ctx], settings).get(id(dockerfile),
-                                                                                [])
+    shellcheck = _ShellCheck([ctx], settings)
+    findings = _rule_findings(ctx, settings) + shellcheck.findings().get(id(dockerfile), [])
     return LintReport(dockerfile.filename, tuple(_ordered(findings)))
 
 
@@ -130,25 +136,36 @@ def _rule_findings(ctx: LintContext, settings: LintSettings) -> list[Finding]:
     return findings
 
 
-def _shellcheck(contexts: Sequence[LintContext],
-                settings: LintSettings) -> dict[int, list[Finding]]:
-    """ShellCheck findings per Dockerfile (keyed by ``id``), from one shellcheck run."""
-    if not settings.shellcheck:
-        return {}
-    from lamina.lint.shellcheck import run_shellcheck
-    from lamina.lint.shellcheck_cache import cache_dir
-    from lamina.lint.shellcheck_findings import shellcheck_jobs, to_findings
+class _ShellCheck:
+    """ShellCheck started on the RUNs of ``contexts``; :meth:`findings` collects them."""
 
-    jobs = [(ctx.dockerfile, job) for ctx in contexts for job in shellcheck_jobs(ctx)]
-    if not jobs:
-        return {}
-    cache = cache_dir() if settings.shellcheck_cache else None
-    results = run_shellcheck([job.job for _, job in jobs], cache=cache)
-    out: dict[int, list[Finding]] = {}
-    for (dockerfile, job), comments in zip(jobs, results, strict=True):
-        ignored = ignored_rules(dockerfile.lines, job.run.start_line)
-        out.setdefault(id(dockerfile), []).extend(to_findings(job, comments, settings, ignored))
-    return out
+    def __init__(self, contexts: Sequence[LintContext], settings: LintSettings) -> None:
+        self.settings = settings
+        self.jobs: list[tuple[Dockerfile, RunJob]] = []
+        self.run: ShellCheckRun | None = None
+        if not settings.shellcheck:
+            return
+        from lamina.lint.shellcheck import ShellCheckRun
+        from lamina.lint.shellcheck_cache import cache_dir
+        from lamina.lint.shellcheck_findings import shellcheck_jobs
+
+        self.jobs = [(ctx.dockerfile, job) for ctx in contexts for job in shellcheck_jobs(ctx)]
+        if self.jobs:
+            cache = cache_dir() if settings.shellcheck_cache else None
+            self.run = ShellCheckRun([job.job for _, job in self.jobs], cache=cache)
+
+    def findings(self) -> dict[int, list[Finding]]:
+        """ShellCheck findings per Dockerfile (keyed by ``id``)."""
+        if self.run is None:
+            return {}
+        from lamina.lint.shellcheck_findings import to_findings
+
+        out: dict[int, list[Finding]] = {}
+        for (dockerfile, job), comments in zip(self.jobs, self.run.results(), strict=True):
+            ignored = ignored_rules(dockerfile.lines, job.run.start_line)
+            out.setdefault(id(dockerfile), []).extend(
+                to_findings(job, comments, self.settings, ignored))
+        return out
 
 
 def _finding(rule: Rule, file: str, line: int, end_line: int, message: str,

