@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -147,3 +149,35 @@ def test_database_restart_during_a_push(balanced: Deployment, postgres: Postgres
         for _ in balanced.replicas:
             assert c.get("/v2/restart/manifests/v1",
                          headers={"Accept": mediatype.OCI_MANIFEST}).content == body
+
+
+def test_replica_stopped_with_sigterm_finishes_the_chunk_it_is_receiving(
+        balanced: Deployment, ceph: Ceph) -> None:
+    """A rolling update stops a replica with SIGTERM: the chunk it is receiving is taken
+    whole (202 with the full Range), then the other replica serves the session."""
+    chunk = os.urandom(24 * MIB)
+    prefix = balanced.settings["s3_prefix"]
+    with balanced.client() as c:
+        r = c.post("/v2/rolling/blobs/uploads/")
+        location = r.headers["Location"]
+        # Round robin with one nginx worker: the next request goes to the other replica.
+        stopping = next(rep for rep in balanced.replicas if rep.host != r.headers["X-Upstream"])
+
+        def body() -> Iterator[bytes]:
+            for start in range(0, len(chunk), MIB):
+                if start == 16 * MIB:
+                    # The replica is inside the request once it has begun the chunk's
+                    # multipart upload (after 13 MiB): stop it then.
+                    while not unfinished_uploads(ceph, prefix):
+                        time.sleep(0.05)
+                    assert stopping.proc is not None
+                    os.killpg(stopping.proc.pid, signal.SIGTERM)
+                yield chunk[start:start + MIB]
+
+        r = c.patch(location, content=body(), headers={"Content-Length": str(len(chunk))})
+        assert r.status_code == 202, r.text
+        assert r.headers["Range"] == f"0-{len(chunk) - 1}"
+        assert r.headers["X-Upstream"] == stopping.host
+        assert stopping.proc is not None and stopping.proc.wait(timeout=60) == 0
+        r = c.put(r.headers["Location"], params={"digest": sha256(chunk)})
+        assert r.status_code == 201 and r.headers["X-Upstream"] != stopping.host
