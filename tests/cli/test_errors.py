@@ -104,3 +104,11 @@ def test_progress_goes_to_a_terminal_only(lamina_home: Path, tmp_path: Path) -> 
     assert "unpacking" not in piped.decode()
     shown = _unpack(lamina_home, tmp_path / "shown", terminal=True)
     assert b"unpacking" in shown
+
+
+def test_an_unexpected_failure_is_still_one_line(lamina_home: Path) -> None:
+    (lamina_home / "index.json").write_text("{")  # a store file broken behind our back
+    result = lamina("images")
+    assert result.exit_code == 1
+    line = _one_line(result.stderr)
+    assert line.startswith("error: internal error (JSONDecodeError") and "LAMINA_DEBUG=1" in line

@@ -183,11 +183,25 @@ class LaminaGroup(click.Group):
         except LaminaError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`lamina images | head`): nothing left to say to it.
+            sys.stderr.flush()
+            os._exit(141)
         except OSError as exc:
             if os.environ.get("LAMINA_DEBUG"):
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            if os.environ.get("LAMINA_DEBUG"):
+                raise
+            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); this is a bug:"
+                       " run again with LAMINA_DEBUG=1 for the traceback and report it",
+                       err=True)
             sys.exit(1)
         if not standalone_mode:
             return code
