@@ -24,9 +24,12 @@ class BuildArgs:
     meta: dict[str, str | None] = field(default_factory=dict)  # global ARGs, resolved
     allowed: dict[str, str | None] = field(default_factory=dict)  # declared in this stage
     referenced: set[str] = field(default_factory=set)  # every ARG name the build declared
+    # BUILDPLATFORM, TARGETARCH, ...: what an ARG without a value gets (Dockerfile reference,
+    # "Automatic platform ARGs in the global scope").
+    automatic: Mapping[str, str] = field(default_factory=dict)
 
     def for_stage(self) -> BuildArgs:
-        return BuildArgs(self.options, self.meta, {}, self.referenced)
+        return BuildArgs(self.options, self.meta, {}, self.referenced, self.automatic)
 
     def add_meta(self, key: str, default: str | None) -> None:
         self.referenced.add(key)
@@ -34,7 +37,7 @@ class BuildArgs:
         self.meta[key] = value
 
     def meta_env(self) -> dict[str, str]:
-        return {k: v for k, v in self.meta.items() if v is not None}
+        return {**self.automatic, **{k: v for k, v in self.meta.items() if v is not None}}
 
     def declare(self, key: str, default: str | None) -> None:
         self.referenced.add(key)
@@ -45,7 +48,8 @@ class BuildArgs:
             return self.options[key]
         default = self.allowed.get(key)
         if default is None:
-            return self.meta.get(key)
+            value = self.meta.get(key)
+            return value if value is not None else self.automatic.get(key)
         return default
 
     def all_allowed(self) -> dict[str, str]:

@@ -23,7 +23,7 @@ from lamina.build.frontend import check_syntax
 from lamina.build.image import ImageState
 from lamina.build.metastep import apply_metadata, arg, workdir
 from lamina.build.plan import Plan, make_plan, stage_ref
-from lamina.build.platforms import check_platform, platform_args
+from lamina.build.platforms import check_platform, for_platform, parse_platforms, platform_args
 from lamina.build.progress import Progress
 from lamina.build.remotecache import TravellingCache
 from lamina.build.replay import Record, forget, save
@@ -33,9 +33,10 @@ from lamina.build.sources import CopyStep
 from lamina.build.stepcontext import BuildRequest, StageRun
 from lamina.dockerfile import Dockerfile, Instruction, Stage, expand, parse
 from lamina.errors import LaminaError, NotFound
+from lamina.oci.descriptor import Platform
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
-from lamina.store.store import Store
+from lamina.store.store import Store, host_os_arch
 
 _METADATA = frozenset({"ENV", "LABEL", "MAINTAINER", "EXPOSE", "USER", "VOLUME", "STOPSIGNAL",
                        "SHELL", "CMD", "ENTRYPOINT", "ONBUILD", "HEALTHCHECK"})
@@ -71,6 +72,7 @@ class Builder:
         # For lamina.build.replay: can this build be replayed, and what did it depend on.
         self.replayable = not request.no_cache and request.pull != "always"
         self.record = Record()
+        self.platform = parse_platforms(request.platform)[0]  # one build, one target platform
         self.travelling: TravellingCache | None = None
 
     # -- the whole build -------------------------------------------------------
@@ -111,8 +113,8 @@ class Builder:
         check_syntax(dockerfile.directives.syntax, name)
         self.dockerfile = dockerfile
         self.escape = dockerfile.escape
-        check_platform(self.request.platform)
-        args = BuildArgs(dict(self.request.build_args))
+        check_platform(self.platform)
+        args = BuildArgs(dict(self.request.build_args), automatic=platform_args(self.platform))
         for instruction in dockerfile.global_args:
             for key, default in instruction.arg_defaults():
                 value = None if default is None else expand(default, args.meta_env(), self.escape)
@@ -180,7 +182,7 @@ class Builder:
         return tuple(f"{r.familiar_name}:{r.tag or 'latest'}" for r in refs)
 
     def _base_name(self, stage: Stage, args: BuildArgs) -> str:
-        return expand(stage.base, {**platform_args(), **args.meta_env()}, self.escape)
+        return expand(stage.base, args.meta_env(), self.escape)
 
     # -- stages ----------------------------------------------------------------
 
@@ -222,14 +224,16 @@ class Builder:
         progress.step(step, self.total, stage.from_instruction.original.rstrip("\n"))
         lines = [f"Step {step}/{self.total} : {stage.from_instruction.original.rstrip(chr(10))}"]
         base_name = self._base_name(stage, meta)
-        platform = stage.platform and self._base_name(
-            replace(stage, base=stage.platform), meta)
-        check_platform(platform or None)
+        platform = self.platform
+        if stage.platform:  # FROM --platform=...
+            platform = parse_platforms(self._base_name(replace(stage, base=stage.platform),
+                                                       meta))[0]
+            check_platform(platform)
         parent = stage_ref(self.dockerfile, base_name, stage.index)
         if parent is not None and not base_name.isdigit():
             image = self.results[parent.index]
         else:
-            image = self.base_image(base_name)
+            image = self.base_image(base_name, platform)
         if image.image_id:
             progress.line(f" ---> {image.short_id}")
             lines.append(f" ---> {image.short_id}")
@@ -253,9 +257,10 @@ class Builder:
         self.stage_lines[stage.index] = run.lines
         return run.image
 
-    def base_image(self, name: str) -> ImageState:
+    def base_image(self, name: str, platform: Platform | None = None) -> ImageState:
+        platform = platform or self.platform
         if name.lower() == "scratch":
-            return ImageState.scratch()
+            return ImageState.scratch(platform)
         try:
             ref = Reference.parse(name, self.store.default_registry)
         except LaminaError as exc:
@@ -274,7 +279,7 @@ class Builder:
         if ref.digest is None:
             self.record.tags[str(ref.with_tag(ref.tag or "latest"))] = str(stored.top_digest)
         self.record.images.append(str(stored.top_digest))
-        return ImageState.load(self.store, str(stored.manifest.digest))
+        return for_platform(self.store, stored, name, platform)
 
     # -- one instruction -------------------------------------------------------
 
@@ -330,10 +335,13 @@ class Builder:
             self.travelling.note(run.stage.index, self._mode_key(key), digest)
 
     def _mode_key(self, key: str) -> str:
-        """A reproducible build (clamped times) reuses only entries built the same way."""
-        if self.request.epoch is None and not self.request.reproducible:
-            return key
-        return f"{key}:epoch={self.request.epoch}"
+        """A reproducible build (clamped times) reuses only entries built the same way, and a
+        foreign platform's steps (FROM scratch has no parent to tell them apart) its own."""
+        if self.request.epoch is not None or self.request.reproducible:
+            key = f"{key}:epoch={self.request.epoch}"
+        if self.platform != host_os_arch():
+            key = f"{key}:platform={self.platform}"
+        return key
 
     def adopt(self, run: StageRun, image: ImageState, key: str | None,
               config: dict[str, Any]) -> None:

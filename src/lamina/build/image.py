@@ -16,7 +16,7 @@ from typing import Any
 
 from lamina.build import runconfig
 from lamina.oci import mediatype
-from lamina.oci.descriptor import Descriptor
+from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest, parse_manifest
 from lamina.store.image import Layer
@@ -45,11 +45,13 @@ class ImageState:
     layers: list[Layer] = field(default_factory=list)
 
     @classmethod
-    def scratch(cls) -> ImageState:
-        platform = host_os_arch()
+    def scratch(cls, platform: Platform | None = None) -> ImageState:
+        platform = platform or host_os_arch()
         doc: dict[str, Any] = {"architecture": platform.architecture, "os": platform.os,
                                "config": {}, "rootfs": {"type": "layers", "diff_ids": []},
                                "history": []}
+        if platform.variant:
+            doc["variant"] = platform.variant
         return cls("", "", doc, [])
 
     @classmethod

@@ -18,6 +18,7 @@ from lamina.build.remotecache import CacheSpec
 from lamina.build.runoptions import RunOptions
 from lamina.build.secrets import BuildSecrets
 from lamina.dockerfile import Dockerfile, Instruction, Stage
+from lamina.oci.descriptor import Platform
 
 if TYPE_CHECKING:
     from lamina.build.runmounts import MountSources
@@ -88,4 +89,4 @@ class StepContext(Protocol):
 
     def mount_sources(self) -> MountSources: ...
 
-    def base_image(self, name: str) -> ImageState: ...
+    def base_image(self, name: str, platform: Platform | None = None) -> ImageState: ...

@@ -5,13 +5,19 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from lamina.cli.buildx import BuildxFlags, buildx_options, finish
 from lamina.cli.output import print_json
 from lamina.errors import LaminaError
+
+if TYPE_CHECKING:
+    from lamina.build.builder import BuildResult
+    from lamina.build.progress import Progress
+    from lamina.build.stepcontext import BuildRequest
+    from lamina.store.store import Store
 
 PULL = click.Choice(["missing", "always", "never"])
 
@@ -37,9 +43,7 @@ _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _check_request(tags: tuple[str, ...], platform: str | None,
                    build_args: tuple[str, ...]) -> None:
     """Refuse bad arguments before any step runs, as docker does (usage errors, exit 2)."""
-    from lamina.oci.descriptor import Platform
     from lamina.oci.reference import Reference
-    from lamina.store.store import host_os_arch
 
     for tag in tags:
         try:
@@ -50,15 +54,17 @@ def _check_request(tags: tuple[str, ...], platform: str | None,
             raise click.BadParameter(f"{tag!r}: a build names its image with a tag, not a"
                                      " digest", param_hint="'-t'")
     if platform:
-        host = host_os_arch()
+        from lamina.build.platforms import parse_platforms, why_not
+
         try:  # containerd's rule: an OS alone means the host's architecture
-            wanted = Platform.parse(platform if "/" in platform else f"{platform}/{host.architecture}")
-        except ValueError as exc:
+            wanted = parse_platforms(platform)
+        except LaminaError as exc:
             raise click.BadParameter(str(exc), param_hint="'--platform'") from exc
-        if (wanted.os, wanted.architecture) != (host.os, host.architecture):
-            raise click.BadParameter(
-                f"{platform} cannot be built here: this builder runs containers for"
-                f" {host.os}/{host.architecture} only", param_hint="'--platform'")
+        for one in wanted:
+            reason = why_not(one)
+            if reason is not None:
+                raise click.BadParameter(f"{one} cannot be built here: {reason}",
+                                         param_hint="'--platform'")
     for value in build_args:
         key = value.partition("=")[0]
         if not _ARG_NAME.fullmatch(key):
@@ -143,7 +149,10 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                            replay_key=replay_key, **fields)
     builder = Builder(store, request, out, lambda m: click.echo(m, err=True))
     try:
-        result = builder.build()
+        if platform and "," in platform:
+            result = _several(store, request, platform, flags, out)
+        else:
+            result = builder.build()
     except LaminaError:
         failed = out.failed_output() + builder.failed_output
         if failed:
@@ -159,6 +168,19 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                     "cacheHits": result.cache_hits})
     elif quiet:
         click.echo(result.image.image_id)
+
+
+def _several(store: Store, request: BuildRequest, platform: str, flags: BuildxFlags,
+             out: Progress) -> BuildResult:
+    """--platform A,B: each platform's image, joined in an OCI index under the tags."""
+    from lamina.build.multiplatform import build_platforms
+    from lamina.build.platforms import parse_platforms
+
+    if any(o.type in ("local", "tar") for o in flags.outputs):
+        raise LaminaError("--output type=local|tar takes one platform; for several, use "
+                          "type=oci or type=image")
+    return build_platforms(store, request, parse_platforms(platform), out,
+                           lambda m: click.echo(m, err=True))
 
 
 COMMANDS = [build_command]
