@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -123,6 +125,11 @@ def test_detached_container_with_a_published_port(busybox: StoredImage, tmp_path
         listed = lamina("ps")
         assert "web" in listed.stdout and f"127.0.0.1:{port}->80/tcp" in listed.stdout
         assert "Up " in listed.stdout
+        env = {**os.environ, "COMP_WORDS": "lamina logs w", "COMP_CWORD": "2",
+               "_LAMINA_COMPLETE": "bash_complete"}
+        offered = subprocess.run([sys.executable, "-m", "lamina.cli"], env=env, text=True,
+                                 capture_output=True, check=True).stdout
+        assert offered.split() == ["plain,web"]  # container names complete too
         logs = lamina("logs", "web")
         assert logs.stdout.startswith("starting\n") and logs.stderr.startswith("warn\n")
         again = lamina("run", "-d", "--name", "web", "busybox:1", "true")
@@ -145,3 +152,13 @@ def test_words_after_the_image_belong_to_the_command(busybox: StoredImage) -> No
     result = lamina("run", "busybox:1", "echo", "-p", "80", "-h")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "-p 80 -h\n"
+
+
+def test_detached_rm_leaves_nothing_once_it_ends(busybox: StoredImage) -> None:
+    started = lamina("run", "-d", "--rm", "busybox:1", "true")
+    assert started.exit_code == 0, started.stderr
+    for _ in range(600):  # the supervisor removes the record after the exit code
+        if lamina("ps", "-a", "-q").stdout == "":
+            break
+        time.sleep(0.1)
+    assert lamina("ps", "-a", "-q").stdout == ""

@@ -1,4 +1,4 @@
-"""Image names completed from the local store, for every argument that takes an image.
+"""Image names (from the store) and container names, completed for the arguments taking them.
 
 Kept apart from the completion command so that attaching it costs no import of
 a command module (lamina --help loads none).
@@ -33,6 +33,24 @@ def complete_images(ctx: click.Context, param: click.Parameter,
     return [CompletionItem(n, help=h) for n, h in sorted(names.items()) if n.startswith(incomplete)]
 
 
+CONTAINER_ARGUMENTS = frozenset({"container", "containers"})
+
+
+def complete_containers(ctx: click.Context, param: click.Parameter,
+                        incomplete: str) -> list[CompletionItem]:
+    """Names and short IDs of the containers `lamina ps -a` lists."""
+    from lamina.cli.store import open_store
+    from lamina.containers.records import Records
+    from lamina.errors import LaminaError
+
+    try:
+        records = Records(open_store().home).all()
+    except (LaminaError, OSError):
+        return []
+    names = sorted({r.name for r in records} | {r.id[:12] for r in records})
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+
+
 def with_image_completion(command: click.Command) -> click.Command:
     """``command`` (and a group's subcommands) with image names completed from the store."""
     if isinstance(command, click.Group):
@@ -40,7 +58,10 @@ def with_image_completion(command: click.Command) -> click.Command:
             with_image_completion(sub)
         return command
     for param in command.params:
-        if isinstance(param, click.Argument) and param.name in IMAGE_ARGUMENTS \
-                and param._custom_shell_complete is None:
+        if not isinstance(param, click.Argument) or param._custom_shell_complete is not None:
+            continue
+        if param.name in IMAGE_ARGUMENTS:
             param._custom_shell_complete = complete_images
+        elif param.name in CONTAINER_ARGUMENTS:
+            param._custom_shell_complete = complete_containers
     return command

@@ -87,8 +87,8 @@ def _options(command: tuple[str, ...], entrypoint: str | None, env: tuple[str, .
 @click.option("-i", "--interactive", is_flag=True, help="Keep stdin open and pass it in.")
 @click.option("-t", "--tty", is_flag=True, help="Give the container a pseudo-terminal.")
 @click.option("--name", default="", help="Name the container (for ps, logs, stop, rm).")
-@click.option("--rm", is_flag=True,
-              help="Remove the container when it ends (always done in the foreground).")
+@click.option("--rm", is_flag=True, help="Remove the container when it ends (always done"
+              " in the foreground; with -d, its record and logs go when it exits).")
 @click.option("-e", "--env", "env", multiple=True, help="Set KEY=VALUE in the environment.")
 @click.option("-w", "--workdir", help="Working directory inside the container (made if missing).")
 @click.option("-u", "--user", help="USER[:GROUP] or UID[:GID] to run as.")
@@ -127,7 +127,7 @@ def run_command(image: str, command: tuple[str, ...], detach: bool, interactive:
 
     records = Records(store.home)
     doc = {"image": image, "imageId": str(stored.id), "manifest": str(stored.manifest_digest),
-           "options": options.to_doc(), "detached": detach}
+           "options": options.to_doc(), "detached": detach, "autoRemove": rm}
     record = records.create(new_container_id(), name, doc)
     if detach:
         from lamina.containers.detached import start_detached
@@ -135,15 +135,15 @@ def run_command(image: str, command: tuple[str, ...], detach: bool, interactive:
         start_detached(record)
         click.echo(record.id)
         return
-    sys.exit(_foreground(store, record, options, rm))
+    sys.exit(_foreground(store, record, options))
 
 
-def _foreground(store: Store, record: Record, options: RunOptions, rm: bool) -> int:
+def _foreground(store: Store, record: Record, options: RunOptions) -> int:
     from lamina.build.image import ImageState
     from lamina.containers.launch import run_container
     from lamina.containers.records import Records
 
-    del rm  # a foreground container is always removed, as with docker run --rm
+    # A foreground container is always removed, as with docker run --rm.
     stdin: object = None
     if options.interactive:  # as docker: -t alone gives a terminal with no input
         stdin = sys.stdin.buffer

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from lamina.containers.records import Record
+from lamina.containers.records import Record, Records
 from lamina.errors import LaminaError
 
 START_TIMEOUT = 60.0
@@ -46,8 +46,8 @@ def start_detached(record: Record) -> None:
     (record.path / "pid").write_text(str(proc.pid))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        if _runc_status(record) == "running":
-            return
+        if _runc_status(record) == "running" or not record.path.exists():
+            return  # up, or already over and removed (run -d --rm)
         code = record.exit_code
         if code is not None:
             if code == 0:
@@ -113,6 +113,8 @@ def supervise(path: Path) -> int:
             err.write(f"lamina: {exc}\n".encode())
         finally:
             record.finish(code)
+    if doc.get("autoRemove"):  # run -d --rm: nothing to keep once it has ended
+        Records.remove(record)
     return code
 
 
