@@ -35,6 +35,7 @@ KEY_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
 def _reference_index(opened: OpenedImage, i: int) -> LayerIndex:
     """A layer's listing by tarfile, the slow and obvious way."""
     out = LayerIndex()
+    digests = bytearray()
     layer = opened.image.layers[i]
     with opened.open_layer(i) as blob, \
             open_reader(blob, mediatype.layer_compression(layer.descriptor.media_type)) as plain, \
@@ -69,8 +70,9 @@ def _reference_index(opened: OpenedImage, i: int) -> LayerIndex:
             out.offsets.append(member.offset_data)
             out.paths.append(path)
             out.links.append(member_path(member.linkname) if kind == HARDLINK else member.linkname)
-            out.digests += digest
+            digests += digest
         out.tar_end = tar.offset
+    out.digests = bytes(digests)
     return out
 
 

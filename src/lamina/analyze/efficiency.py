@@ -28,9 +28,10 @@ from lamina.analyze.tree import MergedTree
 from lamina.layers import whiteout
 
 
-@dataclass
+@dataclass(slots=True)
 class PathTally:
-    path: str  # "/"-rooted, as dive prints it
+    """One path's sightings (one per path of the image: kept small)."""
+
     count: int = 0
     cumulative: int = 0
     minimum: int = -1
@@ -54,12 +55,17 @@ class EfficiencyCounter:
     """Feed it each layer (before the layer is applied to the tree); then ``result()``."""
 
     def __init__(self) -> None:
-        self._tally: dict[str, PathTally] = {}
+        self._tally: dict[str, PathTally] = {}  # paths sighted twice or more
+        self._once: dict[str, int] = {}  # paths sighted once: their size
 
     def _sight(self, path: str, size: int) -> None:
         tally = self._tally.get(path)
         if tally is None:
-            tally = self._tally[path] = PathTally("/" + path)
+            once = self._once.pop(path, None)
+            if once is None:  # most paths are sighted once: an int is all they need
+                self._once[path] = size
+                return
+            tally = self._tally[path] = PathTally(1, once, once)
         tally.count += 1
         tally.cumulative += size
         if tally.minimum < 0 or size < tally.minimum:
@@ -96,12 +102,13 @@ class EfficiencyCounter:
             self._sight(target, size)
 
     def result(self) -> EfficiencyResult:
-        minimum = sum(t.minimum for t in self._tally.values())
-        discovered = sum(t.cumulative for t in self._tally.values())
+        once = sum(self._once.values())
+        minimum = once + sum(t.minimum for t in self._tally.values())
+        discovered = once + sum(t.cumulative for t in self._tally.values())
         score = 1.0 if discovered == 0 else minimum / discovered
         inefficient = sorted(
-            (Inefficiency(t.path, t.count, t.cumulative)
-             for t in self._tally.values() if t.count >= 2),
+            (Inefficiency("/" + path, t.count, t.cumulative)
+             for path, t in self._tally.items() if t.count >= 2),
             key=lambda i: (-i.cumulative_bytes, i.path))
         return EfficiencyResult(score, sum(i.cumulative_bytes for i in inefficient),
                                 tuple(inefficient))

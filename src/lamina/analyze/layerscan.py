@@ -60,8 +60,10 @@ def scan_from_index(listing: LayerIndex, index: int) -> LayerScan:
     scan = LayerScan(index, tar_bytes=listing.tar_end, os_release=listing.os_release)
     files = scan.files
     kinds, flags, sizes, modes = listing.kinds, listing.flags, listing.sizes, listing.modes
-    uids, gids, links, digests = listing.uids, listing.gids, listing.links, listing.digests
+    uids, gids, links = listing.uids, listing.gids, listing.links
+    digests = bytes(listing.digests)  # (no copy when already bytes) slices key a dict
     content = 0
+    seen: dict[bytes, str] = {}
     for row, path in enumerate(listing.paths):
         flag = flags[row]
         if flag & _SPECIAL:
@@ -75,7 +77,11 @@ def scan_from_index(listing: LayerIndex, index: int) -> LayerScan:
                          index)
         if kind == FILE:
             content += item.size
-            item.digest = digests[row * 32:row * 32 + 32].hex()
+            raw = digests[row * 32:row * 32 + 32]
+            hexed = seen.get(raw)  # one string per content: empty files, copies
+            if hexed is None:
+                hexed = seen[raw] = raw.hex()
+            item.digest = hexed
             if flag & layerindex.PRIVATE_KEY:
                 item.secret = SECRET_PRIVATE_KEY
             elif path.rpartition("/")[2] in _ENV_NAMES:

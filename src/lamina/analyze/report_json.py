@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+import json
+from collections.abc import Iterator
+from typing import Any, Final, TextIO
 
 from lamina.analyze.analysis import Analysis, LayerReport
 from lamina.analyze.ci import CiResult
@@ -12,8 +14,24 @@ from lamina.analyze.tree import ADDED, DELETED, MODIFIED, directory_sizes
 SCHEMA_VERSION: Final = 1
 
 
-def _layer(layer: LayerReport) -> dict[str, Any]:
-    changes = layer.changes
+class _Changes:
+    """A layer's changes of one kind, as JSON objects, made only when they are written."""
+
+    def __init__(self, layer: LayerReport, kind: str) -> None:
+        self.layer, self.kind = layer, kind
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for c in self.layer.changes.of(self.kind):
+            doc = {"path": "/" + c.path, "type": c.type, "size": c.size}
+            if self.kind == MODIFIED:
+                doc["previousSize"] = c.previous_size
+            yield doc
+
+
+def _layer(layer: LayerReport, lazy: bool = False) -> dict[str, Any]:
+    changes: dict[str, Any] = {kind: _Changes(layer, kind) for kind in (ADDED, MODIFIED, DELETED)}
+    if not lazy:
+        changes = {kind: list(items) for kind, items in changes.items()}
     return {
         "index": layer.index,
         "digest": layer.digest,
@@ -31,12 +49,9 @@ def _layer(layer: LayerReport) -> dict[str, Any]:
             "created": layer.step.created,
         },
         "entries": len(layer.scan.files),
-        "added": [{"path": "/" + c.path, "type": c.type, "size": c.size}
-                  for c in changes.of(ADDED)],
-        "modified": [{"path": "/" + c.path, "type": c.type, "size": c.size,
-                      "previousSize": c.previous_size} for c in changes.of(MODIFIED)],
-        "deleted": [{"path": "/" + c.path, "type": c.type, "size": c.size}
-                    for c in changes.of(DELETED)],
+        "added": changes[ADDED],
+        "modified": changes[MODIFIED],
+        "deleted": changes[DELETED],
     }
 
 
@@ -47,7 +62,8 @@ def finding_doc(f: Finding) -> dict[str, Any]:
 
 
 def report(analysis: Analysis, findings: list[Finding], ci: CiResult | None = None,
-           origin: str = "", depth: int = 2) -> dict[str, Any]:
+           origin: str = "", depth: int = 2, *, lazy: bool = False) -> dict[str, Any]:
+    """The report as a document; ``lazy`` leaves the per-layer change lists to ``write``."""
     size = analysis.size_bytes
     doc: dict[str, Any] = {
         "schemaVersion": SCHEMA_VERSION,
@@ -64,7 +80,7 @@ def report(analysis: Analysis, findings: list[Finding], ci: CiResult | None = No
             "userWastedPercent": analysis.user_wasted_percent,
             "duplicateBytes": sum(d.extra_bytes for d in analysis.duplicates),
         },
-        "layers": [_layer(layer) for layer in analysis.layers],
+        "layers": [_layer(layer, lazy) for layer in analysis.layers],
         "inefficientFiles": [{"path": i.path, "count": i.count,
                               "cumulativeBytes": i.cumulative_bytes}
                              for i in analysis.efficiency.inefficiencies],
@@ -82,3 +98,38 @@ def report(analysis: Analysis, findings: list[Finding], ci: CiResult | None = No
     if ci is not None:
         doc["ci"] = ci.to_doc()
     return doc
+
+
+_BATCH: Final = 5000
+
+
+def write(doc: dict[str, Any], out: TextIO) -> None:
+    """Write ``doc`` as compact JSON, encoding change lists a batch at a time.
+
+    A report of 500,000 files would otherwise hold every change as a dict and the
+    whole text at once; each change list is swapped for a marker, and the text
+    around the markers is written with the list encoded in between.
+    """
+    lists: list[_Changes] = []
+    for layer in doc["layers"]:
+        for key in ("added", "modified", "deleted"):
+            if isinstance(layer[key], _Changes):
+                lists.append(layer[key])
+                layer[key] = f"\0lamina-changes-{len(lists) - 1}\0"
+    text = json.dumps(doc, separators=(",", ":"))
+    for number, items in enumerate(lists):
+        marker = json.dumps(f"\0lamina-changes-{number}\0")
+        head, _, text = text.partition(marker)
+        out.write(head)
+        out.write("[")
+        batch: list[dict[str, Any]] = []
+        first = True
+        for item in items:
+            batch.append(item)
+            if len(batch) == _BATCH:
+                out.write(("" if first else ",") + json.dumps(batch, separators=(",", ":"))[1:-1])
+                batch, first = [], False
+        if batch:
+            out.write(("" if first else ",") + json.dumps(batch, separators=(",", ":"))[1:-1])
+        out.write("]")
+    out.write(text + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from lamina.analyze.ci import (
 )
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
+from lamina.analyze.report_json import write as write_report
 from lamina.analyze.source import open_image
 from lamina.cli.activity import activity
 from lamina.cli.output import print_json, stdout_console
@@ -129,8 +129,8 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
         click.echo(f"wrote {html_path}", err=True)
     if fmt == "json":
         # Compact: the C encoder is ten times faster than the indenting one on big trees.
-        click.echo(json.dumps(report(analysis, findings, result, origin, depth),
-                              separators=(",", ":")))
+        write_report(report(analysis, findings, result, origin, depth, lazy=True),
+                     sys.stdout)
     else:
         # rich only for people: JSON output in CI does not pay for importing it.
         from lamina.analyze.report_text import render

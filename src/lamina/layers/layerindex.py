@@ -60,10 +60,10 @@ def _encode(texts: list[str]) -> bytes:
     return _SEP.join(texts).encode("utf-8", "surrogateescape")
 
 
-def _decode(data: bytes, count: int) -> list[str]:
+def _decode(data: bytes | memoryview, count: int) -> list[str]:
     if not count:
         return []
-    texts = data.decode("utf-8", "surrogateescape").split(_SEP)
+    texts = str(data, "utf-8", "surrogateescape").split(_SEP)
     if len(texts) != count:
         raise StaleIndex(f"layer index lists {len(texts)} names for {count} rows")
     return texts
@@ -83,7 +83,7 @@ class LayerIndex:
     offsets: array[int] = field(default_factory=lambda: array("Q"))
     paths: list[str] = field(default_factory=list)  # normalised ("etc/passwd")
     links: list[str] = field(default_factory=list)  # hard links: normalised; symlinks: as written
-    digests: bytearray = field(default_factory=bytearray)  # 32 bytes a row
+    digests: bytes | bytearray = b""  # 32 bytes a row (bytes once complete)
     tar_end: int = 0  # bytes up to and including the first end-of-archive block
     stream_size: int = 0  # every byte of the uncompressed stream
     content_size: int = 0  # Docker's layer size: file bytes plus symlink target lengths
@@ -157,9 +157,9 @@ class LayerIndex:
             if len(values) != rows:
                 raise StaleIndex(f"layer index column {name} has {len(values)} of {rows} rows")
             setattr(out, name, values)
-        out.paths = _decode(bytes(columns[-3]), rows)
-        out.links = _decode(bytes(columns[-2]), rows)
-        out.digests = bytearray(columns[-1])
+        out.paths = _decode(columns[-3], rows)
+        out.links = _decode(columns[-2], rows)
+        out.digests = bytes(columns[-1])
         if len(out.digests) != rows * DIGEST_BYTES:
             raise StaleIndex("layer index digest column is short")
         return out

@@ -105,6 +105,7 @@ class TarIndexer:
 
     def __init__(self, max_size: int = DEFAULT_MAX_BYTES) -> None:
         self.index = LayerIndex()
+        self._digests = bytearray()  # 32 bytes a row, as the rows are read
         self._max = max_size
         self._state = _HEADER
         self._pending = bytearray()  # a partial header block or PAX/long-name body
@@ -192,6 +193,7 @@ class TarIndexer:
         self.index.stream_size = self._pos
         self.index.add_rows(self._rows)
         self._rows = []
+        self.index.digests = bytes(self._digests)
         return self.index
 
     # -- headers ---------------------------------------------------------------------
@@ -289,7 +291,7 @@ class TarIndexer:
         else:
             self._hasher = None
             self._head_max = 0
-            index.digests += _NO_DIGEST
+            self._digests += _NO_DIGEST
         self._start_content(content)
 
     def _start_content(self, content: int) -> None:
@@ -303,7 +305,7 @@ class TarIndexer:
 
     def _end_content(self) -> None:
         if self._hasher is not None:
-            self.index.digests += self._hasher.digest()
+            self._digests += self._hasher.digest()
             self._hasher = None
             if self._head_max:
                 self._note(bytes(self._head))
