@@ -24,7 +24,7 @@ from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.htpasswd import HtpasswdFile
 from lamina.registry.auth.robots import parse_duration
 from lamina.registry.auth.roles import parse_role
-from lamina.registry.auth.store import AccessStore
+from lamina.registry.auth.services import open_access_store
 from lamina.registry.namespace_policy import parse_size
 
 
@@ -32,7 +32,7 @@ from lamina.registry.namespace_policy import parse_size
 def _admin(config_file: str | None, root: str | None) -> Iterator[Administration]:
     settings = registry_settings(config_file, root=root)
     settings.root.mkdir(parents=True, exist_ok=True)
-    store = AccessStore(settings.root)
+    store = open_access_store(settings)
     audit = AuditLog(settings.root) if settings.audit else None
     htpasswd = HtpasswdFile(Path(settings.htpasswd_file)) \
         if settings.htpasswd_file else None

@@ -15,7 +15,7 @@ from lamina.cli.registry_options import (
 )
 from lamina.cli.timefmt import utc_time
 from lamina.registry.audit import AuditLog
-from lamina.registry.auth.store import AccessStore
+from lamina.registry.auth.services import open_access_store
 
 
 @click.command("retention")
@@ -31,14 +31,13 @@ def retention_command(dry_run: bool, config_file: str | None, root: str | None,
     Example:
       lamina registry retention --dry-run
     """
-    from lamina.registry.meta.sqlite import SqliteMetaStore
+    from lamina.registry.backends import open_meta
     from lamina.registry.policy.prune import apply_retention
-    from lamina.registry.registry import META_FILE
 
     settings = registry_settings(config_file, root=root)
     require_root(settings)
-    meta = SqliteMetaStore(settings.root / META_FILE)
-    store = AccessStore(settings.root)
+    meta = open_meta(settings)
+    store = open_access_store(settings)
     audit = AuditLog(settings.root) if settings.audit and not dry_run else None
     try:
         pruned = apply_retention(meta, store, audit, dry_run, cli_actor().who)

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from tests.registry.helpers import RegistryServer
 from tests.registry.scaleout.helpers import Deployment, deployed_client
-from tests.registry.scaleout.services import Ceph, Nginx, Postgres
+from tests.registry.scaleout.services import Ceph, Nginx, Postgres, as_env
 
 
 @pytest.fixture(scope="session")
@@ -61,16 +62,34 @@ def client(registry_root: Path, deployment: dict[str, Any]) -> Iterator[TestClie
 
 
 @pytest.fixture
-def balanced(tmp_path: Path, start_registry: Any, s3_settings: dict[str, Any],
+def balanced(tmp_path: Path, s3_settings: dict[str, Any],
              pg_settings: dict[str, Any]) -> Iterator[Deployment]:
-    settings = {**s3_settings, **pg_settings}
-    env = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.items()}
-    replicas = [start_registry(tmp_path / f"replica{i}", **env) for i in range(2)]
-    nginx = Nginx(tmp_path / "nginx", [r.host for r in replicas]).start()
+    yield from _balanced(tmp_path, {**s3_settings, **pg_settings})
+
+
+@pytest.fixture
+def balanced_with_tokens(tmp_path: Path, s3_settings: dict[str, Any],
+                         pg_settings: dict[str, Any]) -> Iterator[Deployment]:
+    """The balanced deployment with Docker's token flow (auth = "token")."""
+    yield from _balanced(tmp_path, {**s3_settings, **pg_settings, "auth": "token"})
+
+
+def _balanced(tmp_path: Path, settings: dict[str, Any]) -> Iterator[Deployment]:
+    env = as_env(settings)
+    replicas: list[RegistryServer] = []
+    nginx: Nginx | None = None
     try:
+        for i in range(2):
+            replica = RegistryServer(tmp_path / f"replica{i}", tmp_path / f"replica{i}.log", env)
+            replica.ready_status = 401 if settings.get("auth", "none") != "none" else 200
+            replicas.append(replica.start())
+        nginx = Nginx(tmp_path / "nginx", [r.host for r in replicas]).start()
         yield Deployment(replicas, nginx, settings)
     finally:
-        nginx.stop()
+        if nginx is not None:
+            nginx.stop()
+        for replica in replicas:
+            replica.stop()
 
 
 @pytest.fixture

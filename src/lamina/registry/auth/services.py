@@ -12,8 +12,16 @@ from lamina.registry.auth.htpasswd import HtpasswdFile
 from lamina.registry.auth.identity import Authenticator
 from lamina.registry.auth.ratelimit import FailedLogins
 from lamina.registry.auth.store import AccessStore
+from lamina.registry.auth.store_pg import PgAccessStore
 from lamina.registry.auth.tokens import TokenService, load_or_create_key
 from lamina.registry.settings import RegistrySettings
+
+
+def open_access_store(settings: RegistrySettings) -> AccessStore:
+    """In PostgreSQL when the registry's metadata is (shared by replicas), else under root."""
+    if settings.database:
+        return PgAccessStore(settings.database, migrate=settings.migrate_on_start)
+    return AccessStore(settings.root)
 
 
 @dataclass
@@ -29,7 +37,7 @@ class AccessServices:
     @classmethod
     def open(cls, settings: RegistrySettings) -> AccessServices:
         """Accounts, audit log, authenticator and (in token mode) the token service."""
-        store = AccessStore(settings.root)
+        store = open_access_store(settings)
         audit = AuditLog(settings.root) if settings.audit else None
         htpasswd = HtpasswdFile(Path(settings.htpasswd_file)) if settings.htpasswd_file else None
         authn = Authenticator(store, htpasswd,
@@ -37,7 +45,9 @@ class AccessServices:
                               audit)
         tokens = None
         if settings.auth == "token":
-            tokens = TokenService(load_or_create_key(settings.root), settings.token_issuer,
+            key = (store.signing_key() if isinstance(store, PgAccessStore)
+                   else load_or_create_key(settings.root))
+            tokens = TokenService(key, settings.token_issuer,
                                   settings.token_service, settings.token_expiry_seconds)
         controller = AccessController(settings, store, authn, tokens, audit)
         return cls(settings, store, audit, authn, tokens, controller,

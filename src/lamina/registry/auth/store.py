@@ -14,11 +14,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from lamina.errors import LaminaError
 from lamina.registry.access import Action
 from lamina.registry.auth.permissions import Namespace, Robot, RobotGrant, Snapshot, User
 from lamina.registry.auth.roles import Role
+from lamina.registry.meta.sql_store import Transaction
 from lamina.registry.namespace_policy import NamespacePolicy, Retention
 from lamina.registry.sqlite_tx import immediate
 
@@ -31,8 +33,8 @@ CREATE TABLE IF NOT EXISTS namespaces (
     name TEXT PRIMARY KEY, public INTEGER NOT NULL, quota_bytes INTEGER,
     immutable TEXT NOT NULL, retention TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS members (
-    namespace TEXT NOT NULL REFERENCES namespaces(name), user TEXT NOT NULL,
-    role TEXT NOT NULL, PRIMARY KEY (namespace, user));
+    namespace TEXT NOT NULL REFERENCES namespaces(name), "user" TEXT NOT NULL,
+    role TEXT NOT NULL, PRIMARY KEY (namespace, "user"));
 CREATE TABLE IF NOT EXISTS robots (
     name TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL, grants TEXT NOT NULL,
     expires REAL, description TEXT NOT NULL, created REAL NOT NULL);
@@ -59,30 +61,37 @@ class AccessStore:
             self._db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Transaction]:
         with immediate(self._db, self._lock) as db:
             yield db
         self._snapshot = None  # after the commit: our own commits do not change data_version
 
     # reading
 
+    def _data_version(self) -> int:
+        """Changes whenever another connection committed (the snapshot is then stale)."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._db.execute(sql).fetchall()
+        return rows
+
     def snapshot(self) -> Snapshot:
         with self._lock:
-            version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+            version = self._data_version()
             if self._snapshot is None or version != self._version:
                 self._snapshot = self._load()
                 self._version = version
             return self._snapshot
 
     def _load(self) -> Snapshot:
-        db = self._db
         users = {str(n): User(str(n), str(h), bool(a))
-                 for n, h, a in db.execute("SELECT name, hash, admin FROM users")}
+                 for n, h, a in self._rows("SELECT name, hash, admin FROM users")}
         members: dict[str, dict[str, Role]] = {}
-        for ns, user, role in db.execute("SELECT namespace, user, role FROM members"):
+        for ns, user, role in self._rows('SELECT namespace, "user", role FROM members'):
             members.setdefault(str(ns), {})[str(user)] = Role(str(role))
         namespaces = {}
-        for name, public, quota, immutable, retention in db.execute(
+        for name, public, quota, immutable, retention in self._rows(
                 "SELECT name, public, quota_bytes, immutable, retention FROM namespaces"):
             policy = NamespacePolicy(tuple(json.loads(immutable)),
                                      int(quota) if quota is not None else None,
@@ -90,7 +99,7 @@ class AccessStore:
             namespaces[str(name)] = Namespace(str(name), bool(public),
                                               members.get(str(name), {}), policy)
         robots = {}
-        for name, secret, grants, expires, description in db.execute(
+        for name, secret, grants, expires, description in self._rows(
                 "SELECT name, secret_sha256, grants, expires, description FROM robots"):
             robots[str(name)] = Robot(
                 str(name), str(secret),
@@ -112,7 +121,7 @@ class AccessStore:
         with self._write() as db:
             if db.execute("DELETE FROM users WHERE name=?", (name,)).rowcount == 0:
                 raise LaminaError(f"no user {name!r}")
-            db.execute("DELETE FROM members WHERE user=?", (name,))
+            db.execute('DELETE FROM members WHERE "user"=?', (name,))
 
     def set_password(self, name: str, hashed: str) -> None:
         with self._write() as db:
@@ -136,7 +145,7 @@ class AccessStore:
                        (name, int(public), None, "[]", json.dumps(Retention().to_json()),
                         time.time()))
 
-    def _require_namespace(self, db: sqlite3.Connection, name: str) -> None:
+    def _require_namespace(self, db: Transaction, name: str) -> None:
         if not db.execute("SELECT 1 FROM namespaces WHERE name=?", (name,)).fetchone():
             raise LaminaError(f"no namespace {name!r} (create it with `lamina registry "
                               "namespace create`)")
@@ -156,13 +165,14 @@ class AccessStore:
     def grant(self, namespace: str, user: str, role: Role) -> None:
         with self._write() as db:
             self._require_namespace(db, namespace)
-            db.execute("INSERT INTO members(namespace, user, role) VALUES (?,?,?) "
-                       "ON CONFLICT DO UPDATE SET role=excluded.role", (namespace, user, role))
+            db.execute('INSERT INTO members(namespace, "user", role) VALUES (?,?,?) '
+                       'ON CONFLICT (namespace, "user") DO UPDATE SET role=excluded.role',
+                       (namespace, user, role))
 
     def revoke(self, namespace: str, user: str) -> None:
         with self._write() as db:
             self._require_namespace(db, namespace)
-            if db.execute("DELETE FROM members WHERE namespace=? AND user=?",
+            if db.execute('DELETE FROM members WHERE namespace=? AND "user"=?',
                           (namespace, user)).rowcount == 0:
                 raise LaminaError(f"{user!r} has no role in namespace {namespace!r}")
 

@@ -52,6 +52,26 @@ CREATE TABLE uploads (
     session TEXT PRIMARY KEY, repository TEXT NOT NULL, algorithm TEXT NOT NULL,
     created DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL);
 """),
+    # Access control, shared by the replicas: the tables of auth/store.py, a version
+    # counter every write bumps (replicas rebuild their cached snapshot when it moves)
+    # and the token signing key, made once by whichever replica needs it first.
+    (2, """
+CREATE TABLE users (
+    name TEXT PRIMARY KEY, hash TEXT NOT NULL, admin INTEGER NOT NULL,
+    created DOUBLE PRECISION NOT NULL);
+CREATE TABLE namespaces (
+    name TEXT PRIMARY KEY, public INTEGER NOT NULL, quota_bytes BIGINT,
+    immutable TEXT NOT NULL, retention TEXT NOT NULL, created DOUBLE PRECISION NOT NULL);
+CREATE TABLE members (
+    namespace TEXT NOT NULL REFERENCES namespaces(name), "user" TEXT NOT NULL,
+    role TEXT NOT NULL, PRIMARY KEY (namespace, "user"));
+CREATE TABLE robots (
+    name TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL, grants TEXT NOT NULL,
+    expires DOUBLE PRECISION, description TEXT NOT NULL, created DOUBLE PRECISION NOT NULL);
+CREATE TABLE access_version (id INTEGER PRIMARY KEY, version BIGINT NOT NULL);
+INSERT INTO access_version VALUES (1, 0);
+CREATE TABLE token_key (id INTEGER PRIMARY KEY, pem TEXT NOT NULL);
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -31,7 +31,7 @@ def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-class _Translating:
+class PgTransaction:
     """A cursor that takes the shared queries' "?" placeholders."""
 
     def __init__(self, cur: Cursor) -> None:
@@ -49,22 +49,33 @@ def unavailable(exc: Exception) -> StorageUnavailable:
                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-class PostgresMetaStore(SqlMetaStore):
-    def __init__(self, url: str, pool_size: int = 8, migrate: bool = False) -> None:
-        # check: a connection a database restart broke is replaced before use, so the
-        # first request after a restart does not fail.
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=False,
-                                    kwargs={"autocommit": True}, timeout=30,
-                                    check=ConnectionPool.check_connection)
-        try:
-            self._pool.open(wait=True, timeout=30)
-        except PoolTimeout as exc:
-            self._pool.close()
-            raise unavailable(exc) from exc
-        with self._pool.connection() as conn:
+def open_pool(url: str, size: int, migrate: bool) -> ConnectionPool:
+    """A pool on a database whose schema this lamina knows (applying migrations first when
+    ``migrate``); StorageUnavailable when the database cannot be reached."""
+    # check: a connection a database restart broke is replaced before use, so the
+    # first request after a restart does not fail.
+    pool = ConnectionPool(url, min_size=1, max_size=size, open=False,
+                          kwargs={"autocommit": True}, timeout=30,
+                          check=ConnectionPool.check_connection)
+    try:
+        pool.open(wait=True, timeout=30)
+    except PoolTimeout as exc:
+        pool.close()
+        raise unavailable(exc) from exc
+    try:
+        with pool.connection() as conn:
             if migrate:
                 pg_schema.migrate(conn)
             pg_schema.require_current(conn)
+    except BaseException:
+        pool.close()
+        raise
+    return pool
+
+
+class PostgresMetaStore(SqlMetaStore):
+    def __init__(self, url: str, pool_size: int = 8, migrate: bool = False) -> None:
+        self._pool = open_pool(url, pool_size, migrate)
 
     def close(self) -> None:
         self._pool.close()
@@ -82,7 +93,7 @@ class PostgresMetaStore(SqlMetaStore):
     @contextmanager
     def _write(self) -> Iterator[Transaction]:
         with self._tx() as cur:
-            yield _Translating(cur)
+            yield PgTransaction(cur)
 
     def _annotations(self, annotations: dict[str, str]) -> object:
         return Jsonb(annotations)
