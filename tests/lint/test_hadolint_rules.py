@@ -42,7 +42,7 @@ PIPE = "RUN curl -fsSL https://x/a.tgz | tar -xz\n"
         ("FROM d:1\nRUN apt-get update && apt-get install -y --no-install-recommends a=1 "
          "&& apt-get dist-clean\n", set(), {"LM201"}),
         # LM240-LM243 (DL3030-DL3041)
-        ("FROM f:1\nRUN microdnf install httpd && microdnf clean all\n", {"LM242"}, {"LM240"}),
+        ("FROM f:1\nRUN microdnf install -y httpd && microdnf clean all\n", {"LM242"}, {"LM240"}),
         ("FROM f:1\nRUN zypper -n install curl=8 && zypper cc\n", set(),
          {"LM240", "LM241", "LM242"}),
         ("FROM f:1\nRUN --mount=type=cache,target=/var/cache/dnf dnf install -y a-1.0\n", set(),
@@ -128,3 +128,36 @@ def test_copy_of_a_whole_filesystem(text: str, fires: bool) -> None:
 def test_user_resolved_with_arg_defaults(user: str, fires: bool) -> None:
     """LM406 (DL3066): a variable that is numeric by its ARG default is fine."""
     assert ("LM406" in rules_fired(f"FROM d:1\nARG UID=1000\nUSER {user}\n")) == fires
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        # LM502 (DL3025) covers HEALTHCHECK CMD in shell form too.
+        ("FROM d:1\nHEALTHCHECK CMD curl -f http://localhost/\n", {"LM502"}, set()),
+        ("FROM d:1\nHEALTHCHECK CMD [\"curl\", \"-f\", \"http://localhost/\"]\n", set(),
+         {"LM502"}),
+        ("FROM d:1\nHEALTHCHECK NONE\n", set(), {"LM502"}),
+        # LM509 (DL4001): the RUN where the second downloader appears; per stage.
+        ("FROM d:1\nRUN wget -q https://x\nFROM d:1\nRUN curl -fsSL https://y\n", set(),
+         {"LM509"}),
+        # LM232 (DL3060), LM250 (DL3028), LM251 (DL3062)
+        ("FROM n:1\nRUN --mount=type=cache,target=/usr/local/share/.cache/yarn yarn install\n",
+         set(), {"LM232"}),
+        ("FROM r:1\nRUN gem install x:1.0 && gem install y --version 2\n", set(), {"LM250"}),
+        ("FROM g:1\nRUN go install ./cmd/... && go install example.com/a@v1.0.0\n", set(),
+         {"LM251"}),
+        # LM516 (DL3044): only names assigned earlier in the same ENV.
+        ("FROM d:1\nENV A=1\nENV B=$A C=${B}\n", {"LM516"}, set()),
+        ("FROM d:1\nENV A=1\nENV B=$A\n", set(), {"LM516"}),
+        ("FROM d:1\nENV A=1 AB=$ABC\n", set(), {"LM516"}),
+        # LM515 (DL3021), LM514 (DL4005), LM508 (DL3001), LM205 (DL3027)
+        ("FROM d:1\nCOPY a b /c/\nCOPY a /c\n", set(), {"LM515"}),
+        ("FROM d:1\nRUN ln -s /bin/bash /usr/local/bin/sh\n", set(), {"LM514"}),
+        ("FROM d:1\nRUN apt-cache policy && psql -c 'select 1'\n", set(), {"LM205", "LM508"}),
+    ],
+)
+def test_more_rule_edges(text: str, expected: set[str], absent: set[str]) -> None:
+    fired = rules_fired(text)
+    assert expected <= fired
+    assert not (absent & fired)

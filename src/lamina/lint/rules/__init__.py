@@ -4,6 +4,7 @@ from lamina.lint.rules import (
     apk,
     apt,
     base_image,
+    commands,
     instructions,
     labels,
     layers,
@@ -16,5 +17,5 @@ from lamina.lint.rules import (
     stages,
 )
 
-__all__ = ["apk", "apt", "base_image", "instructions", "labels", "layers", "npm", "parsing", "pip",
-           "rpm", "security", "shell_use", "stages"]
+__all__ = ["apk", "apt", "base_image", "commands", "instructions", "labels", "layers", "npm",
+           "parsing", "pip", "rpm", "security", "shell_use", "stages"]

@@ -26,13 +26,18 @@ def cd_in_run(ctx: LintContext) -> Iterator[Hit]:
             yield Hit(run.start_line, run.end_line)
 
 
-@rule("LM502", Severity.WARNING, "Shell-form CMD or ENTRYPOINT",
-      "Write CMD/ENTRYPOINT in exec form (CMD [\"python3\", \"/app/app.py\"]): the shell "
-      "form runs under /bin/sh -c, which does not forward SIGTERM to your process.")
+@rule("LM502", Severity.WARNING, "Shell-form CMD, ENTRYPOINT or HEALTHCHECK",
+      "Write CMD/ENTRYPOINT/HEALTHCHECK CMD in exec form (CMD [\"python3\", \"/app/app.py\"]): "
+      "the shell form runs under /bin/sh -c, which does not forward SIGTERM to your process "
+      "and needs a shell in the image.")
 def shell_form_command(ctx: LintContext) -> Iterator[Hit]:
     for stage in ctx.dockerfile.stages:
         for instruction in stage.instructions:
-            if instruction.keyword in ("CMD", "ENTRYPOINT") and instruction.shell_form:
+            args = instruction.arguments
+            healthcheck = (instruction.keyword == "HEALTHCHECK" and not instruction.json_form
+                           and len(args) > 1 and args[0].upper() == "CMD")
+            if healthcheck or (instruction.keyword in ("CMD", "ENTRYPOINT")
+                               and instruction.shell_form):
                 yield Hit(instruction.start_line, instruction.end_line,
                           f"{instruction.keyword} {instruction.command_text}")
 

@@ -46,13 +46,11 @@ def _installs(ctx: LintContext) -> Iterator[tuple[Hit, list[SimpleCommand], str,
                 yield Hit(run.start_line, run.end_line), commands, found[0], found[1]
 
 
-@rule("LM240", Severity.WARNING, "yum/dnf/zypper install without -y",
-      "Add -y to 'yum install' / 'dnf install' (or -n to 'zypper install'): a build has no "
-      "terminal to answer the prompt.")
+@rule("LM240", Severity.WARNING, "yum/dnf/microdnf/zypper install without -y",
+      "Add -y to 'yum install' / 'dnf install' / 'microdnf install' (or -n to 'zypper "
+      "install'): a build has no terminal to answer the prompt.")
 def rpm_without_yes(ctx: LintContext) -> Iterator[Hit]:
     for hit, _, tool, inv in _installs(ctx):
-        if tool == "microdnf":
-            continue  # microdnf never prompts
         answered = inv.has("--assumeyes", "--non-interactive", "--no-confirm", "-y") \
             or inv.has_short("y") or (tool == "zypper" and inv.has_short("n"))
         if not answered:

@@ -136,3 +136,30 @@ def copy_whole_filesystem(ctx: LintContext) -> Iterator[Hit]:
             if instruction.flag("from") and any(s in ("/", "/.", "/*") for s in sources):
                 yield Hit(instruction.start_line, instruction.end_line,
                           f"--from={instruction.flag('from')}")
+
+
+@rule("LM515", Severity.ERROR, "COPY of several sources to a path without a trailing /",
+      "End the destination with '/' when COPY has more than one source: Docker refuses to "
+      "copy several files to one that is not a directory.")
+def copy_many_to_file(ctx: LintContext) -> Iterator[Hit]:
+    for stage in ctx.dockerfile.stages:
+        for instruction in stage.of("COPY"):
+            args = instruction.arguments
+            if len(args) > 2 and not args[-1].strip("\"'").endswith("/"):
+                yield Hit(instruction.start_line, instruction.end_line, f"to {args[-1]}")
+
+
+@rule("LM516", Severity.ERROR, "ENV uses a variable it sets itself",
+      "Set the variable in an earlier ENV: within one ENV, $NAME still has its value from "
+      "before that ENV, not the one assigned next to it.")
+def env_self_reference(ctx: LintContext) -> Iterator[Hit]:
+    for stage in ctx.dockerfile.stages:
+        for instruction in stage.of("ENV"):
+            assigned: list[str] = []
+            for key, value in instruction.pairs():
+                used = [n for n in assigned if re.search(rf"\$(?:{n}\b|{{{n}[}}:])", value)]
+                if used:
+                    yield Hit(instruction.start_line, instruction.end_line,
+                              f"{key} uses ${used[0]}")
+                    break
+                assigned.append(key)
