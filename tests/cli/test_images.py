@@ -60,7 +60,7 @@ def test_inspect_and_du(lamina_home: Path) -> None:
     assert doc["RootFS"]["Layers"] == [str(layer.diff_id) for layer in a.layers]
     du = json.loads(lamina("du", "--format", "json").stdout)
     assert du["images"] == 2
-    assert du["saved_bytes"] == a.layers[0].descriptor.size
+    assert du["savedBytes"] == a.layers[0].descriptor.size
 
 
 def test_unknown_image_is_an_error_naming_it(lamina_home: Path) -> None:

@@ -291,8 +291,8 @@ def du_command(fmt: str) -> None:
       lamina du --format json
     """
     usage = open_store().usage()
-    data = {"images": usage.images, "blobs": usage.blobs, "stored_bytes": usage.stored_bytes,
-            "logical_bytes": usage.logical_bytes, "saved_bytes": usage.saved_bytes}
+    data = {"images": usage.images, "blobs": usage.blobs, "storedBytes": usage.stored_bytes,
+            "logicalBytes": usage.logical_bytes, "savedBytes": usage.saved_bytes}
     if fmt == "json":
         print_json(data)
         return
