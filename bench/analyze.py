@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -241,6 +242,7 @@ def main() -> None:
     if not archive.exists():
         subprocess.run([lamina, "save", name, "-o", str(archive)], env=env, check=True)
     print(f"image: {name}, docker archive {archive.stat().st_size / 1e6:.0f} MB")
+    shutil.rmtree(home / "layer-index", ignore_errors=True)  # a true first use
     first = measure([lamina, "analyze", name, "--format", "json"], env)
     line("lamina analyze, first use (indexes the layers)", first)
     rounds = args.rounds

@@ -15,17 +15,18 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from lamina.errors import LaminaError, NotFound
 from lamina.layers.layerindex import LayerIndex
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
-from lamina.store.archive_image import ArchiveImage, archive_images
-from lamina.store.bundle import Bundle
 from lamina.store.image import StoredImage
 from lamina.store.layer_index import layer_index
 from lamina.store.store import Store
+
+if TYPE_CHECKING:
+    from lamina.store.archive_image import ArchiveImage
 
 
 class ImageSourceError(LaminaError):
@@ -85,6 +86,10 @@ def open_image(text: str, store: Store, *, insecure: bool = False) -> Iterator[O
     """The image ``text`` names, from a bundle path, the local store or a registry."""
     path, selector = _split_selector(text)
     if path.exists():
+        # the archive readers only for files: a store image does not load them
+        from lamina.store.archive_image import archive_images
+        from lamina.store.bundle import Bundle
+
         bundle = Bundle(path)
         try:
             in_place = archive_images(bundle, store.default_registry)
