@@ -57,3 +57,24 @@ def test_token_from_one_replica_works_on_the_other_and_revocation_reaches_both(
             again = {"Authorization": f"Bearer {r.json()['token']}"}
             denied = c.post("/v2/team/app/blobs/uploads/", headers=again)
             assert denied.status_code in (401, 403), denied.text
+
+
+def test_failed_logins_are_counted_across_replicas(balanced_with_tokens: Deployment,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """login_failures (default 5) wrong passwords spread over both replicas lock the user
+    out on both: 429 with Retry-After, even with the right password."""
+    deployment = balanced_with_tokens
+    for key, value in as_env(deployment.settings).items():
+        monkeypatch.setenv(key, value)
+    _admin("user", "add", "bob", "--password-stdin", stdin="bob-pw\n")
+    params = {"service": "lamina-registry"}
+    with deployment.client() as c:
+        seen = set()
+        for _ in range(5):
+            r = c.get("/auth/token", params=params, auth=("bob", "wrong"))
+            assert r.status_code == 401
+            seen.add(r.headers["X-Upstream"])
+        assert len(seen) == 2  # the failures were spread over both replicas
+        for _ in deployment.replicas:
+            r = c.get("/auth/token", params=params, auth=("bob", "bob-pw"))
+            assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0

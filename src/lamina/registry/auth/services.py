@@ -11,6 +11,7 @@ from lamina.registry.auth.controller import AccessController
 from lamina.registry.auth.htpasswd import HtpasswdFile
 from lamina.registry.auth.identity import Authenticator
 from lamina.registry.auth.ratelimit import FailedLogins
+from lamina.registry.auth.ratelimit_pg import PgFailedLogins
 from lamina.registry.auth.store import AccessStore
 from lamina.registry.auth.store_pg import PgAccessStore
 from lamina.registry.auth.tokens import TokenService, load_or_create_key
@@ -40,9 +41,11 @@ class AccessServices:
         store = open_access_store(settings)
         audit = AuditLog(settings.root) if settings.audit else None
         htpasswd = HtpasswdFile(Path(settings.htpasswd_file)) if settings.htpasswd_file else None
-        authn = Authenticator(store, htpasswd,
-                              FailedLogins(settings.login_failures, settings.login_lockout_seconds),
-                              audit)
+        failures = (PgFailedLogins(store.pool, settings.login_failures,
+                                   settings.login_lockout_seconds)
+                    if isinstance(store, PgAccessStore)
+                    else FailedLogins(settings.login_failures, settings.login_lockout_seconds))
+        authn = Authenticator(store, htpasswd, failures, audit)
         tokens = None
         if settings.auth == "token":
             key = (store.signing_key() if isinstance(store, PgAccessStore)

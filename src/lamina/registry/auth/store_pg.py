@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from psycopg_pool import PoolTimeout
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from lamina.registry.auth.permissions import Snapshot
 from lamina.registry.auth.store import AccessStore
@@ -34,6 +34,11 @@ class PgAccessStore(AccessStore):
 
     def close(self) -> None:
         self._pool.close()
+
+    @property
+    def pool(self) -> ConnectionPool:
+        """The connections, shared with the login-failure counters."""
+        return self._pool
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:

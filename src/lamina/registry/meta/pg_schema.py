@@ -72,6 +72,12 @@ CREATE TABLE access_version (id INTEGER PRIMARY KEY, version BIGINT NOT NULL);
 INSERT INTO access_version VALUES (1, 0);
 CREATE TABLE token_key (id INTEGER PRIMARY KEY, pem TEXT NOT NULL);
 """),
+    # Failed logins, counted across replicas (auth/ratelimit_pg.py): one row per failure
+    # per key ("user:NAME" or "addr:ADDRESS"), wall-clock times.
+    (3, """
+CREATE TABLE login_failures (key TEXT NOT NULL, time DOUBLE PRECISION NOT NULL);
+CREATE INDEX login_failures_key ON login_failures(key, time);
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 
