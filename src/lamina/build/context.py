@@ -197,9 +197,21 @@ class BuildContext:
         self.touched.update(str(p) for p in candidates)
         for path in candidates:
             if path.is_file():
+                self._dockerfile_ignore(path)
                 return path.read_text(encoding="utf-8"), name
         looked = ", ".join(str(p) for p in candidates)
         raise ContextError(f"cannot find Dockerfile {name!r} (looked at {looked})")
+
+    def _dockerfile_ignore(self, dockerfile: Path) -> None:
+        """BuildKit's ``<Dockerfile>.dockerignore``, next to the Dockerfile, replaces the
+        context's .dockerignore (Dockerfile reference, ".dockerignore file")."""
+        specific = dockerfile.with_name(dockerfile.name + ".dockerignore")
+        self.touched.add(str(specific))
+        if specific.is_file():
+            from lamina.build.dockerignore import parse_patterns
+
+            text = specific.read_text(encoding="utf-8", errors="replace")
+            self.matcher = IgnoreMatcher(parse_patterns(text))
 
     def normalize(self, src: str, keyword: str) -> str:
         """A source path made relative to the context; refused when it climbs out."""

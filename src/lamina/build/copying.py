@@ -80,9 +80,28 @@ def _copy_entry(src: Path, dst: Path, owner: Ownership) -> bool:
     return False
 
 
+def _parents(target_dir: Path, owner: Ownership) -> None:
+    """Make the directories above a file re-included under an excluded directory.
+
+    Docker's context tar holds the file but not the excluded directory, so the directory
+    appears as extraction makes it: 0755, owned as the copy is.
+    """
+    missing = []
+    while not os.path.lexists(target_dir):
+        missing.append(target_dir)
+        target_dir = target_dir.parent
+    for path in reversed(missing):
+        os.mkdir(path, 0o755)
+        os.lchown(path, owner.uid, owner.gid)
+
+
 def copy_tree(src: Path, dst: Path, owner: Ownership, included: Callable[[Path], bool],
-              dst_existed: bool) -> None:
-    """Copy the contents of directory ``src`` into directory ``dst`` (created if missing)."""
+              dst_existed: bool, descend: bool = False) -> None:
+    """Copy the contents of directory ``src`` into directory ``dst`` (created if missing).
+
+    ``descend``: walk into excluded directories too (a ``!`` pattern may re-include
+    something there, as .dockerignore allows).
+    """
     if not dst_existed:
         os.chmod(dst, 0o755 if owner.chmod is None else owner.chmod)
         os.lchown(dst, owner.uid, owner.gid)
@@ -95,6 +114,7 @@ def copy_tree(src: Path, dst: Path, owner: Ownership, included: Callable[[Path],
         for name in sorted(filenames) + [d for d in dirnames if (here / d).is_symlink()]:
             entry = here / name
             if included(entry):
+                _parents(target_dir, owner)
                 _copy_entry(entry, target_dir / name, owner)
         keep = []
         for name in dirnames:
@@ -103,7 +123,10 @@ def copy_tree(src: Path, dst: Path, owner: Ownership, included: Callable[[Path],
                 continue
             target = target_dir / name
             if not included(entry):
+                if descend:
+                    keep.append(name)  # made only if something inside is copied
                 continue
+            _parents(target_dir, owner)
             st = os.lstat(entry)
             if os.path.lexists(target) and (target.is_symlink() or not target.is_dir()):
                 target.unlink()
@@ -129,14 +152,15 @@ def destination(root: Path, dest: str, workdir: str) -> tuple[str, bool]:
 
 
 def copy_source(root: Path, src: Path, src_name: str, dest: str, dest_is_dir: bool,
-                owner: Ownership, included: Callable[[Path], bool]) -> None:
+                owner: Ownership, included: Callable[[Path], bool],
+                descend: bool = False) -> None:
     """Copy one resolved source (file or directory) to container path ``dest``."""
     if src.is_dir():
         existed = resolve(root, dest).is_dir()
         # docker makes a directory copy's missing parents as root and chowns only the copy;
         # a file copy's missing parents go to the --chown owner.
         host = make_dirs(root, dest, Ownership())
-        copy_tree(src, host, owner, included, existed)
+        copy_tree(src, host, owner, included, existed, descend)
         return
     target = resolve(root, dest)
     if dest_is_dir or target.is_dir():

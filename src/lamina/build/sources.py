@@ -246,7 +246,7 @@ class CopyStep:
                         copy_file(source.path, resolve(root, target), owner)
                     else:
                         copy_source(root, source.path, source.name, dest, dest_is_dir, owner,
-                                    included)
+                                    included, source_root is None and ctx.matcher.has_exceptions)
             layer = take_layer(store, space.upper, epoch=builder.request.epoch,
                                reproducible=builder.request.reproducible,
                                compression=builder.request.compression)
