@@ -161,3 +161,9 @@ def test_more_rule_edges(text: str, expected: set[str], absent: set[str]) -> Non
     fired = rules_fired(text)
     assert expected <= fired
     assert not (absent & fired)
+
+
+def test_onbuild_run_is_checked_like_run() -> None:
+    """hadolint checks ONBUILD triggers too (its `onbuild` rule combinator)."""
+    fired = rules_fired("FROM d:1\nUSER 1\nONBUILD RUN apk add curl\n")
+    assert {"LM220", "LM221"} <= fired

@@ -24,11 +24,14 @@ class LintContext:
         return self.dockerfile.stages[-1]
 
     def runs(self) -> Iterator[tuple[Stage, Instruction]]:
-        """Every RUN of every stage, in file order."""
+        """Every RUN of every stage in file order, ``ONBUILD RUN`` triggers included: they
+        run in every image built from this one, so the same advice applies."""
         for stage in self.dockerfile.stages:
             for instruction in stage.instructions:
                 if instruction.keyword == "RUN":
                     yield stage, instruction
+                elif instruction.trigger is not None and instruction.trigger.keyword == "RUN":
+                    yield stage, instruction.trigger
 
     def scripts(self, stage: Stage, run: Instruction) -> tuple[Script, ...]:
         """The RUN's scripts parsed as shell; empty for exec form or a non-POSIX SHELL."""
