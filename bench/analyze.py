@@ -138,7 +138,7 @@ _EXPLORE = """
 import asyncio, sys
 from lamina.analyze.analysis import analyze_image
 from lamina.analyze.explorer import ExplorerApp
-from lamina.analyze.source import open_image
+from lamina.client.image_source import open_image
 from lamina.cli.store import open_store
 
 async def first_screen() -> None:

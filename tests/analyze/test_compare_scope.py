@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lamina.analyze.compare import compare_images, final_tree
 from lamina.analyze.diff import diff_trees
-from lamina.analyze.source import OpenedImage
+from lamina.client.image_source import OpenedImage
 from lamina.store.store import Store
 from tests.analyze import synth
 

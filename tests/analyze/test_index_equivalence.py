@@ -17,7 +17,7 @@ import pytest
 from lamina.analyze.analysis import analyze_image
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
-from lamina.analyze.source import OpenedImage, open_image
+from lamina.client.image_source import OpenedImage, open_image
 from lamina.layers import layerindex, whiteout
 from lamina.layers.compression import open_reader
 from lamina.layers.layerindex import KIND_CODES, LayerIndex

@@ -296,7 +296,8 @@ def test_unknown_image_is_a_clear_error(built: Built, tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here.tar"
     result = lamina("lint", "--image", f"{missing}:bad@@", built.context / "Dockerfile")
     assert result.exit_code == 1
-    assert "not a file, not an image in the local store, and not an image reference" in (
+    assert ("not a file, not an image in the local store or the Docker engine, and not an image"
+            " reference") in (
         result.stderr)
 
 

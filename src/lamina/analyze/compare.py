@@ -10,8 +10,8 @@ from __future__ import annotations
 from lamina.analyze.diff import ImageDiff, Scope, diff_packages, diff_trees
 from lamina.analyze.layerscan import LayerScan, scan_from_index
 from lamina.analyze.packages import package_versions
-from lamina.analyze.source import OpenedImage
 from lamina.analyze.tree import MergedTree
+from lamina.client.image_source import OpenedImage
 
 
 def _scans(opened: OpenedImage, shared: list[LayerScan]) -> list[LayerScan]:

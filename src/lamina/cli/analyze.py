@@ -20,10 +20,10 @@ from lamina.analyze.ci import (
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
 from lamina.analyze.report_json import write as write_report
-from lamina.analyze.source import open_image
 from lamina.cli.activity import activity
 from lamina.cli.output import print_json, stdout_console
 from lamina.cli.store import open_store
+from lamina.client.image_source import open_image
 from lamina.config import load_table
 from lamina.errors import LaminaError
 

@@ -59,8 +59,8 @@ def _source(name: str, text: str) -> Source:
 def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> LintReport:
     """The report with each finding's cost in IMAGE; warnings about the join on stderr."""
     from lamina.analyze.analysis import analyze_image
-    from lamina.analyze.source import open_image
     from lamina.cli.store import open_store
+    from lamina.client.image_source import open_image
     from lamina.dockerfile import DockerfileError, parse
     from lamina.lint.costs.report import with_image_costs
 

@@ -14,6 +14,7 @@ from lamina.cli import scan_secrets
 from lamina.cli.db import DB_OPTION, db_path
 from lamina.cli.output import print_json, print_table, warn
 from lamina.cli.store import open_store
+from lamina.client.image_source import OpenedImage, open_image
 from lamina.config import Settings
 from lamina.errors import LaminaError
 from lamina.oci import mediatype
@@ -25,13 +26,16 @@ from lamina.scan.matching import Finding, ScanResult, match
 from lamina.scan.secrets import SecretFinding
 from lamina.scan.settings import ScanSettings
 from lamina.scan.severity import LEVELS
-from lamina.scan.source import open_image
+
+
+def _name(src: OpenedImage) -> str:
+    """A file is named by the image's tag inside it, as the scan reports always did."""
+    return src.image.tags[0] if src.origin == "archive" and src.image.tags else src.name
 
 
 def _inventory(image: str) -> Inventory:
-    store = open_store()
-    with open_image(image, store) as src:
-        inv = inventory(src.store, src.image, name=src.name)
+    with open_image(image, open_store(), in_place=False) as src:
+        inv = inventory(src.store, src.image, name=_name(src))
     for problem in inv.problems:
         warn(f"warning: {problem}")
     return inv
@@ -52,8 +56,8 @@ def _scanners(text: str) -> set[str]:
 def _look(image: str, database: AdvisoryDB | None,
           secrets: bool) -> tuple[ScanResult, list[SecretFinding] | None]:
     """The image opened once: its inventory matched, and its layers searched for secrets."""
-    with open_image(image, open_store()) as src:
-        inv = inventory(src.store, src.image, name=src.name)
+    with open_image(image, open_store(), in_place=False) as src:
+        inv = inventory(src.store, src.image, name=_name(src))
         found, problems = scan_secrets.find(src) if secrets else (None, [])
     for problem in inv.problems + problems:
         warn(f"warning: {problem}")

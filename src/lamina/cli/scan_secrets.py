@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from lamina.analyze import findings
 from lamina.analyze.analysis import analyze_image
+from lamina.client.image_source import OpenedImage
 from lamina.scan.secrets import SecretFinding, find_secrets, from_hit
-from lamina.scan.source import ImageSource
 from lamina.store.layer_index import layer_index
 
 
@@ -23,7 +23,7 @@ def _from_analyze(finding: findings.Finding) -> SecretFinding:
                          finding.rule == "secret", fix=finding.fix)
 
 
-def find(src: ImageSource) -> tuple[list[SecretFinding], list[str]]:
+def find(src: OpenedImage) -> tuple[list[SecretFinding], list[str]]:
     image, store = src.image, src.store
     analysis = analyze_image(image, lambda i: store.blobs.open(image.layers[i].digest),
                              name=src.name, index_layer=lambda i: layer_index(store, image.layers[i]))

@@ -1,0 +1,221 @@
+"""Where an image a command reads comes from: a file, the store, an engine, or a registry.
+
+The one entry point for analyze, explore, diff, lint --image, scan, sbom and
+slim. Like skopeo, ``docker-daemon:NAME[:TAG]`` reads the local Docker engine
+and ``podman:NAME`` (or ``containers-storage:NAME``) Podman's storage; a plain
+name that is neither a file nor in the store is looked for in the Docker engine
+before its registry, and the command says on stderr where it found it.
+
+A ``docker save`` archive given by path is read in place (store/archive_image.py):
+each layer is indexed straight from the file, nothing is copied. An OCI layout
+(or an archive whose layers are compressed) is loaded into a store in a
+temporary directory, so analysing a file never adds images to the user's
+store. A name the local store lacks is pulled from its registry, also into a
+temporary store, as is an engine's image (streamed, store/archive_stream.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from lamina.errors import LaminaError, NotFound
+from lamina.layers.layerindex import LayerIndex
+from lamina.oci.digest import Digest
+from lamina.oci.reference import Reference
+from lamina.store.image import StoredImage
+from lamina.store.layer_index import layer_index
+from lamina.store.store import Store
+
+if TYPE_CHECKING:
+    from lamina.store.archive_image import ArchiveImage
+
+
+class ImageSourceError(LaminaError):
+    """The image argument names nothing Lamina can read."""
+
+
+@dataclass(frozen=True)
+class OpenedImage:
+    store: Store
+    image: StoredImage
+    name: str
+    origin: str  # "store", "archive", "docker-daemon", "podman" or "registry"
+    archive: ArchiveImage | None = None  # set when read in place from a docker archive
+
+    def open_layer(self, index: int) -> BinaryIO:
+        if self.archive is not None:
+            return self.archive.open_layer(index)
+        return self.store.blobs.open(self.image.layers[index].digest)
+
+    def open_blob(self, digest: Digest) -> BinaryIO:
+        if self.archive is not None:
+            return self.archive.open_blob(digest)
+        return self.store.blobs.open(digest)
+
+    def layer_index(self, index: int) -> LayerIndex:
+        """The file listing of layer ``index``: stored once per layer, made on first use."""
+        if self.archive is not None:
+            return self.archive.layer_index(index)
+        return layer_index(self.store, self.image.layers[index])
+
+
+def _pick(images: list[StoredImage], path: Path, selector: str) -> int:
+    if not images:
+        raise ImageSourceError(f"{path} holds no image")
+    if selector:
+        for number, image in enumerate(images):
+            if any(tag == selector or tag.endswith("/" + selector) or
+                   tag.rsplit("/", 1)[-1] == selector for tag in image.tags):
+                return number
+        raise ImageSourceError(f"{path} has no image tagged {selector!r}")
+    return 0
+
+
+def _split_selector(text: str) -> tuple[Path, str]:
+    """``bundle.tar`` or ``bundle.tar@name:tag`` (which image of a multi-image bundle)."""
+    path = Path(text)
+    if path.exists():
+        return path, ""
+    head, sep, tail = text.rpartition("@")
+    if sep and Path(head).exists():
+        return Path(head), tail
+    return path, ""
+
+
+# skopeo's transport names for the engines' storage.
+TRANSPORTS = {"docker-daemon:": "docker-daemon", "podman:": "podman",
+              "containers-storage:": "podman"}
+
+
+def _split_transport(text: str) -> tuple[str, str]:
+    for prefix, transport in TRANSPORTS.items():
+        if text.startswith(prefix):
+            name = text[len(prefix):]
+            if not name:
+                raise ImageSourceError(f"{text!r} names no image after {prefix!r}")
+            return transport, name
+    return "", text
+
+
+def _with_tag(name: str) -> str:
+    """``name:latest`` for a bare repository: the engine would export every tag of it."""
+    if name.startswith("sha256:") or re.fullmatch(r"[0-9a-f]{12,64}", name) or "@" in name:
+        return name
+    return name if ":" in name.rsplit("/", 1)[-1] else name + ":latest"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _from_engine(transport: str, name: str, store: Store, text: str) -> Iterator[OpenedImage]:
+    from lamina.client import docker_engine, podman  # httpx and the readers only when used
+    from lamina.store.archive_stream import load_archive_stream
+
+    with tempfile.TemporaryDirectory(prefix="lamina-image-") as tmp:
+        scratch = Store(Path(tmp), store.default_registry)
+        if transport == "podman":
+            with podman.export(name) as stream:
+                images = load_archive_stream(scratch, stream, f"podman save {name}")
+        else:
+            with docker_engine.DockerEngine() as engine, engine.export(name) as stream:
+                images = load_archive_stream(scratch, stream, f"the Docker engine's {name}")
+        if not images:
+            raise ImageSourceError(f"{transport}:{name} holds no image")
+        yield OpenedImage(scratch, images[0], text, transport)
+
+
+@contextlib.contextmanager
+def open_image(text: str, store: Store, *, insecure: bool = False, in_place: bool = True,
+               notice: Callable[[str], None] = _stderr) -> Iterator[OpenedImage]:
+    """The image ``text`` names: a transport-prefixed engine image, a bundle path, the local
+    store, the Docker engine, or a registry, in that order.
+
+    ``in_place=False`` loads a docker archive into a scratch store instead of reading it
+    where it lies, for callers that read blobs through ``store`` alone (the scanner)."""
+    transport, name = _split_transport(text)
+    if transport:
+        with _from_engine(transport, _with_tag(name), store, text) as opened:
+            yield opened
+        return
+    path, selector = _split_selector(text)
+    if path.exists():
+        with _from_file(path, selector, text, store, in_place) as opened:
+            yield opened
+        return
+    try:
+        image = store.resolve(text)
+    except NotFound:
+        pass
+    else:
+        yield OpenedImage(store, image, text, "store")
+        return
+    from lamina.client.docker_engine import DockerEngine
+
+    tagged = _with_tag(text)
+    with DockerEngine() as engine:
+        in_engine = engine.has(tagged)
+        where = engine.socket
+    if in_engine:
+        notice(f"{text}: not in the local store; read from the Docker engine at {where}")
+        with _from_engine("docker-daemon", tagged, store, text) as opened:
+            yield opened
+        return
+    with tempfile.TemporaryDirectory(prefix="lamina-image-") as tmp:
+        scratch = Store(Path(tmp), store.default_registry)
+        yield OpenedImage(scratch, _pull(scratch, text, insecure), text, "registry")
+
+
+@contextlib.contextmanager
+def _from_file(path: Path, selector: str, text: str, store: Store,
+               in_place: bool) -> Iterator[OpenedImage]:
+    # the archive readers only for files: a store image does not load them
+    from lamina.store.archive_image import archive_images
+    from lamina.store.bundle import Bundle
+
+    bundle = Bundle(path)
+    try:
+        readable = archive_images(bundle, store.default_registry) if in_place else None
+        if readable is not None:
+            chosen = readable[_pick([a.image for a in readable], path, selector)]
+            yield OpenedImage(store, chosen.image, text, "archive", chosen)
+            return
+    finally:
+        bundle.close()
+    from lamina.store.load import load  # the loaders only when a file is not read in place
+
+    with tempfile.TemporaryDirectory(prefix="lamina-image-") as tmp:
+        scratch = Store(Path(tmp), store.default_registry)
+        images = load(scratch, path)
+        yield OpenedImage(scratch, images[_pick(images, path, selector)], text, "archive")
+
+
+def _pull(scratch: Store, text: str, insecure: bool) -> StoredImage:
+    try:
+        ref = Reference.parse(text, scratch.default_registry)
+    except LaminaError as exc:
+        raise ImageSourceError(
+            f"{text!r} is not a file, not an image in the local store or the Docker engine,"
+            f" and not an image reference: {exc}") from exc
+    from lamina.client.errors import RegistryError
+    from lamina.client.pull import pull
+    from lamina.client.session import Session
+
+    try:
+        with Session(insecure=insecure) as session:
+            return pull(scratch, session, ref).image
+    except RegistryError as exc:
+        raise ImageSourceError(
+            f"{text!r} is not a file, not in the local store or the Docker engine,"
+            f" and pulling it failed: {exc}"
+        ) from exc
+
+
