@@ -19,7 +19,7 @@ from lamina.cli.registry_options import (
     registry_settings,
 )
 from lamina.cli.timefmt import utc_time
-from lamina.registry.audit import AuditLog
+from lamina.registry.audit_pg import open_audit_log
 from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.htpasswd import HtpasswdFile
 from lamina.registry.auth.robots import parse_duration
@@ -33,7 +33,7 @@ def _admin(config_file: str | None, root: str | None) -> Iterator[Administration
     settings = registry_settings(config_file, root=root)
     settings.root.mkdir(parents=True, exist_ok=True)
     store = open_access_store(settings)
-    audit = AuditLog(settings.root) if settings.audit else None
+    audit = open_audit_log(settings) if settings.audit else None
     htpasswd = HtpasswdFile(Path(settings.htpasswd_file)) \
         if settings.htpasswd_file else None
     try:

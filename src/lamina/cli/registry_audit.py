@@ -11,7 +11,7 @@ from lamina.cli.output import FORMAT_OPTION, print_json, print_table
 from lamina.cli.registry_options import CONFIG_OPTION, ROOT_OPTION, registry_settings, require_root
 from lamina.cli.timefmt import utc_time
 from lamina.errors import LaminaError
-from lamina.registry.audit import AuditLog
+from lamina.registry.audit_pg import open_audit_log
 from lamina.registry.auth.robots import parse_duration
 
 
@@ -47,7 +47,7 @@ def audit_command(since: str | None, repo: str | None, user: str | None, action:
     """
     settings = registry_settings(config_file, root=root)
     require_root(settings)
-    audit = AuditLog(settings.root)
+    audit = open_audit_log(settings)
     try:
         events = audit.query(_since(since) if since else None, repo, user, action, limit)
     finally:

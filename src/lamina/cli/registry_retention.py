@@ -14,7 +14,7 @@ from lamina.cli.registry_options import (
     require_root,
 )
 from lamina.cli.timefmt import utc_time
-from lamina.registry.audit import AuditLog
+from lamina.registry.audit_pg import open_audit_log
 from lamina.registry.auth.services import open_access_store
 
 
@@ -38,7 +38,7 @@ def retention_command(dry_run: bool, config_file: str | None, root: str | None,
     require_root(settings)
     meta = open_meta(settings)
     store = open_access_store(settings)
-    audit = AuditLog(settings.root) if settings.audit and not dry_run else None
+    audit = open_audit_log(settings) if settings.audit and not dry_run else None
     try:
         pruned = apply_retention(meta, store, audit, dry_run, cli_actor().who)
     finally:

@@ -38,6 +38,9 @@ CREATE INDEX IF NOT EXISTS events_repository ON events(repository, time);
 CREATE INDEX IF NOT EXISTS events_user ON events(user, time);
 """
 
+INSERT = ('INSERT INTO events(time, action, "user", repository, reference, client, result, '
+          "detail) VALUES (?,?,?,?,?,?,?,?)")
+
 # The authenticated caller of the request being handled; the authorizer fills the
 # list the audit middleware put here, so the middleware learns who it was.
 current_caller: ContextVar[list[str | None]] = ContextVar("lamina_registry_caller")
@@ -77,19 +80,41 @@ class AuditLog:
         self._db.execute("PRAGMA busy_timeout=30000")
         with self._lock:
             self._db.executescript(SCHEMA)
+        self._start_writer()
+
+    def _start_writer(self) -> None:
         self._pending: queue.Queue[tuple[object, ...] | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="lamina-audit",
                                         daemon=True)
         self._writer.start()
         atexit.register(self.flush)
 
-    def close(self) -> None:
+    def _stop_writer(self) -> None:
         self.flush()
         self._pending.put(None)
         self._writer.join(timeout=10)
         atexit.unregister(self.flush)
+
+    def close(self) -> None:
+        self._stop_writer()
         with self._lock:
             self._db.close()
+
+    def _insert(self, rows: list[tuple[object, ...]]) -> None:
+        """Store one batch in one transaction (the other backends override this)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(INSERT, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _select(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            rows: list[tuple[Any, ...]] = self._db.execute(sql, args).fetchall()
+            return rows
 
     def record(self, event: AuditEvent) -> None:
         self._pending.put((event.time or time.time(), event.action, event.user,
@@ -113,17 +138,9 @@ class AuditLog:
             rows = [row for row in batch if row is not None]
             try:
                 if rows:
-                    with self._lock:
-                        self._db.execute("BEGIN IMMEDIATE")
-                        self._db.executemany(
-                            "INSERT INTO events(time, action, user, repository, reference,"
-                            " client, result, detail) VALUES (?,?,?,?,?,?,?,?)", rows)
-                        self._db.execute("COMMIT")
-            except sqlite3.Error:
+                    self._insert(rows)
+            except Exception:
                 log.exception("could not write %d audit events", len(rows))
-                with self._lock:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
             finally:
                 for _ in batch:
                     self._pending.task_done()
@@ -137,14 +154,13 @@ class AuditLog:
         where: list[str] = ["1=1"]
         args: list[object] = []
         for column, value in (("time >=", since), ("repository =", repository),
-                              ("user =", user), ("action =", action)):
+                              ('"user" =', user), ("action =", action)):
             if value is not None:
                 where.append(f"{column} ?")
                 args.append(value)
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT time, action, user, repository, reference, client, result, detail "
-                f"FROM events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
-                (*args, limit)).fetchall()
+        rows = self._select(
+            'SELECT time, action, "user", repository, reference, client, result, detail '
+            f"FROM events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+            (*args, limit))
         return [AuditEvent(str(a), str(r), u, repo, ref, str(c), json.loads(d), float(t))
                 for t, a, u, repo, ref, c, r, d in reversed(rows)]

@@ -4,6 +4,8 @@ use it are separate), and a change made with the admin CLI reaches every replica
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lamina.oci import mediatype
@@ -48,6 +50,14 @@ def test_token_from_one_replica_works_on_the_other_and_revocation_reaches_both(
                   headers={**bearer, "Content-Type": mediatype.OCI_MANIFEST})
         assert r.status_code == 201, r.text
         assert served_by - {issuer}, "no request with the token reached the other replica"
+
+        # Both replicas wrote into one audit log, which the CLI reads with the same settings.
+        audit = lamina("registry", "audit", "--repo", "team/app", "--action", "push",
+                       "--format", "json")
+        assert audit.exit_code == 0, audit.stderr
+        pushes = json.loads(audit.stdout)
+        assert [(e["user"], e["reference"], e["result"]) for e in pushes] == [
+            ("alice", "v1", "ok")]
 
         _admin("namespace", "revoke", "team", "alice")
         for _ in deployment.replicas:  # each replica in turn issues alice's next token

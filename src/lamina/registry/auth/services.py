@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lamina.registry.audit import AuditLog
+from lamina.registry.audit_pg import open_audit_log
 from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.controller import AccessController
 from lamina.registry.auth.htpasswd import HtpasswdFile
@@ -39,7 +40,7 @@ class AccessServices:
     def open(cls, settings: RegistrySettings) -> AccessServices:
         """Accounts, audit log, authenticator and (in token mode) the token service."""
         store = open_access_store(settings)
-        audit = AuditLog(settings.root) if settings.audit else None
+        audit = open_audit_log(settings) if settings.audit else None
         htpasswd = HtpasswdFile(Path(settings.htpasswd_file)) if settings.htpasswd_file else None
         failures = (PgFailedLogins(store.pool, settings.login_failures,
                                    settings.login_lockout_seconds)

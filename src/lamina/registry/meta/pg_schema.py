@@ -78,6 +78,16 @@ CREATE TABLE token_key (id INTEGER PRIMARY KEY, pem TEXT NOT NULL);
 CREATE TABLE login_failures (key TEXT NOT NULL, time DOUBLE PRECISION NOT NULL);
 CREATE INDEX login_failures_key ON login_failures(key, time);
 """),
+    # The audit log (registry/audit.py's table), written by every replica.
+    (4, """
+CREATE TABLE events (
+    id BIGSERIAL PRIMARY KEY, time DOUBLE PRECISION NOT NULL, action TEXT NOT NULL,
+    "user" TEXT, repository TEXT, reference TEXT, client TEXT NOT NULL, result TEXT NOT NULL,
+    detail TEXT NOT NULL);
+CREATE INDEX events_time ON events(time);
+CREATE INDEX events_repository ON events(repository, time);
+CREATE INDEX events_user ON events("user", time);
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -27,7 +27,8 @@ RETRY_AFTER_SECONDS = 5
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
 
-def _pg(sql: str) -> str:
+def pg_placeholders(sql: str) -> str:
+    """The shared queries' SQLite-style "?" placeholders as psycopg's "%s"."""
     return sql.replace("?", "%s")
 
 
@@ -38,10 +39,10 @@ class PgTransaction:
         self.cur = cur
 
     def execute(self, sql: str, args: Sequence[Any] = (), /) -> Cursor:
-        return self.cur.execute(_pg(sql), args)
+        return self.cur.execute(pg_placeholders(sql), args)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]], /) -> None:
-        self.cur.executemany(_pg(sql), rows)
+        self.cur.executemany(pg_placeholders(sql), rows)
 
 
 def unavailable(exc: Exception) -> StorageUnavailable:
@@ -100,18 +101,18 @@ class PostgresMetaStore(SqlMetaStore):
 
     def _one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
         with self._tx() as cur:
-            row: Row | None = cur.execute(_pg(sql), args).fetchone()
+            row: Row | None = cur.execute(pg_placeholders(sql), args).fetchone()
             return row
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         with self._tx() as cur:
-            rows: list[Row] = cur.execute(_pg(sql), args).fetchall()
+            rows: list[Row] = cur.execute(pg_placeholders(sql), args).fetchall()
             return rows
 
     def _all_in_one_snapshot(self, queries: Sequence[str]) -> list[list[Row]]:
         with self._tx() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            return [cur.execute(_pg(sql)).fetchall() for sql in queries]
+            return [cur.execute(pg_placeholders(sql)).fetchall() for sql in queries]
 
     def ping(self) -> None:
         self._one("SELECT 1 FROM lamina_schema LIMIT 1")
