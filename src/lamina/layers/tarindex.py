@@ -55,6 +55,7 @@ KEY_NAMES: Final = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})
 KEY_SUFFIXES: Final = (".pem", ".key")
 _KEY_HEAD: Final = 4096
 _CHUNK: Final = 1 << 20
+_ROWS_BATCH: Final = 4096  # rows kept as tuples before they join the columns
 
 # reader states
 _HEADER, _META, _DATA, _SKIP, _END = range(5)
@@ -236,6 +237,9 @@ class TarIndexer:
         self._state = _SKIP if n else _HEADER
 
     def _member(self, header: bytes, flag: bytes, size: int, data_at: int) -> None:
+        if len(self._rows) >= _ROWS_BATCH:  # the last row is complete: move rows to columns
+            self.index.add_rows(self._rows)
+            self._rows = []
         pax = self._pax
         kind = _TYPES.get(flag)
         name = self._long_name if self._long_name is not None else pax.get("path")
