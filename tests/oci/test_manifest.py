@@ -19,6 +19,7 @@ from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import MAX_MANIFEST_SIZE, Index, Manifest, parse_manifest
+from lamina.oci.platform_choice import best
 
 CONFIG_DIGEST = "sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"
 LAYER1 = "sha256:9834876dcfb05cb167a5c24953eba58c4ac89b1adf57f28f2f9d09af107ee8f0"
@@ -435,7 +436,7 @@ def test_index_for_platform_with_variant(raw: bytes, wanted: str, digit: str | N
     """image-index.md platform: os and architecture must match; a variant asked must match."""
     index = parse_manifest(raw)
     assert isinstance(index, Index)
-    chosen = index.for_platform(Platform.parse(wanted))
+    chosen = best(index.manifests, Platform.parse(wanted))
     if digit is None:
         assert chosen is None
     else:
@@ -459,7 +460,7 @@ def test_index_for_platform_prefers_closest_arm_fallback() -> None:
     index: Index = parsed
 
     def chosen(wanted: str) -> str | None:
-        desc = index.for_platform(Platform.parse(wanted))
+        desc = best(index.manifests, Platform.parse(wanted))
         return desc.digest.hex[0] if desc is not None else None
 
     assert chosen("linux/arm/v7") == "6"

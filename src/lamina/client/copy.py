@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from lamina.client.platform_choice import choose
 from lamina.client.progress import Reporter, Silent
 from lamina.client.pull import pull
 from lamina.client.push import push
@@ -32,6 +31,7 @@ from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
+from lamina.oci.platform_choice import choose
 from lamina.oci.reference import Reference
 from lamina.store.docker_archive import save_docker_archive
 from lamina.store.image import StoredImage

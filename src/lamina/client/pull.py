@@ -15,7 +15,6 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from lamina.client.errors import RegistryError
-from lamina.client.platform_choice import choose
 from lamina.client.progress import Reporter, Silent
 from lamina.client.registry_api import FetchedManifest, Repository
 from lamina.client.session import Session
@@ -26,6 +25,7 @@ from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
+from lamina.oci.platform_choice import best, choose
 from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage
 from lamina.store.store import Store, host_os_arch
@@ -69,7 +69,7 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
         if all_platforms:
             descs = [d for d in parsed.manifests if d.media_type in mediatype.IMAGE_MANIFESTS]
             # The store loads an index through its host-platform child.
-            chosen_matches_host = parsed.for_platform(host_os_arch()) is not None
+            chosen_matches_host = best(parsed.manifests, host_os_arch()) is not None
         else:
             descs = [choose(parsed, wanted)]
             chosen_matches_host = descs[0].platform is None or \

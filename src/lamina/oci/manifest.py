@@ -12,7 +12,7 @@ from typing import Any
 
 from lamina.errors import InvalidManifest
 from lamina.oci import mediatype, untrusted_json
-from lamina.oci.descriptor import Descriptor, Platform
+from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.untrusted_json import JsonRefused
 
@@ -145,15 +145,6 @@ class Index:
     @property
     def references(self) -> tuple[Descriptor, ...]:
         return self.manifests
-
-    def for_platform(self, wanted: Platform) -> Descriptor | None:
-        """The best entry for ``wanted``: an exact variant first, then the closest fallback."""
-        best: tuple[int, Descriptor] | None = None
-        for desc in self.manifests:
-            rank = desc.platform.compatibility(wanted) if desc.platform is not None else None
-            if rank is not None and (best is None or rank < best[0]):
-                best = (rank, desc)
-        return best[1] if best is not None else None
 
 
 def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest | Index:

@@ -30,6 +30,7 @@ from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
+from lamina.oci.platform_choice import choose_present
 from lamina.oci.reference import DOCKER_HUB, Reference
 from lamina.store.blobs import BlobStore
 from lamina.store.image import Layer, StoredImage
@@ -182,23 +183,7 @@ class Store:
         return out
 
     def _pick(self, index: Index) -> Manifest:
-        want = host_os_arch()
-        candidates = [d for d in index.manifests if self.blobs.has(d.digest)]
-        chosen = next(
-            (d for d in candidates if d.platform is not None and d.platform.matches(want)), None
-        )
-        if chosen is None:
-            chosen = next((d for d in candidates if d.platform is None), None)
-        if chosen is None and candidates:
-            # Only other platforms were copied (e.g. `copy --all` of a foreign index):
-            # show the first one present rather than refusing the whole index.
-            chosen = candidates[0]
-        if chosen is None:
-            present = ", ".join(str(d.platform) for d in candidates) or "none"
-            raise NotFound(
-                f"image index {index.digest} has no manifest for {want} in the store"
-                f" (present: {present})"
-            )
+        chosen = choose_present(index, host_os_arch(), self.blobs.has)
         child = parse_manifest(self.blobs.read_bytes(chosen.digest), chosen.media_type)
         if isinstance(child, Index):
             return self._pick(child)
