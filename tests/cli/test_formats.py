@@ -164,3 +164,15 @@ def test_build_and_load_print_json(lamina_home: Path, tmp_path: Path) -> None:
     assert loaded.exit_code == 0, loaded.stderr
     [image] = json.loads(loaded.stdout)
     assert image["id"] == doc["id"] and image["tags"] == ["made:1"]
+
+
+def test_table_formats_get_dockers_headers(lamina_home: Path) -> None:
+    image = add_image(Store(lamina_home), [{"a": b"x" * 10}], tags=["app:1"],
+                      history=["make it"])
+    result = lamina("images", "--format", "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}")
+    assert result.exit_code == 0, result.stderr
+    assert [line.split() for line in result.stdout.splitlines()] == [
+        ["REPOSITORY", "TAG", "IMAGE", "ID"], ["app", "1", image.id.short]]
+    history = lamina("history", "--format", "table {{.CreatedBy}}\\t{{.Size}}", "app:1")
+    assert [line.split() for line in history.stdout.splitlines()] == [
+        ["CREATED", "BY", "SIZE"], ["make", "it", "10B"]]

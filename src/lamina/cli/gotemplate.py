@@ -155,6 +155,7 @@ class Template:
     """A parsed format, applied to one document (a dict) at a time."""
 
     def __init__(self, fmt: str) -> None:
+        self.table = False  # docker's "table ..." form: headers and aligned columns
         self.source = fmt.replace("\\t", "\t").replace("\\n", "\n")
         self._nodes = _parse(self.source)
 

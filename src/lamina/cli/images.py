@@ -14,6 +14,7 @@ from lamina.cli.output import (
     parse_format,
     print_json,
     print_table,
+    print_templated,
     template_format_option,
     warn,
 )
@@ -33,6 +34,11 @@ def _split(tag: str, default_registry: str) -> tuple[str, str]:
 
 IMAGE_FIELDS = "ID, Repository, Tag, Digest, CreatedSince, CreatedAt, Size"
 HISTORY_FIELDS = "ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment"
+# docker's column headers for "table ..." formats
+IMAGE_HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
+                 "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE"}
+HISTORY_HEADERS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
+                   "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"}
 
 
 @click.command("images")
@@ -76,13 +82,15 @@ def images_command(repository: str | None, all_images: bool, quiet: bool,
         ])
         return
     if template is not None:
+        docs = []
         for repo, tag, img in rows:
             digests = [d.split("@", 1)[1] for d in img.repo_digests]
-            click.echo(template.render({
+            docs.append({
                 "ID": img.id.short, "Repository": repo, "Tag": tag,
                 "Digest": digests[0] if digests else "<none>",
                 "CreatedSince": ago(img.config.created), "CreatedAt": img.config.created,
-                "Size": human_size(img.size)}))
+                "Size": human_size(img.size)})
+        print_templated(template, docs, IMAGE_HEADERS)
         return
     print_table(
         ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
@@ -262,11 +270,11 @@ def history_command(image: str, no_trunc: bool, human: bool, quiet: bool, fmt: s
             click.echo(show_id(r.image_id))
         return
     if template is not None:
-        for r in rows:
-            click.echo(template.render({
-                "ID": show_id(r.image_id), "CreatedSince": ago(r.created),
-                "CreatedAt": r.created, "CreatedBy": r.created_by,
-                "Size": human_size(r.size) if human else str(r.size), "Comment": r.comment}))
+        print_templated(template, [{
+            "ID": show_id(r.image_id), "CreatedSince": ago(r.created),
+            "CreatedAt": r.created, "CreatedBy": r.created_by,
+            "Size": human_size(r.size) if human else str(r.size), "Comment": r.comment}
+            for r in rows], HISTORY_HEADERS)
         return
     table = []
     for r in rows:

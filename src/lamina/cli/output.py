@@ -46,7 +46,26 @@ def parse_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> Temp
     if "{{" not in fmt:
         raise click.BadParameter(f"{fmt!r}: give {' or '.join(allowed)}, or a Go template"
                                  " with {{...}}", param_hint="'--format'")
+    if fmt.startswith("table ") and "table" in allowed:
+        template = Template(fmt[len("table "):].lstrip())
+        template.table = True
+        return template
     return Template(fmt)
+
+
+def print_templated(template: Template, rows: Sequence[dict[str, Any]],
+                    headers: dict[str, str]) -> None:
+    """One rendered line per row; a ``table`` format gets docker's headers and columns."""
+    lines = [template.render(row) for row in rows]
+    if not template.table:
+        for line in lines:
+            click.echo(line)
+        return
+    header = template.render(headers).split("\t")
+    cells = [line.split("\t") for line in lines]
+    width = max([len(header), *(len(c) for c in cells)])
+    print_table(header + [""] * (width - len(header)),
+                [c + [""] * (width - len(c)) for c in cells])
 
 
 def stdout_console() -> Console:
