@@ -120,3 +120,33 @@ def test_missing_podman_image_names_where_it_looked(podman_image: str) -> None:
     result = lamina("analyze", "podman:localhost/lamina-test/sources-absent:1")
     assert result.exit_code == 1
     assert "Podman's storage" in result.stderr and "sources-absent" in result.stderr
+
+
+def test_copy_pushes_an_engine_image_to_a_registry(docker: str, own_image: str,
+                                                    tmp_path: Path) -> None:
+    """distribution-spec push from docker-daemon:; the pulled image has the engine's config."""
+    from tests.client.registries import start_distribution
+
+    registry = start_distribution(tmp_path / "registry")
+    try:
+        name = f"127.0.0.1:{registry.port}/sources/copied:1"
+        result = lamina("copy", f"docker-daemon:{own_image}", name)
+        assert result.exit_code == 0, result.stderr
+        engine_id = run([docker, "image", "inspect", "-f", "{{.Id}}", own_image]
+                        ).stdout.decode().strip()
+        pulled, _ = _analysis(name)
+        assert pulled["image"]["id"] == engine_id  # type: ignore[index]
+        refused = lamina("copy", name, f"docker-daemon:{own_image}")
+        assert refused.exit_code == 1 and "does not write it" in refused.stderr
+    finally:
+        registry.stop()
+
+
+def test_slim_reads_the_engine(own_image: str) -> None:
+    """slim writes its result to the store, so the engine's image is loaded there first."""
+    result = lamina("slim", f"docker-daemon:{own_image}", "-t", "sources/slimmed:1",
+                    "--cmd", "cat /data/a", "--exec-wait")
+    assert result.exit_code == 0, result.stderr
+    names = {tag for image in open_store().images() for tag in image.tags}
+    assert any(tag.endswith("sources/slimmed:1") for tag in names)
+    assert any(tag.endswith(own_image) for tag in names)

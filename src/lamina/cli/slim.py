@@ -50,13 +50,17 @@ def slim_command(image: str, tag: str, cmd: str | None, probe_cmds: tuple[str, .
     Example:
       lamina slim -t app:1-slim --http-probe 8080 app:1
     """
+    from lamina.client.engine_image import into_store
+
+    store = open_store()
+    image = into_store(image, store, warn)
     probes: list[Probe] = [HttpProbe.parse(p) for p in http_probes]
     probes += [CmdProbe.parse(c) for c in probe_cmds]
     options = Options(image=image, tag=tag, cmd=cmd, probes=probes, probe_timeout=probe_timeout,
                       probe_duration=probe_duration, exec_wait=exec_wait,
                       include_paths=include_paths, include_packages=include_packages,
                       keep_base=keep_base, tracer=tracer)
-    report = slim(open_store(), options, warn)
+    report = slim(store, options, warn)
     if fmt == "json":
         print_json(report.to_dict())
     else:

@@ -146,6 +146,9 @@ def copy_command(source: str, destination: str, all_platforms: bool, platform: s
                  quiet: bool, insecure: bool, fmt: str) -> None:
     """Copy an image: [docker://]REF, oci:PATH[:TAG] or docker-archive:PATH[:REF] on each side.
 
+    A source may also be docker-daemon:NAME[:TAG] (the Docker engine) or
+    podman:NAME (Podman's storage); Lamina does not write into them.
+
     \b
     Example:
       lamina copy 127.0.0.1:5000/team/app:1 oci:./app-layout:1

@@ -1,7 +1,8 @@
 """``lamina copy``: images between registries, OCI layouts and docker archives, without unpacking.
 
 Locations: ``[docker://]REF`` (a registry), ``oci:PATH[:TAG]`` (an OCI image
-layout directory), ``docker-archive:PATH[:REF]`` (a ``docker save`` tar).
+layout directory), ``docker-archive:PATH[:REF]`` (a ``docker save`` tar), and as a
+source only ``docker-daemon:NAME`` / ``podman:NAME`` (client/engine_image.py).
 
 Registry to registry streams each blob from the source into the destination
 upload (the destination verifies the digest), or mounts it when both are the
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from lamina.client.engine_image import TRANSPORTS, load_engine_image, split_transport
 from lamina.client.progress import Reporter, Silent
 from lamina.client.pull import pull
 from lamina.client.push import push
@@ -39,10 +41,12 @@ from lamina.store.load import load
 from lamina.store.oci_layout import REF_NAME, save_oci_layout
 from lamina.store.store import Store, host_os_arch
 
+ENGINES = frozenset(TRANSPORTS.values())
+
 
 @dataclass(frozen=True)
 class Location:
-    kind: str  # "registry", "oci" or "docker-archive"
+    kind: str  # "registry", "oci", "docker-archive", or an engine: "docker-daemon", "podman"
     ref: Reference | None = None
     path: Path | None = None
     tag: str = ""
@@ -50,10 +54,15 @@ class Location:
     def __str__(self) -> str:
         if self.kind == "registry":
             return str(self.ref)
+        if self.path is None:  # an engine's image: tag holds its name there
+            return f"{self.kind}:{self.tag}"
         return f"{self.kind}:{self.path}" + (f":{self.tag}" if self.tag else "")
 
 
 def parse_location(text: str, default_registry: str) -> Location:
+    transport, name = split_transport(text)
+    if transport:
+        return Location(transport, tag=name)
     if text.startswith("oci:"):
         rest = text[4:]
         path, sep, tag = rest.rpartition(":")
@@ -94,6 +103,9 @@ def copy(home: Path, session: Session, src: Location, dst: Location, *,
         for ref in (src.ref, dst.ref):
             sources.record(ref.registry, ref.repository, [str(d) for d in result.blobs])
         return result
+    if dst.kind in ENGINES:
+        raise LaminaError(f"copy {src} -> {dst}: Lamina reads the engines' storage but does"
+                          " not write it; use `lamina save NAME | docker load`")
     if src.kind != "registry" and dst.kind != "registry":
         raise LaminaError(f"copy {src} -> {dst}: one side must be a registry"
                           " (use lamina load/save between files)")
@@ -156,6 +168,8 @@ def _merge_layout_index(path: Path, kept: list[dict[str, Any]]) -> None:
 
 
 def _read_file(scratch: Store, src: Location) -> StoredImage:
+    if src.kind in ENGINES:
+        return load_engine_image(src.kind, src.tag, scratch)
     assert src.path is not None
     if not src.path.exists():
         raise NotFound(f"{src}: {src.path} does not exist")

@@ -17,7 +17,6 @@ temporary store, as is an engine's image (streamed, store/archive_stream.py).
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from lamina.client.engine_image import in_docker_engine, load_engine_image, split_transport
 from lamina.errors import LaminaError, NotFound
 from lamina.layers.layerindex import LayerIndex
 from lamina.oci.digest import Digest
@@ -89,48 +89,15 @@ def _split_selector(text: str) -> tuple[Path, str]:
     return path, ""
 
 
-# skopeo's transport names for the engines' storage.
-TRANSPORTS = {"docker-daemon:": "docker-daemon", "podman:": "podman",
-              "containers-storage:": "podman"}
-
-
-def _split_transport(text: str) -> tuple[str, str]:
-    for prefix, transport in TRANSPORTS.items():
-        if text.startswith(prefix):
-            name = text[len(prefix):]
-            if not name:
-                raise ImageSourceError(f"{text!r} names no image after {prefix!r}")
-            return transport, name
-    return "", text
-
-
-def _with_tag(name: str) -> str:
-    """``name:latest`` for a bare repository: the engine would export every tag of it."""
-    if name.startswith("sha256:") or re.fullmatch(r"[0-9a-f]{12,64}", name) or "@" in name:
-        return name
-    return name if ":" in name.rsplit("/", 1)[-1] else name + ":latest"
-
-
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
 @contextlib.contextmanager
 def _from_engine(transport: str, name: str, store: Store, text: str) -> Iterator[OpenedImage]:
-    from lamina.client import docker_engine, podman  # httpx and the readers only when used
-    from lamina.store.archive_stream import load_archive_stream
-
     with tempfile.TemporaryDirectory(prefix="lamina-image-") as tmp:
         scratch = Store(Path(tmp), store.default_registry)
-        if transport == "podman":
-            with podman.export(name) as stream:
-                images = load_archive_stream(scratch, stream, f"podman save {name}")
-        else:
-            with docker_engine.DockerEngine() as engine, engine.export(name) as stream:
-                images = load_archive_stream(scratch, stream, f"the Docker engine's {name}")
-        if not images:
-            raise ImageSourceError(f"{transport}:{name} holds no image")
-        yield OpenedImage(scratch, images[0], text, transport)
+        yield OpenedImage(scratch, load_engine_image(transport, name, scratch), text, transport)
 
 
 @contextlib.contextmanager
@@ -141,9 +108,9 @@ def open_image(text: str, store: Store, *, insecure: bool = False, in_place: boo
 
     ``in_place=False`` loads a docker archive into a scratch store instead of reading it
     where it lies, for callers that read blobs through ``store`` alone (the scanner)."""
-    transport, name = _split_transport(text)
+    transport, name = split_transport(text)
     if transport:
-        with _from_engine(transport, _with_tag(name), store, text) as opened:
+        with _from_engine(transport, name, store, text) as opened:
             yield opened
         return
     path, selector = _split_selector(text)
@@ -158,15 +125,10 @@ def open_image(text: str, store: Store, *, insecure: bool = False, in_place: boo
     else:
         yield OpenedImage(store, image, text, "store")
         return
-    from lamina.client.docker_engine import DockerEngine
-
-    tagged = _with_tag(text)
-    with DockerEngine() as engine:
-        in_engine = engine.has(tagged)
-        where = engine.socket
-    if in_engine:
-        notice(f"{text}: not in the local store; read from the Docker engine at {where}")
-        with _from_engine("docker-daemon", tagged, store, text) as opened:
+    socket = in_docker_engine(text)
+    if socket is not None:
+        notice(f"{text}: not in the local store; read from the Docker engine at {socket}")
+        with _from_engine("docker-daemon", text, store, text) as opened:
             yield opened
         return
     with tempfile.TemporaryDirectory(prefix="lamina-image-") as tmp:
