@@ -150,3 +150,24 @@ def test_slim_reads_the_engine(own_image: str) -> None:
     names = {tag for image in open_store().images() for tag in image.tags}
     assert any(tag.endswith("sources/slimmed:1") for tag in names)
     assert any(tag.endswith(own_image) for tag in names)
+
+
+def test_diff_and_lint_image_read_the_engine(docker: str, own_image: str,
+                                             tmp_path: Path) -> None:
+    """The same image from the engine and from its docker save: no differences, and lint
+    --image costs the Dockerfile's findings identically."""
+    archive = tmp_path / "saved.tar"
+    run([docker, "save", "-o", str(archive), own_image])
+    diff = lamina("diff", f"docker-daemon:{own_image}", archive, "--format", "json")
+    assert diff.exit_code == 0, diff.stderr
+    changes = json.loads(diff.stdout)
+    assert (changes["added"], changes["removed"], changes["changed"]) == ([], [], [])
+    assert changes["sizeDelta"] == 0
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM busybox\nCOPY data /data\nRUN rm /data/b && echo x > /data/c\n")
+    from_engine = lamina("lint", "--image", f"docker-daemon:{own_image}", dockerfile,
+                         "--format", "json")
+    from_archive = lamina("lint", "--image", archive, dockerfile, "--format", "json")
+    assert from_engine.exit_code == from_archive.exit_code
+    assert from_engine.stdout and from_engine.stdout == from_archive.stdout.replace(
+        str(archive), f"docker-daemon:{own_image}")
