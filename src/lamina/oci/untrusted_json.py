@@ -38,16 +38,33 @@ def _constant(text: str) -> Any:
     raise JsonRefused(f"{text} is not JSON")
 
 
-def _depth_within(doc: Any, limit: int) -> bool:
+def _encodable(text: str) -> bool:
+    """False for a lone surrogate (``"\\ud800"`` parses to one): no UTF-8 store, log or
+    answer can hold it (RFC 8259 section 8.2, I-JSON RFC 7493 section 2.1)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_tree(doc: Any, limit: int) -> None:
     stack = [(doc, 1)]
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, dict | list):
+        if isinstance(value, str):
+            if not _encodable(value):
+                raise JsonRefused("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)")
+        elif isinstance(value, dict | list):
             if depth > limit:
-                return False
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children)
-    return True
+                raise JsonRefused(f"JSON is nested more than {limit} levels deep")
+            if isinstance(value, dict):
+                stack.extend((key, depth) for key in value)
+                stack.extend((child, depth + 1) for child in value.values())
+            else:
+                stack.extend((child, depth + 1) for child in value)
 
 
 def loads(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
@@ -58,6 +75,5 @@ def loads(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
         raise JsonRefused(f"JSON is nested more than {max_depth} levels deep") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JsonRefused(f"not valid JSON: {exc}") from None
-    if not _depth_within(doc, max_depth):
-        raise JsonRefused(f"JSON is nested more than {max_depth} levels deep")
+    _check_tree(doc, max_depth)
     return doc

@@ -76,7 +76,8 @@ HEADERS = st.dictionaries(
 JSON_LEAVES = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**80), 2**80), st.floats(allow_nan=False,
                                                                       allow_infinity=False),
-    st.text(max_size=30), DIGESTS)
+    st.text(max_size=30), DIGESTS,
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))  # lone surrogates
 JSON_DOCS = st.recursive(
     JSON_LEAVES,
     lambda inner: st.one_of(st.lists(inner, max_size=4),

@@ -62,3 +62,22 @@ def test_4_deeply_nested_manifest_is_invalid(client: TestClient) -> None:
         assert r.status_code == 400, (depth, r.text)
         assert error_codes(r) == ["MANIFEST_INVALID"]
         assert "nested" in r.json()["errors"][0]["message"]
+
+
+def test_lone_surrogates_in_manifest_strings(client: TestClient) -> None:
+    """Found while chasing a fuzz-suite failure: ``"\\ud800"`` parses to a string no UTF-8 store can
+    hold (RFC 8259 section 8.2); storing it was a 500. Now 400 MANIFEST_INVALID."""
+    push_image(client, "a", "v1")
+    base = client.get("/v2/a/manifests/v1").content
+    for extra in (b'"artifactType": "\\ud800"', b'"annotations": {"\\udfff": "x"}',
+                  b'"annotations": {"k": "a\\ud83d"}'):
+        body = base.rstrip().removesuffix(b"}") + b", " + extra + b"}"
+        r = client.put("/v2/a/manifests/v2", content=body,
+                       headers={"Content-Type": mediatype.OCI_MANIFEST})
+        assert r.status_code == 400, (extra, r.text)
+        assert error_codes(r) == ["MANIFEST_INVALID"]
+    # A surrogate pair is a real character and fine.
+    body = base.rstrip().removesuffix(b"}") + b', "annotations": {"k": "\\ud83d\\ude00"}}'
+    r = client.put("/v2/a/manifests/v2", content=body,
+                   headers={"Content-Type": mediatype.OCI_MANIFEST})
+    assert r.status_code == 201, r.text
