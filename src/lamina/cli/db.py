@@ -68,7 +68,9 @@ def db_import(paths: tuple[Path, ...], fmt: str, db: Path | None) -> None:
 
     A path holding no usable OSV record is an error and nothing is imported.
 
-    Example: lamina db import PyPI-osv.zip
+    \b
+    Example:
+      lamina db import PyPI-osv.zip
     """
     # every path is checked before any is written: one bad path imports nothing
     for path in paths:
@@ -191,7 +193,9 @@ def db_update(only: tuple[str, ...], fmt: str, db: Path | None) -> None:
     Conditional requests skip unchanged feeds; a failure leaves the old database
     as it was. Sources and mirrors: [scan.db] sources in lamina.toml.
 
-    Example: lamina db update --source osv-PyPI
+    \b
+    Example:
+      lamina db update --source osv-PyPI
     """
     chosen = feeds.from_table(load_table("scan.db"))
     if only:

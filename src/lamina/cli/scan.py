@@ -174,7 +174,9 @@ def scan_command(image: str, fmt: str, severity: str, ignore_unfixed: bool, igno
     Each ecosystem in the image is reported with the sources that cover it; one
     with no source is a warning, never a silent "0 findings".
 
-    Example: lamina scan app:1 --scanners vuln,secret --require-coverage --exit-code 3
+    \b
+    Example:
+      lamina scan app:1 --scanners vuln,secret --require-coverage --exit-code 3
     """
     kinds = _scanners(scanners)
     settings = ScanSettings.load()
