@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
-from urllib.parse import urlsplit
 
 from lamina.config import ConfigError
 from lamina.dockerfile import Instruction, Stage
@@ -30,6 +28,8 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 def _url(value: str) -> bool:
+    from urllib.parse import urlsplit  # loaded only when a schema asks for a URL
+
     parts = urlsplit(value)
     return bool(parts.scheme and parts.netloc)
 
@@ -38,6 +38,8 @@ def _rfc3339(value: str) -> bool:
     if not re.match(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
                     value):
         return False
+    from datetime import datetime
+
     try:
         datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
