@@ -41,3 +41,28 @@ def test_the_scoped_diff_equals_the_whole_tree_diff(tmp_path: Path) -> None:
     assert {"/etc/a", "/srv/x/1", "/opt/tool/now-a-dir", "/var/cache/c1", "/var/cache/c2",
             "/home/u/.profile", "/new/deep/file"} <= paths
     assert "/etc/b" not in paths and "/etc/c" not in paths
+
+
+def _meta(name: str, version: str) -> bytes:
+    return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
+
+
+SITE = "usr/lib/python3/dist-packages"
+
+
+def test_packages_are_not_read_when_the_upper_layers_cannot_change_them(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    base = [synth.f(f"{SITE}/a-1.0.dist-info/METADATA", _meta("a", "1.0"))]
+    a = OpenedImage(store, synth.store_image(store, [base, [synth.f("srv/x", 3)]], tag="t/a:1"),
+                    "a", "store")
+    b = OpenedImage(store, synth.store_image(store, [base, [synth.f("srv/y", 4)]], tag="t/b:1"),
+                    "b", "store")
+    assert compare_images(a, b).packages == []  # neither upper layer can change them
+    c = OpenedImage(store, synth.store_image(store, [base, [
+        synth.f(f"{SITE}/c-2.0.dist-info/METADATA", _meta("c", "2.0"))]], tag="t/c:1"), "c", "store")
+    found = compare_images(a, c).packages
+    assert found is not None and [(p.name, p.change) for p in found] == [("c", "added")]
+    d = OpenedImage(store, synth.store_image(store, [base, [
+        synth.wh(f"{SITE}/a-1.0.dist-info")]], tag="t/d:1"), "d", "store")
+    found = compare_images(a, d).packages
+    assert found is not None and [(p.name, p.change) for p in found] == [("a", "removed")]

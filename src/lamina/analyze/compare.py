@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lamina.analyze.diff import ImageDiff, Scope, diff_packages, diff_trees
 from lamina.analyze.layerscan import LayerScan, scan_from_index
-from lamina.analyze.packages import package_versions
+from lamina.analyze.packages import may_change_packages, package_versions
 from lamina.analyze.tree import MergedTree
 from lamina.client.image_source import OpenedImage
 
@@ -56,7 +56,11 @@ def compare_images(a: OpenedImage, b: OpenedImage, *, packages: bool = True) -> 
     # an opaque root hides everything below it: then the whole trees are compared
     scope = None if any("" in scan.opaque for scan in above) else _scope(above)
     result = ImageDiff(diff_trees(final_tree(a, scans_a), final_tree(b, scans_b), scope))
-    if packages:
+    if packages and shared > 0 and not may_change_packages(above):
+        # Above a shared base, layers that write no package database and delete
+        # nothing leave both package lists as the base has them: nothing differs.
+        result.packages = []
+    elif packages:
         versions_a = package_versions(a.image, a.open_blob, a.layer_index)
         versions_b = package_versions(b.image, b.open_blob, b.layer_index)
         if versions_a is not None and versions_b is not None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from lamina.analyze.diff import PackageKey
+from lamina.analyze.layerscan import LayerScan
 from lamina.errors import LaminaError
 from lamina.layers.layerindex import LayerIndex
 from lamina.oci.digest import Digest
@@ -26,3 +27,15 @@ def package_versions(image: StoredImage, open_blob: Callable[[Digest], BinaryIO]
     except LaminaError:
         return None
     return {(pkg.type, pkg.name, pkg.arch): pkg.version for pkg in found.packages}
+
+
+def may_change_packages(scans: list[LayerScan]) -> bool:
+    """Whether these layers can change an image's package list: they write a package
+    database or delete something (a whiteout or opaque directory could remove one)."""
+    try:
+        from lamina.scan.inventory import parser_for
+    except ImportError:
+        return True
+    return any(scan.whiteouts or scan.opaque or
+               any(parser_for(item.path) is not None for item in scan.files)
+               for scan in scans)
