@@ -14,7 +14,16 @@ pip run from its own wheel. Three cases, each side by side:
 Prints the median seconds over ``--rounds`` and the ratio lamina/docker for each
 (target <= 1.0). Both run as users run them: the ``docker`` and ``lamina`` CLIs.
 
-    .venv/bin/python bench/build.py [--rounds 2] [--keep-home DIR]
+Two BuildKit cases follow (bench/buildkit_cases.py), each side by side in one run:
+
+- pip cache mount: a dependency change (requirements gain one package) rebuilt with
+  ``RUN --mount=type=cache,target=/root/.cache/pip pip install ...`` vs the same
+  Dockerfile without the mount (target <= 0.5x); the index is served over HTTP at
+  ``--index-rate`` bytes/s with PyPI's cache headers, standing for a remote index.
+- ci: a cold build from an empty store with ``--cache-from`` a registry cache
+  (Lamina's registry on loopback) vs the same cold build without it (target <= 0.3x).
+
+    .venv/bin/python bench/build.py [--rounds 2] [--keep-home DIR] [--only buildkit]
 """
 
 from __future__ import annotations
@@ -114,6 +123,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--keep-home", type=Path,
                         help="LAMINA_HOME to use (kept; default: a temp dir)")
+    parser.add_argument("--only", choices=["classic", "buildkit"],
+                        help="run only the classic-builder cases or only the BuildKit ones")
+    parser.add_argument("--index-rate", type=float, default=4e6,
+                        help="bytes/s of the local package index (pip cache mount case)")
     opts = parser.parse_args()
 
     from tests.conftest import DEBIAN_TAG, debian_rootfs_tar
@@ -136,6 +149,12 @@ def main() -> None:
     sh([*lamina, "mount", DEBIAN_TAG, str(home / "warm")], env=env)
     sh([*lamina, "umount", str(home / "warm")], env=env)
     builders["lamina"] = ([*lamina, "build", "-t", "bench/pyapp:lamina"], env)
+    if opts.only != "classic":
+        from bench.buildkit_cases import run_buildkit_cases
+
+        run_buildkit_cases(ctx, archive, lamina, opts.index_rate, opts.rounds)
+    if opts.only == "buildkit":
+        return
 
     results: dict[str, dict[str, list[float]]] = {"cold": {}, "cached": {}, "app.py": {}}
     for round_no in range(opts.rounds):

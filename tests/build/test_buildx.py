@@ -123,3 +123,30 @@ def test_no_cache_filter_reruns_only_that_stage(busybox_base: str, tmp_path: Pat
     _ok("-t", "ncf:1", ctx)
     again = _ok("-t", "ncf:2", "--no-cache-filter", "app", ctx)
     assert again.count("Using cache") == 1, again  # the deps RUN; both app steps ran again
+
+
+def test_named_build_contexts(busybox_base: str, tmp_path: Path) -> None:
+    """--build-context NAME=DIR | docker-image://REF | oci-layout://DIR, used by FROM,
+    COPY --from and RUN --mount from= (docker buildx build's named contexts)."""
+    shared = write_context(tmp_path / "shared", {"lib.txt": "from a named context\n"})
+    layout = tmp_path / "layout"
+    saved = lamina("save", "--format", "oci", "-o", layout, busybox_base)
+    assert saved.exit_code == 0, saved.stderr
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": (
+        "FROM base AS b\nRUN echo from-image > /img\n"
+        "FROM ocibase\n"
+        "COPY --from=shared lib.txt /lib.txt\n"
+        "COPY --from=b /img /img\n"
+        "RUN --mount=from=shared,target=/s cat /s/lib.txt > /mounted\n")})
+    _ok("-t", "named:1", "--build-context", f"base=docker-image://{busybox_base}",
+        "--build-context", f"ocibase=oci-layout://{layout}",
+        "--build-context", f"shared={shared}", ctx)
+    from tests.build.twin import lamina_image
+
+    lamina_image("named:1", tmp_path / "root")
+    root = tmp_path / "root"
+    assert (root / "lib.txt").read_text() == "from a named context\n"
+    assert (root / "mounted").read_text() == "from a named context\n"
+    assert (root / "img").read_text() == "from-image\n"
+    bad = lamina("build", "--build-context", "x=git://example.com/r", ctx)
+    assert bad.exit_code == 1 and "only a directory, docker-image://" in bad.stderr

@@ -156,7 +156,8 @@ class Builder:
 
     def mount_sources(self) -> MountSources:
         return MountSources(self.store, self.context, self.request.secrets,
-                            CacheMounts(self.store.home), self.image_for)
+                            CacheMounts(self.store.home), self.image_for,
+                            self.request.build_contexts)
 
     def image_for(self, name: str) -> ImageState:
         """What ``from=`` names: a stage built before, else an image (as COPY --from reads it)."""
@@ -259,6 +260,8 @@ class Builder:
 
     def base_image(self, name: str, platform: Platform | None = None) -> ImageState:
         platform = platform or self.platform
+        if name in self.request.build_contexts:  # --build-context NAME=docker-image://...
+            name = self.request.build_contexts[name].image_name(self.store)
         if name.lower() == "scratch":
             return ImageState.scratch(platform)
         try:

@@ -22,8 +22,10 @@ from lamina.build.cachemounts import CacheMounts
 from lamina.build.context import BuildContext
 from lamina.build.image import ImageState
 from lamina.build.mountspec import MountError, MountSpec
+from lamina.build.namedcontexts import NamedContext
 from lamina.build.secrets import BuildSecrets
 from lamina.build.snapshot import Scratch, readonly, writable
+from lamina.build.sourcehash import source_sum
 from lamina.errors import LaminaError
 from lamina.runtime import BindMount
 from lamina.runtime.rootpath import resolve
@@ -39,6 +41,12 @@ class MountSources:
     secrets: BuildSecrets
     cache_mounts: CacheMounts
     image_for: Callable[[str], ImageState]  # a stage's result or an image, by from= name
+    named: dict[str, NamedContext] = field(default_factory=dict)  # --build-context
+
+    def directory(self, name: str | None) -> Path | None:
+        """The directory of a ``--build-context NAME=DIR`` that ``from=`` names."""
+        found = self.named.get(name or "")
+        return found.directory if found is not None and found.kind == "dir" else None
 
 
 @dataclass
@@ -67,7 +75,10 @@ def key_of(specs: list[MountSpec], sources: MountSources, line: int) -> list[obj
     out: list[object] = []
     for spec in specs:
         origin: object = None
-        if spec.type in ("bind", "cache") and spec.from_ is not None:
+        directory = sources.directory(spec.from_)
+        if spec.type == "bind" and directory is not None:
+            origin = source_sum(directory, spec.source.strip("/") or ".", lambda _rel: True)
+        elif spec.type in ("bind", "cache") and spec.from_ is not None:
             origin = _image(spec, sources, line).image_id
         elif spec.type == "bind":
             rel = sources.context.normalize(spec.source, "RUN --mount")
@@ -115,6 +126,18 @@ def _bind_source(spec: MountSpec, sources: MountSources, stack: contextlib.ExitS
             for sub in context.walk(real):
                 inner = sub[len(real) + 1:] if real != "." else sub
                 _copy_entry(context.root / sub, target / inner)
+        else:
+            _copy_entry(host, target)
+        return target
+    directory = sources.directory(spec.from_)
+    if directory is not None:  # a named context: copied, so writes never reach it
+        host = resolve(directory, spec.source or "/")
+        if not os.path.lexists(host):
+            raise MountError(f"{_where(spec, line)}: source={spec.source} does not exist in "
+                             f"build context {spec.from_}")
+        target = space / "src"
+        if host.is_dir():
+            shutil.copytree(host, target, symlinks=True)
         else:
             _copy_entry(host, target)
         return target

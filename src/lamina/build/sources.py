@@ -117,6 +117,10 @@ class CopyStep:
         if self.from_ is None:
             yield None, ""
             return
+        named = self.builder.request.build_contexts.get(self.from_)
+        if named is not None and named.kind == "dir":  # --build-context NAME=DIR
+            yield named.directory, f"context:{named.value}"
+            return
         dockerfile = self.builder.dockerfile
         assert dockerfile is not None
         stage = stage_ref(dockerfile, self.from_, self.run.stage.index)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from lamina.build.buildargs import BuildArgs
 from lamina.build.context import BuildContext
 from lamina.build.image import ImageState
+from lamina.build.namedcontexts import NamedContext
 from lamina.build.progress import Progress
 from lamina.build.remotecache import CacheSpec
 from lamina.build.runoptions import RunOptions
@@ -47,6 +48,7 @@ class BuildRequest:
     no_cache_filter: frozenset[str] = frozenset()  # stages that use no cached step
     cache_from: tuple[CacheSpec, ...] = ()  # --cache-from: caches other builds exported
     cache_to: tuple[CacheSpec, ...] = ()  # --cache-to: where to export this build's cache
+    build_contexts: dict[str, NamedContext] = field(default_factory=dict)  # --build-context
 
 
 @dataclass

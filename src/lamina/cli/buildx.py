@@ -44,6 +44,8 @@ _OPTIONS = [
     click.option("--ulimit", "ulimits", multiple=True, help="RUN's rlimits: nofile=1024:2048."),
     click.option("--no-cache-filter", "no_cache_filter", multiple=True,
                  help="Use no cached step in this stage."),
+    click.option("--build-context", "build_contexts", multiple=True,
+                 help="NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG] for FROM/--from."),
     click.option("--cache-to", "cache_to", multiple=True,
                  help="Export the build cache: type=registry,ref=REPO:TAG[,mode=min|max] "
                       "or type=local,dest=DIR."),
@@ -73,6 +75,7 @@ class BuildxFlags:
     no_cache_filter: tuple[str, ...]
     cache_to: tuple[CacheSpec, ...]
     cache_from: tuple[CacheSpec, ...]
+    build_contexts: tuple[str, ...]
 
     @classmethod
     def take(cls, kwargs: dict[str, Any]) -> BuildxFlags:
@@ -87,19 +90,22 @@ class BuildxFlags:
                    kwargs.pop("add_hosts"), kwargs.pop("shm_size"), kwargs.pop("ulimits"),
                    kwargs.pop("no_cache_filter"),
                    tuple(parse_cache(c, "--cache-to") for c in kwargs.pop("cache_to")),
-                   tuple(parse_cache(c, "--cache-from") for c in kwargs.pop("cache_from")))
+                   tuple(parse_cache(c, "--cache-from") for c in kwargs.pop("cache_from")),
+                   kwargs.pop("build_contexts"))
 
     @property
     def always_runs(self) -> bool:
         """Builds a replay could not reproduce: secrets/agents, or with something to export."""
         return bool(self.secrets or self.ssh or self.outputs or self.push or self.iidfile
-                    or self.metadata_file or self.cache_to or self.cache_from)
+                    or self.metadata_file or self.cache_to or self.cache_from
+                    or self.build_contexts)
 
     def names(self, tags: tuple[str, ...]) -> tuple[str, ...]:
         """-t names and those of ``type=image,name=...`` outputs."""
         return tuple(dict.fromkeys([*tags, *(n for o in self.outputs for n in o.names)]))
 
     def request_fields(self) -> dict[str, Any]:
+        from lamina.build.namedcontexts import parse_contexts
         from lamina.build.runoptions import RunOptions
         from lamina.build.secrets import BuildSecrets
 
@@ -107,7 +113,8 @@ class BuildxFlags:
                 "allow": frozenset(self.allow),
                 "run_options": RunOptions.parse(self.add_hosts, self.shm_size, self.ulimits),
                 "no_cache_filter": frozenset(self.no_cache_filter),
-                "cache_to": self.cache_to, "cache_from": self.cache_from}
+                "cache_to": self.cache_to, "cache_from": self.cache_from,
+                "build_contexts": parse_contexts(self.build_contexts)}
 
 
 def finish(store: Store, result: BuildResult, flags: BuildxFlags) -> None:
