@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import queue
+import threading
 import urllib.parse
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -38,25 +40,67 @@ def engine_socket() -> str:
 
 
 class _ResponseReader(io.RawIOBase):
-    """A streamed response body as a file, for tarfile's stream mode."""
+    """A streamed response body as a file, for tarfile's stream mode.
+
+    A thread drains the socket ahead of the reader (a bounded queue): the engine
+    writes the archive as fast as it is taken, so without it the engine's export
+    and our ingest (hash, index, write) would take turns instead of overlapping.
+    """
+
+    _AHEAD = 256  # chunks (h11 hands out up to 64 KiB): at most ~16 MiB in flight
 
     def __init__(self, response: httpx.Response) -> None:
-        self._chunks: Iterator[bytes] = response.iter_raw()
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(self._AHEAD)
+        self._stop = threading.Event()
         self._pending = memoryview(b"")
+        self._done = False
+        self._thread = threading.Thread(target=self._drain, args=(response,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, response: httpx.Response) -> None:
+        item: bytes | BaseException
+        try:
+            for chunk in response.iter_raw():
+                if not self._put(chunk):
+                    return
+            item = b""
+        except BaseException as exc:  # handed to the reader, raised there
+            item = exc
+        self._put(item)
+
+    def _put(self, item: bytes | BaseException) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         while not self._pending:
-            chunk = next(self._chunks, b"")
-            if not chunk:
+            if self._done:
                 return 0
-            self._pending = memoryview(chunk)
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            if not item:
+                self._done = True
+                return 0
+            self._pending = memoryview(item)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        super().close()
 
 
 class DockerEngine:
@@ -85,7 +129,7 @@ class DockerEngine:
         return response.status_code == 200
 
     @contextlib.contextmanager
-    def export(self, name: str) -> Iterator[io.BufferedReader]:
+    def export(self, name: str) -> Iterator[IO[bytes]]:
         """The image as a docker-archive stream, open while the context lasts."""
         try:
             with self._client.stream("GET", self._path(name, "get")) as response:
@@ -95,6 +139,7 @@ class DockerEngine:
                     body = response.read().decode(errors="replace").strip()
                     raise EngineError(f"the Docker engine at {self.socket} refused to export"
                                       f" {name!r}: {response.status_code} {body}")
-                yield io.BufferedReader(_ResponseReader(response), 1024 * 1024)
+                with io.BufferedReader(_ResponseReader(response), 1024 * 1024) as reader:
+                    yield reader
         except httpx.TransportError as exc:
             raise EngineError(f"no Docker engine answers at {self.socket}: {exc}") from exc

@@ -112,10 +112,12 @@ class IngestedLayer:
 class _Meter:
     """Decompresses a layer's bytes as they pass: diff ID hash, tar size, index, content size."""
 
-    def __init__(self, kind: str, algorithm: str) -> None:
+    def __init__(self, kind: str, algorithm: str, plain_hasher: Hasher | None = None) -> None:
         self.kind = kind
         self._decompressor = decompressor_for(kind)
-        self.hasher = Hasher(algorithm)
+        # An uncompressed blob's writer already hashes these very bytes: share its hasher.
+        self._shared = plain_hasher is not None
+        self.hasher = plain_hasher or Hasher(algorithm)
         self._indexer: TarIndexer | None = TarIndexer()
         self._listing = self._indexer.index
         self.index: LayerIndex | None = None
@@ -139,12 +141,14 @@ class _Meter:
 
     def feed(self, chunk: bytes) -> None:
         plain = self._decompressor.feed(chunk)
-        self.hasher.update(plain)
+        if not self._shared:
+            self.hasher.update(plain)
         self._index(plain)
 
     def finish(self, expected_diff_id: Digest | None, consequence: str) -> Digest:
         tail = self._decompressor.flush()
-        self.hasher.update(tail)
+        if not self._shared:
+            self.hasher.update(tail)
         self._index(tail, last=True)
         diff_id = self.hasher.digest()
         if expected_diff_id is not None and diff_id != expected_diff_id:
@@ -166,9 +170,11 @@ def ingest_layer(
     """Stream a layer blob into the store, verifying its digest and its diff ID."""
     first = src.read(CHUNK)
     kind = compression or sniff(first)
-    meter = _Meter(kind, expected_diff_id.algorithm if expected_diff_id else "sha256")
+    algorithm = expected_diff_id.algorithm if expected_diff_id else "sha256"
     try:
         with blobs.writer(expected=expected_digest) as writer:
+            share = kind == "none" and writer.hasher.algorithm == algorithm
+            meter = _Meter(kind, algorithm, writer.hasher if share else None)
             chunk = first
             while chunk:
                 writer.write(chunk)
