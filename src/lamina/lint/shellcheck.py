@@ -159,11 +159,15 @@ class _Batch:
             Path(self.tmp.name, name).write_text(content, encoding="utf-8")
             self.offsets[name] = (index, len(_header(job)))
         try:
-            for chunk in _chunks(jobs):
-                self.procs.append(subprocess.Popen(
-                    [program, "--format=json1", f"--exclude={exclude}", "--",
-                     *(f"{i}.sh" for i in chunk)],
-                    cwd=self.tmp.name, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+            for number, chunk in enumerate(_chunks(jobs)):
+                # Output goes to files, not pipes: a process whose pipe filled up while we
+                # read another's would wait, and the processes would run one after another.
+                with open(Path(self.tmp.name, f"out{number}.json"), "wb") as out, \
+                        open(Path(self.tmp.name, f"err{number}.txt"), "wb") as err:
+                    self.procs.append(subprocess.Popen(
+                        [program, "--format=json1", f"--exclude={exclude}", "--",
+                         *(f"{i}.sh" for i in chunk)],
+                        cwd=self.tmp.name, stdout=out, stderr=err))
         except OSError as exc:
             self.tmp.cleanup()
             raise ShellCheckError(f"cannot run {program}: {exc}") from exc
@@ -173,14 +177,16 @@ class _Batch:
         if not self.procs:
             return results
         try:
-            for proc in self.procs:
-                stdout, stderr = proc.communicate(timeout=600)
+            for number, proc in enumerate(self.procs):
+                proc.wait(timeout=600)
+                stdout = Path(self.tmp.name, f"out{number}.json").read_bytes()
                 try:
                     comments = json.loads(stdout)["comments"]
                 except (ValueError, KeyError, TypeError):
+                    stderr = Path(self.tmp.name, f"err{number}.txt").read_text(errors="replace")
                     raise ShellCheckError(
                         f"shellcheck exited {proc.returncode} without its JSON report: "
-                        f"{stderr.decode(errors='replace').strip()[:300]}") from None
+                        f"{stderr.strip()[:300]}") from None
                 for comment in comments:
                     index, skip = self.offsets[Path(comment["file"]).name]
                     results[index].append(ShellComment(
