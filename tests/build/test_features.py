@@ -7,10 +7,12 @@ import http.server
 import io
 import os
 import shutil
+import socket
 import subprocess
 import tarfile
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from tests.build.twin import (
     lamina_image,
     write_context,
 )
-from tests.tools import free_port, lamina
+from tests.tools import free_port, lamina, require_tool
 from tests.unprivileged import Unprivileged
 
 pytestmark = pytest.mark.integration  # runc and docker builds
@@ -190,3 +192,72 @@ def test_dockerfile_flag_is_relative_to_the_current_directory(busybox_base: str,
     assert "from-outside" in lamina_image("fflag:1", tmp_path / "root").tree
     result = lamina("build", "-t", "fflag:2", "-f", "Missing.Dockerfile", ctx)
     assert result.exit_code == 1 and "cannot find Dockerfile 'Missing.Dockerfile'" in result.stderr
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """A repository with a v1 tag and a later commit; the context lives in app/."""
+    git = require_tool("git")
+    repo = tmp_path / "repo.git"
+    work = tmp_path / "work"
+    (work / "app").mkdir(parents=True)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+    def g(*args: str) -> None:
+        subprocess.run([git, "-C", str(work), *args], check=True, env=env, capture_output=True)
+
+    g("init", "-q", "-b", "main")
+    (work / "app" / "Dockerfile").write_text("FROM scratch\nCOPY v.txt /v.txt\n")
+    (work / "app" / "v.txt").write_text("one\n")
+    g("add", "-A")
+    g("commit", "-q", "-m", "one")
+    g("tag", "v1")
+    (work / "app" / "v.txt").write_text("two\n")
+    g("commit", "-q", "-am", "two")
+    subprocess.run([git, "clone", "-q", "--bare", str(work), str(repo)], check=True)
+    return repo
+
+
+def test_git_contexts_file_and_daemon(git_repo: Path, tmp_path: Path) -> None:
+    """docker build's Git contexts: URL#REF:SUBDIR over file:// and git:// (git daemon)."""
+    _ok("-t", "git:1", f"file://{git_repo}#v1:app")
+    lamina_image("git:1", tmp_path / "one")
+    assert (tmp_path / "one" / "v.txt").read_text() == "one\n"
+    port = free_port()
+    daemon = subprocess.Popen([require_tool("git"), "daemon", "--reuseaddr", "--export-all",
+                               f"--base-path={git_repo.parent}", "--listen=127.0.0.1",
+                               f"--port={port}", str(git_repo.parent)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        _ok("-t", "git:2", f"git://127.0.0.1:{port}/repo.git#main:app")
+    finally:
+        daemon.terminate()
+        daemon.wait()
+    lamina_image("git:2", tmp_path / "two")
+    assert (tmp_path / "two" / "v.txt").read_text() == "two\n"
+    bad = lamina("build", f"file://{git_repo}#nosuchref:app")
+    assert bad.exit_code == 1 and "git could not fetch nosuchref" in bad.stderr
+
+
+def test_tarball_url_context(web: str, tmp_path: Path) -> None:
+    """docker build URL: a tarball at a URL is the context; a plain file is the Dockerfile."""
+    with tarfile.open(tmp_path / "www" / "ctx.tar.gz", "w:gz") as tar:
+        for name, data in (("Dockerfile", b"FROM scratch\nCOPY f.txt /f.txt\n"),
+                           ("f.txt", b"from a tarball\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    _ok("-t", "url:1", f"{web}/ctx.tar.gz")
+    lamina_image("url:1", tmp_path / "root")
+    assert (tmp_path / "root" / "f.txt").read_text() == "from a tarball\n"
+    (tmp_path / "www" / "Dockerfile").write_text("FROM scratch\nLABEL from=url\n")
+    _ok("-t", "url:2", f"{web}/Dockerfile")
+    assert lamina_image("url:2", tmp_path / "root2").config["config"]["Labels"] == {
+        "from": "url"}

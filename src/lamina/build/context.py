@@ -68,6 +68,7 @@ class BuildContext:
     root: Path
     dockerfile_text: str | None = None  # set when the Dockerfile came on stdin
     owned: bool = False  # root is a private copy to delete on close
+    cleanup: Path | None = None  # a clone's work dir, deleted on close too
     matcher: IgnoreMatcher = field(default_factory=lambda: IgnoreMatcher([]))
     memo: SumMemo | None = None  # sums of files from earlier builds (directory contexts only)
     _sums: dict[str, str] = field(default_factory=dict)
@@ -90,7 +91,38 @@ class BuildContext:
             return ctx
         if path.is_file():
             return cls._from_tar(path, tmp_dir)
+        from lamina.build import remotecontext  # a URL: only then git and urllib
+
+        if remotecontext.is_remote(source):
+            return cls._from_url(source, tmp_dir)
         raise ContextError(f"build context {source!r}: no such directory or tar file")
+
+    @classmethod
+    def _from_url(cls, url: str, tmp_dir: Path | None) -> BuildContext:
+        """A Git repository (``URL#REF:SUBDIR``) or a downloaded tarball or Dockerfile."""
+        from lamina.build import remotecontext
+
+        work = remotecontext.fetch_dir()
+        if remotecontext.is_git(url):
+            try:
+                ctx = cls(remotecontext.clone(url, work), owned=True)
+            except BaseException:
+                shutil.rmtree(work, ignore_errors=True)
+                raise
+            ctx.matcher = IgnoreMatcher.from_context(ctx.root)
+            ctx.cleanup = work
+            return ctx
+        try:
+            downloaded = remotecontext.download(url, work)
+            with downloaded.open("rb") as fh:
+                head = fh.read(512)
+            if _is_tar(head):
+                return cls._from_tar(downloaded, tmp_dir, name=url)
+            root = Path(tempfile.mkdtemp(prefix="lamina-ctx-", dir=tmp_dir))
+            text = downloaded.read_text(encoding="utf-8", errors="replace")
+            return cls(root, dockerfile_text=text, owned=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     @classmethod
     def _from_stdin(cls, stdin: BinaryIO, tmp_dir: Path | None) -> BuildContext:
@@ -138,6 +170,8 @@ class BuildContext:
     def close(self) -> None:
         if self.owned:
             shutil.rmtree(self.root, ignore_errors=True)
+        if self.cleanup is not None:
+            shutil.rmtree(self.cleanup, ignore_errors=True)
 
     def _touch_path(self, rel: str) -> None:
         """The context root, every directory on the way to ``rel``, and ``rel`` itself."""
