@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from lamina.errors import LaminaError
 from lamina.oci.descriptor import Platform
+from lamina.oci.platform_choice import best
 from lamina.store.store import Store, host_os_arch
 
 if TYPE_CHECKING:
@@ -104,10 +105,10 @@ def for_platform(store: Store, stored: StoredImage, name: str, platform: Platfor
     from lamina.build.image import ImageState
 
     if stored.index is not None:
-        for desc in stored.index.manifests:
-            if (desc.platform is not None and desc.platform.matches(platform)
-                    and store.blobs.has(desc.digest)):
-                return ImageState.load(store, str(desc.digest))
+        held = [d for d in stored.index.manifests if store.blobs.has(d.digest)]
+        chosen = best(held, platform)
+        if chosen is not None:
+            return ImageState.load(store, str(chosen.digest))
         present = ", ".join(str(d.platform) for d in stored.index.manifests
                             if d.platform is not None and store.blobs.has(d.digest))
         raise PlatformError(f"FROM {name}: the local store has no {platform} image of it "
