@@ -83,3 +83,13 @@ def test_cli_reads_hadolint_yaml_from_the_working_directory(
     assert "LM506" in lamina("lint", "--no-shellcheck").stdout
     (tmp_path / ".hadolint.yaml").write_text("ignored: [DL3047]\n")
     assert "LM506" not in lamina("lint", "--no-shellcheck").stdout
+
+
+def test_cli_ignore_takes_hadolint_ids(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM d:1\nUSER 1\nRUN wget https://x\n")
+    assert "LM506" in lamina("lint", "--no-shellcheck", str(dockerfile)).stdout
+    assert "LM506" not in lamina("lint", "--no-shellcheck", "--ignore", "DL3047",
+                                 str(dockerfile)).stdout
+    refused = lamina("lint", "--ignore", "DL9999", str(dockerfile))
+    assert refused.exit_code == 2 and "DL9999" in refused.stderr

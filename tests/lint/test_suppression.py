@@ -87,3 +87,11 @@ def test_hadolint_pragma_silences_the_rule_carrying_the_dl_id() -> None:
     assert "LM201" in rules_fired("FROM d:1\n" + run)
     assert "LM201" not in rules_fired("FROM d:1\n# hadolint ignore=DL3009\n" + run)
     assert "LM201" in rules_fired("FROM d:1\n# hadolint ignore=DL3008\n" + run)
+
+
+def test_lint_table_takes_hadolint_ids() -> None:
+    settings = LintSettings.from_table({"ignore": ["DL3009"], "severity": {"DL3047": "error"}})
+    assert "LM201" in settings.ignore
+    assert settings.severity == {"LM506": Severity.ERROR}
+    with pytest.raises(ConfigError, match="DL9999"):
+        LintSettings.from_table({"ignore": ["DL9999"]})

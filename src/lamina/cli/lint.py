@@ -12,6 +12,7 @@ from lamina.config import config_path
 from lamina.lint import REGISTRY, LintReport, LintSettings, all_rules, parse_threshold
 from lamina.lint.engine import Source, lint_texts
 from lamina.lint.formats import RENDERERS
+from lamina.lint.hadolint_ids import DL_TO_LM
 from lamina.lint.settings import SHELLCHECK_ID
 
 LOCKFILE_NAMES = ("package-lock.json", "npm-shrinkwrap.json")
@@ -94,8 +95,8 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
               help="Exit 1 when a finding is at least this severe [default: [lint] "
                    "failure_threshold, else warning].")
 @click.option("--ignore", "ignore", multiple=True, metavar="RULE",
-              help="Skip a rule, LM### or SC#### (repeatable), in addition to [lint]"
-                   " ignore.")
+              help="Skip a rule, LM###, SC#### or hadolint's DL#### (repeatable), in"
+                   " addition to [lint] ignore.")
 @click.option("--no-shellcheck", "no_shellcheck", is_flag=True,
               help="Do not run ShellCheck on RUN bodies (no SC#### findings).")
 @click.option("--no-cache", "no_cache", is_flag=True,
@@ -127,13 +128,14 @@ def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
     """
     all_rules()  # fills REGISTRY
     settings = _settings(config_path(config), hadolint_config)
-    unknown = sorted(i for i in {i.upper() for i in ignore} - set(REGISTRY)
-                     if not SHELLCHECK_ID.match(i))
+    requested = {i.upper() for i in ignore}
+    # hadolint's DL ids name the Lamina rule that carries them, so ignore lists migrate.
+    ids = {DL_TO_LM.get(i, i) for i in requested}
+    unknown = sorted(i for i in ids - set(REGISTRY) if not SHELLCHECK_ID.match(i))
     if unknown:
         raise click.BadParameter(f"unknown rule(s): {', '.join(unknown)}", param_hint="--ignore")
-    if ignore:
-        settings = dataclasses.replace(settings,
-                                       ignore=settings.ignore | {i.upper() for i in ignore})
+    if ids:
+        settings = dataclasses.replace(settings, ignore=settings.ignore | ids)
     if no_shellcheck or no_cache:
         settings = dataclasses.replace(settings, shellcheck=settings.shellcheck and not no_shellcheck,
                                        shellcheck_cache=settings.shellcheck_cache and not no_cache)

@@ -23,6 +23,7 @@ from typing import Any
 from lamina.config import ConfigError, load_table
 from lamina.errors import LaminaError
 from lamina.lint.catalog import all_rules
+from lamina.lint.hadolint_ids import DL_TO_LM
 from lamina.lint.severity import Severity, parse_threshold
 
 DEFAULT_THRESHOLD = Severity.WARNING
@@ -49,14 +50,19 @@ class LintSettings:
                                      "label_schema", "strict_labels"}
         if unknown_keys:
             raise ConfigError(f"[lint] has unknown keys: {', '.join(sorted(unknown_keys))}")
-        ignore = [i.upper() for i in _strings(table.get("ignore", []), "ignore")]
+        # hadolint's DL ids stand for the Lamina rules that carry them.
+        ignore = [DL_TO_LM.get(i.upper(), i.upper())
+                  for i in _strings(table.get("ignore", []), "ignore")]
         _check_ids(ignore, known, "ignore")
         severity_table = table.get("severity", {})
         if not isinstance(severity_table, dict):
             raise ConfigError("[lint] severity must be a table of RULE = \"severity\"")
-        _check_ids([str(k).upper() for k in severity_table], known, "severity")
+        severity_ids = {str(k): DL_TO_LM.get(str(k).upper(), str(k).upper())
+                        for k in severity_table}
+        _check_ids(list(severity_ids.values()), known, "severity")
         try:
-            severity = {str(k).upper(): Severity.parse(str(v)) for k, v in severity_table.items()}
+            severity = {severity_ids[str(k)]: Severity.parse(str(v))
+                        for k, v in severity_table.items()}
             threshold = parse_threshold(str(table.get("failure_threshold", "warning")))
         except LaminaError as exc:
             raise ConfigError(f"[lint]: {exc}") from exc
