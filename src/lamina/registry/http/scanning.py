@@ -6,7 +6,8 @@ the registry and the scanner never import each other.
 
 - Scan on push: a listener on the registry's ``ManifestPushed`` event scans the
   image in a worker thread after the push has answered, so a push never waits.
-- Results are kept per repository and manifest digest in ``scans.sqlite3`` under
+- Results are kept per repository and manifest digest (in PostgreSQL, shared by the
+  replicas, when the registry's ``database`` is set; else) in ``scans.sqlite3`` under
   the registry root, with the fingerprint of the advisory database they were
   made with; a result read after the database changed is made again.
 - ``GET /api/v1/repositories/<name>/manifests/<digest>/vulnerabilities``
@@ -48,6 +49,7 @@ from lamina.registry.errors import DigestInvalid
 from lamina.registry.events import Event, ManifestPushed
 from lamina.registry.http.common import authorize, repository_of
 from lamina.registry.registry import Registry
+from lamina.registry.scan_results_pg import PgScanResults
 
 log = logging.getLogger("lamina.scan.registry")
 RESULTS_FILE = "scans.sqlite3"
@@ -121,7 +123,10 @@ class RegistryScanner:
     def __init__(self, reg: Registry, scanner: ImageScanner) -> None:
         self.reg = reg
         self.scanner = scanner
-        self.results = ScanResults(reg.settings.root / RESULTS_FILE)
+        settings = reg.settings
+        self.results: ScanResults | PgScanResults = (
+            PgScanResults(settings.database, settings.migrate_on_start) if settings.database
+            else ScanResults(settings.root / RESULTS_FILE))
         self._lock = threading.Lock()  # one scan at a time: pushes keep the CPU
 
     def _manifest(self, repository: str, digest: Digest) -> Manifest:

@@ -88,6 +88,14 @@ CREATE INDEX events_time ON events(time);
 CREATE INDEX events_repository ON events(repository, time);
 CREATE INDEX events_user ON events("user", time);
 """),
+    # Scan reports (registry/http/scanning.py's table), so any replica answers with the
+    # report another one made.
+    (5, """
+CREATE TABLE scan (
+    repository TEXT NOT NULL, digest TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    scanned_at DOUBLE PRECISION NOT NULL, report TEXT NOT NULL,
+    PRIMARY KEY (repository, digest));
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 
