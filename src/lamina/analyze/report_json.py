@@ -9,7 +9,7 @@ from typing import Any, Final, TextIO
 from lamina.analyze.analysis import Analysis, LayerReport
 from lamina.analyze.ci import CiResult
 from lamina.analyze.findings import Finding
-from lamina.analyze.tree import ADDED, DELETED, MODIFIED, directory_sizes
+from lamina.analyze.tree import ADDED, DELETED, MODIFIED, Change, directory_sizes
 
 SCHEMA_VERSION: Final = 1
 
@@ -21,11 +21,16 @@ class _Changes:
         self.layer, self.kind = layer, kind
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for c in self.layer.changes.of(self.kind):
-            doc = {"path": "/" + c.path, "type": c.type, "size": c.size}
-            if self.kind == MODIFIED:
-                doc["previousSize"] = c.previous_size
-            yield doc
+        kind = self.kind
+        for e in self.layer.changes.entries:
+            if not isinstance(e, Change):  # an added file, kept as its LayerFile
+                if kind == ADDED:
+                    yield {"path": "/" + e.path, "type": e.kind, "size": e.size}
+            elif e.kind == kind:
+                doc = {"path": "/" + e.path, "type": e.type, "size": e.size}
+                if kind == MODIFIED:
+                    doc["previousSize"] = e.previous_size
+                yield doc
 
 
 def _layer(layer: LayerReport, lazy: bool = False) -> dict[str, Any]:

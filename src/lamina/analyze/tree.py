@@ -254,11 +254,19 @@ def directory_sizes(tree: MergedTree, max_depth: int = 2) -> list[DirSize]:
     def visit(node: Node, path: str, depth: int) -> tuple[int, int]:
         size = node.file.size if node.file is not None else 0
         count = 1
-        for name, child in (node.children or {}).items():
-            child_size, child_count = visit(child, f"{path}/{name}", depth + 1)
-            size += child_size
-            count += child_count
-        if node.children is not None and 0 < depth <= max_depth:
+        children = node.children
+        if children:
+            named = depth < max_depth  # below the listed depth no path is needed
+            for name, child in children.items():
+                if child.children is None:  # a leaf: no call
+                    size += child.file.size if child.file is not None else 0
+                    count += 1
+                    continue
+                child_size, child_count = visit(child, f"{path}/{name}" if named else "",
+                                                depth + 1)
+                size += child_size
+                count += child_count
+        if children is not None and 0 < depth <= max_depth:
             out.append(DirSize(path, size, count - 1))
         return size, count
 
