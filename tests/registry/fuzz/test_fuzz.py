@@ -183,3 +183,42 @@ def test_admin_bodies(token_server: RegistryServer, call: tuple[str, str],
                       body: bytes) -> None:
     r = send(token_server, call[0], call[1], {"Authorization": ROOT}, body)
     assert_answer(r)
+
+
+@given(chunks=st.lists(st.binary(min_size=1, max_size=2000), min_size=2, max_size=6),
+       ranged=st.booleans())
+def test_concurrent_chunks_to_one_session(open_server: RegistryServer, chunks: list[bytes],
+                                          ranged: bool) -> None:
+    """Chunks sent at once to one session: each is taken whole or refused whole (416 when
+    its range no longer starts at the end), and the session holds exactly the accepted
+    ones, in the order the server took them (spec.md "Pushing a blob in chunks")."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with open_server.client() as c:
+        location = c.post("/v2/fuzz/c/blobs/uploads/").headers["Location"]
+
+        def patch(chunk: bytes) -> httpx.Response:
+            headers = {"Content-Range": f"0-{len(chunk) - 1}"} if ranged else {}
+            with open_server.client() as own:
+                return own.patch(location, content=chunk, headers=headers)
+
+        with ThreadPoolExecutor(len(chunks)) as pool:
+            answers = list(pool.map(patch, chunks))
+        for r in answers:
+            assert_answer(r)
+            assert r.status_code in (202, 416)
+        accepted = [chunk for chunk, r in zip(chunks, answers, strict=True)
+                    if r.status_code == 202]
+        if ranged:  # only a chunk starting at 0 fits, and only one can be first
+            assert len(accepted) == 1
+        size = sum(len(chunk) for chunk in accepted)
+        assert c.get(location).headers["Range"] == f"0-{max(size - 1, 0)}"
+        # The bytes are the accepted chunks in some order: their digest closes the upload.
+        ends = sorted(int(r.headers["Range"].split("-")[1]) for r in answers
+                      if r.status_code == 202)
+        by_end = {int(r.headers["Range"].split("-")[1]): chunk
+                  for chunk, r in zip(chunks, answers, strict=True) if r.status_code == 202}
+        whole = b"".join(by_end[end] for end in ends)
+        r = c.put(location, params={"digest": sha256(whole)})
+        assert r.status_code == 201, r.text
+        assert c.get(f"/v2/fuzz/c/blobs/{sha256(whole)}").content == whole
