@@ -150,3 +150,22 @@ def test_named_build_contexts(busybox_base: str, tmp_path: Path) -> None:
     assert (root / "img").read_text() == "from-image\n"
     bad = lamina("build", "--build-context", "x=git://example.com/r", ctx)
     assert bad.exit_code == 1 and "only a directory, docker-image://" in bad.stderr
+
+
+def test_progress_plain_prints_buildkit_lines(busybox_base: str, tmp_path: Path) -> None:
+    """--progress plain: `#N [stage k/m] ...`, the step's output with its time, DONE/CACHED."""
+    import re
+
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": (
+        f"FROM {busybox_base} AS base\nRUN echo from-the-run\n"
+        f"FROM {busybox_base}\nCOPY --from=base /etc/passwd /p\n")})
+    first = _ok("--progress", "plain", "-t", "plain:1", ctx)
+    assert "#1 [base 1/2] FROM" in first
+    assert "#2 [base 2/2] RUN echo from-the-run" in first
+    assert re.search(r"^#2 \d+\.\d{3} from-the-run$", first, re.M), first
+    assert re.search(r"^#2 DONE \d+\.\ds$", first, re.M), first
+    assert "#4 [stage-1 2/2] COPY --from=base /etc/passwd /p" in first
+    assert "naming to plain:1 done" in first and "Step " not in first
+    again = _ok("--progress", "plain", "-t", "plain:1", ctx)
+    assert "#2 CACHED" in again and "#4 CACHED" in again
+    assert "Step 1/4 : FROM" in _ok("--progress", "classic", "-t", "plain:1", ctx)

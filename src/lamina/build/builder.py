@@ -123,6 +123,7 @@ class Builder:
         extra_labels = metadata.label_instructions(self.request.labels)
         self.total = len(dockerfile.global_args) + sum(1 + len(s.instructions) for s in plan.stages)
         self.total += len(extra_labels)
+        self.progress.total = self.total
         step = 0
         for instruction in dockerfile.global_args:
             step += 1
@@ -202,10 +203,12 @@ class Builder:
         output = OrderedOutput(self.progress.stream, order)
 
         def build_one(index: int) -> ImageState:
-            progress = Progress(cast(IO[bytes], output.writer(index)), quiet=self.progress.quiet)
+            progress = type(self.progress)(cast(IO[bytes], output.writer(index)),
+                                           quiet=self.progress.quiet)
             try:
                 image = self._run_stage(stages[index], bodies[index], args, first_step[index],
                                         progress)
+                progress.finish()
             except BaseException:
                 self.failed_output += progress.failed_output()
                 raise
@@ -222,6 +225,7 @@ class Builder:
     def _run_stage(self, stage: Stage, body: list[Instruction], meta: BuildArgs, step: int,
                    progress: Progress) -> ImageState:
         assert self.dockerfile is not None
+        progress.stage(stage.name or f"stage-{stage.index}", step, len(body) + 1)
         progress.step(step, self.total, stage.from_instruction.original.rstrip("\n"))
         lines = [f"Step {step}/{self.total} : {stage.from_instruction.original.rstrip(chr(10))}"]
         base_name = self._base_name(stage, meta)

@@ -16,6 +16,7 @@ class Progress:
         self.quiet = quiet
         self._out = out
         self._step_output = io.BytesIO()
+        self.total = 0  # steps in the build, once the builder knows them
 
     @property
     def stream(self) -> IO[bytes]:
@@ -45,6 +46,15 @@ class Progress:
             self._out.flush()
             return self._out
         return self._write
+
+    def stage(self, name: str, first: int, count: int) -> None:
+        """A stage starts: its name, its FROM's step number and its number of steps.
+
+        The classic output does not show stages; BuildKit's (`PlainProgress`) does.
+        """
+
+    def finish(self) -> None:
+        """The build is over (BuildKit's output closes its last step here)."""
 
     def failed_output(self) -> bytes:
         """The failing step's output, kept back under ``quiet``."""

@@ -86,8 +86,9 @@ def _check_request(tags: tuple[str, ...], platform: str | None,
 @click.option("--label", "labels", multiple=True, help="Add a label: KEY=VALUE.")
 @click.option("--platform", help="Target platform (only the host's is supported).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
-@click.option("--progress", type=click.Choice(["plain", "tty", "auto"]), default="auto",
-              help="Output style (both print docker's step lines).")
+@click.option("--progress", type=click.Choice(["auto", "classic", "plain", "tty"]),
+              default="auto", help="plain|tty: BuildKit's #N lines with timings and CACHED; "
+              "auto|classic: docker's classic Step N/M lines.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: the steps' output on stderr and a JSON result"
               " (id, manifestDigest, tags, steps, cacheHits) on stdout.")
@@ -105,7 +106,6 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
       lamina build -t app:1 --build-arg VERSION=1.2 .
       lamina build --secret id=npmrc,src=$HOME/.npmrc -o type=oci,dest=app.tar .
     """
-    del progress
     flags = BuildxFlags.take(buildx)
     tags = flags.names(tags)
     _check_request(tags, platform, build_args)
@@ -121,7 +121,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
     replay_key = None
     fields = flags.request_fields()  # read now: a missing secret file stops the build first
     if (os.path.isdir(context) and not no_cache and pull != "always" and fmt == "text"
-            and not flags.always_runs):
+            and not flags.always_runs and progress in ("auto", "classic")):
         from lamina.build.replay import replay, request_key
         from lamina.config import Settings
 
@@ -143,7 +143,12 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
     store = open_store()
     ctx = BuildContext.open(context, stdin=sys.stdin.buffer, tmp_dir=None)
     stream = sys.stdout.buffer if fmt == "text" else sys.stderr.buffer
-    out = Progress(stream, quiet=quiet)
+    if progress in ("plain", "tty"):
+        from lamina.build.plainprogress import PlainProgress
+
+        out: Progress = PlainProgress(stream, quiet=quiet)
+    else:
+        out = Progress(stream, quiet=quiet)
     request = BuildRequest(ctx, dockerfile, tags, args, target, no_cache, pull, network,
                            label_pairs, platform, epoch, reproducible or epoch is not None,
                            replay_key=replay_key, **fields)
@@ -161,6 +166,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         raise
     finally:
         ctx.close()
+    out.finish()
     finish(store, result, flags)
     if fmt == "json":
         print_json({"id": result.image.image_id, "manifestDigest": result.image.manifest_digest,
