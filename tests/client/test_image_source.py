@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from lamina.cli.store import open_store
@@ -58,6 +59,9 @@ def test_docker_daemon_gives_the_figures_of_its_docker_save(
     assert _figures(got) == _figures(expected)
     assert got["image"]["origin"] == "docker-daemon"  # type: ignore[index]
     assert open_store().images(all_images=True) == []  # read into a scratch store only
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "analyze-schema.json"
+                         ).read_text())
+    jsonschema.validate(got, schema, cls=jsonschema.Draft202012Validator)
 
 
 def test_plain_name_falls_back_to_the_engine_and_says_so(docker: str, own_image: str) -> None:
