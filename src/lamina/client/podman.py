@@ -4,8 +4,8 @@
 output when that is a pipe; the pipe is read member by member into a store
 (store/archive_stream.py), so nothing is spooled to a temporary tar. The
 command, not Podman's API socket: ``podman system service`` does not run by
-default, while the command works wherever Podman is installed, as root or
-rootless, whatever its storage driver (vfs or overlay).
+default, while the command is there wherever Podman is installed, with
+whatever storage driver it was set up with (the tests run it as root on overlay).
 """
 
 from __future__ import annotations
