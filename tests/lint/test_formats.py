@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from lamina.lint import LintReport, all_rules, lint_text
 from lamina.lint.formats import RENDERERS
@@ -94,3 +95,19 @@ def test_tty_lists_findings_and_summary() -> None:
     assert "deck.Dockerfile:7 LM502" in text
     assert "see docs/lint-rules.md#lm502" in text
     assert "finding(s)" in text.splitlines()[-1]
+
+
+@pytest.mark.integration
+def test_sarif_describes_shellcheck_codes() -> None:
+    """SARIF 2.1.0 §3.27.6 ruleIndex points into tool.driver.rules, so ShellCheck's codes,
+    which are no registered rule, get descriptors of their own."""
+    report = lint_text("FROM d:1\nRUN echo $HOME\nRUN echo $PATH\n")
+    log = json.loads(RENDERERS["sarif"]([report]))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
+    run = log["runs"][0]
+    shellcheck = [r for r in run["results"] if r["ruleId"] == "SC2086"]
+    assert len(shellcheck) == 2
+    descriptors = run["tool"]["driver"]["rules"]
+    assert {descriptors[r["ruleIndex"]]["id"] for r in shellcheck} == {"SC2086"}
+    assert [d["id"] for d in descriptors].count("SC2086") == 1
+    assert descriptors[shellcheck[0]["ruleIndex"]]["helpUri"].endswith("/SC2086")

@@ -1,5 +1,6 @@
 """Findings as SARIF 2.1.0 (OASIS Static Analysis Results Interchange Format), the format
-code-scanning services ingest. One run; the driver lists every registered rule."""
+code-scanning services ingest. One run; the driver lists every registered rule, then the
+ShellCheck codes the findings name (SC####, with ShellCheck's wiki page as help)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import quote
 from lamina import __version__
 from lamina.lint.catalog import all_rules
 from lamina.lint.engine import LintReport
-from lamina.lint.finding import cost_text
+from lamina.lint.finding import Finding, cost_text
 from lamina.lint.registry import Rule
 from lamina.lint.severity import Severity
 
@@ -38,16 +39,32 @@ def _rule(rule: Rule) -> dict[str, Any]:
     }
 
 
+def _shellcheck_rule(finding: Finding) -> dict[str, Any]:
+    return {
+        "id": finding.rule,
+        "name": f"ShellCheck{finding.rule}",
+        "shortDescription": {"text": finding.title},
+        "helpUri": finding.docs,
+        "help": {"text": f"See {finding.docs}."},
+        "defaultConfiguration": {"level": LEVELS[finding.severity]},
+        "properties": {"severity": finding.severity.value, "docs": finding.docs},
+    }
+
+
 def _uri(file: str) -> str:
     return quote(PurePath(file).as_posix(), safe="/:._-~")
 
 
 def render(reports: Sequence[LintReport]) -> str:
     rules = all_rules()
+    descriptors = [_rule(r) for r in rules]
     index = {r.id: i for i, r in enumerate(rules)}
     results: list[dict[str, Any]] = []
     for report in reports:
         for f in report.findings:
+            if f.rule not in index:  # a ShellCheck code: described from its first finding
+                index[f.rule] = len(descriptors)
+                descriptors.append(_shellcheck_rule(f))
             properties: dict[str, Any] = {"severity": f.severity.value}
             message = f.message
             if f.cost_bytes is not None:
@@ -76,7 +93,7 @@ def render(reports: Sequence[LintReport]) -> str:
             "tool": {"driver": {
                 "name": "lamina-lint",
                 "version": __version__,
-                "rules": [_rule(r) for r in rules],
+                "rules": descriptors,
             }},
             "artifacts": [{"location": {"uri": _uri(r.file)}} for r in reports],
             "results": results,
