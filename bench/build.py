@@ -7,12 +7,13 @@ without network at build time: python3 comes from .debs fetched once with
 ``dpkg -i``; Flask from wheels fetched once with ``pip download``, installed by
 pip run from its own wheel. Three cases, each side by side:
 
-- cold:    no cache (``--no-cache``; the base image is present and unpacked for both)
+- cold:    no cache (``--no-cache``; the base image is present and unpacked for all)
 - cached:  a full rebuild where every step is a cache hit
 - app.py:  a rebuild after editing only app.py
 
-Prints the median seconds over ``--rounds`` and the ratio lamina/docker for each
-(target <= 1.0). Both run as users run them: the ``docker`` and ``lamina`` CLIs.
+Prints the median seconds over ``--rounds`` and the ratios lamina/docker and
+lamina/buildah for each (target <= 1.0 against docker; ``buildah bud --layers`` with
+runc and overlay storage is the second peer). Both run as users run them: the ``docker`` and ``lamina`` CLIs.
 
 Two BuildKit cases follow (bench/buildkit_cases.py), each side by side in one run:
 
@@ -149,6 +150,16 @@ def main() -> None:
     sh([*lamina, "mount", DEBIAN_TAG, str(home / "warm")], env=env)
     sh([*lamina, "umount", str(home / "warm")], env=env)
     builders["lamina"] = ([*lamina, "build", "-t", "bench/pyapp:lamina"], env)
+    buildah_root = Path(tempfile.mkdtemp(prefix="lamina-bench-buildah-"))
+    if shutil.which("buildah"):
+        # Buildah 1.28 as a second peer: runc (crun fails on these cgroups), overlay storage,
+        # --layers so that it caches steps as docker does, at most 20000 open files.
+        buildah = ["prlimit", "--nofile=20000:20000", "buildah", "--root",
+                   str(buildah_root / "storage"), "--runroot", str(buildah_root / "run"),
+                   "--storage-driver", "overlay"]
+        sh([*buildah, "pull", "-q", f"docker-daemon:{DEBIAN_TAG}"])
+        builders["buildah"] = ([*buildah, "bud", "--runtime", "runc", "--isolation", "oci",
+                                "--layers", "-t", "bench/pyapp:buildah"], dict(os.environ))
     if opts.only != "classic":
         from bench.buildkit_cases import run_buildkit_cases
 
@@ -167,13 +178,20 @@ def main() -> None:
         (ctx / "app.py").write_text(APP.format(n=round_no + 1))
         for name, (cmd, env) in builders.items():
             results["app.py"].setdefault(name, []).append(timed([*cmd, str(ctx)], env))
-    print(f"{'case':8} {'docker s':>9} {'lamina s':>9} {'ratio':>7}")
+    peers = [p for p in ("docker", "buildah") if p in builders]
+    print(f"{'case':8} " + " ".join(f"{p + ' s':>10}" for p in peers) + f" {'lamina s':>9} "
+          + " ".join(f"{'/' + p:>8}" for p in peers))
     for case, by_builder in results.items():
-        theirs = statistics.median(by_builder["docker"])
         ours = statistics.median(by_builder["lamina"])
-        print(f"{case:8} {theirs:9.2f} {ours:9.2f} {ours / theirs:7.2f}")
+        theirs = [statistics.median(by_builder[p]) for p in peers]
+        print(f"{case:8} " + " ".join(f"{t:10.2f}" for t in theirs) + f" {ours:9.2f} "
+              + " ".join(f"{ours / t:8.2f}" for t in theirs))
     if opts.keep_home is None:
         shutil.rmtree(home, ignore_errors=True)
+    subprocess.run(["buildah", "--root", str(buildah_root / "storage"), "--runroot",
+                    str(buildah_root / "run"), "--storage-driver", "overlay", "rmi", "-a", "-f"],
+                   capture_output=True)
+    shutil.rmtree(buildah_root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, ...]] = [
 SIDEWAYS: dict[tuple[str, str], str] = {
     ("analyze", "scan"): "the package listing of an image comes from the scanner's inventory",
     ("containers", "build"): "`lamina run` mounts an image the way a build step does",
+    ("build", "lint"): "BuildKit's build checks (# check=, --check) are Lamina's lint rules",
     ("lint", "analyze"): "`lint --image` reads the image through analyze",
     ("slim", "scan"): "slim reports the advisories its kept packages still carry",
     ("registry", "scan"): "registry/server.py passes the advisory scanner to the HTTP app",

@@ -169,3 +169,23 @@ def test_progress_plain_prints_buildkit_lines(busybox_base: str, tmp_path: Path)
     again = _ok("--progress", "plain", "-t", "plain:1", ctx)
     assert "#2 CACHED" in again and "#4 CACHED" in again
     assert "Step 1/4 : FROM" in _ok("--progress", "classic", "-t", "plain:1", ctx)
+
+
+def test_build_checks(busybox_base: str, tmp_path: Path) -> None:
+    """`# check=skip=...;error=true` and `--check` (Dockerfile reference, "check"): BuildKit's
+    checks, found by Lamina's lint rules."""
+    body = f"FROM {busybox_base}\nMAINTAINER someone\nCMD echo hi\n"
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": "# check=skip=MaintainerDeprecated\n" + body})
+    warned = lamina("build", "-t", "chk:1", ctx)
+    assert warned.exit_code == 0, warned.stderr
+    assert "WARN: JSONArgsRecommended" in warned.stderr
+    assert "MaintainerDeprecated" not in warned.stderr
+    (ctx / "Dockerfile").write_text("# check=error=true\n" + body)
+    failed = lamina("build", "-t", "chk:2", ctx)
+    assert failed.exit_code == 1 and "build check(s) failed" in failed.stderr
+    assert "JSONArgsRecommended" in failed.stderr and "MaintainerDeprecated" in failed.stderr
+    only = lamina("build", "--check", "-t", "chk:3", ctx)
+    assert only.exit_code == 1 and "Check complete, 2 warning(s)" in only.stdout
+    tags = str(store().meta.read().tags)
+    assert "chk:2" not in tags and "chk:3" not in tags

@@ -17,6 +17,7 @@ from typing import IO, Any, cast
 from lamina.build import metadata, runconfig
 from lamina.build.baseimage import BuildError, fetch_base
 from lamina.build.buildargs import BuildArgs
+from lamina.build.buildchecks import BuildCheckError, CheckDirective, run_checks
 from lamina.build.cache import BuildCache
 from lamina.build.cachemounts import CacheMounts
 from lamina.build.frontend import check_syntax
@@ -111,6 +112,8 @@ class Builder:
         text, name = self.context.read_dockerfile(self.request.dockerfile)
         dockerfile = parse(text, filename=name)
         check_syntax(dockerfile.directives.syntax, name)
+        if dockerfile.directives.check is not None:
+            self._build_checks(text, name, dockerfile.directives.check)
         self.dockerfile = dockerfile
         self.escape = dockerfile.escape
         check_platform(self.platform)
@@ -154,6 +157,17 @@ class Builder:
             self.progress.line(line)
         self.record.lines.extend(finish)
         return BuildResult(final, tags, self.cache_hits, self.total)
+
+    def _build_checks(self, text: str, name: str, directive_text: str) -> None:
+        """``# check=``: BuildKit's build checks, as warnings or (error=true) a failure."""
+        directive = CheckDirective.parse(directive_text)
+        warnings = run_checks(text, name, directive)
+        for warning in warnings:
+            self.replayable = False  # replays print no warnings
+            self.warn(str(warning))
+        if warnings and directive.error:
+            raise BuildCheckError(f"{len(warnings)} build check(s) failed and # check= has "
+                                  f"error=true: {', '.join(w.name for w in warnings)}")
 
     def mount_sources(self) -> MountSources:
         return MountSources(self.store, self.context, self.request.secrets,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lamina.cli.buildx import BuildxFlags, buildx_options, finish
+from lamina.cli.buildx import BuildxFlags, buildx_options, check_only, finish
 from lamina.cli.output import print_json
 from lamina.errors import LaminaError
 
@@ -107,6 +107,9 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
       lamina build --secret id=npmrc,src=$HOME/.npmrc -o type=oci,dest=app.tar .
     """
     flags = BuildxFlags.take(buildx)
+    if flags.check:
+        check_only(context, dockerfile)
+        return
     tags = flags.names(tags)
     _check_request(tags, platform, build_args)
     epoch_text = os.environ.get("SOURCE_DATE_EPOCH")

@@ -44,6 +44,8 @@ _OPTIONS = [
     click.option("--ulimit", "ulimits", multiple=True, help="RUN's rlimits: nofile=1024:2048."),
     click.option("--no-cache-filter", "no_cache_filter", multiple=True,
                  help="Use no cached step in this stage."),
+    click.option("--check", is_flag=True,
+                 help="Only run the build checks (BuildKit's, by Lamina's lint) and exit."),
     click.option("--build-context", "build_contexts", multiple=True,
                  help="NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG] for FROM/--from."),
     click.option("--cache-to", "cache_to", multiple=True,
@@ -76,6 +78,7 @@ class BuildxFlags:
     cache_to: tuple[CacheSpec, ...]
     cache_from: tuple[CacheSpec, ...]
     build_contexts: tuple[str, ...]
+    check: bool
 
     @classmethod
     def take(cls, kwargs: dict[str, Any]) -> BuildxFlags:
@@ -91,7 +94,7 @@ class BuildxFlags:
                    kwargs.pop("no_cache_filter"),
                    tuple(parse_cache(c, "--cache-to") for c in kwargs.pop("cache_to")),
                    tuple(parse_cache(c, "--cache-from") for c in kwargs.pop("cache_from")),
-                   kwargs.pop("build_contexts"))
+                   kwargs.pop("build_contexts"), kwargs.pop("check"))
 
     @property
     def always_runs(self) -> bool:
@@ -115,6 +118,29 @@ class BuildxFlags:
                 "no_cache_filter": frozenset(self.no_cache_filter),
                 "cache_to": self.cache_to, "cache_from": self.cache_from,
                 "build_contexts": parse_contexts(self.build_contexts)}
+
+
+def check_only(context: str, dockerfile: str) -> None:
+    """--check: the build checks of the Dockerfile, printed; exit 1 when any warns."""
+    import sys
+
+    from lamina.build.buildchecks import CheckDirective, run_checks
+    from lamina.build.context import BuildContext
+    from lamina.dockerfile import parse
+
+    ctx = BuildContext.open(context, stdin=sys.stdin.buffer, tmp_dir=None)
+    try:
+        text, name = ctx.read_dockerfile(dockerfile)
+    finally:
+        ctx.close()
+    directive = CheckDirective.parse(parse(text, filename=name).directives.check)
+    warnings = run_checks(text, name, CheckDirective(directive.skip, False))
+    for warning in warnings:
+        click.echo(str(warning))
+    if warnings:
+        click.echo(f"Check complete, {len(warnings)} warning(s) have been found!")
+        sys.exit(1)
+    click.echo("Check complete, no warnings found.")
 
 
 def finish(store: Store, result: BuildResult, flags: BuildxFlags) -> None:

@@ -1,0 +1,75 @@
+"""BuildKit's build checks (``# check=skip=...;error=true``, ``--check``), run by Lamina's lint.
+
+Dockerfile reference, "check" parser directive, and the build checks BuildKit
+runs: each check below is evaluated by the Lamina lint rule that finds the same
+problem. ``skip=A,B`` (or ``skip=all``) leaves checks out; ``error=true`` makes
+a warning fail the build before any step runs. Checks run when the Dockerfile
+has a ``# check=`` directive or ``--check`` is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lamina.errors import LaminaError
+
+# BuildKit check name -> the Lamina lint rule that finds it.
+CHECKS: dict[str, str] = {
+    "JSONArgsRecommended": "LM502",
+    "MaintainerDeprecated": "LM504",
+    "SecretsUsedInArgOrEnv": "LM404",
+    "WorkdirRelativePath": "LM512",
+    "MultipleInstructionsDisallowed": "LM513",
+    "FromPlatformFlagConstDisallowed": "LM105",
+    "ExposeInvalidFormat": "LM503",
+}
+
+
+class BuildCheckError(LaminaError):
+    """A build check failed with ``error=true``, or the directive is malformed."""
+
+
+@dataclass(frozen=True)
+class CheckDirective:
+    skip: frozenset[str] = frozenset()
+    error: bool = False
+
+    @classmethod
+    def parse(cls, text: str | None) -> CheckDirective:
+        """``skip=A,B;error=true`` (keys in any order, both optional)."""
+        skip: set[str] = set()
+        error = False
+        for part in (p.strip() for p in (text or "").split(";") if p.strip()):
+            key, sep, value = part.partition("=")
+            key = key.strip().lower()
+            if key == "skip" and sep:
+                skip.update(v.strip() for v in value.split(",") if v.strip())
+            elif key == "error" and sep and value.strip().lower() in ("true", "false"):
+                error = value.strip().lower() == "true"
+            else:
+                raise BuildCheckError(f"# check={text}: {part!r} is not skip=NAMES or "
+                                      "error=true|false")
+        return cls(frozenset(skip), error)
+
+
+@dataclass(frozen=True)
+class CheckWarning:
+    name: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"WARN: {self.name}: {self.message} (line {self.line})"
+
+
+def run_checks(text: str, filename: str, directive: CheckDirective) -> list[CheckWarning]:
+    if "all" in directive.skip:
+        return []
+    from lamina.lint.engine import lint_text  # the linter: only when checks are asked for
+    from lamina.lint.settings import LintSettings
+
+    wanted = {rule: name for name, rule in CHECKS.items() if name not in directive.skip}
+    report = lint_text(text, filename=filename,
+                       settings=LintSettings(shellcheck=False, failure_threshold=None))
+    return [CheckWarning(wanted[f.rule], f.line, f.message)
+            for f in report.findings if f.rule in wanted]
