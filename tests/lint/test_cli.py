@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,16 @@ def test_parse_error_names_line_and_advice() -> None:
     assert finding["rule"] == "LM000" and finding["line"] == 2
     assert "unknown instruction 'RUNN' (did you mean RUN?)" in finding["message"]
     assert finding["message"].startswith("Fix the syntax error")
+
+
+def test_rule_modules_load_after_shellcheck_could_start() -> None:
+    """Start-up (issue 17, "load only what linting needs"): the CLI module and plain
+    settings load no rule module, so ShellCheck starts while the rules are imported."""
+    code = ("import sys, lamina.cli.lint\n"
+            "from lamina.lint.settings import LintSettings\n"
+            "LintSettings.from_table({})\n"
+            "print(sorted(m for m in sys.modules if m.startswith('lamina.lint.rules')"
+            " or m.split('.')[0] in ('tree_sitter', 'yaml', 'xml')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

@@ -126,9 +126,10 @@ def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
     Example:
       lamina lint --format json Dockerfile
     """
-    all_rules()  # fills REGISTRY
     settings = _settings(config_path(config), hadolint_config)
     requested = {i.upper() for i in ignore}
+    if requested:
+        all_rules()  # fills REGISTRY, to check the names
     # hadolint's DL ids name the Lamina rule that carries them, so ignore lists migrate.
     ids = {DL_TO_LM.get(i, i) for i in requested}
     unknown = sorted(i for i in ids - set(REGISTRY) if not SHELLCHECK_ID.match(i))

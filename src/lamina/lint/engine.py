@@ -11,8 +11,7 @@ from lamina.lint.catalog import all_rules
 from lamina.lint.context import LintContext
 from lamina.lint.finding import Finding
 from lamina.lint.pragmas import ignored_rules
-from lamina.lint.registry import REGISTRY, Rule
-from lamina.lint.rules.parsing import PARSE_ERROR
+from lamina.lint.registry import PARSE_ERROR, REGISTRY, Rule
 from lamina.lint.settings import LintSettings
 from lamina.lint.severity import Severity
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from lamina.lint.context import LintContext
 
 DOCS_PAGE = "docs/lint-rules.md"
+PARSE_ERROR = "LM000"  # the rule a Dockerfile that does not parse is reported under
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,10 @@ class LintSettings:
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> LintSettings:
-        known = {r.id for r in all_rules()}
+        # The rule modules load only when ids need checking, so a lint can start ShellCheck
+        # before they are imported.
+        known = {r.id for r in all_rules()} if table.get("ignore") or table.get("severity") \
+            else set()
         unknown_keys = set(table) - {"ignore", "severity", "trusted_registries",
                                      "failure_threshold", "shellcheck", "shellcheck_cache",
                                      "label_schema", "strict_labels"}
@@ -75,9 +78,10 @@ class LintSettings:
         schema = table.get("label_schema", {})
         if not isinstance(schema, dict) or not all(isinstance(v, str) for v in schema.values()):
             raise ConfigError("[lint] label_schema must be a table of LABEL = \"type\"")
-        from lamina.lint.rules.labels import check_schema
+        if schema:
+            from lamina.lint.rules.labels import check_schema
 
-        check_schema(schema)
+            check_schema(schema)
         return cls(frozenset(ignore), severity, tuple(trusted), threshold,
                    shellcheck=switches[0], shellcheck_cache=switches[1],
                    label_schema=dict(schema), strict_labels=strict)

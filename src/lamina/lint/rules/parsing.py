@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lamina.lint.context import LintContext
-from lamina.lint.registry import Hit, rule
+from lamina.lint.registry import PARSE_ERROR, Hit, rule
 from lamina.lint.severity import Severity
 
-PARSE_ERROR = "LM000"
+__all__ = ["PARSE_ERROR"]
 
 
 @rule(PARSE_ERROR, Severity.ERROR, "Dockerfile does not parse",
