@@ -189,3 +189,21 @@ def test_build_checks(busybox_base: str, tmp_path: Path) -> None:
     assert only.exit_code == 1 and "Check complete, 2 warning(s)" in only.stdout
     tags = str(store().meta.read().tags)
     assert "chk:2" not in tags and "chk:3" not in tags
+
+
+def test_progress_rawjson_is_solve_status_lines(busybox_base: str, tmp_path: Path) -> None:
+    """--progress rawjson: BuildKit's SolveStatus (vertexes, logs, statuses), one a line."""
+    import base64
+
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": (
+        f"FROM {busybox_base}\nRUN echo json-output\n")})
+    out = _ok("--progress", "rawjson", "-t", "raw:1", ctx)
+    docs = [json.loads(line) for line in out.splitlines()]
+    vertexes = [v for d in docs for v in d.get("vertexes", [])]
+    run = [v for v in vertexes if v["name"].endswith("RUN echo json-output")]
+    assert run[0]["name"] == "[stage-0 2/2] RUN echo json-output"
+    assert any("completed" in v for v in run)
+    logs = [base64.b64decode(entry["data"]) for d in docs for entry in d.get("logs", [])]
+    assert b"json-output\n" in logs
+    statuses = [s["id"] for d in docs for s in d.get("statuses", [])]
+    assert "naming to raw:1" in statuses

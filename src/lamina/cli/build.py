@@ -86,8 +86,9 @@ def _check_request(tags: tuple[str, ...], platform: str | None,
 @click.option("--label", "labels", multiple=True, help="Add a label: KEY=VALUE.")
 @click.option("--platform", help="Target platform (only the host's is supported).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
-@click.option("--progress", type=click.Choice(["auto", "classic", "plain", "tty"]),
+@click.option("--progress", type=click.Choice(["auto", "classic", "plain", "tty", "rawjson"]),
               default="auto", help="plain|tty: BuildKit's #N lines with timings and CACHED; "
+              "rawjson: BuildKit's SolveStatus JSON lines; "
               "auto|classic: docker's classic Step N/M lines.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: the steps' output on stderr and a JSON result"
@@ -122,7 +123,6 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         epoch = 0
     args, label_pairs = _pairs(build_args, "--build-arg"), _pairs(labels, "--label")
     replay_key = None
-    fields = flags.request_fields()  # read now: a missing secret file stops the build first
     if (os.path.isdir(context) and not no_cache and pull != "always" and fmt == "text"
             and not flags.always_runs and progress in ("auto", "classic")):
         from lamina.build.replay import replay, request_key
@@ -133,10 +133,11 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
             "dockerfile": dockerfile, "tags": tags, "build_args": args, "target": target,
             "pull": pull, "network": network, "labels": label_pairs, "platform": platform,
             "epoch": epoch, "reproducible": reproducible, "allow": sorted(flags.allow),
-            "run_options": repr(fields["run_options"]),
+            "run_options": [flags.add_hosts, flags.shm_size, flags.ulimits],
             "no_cache_filter": sorted(flags.no_cache_filter)})
         if replay(Settings.load().home, replay_key, sys.stdout.buffer, quiet=quiet):
             return  # nothing the build depends on changed: its cached result stands
+    fields = flags.request_fields()  # a missing secret file stops the build before any step
     from lamina.build.builder import Builder
     from lamina.build.context import BuildContext
     from lamina.build.progress import Progress
@@ -146,10 +147,11 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
     store = open_store()
     ctx = BuildContext.open(context, stdin=sys.stdin.buffer, tmp_dir=None)
     stream = sys.stdout.buffer if fmt == "text" else sys.stderr.buffer
-    if progress in ("plain", "tty"):
-        from lamina.build.plainprogress import PlainProgress
+    if progress in ("plain", "tty", "rawjson"):
+        from lamina.build.plainprogress import PlainProgress, RawJsonProgress
 
-        out: Progress = PlainProgress(stream, quiet=quiet)
+        kind = RawJsonProgress if progress == "rawjson" else PlainProgress
+        out: Progress = kind(stream, quiet=quiet)
     else:
         out = Progress(stream, quiet=quiet)
     request = BuildRequest(ctx, dockerfile, tags, args, target, no_cache, pull, network,

@@ -83,17 +83,21 @@ class BuildxFlags:
     @classmethod
     def take(cls, kwargs: dict[str, Any]) -> BuildxFlags:
         """The flags, removed from ``kwargs`` (the command's other arguments stay)."""
-        from lamina.build.outputs import parse_output
-        from lamina.build.remotecache import parse_cache
-
         kwargs.pop("load")
-        outputs = tuple(parse_output(o) for o in kwargs.pop("outputs"))
+        outputs, caches = kwargs.pop("outputs"), (kwargs.pop("cache_to"), kwargs.pop("cache_from"))
+        if outputs:  # parsers load only when used: a replayed build stays fast
+            from lamina.build.outputs import parse_output
+
+            outputs = tuple(parse_output(o) for o in outputs)
+        if any(caches):
+            from lamina.build.remotecache import parse_cache
+
+            caches = (tuple(parse_cache(c, "--cache-to") for c in caches[0]),
+                      tuple(parse_cache(c, "--cache-from") for c in caches[1]))
         return cls(kwargs.pop("secrets"), kwargs.pop("ssh"), kwargs.pop("allow"), outputs,
                    kwargs.pop("push"), kwargs.pop("iidfile"), kwargs.pop("metadata_file"),
                    kwargs.pop("add_hosts"), kwargs.pop("shm_size"), kwargs.pop("ulimits"),
-                   kwargs.pop("no_cache_filter"),
-                   tuple(parse_cache(c, "--cache-to") for c in kwargs.pop("cache_to")),
-                   tuple(parse_cache(c, "--cache-from") for c in kwargs.pop("cache_from")),
+                   kwargs.pop("no_cache_filter"), caches[0], caches[1],
                    kwargs.pop("build_contexts"), kwargs.pop("check"))
 
     @property
