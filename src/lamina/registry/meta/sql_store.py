@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
@@ -66,25 +67,29 @@ def _upload(row: Row) -> UploadRecord:
                         float(updated))
 
 
-class SqlMetaStore:
+class SqlMetaStore(ABC):
     """The MetaStore over ``_one``, ``_all``, ``_all_in_one_snapshot`` (reads) and
     ``_write`` (one transaction), ``_repo_id`` and ``_annotations``, which a store provides."""
 
+    @abstractmethod
     def _one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
-        raise NotImplementedError
+        """Provided by each store."""
 
+    @abstractmethod
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        raise NotImplementedError
+        """Provided by each store."""
 
+    @abstractmethod
     def _all_in_one_snapshot(self, queries: Sequence[str]) -> list[list[Row]]:
-        raise NotImplementedError
+        """Provided by each store."""
 
+    @abstractmethod
     def _write(self) -> AbstractContextManager[Transaction]:
-        raise NotImplementedError
+        """Provided by each store."""
 
+    @abstractmethod
     def _repo_id(self, db: Transaction, repository: str, create: bool) -> int | None:
         """The repository's id (made when ``create``), locked for this transaction."""
-        raise NotImplementedError
 
     def _annotations(self, annotations: dict[str, str]) -> object:
         return json.dumps(annotations)
