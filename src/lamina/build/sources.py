@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 # Flags the parser knows from the Dockerfile reference but this builder does not implement;
 # refusing them beats building something other than what the Dockerfile asks for.
-_BUILDKIT_ONLY = ("parents", "exclude", "checksum", "keep-git-dir", "unpack")
+_NOT_YET = ("parents", "exclude", "checksum", "keep-git-dir", "unpack")
 
 
 class CopyError(LaminaError):
@@ -97,10 +97,11 @@ class CopyStep:
         if len(words) < 2:
             raise CopyError(f"line {instruction.start_line}: {self.keyword} requires at least "
                             "two arguments: a source and a destination")
-        for name in _BUILDKIT_ONLY:
+        for name in _NOT_YET:
             if instruction.has_flag(name):
-                raise CopyError(f"line {instruction.start_line}: {self.keyword} --{name} needs "
-                                "BuildKit; this builder follows the classic builder, which lacks it")
+                raise CopyError(f"line {instruction.start_line}: {self.keyword} --{name} is not "
+                                "supported by this builder yet (a newer Dockerfile frontend "
+                                "feature; see README)")
         self.sources = words[:-1]
         self.dest = words[-1]
         escape = builder.escape
