@@ -245,11 +245,11 @@ def test_pull_all_platforms_keeps_the_index(registry: Distribution, tmp_path: Pa
     assert all(store.blobs.has(d.digest) for d in made.index.manifests)
 
 
-def test_diff_ids_are_checked_at_first_use_not_at_pull(registry: Distribution, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """image-spec config.md "rootfs.diff_ids": a pull checks blob digests (as skopeo and
-    containerd fetch); the store checks the diff ID the first time a layer is used or shown,
-    and a layer whose files do not hash to it is refused there, before anything trusts it."""
+def test_a_layer_whose_files_miss_the_diff_id_is_refused_at_pull(
+        registry: Distribution, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """image-spec config.md "rootfs.diff_ids": the pull decompresses each layer as it
+    downloads, so a layer whose files do not hash to its diff ID is refused there and
+    nothing of it (blob, record, index) is stored."""
     import gzip
     import io
 
@@ -258,6 +258,7 @@ def test_diff_ids_are_checked_at_first_use_not_at_pull(registry: Distribution, t
     from lamina.oci.manifest import Manifest
     from lamina.oci.reference import Reference
     from lamina.store.ingest import ingest_layer
+    from lamina.store.layer_index import index_path
     from lamina.store.store import host_os_arch
     from tests.client.images import config_bytes
 
@@ -273,27 +274,80 @@ def test_diff_ids_are_checked_at_first_use_not_at_pull(registry: Distribution, t
     store.add_image(manifest.raw, tags=[Reference.parse(name)])
     _push(name)
 
-    _fresh_home(tmp_path, monkeypatch, "puller")
-    assert lamina("pull", "-q", name).exit_code == 0
-    unpacked = lamina("unpack", name, tmp_path / "rootfs")
-    assert unpacked.exit_code == 1
-    assert "does not match the config's diff ID" in unpacked.stderr
-    assert not any((tmp_path / "rootfs").iterdir())
-    listing = lamina("images")
-    assert listing.exit_code == 0 and "does not match" in listing.stderr
+    home = _fresh_home(tmp_path, monkeypatch, "puller")
+    result = lamina("pull", "-q", name)
+    assert result.exit_code == 1
+    assert "does not match the config's diff ID" in result.stderr
+    store = open_store()
+    assert not store.blobs.has(got.digest)
+    assert store.layer_record(bogus) is None and store.layer_record(got.diff_id) is None
+    assert not index_path(home, bogus).exists() and not index_path(home, got.diff_id).exists()
+    with pytest.raises(NotFound):
+        store.resolve(name)
 
 
-def test_pulled_layers_are_measured_when_first_shown(registry: Distribution, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sizes shown are what the files take (docker's layer size), not the gzip blob's."""
+def test_pulled_layers_are_measured_and_indexed_by_the_pull(
+        registry: Distribution, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sizes shown are what the files take (docker's layer size), recorded by the pull's own
+    pass; the stored index equals the one a full read of the blob makes (first-use indexing)."""
+    from lamina.store.ingest import measure_layer
+    from lamina.store.layer_index import index_path, stored_index
+
     name = f"{registry.host}/demo/sized:1"
-    pushed = make_image(open_store(), name, [layer_tar("a", 300_000)])
+    tars = [layer_tar("a", 300_000), _many_files_tar()]
+    pushed = make_image(open_store(), name, tars)
     _push(name)
-    _fresh_home(tmp_path, monkeypatch, "puller")
+    home = _fresh_home(tmp_path, monkeypatch, "puller")
     assert lamina("pull", "-q", name).exit_code == 0
     store = open_store()
-    assert store.layer_record(pushed.layers[0].diff_id) is None  # not measured by the pull
+    for layer in pushed.layers:
+        record = store.layer_record(layer.diff_id)
+        assert record is not None and record.size == layer.size
+        assert index_path(home, layer.diff_id).is_file()
+        index = stored_index(store, layer.diff_id)
+        assert index is not None
+        full = measure_layer(store.blobs, layer.digest, expected_diff_id=layer.diff_id,
+                             compression="gzip").index
+        assert full is not None and index.to_bytes() == full.to_bytes()
+    assert len(stored_index(store, pushed.layers[1].diff_id) or []) == 41
     rows = json.loads(lamina("images", "--format", "json").stdout)
     assert rows[0]["Size"] == pushed.size
-    record = store.layer_record(pushed.layers[0].diff_id)
-    assert record is not None and record.size == pushed.layers[0].size
+
+
+def test_corrupt_layer_leaves_no_index(registry: Distribution, proxy_factory: type[FaultyProxy],
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """descriptor.md "Digests": a layer that fails its digest check is refused whole: the
+    index the pull's pass was building is not kept."""
+    from lamina.store.layer_index import INDEX_DIR
+
+    name = f"{registry.host}/demo/app:corrupt-index"
+    make_image(open_store(), name, [layer_tar("a", 200_000)])
+    _push(name)
+    proxy = proxy_factory("flip")
+    home = _fresh_home(tmp_path, monkeypatch, "puller")
+    result = lamina("pull", "-q", f"{proxy.host}/demo/app:corrupt-index")
+    assert result.exit_code == 1 and "refused" in result.stderr
+    indexes = [p for p in (home / INDEX_DIR).rglob("*") if p.is_file()] \
+        if (home / INDEX_DIR).exists() else []
+    assert indexes == []
+
+
+def _many_files_tar() -> bytes:
+    """A layer with a directory and 40 small files (plus a symlink), for a non-trivial index."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("etc")
+        info.type, info.mode = tarfile.DIRTYPE, 0o755
+        tar.addfile(info)
+        for n in range(39):
+            data = f"file {n}\n".encode() * (n + 1)
+            info = tarfile.TarInfo(f"etc/f{n:02d}.conf")
+            info.size, info.mode, info.uid, info.mtime = len(data), 0o640, n, 1_700_000_000 + n
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("etc/latest")
+        link.type, link.linkname = tarfile.SYMTYPE, "f38.conf"
+        tar.addfile(link)
+    return buf.getvalue()

@@ -1,9 +1,11 @@
 """Pulling an image into the local store: manifest, then only the blobs the store lacks.
 
-Layers stream in concurrently, hashed as they arrive and published only once
-their blob digest checks out; a mismatch stores nothing. As containerd does,
-the diff ID (what the layer's files hash to) is checked later, by the store,
-the first time the layer is used or shown (Store.verify_layer). The
+Layers stream in concurrently and pass through the store's one-pass ingest
+(store/ingest.py): as the bytes arrive they are hashed, decompressed, hashed
+again for the diff ID and fed to the tar indexer, so a pulled layer is
+verified (blob digest and diff ID), measured and indexed without a second
+read. A mismatch of either digest stores nothing, index included. Blobs that
+are not image layers (artifacts, foreign configs) are only digest-checked. The
 exact manifest bytes (and the index's, when pulled through one) are stored,
 the tag is set and the RepoDigest recorded.
 """
@@ -28,6 +30,9 @@ from lamina.oci.manifest import Index, Manifest, parse_manifest
 from lamina.oci.platform_choice import best, choose
 from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage
+from lamina.store.index import LayerRecord
+from lamina.store.ingest import ingest_layer
+from lamina.store.layer_index import save_index
 from lamina.store.store import Store, host_os_arch
 
 
@@ -81,8 +86,9 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
         if platform is not None and isinstance(parsed, Manifest):
             _check_single_platform(store, repo, ref, parsed, platform)
     with store.writing():
+        records: dict[Digest, LayerRecord] = {}
         downloaded, reused = _fetch_blobs(store, repo, manifests, progress,
-                                          concurrency or session.settings.concurrency)
+                                          concurrency or session.settings.concurrency, records)
         for fetched in manifests:
             store.blobs.put_bytes(fetched.raw, fetched.digest)
         if isinstance(parsed, Index):
@@ -92,7 +98,8 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
         before = store.meta.read()
         previous = before.tags.get(str(ref)) if ref.digest is None else \
             (str(stored_digest) if str(stored_digest) in before.images else None)
-        image = store.add_image(stored_raw, tags=[ref] if ref.digest is None else [])
+        image = store.add_image(stored_raw, tags=[ref] if ref.digest is None else [],
+                                layer_records=records)
         store.add_repo_digest(ref, stored_digest)
     BlobSources(store.home).record(
         ref.registry, ref.repository,
@@ -125,7 +132,8 @@ def _blobs_of(fetched: FetchedManifest) -> tuple[Descriptor, ...]:
 
 
 def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest],
-                 progress: Reporter, concurrency: int) -> tuple[int, int]:
+                 progress: Reporter, concurrency: int,
+                 records: dict[Digest, LayerRecord]) -> tuple[int, int]:
     jobs: dict[Digest, Callable[[], None]] = {}
     reused = 0
     for fetched in manifests:
@@ -135,20 +143,22 @@ def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest
         config_desc = manifest.config
         if not store.blobs.has(config_desc.digest):
             store.blobs.put_bytes(repo.get_blob_bytes(config_desc), config_desc.digest)
+        diff_ids: list[Digest | None] = [None] * len(manifest.layers)
         if config_desc.media_type in mediatype.IMAGE_CONFIGS:
             config = ImageConfig.parse(store.blobs.read_bytes(config_desc.digest))
             if len(config.diff_ids) != len(manifest.layers):
                 raise InvalidManifest(
                     f"manifest {fetched.digest} lists {len(manifest.layers)} layers but its"
                     f" config has {len(config.diff_ids)} diff IDs")
-        for desc in manifest.layers:
+            diff_ids = list(config.diff_ids)
+        for desc, diff_id in zip(manifest.layers, diff_ids, strict=True):
             key = desc.digest.hex[:12]
             if store.blobs.has(desc.digest) or desc.digest in jobs:
                 if desc.digest not in jobs:
                     reused += 1
                     progress.finish(key, "Already exists")
                 continue
-            jobs[desc.digest] = _job(store, repo, desc, progress)
+            jobs[desc.digest] = _job(store, repo, desc, diff_id, progress, records)
     if jobs:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pull") as pool:
             futures = [pool.submit(job) for job in jobs.values()]
@@ -160,18 +170,28 @@ def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest
     return len(jobs), reused
 
 
-def _job(store: Store, repo: Repository, desc: Descriptor,
-         progress: Reporter) -> Callable[[], None]:
+def _job(store: Store, repo: Repository, desc: Descriptor, diff_id: Digest | None,
+         progress: Reporter, records: dict[Digest, LayerRecord]) -> Callable[[], None]:
+    try:
+        compression: str | None = mediatype.layer_compression(desc.media_type)
+    except ValueError:
+        compression = None  # not an image layer: nothing to decompress or index
+
     def run() -> None:
         key = desc.digest.hex[:12]
         progress.begin(key, "Downloading", desc.size)
         where = f"{repo.client.registry}/{repo.name}"
         try:
             with repo.open_blob(desc, lambda n: progress.advance(key, n)) as src:
-                # Blob digest verified before the blob is visible, as skopeo and
-                # containerd do; the diff ID is checked by the store at first use
-                # (Store.verify_layer), so a pull does not decompress every layer.
-                store.blobs.put_stream(src, desc.digest)
+                # Both digests are verified before the blob is visible, and the
+                # index is written only after that, so a refused layer leaves nothing.
+                if diff_id is None or compression is None:
+                    store.blobs.put_stream(src, desc.digest)
+                else:
+                    got = ingest_layer(store.blobs, src, expected_digest=desc.digest,
+                                       expected_diff_id=diff_id, compression=compression)
+                    save_index(store, diff_id, got.index)
+                    records[diff_id] = got.record  # one dict store: safe across threads
         except DigestMismatch as exc:
             progress.finish(key, "Verification failed")
             raise DigestMismatch(f"blob {desc.digest} from {where} refused: {exc}") from exc
