@@ -1,32 +1,22 @@
-"""The fuzz suite's servers and Hypothesis profiles.
+"""The fuzz suite's servers, real ``lamina registry serve`` processes on 127.0.0.1.
 
-Profiles: ``short`` (the default, part of the normal suite: 40 examples per property,
-about a minute in all) and ``long`` (``make fuzz``: 400 per property and round, rounds
-with fresh seeds for 30 minutes). Choose with ``LAMINA_FUZZ_PROFILE``.
-Everything talks to real ``lamina registry serve`` processes on 127.0.0.1.
+Hypothesis profiles (profiles.py, chosen with ``LAMINA_FUZZ_PROFILE``): ``short``, the
+default and part of the normal suite (40 examples per property, about a minute in all),
+and ``long`` (``make fuzz``: 400 per property and round, rounds with fresh seeds for 30
+minutes).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 from tests.registry.auth.helpers import AuthRegistry
 from tests.registry.helpers import RegistryServer
 from tests.tools import lamina
-
-settings.register_profile(
-    "short", max_examples=40, deadline=None, derandomize=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile(
-    "long", max_examples=400, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.load_profile(os.environ.get("LAMINA_FUZZ_PROFILE", "short"))
 
 
 def _fsck_clean(root: Path) -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from lamina.oci import mediatype
 from tests.registry.auth.helpers import password
+from tests.registry.fuzz import profiles  # noqa: F401  (registers and loads the profile)
 from tests.registry.fuzz.strategies import (
     BODIES,
     HEADER_VALUES,
