@@ -52,8 +52,6 @@ TOLERATED_UPWARD: dict[tuple[str, str], str] = {}
 
 # Cycles still in the code: the sorted units of one strongly connected part -> why.
 TOLERATED_CYCLES: dict[tuple[str, ...], str] = {
-    ("lint.shell", "lint.shell_words"): "shell.py falls back to shell_words in a function",
-    ("lint.shellcheck", "lint.shellcheck_cache"): "shellcheck.py opens its cache in a function",
     ("store.layer_index", "store.store"): "Store measures a layer through layer_index lazily",
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 
-from lamina.lint.shell import SimpleCommand
+from lamina.lint.simple_command import SimpleCommand
 
 _SEPARATORS = frozenset({"&&", "||", ";", "&", ";;", "(", ")", "{", "}", "\n"})
 _KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while", "until",

@@ -15,9 +15,9 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lamina.errors import LaminaError
 
@@ -100,6 +100,16 @@ def run_shellcheck(jobs: Sequence[ShellCheckJob], binary: str | None = None,
     return ShellCheckRun(jobs, binary, excluded, cache).results()
 
 
+def _stored(items: list[dict[str, Any]] | None) -> list[ShellComment] | None:
+    """Cached comments back as :class:`ShellComment`; None (a miss) if they do not fit."""
+    if items is None:
+        return None
+    try:
+        return [ShellComment(**item) for item in items]
+    except TypeError:
+        return None
+
+
 class ShellCheckRun:
     """ShellCheck started on ``jobs``; :meth:`results` waits for its answers.
 
@@ -124,7 +134,7 @@ class ShellCheckRun:
             from lamina.lint.shellcheck_cache import ShellCheckCache
 
             self.store = ShellCheckCache(cache, program, tuple(excluded))
-            self.answers = [self.store.get(content) for content in self.contents]
+            self.answers = [_stored(self.store.get(content)) for content in self.contents]
         self.todo = [i for i, answer in enumerate(self.answers) if answer is None]
         self.batch = _Batch([self.distinct[i] for i in self.todo],
                             [self.contents[i] for i in self.todo], program, excluded)
@@ -133,7 +143,7 @@ class ShellCheckRun:
         for index, comments in zip(self.todo, self.batch.results(), strict=True):
             self.answers[index] = comments
             if self.store is not None:
-                self.store.put(self.contents[index], comments)
+                self.store.put(self.contents[index], [asdict(c) for c in comments])
         by_job = dict(zip(self.distinct, self.answers, strict=True))
         return [list(by_job[job] or []) for job in self.jobs]
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
-
-from lamina.lint.shellcheck import ShellComment
+from typing import Any
 
 
 def cache_dir() -> Path:
@@ -38,19 +36,22 @@ class ShellCheckCache:
         digest = hashlib.sha256(self._salt + content.encode()).hexdigest()
         return self.directory / digest[:2] / f"{digest[2:]}.json"
 
-    def get(self, content: str) -> list[ShellComment] | None:
+    def get(self, content: str) -> list[dict[str, Any]] | None:
+        """The comments stored for ``content`` (as JSON objects); None on a miss."""
         try:
             data = json.loads(self._path(content).read_text(encoding="utf-8"))
-            return [ShellComment(**item) for item in data]
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             return None
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            return None
+        return data
 
-    def put(self, content: str, comments: list[ShellComment]) -> None:
+    def put(self, content: str, comments: list[dict[str, Any]]) -> None:
         path = self._path(content)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(json.dumps([asdict(c) for c in comments]), encoding="utf-8")
+            partial.write_text(json.dumps(comments), encoding="utf-8")
             os.replace(partial, path)
         except OSError:
             pass  # a cache that cannot be written only costs the next run time
