@@ -150,6 +150,15 @@ def main() -> None:
     sh([*lamina, "mount", DEBIAN_TAG, str(home / "warm")], env=env)
     sh([*lamina, "umount", str(home / "warm")], env=env)
     builders["lamina"] = ([*lamina, "build", "-t", "bench/pyapp:lamina"], env)
+    if opts.only != "classic":
+        from bench.buildkit_cases import run_buildkit_cases
+
+        run_buildkit_cases(ctx, archive, lamina, opts.index_rate, opts.rounds)
+    if opts.only == "buildkit":
+        if opts.keep_home is None:
+            shutil.rmtree(home, ignore_errors=True)
+        return
+
     buildah_root = Path(tempfile.mkdtemp(prefix="lamina-bench-buildah-"))
     if shutil.which("buildah"):
         # Buildah 1.28 as a second peer: runc (crun fails on these cgroups), overlay storage,
@@ -160,12 +169,6 @@ def main() -> None:
         sh([*buildah, "pull", "-q", f"docker-daemon:{DEBIAN_TAG}"])
         builders["buildah"] = ([*buildah, "bud", "--runtime", "runc", "--isolation", "oci",
                                 "--layers", "-t", "bench/pyapp:buildah"], dict(os.environ))
-    if opts.only != "classic":
-        from bench.buildkit_cases import run_buildkit_cases
-
-        run_buildkit_cases(ctx, archive, lamina, opts.index_rate, opts.rounds)
-    if opts.only == "buildkit":
-        return
 
     results: dict[str, dict[str, list[float]]] = {"cold": {}, "cached": {}, "app.py": {}}
     for round_no in range(opts.rounds):
