@@ -23,12 +23,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -80,21 +82,39 @@ class ImageScanner(Protocol):
         """The findings of ``report`` at or above ``block_severity``."""
 
 
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS scan (repository TEXT NOT NULL, digest TEXT NOT NULL,"
+           " fingerprint TEXT NOT NULL, scanned_at REAL NOT NULL, report TEXT NOT NULL,"
+           " PRIMARY KEY (repository, digest))")
+
+
 class ScanResults:
     """Reports by (repository, digest), with the database fingerprint they were made with."""
 
     def __init__(self, path: Path) -> None:
         self.path = path  # made on the first scan: a registry that never scans has no file
 
+    def _create(self) -> None:
+        """Make the file whole under a private name and link it into place: sqlite3.connect
+        creates an empty file, and a reader on another connection (`sqlite3`, a script)
+        opening it before the CREATE TABLE commits gets "no such table: scan"."""
+        tmp = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with closing(sqlite3.connect(tmp)) as conn, conn:
+                conn.execute(_SCHEMA)
+            # made meanwhile by another thread or process: theirs is as good
+            with suppress(FileExistsError):
+                os.link(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self.path.exists():
+            self._create()
         conn = sqlite3.connect(self.path, timeout=30)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS scan (repository TEXT NOT NULL,"
-                         " digest TEXT NOT NULL, fingerprint TEXT NOT NULL,"
-                         " scanned_at REAL NOT NULL, report TEXT NOT NULL,"
-                         " PRIMARY KEY (repository, digest))")
+            conn.execute(_SCHEMA)  # a file left empty by a version that made it in place
             with conn:
                 yield conn
         finally:
