@@ -1,8 +1,8 @@
 """Layer indexes in the store: ``<home>/layer-index/<alg>/<hex>``, one per diff ID.
 
-An index is written by the pass that brings a layer in (load; see ingest.py)
-and, for layers that came some other way (a pull, a build, a store made by an
-earlier version), by the first command that needs it: that one read of the
+An index is written by the pass that brings a layer in (load and pull; see
+ingest.py) and, for layers that came some other way (a build, a store made by
+an earlier version), by the first command that needs it: that one read of the
 blob also checks its diff ID and records its sizes. A stale or damaged index
 is rebuilt the same way.
 """

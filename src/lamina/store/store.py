@@ -146,9 +146,10 @@ class Store:
     def verify_layer(self, layer: Layer) -> LayerRecord:
         """Check a layer's diff ID and measure it, once; the record says it was done.
 
-        A pull stores layers once their blob digest is verified (as containerd
-        fetches content); the diff ID — what the layer's files hash to — is
-        checked the first time the layer is used or shown.
+        Load and pull check it (and record it) as the layer arrives; layers
+        that came otherwise (a build, an older store) have their diff ID —
+        what the layer's files hash to — checked the first time they are used
+        or shown.
         """
         known = self.layer_record(layer.diff_id)
         if known is not None:
