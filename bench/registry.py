@@ -243,10 +243,10 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def wrk_get_rate(url: str, duration: int, work: Path) -> float:
+def wrk_get_rate(url: str, duration: int, work: Path, connections: int = 2) -> float:
     script = work / "get.lua"
     script.write_text(f'wrk.headers["Accept"] = "{ACCEPT}"\n')
-    out = subprocess.run(["wrk", "-t2", "-c2", f"-d{duration}s", "-s", str(script), url],
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "-s", str(script), url],
                          check=True, capture_output=True, text=True).stdout
     match = re.search(r"Requests/sec:\s+([0-9.]+)", out)
     if match is None or "Non-2xx" in out:

@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -33,12 +32,12 @@ from pathlib import Path
 import httpx
 
 from registry import (  # the registry bench's image and helpers
-    ACCEPT,
     _stop,
     _wait,
     build_image,
     distribution_registry,
     free_port,
+    wrk_get_rate,
 )
 
 
@@ -61,17 +60,6 @@ def lamina_registry(work: Path, src: Path | None) -> Iterator[str]:
         _stop(proc)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
-
-
-def wrk_rate(url: str, duration: int, work: Path) -> float:
-    script = work / "get.lua"
-    script.write_text(f'wrk.headers["Accept"] = "{ACCEPT}"\n')
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{duration}s", "-s", str(script), url],
-                         check=True, capture_output=True, text=True).stdout
-    match = re.search(r"Requests/sec:\s+([0-9.]+)", out)
-    if match is None or "Non-2xx" in out:
-        raise SystemExit(f"wrk failed or saw errors:\n{out}")
-    return float(match.group(1))
 
 
 def push(layout: Path, host: str, repo: str) -> subprocess.Popen[bytes]:
@@ -106,7 +94,7 @@ def _descriptor(media_type: str, data: bytes) -> dict[str, object]:
 
 def one_round(host: str, layout: Path, work: Path, duration: int) -> dict[str, float]:
     url = small_image(host)
-    idle = wrk_rate(url, duration, work)
+    idle = wrk_get_rate(url, duration, work, connections=16)
     start = time.perf_counter()
     pushing = push(layout, host, "bench/img")  # every blob new to this registry
     ended: list[float] = []
@@ -117,7 +105,7 @@ def one_round(host: str, layout: Path, work: Path, duration: int) -> dict[str, f
 
     waiter = threading.Thread(target=wait_push)
     waiter.start()
-    during = wrk_rate(url, duration, work)
+    during = wrk_get_rate(url, duration, work, connections=16)
     waiter.join()
     if pushing.returncode != 0:
         raise SystemExit(f"the concurrent push failed: "
