@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := skopeo umoci runc busybox-static docker.io debootstrap podman
 	docker-registry iproute2 ca-certificates chromium strace gcc libc6-dev dpkg-dev \
 	util-linux wrk apache2-utils hyperfine \
 	postgresql nginx ceph-mon ceph-osd radosgw ceph-common uuid-runtime curl \
-	slirp4netns tini buildah qemu-user-static binfmt-support golang-go openssh-client
+	slirp4netns tini buildah qemu-user-static binfmt-support golang-go openssh-client git
 export LAMINA_TEST_CACHE ?= /var/cache/lamina-tests
 
 .PHONY: run test venv system lint typecheck bench fuzz
