@@ -3,6 +3,8 @@ build starts from an empty store and the cache travels through a registry or a d
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,4 +101,51 @@ def test_bad_cache_sources_are_refused(busybox_base: str, tmp_path: Path,
     assert not_cache.exit_code == 1 and "not a build cache" in not_cache.stderr
     unknown = lamina("build", "--cache-to", "type=gha", ctx)
     assert unknown.exit_code == 1 and "type 'gha' is not supported" in unknown.stderr
+    inline_from = lamina("build", "--cache-from", "type=inline", ctx)
+    assert inline_from.exit_code == 1 and "registry,ref=IMAGE" in inline_from.stderr
+    inline_max = lamina("build", "--cache-to", "type=inline,mode=max", ctx)
+    assert inline_max.exit_code == 1 and "mode=min only" in inline_max.stderr
     assert "bad:1" not in str(store().meta.read().tags)
+
+
+def test_inline_cache_travels_with_the_pushed_image(busybox_base: str, docker: str,
+                                                     archives: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """--cache-to type=inline writes the cache into the image config
+    (``moby.buildkit.cache.v0``, as BuildKit's inline exporter); a build from an empty store
+    given that image as --cache-from reuses its steps and downloads their layers."""
+    docker_config = tmp_path / "docker-config"
+    docker_config.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))
+    server = start_lamina_registry(tmp_path / "registry")
+    try:
+        ctx = write_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE.format(base=busybox_base),
+                                               "a.txt": "one\n", "b.txt": "two\n"})
+        ref = f"{server.host}/ci/inline:1"
+        first = _build("-t", ref, "--cache-to", "type=inline", "--push", ctx)
+        assert "RAN-STEP-3" in first and "RAN-STEP-5" in first
+        pushed = store().resolve(ref)
+        doc = json.loads(store().blobs.read_bytes(pushed.id))
+        cache = json.loads(base64.b64decode(doc["moby.buildkit.cache.v0"]))
+        assert len(cache["layers"]) == len(doc["rootfs"]["diff_ids"])
+        assert len(cache["records"]) == 4  # the four steps after FROM
+
+        _fresh_home(tmp_path, "home-2", monkeypatch, docker, busybox_base, archives)
+        second = _build("--progress", "plain", "-t", "app:2", "--cache-from",
+                        f"type=registry,ref={ref}", ctx)
+        assert second.count(" CACHED") == 4, second
+        assert "RAN-STEP-3" not in second and "RAN-STEP-5" not in second
+        rebuilt = store().resolve("app:2")
+        rebuilt_doc = json.loads(store().blobs.read_bytes(rebuilt.id))
+        assert rebuilt_doc["rootfs"] == doc["rootfs"]
+        assert rebuilt_doc["history"] == doc["history"]
+        for layer in rebuilt.layers:  # the reused steps' layers were downloaded
+            assert store().blobs.has(layer.descriptor.digest)
+
+        (ctx / "b.txt").write_text("changed\n")
+        _fresh_home(tmp_path, "home-3", monkeypatch, docker, busybox_base, archives)
+        third = _build("-t", "app:3", "--cache-from", ref, ctx)  # a bare ref: registry
+        assert third.count(" ---> Using cache") == 2, third
+        assert "RAN-STEP-3" not in third and "RAN-STEP-5" in third
+    finally:
+        server.stop()

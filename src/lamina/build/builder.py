@@ -85,7 +85,7 @@ class Builder:
         self.context.load_memo(memo)
         try:
             self.travelling = TravellingCache(self.store, self.request.cache_from,
-                                              self.request.cache_to)
+                                              self.request.cache_to, self.platform)
             with self.store.writing():
                 result = self._build()
         finally:
@@ -148,7 +148,8 @@ class Builder:
             self.replayable = False  # replays print no warnings
             self.warn(f"[Warning] One or more build-args [{unused}] were not consumed")
         if self.travelling is not None:
-            self.travelling.export(plan.target.index)  # --cache-to, once every step is done
+            # --cache-to, once every step is done; type=inline makes the image tagged
+            final = self.travelling.export(plan.target.index, final)
         tags = self._tag(final)
         for index in sorted(self.results):
             self.record.lines.extend(self.stage_lines.get(index, []))

@@ -30,6 +30,8 @@ class CacheBackend(Protocol):
 
     def blob_bytes(self, desc: Descriptor) -> bytes: ...
 
+    def child_manifest(self, desc: Descriptor) -> bytes: ...
+
     def fetch_blob(self, desc: Descriptor, store: Store) -> None: ...
 
     def put_blob(self, desc: Descriptor, open_at: Callable[[int], BinaryIO]) -> None: ...
@@ -65,6 +67,9 @@ class RegistryBackend:
 
     def blob_bytes(self, desc: Descriptor) -> bytes:
         return self.repo.get_blob_bytes(desc)
+
+    def child_manifest(self, desc: Descriptor) -> bytes:
+        return self.repo.get_manifest(str(desc.digest), expected=desc.digest).raw
 
     def fetch_blob(self, desc: Descriptor, store: Store) -> None:
         if store.blobs.has(desc.digest):
@@ -112,6 +117,9 @@ class LayoutBackend:
             raise NotFound(f"cache blob {desc.digest} is missing from {self.root}") from exc
         desc.digest.verify(data)
         return data
+
+    def child_manifest(self, desc: Descriptor) -> bytes:
+        return self.blob_bytes(desc)  # a layout keeps manifests as blobs
 
     def fetch_blob(self, desc: Descriptor, store: Store) -> None:
         if store.blobs.has(desc.digest):

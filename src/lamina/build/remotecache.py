@@ -9,6 +9,8 @@ that imports it looks each step's key up there when the local cache misses:
 the step's image is then downloaded (only blobs the store lacks) instead of
 run, and the build prints ``Using cache`` for it. ``mode=min`` (the default)
 exports the steps of the stage that makes the result; ``mode=max`` every stage's.
+``type=inline`` (``lamina.build.inlinecache``) carries the cache in the result
+image's config instead, and ``--cache-from`` of such an image reads it there.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from lamina.build.cachebackends import CacheBackend, LayoutBackend, RegistryBackend
+from lamina.build.image import ImageState
+from lamina.build.inlinecache import CACHE_FIELD as INLINE_FIELD
+from lamina.build.inlinecache import InlineCache, embed
 from lamina.errors import LaminaError
 from lamina.oci import mediatype
-from lamina.oci.descriptor import Descriptor
+from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
-from lamina.oci.manifest import Manifest, parse_manifest
-from lamina.store.store import Store
+from lamina.oci.manifest import Index, Manifest, parse_manifest
+from lamina.oci.platform_choice import choose
+from lamina.store.store import Store, host_os_arch
 
 CONFIG_TYPE = "application/vnd.lamina.buildcache.config.v1+json"
 # A step's image manifest, carried as a plain blob: an image manifest's layers are blobs
@@ -69,6 +75,10 @@ def parse_cache(text: str, flag: str) -> CacheSpec:
         if not ref:
             raise CacheImportError(f"{flag} {text!r}: type=registry needs ref=REPO:TAG")
         spec = CacheSpec("registry", ref=ref, mode=mode)
+    elif kind == "inline" and flag == "--cache-to":
+        if mode != "min":  # only the result's own steps can be described by its layers
+            raise CacheImportError(f"{flag} {text!r}: type=inline supports mode=min only")
+        spec = CacheSpec("inline")
     elif kind == "local":
         path = fields.pop("dest" if flag == "--cache-to" else "src", "")
         if not path:
@@ -76,62 +86,94 @@ def parse_cache(text: str, flag: str) -> CacheSpec:
                                    f"{'dest' if flag == '--cache-to' else 'src'}=DIR")
         spec = CacheSpec("local", path=path, mode=mode)
     else:
-        raise CacheImportError(f"{flag} {text!r}: type {kind!r} is not supported "
-                               "(use registry or local)")
+        hint = ("registry,ref=IMAGE for an image with inline cache" if kind == "inline"
+                else "registry, local or inline" if flag == "--cache-to" else "registry or local")
+        raise CacheImportError(f"{flag} {text!r}: type {kind!r} is not supported (use {hint})")
     if fields:
         raise CacheImportError(f"{flag} {text!r}: unknown key {sorted(fields)[0]!r}")
     return spec
 
 
 @dataclass
-class ImportedCache:
-    """The records of every --cache-from, and where to download a hit's blobs from."""
+class ArtifactCache:
+    """A cache artifact's records (key -> step manifest digest) and the blobs it lists."""
 
     store: Store
-    records: dict[str, tuple[str, CacheBackend, dict[str, Descriptor]]] = field(
-        default_factory=dict)
-    backends: list[CacheBackend] = field(default_factory=list)
-
-    @classmethod
-    def open(cls, store: Store, specs: list[CacheSpec]) -> ImportedCache:
-        out = cls(store)
-        for spec in specs:
-            backend = spec.backend(store, push=False)
-            out.backends.append(backend)
-            raw = backend.manifest()
-            if raw is None:
-                raise CacheImportError(f"--cache-from {backend.where}: no cache there "
-                                       "(nothing was exported to it yet?)")
-            manifest = parse_manifest(raw)
-            if not isinstance(manifest, Manifest) or manifest.config.media_type != CONFIG_TYPE:
-                raise CacheImportError(f"--cache-from {backend.where}: not a build cache "
-                                       f"(its config is not {CONFIG_TYPE})")
-            blobs = {str(d.digest): d for d in manifest.layers}
-            doc = json.loads(backend.blob_bytes(manifest.config))
-            for key, digest in (doc.get("records") or {}).items():
-                if str(digest) in blobs:
-                    out.records.setdefault(str(key), (str(digest), backend, blobs))
-        return out
+    backend: CacheBackend
+    records: dict[str, str]
+    blobs: dict[str, Descriptor]
 
     def fetch(self, key: str) -> str | None:
-        """The manifest digest of ``key``'s image, its blobs now in the store; None: a miss."""
-        found = self.records.get(key)
-        if found is None:
+        digest = self.records.get(key)
+        if digest is None:
             return None
-        digest, backend, blobs = found
-        top = blobs[digest]
-        raw = backend.blob_bytes(top)
+        raw = self.backend.blob_bytes(self.blobs[digest])
         manifest = parse_manifest(raw)
         assert isinstance(manifest, Manifest)
         with self.store.writing():
             for desc in manifest.references:
-                backend.fetch_blob(blobs.get(str(desc.digest), desc), self.store)
+                self.backend.fetch_blob(self.blobs.get(str(desc.digest), desc), self.store)
             self.store.add_image(raw, intermediate=True)
         return digest
+
+
+@dataclass
+class ImportedCache:
+    """Every --cache-from: a cache artifact, or an image carrying inline cache."""
+
+    store: Store
+    sources: list[ArtifactCache | InlineCache] = field(default_factory=list)
+    backends: list[CacheBackend] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, store: Store, specs: list[CacheSpec], platform: Platform) -> ImportedCache:
+        out = cls(store)
+        for spec in specs:
+            backend = spec.backend(store, push=False)
+            out.backends.append(backend)
+            out.sources.append(_open_source(store, backend, platform))
+        return out
+
+    def fetch(self, key: str) -> str | None:
+        """The manifest digest of ``key``'s image, its blobs now in the store; None: a miss."""
+        for source in self.sources:
+            digest = source.fetch(key)
+            if digest is not None:
+                return digest
+        return None
 
     def close(self) -> None:
         for backend in self.backends:
             backend.close()
+
+
+def _open_source(store: Store, backend: CacheBackend,
+                 platform: Platform) -> ArtifactCache | InlineCache:
+    raw = backend.manifest()
+    if raw is None:
+        raise CacheImportError(f"--cache-from {backend.where}: no cache there "
+                               "(nothing was exported to it yet?)")
+    manifest = parse_manifest(raw)
+    if isinstance(manifest, Index):  # a multi-platform image: this build's platform
+        raw = backend.child_manifest(choose(manifest, platform))
+        manifest = parse_manifest(raw)
+    if not isinstance(manifest, Manifest):
+        raise CacheImportError(f"--cache-from {backend.where}: not a build cache")
+    if manifest.config.media_type in mediatype.IMAGE_CONFIGS:
+        doc = json.loads(backend.blob_bytes(manifest.config))
+        if not isinstance(doc, dict) or INLINE_FIELD not in doc:
+            raise CacheImportError(f"--cache-from {backend.where}: not a build cache (an "
+                                   f"image without inline cache: no {INLINE_FIELD} in its "
+                                   "config; build it with --cache-to type=inline)")
+        return InlineCache.read(store, backend, manifest, doc)
+    if manifest.config.media_type != CONFIG_TYPE:
+        raise CacheImportError(f"--cache-from {backend.where}: not a build cache "
+                               f"(its config is not {CONFIG_TYPE})")
+    blobs = {str(d.digest): d for d in manifest.layers}
+    doc = json.loads(backend.blob_bytes(manifest.config))
+    records = {str(k): str(d) for k, d in (doc.get("records") or {}).items()
+               if str(d) in blobs}
+    return ArtifactCache(store, backend, records, blobs)
 
 
 def export_cache(store: Store, spec: CacheSpec, records: dict[str, str]) -> int:
@@ -174,10 +216,11 @@ class TravellingCache:
     """One build's side of --cache-from/--cache-to: lookups on a local miss, what to export."""
 
     def __init__(self, store: Store, cache_from: tuple[CacheSpec, ...],
-                 cache_to: tuple[CacheSpec, ...]) -> None:
+                 cache_to: tuple[CacheSpec, ...], platform: Platform | None = None) -> None:
         self.store = store
         self.cache_to = cache_to
-        self.imported = ImportedCache.open(store, list(cache_from)) if cache_from else None
+        self.imported = (ImportedCache.open(store, list(cache_from), platform or host_os_arch())
+                         if cache_from else None)
         self.steps: dict[str, tuple[int, str]] = {}  # key -> (stage index, manifest digest)
 
     def lookup(self, key: str) -> str | None:
@@ -187,11 +230,16 @@ class TravellingCache:
         if self.cache_to:
             self.steps[key] = (stage, digest)
 
-    def export(self, target: int) -> None:
+    def export(self, target: int, final: ImageState) -> ImageState:
+        """Export every --cache-to; the result image, with its inline cache when asked for."""
         for spec in self.cache_to:
             records = {k: d for k, (stage, d) in self.steps.items()
                        if spec.mode == "max" or stage == target}
-            export_cache(self.store, spec, records)
+            if spec.type == "inline":
+                final = embed(self.store, final, {k: d for k, (_, d) in self.steps.items()})
+            else:
+                export_cache(self.store, spec, records)
+        return final
 
     def close(self) -> None:
         if self.imported is not None:
