@@ -54,6 +54,8 @@ Scale-out (issue 14; see docs/deploy.md). The defaults keep everything under ``r
   ``postgresql://user:pass@host:port/db`` shared by every replica; ``database_pool``:
   connections per process (default 8); ``migrate_on_start``: apply schema migrations when
   the server starts (default false: run ``lamina registry migrate-schema``).
+- ``job_lease_seconds``: how long a replica's claim on a background job (a scan, a gc
+  run) lasts without renewal; a job whose claimer died is taken over after it (default 60).
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ _BOOLS = frozenset({"delete_enabled", "delete_referenced", "access_log", "trust_
                     "s3_verify_tls", "redirect", "migrate_on_start"})
 _POSITIVE = frozenset({"header_timeout_seconds", "body_timeout_seconds",
                        "workers", "token_expiry_seconds", "login_failures", "redirect_seconds",
-                       "database_pool"})
+                       "database_pool", "job_lease_seconds"})
 
 
 def parse_addr(text: str) -> tuple[str, int]:
@@ -151,6 +153,7 @@ class RegistrySettings:
     database: str = ""
     database_pool: int = 8
     migrate_on_start: bool = False
+    job_lease_seconds: int = 60
 
     @property
     def host(self) -> str:

@@ -13,6 +13,8 @@ from starlette.testclient import TestClient
 from tests.registry.helpers import RegistryServer
 from tests.registry.scaleout.helpers import Deployment, deployed_client
 from tests.registry.scaleout.services import Ceph, Nginx, Postgres, as_env
+from tests.tools import lamina
+from tests.vulndb import PYPA_ZIP
 
 
 @pytest.fixture(scope="session")
@@ -74,8 +76,21 @@ def balanced_with_tokens(tmp_path: Path, s3_settings: dict[str, Any],
     yield from _balanced(tmp_path, {**s3_settings, **pg_settings, "auth": "token"})
 
 
-def _balanced(tmp_path: Path, settings: dict[str, Any]) -> Iterator[Deployment]:
-    env = as_env(settings)
+@pytest.fixture
+def balanced_scanning(tmp_path: Path, s3_settings: dict[str, Any],
+                      pg_settings: dict[str, Any]) -> Iterator[Deployment]:
+    """The balanced deployment scanning on push against the PyPA advisory data, with a
+    short job lease so that a job a killed replica held is taken over quickly."""
+    db = tmp_path / "advisories.sqlite"
+    result = lamina("db", "import", PYPA_ZIP, "--db", db)
+    assert result.exit_code == 0, result.stderr
+    yield from _balanced(tmp_path, {**s3_settings, **pg_settings, "job_lease_seconds": 3},
+                         {"LAMINA_SCAN_ON_PUSH": "1", "LAMINA_SCAN_DB": str(db)})
+
+
+def _balanced(tmp_path: Path, settings: dict[str, Any],
+              extra_env: dict[str, str] | None = None) -> Iterator[Deployment]:
+    env = {**as_env(settings), **(extra_env or {})}
     replicas: list[RegistryServer] = []
     nginx: Nginx | None = None
     try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,6 +26,7 @@ from lamina.registry.http.errors import (
 from lamina.registry.http.observe import Metrics, Observe, stderr_log
 from lamina.registry.http.scanning import ImageScanner
 from lamina.registry.http.scanning import install as install_scanning
+from lamina.registry.job_runner import Handler, JobRunner, worker_name
 from lamina.registry.registry import Registry
 from lamina.registry.uploads import ClientGone
 
@@ -45,12 +50,28 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
         *manifests.ROUTES, *uploads.ROUTES, *blobs.ROUTES, *base.ROUTES, *listings.ROUTES,
         *history.ROUTES, *health.ROUTES, Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
+    # Background jobs (scan on push) run in this process once it serves: its handlers
+    # are added by the extensions below.
+    handlers: dict[str, Handler] = {}
+    runner = JobRunner(reg.meta, handlers, reg.settings.job_lease_seconds,
+                       worker=worker_name(reg.settings.addr))
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        runner.start()
+        try:
+            yield
+        finally:
+            await to_thread.run_sync(runner.stop)
+
     app = Starlette(
+        lifespan=lifespan,
         routes=routes,
         exception_handlers={RegistryError: on_registry_error, HTTPException: on_http_error,
                             ClientGone: on_client_gone, Exception: on_unexpected},
     )
     app.state.registry = reg
+    app.state.jobs = runner
     metrics = Metrics()
     app.state.metrics = metrics
     # Inside Observe, so refusals for too many requests are counted and logged.
@@ -60,5 +81,5 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
     if access is not None:
         install_access_control(app, reg, access)
     if scanner is not None:
-        install_scanning(app, reg, scanner)
+        handlers["scan"] = install_scanning(app, reg, scanner, runner.wake).run_job
     return app

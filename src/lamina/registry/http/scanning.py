@@ -4,8 +4,9 @@ The scanner itself comes in through the small ``ImageScanner`` protocol (Lamina'
 lamina.scan.image_scanner.AdvisoryScanner, passed in by lamina.registry.server), so
 the registry and the scanner never import each other.
 
-- Scan on push: a listener on the registry's ``ManifestPushed`` event scans the
-  image in a worker thread after the push has answered, so a push never waits.
+- Scan on push: a listener on the registry's ``ManifestPushed`` event queues a "scan"
+  job in the metadata database after the push has answered (a push never waits); the
+  job runner of one replica claims and runs it (registry/job_runner.py).
 - Results are kept per repository and manifest digest (in PostgreSQL, shared by the
   replicas, when the registry's ``database`` is set; else) in ``scans.sqlite3`` under
   the registry root, with the fingerprint of the advisory database they were
@@ -50,6 +51,8 @@ from lamina.registry.access import Action
 from lamina.registry.errors import DigestInvalid
 from lamina.registry.events import Event, ManifestPushed
 from lamina.registry.http.common import authorize, repository_of
+from lamina.registry.job_runner import Lease
+from lamina.registry.meta.base import Job
 from lamina.registry.registry import Registry
 from lamina.registry.scan_results_pg import PgScanResults
 
@@ -140,8 +143,10 @@ class NotAnImage(Exception):
 
 
 class RegistryScanner:
-    def __init__(self, reg: Registry, scanner: ImageScanner) -> None:
+    def __init__(self, reg: Registry, scanner: ImageScanner,
+                 wake: Callable[[], None] = lambda: None) -> None:
         self.reg = reg
+        self._wake = wake  # tells this process's job runner a scan is queued
         self.scanner = scanner
         settings = reg.settings
         self.results: ScanResults | PgScanResults = (
@@ -175,12 +180,24 @@ class RegistryScanner:
         return self.scan(repository, digest)
 
     async def on_event(self, event: Event) -> None:
+        """Queue the pushed manifest's scan as a job in the shared database, so that one
+        replica scans it, and another does when that one dies mid-scan."""
         if not isinstance(event, ManifestPushed) or not self.scanner.on_push:
             return
+        await asyncio.to_thread(self.reg.meta.enqueue_job, "scan",
+                                f"scan:{event.repository}@{event.digest}",
+                                {"repository": event.repository, "digest": str(event.digest)})
+        self._wake()
+
+    def run_job(self, job: Job, lease: Lease) -> str:
+        repository, digest = str(job.payload["repository"]), str(job.payload["digest"])
         try:
-            await asyncio.to_thread(self.scan, event.repository, event.digest)
+            doc = self.scan(repository, Digest.parse(digest))
         except NotAnImage:
-            return
+            return "not an image"
+        found = len(doc.get("findings", []))
+        log.info("scanned %s@%s: %d findings", repository, digest, found)
+        return f"{found} findings"
 
     def blocking(self, report: dict[str, Any]) -> list[dict[str, Any]]:
         return self.scanner.blocking(report)
@@ -267,9 +284,11 @@ ROUTE = Route("/api/v1/repositories/{name:path}/manifests/{digest}/vulnerabiliti
               vulnerabilities_endpoint, methods=["GET"])
 
 
-def install(app: Starlette, reg: Registry, image_scanner: ImageScanner) -> RegistryScanner:
-    """Subscribe scan on push, add the results route and, if configured, the pull policy."""
-    scanner = RegistryScanner(reg, image_scanner)
+def install(app: Starlette, reg: Registry, image_scanner: ImageScanner,
+            wake: Callable[[], None] = lambda: None) -> RegistryScanner:
+    """Subscribe scan on push, add the results route and, if configured, the pull policy.
+    Its ``run_job`` is the handler of "scan" jobs; ``wake`` nudges the job runner."""
+    scanner = RegistryScanner(reg, image_scanner, wake)
     app.state.scanner = scanner
     app.router.routes.insert(0, ROUTE)
     reg.events.subscribe(scanner.on_event)

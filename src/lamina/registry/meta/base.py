@@ -86,6 +86,25 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class Job:
+    """A unit of background work (a scan, a gc run) claimed through the database, so that
+    one replica does it and another takes it over when the claimer's lease runs out."""
+
+    id: int
+    kind: str
+    key: str
+    payload: dict[str, object]
+    state: str  # queued, running, done, failed
+    claimed_by: str | None
+    lease_until: float
+    attempts: int
+    progress: dict[str, object]
+    result: str
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True)
 class Actor:
     """Who caused a change: recorded in tag history."""
 
@@ -150,4 +169,25 @@ class MetaStore(Protocol):
         """The lock between making content visible (shared) and gc sweeping (exclusive),
         shared by every process that uses this store."""
     def stats(self) -> Stats: ...
+
+    # background jobs (meta/jobs_sql.py)
+    def enqueue_job(self, kind: str, key: str, payload: dict[str, object]) -> int:
+        """Queue the job named ``key`` (again, if it finished); its id. A job queued or
+        running under that key is left as it is."""
+
+    def claim_job(self, worker: str, kinds: Sequence[str], lease_seconds: float,
+                  key: str | None = None) -> Job | None:
+        """Claim the oldest queued job of ``kinds`` (or one whose claimer's lease ran out),
+        for ``lease_seconds``; None when there is none. Each job is claimed by one worker."""
+
+    def renew_job(self, job_id: int, worker: str, lease_seconds: float,
+                  progress: dict[str, object] | None = None) -> bool:
+        """Extend the lease (and save ``progress``); False when ``worker`` lost the claim."""
+
+    def finish_job(self, job_id: int, worker: str, state: str, result: str) -> bool: ...
+    def release_job(self, job_id: int, worker: str) -> bool:
+        """Give the job back to the queue (progress kept) for another worker to take."""
+
+    def job(self, key: str) -> Job | None: ...
+    def jobs(self, limit: int) -> list[Job]: ...
     def close(self) -> None: ...

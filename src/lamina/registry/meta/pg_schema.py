@@ -96,6 +96,16 @@ CREATE TABLE scan (
     scanned_at DOUBLE PRECISION NOT NULL, report TEXT NOT NULL,
     PRIMARY KEY (repository, digest));
 """),
+    # Background work (meta/jobs_sql.py): claimed by one replica with a lease, taken over
+    # by another when the lease runs out.
+    (6, """
+CREATE TABLE jobs (
+    id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL, state TEXT NOT NULL, claimed_by TEXT,
+    lease_until DOUBLE PRECISION NOT NULL, attempts INTEGER NOT NULL, progress TEXT NOT NULL,
+    result TEXT NOT NULL, created DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL);
+CREATE INDEX jobs_state ON jobs(state, id);
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -75,6 +75,9 @@ def open_pool(url: str, size: int, migrate: bool) -> ConnectionPool:
 
 
 class PostgresMetaStore(SqlMetaStore):
+    # Replicas claiming at once each take a different job instead of queueing on one row.
+    _claim_suffix = " FOR UPDATE SKIP LOCKED"
+
     def __init__(self, url: str, pool_size: int = 8, migrate: bool = False) -> None:
         self._pool = open_pool(url, pool_size, migrate)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
@@ -27,6 +27,7 @@ from lamina.registry.meta.base import (
     TagMove,
     UploadRecord,
 )
+from lamina.registry.meta.jobs_sql import SqlJobs
 
 # A link's "seen" time is refreshed at most this often (seconds); gc grace is far longer.
 TOUCH_RESOLUTION = 60.0
@@ -67,17 +68,9 @@ def _upload(row: Row) -> UploadRecord:
                         float(updated))
 
 
-class SqlMetaStore(ABC):
+class SqlMetaStore(SqlJobs):
     """The MetaStore over ``_one``, ``_all``, ``_all_in_one_snapshot`` (reads) and
     ``_write`` (one transaction), ``_repo_id`` and ``_annotations``, which a store provides."""
-
-    @abstractmethod
-    def _one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
-        """Provided by each store."""
-
-    @abstractmethod
-    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        """Provided by each store."""
 
     @abstractmethod
     def _all_in_one_snapshot(self, queries: Sequence[str]) -> list[list[Row]]:
@@ -85,7 +78,7 @@ class SqlMetaStore(ABC):
 
     @abstractmethod
     def _write(self) -> AbstractContextManager[Transaction]:
-        """Provided by each store."""
+        """Provided by each store: one write transaction."""
 
     @abstractmethod
     def _repo_id(self, db: Transaction, repository: str, create: bool) -> int | None:

@@ -44,6 +44,12 @@ CREATE INDEX IF NOT EXISTS tag_history_tag ON tag_history(repository, tag);
 CREATE TABLE IF NOT EXISTS uploads (
     session TEXT PRIMARY KEY, repository TEXT NOT NULL, algorithm TEXT NOT NULL,
     created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL, state TEXT NOT NULL, claimed_by TEXT, lease_until REAL NOT NULL,
+    attempts INTEGER NOT NULL, progress TEXT NOT NULL, result TEXT NOT NULL,
+    created REAL NOT NULL, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
 """
 
 

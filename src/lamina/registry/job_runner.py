@@ -1,0 +1,162 @@
+"""Running background jobs claimed through the MetaStore: once, by one replica, and again
+by another when the one holding a job dies.
+
+Every replica (every server process) runs a ``JobRunner`` thread. It claims the oldest
+job it has a handler for, runs the handler while a heartbeat renews the claim's lease,
+and records the outcome. A replica killed mid-job stops renewing; when the lease runs out
+another replica claims the job and its handler resumes from the last ``progress`` saved
+through ``Lease.checkpoint``. A runner that is stopped (SIGTERM) gives its job back at
+the handler's next checkpoint, so a rolling update does not wait out a lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lamina.registry.errors import StorageUnavailable
+from lamina.registry.meta.base import Job, MetaStore
+
+log = logging.getLogger("lamina.registry.jobs")
+
+# A job claimed this many times without finishing (its claimers kept dying) is given up.
+MAX_ATTEMPTS = 5
+POLL_SECONDS = 1.0
+
+
+class JobLost(Exception):
+    """The lease ran out and another worker claimed the job: stop without writing more."""
+
+
+class JobInterrupted(Exception):
+    """The runner is stopping: the job goes back to the queue with its progress."""
+
+
+def worker_name(addr: str = "") -> str:
+    """Who holds a claim: machine, listening address (replicas on one machine) and process."""
+    return f"{socket.gethostname()}/{addr}/{os.getpid()}" if addr else \
+        f"{socket.gethostname()}/{os.getpid()}"
+
+
+@dataclass
+class Lease:
+    """A claimed job's lease, renewed by a heartbeat; handlers save progress through it."""
+
+    meta: MetaStore
+    job: Job
+    worker: str
+    seconds: float
+    stopping: threading.Event = field(default_factory=threading.Event)
+    lost: threading.Event = field(default_factory=threading.Event)
+
+    def checkpoint(self, progress: dict[str, object]) -> None:
+        """Save ``progress`` with the claim; raise JobLost or JobInterrupted when the
+        handler must stop here."""
+        if not self.meta.renew_job(self.job.id, self.worker, self.seconds, progress):
+            self.lost.set()
+        self._check()
+
+    def _check(self) -> None:
+        if self.lost.is_set():
+            raise JobLost(f"job {self.job.key} was claimed by another worker")
+        if self.stopping.is_set():
+            raise JobInterrupted(f"job {self.job.key} interrupted")
+
+    def heartbeat(self, done: threading.Event) -> None:
+        while not done.wait(self.seconds / 3):
+            try:
+                if not self.meta.renew_job(self.job.id, self.worker, self.seconds):
+                    self.lost.set()
+                    return
+            except StorageUnavailable as exc:  # the next beat may get through
+                log.warning("renewing the lease of job %s: %s", self.job.key, exc)
+
+
+Handler = Callable[[Job, Lease], str]
+
+
+def run_claimed(meta: MetaStore, job: Job, lease: Lease, handler: Handler) -> str:
+    """Run ``handler`` on a job this worker claimed, under a heartbeat; record the outcome.
+    Returns the job's final state: done, failed, queued (given back) or lost."""
+    if job.attempts > MAX_ATTEMPTS:
+        meta.finish_job(job.id, lease.worker, "failed",
+                        f"claimed {job.attempts - 1} times, no claimer finished it")
+        return "failed"
+    done = threading.Event()
+    beat = threading.Thread(target=lease.heartbeat, args=(done,), daemon=True,
+                            name=f"lease-{job.id}")
+    beat.start()
+    try:
+        result = handler(job, lease)
+    except JobLost:
+        log.warning("job %s was taken over by another worker", job.key)
+        return "lost"
+    except JobInterrupted:
+        meta.release_job(job.id, lease.worker)
+        log.info("job %s given back to the queue", job.key)
+        return "queued"
+    except Exception as exc:
+        log.error("job %s failed: %s", job.key, "".join(traceback.format_exception(exc)))
+        meta.finish_job(job.id, lease.worker, "failed", f"{type(exc).__name__}: {exc}")
+        return "failed"
+    finally:
+        done.set()
+        beat.join()
+    return "done" if meta.finish_job(job.id, lease.worker, "done", result) else "lost"
+
+
+class JobRunner:
+    """One thread per server process claiming and running jobs of the given kinds."""
+
+    def __init__(self, meta: MetaStore, handlers: dict[str, Handler], lease_seconds: float,
+                 worker: str | None = None, poll_seconds: float = POLL_SECONDS) -> None:
+        self.meta = meta
+        self.handlers = handlers
+        self.lease_seconds = lease_seconds
+        self.worker = worker or worker_name()
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.handlers and self._thread is None:
+            self._thread = threading.Thread(target=self._loop, daemon=True, name="jobs")
+            self._thread.start()
+
+    def wake(self) -> None:
+        """A job was queued here: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_once(self) -> str | None:
+        """Claim and run one job; its final state, or None when there was none."""
+        job = self.meta.claim_job(self.worker, list(self.handlers), self.lease_seconds)
+        if job is None:
+            return None
+        log.info("job %s (%s) claimed by %s, attempt %d", job.key, job.kind, self.worker,
+                 job.attempts)
+        lease = Lease(self.meta, job, self.worker, self.lease_seconds, self._stopping)
+        return run_claimed(self.meta, job, lease, self.handlers[job.kind])
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self.run_once() is not None:
+                    continue
+            except StorageUnavailable as exc:
+                log.warning("claiming jobs: %s", exc)
+            except Exception:
+                log.exception("claiming jobs failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
