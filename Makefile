@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := skopeo umoci runc busybox-static docker.io debootstrap podman
 	slirp4netns tini buildah qemu-user-static binfmt-support golang-go openssh-client git
 export LAMINA_TEST_CACHE ?= /var/cache/lamina-tests
 
-.PHONY: run test venv system lint typecheck bench fuzz
+.PHONY: run test venv system lint typecheck bench fuzz wheelhouse image
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV) || { apt-get update -q && apt-get install -y -q python3-venv \
@@ -37,6 +37,16 @@ test: system venv
 	$(VENV)/bin/ruff check src tests bench || status=1; \
 	$(VENV)/bin/mypy || status=1; \
 	exit $$status
+
+# The registry's container image (Dockerfile): wheels made here from the checkout, then a
+# build that needs no network. BASE must be a Debian 12 image with python3.11.
+IMAGE ?= lamina-registry:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+BASE ?= python:3.11-slim-bookworm
+wheelhouse: venv
+	PYTHON=$(PY) bash scripts/wheelhouse.sh build/wheelhouse
+
+image: wheelhouse
+	DOCKER_BUILDKIT=0 docker build --build-arg BASE=$(BASE) -t $(IMAGE) .
 
 lint: venv
 	$(VENV)/bin/ruff check src tests bench

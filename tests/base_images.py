@@ -1,21 +1,27 @@
 """The base images tests build on, made here and never pulled (Docker Hub is unreachable):
 - busybox: a static busybox from Debian's busybox-static, with its applet links;
 - Debian: a minimal bookworm made once with debootstrap, cached under
-  $LAMINA_TEST_CACHE between runs."""
+  $LAMINA_TEST_CACHE between runs;
+- Python: that Debian with python3 (3.11) installed from Debian's .debs, fetched on the
+  host with ``apt-get download`` and cached (containers here have no network)."""
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
+
+import pytest
 
 from tests.tools import require_tool, run
 
 CACHE = Path(os.environ.get("LAMINA_TEST_CACHE", "/var/cache/lamina-tests"))
 BUSYBOX_TAG = "lamina-test/busybox:1.36"
 DEBIAN_TAG = "lamina-test/debian:bookworm"
+PYTHON_TAG = "lamina-test/python3:bookworm"
 DEBIAN_MIRROR = os.environ.get("LAMINA_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 
@@ -66,3 +72,55 @@ def debian_rootfs_tar() -> Path:
     run(["rm", "-rf", work])
     return tar_path
 
+
+def _installed_in(tar: Path) -> set[str]:
+    status = subprocess.run(["tar", "-xOf", str(tar), "./var/lib/dpkg/status"],
+                            capture_output=True, text=True, check=True).stdout
+    return {line.split(":", 1)[1].strip() for line in status.splitlines()
+            if line.startswith("Package:")}
+
+
+# Second choices of "A | B" dependencies (media-types is the first), which pull in perl.
+_ALTERNATIVES = {"mime-support", "mailcap", "perl", "perl-modules-5.36", "libperl5.36",
+                 "libgdbm-compat4"}
+
+
+def python_debs() -> Path:
+    """python3 and the packages it needs beyond the minbase, as .debs (cached)."""
+    target = CACHE / "slim-python3-debs-v2"  # the name slim's tests first cached it under
+    if (target / ".complete").exists():
+        return target
+    apt_cache, apt_get = require_tool("apt-cache"), require_tool("apt-get")
+    deps = run([apt_cache, "depends", "--recurse", "--no-recommends", "--no-suggests",
+                "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", "python3"]
+               ).stdout.decode().splitlines()
+    names = {d.strip() for d in deps if d and not d.startswith((" ", "<"))}
+    wanted = sorted(names - _installed_in(CACHE / "debian-bookworm-minbase.tar") - _ALTERNATIVES)
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    proc = subprocess.run([apt_get, "download", *wanted], cwd=target, capture_output=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        pytest.fail(f"apt-get download failed: {proc.stderr.decode()[-2000:]}")
+    (target / ".complete").touch()
+    return target
+
+
+# In pre-dependency order: libraries, then python3.11-minimal, python3-minimal, python3.
+INSTALL_PYTHON_DEBS = """COPY debs/ /tmp/debs/
+RUN cd /tmp/debs && dpkg -i $(ls | grep -v '^python3') && dpkg -i python3.11-minimal_*.deb \\
+ && dpkg -i python3-minimal_*.deb python3.11_*.deb && dpkg -i python3_*.deb \\
+ && python3 -c "import ssl" && rm -rf /tmp/debs
+"""
+
+
+def python_image(docker: str, debian_image: str, work: Path) -> str:
+    """The Debian base with python3, in docker as PYTHON_TAG (built once, kept)."""
+    if run([docker, "image", "inspect", PYTHON_TAG], check=False).returncode == 0:
+        return PYTHON_TAG
+    context = work / "python3-base"
+    shutil.copytree(python_debs(), context / "debs")
+    (context / "Dockerfile").write_text(f"FROM {debian_image}\n{INSTALL_PYTHON_DEBS}")
+    run([docker, "build", "-q", "-t", PYTHON_TAG, context],
+        env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=1200)
+    return PYTHON_TAG

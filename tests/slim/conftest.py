@@ -23,7 +23,7 @@ import pytest
 from lamina.runtime.runc import Runc, find_runc
 from lamina.store.load import load
 from lamina.store.store import Store
-from tests.base_images import CACHE
+from tests.base_images import CACHE, INSTALL_PYTHON_DEBS, python_debs
 from tests.tools import require_tool, run
 
 APPS = Path(__file__).parent / "apps"
@@ -35,39 +35,6 @@ STATIC_TAG = "lamina-test/slim-static:1"
 SCRIPT_TAG = "lamina-test/slim-script:1"
 DLOPEN_TAG = "lamina-test/slim-dlopen:1"
 NOCMD_TAG = "lamina-test/slim-nocmd:1"
-
-
-def _installed_in(tar: Path) -> set[str]:
-    status = subprocess.run(["tar", "-xOf", str(tar), "./var/lib/dpkg/status"],
-                            capture_output=True, text=True, check=True).stdout
-    return {line.split(":", 1)[1].strip() for line in status.splitlines()
-            if line.startswith("Package:")}
-
-
-# Second choices of "A | B" dependencies (media-types is the first), which pull in perl.
-_ALTERNATIVES = {"mime-support", "mailcap", "perl", "perl-modules-5.36", "libperl5.36",
-                 "libgdbm-compat4"}
-
-
-def python_debs() -> Path:
-    """python3 and the packages it needs beyond the minbase, as .debs (cached)."""
-    target = CACHE / "slim-python3-debs-v2"
-    if (target / ".complete").exists():
-        return target
-    apt_cache, apt_get = require_tool("apt-cache"), require_tool("apt-get")
-    deps = run([apt_cache, "depends", "--recurse", "--no-recommends", "--no-suggests",
-                "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", "python3"]
-               ).stdout.decode().splitlines()
-    names = {d.strip() for d in deps if d and not d.startswith((" ", "<"))}
-    wanted = sorted(names - _installed_in(CACHE / "debian-bookworm-minbase.tar") - _ALTERNATIVES)
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    proc = subprocess.run([apt_get, "download", *wanted], cwd=target, capture_output=True,
-                          timeout=600)
-    if proc.returncode != 0:
-        pytest.fail(f"apt-get download failed: {proc.stderr.decode()[-2000:]}")
-    (target / ".complete").touch()
-    return target
 
 
 def wheel(requirement: str) -> Path:
@@ -106,12 +73,7 @@ def python_app_image(docker: str, debian_image: str,
         shutil.copy(APPS / "webapp.py", context)
         shutil.copy(APPS / "checkapp.py", context)
     return _build(docker, PYTHON_TAG, context, f"""FROM {debian_image}
-COPY debs/ /tmp/debs/
-# In pre-dependency order: libraries, then python3.11-minimal, python3-minimal, python3.
-RUN cd /tmp/debs && dpkg -i $(ls | grep -v '^python3') && dpkg -i python3.11-minimal_*.deb \
- && dpkg -i python3-minimal_*.deb python3.11_*.deb && dpkg -i python3_*.deb \
- && python3 -c "import ssl" && rm -rf /tmp/debs
-COPY wheels/ /tmp/wheels/
+{INSTALL_PYTHON_DEBS}COPY wheels/ /tmp/wheels/
 RUN mkdir -p /usr/local/lib/python3.11/dist-packages \\
  && for w in /tmp/wheels/*.whl; do \\
       python3 -m zipfile -e "$w" /usr/local/lib/python3.11/dist-packages/; done \\
