@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import io
-import json
 import shutil
 import tarfile
 import tempfile
@@ -34,30 +32,16 @@ from lamina.layers.tarstream import HARDLINK, iter_members, member_path, open_ta
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
-from lamina.oci.manifest import Manifest
 from lamina.oci.reference import Reference
-from lamina.store.blobs import BlobWriter
+from lamina.store import mutate
 from lamina.store.image import StoredImage
-from lamina.store.index import LayerRecord
 from lamina.store.layer_index import layer_index as stored_layer_index
+from lamina.store.mutate import Draft, NewLayer
 from lamina.store.store import Store
 
 
 class SquashError(LaminaError):
     """The squash cannot be done as asked."""
-
-
-class _Sink(io.RawIOBase):
-    """A store blob writer seen as a file (the compressor flushes what it writes to)."""
-
-    def __init__(self, blob: BlobWriter) -> None:
-        self._blob = blob
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        return self._blob.write(data)
 
 
 @dataclass(frozen=True)
@@ -106,31 +90,18 @@ def _whiteouts(lower: Node, final: MergedTree, prefix: str = "") -> Iterator[str
             yield from _whiteouts(child, final, path)
 
 
-def _media_types(manifest: Manifest) -> tuple[str, str, str]:
-    if manifest.media_type == mediatype.DOCKER_MANIFEST:
-        return mediatype.DOCKER_MANIFEST, mediatype.DOCKER_CONFIG, mediatype.DOCKER_LAYER_GZIP
-    return mediatype.OCI_MANIFEST, mediatype.OCI_CONFIG, mediatype.OCI_LAYER_GZIP
-
-
-def _config(image: StoredImage, keep: int, diff_id: Digest, created_by: str) -> bytes:
-    doc: dict[str, Any] = copy.deepcopy(image.config.doc)
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def _history(image: StoredImage, keep: int) -> list[dict[str, Any]]:
+    """The image's history with the entries of merged layers marked ``empty_layer``."""
     history: list[dict[str, Any]] = []
     seen = 0
-    for entry in doc.get("history", []):
+    for entry in image.config.doc.get("history", []):
         entry = dict(entry)
         if not entry.get("empty_layer"):
             seen += 1
             if seen > keep:
                 entry["empty_layer"] = True
         history.append(entry)
-    history.append({"created": now, "created_by": created_by,
-                    "comment": f"lamina squash: layers {keep}..{len(image.layers) - 1}"})
-    doc["history"] = history
-    doc["created"] = now
-    doc["rootfs"] = {"type": "layers",
-                     "diff_ids": [str(d) for d in image.config.diff_ids[:keep]] + [str(diff_id)]}
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    return history
 
 
 def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> SquashResult:
@@ -162,22 +133,22 @@ def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> Squas
     after_bytes += sum(scans[i].files[target].size for i, links in relinks.items()
                        for target in links.values())
     deletions = list(_whiteouts(lower.root, final))
-    manifest_type, config_type, layer_type = _media_types(image.manifest)
-    created_by = f"lamina squash (merged {total - keep} layers)"
-    with store.writing():
-        with store.blobs.writer() as blob:
-            info = _write_layer(cast(BinaryIO, _Sink(blob)), store, image, keep, chosen,
-                                 relinks, deletions)
+    draft = Draft.from_image(image, keep, same_media_types=True)
+    layer_type = (mediatype.DOCKER_LAYER_GZIP if draft.manifest_type == mediatype.DOCKER_MANIFEST
+                  else mediatype.OCI_LAYER_GZIP)
+    with store.writing():  # from the layer's blob until the image references it
+        with store.layer_writer() as blob:
+            diff_id, tar_size = _write_layer(cast(BinaryIO, blob), store, image, keep, chosen,
+                                             relinks, deletions)
         assert blob.digest is not None
-        layer_desc = Descriptor(layer_type, blob.digest, blob.size)
-        raw_config = _config(image, keep, info[0], created_by)
-        config_digest = store.blobs.put_bytes(raw_config)
-        manifest = Manifest.build(
-            Descriptor(config_type, config_digest, len(raw_config)),
-            [layer.descriptor for layer in image.layers[:keep]] + [layer_desc],
-            media_type=manifest_type)
-        record = LayerRecord(str(blob.digest), info[1], after_bytes)
-        stored = store.add_image(manifest.raw, tags=[tag], layer_records={info[0]: record})
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        draft.config["history"] = _history(image, keep)
+        draft.config["created"] = now
+        draft.append(NewLayer(Descriptor(layer_type, blob.digest, blob.size), diff_id, tar_size,
+                              after_bytes),
+                     {"created": now, "created_by": f"lamina squash (merged {total - keep} layers)",
+                      "comment": f"lamina squash: layers {keep}..{total - 1}"})
+        stored = mutate.commit(store, draft, tags=[tag])
     return SquashResult(
         stored, keep, total - keep,
         before_bytes=sum(scan.content_bytes for scan in scans[keep:]), after_bytes=after_bytes,

@@ -8,20 +8,21 @@ builder does; that is what ``history`` walks and what the cache points at.
 from __future__ import annotations
 
 import copy
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from lamina.build import runconfig
-from lamina.oci import mediatype
-from lamina.oci.descriptor import Descriptor, Platform
+from lamina.oci.descriptor import Platform
 from lamina.oci.digest import Digest
-from lamina.oci.manifest import Manifest, parse_manifest
+from lamina.store import mutate
 from lamina.store.image import Layer
-from lamina.store.index import LayerRecord
+from lamina.store.mutate import Draft, NewLayer
 from lamina.store.store import Store, host_os_arch
+
+_DOCKER_ORDER = ("architecture", "author", "config", "created", "history", "os", "os.version",
+                 "os.features", "variant", "rootfs")
 
 
 def timestamp(epoch: int | None) -> str:
@@ -56,18 +57,8 @@ class ImageState:
 
     @classmethod
     def load(cls, store: Store, manifest_digest: str) -> ImageState:
-        manifest = parse_manifest(store.blobs.read_bytes(Digest.parse(manifest_digest)))
-        if not isinstance(manifest, Manifest):
-            raise TypeError(f"{manifest_digest} is not an image manifest")
-        raw = store.blobs.read_bytes(manifest.config.digest)
-        doc = json.loads(raw)
-        diff_ids = [Digest.parse(d) for d in doc.get("rootfs", {}).get("diff_ids", [])]
-        data = store.meta.read()
-        layers = []
-        for desc, diff_id in zip(manifest.layers, diff_ids, strict=True):
-            record = data.layer(str(diff_id))
-            layers.append(Layer(desc, diff_id, record.size if record else desc.size))
-        return cls(str(manifest.config.digest), manifest_digest, doc, layers)
+        image = store.image(Digest.parse(manifest_digest))
+        return cls(str(image.id), manifest_digest, image.config.doc, list(image.layers))
 
     @property
     def config(self) -> dict[str, Any]:
@@ -77,14 +68,6 @@ class ImageState:
     @property
     def short_id(self) -> str:
         return self.image_id.removeprefix("sha256:")[:12]
-
-
-@dataclass(frozen=True)
-class NewLayer:
-    descriptor: Descriptor
-    diff_id: Digest
-    tar_size: int
-    size: int
 
 
 def commit(store: Store, parent: ImageState, config: dict[str, Any], created_by: str, *,
@@ -108,27 +91,12 @@ def commit(store: Store, parent: ImageState, config: dict[str, Any], created_by:
     is_empty = layer is None if empty_layer is None else empty_layer
     if is_empty:
         entry["empty_layer"] = True
-    doc.setdefault("history", []).append(entry)
-    layers = list(parent.layers)
-    if layer is not None:
-        doc.setdefault("rootfs", {"type": "layers", "diff_ids": []})
-        doc["rootfs"]["diff_ids"] = [*doc["rootfs"].get("diff_ids", []), str(layer.diff_id)]
-        layers.append(Layer(layer.descriptor, layer.diff_id, layer.size))
-    ordered: dict[str, Any] = {k: doc[k] for k in ("architecture", "author", "config", "created", "history",
-                                   "os", "os.version", "os.features", "variant", "rootfs")
-               if k in doc}
-    ordered.update({k: v for k, v in doc.items() if k not in ordered})
-    raw = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode()
-    with store.writing():
-        config_digest = store.blobs.put_bytes(raw)
-        manifest = Manifest.build(
-            Descriptor(mediatype.OCI_CONFIG, config_digest, len(raw)),
-            [lay.descriptor for lay in layers])
-        records = {}
-        if layer is not None:
-            records[layer.diff_id] = LayerRecord(str(layer.descriptor.digest), layer.tar_size,
-                                                 layer.size)
-        parent_id = Digest.parse(parent.image_id) if parent.image_id else None
-        store.add_image(manifest.raw, parent=parent_id, intermediate=True,
-                        layer_records=records)
-    return ImageState(str(config_digest), str(manifest.digest), ordered, layers)
+    draft = Draft(doc, list(parent.layers))
+    draft.append(layer, entry)
+    # docker's key order, so a config docker would write byte for byte is written so
+    ordered: dict[str, Any] = {k: draft.config[k] for k in _DOCKER_ORDER if k in draft.config}
+    ordered.update({k: v for k, v in draft.config.items() if k not in ordered})
+    draft.config = ordered
+    parent_id = Digest.parse(parent.image_id) if parent.image_id else None
+    stored = mutate.commit(store, draft, parent=parent_id, intermediate=True)
+    return ImageState(str(stored.id), str(stored.manifest_digest), ordered, draft.layers)

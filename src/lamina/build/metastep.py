@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from lamina.build import metadata
 from lamina.build.cache import cache_key
 from lamina.build.copying import Ownership, make_dirs
-from lamina.build.image import NewLayer, commit
+from lamina.build.image import commit
 from lamina.build.snapshot import scratch, take_layer, writable
 from lamina.dockerfile import Instruction, expand
+from lamina.store.mutate import NewLayer
 
 if TYPE_CHECKING:
     from lamina.build.stepcontext import StageRun, StepContext

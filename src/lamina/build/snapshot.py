@@ -9,7 +9,6 @@ next step stacks it without extracting anything.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tempfile
@@ -19,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from lamina.build.image import ImageState, NewLayer
+from lamina.build.image import ImageState
 from lamina.oci.descriptor import Descriptor
-from lamina.store.blobs import BlobWriter
+from lamina.store.mutate import NewLayer
 from lamina.store.store import Store
 
 
@@ -119,30 +118,16 @@ def take_layer(store: Store, upper: Path, *, epoch: int | None, reproducible: bo
     if not any(os.scandir(upper)):
         return None
     from lamina.layers.write import write_layer  # compressors load only when a layer is written
+    from lamina.store.extracted import adopt_extracted
 
-    with store.writing(), store.blobs.writer() as blob:
-        info = write_layer(upper, cast(BinaryIO, _Sink(blob)), compression, overlay_upper=True, epoch=epoch,
-                           reproducible=reproducible or epoch is not None)
+    with store.layer_writer() as blob:
+        info = write_layer(upper, cast(BinaryIO, blob), compression, overlay_upper=True,
+                           epoch=epoch, reproducible=reproducible or epoch is not None)
     size = _content_size(upper)
     layer = NewLayer(Descriptor(info.media_type, info.digest, info.size), info.diff_id,
                      info.uncompressed_size, size)
-    _publish(store, upper, layer)
+    adopt_extracted(store, layer.diff_id, upper)  # the upper dir is the layer's files already
     return layer
-
-
-class _Sink(io.RawIOBase):
-    """A blob writer seen as a stream (the layer writer flushes what it writes to)."""
-
-    def __init__(self, blob: BlobWriter) -> None:
-        super().__init__()
-        self.blob = blob
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self.blob.write(data)
-        return len(data)
 
 
 def _content_size(root: Path) -> int:
@@ -154,18 +139,3 @@ def _content_size(root: Path) -> int:
             if st.st_mode & 0o170000 in (0o100000, 0o120000):
                 total += st.st_size
     return total
-
-
-def _publish(store: Store, upper: Path, layer: NewLayer) -> None:
-    """Keep the upper dir as the layer's extracted copy (it already is one)."""
-    base = store.home / "layers" / layer.diff_id.algorithm
-    base.mkdir(parents=True, exist_ok=True)
-    target = base / layer.diff_id.hex
-    if target.exists():
-        return
-    os.chmod(upper, 0o755)
-    try:
-        os.rename(upper, target)
-    except OSError:
-        if not target.is_dir():
-            raise

@@ -10,38 +10,24 @@ store (tags, repo digests, record), so one image keeps one ID.
 
 from __future__ import annotations
 
-import io
-from typing import Any, BinaryIO, cast
+import shutil
+from typing import BinaryIO, Final, cast
 
 from lamina.layers.compression import open_writer
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
-from lamina.oci.manifest import Manifest
-from lamina.store.blobs import CHUNK, BlobWriter
 from lamina.store.image import Layer, StoredImage
-from lamina.store.index import LayerRecord
-from lamina.store.replace import replace_manifest
+from lamina.store.mutate import NewLayer, replace_layers
 from lamina.store.store import Store
+
+_CHUNK: Final = 1 << 20
 
 _GZIP_TYPE = {
     mediatype.OCI_LAYER: mediatype.OCI_LAYER_GZIP,
     mediatype.OCI_LAYER_NONDIST: mediatype.OCI_LAYER_NONDIST_GZIP,
     mediatype.DOCKER_LAYER: mediatype.DOCKER_LAYER_GZIP,
 }
-
-
-class _Sink(io.RawIOBase):
-    """BlobWriter as a file object (the compressor flushes; the blob fsyncs when it closes)."""
-
-    def __init__(self, writer: BlobWriter) -> None:
-        self._writer = writer
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        return self._writer.write(data)
 
 
 def needs_compression(image: StoredImage) -> bool:
@@ -55,16 +41,16 @@ def _gzip_layer(store: Store, layer: Layer) -> Descriptor:
         blob = Digest.parse(known.blob)
         if store.blobs.has(blob):
             return Descriptor(media_type, blob, store.blobs.size(blob))
-    with store.blobs.open(layer.digest) as src, store.blobs.writer() as out:
-        gz = open_writer(cast(BinaryIO, _Sink(out)), "gzip")
-        while chunk := src.read(CHUNK):
-            gz.write(chunk)
+    with store.blobs.open(layer.digest) as src, store.layer_writer() as out:
+        gz = open_writer(cast(BinaryIO, out), "gzip")
+        shutil.copyfileobj(src, gz, _CHUNK)
         gz.close()
     assert out.digest is not None
     tar_size = known.tar_size if known is not None else layer.descriptor.size
-    size = known.size if known is not None else layer.size
-    store.record_layer(layer.diff_id, LayerRecord(str(out.digest), tar_size, size))
-    return Descriptor(media_type, out.digest, out.size)
+    gzipped = NewLayer(Descriptor(media_type, out.digest, out.size), layer.diff_id, tar_size,
+                       known.size if known is not None else layer.size)
+    store.record_layer(layer.diff_id, gzipped.record)
+    return gzipped.descriptor
 
 
 def compress_image(store: Store, image: StoredImage) -> StoredImage:
@@ -74,6 +60,4 @@ def compress_image(store: Store, image: StoredImage) -> StoredImage:
         else layer.descriptor
         for layer in image.layers
     ]
-    manifest = Manifest.build(image.manifest.config, layers, image.manifest.media_type,
-                              dict(image.manifest.annotations) or None)
-    return replace_manifest(store, image, manifest.raw)
+    return replace_layers(store, image, layers)

@@ -11,44 +11,26 @@ extracted copy in the store, ready to run without unpacking the blob.
 
 from __future__ import annotations
 
-import copy
-import io
-import json
 import os
 import shutil
 import stat
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from lamina.layers.compression import GZIP
-from lamina.layers.write import LayerInfo, write_layer
-from lamina.oci import mediatype
+from lamina.layers.write import write_layer
 from lamina.oci.descriptor import Descriptor
-from lamina.oci.manifest import Manifest
 from lamina.oci.reference import Reference
 from lamina.slim.imagetree import DIR, FILE, SYMLINK, ImageTree, parent
-from lamina.store.blobs import BlobWriter
-from lamina.store.image import Layer, StoredImage
-from lamina.store.index import LayerRecord
+from lamina.store import mutate
+from lamina.store.extracted import adopt_extracted
+from lamina.store.image import StoredImage
+from lamina.store.mutate import Draft, NewLayer
 from lamina.store.store import Store
 
 _SKIP_XATTRS = ("trusted.overlay.", "user.overlay.")
-
-
-class _Sink(io.RawIOBase):
-    def __init__(self, blob: BlobWriter) -> None:
-        super().__init__()
-        self.blob = blob
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self.blob.write(data)
-        return len(data)
 
 
 def _copy_meta(src: Path, dst: Path, st: os.stat_result, *, is_link: bool) -> None:
@@ -156,37 +138,26 @@ def _link(source: Path, dst: Path) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Written:
-    layer: Layer
-    info: LayerInfo
-    content_size: int
-
-
-def write(store: Store, staging: Path, content_size: int, *, upper: bool) -> Written:
+def write(store: Store, staging: Path, content_size: int, *, upper: bool) -> NewLayer:
     """``staging`` as a gzip layer blob in the store (the tree itself is left in place)."""
-    with store.writing(), store.blobs.writer() as blob:
-        info = write_layer(staging, cast(BinaryIO, _Sink(blob)), GZIP, overlay_upper=upper)
-    layer = Layer(Descriptor(info.media_type, info.digest, info.size), info.diff_id, content_size)
-    return Written(layer, info, content_size)
+    with store.layer_writer() as blob:
+        info = write_layer(staging, cast(BinaryIO, blob), GZIP, overlay_upper=upper)
+    return NewLayer(Descriptor(info.media_type, info.digest, info.size), info.diff_id,
+                    info.uncompressed_size, content_size)
 
 
-def publish(store: Store, staging: Path, written: Written) -> None:
+def publish(store: Store, staging: Path, written: NewLayer) -> None:
     """Make ``staging`` the layer's extracted copy, so NEW runs without unpacking its blob."""
-    target = store.home / "layers" / written.info.diff_id.algorithm / written.info.diff_id.hex
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():  # an earlier slim made the same layer
+    if not adopt_extracted(store, written.diff_id, staging):  # an earlier slim made it
         shutil.rmtree(staging, ignore_errors=True)
-        return
-    os.rename(staging, target)
 
 
-def discard(store: Store, written: Written) -> None:
+def discard(store: Store, written: NewLayer) -> None:
     """Remove the layer blob `write` stored, unless an image in the store uses it."""
     for image in store.images(all_images=True):
-        if any(layer.digest == written.info.digest for layer in image.layers):
+        if any(layer.digest == written.descriptor.digest for layer in image.layers):
             return
-    store.blobs.delete(written.info.digest)
+    store.blobs.delete(written.descriptor.digest)
 
 
 def base_history(doc: dict[str, Any], base_layers: int) -> list[dict[str, Any]]:
@@ -203,30 +174,17 @@ def base_history(doc: dict[str, Any], base_layers: int) -> list[dict[str, Any]]:
 
 
 def commit(store: Store, source: StoredImage, source_name: str, base_layers: int,
-           written: Written, comment: str, tags: list[Reference]) -> StoredImage:
+           written: NewLayer, comment: str, tags: list[Reference]) -> StoredImage:
     """NEW's config (the source's, with new rootfs and history) and manifest, stored and tagged."""
-    doc = copy.deepcopy(source.config.doc)
+    draft = Draft.from_image(source, base_layers)
     for key in ("container", "container_config", "docker_version"):
-        doc.pop(key, None)
+        draft.config.pop(key, None)
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    base = list(source.layers[:base_layers])
-    doc["created"] = created
-    doc["rootfs"] = {"type": "layers",
-                     "diff_ids": [str(layer.diff_id) for layer in base] + [str(written.info.diff_id)]}
-    doc["history"] = [*base_history(source.config.doc, base_layers), {
-        "created": created,
-        "created_by": f"lamina slim {source_name}",
-        "comment": comment,
-    }]
-    raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
-    with store.writing():
-        config_digest = store.blobs.put_bytes(raw)
-        manifest = Manifest.build(Descriptor(mediatype.OCI_CONFIG, config_digest, len(raw)),
-                                  [layer.descriptor for layer in base] + [written.layer.descriptor])
-        records = {written.info.diff_id: LayerRecord(str(written.info.digest),
-                                                     written.info.uncompressed_size,
-                                                     written.content_size)}
-        return store.add_image(manifest.raw, tags=tags, parent=None, layer_records=records)
+    draft.config["created"] = created
+    draft.config["history"] = base_history(source.config.doc, base_layers)
+    draft.append(written, {"created": created, "created_by": f"lamina slim {source_name}",
+                           "comment": comment})
+    return mutate.commit(store, draft, tags=tags)
 
 
 def source_comment(source: StoredImage) -> str:

@@ -141,17 +141,27 @@ class BlobStore:
                 yield Digest(algorithm_dir.name, path.name)
 
 
-class BlobWriter:
-    """The write end handed out by BlobStore.writer: hashes and counts as it writes."""
+class BlobWriter(io.RawIOBase):
+    """The write end handed out by BlobStore.writer: hashes and counts as it writes.
+
+    It is a file object, so compressors and tar writers write straight into it;
+    closing it (as some do when they finish) does not close the blob, which
+    BlobStore.writer publishes or discards.
+    """
 
     def __init__(self, file: BinaryIO, algorithm: str) -> None:
+        super().__init__()
         self.file = file
         self.hasher = Hasher(algorithm)
         self.digest: Digest | None = None
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         self.hasher.update(data)
-        return self.file.write(data)
+        self.file.write(data)
+        return len(data)
 
     @property
     def size(self) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lamina.layers.apply import apply_layer
 from lamina.oci import mediatype
+from lamina.oci.digest import Digest
 from lamina.store.image import Layer, StoredImage
 from lamina.store.store import Store
 
@@ -42,6 +43,25 @@ def extracted_layer(store: Store, layer: Layer) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def adopt_extracted(store: Store, diff_id: Digest, tree: Path) -> bool:
+    """Keep ``tree`` — the files of layer ``diff_id``, as the layer was written from them —
+    as its extracted copy, so the next mount needs no extraction. False when a copy is
+    there already (``tree`` is then left where it is, for its owner to remove)."""
+    base = store.home / "layers" / diff_id.algorithm
+    base.mkdir(parents=True, exist_ok=True)
+    target = base / diff_id.hex
+    if target.exists():
+        return False
+    os.chmod(tree, 0o755)
+    try:
+        os.rename(tree, target)
+    except OSError:
+        if not target.is_dir():
+            raise
+        return False  # another writer of the same layer got there first
+    return True
 
 
 def extracted_lowers(store: Store, image: StoredImage) -> list[Path]:

@@ -10,18 +10,35 @@ is rebuilt the same way.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 from lamina.layers.layerindex import LayerIndex, StaleIndex
 from lamina.oci import mediatype
 from lamina.oci.digest import Digest
+from lamina.store.blobs import BlobStore
 from lamina.store.image import Layer
-from lamina.store.store import Store
+from lamina.store.index import LayerRecord
 
 if TYPE_CHECKING:
     from lamina.store.ingest import IngestedLayer
 
 INDEX_DIR: Final = "layer-index"
+
+
+class Store(Protocol):
+    """What an index needs of the store (store.Store): its folder, blobs and layer records.
+
+    A protocol rather than the class, because the Store measures a layer through
+    this module (``verify_layer``): importing it back would tie the two in a circle.
+    """
+
+    @property
+    def home(self) -> Path: ...
+
+    @property
+    def blobs(self) -> BlobStore: ...
+
+    def record_layer(self, diff_id: Digest, record: LayerRecord) -> None: ...
 
 
 def index_path(home: Path, diff_id: Digest) -> Path:

@@ -32,7 +32,7 @@ from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
 from lamina.oci.platform_choice import choose_present
 from lamina.oci.reference import DOCKER_HUB, Reference
-from lamina.store.blobs import BlobStore
+from lamina.store.blobs import BlobStore, BlobWriter
 from lamina.store.image import Layer, StoredImage
 from lamina.store.index import Index as MetaIndex
 from lamina.store.index import IndexData, LayerRecord
@@ -92,6 +92,16 @@ class Store:
     def writing(self) -> contextlib.AbstractContextManager[None]:
         """Hold while adding blobs that no image references yet."""
         return self._gc_lock(fcntl.LOCK_SH)
+
+    @contextlib.contextmanager
+    def layer_writer(self) -> Iterator[BlobWriter]:
+        """A new layer blob to write (a file object), under the writing lock.
+
+        When the block ends the blob is fsynced and stored under its digest
+        (``writer.digest``, ``writer.size``); on an error nothing is kept.
+        """
+        with self.writing(), self.blobs.writer() as blob:
+            yield blob
 
     # -- adding ----------------------------------------------------------------
 
@@ -224,6 +234,10 @@ class Store:
             parent=str(entry.get("parent", "")),
             index=index,
         )
+
+    def image(self, manifest_digest: Digest) -> StoredImage:
+        """The image of a stored manifest (a recorded image, or one platform of an index)."""
+        return self._load(str(manifest_digest), self.meta.read())
 
     def images(self, *, all_images: bool = False) -> list[StoredImage]:
         data = self.meta.read()
