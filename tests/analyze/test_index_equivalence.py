@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lamina.analyze.analysis import analyze_image
+from lamina.analyze.content_hashes import rows_to_hash
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
 from lamina.client.image_source import OpenedImage, open_image
@@ -23,6 +24,7 @@ from lamina.layers.compression import open_reader
 from lamina.layers.layerindex import KIND_CODES, LayerIndex
 from lamina.layers.tarstream import FILE, HARDLINK, member_path, member_type
 from lamina.oci import mediatype
+from lamina.store.docker_archive import save_docker_archive
 from lamina.store.load import load
 from lamina.store.store import Store
 from tests.analyze import synth
@@ -147,3 +149,32 @@ def test_a_docker_archive_read_in_place_matches_it_loaded(waste_image: BuiltImag
     from_file["image"]["origin"] = from_store["image"]["origin"]  # type: ignore[index]
     assert from_file == from_store
     assert not (tmp_path / "user").exists()  # nothing was written to the user's store
+
+
+def test_an_archive_read_in_place_hashes_only_what_analysis_compares(tmp_path: Path) -> None:
+    """Files are hashed only when another file has their size; the report is the full one."""
+    store = Store(tmp_path / "store")
+    image = synth.store_image(store, [
+        [synth.f("a/same1", b"same" * 500), synth.f("a/unique", 777), synth.f("a/mod", b"1" * 50),
+         synth.f("a/kept", b"k" * 60), synth.f("a/empty", b""), synth.d("b"), synth.f("b/z", 33)],
+        [synth.f("c/same2", b"same" * 500), synth.f("a/mod", b"2" * 50), synth.f("a/kept", b"k" * 60),
+         synth.f("a/grown", 90), synth.wh("b/z"), synth.f("e/empty", b"")],
+    ])
+    archive = tmp_path / "image.tar"
+    with archive.open("wb") as out:
+        save_docker_archive(store, [(image, ["synth:1"])], out)
+    with open_image(str(archive), Store(tmp_path / "user")) as opened:
+        assert opened.archive is not None
+        listings = [opened.layer_listing(i) for i in range(2)]
+        assert not any(listing.hashed for listing in listings)
+        wanted = rows_to_hash(listings)
+        hashed = {listings[i].paths[row] for i in range(2) for row in wanted[i]}
+        assert hashed == {"a/same1", "c/same2", "a/mod", "a/kept"}
+        analysis = analyze_image(opened.image, opened.open_layer, name="x",
+                                 index_layer=opened.layer_listing, hash_rows=opened.hash_rows)
+        partial = report(analysis, find_problems(analysis), None, opened.origin, 3)
+        _, reference = _reports(opened)
+    assert partial["duplicates"]  # the two copies of "same"
+    modified = [c["path"] for c in partial["layers"][1]["modified"]]  # type: ignore[index]
+    assert modified == ["/a/mod"]  # same size: told apart by content; /a/kept is the same
+    _assert_same(partial, reference)

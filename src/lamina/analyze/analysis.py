@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from lamina.analyze.content_hashes import HashRows, hash_needed
 from lamina.analyze.duplicates import Duplicate, find_duplicates
 from lamina.analyze.efficiency import EfficiencyCounter, EfficiencyResult
 from lamina.analyze.history import LayerStep, base_layer_count, layer_steps
@@ -97,9 +98,18 @@ class Analysis:
 
 def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
                   progress: Progress | None = None,
-                  index_layer: IndexLayer | None = None) -> Analysis:
+                  index_layer: IndexLayer | None = None,
+                  hash_rows: HashRows | None = None) -> Analysis:
     """Analyse ``image`` from its layers' indexes (``index_layer(i)``) when given, else by
-    reading every layer once (``open_layer(i)`` gives the i-th blob)."""
+    reading every layer once (``open_layer(i)`` gives the i-th blob).
+
+    With ``hash_rows``, the indexes may leave files unhashed (an archive read in
+    place): all are listed first, then only the files analysis compares are hashed.
+    """
+    if index_layer is not None and hash_rows is not None:
+        listings = [index_layer(i) for i in range(len(image.layers))]
+        hash_needed(listings, hash_rows)
+        index_layer = listings.__getitem__
     history = image.config.history
     steps = layer_steps(history, len(image.layers))
     base = base_layer_count(history, len(image.layers))

@@ -63,7 +63,9 @@ def scan_from_index(listing: LayerIndex, index: int) -> LayerScan:
     uids, gids, links = listing.uids, listing.gids, listing.links
     digests = bytes(listing.digests)  # (no copy when already bytes) slices key a dict
     content = 0
-    seen: dict[bytes, str] = {}
+    # one string per content: empty files, copies; a file left unhashed (its size is
+    # unique in the image: see content_hashes.py) gets no digest
+    seen: dict[bytes, str] = {} if listing.hashed else {bytes(layerindex.DIGEST_BYTES): ""}
     for row, path in enumerate(listing.paths):
         flag = flags[row]
         if flag & _SPECIAL:
@@ -78,7 +80,7 @@ def scan_from_index(listing: LayerIndex, index: int) -> LayerScan:
         if kind == FILE:
             content += item.size
             raw = digests[row * 32:row * 32 + 32]
-            hexed = seen.get(raw)  # one string per content: empty files, copies
+            hexed = seen.get(raw)
             if hexed is None:
                 hexed = seen[raw] = raw.hex()
             item.digest = hexed

@@ -113,7 +113,8 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
     with open_image(image, store, insecure=insecure) as opened:
         reporter = _reporter()
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
-                                 progress=reporter, index_layer=opened.layer_index)
+                                 progress=reporter, index_layer=opened.layer_listing,
+                                 hash_rows=opened.hash_rows)
         _done(reporter)
         origin = opened.origin
     for index in layers:
@@ -233,7 +234,8 @@ def explore_command(image: str, insecure: bool) -> None:
     with open_image(image, store, insecure=insecure) as opened:
         reporter = _reporter()
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
-                                 progress=reporter, index_layer=opened.layer_index)
+                                 progress=reporter, index_layer=opened.layer_listing,
+                                 hash_rows=opened.hash_rows)
         _done(reporter)
     ExplorerApp(analysis).run()
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -64,6 +64,18 @@ class OpenedImage:
         if self.archive is not None:
             return self.archive.layer_index(index)
         return layer_index(self.store, self.image.layers[index])
+
+    def layer_listing(self, index: int) -> LayerIndex:
+        """As ``layer_index``, but an archive read in place leaves regular files unhashed
+        (``hashed=False``): ``hash_rows`` hashes those the caller needs."""
+        if self.archive is not None:
+            return self.archive.layer_index(index, hash_contents=False)
+        return self.layer_index(index)
+
+    def hash_rows(self, index: int, listing: LayerIndex, rows: Iterable[int]) -> None:
+        """Fill in the content hashes of these rows of ``layer_listing(index)``."""
+        if self.archive is not None and not listing.hashed:
+            self.archive.hash_rows(index, listing, rows)
 
 
 def _pick(images: list[StoredImage], path: Path, selector: str) -> int:

@@ -88,6 +88,9 @@ class LayerIndex:
     stream_size: int = 0  # every byte of the uncompressed stream
     content_size: int = 0  # Docker's layer size: file bytes plus symlink target lengths
     os_release: str = ""  # the last os-release file in the layer, when small
+    # False: non-empty regular files' digests are zeros until filled in (an index made
+    # by seeking, for one command; never stored)
+    hashed: bool = True
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -119,6 +122,8 @@ class LayerIndex:
     # -- storage -------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
+        if not self.hashed:
+            raise ValueError("an index whose files are not all hashed is not stored")
         meta = json.dumps({"rows": len(self), "tar_end": self.tar_end,
                            "stream_size": self.stream_size, "content_size": self.content_size,
                            "os_release": self.os_release}).encode()

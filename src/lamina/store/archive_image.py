@@ -2,18 +2,24 @@
 
 docker-archive layers are uncompressed tars, so each layer's member in the
 archive is the layer blob itself (its digest is its diff ID): commands that
-only need file listings index it straight from the file, one read per layer.
+only need file listings index it straight from the file, reading headers and
+seeking past contents (layers/seekindex.py); contents are hashed only where
+a command needs their digests.
 The image is described as loading it would store it (the same manifest, so
 the same IDs and digests), without writing anything.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from lamina.layers.layerindex import LayerIndex
+from lamina.layers.seekindex import hash_rows, index_file
 from lamina.layers.tarindex import index_stream
+from lamina.layers.tarstream import InvalidLayer
 from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
@@ -45,10 +51,37 @@ class ArchiveImage:
                 return self.bundle.open(path)
         raise KeyError(f"{digest} is not a layer of this archive's image")
 
-    def layer_index(self, index: int) -> LayerIndex:
-        """The file listing of layer ``index``, read from the archive (first sight)."""
-        with self.open_layer(index) as stream:
-            return index_stream(stream, "none", what=f"layer {index}")
+    def layer_index(self, index: int, *, hash_contents: bool = True) -> LayerIndex:
+        """The file listing of layer ``index``, read from the archive (first sight).
+
+        A layer lying as plain bytes in the file is indexed by seeking past
+        contents; without ``hash_contents`` its regular files stay unhashed
+        (``hashed=False``) until ``hash_rows`` hashes those a caller needs.
+        """
+        span = self.bundle.span(self.layer_paths[index])
+        if span is None:  # (a tar compressed as a whole) read through, hashing everything
+            with self.open_layer(index) as stream:
+                return index_stream(stream, "none", what=f"layer {index}")
+        path, start, size = span
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            return index_file(fd, start, size, hash_contents=hash_contents)
+        except InvalidLayer as exc:
+            raise InvalidLayer(f"layer {index}: {exc}") from exc
+        finally:
+            os.close(fd)
+
+    def hash_rows(self, index: int, listing: LayerIndex, rows: Iterable[int]) -> None:
+        """Hash these regular files of a listing ``layer_index`` left unhashed."""
+        span = self.bundle.span(self.layer_paths[index])
+        if span is None or listing.hashed:
+            return  # read through: already hashed
+        path, start, _ = span
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            hash_rows(fd, start, listing, rows)
+        finally:
+            os.close(fd)
 
 
 def _plain(bundle: Bundle, path: str) -> tuple[bool, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import posixpath
 import shutil
 import tarfile
@@ -46,10 +47,14 @@ class Bundle:
         member = self._members.get(name)
         return member is not None and (member.isfile() or member.issym() or member.islnk())
 
-    def open(self, name: str) -> BinaryIO:
+    def _inside(self, name: str) -> str:
         name = posixpath.normpath(name)
         if name.startswith("../") or name == "..":
             raise BundleError(f"{self.path}: refusing path {name!r} outside the bundle")
+        return name
+
+    def open(self, name: str) -> BinaryIO:
+        name = self._inside(name)
         if self._tar is None:
             target = (self.path / name).resolve()
             if not target.is_relative_to(self.path.resolve()):
@@ -57,6 +62,14 @@ class Bundle:
             if not target.is_file():
                 raise NotFound(f"{self.path} has no file {name}")
             return target.open("rb")
+        member = self._resolve(name)
+        fh = self._tar.extractfile(member)
+        if fh is None:
+            raise NotFound(f"{self.path} has no file {name}")
+        return fh  # type: ignore[return-value]
+
+    def _resolve(self, name: str) -> tarfile.TarInfo:
+        """The regular-file member ``name`` is, following the archive's own links."""
         member = self._members.get(name)
         depth = 0
         while member is not None and (member.issym() or member.islnk()) and depth < 10:
@@ -67,10 +80,21 @@ class Bundle:
             depth += 1
         if member is None or not member.isfile():
             raise NotFound(f"{self.path} has no file {name}")
-        fh = self._tar.extractfile(member)
-        if fh is None:
-            raise NotFound(f"{self.path} has no file {name}")
-        return fh  # type: ignore[return-value]
+        return member
+
+    def span(self, name: str) -> tuple[Path, int, int] | None:
+        """(file, offset, length) where ``name``'s bytes lie as they are: a directory's
+        file, or a member of an uncompressed tar; None when only ``open`` reads it."""
+        name = self._inside(name)
+        if self._tar is None:
+            with self.open(name) as fh:  # the checks open makes
+                return Path(fh.name), 0, fh.seek(0, 2)
+        if not isinstance(self._tar.fileobj, io.BufferedReader):  # a compressed archive
+            return None
+        member = self._resolve(name)
+        if member.issparse():
+            return None
+        return self.path, member.offset_data, member.size
 
     def read(self, name: str, limit: int = 64 * 1024 * 1024) -> bytes:
         with self.open(name) as fh:

@@ -1,0 +1,144 @@
+"""The seeking indexer (headers only, contents skipped) against the streaming one.
+
+Both decode headers through tarheader.py; these tests hold the seeking reader
+to the streaming reader's rows, sizes and refusals on the same tars. Tar
+formats: POSIX.1-2001 pax, GNU long names, ustar. Whiteouts: image-spec
+layer.md "Whiteouts".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lamina.layers import layerindex
+from lamina.layers.layerindex import LayerIndex
+from lamina.layers.seekindex import EMPTY_DIGEST, hash_rows, index_file
+from lamina.layers.tarindex import index_stream
+from lamina.layers.tarstream import InvalidLayer
+from tests.layers.tarbuild import build, directory, file, hardlink, symlink
+
+PREFIX = b"P" * 1536  # the layer lies at an offset of its file, as in a docker archive
+
+
+def _columns(index: LayerIndex) -> tuple[object, ...]:
+    return (list(index.kinds), list(index.flags), list(index.modes), list(index.uids),
+            list(index.gids), list(index.sizes), list(index.mtimes), list(index.offsets),
+            index.paths, index.links, bytes(index.digests), index.tar_end, index.stream_size,
+            index.content_size, index.os_release)
+
+
+def _tars() -> Iterator[bytes]:
+    long_name = "d" * 120 + "/" + "n" * 120
+    for fmt in (tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
+            for name, data in (("./", None), ("a", b"one" * 700), ("b", b""), ("c", b"one" * 700),
+                               (long_name if fmt != tarfile.USTAR_FORMAT else "p" * 90 + "/q",
+                                b"z" * 5)):
+                info = tarfile.TarInfo(name)
+                info.mtime = 1_700_000_123
+                if data is None:
+                    info.type = tarfile.DIRTYPE
+                    tar.addfile(info)
+                else:
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+        yield buf.getvalue()
+    key = b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"
+    yield build(directory("a"), file("a/.wh..wh..opq"), file("b/.wh.gone"), file(".wh..wh.plnk"),
+                file("f", b"x" * 70_000), hardlink("g", "./f"), symlink("s", "t" * 300),
+                file("etc/os-release", b"ID=alpine\n"), file("root/.ssh/id_rsa", key))
+
+
+def _in_file(tmp_path: Path, raw: bytes) -> int:
+    path = tmp_path / "archive"
+    path.write_bytes(PREFIX + raw + b"trailing bytes of the archive")
+    return os.open(path, os.O_RDONLY)
+
+
+@pytest.mark.parametrize("number", range(4))
+def test_rows_are_the_streaming_indexers(tmp_path: Path, number: int) -> None:
+    raw = list(_tars())[number]
+    fd = _in_file(tmp_path, raw)
+    try:
+        hashed = index_file(fd, len(PREFIX), len(raw), hash_contents=True)
+        unhashed = index_file(fd, len(PREFIX), len(raw))
+        streamed = index_stream(io.BytesIO(raw))
+        assert _columns(hashed) == _columns(streamed)
+        assert hashed.hashed and not unhashed.hashed
+        # unhashed: empty files have the empty digest, others zeros until hash_rows
+        # (whiteouts are never hashed)
+        for row in range(len(unhashed)):
+            if unhashed.kind(row) == "file" and not unhashed.flags[row] & ~layerindex.PRIVATE_KEY:
+                want = EMPTY_DIGEST.hex() if not unhashed.sizes[row] else "00" * 32
+                assert unhashed.digest(row) == want
+        hash_rows(fd, len(PREFIX), unhashed, range(len(unhashed)))
+        assert bytes(unhashed.digests) == bytes(streamed.digests)
+    finally:
+        os.close(fd)
+
+
+def test_only_the_rows_asked_for_are_hashed(tmp_path: Path) -> None:
+    raw = build(file("a", b"1" * 10), file("b", b"2" * 10), file("c", b"3" * 11))
+    fd = _in_file(tmp_path, raw)
+    try:
+        index = index_file(fd, len(PREFIX), len(raw))
+        hash_rows(fd, len(PREFIX), index, [1])
+    finally:
+        os.close(fd)
+    assert index.digest(0) == "00" * 32
+    assert index.digest(1) == hashlib.sha256(b"2" * 10).hexdigest()
+    assert index.digest(2) == "00" * 32
+
+
+def test_an_unhashed_index_is_never_stored(tmp_path: Path) -> None:
+    raw = build(file("a", b"1"))
+    fd = _in_file(tmp_path, raw)
+    try:
+        index = index_file(fd, len(PREFIX), len(raw))
+    finally:
+        os.close(fd)
+    with pytest.raises(ValueError, match="not stored"):
+        index.save(tmp_path / "index")
+
+
+@pytest.mark.parametrize(("cut", "why"), [(1500, "content ends early"),
+                                          (700, "content ends early"),
+                                          (300, "header or its records end early")])
+def test_truncated_layers_are_refused(tmp_path: Path, cut: int, why: str) -> None:
+    raw = build(file("a", b"x" * 4000))
+    fd = _in_file(tmp_path, raw)
+    try:
+        with pytest.raises(InvalidLayer, match=why):
+            index_file(fd, len(PREFIX), cut)
+    finally:
+        os.close(fd)
+
+
+def test_bad_checksum_is_refused(tmp_path: Path) -> None:
+    raw = bytearray(build(file("a", b"x")))
+    raw[0] ^= 0x01
+    fd = _in_file(tmp_path, bytes(raw))
+    try:
+        with pytest.raises(InvalidLayer, match="checksum"):
+            index_file(fd, len(PREFIX), len(raw))
+    finally:
+        os.close(fd)
+
+
+def test_private_key_flag_and_os_release_need_no_hashing(tmp_path: Path) -> None:
+    raw = list(_tars())[3]
+    fd = _in_file(tmp_path, raw)
+    try:
+        index = index_file(fd, len(PREFIX), len(raw))
+    finally:
+        os.close(fd)
+    assert index.os_release == "ID=alpine\n"
+    assert index.flags[index.paths.index("root/.ssh/id_rsa")] == layerindex.PRIVATE_KEY
