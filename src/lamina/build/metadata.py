@@ -9,7 +9,7 @@ comment docker writes after ``#(nop)`` (``CMD ["sh" "-c" "echo hi"]``,
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,75 +73,123 @@ def command(instruction: Instruction, config: dict[str, Any]) -> list[str]:
     return [*runconfig.shell(config), instruction.command_text]
 
 
+def _pairs(words: list[str]) -> list[tuple[str, str]]:
+    """ENV/LABEL ``K V K V ...`` as (K, V), in order (a missing last value is "")."""
+    return [(words[i], words[i + 1] if i + 1 < len(words) else "")
+            for i in range(0, len(words), 2)]
+
+
+def _env(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+         cmd_set: bool) -> MetaResult:
+    env = list(cfg.get("Env") or [])
+    for key, value in _pairs(words):
+        env = runconfig.set_env(env, key, value)
+    cfg["Env"] = env
+    return MetaResult(cfg, "ENV " + " ".join(f"{k}={v}" for k, v in _pairs(words)))
+
+
+def _label(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+           cmd_set: bool) -> MetaResult:
+    labels = dict(cfg.get("Labels") or {})
+    labels.update(_pairs(words))
+    cfg["Labels"] = labels
+    return MetaResult(cfg, "LABEL " + " ".join(f"{k}={v}" for k, v in _pairs(words)))
+
+
+def _maintainer(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+                cmd_set: bool) -> MetaResult:
+    author = " ".join(instruction.arguments)
+    return MetaResult(cfg, "MAINTAINER " + author, author=author)
+
+
+def _expose(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+            cmd_set: bool) -> MetaResult:
+    ports = dict(cfg.get("ExposedPorts") or {})
+    for port in _ports(words):
+        ports[port] = {}
+    cfg["ExposedPorts"] = ports
+    return MetaResult(cfg, "EXPOSE " + " ".join(sorted(words)))
+
+
+def _user(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+          cmd_set: bool) -> MetaResult:
+    cfg["User"] = words[0]
+    return MetaResult(cfg, "USER " + words[0])
+
+
+def _volume(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+            cmd_set: bool) -> MetaResult:
+    volumes = dict(cfg.get("Volumes") or {})
+    for volume in words:
+        if not volume.strip():
+            raise InstructionError("VOLUME specified can not be an empty string")
+        volumes[volume] = {}
+    cfg["Volumes"] = volumes
+    return MetaResult(cfg, "VOLUME " + goformat.plain_list(words))
+
+
+def _stopsignal(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+                cmd_set: bool) -> MetaResult:
+    cfg["StopSignal"] = words[0]
+    return MetaResult(cfg, "STOPSIGNAL " + words[0])
+
+
+def _shell(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+           cmd_set: bool) -> MetaResult:
+    if not instruction.json_form:
+        raise InstructionError(f"line {instruction.start_line}: SHELL requires the arguments "
+                               "to be in JSON form")
+    cfg["Shell"] = list(instruction.arguments)
+    return MetaResult(cfg, "SHELL " + goformat.plain_list(instruction.arguments))
+
+
+def _cmd(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+         cmd_set: bool) -> MetaResult:
+    cmd = command(instruction, cfg)
+    cfg["Cmd"] = cmd
+    return MetaResult(cfg, "CMD " + goformat.quote_list(cmd), cmd_set=True)
+
+
+def _entrypoint(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+                cmd_set: bool) -> MetaResult:
+    entrypoint = command(instruction, cfg)
+    cfg["Entrypoint"] = entrypoint
+    if not cmd_set:
+        cfg["Cmd"] = None  # docker: ENTRYPOINT resets a CMD inherited from the base
+    return MetaResult(cfg, "ENTRYPOINT " + goformat.quote_list(entrypoint))
+
+
+def _onbuild(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+             cmd_set: bool) -> MetaResult:
+    expression = re.sub(r"(?i)^\s*ONBUILD\s*", "", instruction.original)
+    cfg["OnBuild"] = [*(cfg.get("OnBuild") or []), expression]
+    return MetaResult(cfg, "ONBUILD " + expression)
+
+
+def _healthcheck_step(instruction: Instruction, words: list[str], cfg: dict[str, Any],
+                      cmd_set: bool) -> MetaResult:
+    return _healthcheck(instruction, cfg)
+
+
+_Apply = Callable[[Instruction, list[str], dict[str, Any], bool], MetaResult]
+
+# Each metadata instruction's effect on the config, by keyword.
+_APPLY: dict[str, _Apply] = {
+    "ENV": _env, "LABEL": _label, "MAINTAINER": _maintainer, "EXPOSE": _expose,
+    "USER": _user, "VOLUME": _volume, "STOPSIGNAL": _stopsignal, "SHELL": _shell,
+    "CMD": _cmd, "ENTRYPOINT": _entrypoint, "ONBUILD": _onbuild,
+    "HEALTHCHECK": _healthcheck_step,
+}
+KEYWORDS = frozenset(_APPLY)
+
+
 def apply(instruction: Instruction, words: list[str], config: dict[str, Any], *,
           cmd_set: bool) -> MetaResult:
     """``words`` are the instruction's arguments after environment replacement."""
-    kw = instruction.keyword
-    cfg = dict(config)
-    if kw == "ENV":
-        env = list(cfg.get("Env") or [])
-        shown = []
-        for i in range(0, len(words), 2):
-            key, value = words[i], words[i + 1] if i + 1 < len(words) else ""
-            env = runconfig.set_env(env, key, value)
-            shown.append(f"{key}={value}")
-        cfg["Env"] = env
-        return MetaResult(cfg, "ENV " + " ".join(shown))
-    if kw == "LABEL":
-        labels = dict(cfg.get("Labels") or {})
-        shown = []
-        for i in range(0, len(words), 2):
-            key, value = words[i], words[i + 1] if i + 1 < len(words) else ""
-            labels[key] = value
-            shown.append(f"{key}={value}")
-        cfg["Labels"] = labels
-        return MetaResult(cfg, "LABEL " + " ".join(shown))
-    if kw == "MAINTAINER":
-        author = " ".join(instruction.arguments)
-        return MetaResult(cfg, "MAINTAINER " + author, author=author)
-    if kw == "EXPOSE":
-        ports = dict(cfg.get("ExposedPorts") or {})
-        for port in _ports(words):
-            ports[port] = {}
-        cfg["ExposedPorts"] = ports
-        return MetaResult(cfg, "EXPOSE " + " ".join(sorted(words)))
-    if kw == "USER":
-        cfg["User"] = words[0]
-        return MetaResult(cfg, "USER " + words[0])
-    if kw == "VOLUME":
-        volumes = dict(cfg.get("Volumes") or {})
-        for volume in words:
-            if not volume.strip():
-                raise InstructionError("VOLUME specified can not be an empty string")
-            volumes[volume] = {}
-        cfg["Volumes"] = volumes
-        return MetaResult(cfg, "VOLUME " + goformat.plain_list(words))
-    if kw == "STOPSIGNAL":
-        cfg["StopSignal"] = words[0]
-        return MetaResult(cfg, "STOPSIGNAL " + words[0])
-    if kw == "SHELL":
-        if not instruction.json_form:
-            raise InstructionError(f"line {instruction.start_line}: SHELL requires the arguments "
-                                   "to be in JSON form")
-        cfg["Shell"] = list(instruction.arguments)
-        return MetaResult(cfg, "SHELL " + goformat.plain_list(instruction.arguments))
-    if kw == "CMD":
-        cmd = command(instruction, cfg)
-        cfg["Cmd"] = cmd
-        return MetaResult(cfg, "CMD " + goformat.quote_list(cmd), cmd_set=True)
-    if kw == "ENTRYPOINT":
-        entrypoint = command(instruction, cfg)
-        cfg["Entrypoint"] = entrypoint
-        if not cmd_set:
-            cfg["Cmd"] = None
-        return MetaResult(cfg, "ENTRYPOINT " + goformat.quote_list(entrypoint))
-    if kw == "ONBUILD":
-        expression = re.sub(r"(?i)^\s*ONBUILD\s*", "", instruction.original)
-        cfg["OnBuild"] = [*(cfg.get("OnBuild") or []), expression]
-        return MetaResult(cfg, "ONBUILD " + expression)
-    if kw == "HEALTHCHECK":
-        return _healthcheck(instruction, cfg)
-    raise InstructionError(f"{kw} is not a metadata instruction")
+    step = _APPLY.get(instruction.keyword)
+    if step is None:
+        raise InstructionError(f"{instruction.keyword} is not a metadata instruction")
+    return step(instruction, words, dict(config), cmd_set)
 
 
 def _healthcheck(instruction: Instruction, cfg: dict[str, Any]) -> MetaResult:

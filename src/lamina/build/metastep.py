@@ -28,48 +28,48 @@ def _container_id() -> str:
     return secrets.token_hex(6)
 
 
-def apply_metadata(builder: StepContext, run: StageRun, instruction: Instruction) -> None:
-    result = metadata.apply(instruction, builder.words(run, instruction), run.config,
+def apply_metadata(build: StepContext, run: StageRun, instruction: Instruction) -> None:
+    result = metadata.apply(instruction, build.words(run, instruction), run.config,
                             cmd_set=run.cmd_set)
     if result.cmd_set is not None:
         run.cmd_set = result.cmd_set
-    commit_metadata(builder, run, result.config, result.comment, result.author)
+    commit_metadata(build, run, result.config, result.comment, result.author)
 
 
-def arg(builder: StepContext, run: StageRun, instruction: Instruction) -> None:
+def arg(build: StepContext, run: StageRun, instruction: Instruction) -> None:
     shown = []
     for key, default in instruction.arg_defaults():
-        value = None if default is None else expand(default, builder.env_of(run), builder.escape)
+        value = None if default is None else expand(default, build.env_of(run), build.escape)
         run.args.declare(key, value)
         shown.append(key if value is None else f"{key}={value}")
-    commit_metadata(builder, run, run.config, "ARG " + " ".join(shown), None)
+    commit_metadata(build, run, run.config, "ARG " + " ".join(shown), None)
 
 
 
-def _step(builder: StepContext, run: StageRun, config: dict[str, Any], created_by: str,
+def _step(build: StepContext, run: StageRun, config: dict[str, Any], created_by: str,
           layer_of: Callable[[], NewLayer | None] | None, author: str | None = None) -> None:
     """Reuse the cached image for this step, or commit a new one (with ``layer_of()``)."""
     key = cache_key(run.image.image_id, created_by, config)
-    hit = builder.cached(run, key)
+    hit = build.cached(run, key)
     if hit is not None:
-        builder.adopt(run, hit, None, config)
+        build.adopt(run, hit, None, config)
         return
     container = _container_id()
-    run.progress.line(f" ---> Running in {container}")
+    run.transcript.running(container)
     layer = layer_of() if layer_of is not None else None
-    image = commit(builder.store, run.image, config, created_by, layer=layer,
-                   epoch=builder.request.epoch, author=author)
-    run.progress.line(f"Removing intermediate container {container}")
-    builder.adopt(run, image, key, config)
+    image = commit(build.store, run.image, config, created_by, layer=layer,
+                   epoch=build.request.epoch, author=author)
+    run.transcript.removing(container)
+    build.adopt(run, image, key, config)
 
 
-def commit_metadata(builder: StepContext, run: StageRun, config: dict[str, Any], comment: str,
+def commit_metadata(build: StepContext, run: StageRun, config: dict[str, Any], comment: str,
                     author: str | None) -> None:
-    _step(builder, run, config, builder.created_by(run, comment, config), None, author)
+    _step(build, run, config, build.created_by(run, comment, config), None, author)
 
 
-def workdir(builder: StepContext, run: StageRun, instruction: Instruction) -> None:
-    path = builder.words(run, instruction)[0]
+def workdir(build: StepContext, run: StageRun, instruction: Instruction) -> None:
+    path = build.words(run, instruction)[0]
     current = run.config.get("WorkingDir") or "/"
     full = os.path.normpath(path if path.startswith("/") else current.rstrip("/") + "/" + path)
     full = "/" + full.lstrip("/")
@@ -77,13 +77,13 @@ def workdir(builder: StepContext, run: StageRun, instruction: Instruction) -> No
     config["WorkingDir"] = full
 
     def make_dir() -> NewLayer | None:
-        builder.require_privileges("WORKDIR")
-        with scratch(builder.store) as space:
-            with writable(builder.store, run.image, space) as root:
+        build.require_privileges("WORKDIR")
+        with scratch(build.store) as space:
+            with writable(build.store, run.image, space) as root:
                 make_dirs(root, full, Ownership())
-            return take_layer(builder.store, space.upper, epoch=builder.request.epoch,
-                              reproducible=builder.request.reproducible,
-                              compression=builder.request.compression)
+            return take_layer(build.store, space.upper, epoch=build.request.epoch,
+                              reproducible=build.request.reproducible,
+                              compression=build.request.compression)
 
-    _step(builder, run, config, builder.created_by(run, "WORKDIR " + full, config, nop_gap=" "),
+    _step(build, run, config, build.created_by(run, "WORKDIR " + full, config, nop_gap=" "),
           make_dir)

@@ -5,13 +5,14 @@ the record keeps what the result depended on: the signature (size, mtime,
 ctime, inode, mode, owner) of every context path it read or listed, the tags
 its base images were resolved through, the images of its steps, and the
 output a fully cached build prints. If, next time with the same request, every
-signature, tag and image is as recorded, that output is printed and nothing
-is rebuilt. ctime cannot be set back, so a changed file always misses; a
-directory's signature changes when entries come or go. Builds that read the
+signature, tag and image is as recorded, that output is shown again (through
+whichever progress output the new build asked for: the record keeps events, not
+text) and nothing is rebuilt. ctime cannot be set back, so a changed file
+always misses; a directory's signature changes when entries come or go. Builds that read the
 network (ADD <url>), run ONBUILD triggers, use --no-cache or --pull=always are
 never replayed.
 
-Light on purpose (json, os, hashlib only): the point is to answer before the
+Light on purpose (json, os, hashlib and the progress outputs only): the point is to answer before the
 builder and the store are imported.
 """
 
@@ -22,11 +23,16 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-RECORDS = "build-replay"
+from lamina.build.progress import Progress
+
+RECORDS = "build-replay"  # a record of the older form (lines, not events) is not replayed
 
 Signature = list[int] | None
+# What a build showed, as `lamina.build.transcript` reported it:
+# ["stage", name, first step, step count] | ["step", number, total, text] | ["line", text]
+Event = list[Any]
 
 
 def signature(path: str | Path) -> Signature:
@@ -49,15 +55,26 @@ class Record:
     tags: dict[str, str] = field(default_factory=dict)  # canonical tag -> manifest digest
     images: list[str] = field(default_factory=list)  # manifest digests that must be stored
     image_id: str = ""
-    lines: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
 
 def _path(home: Path, key: str) -> Path:
     return home / RECORDS / f"{key}.json"
 
 
-def replay(home: Path, key: str, out: BinaryIO, *, quiet: bool) -> str | None:
-    """The image ID, after printing the recorded output, when nothing changed; else None."""
+_EVENTS = frozenset({"stage", "step", "line"})  # the `Progress` methods an event calls
+
+
+def play(events: list[Event], progress: Progress) -> None:
+    progress.total = max((e[2] for e in events if e[0] == "step"), default=0)
+    for kind, *args in events:
+        if kind in _EVENTS:
+            getattr(progress, kind)(*args)
+
+
+def replay(home: Path, key: str, progress: Progress | None) -> str | None:
+    """The image ID, after showing the recorded output on ``progress`` (None: show nothing),
+    when nothing changed; else None."""
     try:
         doc = json.loads(_path(home, key).read_bytes())
         record = Record(**doc)
@@ -71,11 +88,9 @@ def replay(home: Path, key: str, out: BinaryIO, *, quiet: bool) -> str | None:
         return None
     if any(digest not in images for digest in record.images):
         return None
-    if quiet:
-        out.write(record.image_id.encode() + b"\n")
-    else:
-        out.write("".join(line + "\n" for line in record.lines).encode())
-    out.flush()
+    if progress is not None:
+        play(record.events, progress)
+        progress.finish()
     return record.image_id
 
 

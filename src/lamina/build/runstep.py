@@ -141,26 +141,26 @@ def check_runs(instructions: list[Instruction], meta_env: dict[str, str], escape
 
 
 class RunStep:
-    def __init__(self, builder: StepContext, run: StageRun, instruction: Instruction) -> None:
-        self.builder, self.run, self.instruction = builder, run, instruction
-        self.flags = run_flags(instruction, builder.env_of(run), builder.escape,
-                               builder.request.allow, run.config.get("WorkingDir") or "/")
+    def __init__(self, build: StepContext, run: StageRun, instruction: Instruction) -> None:
+        self.build, self.run, self.instruction = build, run, instruction
+        self.flags = run_flags(instruction, build.env_of(run), build.escape,
+                               build.request.allow, run.config.get("WorkingDir") or "/")
 
     def execute(self) -> None:
-        builder, run = self.builder, self.run
+        build, run = self.build, self.run
         argv = argv_of(self.instruction, run.config)
         env = list(run.config.get("Env") or [])
         created_by = " ".join([*run.args.history_prefix(env), *argv])
         flags = self.flags
-        sources = builder.mount_sources()
+        sources = build.mount_sources()
         line = self.instruction.start_line
         extra = None if flags.plain else [key_of(flags.mounts, sources, line), flags.network,
                                           flags.security]
         key = cache_key(run.image.image_id, created_by, run.config, extra)
         config = run.config
-        hit = builder.cached(run, key)
+        hit = build.cached(run, key)
         if hit is not None:
-            builder.adopt(run, hit, None, config)
+            build.adopt(run, hit, None, config)
             return
         # The runtime is imported only for a step that runs: a cached build never needs it.
         from lamina.build.runmounts import prepare
@@ -177,9 +177,9 @@ class RunStep:
 
         require_container_privileges("lamina build (RUN)")
         container = new_container_id()
-        run.progress.line(f" ---> Running in {short_id(container)}")
-        network = builder.request.network if flags.network == "default" else flags.network
-        store, request = builder.store, builder.request
+        run.transcript.running(short_id(container))
+        network = build.request.network if flags.network == "default" else flags.network
+        store, request = build.store, build.request
         with scratch(store) as space, contextlib.ExitStack() as stack:
             mounts = prepare(flags.mounts, sources, stack, space.root, line)
             names = {e.partition("=")[0] for e in env}
@@ -199,15 +199,15 @@ class RunStep:
             with mounted(dirs, space.upper, space.work, mountpoints=mountpoints_for(spec)) as fs:
                 binds = self._volumes(fs.path, space.root)
                 code = _run(replace(spec, rootfs=fs.path, binds=[*binds, *spec.binds]),
-                            run.progress.sink(), container)
+                            run.transcript.sink(), container)
             if code != 0:
                 raise StepFailed(f"The command '{' '.join(argv)}' returned a non-zero code: "
                                  f"{code}", code)
             layer = take_layer(store, space.upper, epoch=request.epoch,
                                reproducible=request.reproducible, compression=request.compression)
         image = commit(store, run.image, config, created_by, layer=layer, epoch=request.epoch)
-        run.progress.line(f"Removing intermediate container {short_id(container)}")
-        builder.adopt(run, image, key, config)
+        run.transcript.removing(short_id(container))
+        build.adopt(run, image, key, config)
 
     def _volumes(self, root: Path, scratch_root: Path) -> list[BindMount]:
         from lamina.runtime import BindMount

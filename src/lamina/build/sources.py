@@ -88,9 +88,9 @@ def ownership(root: Path, chown: str | None, chmod: str | None) -> Ownership:
 
 
 class CopyStep:
-    def __init__(self, builder: StepContext, run: StageRun, instruction: Instruction,
+    def __init__(self, build: StepContext, run: StageRun, instruction: Instruction,
                  words: list[str], env: dict[str, str]) -> None:
-        self.builder = builder
+        self.build = build
         self.run = run
         self.instruction = instruction
         self.keyword = instruction.keyword
@@ -104,7 +104,7 @@ class CopyStep:
                                 "feature; see README)")
         self.sources = words[:-1]
         self.dest = words[-1]
-        escape = builder.escape
+        escape = build.escape
         self.chown = _flag(instruction, "chown", env, escape)
         self.chmod = _flag(instruction, "chmod", env, escape)
         self.from_ = _flag(instruction, "from", env, escape) if self.keyword == "COPY" else None
@@ -118,19 +118,16 @@ class CopyStep:
         if self.from_ is None:
             yield None, ""
             return
-        named = self.builder.request.build_contexts.get(self.from_)
+        named = self.build.request.build_contexts.get(self.from_)
         if named is not None and named.kind == "dir":  # --build-context NAME=DIR
             yield named.directory, f"context:{named.value}"
             return
-        dockerfile = self.builder.dockerfile
+        dockerfile = self.build.dockerfile
         assert dockerfile is not None
         stage = stage_ref(dockerfile, self.from_, self.run.stage.index)
-        image: ImageState
-        if stage is not None:
-            image = self.builder.results[stage.index]
-        else:
-            image = self.builder.base_image(self.from_)
-        with readonly(self.builder.store, image) as root:
+        image = (self.build.results[stage.index] if stage is not None
+                 else self.build.base_image(self.from_))
+        with readonly(self.build.store, image) as root:
             yield root, image.image_id
 
     def _scratch(self, stack: contextlib.ExitStack) -> Path:
@@ -140,11 +137,11 @@ class CopyStep:
         return self._tmp
 
     def _context_sources(self, stack: contextlib.ExitStack) -> list[Source]:
-        ctx = self.builder.context
+        ctx = self.build.context
         out: list[Source] = []
         for src in self.sources:
             if self.keyword == "ADD" and _is_url(src):
-                self.builder.replayable = False  # what a URL serves can change any time
+                self.build.transcript.replayable = False  # what a URL serves can change any time
                 out.append(_download(src, self._scratch(stack)))
                 continue
             heredoc = self._heredoc(src)
@@ -194,7 +191,7 @@ class CopyStep:
     # -- the step ----------------------------------------------------------------
 
     def execute(self) -> None:
-        builder, run = self.builder, self.run
+        build, run = self.build, self.run
         with contextlib.ExitStack() as stack:
             root, source_image = stack.enter_context(self._source_root())
             sources = (self._context_sources(stack) if root is None
@@ -207,24 +204,24 @@ class CopyStep:
             digest = (sources[0].sum if len(sources) == 1
                       else join_sums("multi", [s.sum for s in sources]))
             chown_comment = f"--chown={self.chown}" if self.chown else ""
-            created_by = builder.created_by(
+            created_by = build.created_by(
                 run, f"{self.keyword} {chown_comment}{digest} in {self.dest} ", nop_gap=" ")
             key = cache_key(run.image.image_id, created_by, run.config,
                             [self.chmod, self.from_ and source_image, self.keyword])
-            hit = builder.cached(run, key)
+            hit = build.cached(run, key)
             config = run.config
             if hit is not None:
-                builder.adopt(run, hit, None, config)
+                build.adopt(run, hit, None, config)
                 return
             image = self._copy(sources, root, created_by)
-            builder.adopt(run, image, key, config)
+            build.adopt(run, image, key, config)
 
     def _copy(self, sources: list[Source], source_root: Path | None, created_by: str
               ) -> ImageState:
-        builder, run = self.builder, self.run
-        store = builder.store
+        build, run = self.build, self.run
+        store = build.store
         workdir = run.config.get("WorkingDir") or "/"
-        ctx = builder.context
+        ctx = build.context
         root_dir = ctx.root
 
         def included(path: Path) -> bool:
@@ -236,7 +233,7 @@ class CopyStep:
                 return True
             return ctx.included(rel)
 
-        builder.require_privileges(self.keyword)
+        build.require_privileges(self.keyword)
         with scratch(store) as space:
             with writable(store, run.image, space) as root:
                 owner = ownership(root, self.chown, self.chmod)
@@ -252,11 +249,11 @@ class CopyStep:
                     else:
                         copy_source(root, source.path, source.name, dest, dest_is_dir, owner,
                                     included, source_root is None and ctx.matcher.has_exceptions)
-            layer = take_layer(store, space.upper, epoch=builder.request.epoch,
-                               reproducible=builder.request.reproducible,
-                               compression=builder.request.compression)
+            layer = take_layer(store, space.upper, epoch=build.request.epoch,
+                               reproducible=build.request.reproducible,
+                               compression=build.request.compression)
         return commit(store, run.image, run.config, created_by, layer=layer,
-                      epoch=builder.request.epoch, empty_layer=False if layer else None)
+                      epoch=build.request.epoch, empty_layer=False if layer else None)
 
 
 def _flag(instruction: Instruction, name: str, env: dict[str, str], escape: str) -> str | None:

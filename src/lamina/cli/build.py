@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -122,6 +122,8 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
     elif reproducible:
         epoch = 0
     args, label_pairs = _pairs(build_args, "--build-arg"), _pairs(labels, "--label")
+    stream = sys.stdout.buffer if fmt == "text" else sys.stderr.buffer
+    out = _progress(progress, stream, quiet)
     replay_key = None
     if (os.path.isdir(context) and not no_cache and pull != "always" and fmt == "text"
             and not flags.always_runs and progress in ("auto", "classic")):
@@ -135,25 +137,19 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
             "epoch": epoch, "reproducible": reproducible, "allow": sorted(flags.allow),
             "run_options": [flags.add_hosts, flags.shm_size, flags.ulimits],
             "no_cache_filter": sorted(flags.no_cache_filter)})
-        if replay(Settings.load().home, replay_key, sys.stdout.buffer, quiet=quiet):
-            return  # nothing the build depends on changed: its cached result stands
+        image_id = replay(Settings.load().home, replay_key, None if quiet else out)
+        if image_id is not None:  # nothing the build depends on changed: its result stands
+            if quiet:
+                click.echo(image_id)
+            return
     fields = flags.request_fields()  # a missing secret file stops the build before any step
     from lamina.build.builder import Builder
     from lamina.build.context import BuildContext
-    from lamina.build.progress import Progress
     from lamina.build.stepcontext import BuildRequest
     from lamina.cli.store import open_store
 
     store = open_store()
     ctx = BuildContext.open(context, stdin=sys.stdin.buffer, tmp_dir=None)
-    stream = sys.stdout.buffer if fmt == "text" else sys.stderr.buffer
-    if progress in ("plain", "tty", "rawjson"):
-        from lamina.build.plainprogress import PlainProgress, RawJsonProgress
-
-        kind = RawJsonProgress if progress == "rawjson" else PlainProgress
-        out: Progress = kind(stream, quiet=quiet)
-    else:
-        out = Progress(stream, quiet=quiet)
     request = BuildRequest(ctx, dockerfile, tags, args, target, no_cache, pull, network,
                            label_pairs, platform, epoch, reproducible or epoch is not None,
                            replay_key=replay_key, **fields)
@@ -179,6 +175,17 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                     "cacheHits": result.cache_hits})
     elif quiet:
         click.echo(result.image.image_id)
+
+
+def _progress(kind: str, stream: IO[bytes], quiet: bool) -> Progress:
+    """The progress output ``--progress`` names."""
+    from lamina.build.progress import Progress
+
+    if kind in ("plain", "tty", "rawjson"):
+        from lamina.build.plainprogress import PlainProgress, RawJsonProgress
+
+        return (RawJsonProgress if kind == "rawjson" else PlainProgress)(stream, quiet=quiet)
+    return Progress(stream, quiet=quiet)
 
 
 def _several(store: Store, request: BuildRequest, platform: str, flags: BuildxFlags,
