@@ -1,18 +1,19 @@
 """Analysis from the stored layer index gives exactly what a full tar read gives.
 
 The reference listing here reads every layer with Python's tarfile and hashes
-every file with hashlib, independently of the indexer (layers/tarindex.py).
+every file with BLAKE3 (the index's content hash), independently of the
+indexer (layers/tarindex.py).
 Both listings go through the same analysis; the whole JSON report (efficiency,
 wasted bytes, duplicates, findings, per-layer changes) must be identical.
 """
 
 from __future__ import annotations
 
-import hashlib
 import tarfile
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 
 from lamina.analyze.analysis import analyze_image
 from lamina.analyze.content_hashes import rows_to_hash
@@ -56,7 +57,7 @@ def _reference_index(opened: OpenedImage, i: int) -> LayerIndex:
             if kind == FILE and not flags:
                 handle = tar.extractfile(member)
                 data = handle.read() if handle is not None else b""
-                digest = hashlib.sha256(data).digest()
+                digest = blake3(data).digest()
                 if path in ("etc/os-release", "usr/lib/os-release") and len(data) <= 16384:
                     out.os_release = data.decode("utf-8", "replace")
                 if (base in KEY_NAMES or base.endswith((".pem", ".key"))) \

@@ -8,11 +8,11 @@ target lengths).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tarfile
 
 import pytest
+from blake3 import blake3
 
 from lamina.errors import HostileLayer
 from lamina.layers import layerindex
@@ -64,9 +64,9 @@ def test_names_sizes_owners_times_links_and_hashes(fmt: int) -> None:
     raw = _tar(fmt, [("dir", None, ""), (name, body, ""), ("link", None, link), ("empty", b"", "")])
     expected = [
         ("dir", "dir", 0, 1000, 2000, 0o640, 1_700_000_123, "", ""),
-        (name, "file", 1500, 1000, 2000, 0o640, 1_700_000_123, "", hashlib.sha256(body).hexdigest()),
+        (name, "file", 1500, 1000, 2000, 0o640, 1_700_000_123, "", blake3(body).hexdigest()),
         ("link", "symlink", 0, 1000, 2000, 0o640, 1_700_000_123, link, ""),
-        ("empty", "file", 0, 1000, 2000, 0o640, 1_700_000_123, "", hashlib.sha256().hexdigest()),
+        ("empty", "file", 0, 1000, 2000, 0o640, 1_700_000_123, "", blake3().hexdigest()),
     ]
     # Headers, PAX records and contents may straddle the chunks the store feeds.
     for chunk in (1, 7, 512, 1000, None):
@@ -81,7 +81,7 @@ def test_offsets_point_at_each_members_content() -> None:
         if index.kind(row) == "file":
             start = index.offsets[row]
             content = raw[start:start + index.sizes[row]]
-            assert hashlib.sha256(content).hexdigest() == index.digest(row)
+            assert blake3(content).hexdigest() == index.digest(row)
     assert index.stream_size == len(raw)
     assert index.tar_end <= len(raw)
 

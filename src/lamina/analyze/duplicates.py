@@ -12,7 +12,7 @@ from lamina.layers.tarstream import FILE
 
 @dataclass(frozen=True)
 class Duplicate:
-    digest: str  # sha256 hex of the content
+    digest: str  # hex content hash (layerindex.CONTENT_HASH)
     size: int  # bytes of one copy
     copies: tuple[tuple[int, str], ...]  # (layer, "/path") of each copy
 

@@ -34,7 +34,7 @@ class LayerFile:
     gid: int
     linkname: str
     layer: int
-    digest: str = ""  # sha256 hex of the content, regular files only
+    digest: str = ""  # hex content hash (layerindex.CONTENT_HASH), regular files only
     secret: str = ""  # SECRET_* when the file looks like a secret
 
     @property

@@ -10,8 +10,9 @@ from lamina.analyze.analysis import Analysis, LayerReport
 from lamina.analyze.ci import CiResult
 from lamina.analyze.findings import Finding
 from lamina.analyze.tree import ADDED, DELETED, MODIFIED, Change, directory_sizes
+from lamina.layers.layerindex import CONTENT_HASH
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2  # 2: duplicates name their content by BLAKE3 (1: sha256)
 
 
 class _Changes:
@@ -92,7 +93,7 @@ def report(analysis: Analysis, findings: list[Finding], ci: CiResult | None = No
         "wasted": [{"path": "/" + lost.file.path, "layer": lost.file.layer,
                     "size": lost.file.size, "reason": lost.reason, "byLayer": lost.by_layer}
                    for lost in analysis.waste if lost.file.size],
-        "duplicates": [{"digest": "sha256:" + dup.digest, "size": dup.size,
+        "duplicates": [{"digest": f"{CONTENT_HASH}:{dup.digest}", "size": dup.size,
                         "extraBytes": dup.extra_bytes,
                         "copies": [{"layer": layer, "path": path} for layer, path in dup.copies]}
                        for dup in analysis.duplicates],

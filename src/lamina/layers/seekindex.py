@@ -10,7 +10,6 @@ decoded by tarheader.py, exactly as the streaming indexer (tarindex.py) does.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable
 from typing import Final
@@ -37,7 +36,7 @@ from lamina.layers.tarstream import InvalidLayer
 _WINDOW: Final = 256 * 1024  # headers of small files are read this much at a time
 _PIECE: Final = 1 << 20  # a large file is hashed this much at a time
 _ROWS_BATCH: Final = 4096
-EMPTY_DIGEST: Final = hashlib.sha256(b"").digest()
+EMPTY_DIGEST: Final = layerindex.EMPTY_CONTENT
 _NO_DIGEST: Final = bytes(layerindex.DIGEST_BYTES)
 
 
@@ -123,7 +122,7 @@ def index_file(fd: int, start: int, size: int, *, hash_contents: bool = False,
 
 
 def _hash(fd: int, at: int, length: int) -> bytes:
-    hasher = hashlib.sha256()
+    hasher = layerindex.content_hasher()
     while length > 0:
         piece = os.pread(fd, min(length, _PIECE), at)
         if not piece:

@@ -6,7 +6,7 @@ it writes, feeds it the decompressed bytes it has anyway. ``index_stream`` is
 its pull face, for a stream read to the end.
 
 It decodes what the index keeps (names, types, modes, owners, sizes, mtimes,
-link targets, content offsets), hashes each regular file's content (sha256,
+link targets, content offsets), hashes each regular file's content (BLAKE3,
 for duplicates and change detection), keeps a small ``os-release`` and
 checks key-named files for a PEM private key header. Headers are decoded by
 tarheader.py, which the seeking indexer (seekindex.py) shares.
@@ -14,8 +14,9 @@ tarheader.py, which the seeking indexer (seekindex.py) shares.
 
 from __future__ import annotations
 
-import hashlib
 from typing import BinaryIO, Final
+
+from blake3 import blake3
 
 from lamina.errors import HostileLayer
 from lamina.layers import layerindex
@@ -61,7 +62,7 @@ class TarIndexer:
         self._pax: dict[str, str] = {}
         self._long_name: str | None = None
         self._long_link: str | None = None
-        self._hasher: hashlib._Hash | None = None
+        self._hasher: blake3 | None = None
         self._head_max = 0  # bytes of the current member's content to keep
         self._head = bytearray()
         self._head_path = ""
@@ -187,7 +188,7 @@ class TarIndexer:
             if head_max == NOT_HASHED:  # not a regular file: nothing to hash
                 self._digests += _NO_DIGEST
             else:
-                self._hasher = hashlib.sha256()
+                self._hasher = layerindex.content_hasher()
                 self._head_path = row[8]
                 self._head_max = head_max
         self._start_content(content)

@@ -16,7 +16,7 @@ _HEX = re.compile(r"^[a-f0-9]+$")
 
 
 class _Hash(Protocol):
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes | bytearray | memoryview, /) -> None: ...
     def hexdigest(self) -> str: ...
 
 
@@ -79,7 +79,7 @@ class Hasher:
         self.size = 0
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
-        self._hash.update(bytes(data) if not isinstance(data, bytes) else data)
+        self._hash.update(data)  # any buffer: no copy of a memoryview
         self.size += len(data)
 
     def digest(self) -> Digest:

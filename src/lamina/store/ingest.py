@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol, cast
+from typing import BinaryIO, Final, Protocol, cast
 
 import zstandard
 from isal import isal_zlib
@@ -26,13 +26,20 @@ from lamina.store.index import LayerRecord
 _ISAL_ERROR = cast(type[Exception], isal_zlib.error)
 
 
+# Compressed bytes handed to the decompressor at a time. Measured on the pull
+# benchmark's 918 MB of tar (ISA-L): 64 KiB pieces inflate in 0.73 s CPU, 1 MiB
+# pieces in 1.0 s, as the output of a small piece stays in the CPU's cache for
+# the hashes and the indexer that read it next.
+_PIECE: Final = 64 * 1024
+
+
 class _Decompressor(Protocol):
-    def feed(self, data: bytes) -> bytes: ...
+    def feed(self, data: bytes | memoryview) -> bytes | memoryview: ...
     def flush(self) -> bytes: ...
 
 
 class _Plain:
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes | memoryview) -> bytes | memoryview:
         return data
 
     def flush(self) -> bytes:
@@ -45,13 +52,16 @@ class _Gzip:
     def __init__(self) -> None:
         self._d = isal_zlib.decompressobj(wbits=31)
 
-    def feed(self, data: bytes) -> bytes:
-        out = [self._d.decompress(data)]
+    def feed(self, data: bytes | memoryview) -> bytes:
+        out: bytes = self._d.decompress(data)
+        if not (self._d.eof and self._d.unused_data):
+            return out  # the usual case: no copy
+        parts = [out]
         while self._d.eof and self._d.unused_data:
             rest = self._d.unused_data
             self._d = isal_zlib.decompressobj(wbits=31)
-            out.append(self._d.decompress(rest))
-        return b"".join(out)
+            parts.append(self._d.decompress(rest))
+        return b"".join(parts)
 
     def flush(self) -> bytes:
         return bytes(self._d.flush())
@@ -61,7 +71,7 @@ class _Zstd:
     def __init__(self) -> None:
         self._d = zstandard.ZstdDecompressor().decompressobj()
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes | memoryview) -> bytes:
         return bytes(self._d.decompress(data))
 
     def flush(self) -> bytes:
@@ -123,7 +133,7 @@ class _Meter:
         self.index: LayerIndex | None = None
         self.index_error: LaminaError | None = None
 
-    def _index(self, plain: bytes, last: bool = False) -> None:
+    def _index(self, plain: bytes | memoryview, last: bool = False) -> None:
         if self._indexer is None:
             return
         try:
@@ -140,10 +150,14 @@ class _Meter:
         return self._listing.content_size
 
     def feed(self, chunk: bytes) -> None:
-        plain = self._decompressor.feed(chunk)
-        if not self._shared:
+        if self._shared:  # uncompressed: the blob's hasher has these bytes already
+            self._index(chunk)
+            return
+        view = memoryview(chunk)
+        for start in range(0, len(view), _PIECE):
+            plain = self._decompressor.feed(view[start:start + _PIECE])
             self.hasher.update(plain)
-        self._index(plain)
+            self._index(plain)
 
     def finish(self, expected_diff_id: Digest | None, consequence: str) -> Digest:
         tail = self._decompressor.flush()
