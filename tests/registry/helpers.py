@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
+from lamina.oci.digest import Digest
+from lamina.registry.meta.base import MetaStore
 from lamina.registry.server import build_app
 from lamina.registry.settings import RegistrySettings
+from lamina.registry.storage.base import BlobStore
 from tests.tools import free_port
 
 LAMINA = Path(sys.executable).parent / "lamina"
@@ -142,3 +147,18 @@ class RegistryServer:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60)
 
+
+
+def store_garbage(blobs: BlobStore, meta: MetaStore, count: int, threads: int = 8) -> list[str]:
+    """``count`` small blobs stored and linked in repository "garbage" (no manifest
+    references them): what gc has to sweep. Their digests."""
+    datas = [f"garbage {i} {uuid.uuid4().hex}".encode() for i in range(count)]
+
+    def one(data: bytes) -> str:
+        digest = Digest.parse(sha256(data))
+        blobs.put(digest, data)
+        meta.link_blob("garbage", digest, len(data))
+        return str(digest)
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, datas))

@@ -63,20 +63,34 @@ def serve_command(config_file: str | None, addr: str | None, root: str | None,
               help="Also remove manifests no tag reaches (and not referring to one that is).")
 @click.option("--grace", "grace_seconds", type=int,
               help="Keep blobs touched within this many seconds (default from settings).")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=500, show_default=True,
+              help="Blobs forgotten and deleted per step (and per checkpoint).")
+@click.option("--queue", "queued", is_flag=True,
+              help="Queue the run for the serving replicas instead of running it here.")
 @FORMAT_OPTION
 def gc_command(config_file: str | None, root: str | None, dry_run: bool, delete_untagged: bool,
-               grace_seconds: int | None, fmt: str) -> None:
+               grace_seconds: int | None, batch: int, queued: bool, fmt: str) -> None:
     """Remove blobs no manifest references; safe while the server runs.
+
+    One gc runs at a time (it holds the "gc" job in the registry's database); one that
+    was interrupted is resumed by the next run. Progress and an ETA go to stderr.
 
     \b
     Example:
       lamina registry gc --dry-run --root ./registry
     """
-    from lamina.registry.gc import collect
+    from lamina.registry.gc import collect, queue
 
     settings = registry_settings(config_file, root=root, gc_grace_seconds=grace_seconds)
     require_root(settings)
-    report = collect(settings, dry_run=dry_run, delete_untagged=delete_untagged)
+    if queued:
+        if dry_run:
+            raise LaminaError("--queue runs gc on a replica; a --dry-run runs here")
+        job = queue(settings, delete_untagged=delete_untagged, batch=batch)
+        click.echo(f"gc queued as job {job}: the first free replica runs it")
+        return
+    report = collect(settings, dry_run=dry_run, delete_untagged=delete_untagged, batch=batch,
+                     progress=lambda line: click.echo(line, err=True))
     if fmt == "json":
         print_json(report.to_json())
         return
@@ -90,6 +104,9 @@ def gc_command(config_file: str | None, root: str | None, dry_run: bool, delete_
     click.echo(f"{verb} {len(report.manifests)} manifests, {len(report.blobs)} blobs, "
                f"{len(report.uploads)} uploads; {human_size(report.freed_bytes)} freed"
                + (" (dry run)" if dry_run else ""))
+    if report.earlier:
+        click.echo(f"(resumed an interrupted gc, which had removed {report.earlier['blobs']} "
+                   f"blobs, {human_size(report.earlier['freed'])})")
 
 
 @registry_group.command("fsck")

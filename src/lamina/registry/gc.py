@@ -3,24 +3,43 @@
 Safe against concurrent pushes because:
 - a blob committed, linked, mounted or HEAD-checked within the grace period
   survives (a push uploads blobs before the manifest that references them);
-- each blob is forgotten and deleted under the sweep lock, with its
+- each batch of blobs is forgotten and deleted under the sweep lock, with each blob's
   "unreferenced and idle" condition re-checked in the same transaction, while
   pushes hold that lock shared whenever they make content visible;
 - manifests younger than the grace period are never "untagged garbage" (a
   multi-platform push stores children by digest before the index that names them).
+
+A real (not dry) run is the job "gc" of the jobs table (job_runner.py): one at a time
+across replicas and command lines, run by ``lamina registry gc`` itself or, queued, by a
+replica's job runner. After each batch its checkpoint (the phase, the cut-off time, the
+counts, the blobs being deleted) is saved with the claim, so a gc whose process dies is
+resumed from there by whoever claims the job next, with the same cut-off.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from lamina.errors import LaminaError
 from lamina.oci.digest import Digest
-from lamina.registry.meta.base import Actor, ManifestRecord
+from lamina.registry.gc_progress import GcProgress
+from lamina.registry.job_runner import Handler, Lease, run_claimed, worker_name
+from lamina.registry.meta.base import Actor, Job, ManifestRecord
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
 
 GC_ACTOR = Actor(client="gc", user=None)
+GC_KEY = "gc"
+BATCH = 500
+PHASES = ("manifests", "blobs", "orphans", "uploads", "scratch")
+Emit = Callable[[str], None]
+
+
+class GcBusy(LaminaError):
+    """Another gc holds the job and its lease is alive."""
 
 
 @dataclass
@@ -30,11 +49,18 @@ class GcReport:
     blobs: list[tuple[Digest, int]] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)
     freed_bytes: int = 0
+    # What an interrupted run this one resumed had done already (counts).
+    earlier: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {"dry_run": self.dry_run, "manifests": self.manifests,
                 "blobs": [{"digest": str(d), "size": s} for d, s in self.blobs],
-                "uploads": self.uploads, "freed_bytes": self.freed_bytes}
+                "uploads": self.uploads, "freed_bytes": self.freed_bytes,
+                "resumed": bool(self.earlier), "earlier": self.earlier}
+
+    def summary(self) -> str:
+        return (f"{len(self.manifests)} manifests, {len(self.blobs)} blobs, "
+                f"{len(self.uploads)} uploads, {self.freed_bytes} bytes")
 
 
 def untagged(graph: list[tuple[ManifestRecord, list[Digest], list[str]]],
@@ -59,75 +85,207 @@ def untagged(graph: list[tuple[ManifestRecord, list[Digest], list[str]]],
 
 
 def collect(settings: RegistrySettings, *, dry_run: bool = False,
-            delete_untagged: bool = False, now: float | None = None) -> GcReport:
+            delete_untagged: bool = False, now: float | None = None,
+            progress: Emit | None = None, batch: int = BATCH) -> GcReport:
+    """Run gc here: a dry run at once; a real one once this process holds the gc job
+    (resuming an interrupted run's checkpoint); GcBusy when another gc holds it."""
     reg = Registry.open(settings)
     try:
-        return _collect(reg, dry_run, delete_untagged, now or time.time())
+        options = {"delete_untagged": delete_untagged, "batch": batch,
+                   "grace_seconds": settings.gc_grace_seconds}
+        if dry_run:
+            return Sweep(reg, options, None, progress, now).run()
+        return _claimed(reg, options, progress, now)
     finally:
         reg.close()
 
 
-def _collect(reg: Registry, dry_run: bool, delete_untagged: bool, now: float) -> GcReport:
-    report = GcReport(dry_run)
-    cutoff = now - reg.settings.gc_grace_seconds
-    if delete_untagged:
-        for record in untagged(reg.meta.manifests_graph(), cutoff):
-            report.manifests.append(f"{record.repository}@{record.digest}")
-            if not dry_run:
-                reg.meta.delete_manifest(record.repository, record.digest, GC_ACTOR)
-    # Sweep blobs the metadata knows but nothing references.
-    for blob in reg.meta.unreferenced_blobs(cutoff):
-        if dry_run:
-            report.blobs.append((blob.digest, blob.size))
-            report.freed_bytes += blob.size
-            continue
-        with reg.meta.sweep_lock(True):
-            if reg.meta.forget_blob(blob.digest, cutoff):
-                reg.blobs.delete(blob.digest)
-                report.blobs.append((blob.digest, blob.size))
-                report.freed_bytes += blob.size
-    # Files the metadata does not know: manifests no longer stored anywhere, and
-    # leftovers of a crash between writing a file and recording it.
-    _sweep_orphans(reg, report, cutoff, dry_run)
-    _sweep_uploads(reg, report, now, dry_run)
-    if not dry_run:
-        report.freed_bytes += reg.blobs.sweep_scratch(cutoff)
-    return report
+def queue(settings: RegistrySettings, *, delete_untagged: bool = False,
+          batch: int = BATCH) -> int:
+    """Hand gc to the replicas: the first job runner free claims it. The job's id."""
+    reg = Registry.open(settings)
+    try:
+        return reg.meta.enqueue_job("gc", GC_KEY, {
+            "delete_untagged": delete_untagged, "batch": batch,
+            "grace_seconds": settings.gc_grace_seconds})
+    finally:
+        reg.close()
 
 
-def _sweep_orphans(reg: Registry, report: GcReport, cutoff: float, dry_run: bool) -> None:
-    known = reg.meta.known_blobs()
-    manifests = {m.digest for m, _, _ in reg.meta.manifests_graph()}
-    for info in list(reg.blobs.iter_blobs()):
-        if info.mtime >= cutoff or info.digest in known or info.digest in manifests:
-            continue
-        with reg.meta.sweep_lock(True):
-            # Re-check under the lock: a push may have recorded it since the listing.
-            if reg.meta.blob_size(info.digest) is not None or reg.meta.is_manifest(info.digest):
+def job_handler(reg: Registry, progress: Emit | None) -> Handler:
+    """The replicas' handler of "gc" jobs."""
+    def handler(job: Job, lease: Lease) -> str:
+        return Sweep(reg, job.payload, lease, progress).run().summary()
+    return handler
+
+
+def _claimed(reg: Registry, options: dict[str, Any], progress: Emit | None,
+             now: float | None) -> GcReport:
+    worker = worker_name()
+    meta, seconds = reg.meta, reg.settings.job_lease_seconds
+    meta.enqueue_job("gc", GC_KEY, options)
+    job = meta.claim_job(worker, ["gc"], seconds, key=GC_KEY)
+    if job is None:
+        held = meta.job(GC_KEY)
+        holder = held.claimed_by if held else "another process"
+        raise GcBusy(f"gc is already running ({holder} holds the gc job; its lease is renewed "
+                     f"every {seconds // 3 or 1}s); wait for it, or after a crash for "
+                     f"{seconds}s (job_lease_seconds) and run gc again to resume it")
+    reports: list[GcReport] = []
+
+    def handler(job: Job, lease: Lease) -> str:
+        reports.append(Sweep(reg, job.payload, lease, progress, now).run())
+        return reports[0].summary()
+
+    state = run_claimed(meta, job, Lease(meta, job, worker, seconds), handler, reraise=True)
+    if state != "done":
+        raise LaminaError(f"gc stopped before the end: another process took the gc job over "
+                          f"(this one did not renew its claim within {seconds}s)")
+    return reports[0]
+
+
+class Sweep:
+    """One gc run over ``reg``: dry (no lease) or holding the gc job's ``lease``."""
+
+    def __init__(self, reg: Registry, options: dict[str, Any], lease: Lease | None,
+                 emit: Emit | None, now: float | None = None) -> None:
+        self.reg, self.lease = reg, lease
+        self.dry_run = lease is None
+        self.delete_untagged = bool(options.get("delete_untagged"))
+        self.batch = max(1, int(options.get("batch", BATCH)))
+        saved: dict[str, Any] = dict(lease.job.progress) if lease is not None else {}
+        self.report = GcReport(self.dry_run, earlier={
+            k: int(saved.get(k, 0)) for k in ("manifests", "blobs", "uploads", "freed")
+        } if saved else {})
+        self.state: dict[str, Any] = {"manifests": 0, "blobs": 0, "uploads": 0, "freed": 0,
+                                      **saved, "pending": saved.get("pending", [])}
+        self.state.setdefault("now", now if now is not None else time.time())
+        grace = int(options.get("grace_seconds", reg.settings.gc_grace_seconds))
+        self.now = float(self.state["now"])
+        self.cutoff = self.now - grace
+        self.progress = GcProgress(emit, self.dry_run)
+        if saved and emit is not None:
+            emit(f"gc: resuming an interrupted run at its {saved.get('phase')} phase "
+                 f"({self.report.earlier['blobs']} blobs removed before)")
+
+    def _save(self, **changes: Any) -> None:
+        self.state.update(changes)
+        if self.lease is not None:
+            self.lease.checkpoint(self.state)
+
+    def _count(self, key: str, count: int, freed: int = 0) -> None:
+        self.state[key] += count
+        self.state["freed"] += freed
+
+    def run(self) -> GcReport:
+        self._finish_pending()
+        start = PHASES.index(str(self.state.get("phase", PHASES[0])))
+        for phase in PHASES[start:]:
+            self._save(phase=phase)
+            getattr(self, f"_{phase}")()
+        return self.report
+
+    def _manifests(self) -> None:
+        if not self.delete_untagged:
+            return
+        records = untagged(self.reg.meta.manifests_graph(), self.cutoff)
+        self.progress.phase("untagged manifests", len(records))
+        for i, record in enumerate(records, 1):
+            self.report.manifests.append(f"{record.repository}@{record.digest}")
+            if not self.dry_run:
+                self.reg.meta.delete_manifest(record.repository, record.digest, GC_ACTOR)
+                self._count("manifests", 1)
+                if i % self.batch == 0:
+                    self._save()
+            self.progress.advance(1)
+
+    def _finish_pending(self) -> None:
+        """Delete what an interrupted run forgot but may not have deleted, unless a push
+        has stored and recorded it again since (re-checked under the lock)."""
+        pending = [(Digest.parse(d), int(size)) for d, size in self.state["pending"]]
+        if not pending:
+            return
+        meta = self.reg.meta
+        with meta.sweep_lock(True):
+            gone = [(d, size) for d, size in pending
+                    if meta.blob_size(d) is None and not meta.is_manifest(d)]
+            self.reg.blobs.delete_many([d for d, _ in gone])
+        self.report.blobs += gone
+        freed = sum(size for _, size in gone)
+        self.report.freed_bytes += freed
+        self._count("blobs", len(gone), freed)
+        self._save(pending=[])
+
+    def _blobs(self) -> None:
+        blobs = self.reg.meta.unreferenced_blobs(self.cutoff)
+        self.progress.phase("blobs", len(blobs))
+        for start in range(0, len(blobs), self.batch):
+            chunk = blobs[start:start + self.batch]
+            gone = {b.digest for b in chunk}
+            if not self.dry_run:
+                # Saved first: a crash after the forget below leaves the list to resume.
+                self._save(pending=[(str(b.digest), b.size) for b in chunk])
+                with self.reg.meta.sweep_lock(True):
+                    gone = set(self.reg.meta.forget_blobs(list(gone), self.cutoff))
+                    self.reg.blobs.delete_many(sorted(gone))
+            removed = [(b.digest, b.size) for b in chunk if b.digest in gone]
+            freed = sum(size for _, size in removed)
+            self.report.blobs += removed
+            self.report.freed_bytes += freed
+            if not self.dry_run:
+                self._count("blobs", len(removed), freed)
+                self._save(pending=[])
+            self.progress.advance(len(chunk), freed)
+
+    def _orphans(self) -> None:
+        """Files the metadata does not know: manifests no longer stored anywhere, and
+        leftovers of a crash between writing a file and recording it."""
+        reg = self.reg
+        known = reg.meta.known_blobs()
+        manifests = {m.digest for m, _, _ in reg.meta.manifests_graph()}
+        candidates = [info for info in reg.blobs.iter_blobs()
+                      if info.mtime < self.cutoff and info.digest not in known
+                      and info.digest not in manifests]
+        self.progress.phase("unrecorded files", len(candidates))
+        for info in candidates:
+            if not self.dry_run:
+                with reg.meta.sweep_lock(True):
+                    # Re-check under the lock: a push may have recorded it since the listing.
+                    if (reg.meta.blob_size(info.digest) is not None
+                            or reg.meta.is_manifest(info.digest)):
+                        self.progress.advance(1)
+                        continue
+                    reg.blobs.delete(info.digest)
+                self._count("blobs", 1, info.size)
+            self.report.blobs.append((info.digest, info.size))
+            self.report.freed_bytes += info.size
+            self.progress.advance(1, info.size)
+
+    def _uploads(self) -> None:
+        reg, report = self.reg, self.report
+        expired_before = self.now - reg.settings.upload_expiry_seconds
+        recorded = {u.session: u for u in reg.meta.uploads()}
+        for session, size, mtime in list(reg.blobs.iter_uploads()):
+            record = recorded.get(session)
+            if max(mtime, record.updated if record else 0.0) >= expired_before:
                 continue
-            if not dry_run:
-                reg.blobs.delete(info.digest)
-        report.blobs.append((info.digest, info.size))
-        report.freed_bytes += info.size
-
-
-def _sweep_uploads(reg: Registry, report: GcReport, now: float, dry_run: bool) -> None:
-    expired_before = now - reg.settings.upload_expiry_seconds
-    recorded = {u.session: u for u in reg.meta.uploads()}
-    for session, size, mtime in list(reg.blobs.iter_uploads()):
-        record = recorded.get(session)
-        last = max(mtime, record.updated if record else 0.0)
-        if last >= expired_before:
-            continue
-        report.uploads.append(session)
-        report.freed_bytes += size
-        if not dry_run:
-            reg.blobs.delete_upload(session)
-            reg.meta.delete_upload(session)
-    for session, record in recorded.items():
-        if session in report.uploads:
-            continue
-        if reg.blobs.upload_size(session) is None and record.updated < expired_before:
             report.uploads.append(session)
-            if not dry_run:
+            report.freed_bytes += size
+            if not self.dry_run:
+                reg.blobs.delete_upload(session)
                 reg.meta.delete_upload(session)
+                self._count("uploads", 1, size)
+        for session, record in recorded.items():
+            if session in report.uploads:
+                continue
+            if reg.blobs.upload_size(session) is None and record.updated < expired_before:
+                report.uploads.append(session)
+                if not self.dry_run:
+                    reg.meta.delete_upload(session)
+                    self._count("uploads", 1)
+
+    def _scratch(self) -> None:
+        if not self.dry_run:
+            freed = self.reg.blobs.sweep_scratch(self.cutoff)
+            self.report.freed_bytes += freed
+            self._count("uploads", 0, freed)

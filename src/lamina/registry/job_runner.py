@@ -80,9 +80,11 @@ class Lease:
 Handler = Callable[[Job, Lease], str]
 
 
-def run_claimed(meta: MetaStore, job: Job, lease: Lease, handler: Handler) -> str:
+def run_claimed(meta: MetaStore, job: Job, lease: Lease, handler: Handler,
+                reraise: bool = False) -> str:
     """Run ``handler`` on a job this worker claimed, under a heartbeat; record the outcome.
-    Returns the job's final state: done, failed, queued (given back) or lost."""
+    Returns the job's final state: done, failed, queued (given back) or lost. ``reraise``:
+    a handler's error is raised again once recorded (a command line shows it)."""
     if job.attempts > MAX_ATTEMPTS:
         meta.finish_job(job.id, lease.worker, "failed",
                         f"claimed {job.attempts - 1} times, no claimer finished it")
@@ -103,6 +105,8 @@ def run_claimed(meta: MetaStore, job: Job, lease: Lease, handler: Handler) -> st
     except Exception as exc:
         log.error("job %s failed: %s", job.key, "".join(traceback.format_exception(exc)))
         meta.finish_job(job.id, lease.worker, "failed", f"{type(exc).__name__}: {exc}")
+        if reraise:
+            raise
         return "failed"
     finally:
         done.set()

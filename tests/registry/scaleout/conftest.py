@@ -77,6 +77,14 @@ def balanced_with_tokens(tmp_path: Path, s3_settings: dict[str, Any],
 
 
 @pytest.fixture
+def balanced_short_lease(tmp_path: Path, s3_settings: dict[str, Any],
+                         pg_settings: dict[str, Any]) -> Iterator[Deployment]:
+    """The balanced deployment with a 3 s job lease: a job a killed replica held is taken
+    over quickly."""
+    yield from _balanced(tmp_path, {**s3_settings, **pg_settings, "job_lease_seconds": 3})
+
+
+@pytest.fixture
 def balanced_scanning(tmp_path: Path, s3_settings: dict[str, Any],
                       pg_settings: dict[str, Any]) -> Iterator[Deployment]:
     """The balanced deployment scanning on push against the PyPA advisory data, with a

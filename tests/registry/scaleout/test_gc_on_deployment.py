@@ -4,16 +4,19 @@ leave the bucket, referenced ones stay, unfinished multipart uploads are aborted
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
+from lamina.registry.meta.postgres import PostgresMetaStore
 from lamina.registry.settings import RegistrySettings
 from lamina.registry.storage.s3 import S3BlobStore
 from lamina.registry.storage.s3_segments import MIN_PART, PART_SIZE
-from tests.registry.helpers import push_image, sha256
-from tests.registry.scaleout.helpers import deployed_client
+from tests.registry.helpers import push_image, sha256, store_garbage
+from tests.registry.scaleout.helpers import Deployment, deployed_client
 from tests.registry.scaleout.services import Ceph, as_env, keys_under, unfinished_uploads
 from tests.tools import lamina
 
@@ -51,3 +54,62 @@ def test_gc_sweeps_the_bucket_and_fsck_is_clean(registry_root: Path, ceph: Ceph,
     with deployed_client(registry_root, **deployment) as client:
         assert client.get("/v2/a/manifests/keep").status_code == 200
         assert client.get(f"/v2/a/blobs/{sha256(b'kept')}").content == b"kept"
+
+
+def test_replica_killed_during_gc_and_the_other_resumes(
+        balanced_short_lease: Deployment, ceph: Ceph, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gc --queue` hands gc to the replicas; the one running it is killed with SIGKILL
+    mid-sweep; when its lease runs out the other replica resumes from the checkpoint:
+    every unreferenced blob leaves the bucket, every referenced one stays, fsck is clean."""
+    deployment = balanced_short_lease
+    settings = RegistrySettings.from_mapping(deployment.settings)
+    with deployment.client() as c:
+        push_image(c, "app", "v1", layers=[b"shared", b"kept"])
+        gone, _ = push_image(c, "app", "old", layers=[b"shared", b"dropped"])
+        assert c.delete(f"/v2/app/manifests/{gone}").status_code == 202
+    meta = PostgresMetaStore(settings.database)
+    try:
+        garbage = store_garbage(S3BlobStore(settings), meta, 3000)
+    finally:
+        meta.close()
+    for key, value in as_env(deployment.settings).items():
+        monkeypatch.setenv(key, value)
+    root = deployment.replicas[0].root
+    queued = lamina("registry", "gc", "--root", root, "--grace", "0", "--batch", "10",
+                    "--queue")
+    assert queued.exit_code == 0 and "gc queued" in queued.stdout, queued.stderr
+
+    def row() -> tuple[str, str, int, dict[str, Any]]:
+        with psycopg.connect(settings.database) as conn:
+            found = conn.execute("SELECT state, claimed_by, attempts, progress FROM jobs "
+                                 "WHERE key='gc'").fetchone()
+        assert found is not None
+        return str(found[0]), str(found[1]), int(found[2]), json.loads(found[3])
+
+    deadline = time.monotonic() + 120
+    while int(row()[3].get("blobs", 0)) < 100 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    state, holder_name, _, _ = row()
+    holder = next(r for r in deployment.replicas if f"/{r.host}/" in holder_name)
+    holder.kill()
+    state, _, _, progress = row()
+    assert state == "running" and 100 <= progress["blobs"] < 3000
+    deadline = time.monotonic() + 300
+    while row()[0] != "done" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    state, finisher, attempts, _ = row()
+    survivor = next(r for r in deployment.replicas if r is not holder)
+    assert state == "done" and f"/{survivor.host}/" in finisher and attempts == 2
+    log = survivor.log.read_text()
+    assert "gc: resuming an interrupted run at its blobs phase" in log and "ETA" in log
+
+    prefix = deployment.settings["s3_prefix"]
+    left = {key.rpartition("/")[2] for key in keys_under(ceph, f"{prefix}blobs/")}
+    assert not left & {d[7:] for d in garbage}
+    assert sha256(b"dropped")[7:] not in left
+    fsck = lamina("registry", "fsck", "--root", root)
+    assert fsck.exit_code == 0 and "0 problems" in fsck.stdout, fsck.stdout + fsck.stderr
+    with deployment.client() as c:
+        assert c.get("/v2/app/manifests/v1").status_code == 200
+        for data in (b"shared", b"kept"):
+            assert c.get(f"/v2/app/blobs/{sha256(data)}").content == data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from lamina.registry.auth.services import AccessServices
 from lamina.registry.errors import RegistryError
+from lamina.registry.gc import job_handler as gc_job_handler
 from lamina.registry.http import base, blobs, health, history, listings, manifests, uploads
 from lamina.registry.http.access_control import install as install_access_control
 from lamina.registry.http.client_limit import ClientLimit
@@ -30,6 +32,7 @@ from lamina.registry.job_runner import Handler, JobRunner, worker_name
 from lamina.registry.registry import Registry
 from lamina.registry.uploads import ClientGone
 
+log = logging.getLogger("lamina.registry.jobs")
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -50,9 +53,9 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
         *manifests.ROUTES, *uploads.ROUTES, *blobs.ROUTES, *base.ROUTES, *listings.ROUTES,
         *history.ROUTES, *health.ROUTES, Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
-    # Background jobs (scan on push) run in this process once it serves: its handlers
-    # are added by the extensions below.
-    handlers: dict[str, Handler] = {}
+    # Background jobs (a queued gc; scan on push, whose handler the scanning extension
+    # adds below) run in this process once it serves.
+    handlers: dict[str, Handler] = {"gc": gc_job_handler(reg, log.info)}
     runner = JobRunner(reg.meta, handlers, reg.settings.job_lease_seconds,
                        worker=worker_name(reg.settings.addr))
 

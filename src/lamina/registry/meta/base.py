@@ -157,6 +157,9 @@ class MetaStore(Protocol):
     def forget_blob(self, digest: Digest, idle_before: float) -> bool:
         """Drop the blob and its links if it is still unreferenced and idle."""
 
+    def forget_blobs(self, digests: Sequence[Digest], idle_before: float) -> list[Digest]:
+        """forget_blob of each in one transaction; those dropped."""
+
     def known_blobs(self) -> dict[Digest, int]: ...
     def is_manifest(self, digest: Digest) -> bool:
         """Whether any repository has a manifest with this digest."""

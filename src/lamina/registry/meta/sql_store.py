@@ -324,13 +324,17 @@ class SqlMetaStore(SqlJobs):
             db.execute("DELETE FROM uploads WHERE session=?", (session,))
 
     def forget_blob(self, digest: Digest, idle_before: float) -> bool:
+        return bool(self.forget_blobs([digest], idle_before))
+
+    def forget_blobs(self, digests: Sequence[Digest], idle_before: float) -> list[Digest]:
+        forgotten = []
         with self._write() as db:
-            still = db.execute(f"SELECT 1 {UNREFERENCED} AND b.digest=?",
-                               (idle_before, idle_before, str(digest))).fetchone()
-            if not still:
-                return False
-            self._forget(db, digest)
-            return True
+            for digest in digests:
+                if db.execute(f"SELECT 1 {UNREFERENCED} AND b.digest=?",
+                              (idle_before, idle_before, str(digest))).fetchone():
+                    self._forget(db, digest)
+                    forgotten.append(digest)
+        return forgotten
 
     def forget_blob_everywhere(self, digest: Digest) -> None:
         with self._write() as db:

@@ -55,6 +55,9 @@ class BlobStore(Protocol):
 
     def delete(self, digest: Digest) -> bool: ...
 
+    def delete_many(self, digests: list[Digest]) -> None:
+        """Delete these blobs (those already gone are no error): gc's batches."""
+
     def quarantine(self, digest: Digest, reason: str) -> str | None:
         """Move a corrupt blob aside; where it went, None if it was already gone."""
 

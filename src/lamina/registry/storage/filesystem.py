@@ -100,6 +100,10 @@ class FilesystemBlobStore:
             return False
         return True
 
+    def delete_many(self, digests: list[Digest]) -> None:
+        for digest in digests:
+            self.delete(digest)
+
     def quarantine(self, digest: Digest, reason: str) -> str | None:
         source = self._path(digest)
         if not source.exists():

@@ -133,6 +133,9 @@ class S3BlobStore:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(digest))
         return True
 
+    def delete_many(self, digests: list[Digest]) -> None:
+        self._delete_keys([self._key(d) for d in digests])  # one request per 1000
+
     def quarantine(self, digest: Digest, reason: str) -> str | None:
         if self.stat(digest) is None:
             return None
