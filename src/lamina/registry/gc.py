@@ -210,7 +210,7 @@ class Sweep:
             gone = [(d, size) for d, size in pending
                     if meta.blob_size(d) is None and not meta.is_manifest(d)]
             self.reg.blobs.delete_many([d for d, _ in gone])
-        self.report.blobs += gone
+        self.report.blobs.extend(gone)
         freed = sum(size for _, size in gone)
         self.report.freed_bytes += freed
         self._count("blobs", len(gone), freed)
@@ -230,7 +230,7 @@ class Sweep:
                     self.reg.blobs.delete_many(sorted(gone))
             removed = [(b.digest, b.size) for b in chunk if b.digest in gone]
             freed = sum(size for _, size in removed)
-            self.report.blobs += removed
+            self.report.blobs.extend(removed)
             self.report.freed_bytes += freed
             if not self.dry_run:
                 self._count("blobs", len(removed), freed)
