@@ -8,7 +8,6 @@ shares live in :class:`Settings`.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,8 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
 def load_document(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
+    import tomllib  # here: a command run without a config file never loads the TOML parser
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -1,5 +1,5 @@
 """``python -m lamina.cli``: the same as the ``lamina`` command."""
 
-from lamina.cli.main import main
+from lamina.cli.entry import main
 
 main()

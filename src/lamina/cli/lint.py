@@ -2,59 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-from lamina.config import config_path
-from lamina.lint import REGISTRY, LintReport, LintSettings, all_rules, parse_threshold
-from lamina.lint.engine import Source, lint_texts
+from lamina.cli.lint_options import OPTIONS, LintRequest
+from lamina.cli.lint_run import UsageProblem, lint_request
+from lamina.lint import LintReport
 from lamina.lint.formats import RENDERERS
-from lamina.lint.hadolint_ids import DL_TO_LM
-from lamina.lint.settings import SHELLCHECK_ID
-
-LOCKFILE_NAMES = ("package-lock.json", "npm-shrinkwrap.json")
-
-
-def _context_files(dockerfile: Path) -> frozenset[str]:
-    """Top-level names of the build context (taken as the Dockerfile's directory)."""
-    directory = dockerfile.parent
-    return frozenset(n for n in LOCKFILE_NAMES if (directory / n).is_file())
-
-
-def _settings(config: Path | None, hadolint_config: str | None) -> LintSettings:
-    """[lint] of lamina.toml, over hadolint's config when there is one."""
-    from lamina.config import load_table
-    from lamina.lint import hadolint_config as hadolint
-
-    table = load_table("lint", config)
-    settings = LintSettings.from_table(table)
-    found = Path(hadolint_config) if hadolint_config else hadolint.find(Path.cwd())
-    if found is None:
-        return settings
-    if not found.is_file():
-        raise click.BadParameter(f"{found}: no such file", param_hint="--hadolint-config")
-    return hadolint.merged(found, settings, threshold_set="failure_threshold" in table)
-
-
-def _read(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
-    try:
-        return Path(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise click.BadParameter(f"{name}: no such file", param_hint="DOCKERFILE") from None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise click.BadParameter(f"{name}: not a text file ({exc})",
-                                 param_hint="DOCKERFILE") from None
-
-
-def _source(name: str, text: str) -> Source:
-    if name == "-":
-        return Source(text, "-")
-    return Source(text, name, _context_files(Path(name)))
 
 
 def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> LintReport:
@@ -85,34 +42,24 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
     return joined
 
 
+def _options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The click options of lint_options.OPTIONS, in its order."""
+    for option in reversed(OPTIONS):
+        kind: Any = None
+        if option.choices:
+            kind = click.Choice(option.choices)
+        elif option.path:
+            kind = click.Path(dir_okay=False)
+        extra: dict[str, Any] = {"show_default": True} if option.default is not None else {}
+        command = click.option(option.flag, option.dest, type=kind, is_flag=option.is_flag,
+                               multiple=option.multiple, metavar=option.metavar,
+                               default=option.default, help=option.help, **extra)(command)
+    return command
+
+
 @click.command("lint")
 @click.argument("dockerfiles", nargs=-1, metavar="[DOCKERFILE ...]")
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="tty",
-              show_default=True, help="Output: tty for people; json, sarif, checkstyle for CI.")
-@click.option("--failure-threshold", "threshold",
-              type=click.Choice(["error", "warning", "info", "style", "none"]),
-              default=None,
-              help="Exit 1 when a finding is at least this severe [default: [lint] "
-                   "failure_threshold, else warning].")
-@click.option("--ignore", "ignore", multiple=True, metavar="RULE",
-              help="Skip a rule, LM###, SC#### or hadolint's DL#### (repeatable), in"
-                   " addition to [lint] ignore.")
-@click.option("--no-shellcheck", "no_shellcheck", is_flag=True,
-              help="Do not run ShellCheck on RUN bodies (no SC#### findings).")
-@click.option("--no-cache", "no_cache", is_flag=True,
-              help="Run ShellCheck on every RUN even when its answer is cached.")
-@click.option("--hadolint-config", "hadolint_config", type=click.Path(dir_okay=False),
-              default=None,
-              help="hadolint's .hadolint.yaml to read too [default: ./.hadolint.yaml or"
-                   " ./.hadolint.yml when present].")
-@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-              help="lamina.toml to read the [lint] table from.")
-@click.option("--image", "image", default=None, metavar="IMAGE",
-              help="Measure each finding in the image built from the Dockerfile: a name in"
-                   " the local store, a docker-archive tar, an OCI layout or a registry"
-                   " reference.")
-@click.option("--insecure", is_flag=True,
-              help="Plain HTTP when the --image has to be pulled from a registry.")
+@_options
 def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
                  ignore: tuple[str, ...], no_shellcheck: bool, no_cache: bool,
                  hadolint_config: str | None, config: str | None, image: str | None,
@@ -126,27 +73,12 @@ def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
     Example:
       lamina lint --format json Dockerfile
     """
-    settings = _settings(config_path(config), hadolint_config)
-    requested = {i.upper() for i in ignore}
-    if requested:
-        all_rules()  # fills REGISTRY, to check the names
-    # hadolint's DL ids name the Lamina rule that carries them, so ignore lists migrate.
-    ids = {DL_TO_LM.get(i, i) for i in requested}
-    unknown = sorted(i for i in ids - set(REGISTRY) if not SHELLCHECK_ID.match(i))
-    if unknown:
-        raise click.BadParameter(f"unknown rule(s): {', '.join(unknown)}", param_hint="--ignore")
-    if ids:
-        settings = dataclasses.replace(settings, ignore=settings.ignore | ids)
-    if no_shellcheck or no_cache:
-        settings = dataclasses.replace(settings, shellcheck=settings.shellcheck and not no_shellcheck,
-                                       shellcheck_cache=settings.shellcheck_cache and not no_cache)
-    failure = parse_threshold(threshold) if threshold else settings.failure_threshold
-    names = dockerfiles or ("Dockerfile",)
-    if image is not None and len(names) != 1:
-        raise click.BadParameter(f"--image joins one Dockerfile to its image; {len(names)}"
-                                 " were given", param_hint="--image")
-    texts = [_read(name) for name in names]
-    reports = lint_texts([_source(n, t) for n, t in zip(names, texts, strict=True)], settings=settings)
+    request = LintRequest(dockerfiles, fmt, threshold, ignore, no_shellcheck, no_cache,
+                          hadolint_config, config, image, insecure)
+    try:
+        reports, texts, failure = lint_request(request)
+    except UsageProblem as problem:
+        raise click.BadParameter(problem.message, param_hint=problem.param_hint) from None
     if image is not None:
         reports = [_with_image(reports[0], texts[0], image, insecure)]
     click.echo(RENDERERS[fmt](reports))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -12,8 +11,8 @@ import click
 
 from lamina import __version__
 from lamina.cli.config_option import with_config
+from lamina.cli.failure import fail
 from lamina.cli.image_completion import with_image_completion
-from lamina.errors import LaminaError
 
 # Each command and the module that defines it (in that module's COMMANDS list).
 # Modules are imported only when one of their commands runs, so `lamina images`
@@ -180,29 +179,8 @@ class LaminaGroup(click.Group):
         except click.Abort:
             click.echo("error: aborted", err=True)
             sys.exit(1)
-        except LaminaError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("error: interrupted", err=True)
-            sys.exit(130)
-        except BrokenPipeError:
-            # The reader went away (`lamina images | head`): nothing left to say to it.
-            sys.stderr.flush()
-            os._exit(141)
-        except OSError as exc:
-            if os.environ.get("LAMINA_DEBUG"):
-                raise
-            where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
-            sys.exit(1)
-        except Exception as exc:
-            if os.environ.get("LAMINA_DEBUG"):
-                raise
-            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); this is a bug:"
-                       " run again with LAMINA_DEBUG=1 for the traceback and report it",
-                       err=True)
-            sys.exit(1)
+        except (Exception, KeyboardInterrupt) as exc:
+            fail(exc)
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)

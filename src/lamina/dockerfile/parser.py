@@ -10,7 +10,6 @@ nothing but ``ARG`` before the first ``FROM``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import re
 from pathlib import Path
@@ -90,6 +89,8 @@ def _instruction(command: Any, filename: str) -> Instruction:
     line = int(command.start_line)
     where = f"{filename}:{line}"
     if keyword not in KEYWORDS:
+        import difflib  # only for this message: a lint start-up should not pay for it
+
         close = difflib.get_close_matches(keyword, sorted(KEYWORDS), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise DockerfileSyntaxError(f"{where}: unknown instruction {command.cmd!r}{hint}")

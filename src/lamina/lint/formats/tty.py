@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import click
-
 from lamina.lint.engine import LintReport
 from lamina.lint.finding import cost_text
 from lamina.lint.severity import Severity
 
+# ANSI colour and bold, as click.style writes them (no click: the fast start of `lamina
+# lint` does not load it); the caller strips them when the output is not a terminal.
 _COLOURS = {
-    Severity.ERROR: "red",
-    Severity.WARNING: "yellow",
-    Severity.INFO: "cyan",
-    Severity.STYLE: "magenta",
+    Severity.ERROR: "\033[31m",  # red
+    Severity.WARNING: "\033[33m",  # yellow
+    Severity.INFO: "\033[36m",  # cyan
+    Severity.STYLE: "\033[35m",  # magenta
 }
 
 
@@ -24,7 +24,7 @@ def render(reports: Sequence[LintReport]) -> str:
     for report in reports:
         for f in report.findings:
             counts[f.severity] += 1
-            level = click.style(f.severity.value, fg=_COLOURS[f.severity], bold=True)
+            level = f"{_COLOURS[f.severity]}\033[1m{f.severity.value}\033[0m"
             lines.append(f"{f.file}:{f.line} {f.rule} {level}: {f.title}")
             lines.append(f"    {f.message}")
             if f.cost_bytes is not None:

@@ -1,0 +1,53 @@
+"""The ``lamina`` command: ``lamina lint`` starts without click when it can.
+
+A pre-commit hook runs ``lamina lint FILE`` on every commit, where start-up is most of
+the time: click and the command tree cost about what linting one Dockerfile does. A
+plain ``lint`` command line (:func:`lamina.cli.lint_options.parse_plain`) is linted
+here; everything else, and any problem with the command line, goes to the click CLI
+(:mod:`lamina.cli.main`), which answers or refuses as it always does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+# What click.echo strips from output that does not go to a terminal.
+_ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args[:1] == ["lint"] and not os.environ.get("_LAMINA_COMPLETE"):
+        _lint(args[1:])
+    from lamina.cli.main import main as click_main
+
+    click_main()
+
+
+def _lint(args: list[str]) -> None:
+    """Lint and exit, or return for click to take the command line."""
+    from lamina.cli.lint_options import parse_plain
+
+    request = parse_plain(args)
+    if request is None or request.image is not None:
+        return  # --image reads an image: start-up is not what it costs
+    from lamina.cli.failure import fail
+    from lamina.cli.lint_run import UsageProblem, lint_request
+
+    try:
+        try:
+            reports, _, failure = lint_request(request)
+        except UsageProblem:
+            return  # click reports it in its words
+        from lamina.lint.formats import RENDERERS
+
+        text = RENDERERS[request.fmt](reports) + "\n"
+        if not sys.stdout.isatty():
+            text = _ANSI.sub("", text)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc)
+    sys.exit(1 if any(report.reaches(failure) for report in reports) else 0)
