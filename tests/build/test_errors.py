@@ -34,11 +34,12 @@ def test_unknown_flag_is_an_error(busybox_base: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_buildkit_only_flags_are_refused(busybox_base: str, tmp_path: Path) -> None:
+def test_labs_only_flags_are_refused(busybox_base: str, tmp_path: Path) -> None:
+    """RUN --device is in the Dockerfile reference's labs channel only: refused with its line."""
     ctx = write_context(tmp_path / "ctx", {
-        "Dockerfile": f"FROM {busybox_base}\nCOPY --exclude=*.md . /app/\n"})
+        "Dockerfile": f"FROM {busybox_base}\nRUN true\nRUN --device=name=x true\n"})
     code, text = _build(ctx)
-    assert code == 1 and "--exclude is not supported by this builder yet" in text
+    assert code == 1 and "line 3: RUN --device is a labs feature" in text
 
 
 def _mounts_under(path: Path) -> list[str]:

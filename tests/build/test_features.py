@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import http.server
 import io
 import os
 import shutil
@@ -11,7 +10,6 @@ import socket
 import subprocess
 import tarfile
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from tests.build.twin import (
 )
 from tests.tools import free_port, lamina, require_tool
 from tests.unprivileged import Unprivileged
+from tests.webserver import serve_directory
 
 pytestmark = pytest.mark.integration  # runc and docker builds
 
@@ -61,23 +60,8 @@ def web(tmp_path: Path) -> Iterator[str]:
     served = tmp_path / "www"
     served.mkdir()
     (served / "data.txt").write_text("downloaded\n")
-    port = free_port()
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, directory=str(served), **kwargs)  # type: ignore[arg-type]
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_directory(served) as url:
+        yield url
 
 
 def test_add_url_matches_docker(docker: str, busybox_base: str, tmp_path: Path, web: str

@@ -170,3 +170,26 @@ def copy_source(root: Path, src: Path, src_name: str, dest: str, dest_is_dir: bo
         parent = os.path.dirname(dest) or "/"
         make_dirs(root, parent, owner)
     copy_file(src, resolve(root, dest), owner)
+
+
+def copy_under(root: Path, src: Path, rel: str, dest: str, owner: Ownership,
+               included: Callable[[Path], bool], descend: bool) -> None:
+    """COPY --parents: ``src`` to ``dest/rel``; the directories of ``rel`` that are missing
+    are made as the source's (mode, mtime), owned as the copy is (BuildKit's copier)."""
+    make_dirs(root, dest, owner)
+    parts = rel.split("/")
+    current = dest
+    made: list[tuple[Path, os.stat_result]] = []
+    for depth, part in enumerate(parts[:-1]):
+        current = current.rstrip("/") + "/" + part
+        host = resolve(root, current)
+        if not os.path.lexists(host):
+            st = os.stat(src.parents[len(parts) - 2 - depth])
+            os.mkdir(host)
+            os.chmod(host, owner.chmod if owner.chmod is not None else stat.S_IMODE(st.st_mode))
+            os.lchown(host, owner.uid, owner.gid)
+            made.append((host, st))
+    copy_source(root, src, parts[-1], dest.rstrip("/") + "/" + rel, False, owner, included,
+                descend)
+    for host, st in reversed(made):
+        os.utime(host, ns=(st.st_atime_ns, st.st_mtime_ns))

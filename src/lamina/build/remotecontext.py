@@ -35,9 +35,16 @@ def is_git(source: str) -> bool:
 
 def clone(url: str, into: Path) -> Path:
     """The context directory of Git URL ``url`` (cloned under ``into``)."""
+    return checkout(url, into, what="context")[0]
+
+
+def checkout(url: str, into: Path, *, what: str, keep_git_dir: bool = False) -> tuple[Path, str]:
+    """(the directory URL's ``#REF:SUBDIR`` names, the commit checked out), cloned under
+    ``into``; ``.git`` removed unless ``keep_git_dir`` (docker sends none; ADD keeps it on
+    request). ``what`` names the caller in errors: "context", "ADD"."""
     git = shutil.which("git")
     if git is None:
-        raise RemoteContextError(f"context {url}: a Git context needs git (apt install git)")
+        raise RemoteContextError(f"{what} {url}: a Git source needs git (apt install git)")
     repo, _, fragment = url.partition("#")
     ref, _, subdir = fragment.partition(":")
     target = into / "repo"
@@ -59,13 +66,16 @@ def clone(url: str, into: Path) -> Path:
             break
         error = done.stderr.strip()
     else:
-        raise RemoteContextError(f"context {url}: git could not fetch {ref or 'the default branch'}"
-                                 f": {error}")
+        raise RemoteContextError(f"{what} {url}: git could not fetch "
+                                 f"{ref or 'the default branch'}: {error}")
     context = (target / subdir).resolve() if subdir else target
     if not context.is_dir() or not context.is_relative_to(target.resolve()):
-        raise RemoteContextError(f"context {url}: {subdir} is not a directory of the repository")
-    shutil.rmtree(target / ".git", ignore_errors=True)  # docker sends no .git either
-    return context
+        raise RemoteContextError(f"{what} {url}: {subdir} is not a directory of the repository")
+    commit = subprocess.run([git, "-C", str(target), "rev-parse", "HEAD"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    if not keep_git_dir:
+        shutil.rmtree(target / ".git", ignore_errors=True)
+    return context, commit
 
 
 def download(url: str, into: Path) -> Path:

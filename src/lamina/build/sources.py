@@ -19,16 +19,20 @@ from typing import TYPE_CHECKING
 
 from lamina.build.cache import cache_key
 from lamina.build.context import go_match_regex, has_wildcards
+from lamina.build.copyflags import CopyFlags, keeping, parent_matches, pivot
 from lamina.build.copying import (
     Ownership,
     copy_file,
     copy_source,
+    copy_under,
     destination,
     make_dirs,
     resolve,
 )
+from lamina.build.fetchedsources import clone, download
 from lamina.build.image import ImageState, commit
 from lamina.build.plan import stage_ref
+from lamina.build.remotecontext import is_git
 from lamina.build.snapshot import readonly, scratch, take_layer, writable
 from lamina.build.sourcehash import entry_sum, join_sums, source_sum
 from lamina.dockerfile import Instruction, expand
@@ -36,11 +40,6 @@ from lamina.errors import LaminaError
 
 if TYPE_CHECKING:
     from lamina.build.stepcontext import StageRun, StepContext
-
-
-# Flags the parser knows from the Dockerfile reference but this builder does not implement;
-# refusing them beats building something other than what the Dockerfile asks for.
-_NOT_YET = ("parents", "exclude", "checksum", "keep-git-dir", "unpack")
 
 
 class CopyError(LaminaError):
@@ -54,6 +53,7 @@ class Source:
     sum: str  # file:<hex> / dir:<hex>
     archive: bool = False  # ADD of a local tar: extract it
     url: bool = False
+    parents: bool = False  # COPY --parents: ``name`` is the path under the destination
 
 
 def _lookup(text: str | None, name: str, kind: str) -> int:
@@ -97,12 +97,9 @@ class CopyStep:
         if len(words) < 2:
             raise CopyError(f"line {instruction.start_line}: {self.keyword} requires at least "
                             "two arguments: a source and a destination")
-        for name in _NOT_YET:
-            if instruction.has_flag(name):
-                raise CopyError(f"line {instruction.start_line}: {self.keyword} --{name} is not "
-                                "supported by this builder yet (a newer Dockerfile frontend "
-                                "feature; see README)")
         self.sources = words[:-1]
+        self.flags = CopyFlags.parse(instruction, self.sources, _is_url,
+                                     lambda s: self.keyword == "ADD" and is_git(s))
         self.dest = words[-1]
         escape = build.escape
         self.chown = _flag(instruction, "chown", env, escape)
@@ -140,9 +137,18 @@ class CopyStep:
         ctx = self.build.context
         out: list[Source] = []
         for src in self.sources:
+            if self.keyword == "ADD" and is_git(src):
+                self.build.transcript.replayable = False  # what a branch points at can change any time
+                repo = clone(src, self._scratch(stack), self.flags)
+                out.append(Source(".", repo, source_sum(repo, ".", lambda _r: True, image=True)))
+                continue
             if self.keyword == "ADD" and _is_url(src):
                 self.build.transcript.replayable = False  # what a URL serves can change any time
-                out.append(_download(src, self._scratch(stack)))
+                name, path = download(src, self._scratch(stack), self.flags)
+                # docker hashes a download like a file of an image (lazy context) and, unlike
+                # every other source, writes the sum without a "file:" prefix.
+                out.append(Source(name, path, entry_sum(path, name, image=True), url=True,
+                                  archive=bool(self.flags.unpack) and _is_archive(path)))
                 continue
             heredoc = self._heredoc(src)
             if heredoc is not None:
@@ -151,14 +157,25 @@ class CopyStep:
                 os.chmod(path, 0o644)
                 out.append(Source(heredoc[0], path, "file:" + entry_sum(path, heredoc[0])))
                 continue
+            if self.flags.parents:
+                out.extend(self._parents_sources(src, None))
+                continue
             rel = ctx.normalize(src, self.keyword)
             matches = ctx.glob(rel) if has_wildcards(rel) else [rel]
             for match in matches:
                 real_rel, host = ctx.resolve(match, self.keyword)
-                archive = (self.keyword == "ADD" and host.is_file() and _is_archive(host))
+                archive = (self.keyword == "ADD" and self.flags.unpack is not False
+                           and host.is_file() and _is_archive(host))
                 out.append(Source(posixpath.basename(match) or ".", host, ctx.sum(real_rel),
                                   archive=archive))
         return out
+
+    def _not_excluded(self, sources: list[Source]) -> list[Source]:
+        """Sources --exclude leaves: a file by the path it gets under the destination."""
+        matcher = self.flags.matcher()
+        if matcher is None:
+            return sources
+        return [s for s in sources if s.path.is_dir() or not matcher.excluded(s.name)]
 
     def _heredoc(self, src: str) -> tuple[str, str] | None:
         if not src.startswith("<<"):
@@ -169,9 +186,40 @@ class CopyStep:
                 return name, doc.body
         return None
 
+    def _parents_sources(self, src: str, root: Path | None) -> list[Source]:
+        """COPY --parents: what ``src`` matches below its pivot, named by its path from there."""
+        top, pattern = pivot(src)
+        ctx = self.build.context
+        if root is None:
+            top = ctx.normalize(top, self.keyword)
+            base = ctx.resolve(top, self.keyword)[1]
+            paths = [posixpath.relpath(p, top) for p in ctx.walk(top)] if top != "." \
+                else list(ctx.walk())
+        else:
+            base = resolve(root, top) if top != "." else root
+            paths = list(_walk(base))
+        matches = parent_matches(pattern, paths)
+        if not matches and not has_wildcards(pattern):
+            raise CopyError(f"{self.keyword} failed: stat {src}: file does not exist")
+        out = []
+        for match in matches:
+            if root is None:
+                real_rel, host = ctx.resolve(posixpath.join(top, match), self.keyword)
+                digest = ctx.sum(real_rel)
+            else:
+                host = resolve(root, posixpath.join(top, match))
+                digest = source_sum(root, host.relative_to(root).as_posix(), lambda _r: True,
+                                    image=True)
+            out.append(Source(match, base / match if root is None else host, digest,
+                              parents=True))
+        return out
+
     def _image_sources(self, root: Path) -> list[Source]:
         out: list[Source] = []
         for src in self.sources:
+            if self.flags.parents:
+                out.extend(self._parents_sources(src, root))
+                continue
             rel = posixpath.normpath("/" + src).lstrip("/") or "."  # ".." stops at the root
             if has_wildcards(rel):
                 regex = go_match_regex(rel)
@@ -196,6 +244,7 @@ class CopyStep:
             root, source_image = stack.enter_context(self._source_root())
             sources = (self._context_sources(stack) if root is None
                        else self._image_sources(root))
+            sources = self._not_excluded(sources)
             if not sources:
                 raise CopyError(f"{self.keyword} failed: no source files were specified")
             if len(sources) > 1 and not self.dest.endswith("/"):
@@ -205,9 +254,12 @@ class CopyStep:
                       else join_sums("multi", [s.sum for s in sources]))
             chown_comment = f"--chown={self.chown}" if self.chown else ""
             created_by = build.created_by(
-                run, f"{self.keyword} {chown_comment}{digest} in {self.dest} ", nop_gap=" ")
-            key = cache_key(run.image.image_id, created_by, run.config,
-                            [self.chmod, self.from_ and source_image, self.keyword])
+                run, f"{self.keyword} {self.flags.history()}{chown_comment}{digest} in "
+                f"{self.dest} ", nop_gap=" ")
+            extra: list[object] = [self.chmod, self.from_ and source_image, self.keyword]
+            if self.flags != CopyFlags(self.flags.line, self.keyword):  # keys stay as they were
+                extra.append([*self.flags.key(), [s.name for s in sources]])
+            key = cache_key(run.image.image_id, created_by, run.config, extra)
             hit = build.cached(run, key)
             config = run.config
             if hit is not None:
@@ -238,8 +290,16 @@ class CopyStep:
             with writable(store, run.image, space) as root:
                 owner = ownership(root, self.chown, self.chmod)
                 dest, dest_is_dir = destination(root, self.dest, workdir)
+                matcher = self.flags.matcher()
+                descend = source_root is None and ctx.matcher.has_exceptions
+                descend = descend or bool(matcher and matcher.has_exceptions)
                 for source in sources:
-                    if source.archive:
+                    base = source.path.parents[source.name.count("/")] if source.parents \
+                        else source.path
+                    keep = keeping(included, matcher, base)
+                    if source.parents:
+                        copy_under(root, source.path, source.name, dest, owner, keep, descend)
+                    elif source.archive:
                         host = make_dirs(root, dest, owner)
                         _extract(source.path, host)
                     elif source.url:
@@ -248,7 +308,7 @@ class CopyStep:
                         copy_file(source.path, resolve(root, target), owner)
                     else:
                         copy_source(root, source.path, source.name, dest, dest_is_dir, owner,
-                                    included, source_root is None and ctx.matcher.has_exceptions)
+                                    keep, descend)
             layer = take_layer(store, space.upper, epoch=build.request.epoch,
                                reproducible=build.request.reproducible,
                                compression=build.request.compression)
@@ -302,31 +362,3 @@ def _extract(archive: Path, target: Path) -> None:
             member.name = name
             members.append(member)
         tar.extractall(target, members=members, numeric_owner=True, filter="fully_trusted")
-
-
-def _download(url: str, tmp: Path) -> Source:
-    """ADD <url>: the file, mode 0600, mtime from Last-Modified as docker sets them."""
-    import urllib.parse
-    import urllib.request
-
-    name = posixpath.basename(urllib.parse.urlparse(url).path) or "__unnamed__"
-    path = tmp / name
-    try:
-        with urllib.request.urlopen(url, timeout=120) as response, path.open("wb") as out:
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-            modified = response.headers.get("Last-Modified")
-    except OSError as exc:
-        raise CopyError(f"ADD failed: cannot download {url}: {exc}") from exc
-    os.chmod(path, 0o600)
-    if modified:
-        import email.utils
-
-        with contextlib.suppress(TypeError, ValueError):
-            stamp = email.utils.parsedate_to_datetime(modified).timestamp()
-            os.utime(path, (stamp, stamp))
-    # docker hashes the download like a file of an image (lazy context) and, unlike every
-    # other source, writes the sum without a "file:" prefix.
-    return Source(name, path, entry_sum(path, name, image=True), url=True)
-
-
