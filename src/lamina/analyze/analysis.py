@@ -92,7 +92,7 @@ class Analysis:
     def final_files(self) -> list[LayerFile]:
         """Every file version the final image shows (computed once)."""
         if self._final is None:
-            self._final = [node.file for _, node in self.tree.files() if node.file is not None]
+            self._final = self.tree.root.versions()
         return self._final
 
 

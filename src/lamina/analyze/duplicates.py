@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,13 +23,22 @@ class Duplicate:
 
 def find_duplicates(files: Iterable[LayerFile]) -> list[Duplicate]:
     """Groups of non-empty regular files with one content, several paths, several layers."""
-    groups: dict[str, list[LayerFile]] = defaultdict(list)
+    # nearly every content is single: it is kept as itself, a list only for copies
+    groups: dict[str, LayerFile | list[LayerFile]] = {}
     for item in files:
-        if item.kind == FILE and item.size > 0 and item.digest:
-            groups[item.digest].append(item)
+        digest = item.digest
+        if digest and item.size > 0 and item.kind == FILE:
+            known = groups.get(digest)
+            if known is None:
+                groups[digest] = item
+            elif isinstance(known, list):
+                known.append(item)
+            else:
+                groups[digest] = [known, item]
     out: list[Duplicate] = []
     for digest, members in groups.items():
-        if len(members) < 2 or len({m.path for m in members}) < 2 or len({m.layer for m in members}) < 2:
+        if not isinstance(members, list) or len({m.path for m in members}) < 2 \
+                or len({m.layer for m in members}) < 2:
             continue
         copies = tuple(sorted((m.layer, "/" + m.path) for m in members))
         out.append(Duplicate(digest, members[0].size, copies))

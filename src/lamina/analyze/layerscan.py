@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
 from lamina.layers import layerindex, whiteout
-from lamina.layers.layerindex import KINDS, LayerIndex
+from lamina.layers.layerindex import KIND_CODES, KINDS, LayerIndex
 from lamina.layers.tarindex import index_stream
 from lamina.layers.tarstream import DIR, FILE
 
@@ -19,6 +19,7 @@ _ENV_NAMES: Final = frozenset({".env"})
 
 SECRET_PRIVATE_KEY: Final = "private-key"
 SECRET_ENV_FILE: Final = "env-file"
+_FILE_CODE: Final = KIND_CODES[FILE]
 _SPECIAL: Final = layerindex.WHITEOUT | layerindex.OPAQUE | layerindex.AUFS_META
 
 
@@ -59,35 +60,36 @@ def scan_from_index(listing: LayerIndex, index: int) -> LayerScan:
     """What layer ``index`` holds, from its stored index (no tar is read)."""
     scan = LayerScan(index, tar_bytes=listing.tar_end, os_release=listing.os_release)
     files = scan.files
-    kinds, flags, sizes, modes = listing.kinds, listing.flags, listing.sizes, listing.modes
-    uids, gids, links = listing.uids, listing.gids, listing.links
     digests = bytes(listing.digests)  # (no copy when already bytes) slices key a dict
     content = 0
     # one string per content: empty files, copies; a file left unhashed (its size is
     # unique in the image: see content_hashes.py) gets no digest
     seen: dict[bytes, str] = {} if listing.hashed else {bytes(layerindex.DIGEST_BYTES): ""}
-    for row, path in enumerate(listing.paths):
-        flag = flags[row]
+    at = -32
+    for path, code, flag, size, mode, uid, gid, link in zip(
+            listing.paths, listing.kinds, listing.flags, listing.sizes, listing.modes,
+            listing.uids, listing.gids, listing.links, strict=True):
+        at += 32
         if flag & _SPECIAL:
             if flag & layerindex.OPAQUE:
                 scan.opaque.append(whiteout.whiteout_target(path))
             elif flag & layerindex.WHITEOUT:
                 scan.whiteouts.append(whiteout.whiteout_target(path))
             continue
-        kind = KINDS[kinds[row]]
-        item = LayerFile(path, kind, sizes[row], modes[row], uids[row], gids[row], links[row],
-                         index)
-        if kind == FILE:
-            content += item.size
-            raw = digests[row * 32:row * 32 + 32]
-            hexed = seen.get(raw)
-            if hexed is None:
-                hexed = seen[raw] = raw.hex()
-            item.digest = hexed
-            if flag & layerindex.PRIVATE_KEY:
-                item.secret = SECRET_PRIVATE_KEY
-            elif path.rpartition("/")[2] in _ENV_NAMES:
-                item.secret = SECRET_ENV_FILE
+        if code != _FILE_CODE:
+            files.append(LayerFile(path, KINDS[code], size, mode, uid, gid, link, index))
+            continue
+        item = LayerFile(path, FILE, size, mode, uid, gid, link, index)
+        content += size
+        raw = digests[at:at + 32]
+        hexed = seen.get(raw)
+        if hexed is None:
+            hexed = seen[raw] = raw.hex()
+        item.digest = hexed
+        if flag & layerindex.PRIVATE_KEY:
+            item.secret = SECRET_PRIVATE_KEY
+        elif path.rpartition("/")[2] in _ENV_NAMES:
+            item.secret = SECRET_ENV_FILE
         files.append(item)
     scan.content_bytes = content
     return scan

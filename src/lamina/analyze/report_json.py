@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii as _encode_string  # json.dumps' own
 from typing import Any, Final, TextIO
 
 from lamina.analyze.analysis import Analysis, LayerReport
@@ -32,6 +33,20 @@ class _Changes:
                 if kind == MODIFIED:
                     doc["previousSize"] = e.previous_size
                 yield doc
+
+
+    def encoded(self) -> Iterator[str]:
+        """Each change as compact JSON text, as ``json.dumps`` writes it, without a dict."""
+        if self.kind != ADDED:
+            for doc in self:
+                yield json.dumps(doc, separators=(",", ":"))
+            return
+        text = _encode_string
+        for e in self.layer.changes.entries:
+            if not isinstance(e, Change):
+                yield f'{{"path":{text("/" + e.path)},"type":{text(e.kind)},"size":{e.size}}}'
+            elif e.kind == ADDED:
+                yield f'{{"path":{text("/" + e.path)},"type":{text(e.type)},"size":{e.size}}}'
 
 
 def _layer(layer: LayerReport, lazy: bool = False) -> dict[str, Any]:
@@ -128,14 +143,14 @@ def write(doc: dict[str, Any], out: TextIO) -> None:
         head, _, text = text.partition(marker)
         out.write(head)
         out.write("[")
-        batch: list[dict[str, Any]] = []
+        batch: list[str] = []
         first = True
-        for item in items:
+        for item in items.encoded():
             batch.append(item)
             if len(batch) == _BATCH:
-                out.write(("" if first else ",") + json.dumps(batch, separators=(",", ":"))[1:-1])
+                out.write(("" if first else ",") + ",".join(batch))
                 batch, first = [], False
         if batch:
-            out.write(("" if first else ",") + json.dumps(batch, separators=(",", ":"))[1:-1])
+            out.write(("" if first else ",") + ",".join(batch))
         out.write("]")
     out.write(text + "\n")

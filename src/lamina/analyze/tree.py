@@ -51,6 +51,19 @@ class Node:
                 stack += [(base + name, child)
                           for name, child in sorted(node.children.items(), reverse=True)]
 
+    def versions(self) -> list[LayerFile]:
+        """The file versions of this node's descendants, in ``walk`` order (no paths made)."""
+        out: list[LayerFile] = []
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            if node is not self and node.file is not None:
+                out.append(node.file)
+            children = node.children
+            if children:
+                stack += [children[name] for name in sorted(children, reverse=True)]
+        return out
+
     def subtree_files(self) -> Iterator[LayerFile]:
         """Every file version in this node and below."""
         if self.file is not None:

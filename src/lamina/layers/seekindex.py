@@ -35,6 +35,7 @@ from lamina.layers.tarstream import InvalidLayer
 
 _WINDOW: Final = 256 * 1024  # headers of small files are read this much at a time
 _PIECE: Final = 1 << 20  # a large file is hashed this much at a time
+_GAP: Final = 16 * 1024  # files to hash this close together are read in one piece
 _ROWS_BATCH: Final = 4096
 EMPTY_DIGEST: Final = layerindex.EMPTY_CONTENT
 _NO_DIGEST: Final = bytes(layerindex.DIGEST_BYTES)
@@ -139,7 +140,32 @@ def hash_rows(fd: int, start: int, index: LayerIndex, rows: Iterable[int]) -> No
     if not isinstance(digests, bytearray):
         digests = index.digests = bytearray(digests)
     width = layerindex.DIGEST_BYTES
-    for row in rows:
-        size = index.sizes[row]
-        if size:
-            digests[row * width:(row + 1) * width] = _hash(fd, start + index.offsets[row], size)
+    sizes, offsets = index.sizes, index.offsets
+    run: list[int] = []  # rows whose contents lie close together: read with one pread
+    run_at = run_end = 0
+
+    def flush() -> None:
+        data = memoryview(os.pread(fd, run_end - run_at, start + run_at))
+        if len(data) < run_end - run_at:
+            raise InvalidLayer("layer tar is truncated: a member's content ends early")
+        for member in run:
+            rel = offsets[member] - run_at
+            digest = hashlib.sha256(data[rel:rel + sizes[member]]).digest()
+            digests[member * width:(member + 1) * width] = digest
+
+    for row in sorted(rows, key=offsets.__getitem__):  # in layer order
+        size, at = sizes[row], offsets[row]
+        if not size:
+            continue
+        if size > _WINDOW:
+            digests[row * width:(row + 1) * width] = _hash(fd, start + at, size)
+            continue
+        if run and (at - run_end > _GAP or at + size - run_at > _PIECE):
+            flush()
+            run = []
+        if not run:
+            run_at = at
+        run.append(row)
+        run_end = at + size
+    if run:
+        flush()
