@@ -90,3 +90,21 @@ def test_docker_runs_the_squashed_image(waste_image: BuiltImage, tmp_path: Path)
     out = run([docker, "run", "--rm", "lamina-test/analyze-squashed:1", "sh", "-c",
                "wc -c < /data/f1; ls /big /root/.ssh/id_rsa 2>&1 | wc -l"]).stdout.split()
     assert out == [b"2000", b"2"]
+
+
+def test_squash_writes_the_new_layers_index_as_it_writes_the_layer(
+        waste_image: BuiltImage) -> None:
+    """Issue 13: the merged layer's file listing is made in the pass that writes it, and is
+    the listing a read of the stored blob gives (so nothing reads the new layer again)."""
+    _load(waste_image)
+    assert lamina("squash", waste_image.tag, "-t", "squashed:3").exit_code == 0
+    from lamina.cli.store import open_store
+    from lamina.layers.tarindex import index_stream
+    from lamina.store.layer_index import stored_index
+
+    store = open_store()
+    top = store.resolve("squashed:3").layers[-1]
+    kept = stored_index(store, top.diff_id)
+    assert kept is not None
+    with store.blobs.open(top.digest) as blob:
+        assert kept.to_bytes() == index_stream(blob, "gzip").to_bytes()

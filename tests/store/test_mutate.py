@@ -11,15 +11,19 @@ import fcntl
 import gzip
 import json
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import pytest
 
+from lamina.layers.tarindex import index_stream
+from lamina.layers.write import write_layer
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
 from lamina.store import mutate
-from lamina.store.mutate import Draft, NewLayer
+from lamina.store.layer_index import stored_index
+from lamina.store.mutate import Draft, IndexTap, NewLayer
 from lamina.store.store import Store
 from tests.store.builders import add_image, layer_tar
 
@@ -126,3 +130,31 @@ def test_the_layer_writer_is_a_file_compressors_can_close(tmp_path: Path) -> Non
         blob.close()  # as a compressor that closes its sink would: the blob is still kept
     assert blob.digest is not None
     assert gzip.decompress(store.blobs.read_bytes(blob.digest)) == b"x" * 1000
+
+
+def test_a_layer_indexed_as_it_is_written_is_kept_with_the_image(tmp_path: Path) -> None:
+    """The index made in the writing pass (IndexTap) is what reading the blob back makes."""
+    store = Store(tmp_path / "store")
+    tree = tmp_path / "tree"
+    (tree / "etc").mkdir(parents=True)
+    (tree / "etc" / "os-release").write_text("ID=demo\n")
+    (tree / "bin").mkdir()
+    (tree / "bin" / "tool").write_bytes(b"\x7fELF" + bytes(5000))
+    (tree / "bin" / "link").symlink_to("tool")
+    tap = IndexTap()
+    with store.layer_writer() as blob:
+        info = write_layer(tree, cast(BinaryIO, blob), "gzip", observe=tap)
+    new = NewLayer(Descriptor(info.media_type, info.digest, info.size), info.diff_id,
+                   info.uncompressed_size, 5012, tap.finish())
+    assert new.index is not None
+    assert stored_index(store, new.diff_id) is None  # kept only with an image that uses it
+
+    draft = Draft({"architecture": "amd64", "os": "linux",
+                   "rootfs": {"type": "layers", "diff_ids": []}})
+    draft.append(new, {"created_by": "tree"})
+    image = mutate.commit(store, draft)
+    kept = stored_index(store, image.layers[0].diff_id)
+    assert kept is not None
+    with store.blobs.open(info.digest) as stream:
+        assert kept.to_bytes() == index_stream(stream, "gzip").to_bytes()
+    assert kept.os_release == "ID=demo\n"

@@ -36,7 +36,7 @@ from lamina.oci.reference import Reference
 from lamina.store import mutate
 from lamina.store.image import StoredImage
 from lamina.store.layer_index import layer_index as stored_layer_index
-from lamina.store.mutate import Draft, NewLayer
+from lamina.store.mutate import Draft, IndexTap, NewLayer
 from lamina.store.store import Store
 
 
@@ -137,15 +137,16 @@ def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> Squas
     layer_type = (mediatype.DOCKER_LAYER_GZIP if draft.manifest_type == mediatype.DOCKER_MANIFEST
                   else mediatype.OCI_LAYER_GZIP)
     with store.writing():  # from the layer's blob until the image references it
+        tap = IndexTap()  # the merged layer's file listing, made as it is written
         with store.layer_writer() as blob:
-            diff_id, tar_size = _write_layer(cast(BinaryIO, blob), store, image, keep, chosen,
-                                             relinks, deletions)
+            diff_id, tar_size = _write_layer(cast(BinaryIO, blob), tap, store, image, keep,
+                                             chosen, relinks, deletions)
         assert blob.digest is not None
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         draft.config["history"] = _history(image, keep)
         draft.config["created"] = now
         draft.append(NewLayer(Descriptor(layer_type, blob.digest, blob.size), diff_id, tar_size,
-                              after_bytes),
+                              after_bytes, tap.finish()),
                      {"created": now, "created_by": f"lamina squash (merged {total - keep} layers)",
                       "comment": f"lamina squash: layers {keep}..{total - 1}"})
         stored = mutate.commit(store, draft, tags=[tag])
@@ -176,12 +177,12 @@ def _broken_links(scan: LayerScan, chosen: set[int], final: MergedTree) -> dict[
     return out
 
 
-def _write_layer(dst: BinaryIO, store: Store, image: StoredImage, keep: int,
+def _write_layer(dst: BinaryIO, tap: IndexTap, store: Store, image: StoredImage, keep: int,
                  chosen: dict[int, set[int]], relinks: dict[int, dict[int, int]],
                  deletions: list[str]) -> tuple[Digest, int]:
     """Write the merged layer (gzip) to ``dst``; return its diff ID and tar size."""
     compressor = open_writer(dst, GZIP)
-    plain = HashingWriter(compressor)
+    plain = HashingWriter(compressor, observe=tap)
     with tarfile.open(fileobj=cast(BinaryIO, plain), mode="w|",
                       format=tarfile.PAX_FORMAT) as out:
         for path in deletions:

@@ -20,7 +20,7 @@ from typing import BinaryIO, cast
 
 from lamina.build.image import ImageState
 from lamina.oci.descriptor import Descriptor
-from lamina.store.mutate import NewLayer
+from lamina.store.mutate import IndexTap, NewLayer
 from lamina.store.store import Store
 
 
@@ -120,12 +120,14 @@ def take_layer(store: Store, upper: Path, *, epoch: int | None, reproducible: bo
     from lamina.layers.write import write_layer  # compressors load only when a layer is written
     from lamina.store.extracted import adopt_extracted
 
+    tap = IndexTap()  # the layer's file listing, made in the pass that writes it
     with store.layer_writer() as blob:
         info = write_layer(upper, cast(BinaryIO, blob), compression, overlay_upper=True,
-                           epoch=epoch, reproducible=reproducible or epoch is not None)
+                           epoch=epoch, reproducible=reproducible or epoch is not None,
+                           observe=tap)
     size = _content_size(upper)
     layer = NewLayer(Descriptor(info.media_type, info.digest, info.size), info.diff_id,
-                     info.uncompressed_size, size)
+                     info.uncompressed_size, size, tap.finish())
     adopt_extracted(store, layer.diff_id, upper)  # the upper dir is the layer's files already
     return layer
 

@@ -8,6 +8,7 @@ of the one pass that writes the blob.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import BinaryIO
 
 from lamina.oci.digest import Digest, Hasher
@@ -16,18 +17,24 @@ from lamina.oci.digest import Digest, Hasher
 class HashingWriter(io.RawIOBase):
     """Forwards writes to ``dst`` while hashing and counting them.
 
-    Closing it does not close ``dst``.
+    ``observe``, when given, sees the same bytes in order (a layer's indexer rides
+    on the pass that writes it). Closing it does not close ``dst``.
     """
 
-    def __init__(self, dst: BinaryIO, algorithm: str = "sha256") -> None:
+    def __init__(self, dst: BinaryIO, algorithm: str = "sha256",
+                 observe: Callable[[bytes | bytearray | memoryview], object] | None = None
+                 ) -> None:
         self._dst = dst
         self._hasher = Hasher(algorithm)
+        self._observe = observe
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         self._hasher.update(data)
+        if self._observe is not None:
+            self._observe(data)
         self._dst.write(data)
         return len(data)
 

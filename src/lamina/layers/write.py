@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, cast
@@ -39,6 +39,9 @@ _OVERLAY_XATTRS: Final = ("trusted.overlay.", "user.overlay.")
 _OPAQUE_XATTRS: Final = ("trusted.overlay.opaque", "user.overlay.opaque")
 _UNSUPPORTED_XATTRS: Final = ("trusted.overlay.redirect", "trusted.overlay.metacopy",
                               "user.overlay.redirect", "user.overlay.metacopy")
+
+
+Observer = Callable[[bytes | bytearray | memoryview], object]
 
 
 class UnsupportedTree(LaminaError):
@@ -106,21 +109,25 @@ def _walk(root: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
 
 def write_layer(source: Path, dst: BinaryIO, compression: str = GZIP, *,
                 overlay_upper: bool = False, epoch: int | None = None,
-                reproducible: bool = False, level: int | None = None) -> LayerInfo:
+                reproducible: bool = False, level: int | None = None,
+                observe: Observer | None = None) -> LayerInfo:
     """Write the tree under ``source`` to ``dst`` as a layer; return its digests and sizes.
 
     ``epoch`` clamps every mtime to at most that time (SOURCE_DATE_EPOCH); with
     ``reproducible`` and no ``epoch``, $SOURCE_DATE_EPOCH is used when set.
+    ``observe`` is fed the uncompressed tar as it is written (to index it in
+    the same pass).
     """
     return _write(((rel, path, st) for rel, path, st in _walk(source)), dst, compression,
                   overlay_upper=overlay_upper, epoch=epoch, reproducible=reproducible,
-                  level=level)
+                  level=level, observe=observe)
 
 
 def write_layer_from_entries(entries: Iterable[tuple[str, Path]], dst: BinaryIO,
                              compression: str = GZIP, *, epoch: int | None = None,
                              reproducible: bool = False,
-                             level: int | None = None) -> LayerInfo:
+                             level: int | None = None,
+                             observe: Observer | None = None) -> LayerInfo:
     """Write chosen files as a layer: each ``(path in the layer, file on disk)``, in order.
 
     Each entry is added alone (a directory without its children) with the metadata
@@ -131,12 +138,12 @@ def write_layer_from_entries(entries: Iterable[tuple[str, Path]], dst: BinaryIO,
             yield member_path(rel), path, os.lstat(path)
 
     return _write(stated(), dst, compression, overlay_upper=False, epoch=epoch,
-                  reproducible=reproducible, level=level)
+                  reproducible=reproducible, level=level, observe=observe)
 
 
 def _write(entries: Iterable[tuple[str, Path, os.stat_result]], dst: BinaryIO,
            compression: str, *, overlay_upper: bool, epoch: int | None, reproducible: bool,
-           level: int | None) -> LayerInfo:
+           level: int | None, observe: Observer | None) -> LayerInfo:
     if compression not in MEDIA_TYPES:
         raise ValueError(f"unknown compression {compression!r}: expected gzip, zstd or none")
     if epoch is None and reproducible and os.environ.get("SOURCE_DATE_EPOCH"):
@@ -144,7 +151,7 @@ def _write(entries: Iterable[tuple[str, Path, os.stat_result]], dst: BinaryIO,
     compressed = HashingWriter(dst)
     compressor = open_writer(cast(BinaryIO, compressed), compression, level=level,
                              reproducible=reproducible)
-    plain = _TellingWriter(compressor)
+    plain = _TellingWriter(compressor, observe=observe)
     with tarfile.open(fileobj=cast(BinaryIO, plain), mode="w",
                       format=tarfile.PAX_FORMAT) as tar:
         layer = _LayerTar(tar, overlay_upper=overlay_upper, epoch=epoch)

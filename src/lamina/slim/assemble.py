@@ -27,7 +27,7 @@ from lamina.slim.imagetree import DIR, FILE, SYMLINK, ImageTree, parent
 from lamina.store import mutate
 from lamina.store.extracted import adopt_extracted
 from lamina.store.image import StoredImage
-from lamina.store.mutate import Draft, NewLayer
+from lamina.store.mutate import Draft, IndexTap, NewLayer
 from lamina.store.store import Store
 
 _SKIP_XATTRS = ("trusted.overlay.", "user.overlay.")
@@ -140,10 +140,12 @@ def _link(source: Path, dst: Path) -> bool:
 
 def write(store: Store, staging: Path, content_size: int, *, upper: bool) -> NewLayer:
     """``staging`` as a gzip layer blob in the store (the tree itself is left in place)."""
+    tap = IndexTap()  # NEW's file listing, made in the pass that writes its layer
     with store.layer_writer() as blob:
-        info = write_layer(staging, cast(BinaryIO, blob), GZIP, overlay_upper=upper)
+        info = write_layer(staging, cast(BinaryIO, blob), GZIP, overlay_upper=upper,
+                           observe=tap)
     return NewLayer(Descriptor(info.media_type, info.digest, info.size), info.diff_id,
-                    info.uncompressed_size, content_size)
+                    info.uncompressed_size, content_size, tap.finish())
 
 
 def publish(store: Store, staging: Path, written: NewLayer) -> None:

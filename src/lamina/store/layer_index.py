@@ -1,10 +1,11 @@
 """Layer indexes in the store: ``<home>/layer-index/<alg>/<hex>``, one per diff ID.
 
 An index is written by the pass that brings a layer in (load and pull; see
-ingest.py) and, for layers that came some other way (a build, a store made by
-an earlier version), by the first command that needs it: that one read of the
-blob also checks its diff ID and records its sizes. A stale or damaged index
-is rebuilt the same way.
+ingest.py), by the pass that writes a new one (build steps, squash and slim;
+mutate.py's IndexTap) and, for layers that came some other way (a store made
+by an earlier version), by the first command that needs it: that one read of
+the blob also checks its diff ID and records its sizes. A stale or damaged
+index is rebuilt the same way.
 """
 
 from __future__ import annotations

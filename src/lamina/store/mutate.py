@@ -18,14 +18,48 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lamina.errors import InvalidManifest, NotFound
+from lamina.errors import InvalidManifest, LaminaError, NotFound
+from lamina.layers.layerindex import LayerIndex
+from lamina.layers.tarindex import TarIndexer
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest, parse_manifest
 from lamina.store.image import Layer, StoredImage
 from lamina.store.index import LayerRecord
+from lamina.store.layer_index import save_index
 from lamina.store.store import Store
+
+
+class IndexTap:
+    """The layer index (layers/tarindex.py) of a layer made as its tar is written.
+
+    Pass it as the ``observe`` of the writer (layers.write.write_layer, or a
+    HashingWriter around the compressor): it is fed the uncompressed tar, so the
+    file listing costs no second read of the blob. ``commit`` stores it beside
+    the layer; a layer whose tar the indexer refuses gets its index on first use.
+    """
+
+    def __init__(self) -> None:
+        self._indexer: TarIndexer | None = TarIndexer()
+
+    def __call__(self, data: bytes | bytearray | memoryview) -> None:
+        if self._indexer is None:
+            return
+        try:
+            self._indexer.feed(memoryview(data) if isinstance(data, bytearray) else data)
+        except LaminaError:
+            self._indexer = None
+
+    def finish(self) -> LayerIndex | None:
+        if self._indexer is None:
+            return None
+        try:
+            return self._indexer.finish()
+        except LaminaError:
+            return None
+        finally:
+            self._indexer = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +70,8 @@ class NewLayer:
     diff_id: Digest
     tar_size: int  # bytes of the uncompressed tar
     size: int  # what its files take (Docker's layer size)
+    # its file listing, when made as it was written (IndexTap); commit keeps it
+    index: LayerIndex | None = field(default=None, compare=False, repr=False)
 
     @property
     def layer(self) -> Layer:
@@ -104,6 +140,9 @@ def commit(store: Store, draft: Draft, *, tags: list[Any] | None = None,
     """
     raw = draft.config_bytes()
     with store.writing():
+        for new in draft.added:
+            if new.index is not None:
+                save_index(store, new.diff_id, new.index)
         config_digest = store.blobs.put_bytes(raw)
         manifest = Manifest.build(Descriptor(draft.config_type, config_digest, len(raw)),
                                   [layer.descriptor for layer in draft.layers],
