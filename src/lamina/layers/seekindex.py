@@ -150,8 +150,9 @@ def hash_rows(fd: int, start: int, index: LayerIndex, rows: Iterable[int]) -> No
             raise InvalidLayer("layer tar is truncated: a member's content ends early")
         for member in run:
             rel = offsets[member] - run_at
-            digest = hashlib.sha256(data[rel:rel + sizes[member]]).digest()
-            digests[member * width:(member + 1) * width] = digest
+            hasher = layerindex.content_hasher()
+            hasher.update(data[rel:rel + sizes[member]])
+            digests[member * width:(member + 1) * width] = hasher.digest()
 
     for row in sorted(rows, key=offsets.__getitem__):  # in layer order
         size, at = sizes[row], offsets[row]
