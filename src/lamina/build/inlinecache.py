@@ -28,10 +28,11 @@ from typing import Any
 from lamina.build.cachebackends import CacheBackend
 from lamina.build.image import ImageState
 from lamina.errors import LaminaError
-from lamina.oci import mediatype
-from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest
+from lamina.store import mutate
+from lamina.store.image import Layer
+from lamina.store.mutate import Draft
 from lamina.store.store import Store
 
 CACHE_FIELD = "moby.buildkit.cache.v0"
@@ -48,7 +49,7 @@ def record_digest(key: str) -> str:
 
 def _encode_config(doc: dict[str, Any]) -> bytes:
     # The bytes commit() writes, so a rebuilt config hashes to the step's image ID.
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    return Draft(doc).config_bytes()
 
 
 def _skeleton(doc: dict[str, Any]) -> dict[str, Any]:
@@ -108,12 +109,8 @@ def embed(store: Store, final: ImageState, steps: dict[str, str]) -> ImageState:
     cache = json.dumps({"layers": layers, "records": records}, separators=(",", ":"))
     doc = {k: v for k, v in final.doc.items() if k != CACHE_FIELD}
     doc[CACHE_FIELD] = base64.b64encode(cache.encode()).decode()
-    raw = _encode_config(doc)
-    with store.writing():
-        config = Descriptor(mediatype.OCI_CONFIG, store.blobs.put_bytes(raw), len(raw))
-        manifest = Manifest.build(config, [lay.descriptor for lay in final.layers])
-        store.add_image(manifest.raw)
-    return ImageState(str(config.digest), str(manifest.digest), doc, list(final.layers))
+    stored = mutate.commit(store, Draft(doc, list(final.layers)))
+    return ImageState(str(stored.id), str(stored.manifest_digest), doc, list(final.layers))
 
 
 @dataclass
@@ -151,12 +148,11 @@ class InlineCache:
         raw = _encode_config(doc)
         if str(Digest.of(raw)) != lamina.get("id"):
             return None  # not the image the key was made for: run the step
-        count = len((doc.get("rootfs") or {}).get("diff_ids") or [])
-        layers = list(self.manifest.layers[:count])
-        with self.store.writing():
-            for desc in layers:
-                self.backend.fetch_blob(desc, self.store)
-            config = Descriptor(mediatype.OCI_CONFIG, self.store.blobs.put_bytes(raw), len(raw))
-            manifest = Manifest.build(config, layers)
-            self.store.add_image(manifest.raw, intermediate=True)
-        return str(manifest.digest)
+        diff_ids = [Digest.parse(d) for d in (doc.get("rootfs") or {}).get("diff_ids") or []]
+        layers = [Layer(desc, diff_id, desc.size)
+                  for desc, diff_id in zip(self.manifest.layers, diff_ids, strict=False)]
+        with self.store.writing():  # from the first blob until the image references them
+            for layer in layers:
+                self.backend.fetch_blob(layer.descriptor, self.store)
+            stored = mutate.commit(self.store, Draft(doc, layers), intermediate=True)
+        return str(stored.manifest_digest)
