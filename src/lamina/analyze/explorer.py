@@ -132,8 +132,8 @@ class ExplorerApp(App[None]):
             f"[b]wasted[/b] {format_size(a.wasted_bytes)} ({a.wasted_bytes} bytes)   "
             f"[b]efficiency[/b] {a.efficiency.score:.2%}\n"
             f"[b]layer {index}[/b]: {format_size(layer.size)}, "
-            f"{len(layer.changes.of(ADDED))} added, {len(layer.changes.of(MODIFIED))} modified,"
-            f" {len(layer.changes.of(DELETED))} removed; wastes "
+            f"{layer.changes.count(ADDED)} added, {layer.changes.count(MODIFIED)} modified,"
+            f" {layer.changes.count(DELETED)} removed; wastes "
             f"{format_size(layer.wasted_bytes)}\n"
             f"{'showing only changes (c)' if self.changes_only else 'showing all files (c)'}"
             + (f"; hidden: {', '.join(_KIND_NAMES[k] for k in sorted(self.hidden))}"
@@ -172,7 +172,8 @@ class ExplorerApp(App[None]):
             self._fill(node)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_layer(event.cursor_row)
+        if self.view is None or self.view.index != event.cursor_row:  # (mounting shows row 0)
+            self.show_layer(event.cursor_row)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

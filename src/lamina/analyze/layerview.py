@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from lamina.analyze.analysis import Analysis
-from lamina.analyze.tree import ADDED, DELETED, MODIFIED, MergedTree, Node
+from lamina.analyze.tree import ADDED, DELETED, MODIFIED, Change, MergedTree, Node
 
 MARKS: Final = {ADDED: "+", MODIFIED: "~", DELETED: "-"}
 
@@ -39,7 +39,10 @@ class LayerView:
             self.tree.apply(layer.scan)
         self.changes: dict[str, str] = {}
         self.removed: dict[str, list[Row]] = {}
-        for change in analysis.layers[index].changes.changes:
+        for change in analysis.layers[index].changes.entries:
+            if not isinstance(change, Change):  # an added file, kept as its LayerFile
+                self.changes[change.path] = ADDED
+                continue
             self.changes[change.path] = change.kind
             if change.kind == DELETED:
                 parent, _, name = change.path.rpartition("/")

@@ -72,8 +72,8 @@ def render(console: Console, analysis: Analysis, findings: list[Finding],
         table.add_row(
             f"{layer.index}{'*' if layer.is_base else ''}", format_size(layer.size),
             format_size(layer.wasted_bytes) if layer.wasted_bytes else "",
-            str(len(changes.of(ADDED))), str(len(changes.of(MODIFIED))),
-            str(len(changes.of(DELETED))), _step(layer.step.created_by or layer.step.comment))
+            str(changes.count(ADDED)), str(changes.count(MODIFIED)),
+            str(changes.count(DELETED)), _step(layer.step.created_by or layer.step.comment))
     console.print(table)
     console.print("  * base image layer; +/~/- files added, modified, deleted"
                   " (--layer N lists them)", style="dim")

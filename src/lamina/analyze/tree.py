@@ -107,6 +107,12 @@ class LayerChanges:
         return [e if isinstance(e, Change) else Change(e.path, ADDED, e.kind, e.size)
                 for e in self.entries]
 
+    def count(self, kind: str) -> int:
+        """How many changes of ``kind``, without making them."""
+        if kind == ADDED:
+            return sum(1 for e in self.entries if not isinstance(e, Change))
+        return sum(1 for e in self.entries if isinstance(e, Change) and e.kind == kind)
+
     def of(self, kind: str) -> list[Change]:
         if kind == ADDED:
             return [Change(e.path, ADDED, e.kind, e.size) for e in self.entries
