@@ -20,6 +20,8 @@ from starlette.testclient import TestClient
 
 from lamina.oci import mediatype
 from lamina.oci.digest import Digest
+from lamina.oci.manifest import Manifest
+from lamina.registry.layer_indexes import INDEX_DIR
 from lamina.registry.meta.base import MetaStore
 from lamina.registry.server import build_app
 from lamina.registry.settings import RegistrySettings
@@ -148,7 +150,6 @@ class RegistryServer:
         return httpx.Client(base_url=self.url, timeout=60)
 
 
-
 def store_garbage(blobs: BlobStore, meta: MetaStore, count: int, threads: int = 8) -> list[str]:
     """``count`` small blobs stored and linked in repository "garbage" (no manifest
     references them): what gc has to sweep. Their digests."""
@@ -162,3 +163,13 @@ def store_garbage(blobs: BlobStore, meta: MetaStore, count: int, threads: int = 
 
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, datas))
+
+
+def wait_for_indexes(root: Path, manifest: Manifest, log: Path) -> list[Path]:
+    """The index files of the manifest's layers, once the background pool wrote them."""
+    paths = [root / INDEX_DIR / d.digest.algorithm / d.digest.hex for d in manifest.layers]
+    deadline = time.monotonic() + 120
+    while not all(p.exists() for p in paths) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(p.exists() for p in paths), log.read_text()
+    return paths

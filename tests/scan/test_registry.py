@@ -13,7 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.helpers import RegistryServer
+from lamina.cli.store import open_store
+from lamina.oci.manifest import Manifest, parse_manifest
+from tests.client.images import make_image
+from tests.layers.tarbuild import build, file
+from tests.registry.helpers import RegistryServer, wait_for_indexes
 from tests.scan.helpers import PYTHON_TAG
 from tests.tools import lamina, run
 
@@ -110,3 +114,34 @@ def test_scan_on_push_results_api_rescan_and_pull_policy(
     pull = run([docker, "pull", f"{blocked.host}/scan/python:1"], check=False)
     assert pull.returncode != 0
     assert b"pull refused by policy" in pull.stderr
+
+
+def test_scan_reads_the_layer_indexes_not_the_layers(
+        lamina_home: Path, pypa_db: Path, servers: list[RegistryServer], tmp_path: Path) -> None:
+    """Pushed layers are indexed in the background; a scan then opens only the layers whose
+    index lists a package database: a layer without one is not read (its blob may even be
+    gone) and the findings are those of the package that is there."""
+    root = tmp_path / "registry"
+    server = _start(servers, root, tmp_path / "server.log", LAMINA_SCAN_DB=str(pypa_db))
+    metadata = b"Metadata-Version: 2.1\nName: urllib3\nVersion: 1.24.1\n"
+    packages = build(file("usr/lib/python3/site-packages/urllib3-1.24.1.dist-info/METADATA",
+                          metadata))
+    data = build(file("srv/data.bin", b"x" * 100_000), file("srv/readme", b"no packages"))
+    name = f"{server.host}/scan/indexed:1"
+    make_image(open_store(), name, [packages, data])
+    assert lamina("push", "-q", name).exit_code == 0
+    with httpx.Client(base_url=server.url, timeout=300) as client:
+        answer = client.get("/v2/scan/indexed/manifests/1",
+                            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        manifest = parse_manifest(answer.content, answer.headers["content-type"])
+        assert isinstance(manifest, Manifest)
+        wait_for_indexes(root, manifest, server.log)
+        data_blob = manifest.layers[1].digest
+        (root / "blobs" / "sha256" / data_blob.hex[:2] / data_blob.hex).unlink()
+
+        digest = answer.headers["docker-content-digest"]
+        report = client.get(f"/api/v1/repositories/scan/indexed/manifests/{digest}"
+                            "/vulnerabilities")
+        assert report.status_code == 200, report.text
+        assert ("urllib3", "CVE-2019-11324") in _ids(report.json()["findings"])
+        assert report.json()["problems"] == []

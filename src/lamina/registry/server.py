@@ -23,6 +23,7 @@ from lamina.registry.backends import open_blobs, open_meta
 from lamina.registry.binding import check_free
 from lamina.registry.http.app import create_app
 from lamina.registry.http.scanning import ImageScanner
+from lamina.registry.layer_indexes import LayerIndexes
 from lamina.registry.policy.enforce import NamespaceRules
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
@@ -38,7 +39,8 @@ def build_app(settings: RegistrySettings, *, scanner: ImageScanner | None = None
     reg = Registry(settings, open_blobs(settings), meta,
                    authorizer=access.controller if settings.auth != "none" else None,
                    policy=NamespaceRules(access.store, meta))
-    return create_app(reg, access=access, scanner=scanner)
+    return create_app(reg, access=access, scanner=scanner,
+                      layer_indexes=LayerIndexes(reg, settings.layer_index_workers))
 
 
 def app_from_environment() -> Starlette:

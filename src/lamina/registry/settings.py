@@ -23,6 +23,9 @@ Keys (TOML name / environment variable):
 - ``upload_expiry_seconds`` / ``LAMINA_REGISTRY_UPLOAD_EXPIRY_SECONDS``: gc removes upload
   sessions idle for longer (default 86400).
 - ``access_log`` / ``LAMINA_REGISTRY_ACCESS_LOG``: JSON-lines access log on stderr (default true).
+- ``layer_index_workers`` / ``LAMINA_REGISTRY_LAYER_INDEX_WORKERS``: threads per server
+  process that index pushed layers in the background, so the scan on push reads file
+  listings instead of layers (default 1; 0: a layer is indexed by its first reader).
 
 Access control (issue 5; see ``registry/auth/`` and the registry README):
 
@@ -126,6 +129,7 @@ class RegistrySettings:
     gc_grace_seconds: int = 1800
     upload_expiry_seconds: int = 86400
     access_log: bool = True
+    layer_index_workers: int = 1
     auth: str = "none"
     htpasswd_file: str = ""
     token_service: str = "lamina-registry"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lamina.config import ConfigError, default_home, load_table
+from lamina.layers.layerindex import LayerIndex
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
@@ -78,10 +79,12 @@ class AdvisoryScanner:
 
     def scan(self, name: str, config: ImageConfig, layers: Sequence[Descriptor],
              open_blob: Callable[[Digest], AbstractContextManager[BinaryIO]],
+             index_of: Callable[[int], LayerIndex] | None = None,
              ) -> tuple[str, dict[str, Any]]:
-        """The database fingerprint and the scan JSON of one image."""
+        """The database fingerprint and the scan JSON of one image; with ``index_of``
+        (the layers' indexes) only the package databases' members are read."""
         with AdvisoryDB(self.db_path) as db:
-            inv = inventory_of(config, layers, open_blob, name=name)
+            inv = inventory_of(config, layers, open_blob, name=name, index_of=index_of)
             result = match(inv, db)
             fingerprint = db.fingerprint()
         return fingerprint, scan_report.scan_json(result)

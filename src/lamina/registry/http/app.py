@@ -29,6 +29,7 @@ from lamina.registry.http.observe import Metrics, Observe, stderr_log
 from lamina.registry.http.scanning import ImageScanner
 from lamina.registry.http.scanning import install as install_scanning
 from lamina.registry.job_runner import Handler, JobRunner, worker_name
+from lamina.registry.layer_indexes import LayerIndexes
 from lamina.registry.registry import Registry
 from lamina.registry.uploads import ClientGone
 
@@ -43,10 +44,12 @@ async def metrics_endpoint(request: Request) -> Response:
 
 
 def create_app(reg: Registry, *, access: AccessServices | None = None,
-               scanner: ImageScanner | None = None) -> Starlette:
+               scanner: ImageScanner | None = None,
+               layer_indexes: LayerIndexes | None = None) -> Starlette:
     """The application over ``reg``. Extensions come in as arguments: ``access`` adds the
     token endpoint, the admin API and the audit trail; ``scanner`` scan on push, the
-    vulnerability reports and the pull policy. registry/server.py builds them."""
+    vulnerability reports and the pull policy; ``layer_indexes`` indexes pushed layers in
+    the background for the scanner to read. registry/server.py builds them."""
     # Busiest first (routes are tried in order); upload routes must precede blob routes.
     # No two patterns overlap otherwise: a reference or digest never contains a slash.
     routes: list[BaseRoute] = [
@@ -66,6 +69,8 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
             yield
         finally:
             await to_thread.run_sync(runner.stop)
+            if layer_indexes is not None:
+                await to_thread.run_sync(layer_indexes.close)
 
     app = Starlette(
         lifespan=lifespan,
@@ -83,6 +88,9 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
                        access_log=stderr_log() if reg.settings.access_log else None)
     if access is not None:
         install_access_control(app, reg, access)
+    if layer_indexes is not None:
+        reg.events.subscribe(layer_indexes.on_event)
     if scanner is not None:
-        handlers["scan"] = install_scanning(app, reg, scanner, runner.wake).run_job
+        handlers["scan"] = install_scanning(app, reg, scanner, runner.wake,
+                                            layer_indexes).run_job
     return app

@@ -42,6 +42,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lamina.errors import LaminaError, Unavailable
+from lamina.layers.layerindex import LayerIndex
 from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
@@ -52,6 +53,7 @@ from lamina.registry.errors import DigestInvalid
 from lamina.registry.events import Event, ManifestPushed
 from lamina.registry.http.common import authorize, repository_of
 from lamina.registry.job_runner import Lease
+from lamina.registry.layer_indexes import LayerIndexes
 from lamina.registry.meta.base import Job
 from lamina.registry.registry import Registry
 from lamina.registry.scan_results_pg import PgScanResults
@@ -78,8 +80,10 @@ class ImageScanner(Protocol):
 
     def scan(self, name: str, config: ImageConfig, layers: Sequence[Descriptor],
              open_blob: Callable[[Digest], AbstractContextManager[BinaryIO]],
+             index_of: Callable[[int], LayerIndex] | None = None,
              ) -> tuple[str, dict[str, Any]]:
-        """The fingerprint and the report (docs/scan-json.md) of one image."""
+        """The fingerprint and the report (docs/scan-json.md) of one image; with
+        ``index_of`` (layer i's index) only the members it needs are read."""
 
     def blocking(self, report: dict[str, Any]) -> list[dict[str, Any]]:
         """The findings of ``report`` at or above ``block_severity``."""
@@ -144,8 +148,10 @@ class NotAnImage(Exception):
 
 class RegistryScanner:
     def __init__(self, reg: Registry, scanner: ImageScanner,
-                 wake: Callable[[], None] = lambda: None) -> None:
+                 wake: Callable[[], None] = lambda: None,
+                 layer_indexes: LayerIndexes | None = None) -> None:
         self.reg = reg
+        self.layer_indexes = layer_indexes
         self._wake = wake  # tells this process's job runner a scan is queued
         self.scanner = scanner
         settings = reg.settings
@@ -164,9 +170,11 @@ class RegistryScanner:
     def scan(self, repository: str, digest: Digest) -> dict[str, Any]:
         manifest = self._manifest(repository, digest)
         config = ImageConfig.parse(self.reg.blobs.read(manifest.config.digest))
+        layers, indexes = manifest.layers, self.layer_indexes
         with self._lock:
-            fingerprint, doc = self.scanner.scan(f"{repository}@{digest}", config,
-                                                 manifest.layers, self.reg.blobs.open)
+            fingerprint, doc = self.scanner.scan(
+                f"{repository}@{digest}", config, layers, self.reg.blobs.open,
+                None if indexes is None else lambda i: indexes.get(layers[i]))
         doc.update({"repository": repository, "digest": str(digest), "scannedAt": time.time(),
                     "database": fingerprint})
         self.results.put(repository, digest, fingerprint, doc)
@@ -285,10 +293,12 @@ ROUTE = Route("/api/v1/repositories/{name:path}/manifests/{digest}/vulnerabiliti
 
 
 def install(app: Starlette, reg: Registry, image_scanner: ImageScanner,
-            wake: Callable[[], None] = lambda: None) -> RegistryScanner:
+            wake: Callable[[], None] = lambda: None,
+            layer_indexes: LayerIndexes | None = None) -> RegistryScanner:
     """Subscribe scan on push, add the results route and, if configured, the pull policy.
-    Its ``run_job`` is the handler of "scan" jobs; ``wake`` nudges the job runner."""
-    scanner = RegistryScanner(reg, image_scanner, wake)
+    Its ``run_job`` is the handler of "scan" jobs; ``wake`` nudges the job runner;
+    scans read the layers' indexes from ``layer_indexes`` when given."""
+    scanner = RegistryScanner(reg, image_scanner, wake, layer_indexes)
     app.state.scanner = scanner
     app.router.routes.insert(0, ROUTE)
     reg.events.subscribe(scanner.on_event)
