@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from lamina.lint import LintReport, LintSettings, lint_text
+from lamina.lint import LintReport, LintSettings, Severity, lint_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # LM104 is off unless trusted registries are configured; the fixtures trust Docker Hub.
@@ -16,9 +16,13 @@ SETTINGS = LintSettings(trusted_registries=("docker.io",))
 LABEL_SCHEMA = {"org.opencontainers.image.source": "url",
                 "org.opencontainers.image.licenses": "spdx"}
 _WITH_SCHEMA = dataclasses.replace(SETTINGS, label_schema=LABEL_SCHEMA, strict_labels=True)
+# LM517 (hadolint's DL3057) runs only when the settings give it a severity.
+_HEALTHCHECK = dataclasses.replace(SETTINGS, severity={"LM517": Severity.INFO})
 
 
 def settings_for(rule_id: str) -> LintSettings:
+    if rule_id == "LM517":
+        return _HEALTHCHECK
     return _WITH_SCHEMA if rule_id in ("LM521", "LM522", "LM523") else SETTINGS
 
 

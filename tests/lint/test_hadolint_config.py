@@ -3,6 +3,7 @@ override, trustedRegistries, failure-threshold, label-schema, strict-labels."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,17 @@ def test_cli_ignore_takes_hadolint_ids(tmp_path: Path) -> None:
                                  str(dockerfile)).stdout
     refused = lamina("lint", "--ignore", "DL9999", str(dockerfile))
     assert refused.exit_code == 2 and "DL9999" in refused.stderr
+
+
+def test_override_turns_on_the_healthcheck_rule(tmp_path: Path) -> None:
+    """DL3057 is off in hadolint until `override:` grades it; LM517 follows the same switch."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM debian:12\nUSER 10001\n")
+    off = lamina("lint", "--no-shellcheck", "--format", "json", dockerfile)
+    config = tmp_path / ".hadolint.yaml"
+    config.write_text("override:\n  warning: [DL3057]\n")
+    on = lamina("lint", "--no-shellcheck", "--format", "json", "--hadolint-config", config,
+                dockerfile)
+    rules = [[(f["rule"], f["severity"], f["line"]) for f in json.loads(r.stdout)["files"][0]
+              ["findings"] if f["rule"] == "LM517"] for r in (off, on)]
+    assert rules == [[], [("LM517", "warning", 1)]]

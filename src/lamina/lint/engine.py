@@ -123,7 +123,7 @@ def _rule_findings(ctx: LintContext, settings: LintSettings) -> list[Finding]:
     dockerfile = ctx.dockerfile
     findings: list[Finding] = []
     for rule in all_rules():
-        if rule.id in settings.ignore:
+        if rule.id in settings.ignore or not (rule.on_by_default or rule.id in settings.severity):
             continue
         for hit in rule.check(ctx):
             if rule.id in ignored_rules(dockerfile.lines, hit.line):

@@ -37,6 +37,9 @@ class Rule:
     title: str
     message: str  # what to do, in one or two sentences
     check: Check
+    # False for a rule that runs only when the settings give it a severity ([lint.severity]
+    # or hadolint's override:), as hadolint's rules of severity "ignore" (DL3057).
+    on_by_default: bool = True
 
     @property
     def anchor(self) -> str:
@@ -50,11 +53,12 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: Severity, title: str, message: str) -> Callable[[Check], Check]:
+def rule(rule_id: str, severity: Severity, title: str, message: str, *,
+         on_by_default: bool = True) -> Callable[[Check], Check]:
     def register(check: Check) -> Check:
         if rule_id in REGISTRY:
             raise ValueError(f"lint rule {rule_id} is registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, severity, title, message, check)
+        REGISTRY[rule_id] = Rule(rule_id, severity, title, message, check, on_by_default)
         return check
 
     return register

@@ -1,5 +1,6 @@
 """Stage structure: COPY --from a stage that exists, WORKDIR before relative paths, one
-CMD/ENTRYPOINT/HEALTHCHECK per stage, FROM --platform, numeric USER."""
+CMD/ENTRYPOINT/HEALTHCHECK per stage, a HEALTHCHECK in each, FROM --platform, numeric
+USER."""
 
 from __future__ import annotations
 
@@ -163,3 +164,20 @@ def env_self_reference(ctx: LintContext) -> Iterator[Hit]:
                               f"{key} uses ${used[0]}")
                     break
                 assigned.append(key)
+
+
+@rule("LM517", Severity.INFO, "Stage without HEALTHCHECK",
+      "Give the stage a HEALTHCHECK (HEALTHCHECK CMD [\"/app/healthy\"]), or HEALTHCHECK "
+      "NONE to say it has none on purpose, so orchestrators can tell a hung container "
+      "from a working one.", on_by_default=False)
+def no_healthcheck(ctx: LintContext) -> Iterator[Hit]:
+    """Off unless given a severity, like hadolint's DL3057; a stage built on an earlier
+    stage with a HEALTHCHECK inherits it."""
+    checked: set[int] = set()
+    for stage in ctx.dockerfile.stages:
+        base = ctx.dockerfile.stage_named(stage.base)
+        inherited = base is not None and base.index < stage.index and base.index in checked
+        if inherited or stage.of("HEALTHCHECK"):
+            checked.add(stage.index)
+            continue
+        yield Hit(stage.from_instruction.start_line, stage.from_instruction.end_line)
