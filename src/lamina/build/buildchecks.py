@@ -9,8 +9,10 @@ has a ``# check=`` directive or ``--check`` is given.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
+from lamina.build.dockerignore import IgnoreMatcher
 from lamina.errors import LaminaError
 
 # BuildKit check name -> the Lamina lint rule that finds it.
@@ -22,7 +24,19 @@ CHECKS: dict[str, str] = {
     "MultipleInstructionsDisallowed": "LM513",
     "FromPlatformFlagConstDisallowed": "LM105",
     "ExposeInvalidFormat": "LM503",
+    "StageNameCasing": "LM530",
+    "FromAsCasing": "LM531",
+    "ConsistentInstructionCasing": "LM532",
+    "ExposeProtoCasing": "LM534",
+    "ReservedStageName": "LM308",
+    "NoEmptyContinuation": "LM002",
+    "LegacyKeyValueFormat": "LM533",
+    "UndefinedArgInFrom": "LM106",
+    "InvalidDefaultArgInFrom": "LM107",
+    "RedundantTargetPlatform": "LM108",
 }
+# Checked here rather than by lint: it needs the build context's .dockerignore.
+COPY_IGNORED = "CopyIgnoredFile"
 
 
 class BuildCheckError(LaminaError):
@@ -62,7 +76,9 @@ class CheckWarning:
         return f"WARN: {self.name}: {self.message} (line {self.line})"
 
 
-def run_checks(text: str, filename: str, directive: CheckDirective) -> list[CheckWarning]:
+def run_checks(text: str, filename: str, directive: CheckDirective,
+               ignore: IgnoreMatcher | None = None) -> list[CheckWarning]:
+    """The warnings of every check not skipped; ``ignore``: the context's .dockerignore."""
     if "all" in directive.skip:
         return []
     from lamina.lint.engine import lint_text  # the linter: only when checks are asked for
@@ -71,5 +87,35 @@ def run_checks(text: str, filename: str, directive: CheckDirective) -> list[Chec
     wanted = {rule: name for name, rule in CHECKS.items() if name not in directive.skip}
     report = lint_text(text, filename=filename,
                        settings=LintSettings(shellcheck=False, failure_threshold=None))
-    return [CheckWarning(wanted[f.rule], f.line, f.message)
-            for f in report.findings if f.rule in wanted]
+    out = [CheckWarning(wanted[f.rule], f.line, f.message)
+           for f in report.findings if f.rule in wanted]
+    if ignore is not None and COPY_IGNORED not in directive.skip:
+        out.extend(copies_of_ignored_files(text, filename, ignore))
+    return sorted(out, key=lambda w: w.line)
+
+
+def copies_of_ignored_files(text: str, filename: str,
+                            ignore: IgnoreMatcher) -> list[CheckWarning]:
+    """BuildKit's CopyIgnoredFile: a COPY/ADD source of the context that .dockerignore leaves
+    out. As BuildKit, nothing is said when the patterns have ``!`` exceptions (a file under
+    an excluded directory may be let back in), and ``.`` only when everything is excluded."""
+    if not ignore.patterns or ignore.has_exceptions:
+        return []
+    from lamina.dockerfile import parse
+
+    everything = any(p.text in ("*", "**", "**/*") for p in ignore.patterns)
+    out = []
+    for stage in parse(text, filename=filename).stages:
+        for instruction in stage.instructions:
+            if instruction.keyword not in ("COPY", "ADD") or instruction.has_flag("from"):
+                continue
+            for src in instruction.arguments[:-1]:
+                if src.startswith(("<<", "http://", "https://", "git@", "git://")):
+                    continue
+                rel = posixpath.normpath("/" + src).lstrip("/") or "."
+                if (everything if rel == "." else ignore.excluded(rel)):
+                    verb = instruction.keyword.capitalize()
+                    out.append(CheckWarning(COPY_IGNORED, instruction.start_line,
+                                            f'Attempting to {verb} file "{src}" that is '
+                                            "excluded by .dockerignore"))
+    return out

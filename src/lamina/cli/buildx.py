@@ -135,10 +135,11 @@ def check_only(context: str, dockerfile: str) -> None:
     ctx = BuildContext.open(context, stdin=sys.stdin.buffer, tmp_dir=None)
     try:
         text, name = ctx.read_dockerfile(dockerfile)
+        ignore = ctx.matcher
     finally:
         ctx.close()
     directive = CheckDirective.parse(parse(text, filename=name).directives.check)
-    warnings = run_checks(text, name, CheckDirective(directive.skip, False))
+    warnings = run_checks(text, name, CheckDirective(directive.skip, False), ignore)
     for warning in warnings:
         click.echo(str(warning))
     if warnings:

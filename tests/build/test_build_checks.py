@@ -1,0 +1,69 @@
+"""BuildKit's build checks (docs.docker.com/reference/build-checks) through `lamina build
+--check` and `# check=`: each one BuildKit runs by default is found, by name and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lamina.build.buildchecks import CHECKS
+from lamina.lint.catalog import all_rules
+from tests.build.twin import write_context
+from tests.tools import lamina
+
+# One Dockerfile that trips every mapped check once (line numbers matter: the WARN lines
+# name them).
+DOCKERFILE = """\
+ARG TAG
+from busybox:$TAG AS Build
+RUN echo one && \\
+
+    echo two
+ENV GREETING hello
+EXPOSE 8080/TCP
+EXPOSE 127.0.0.1:80:80
+ENV API_TOKEN=x
+WORKDIR relative
+MAINTAINER someone
+CMD echo hi
+CMD echo again
+copy secret.key /k
+FROM --platform=linux/amd64 busybox:1.36 AS context
+FROM --platform=$TARGETPLATFORM busybox:$VERSON
+"""
+
+EXPECTED = {
+    "InvalidDefaultArgInFrom": 2, "StageNameCasing": 2, "FromAsCasing": 2,
+    "ConsistentInstructionCasing": 2, "NoEmptyContinuation": 3, "LegacyKeyValueFormat": 6,
+    "ExposeProtoCasing": 7, "ExposeInvalidFormat": 8, "SecretsUsedInArgOrEnv": 9,
+    "WorkdirRelativePath": 10, "MaintainerDeprecated": 11, "JSONArgsRecommended": 12,
+    "MultipleInstructionsDisallowed": 13, "CopyIgnoredFile": 14,
+    "FromPlatformFlagConstDisallowed": 15, "ReservedStageName": 15,
+    "UndefinedArgInFrom": 16, "RedundantTargetPlatform": 16,
+}
+
+
+def test_every_mapped_check_is_a_registered_lint_rule() -> None:
+    registered = {rule.id for rule in all_rules()}
+    assert set(CHECKS.values()) <= registered
+
+
+def test_check_finds_each_of_buildkits_checks(tmp_path: Path) -> None:
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE, "secret.key": "k\n",
+                                           ".dockerignore": "*.key\n"})
+    result = lamina("build", "--check", ctx)
+    assert result.exit_code == 1
+    warned = {line.split(":")[1].strip() for line in result.stdout.splitlines()
+              if line.startswith("WARN: ")}
+    assert warned == set(EXPECTED), result.stdout
+    for name, line in EXPECTED.items():
+        assert any(f"WARN: {name}:" in out and f"(line {line})" in out
+                   for out in result.stdout.splitlines()), (name, result.stdout)
+    assert 'Attempting to Copy file "secret.key" that is excluded by .dockerignore' \
+        in result.stdout
+
+    (ctx / "Dockerfile").write_text("# check=skip=CopyIgnoredFile,StageNameCasing\n" + DOCKERFILE)
+    skipped = lamina("build", "--check", ctx)
+    assert "CopyIgnoredFile" not in skipped.stdout and "StageNameCasing" not in skipped.stdout
+    (ctx / ".dockerignore").write_text("*.key\n!secret.key\n")  # exceptions: BuildKit is silent
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    assert "CopyIgnoredFile" not in lamina("build", "--check", ctx).stdout
