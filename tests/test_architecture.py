@@ -258,6 +258,7 @@ STORE_PUBLIC: frozenset[str] = frozenset({
     "store.store", "store.image", "store.mutate", "store.layer_index", "store.extracted",
     "store.history", "store.load", "store.docker_archive", "store.oci_layout",
     "store.archive_image", "store.archive_stream", "store.bundle",
+    "store.store_image", "store.layout_image",  # Image adapters (store/image.py)
 })
 
 # Imports of the store's private modules still in the code: (importer, imported) -> why.

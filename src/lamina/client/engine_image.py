@@ -15,6 +15,7 @@ from collections.abc import Callable
 from lamina.errors import LaminaError, NotFound
 from lamina.store.image import StoredImage
 from lamina.store.store import Store
+from lamina.store.store_image import StoreImage
 
 TRANSPORTS = {"docker-daemon:": "docker-daemon", "podman:": "podman",
               "containers-storage:": "podman"}
@@ -57,6 +58,12 @@ def load_engine_image(transport: str, name: str, store: Store) -> StoredImage:
     if not images:
         raise EngineSourceError(f"{transport}:{name} holds no image")
     return images[0]
+
+
+def engine_image(transport: str, name: str, scratch: Store) -> StoreImage:
+    """The engine's image ``name`` as an ``Image`` (store/image.py): streamed into
+    ``scratch`` (a store of the caller's, usually temporary) and read from there."""
+    return StoreImage(scratch, load_engine_image(transport, name, scratch))
 
 
 def in_docker_engine(name: str) -> str | None:

@@ -29,7 +29,7 @@ from lamina.errors import LaminaError, NotFound
 from lamina.layers.layerindex import LayerIndex
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
-from lamina.store.image import StoredImage
+from lamina.store.image import StoredImage, StoredImageView
 from lamina.store.layer_index import layer_index
 from lamina.store.store import Store
 
@@ -42,7 +42,7 @@ class ImageSourceError(LaminaError):
 
 
 @dataclass(frozen=True)
-class OpenedImage:
+class OpenedImage(StoredImageView):
     store: Store
     image: StoredImage
     name: str

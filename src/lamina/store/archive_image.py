@@ -28,14 +28,14 @@ from lamina.oci.manifest import Manifest
 from lamina.oci.reference import Reference
 from lamina.store.bundle import Bundle
 from lamina.store.docker_archive import archive_entries, is_docker_archive
-from lamina.store.image import Layer, StoredImage
+from lamina.store.image import Layer, StoredImage, StoredImageView
 
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 
 
 @dataclass(frozen=True)
-class ArchiveImage:
+class ArchiveImage(StoredImageView):
     """One image of an open docker archive, with its layers' paths in the archive."""
 
     bundle: Bundle

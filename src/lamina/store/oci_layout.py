@@ -39,11 +39,11 @@ def is_oci_layout(bundle: Bundle) -> bool:
     return bundle.exists("oci-layout") and bundle.exists("index.json")
 
 
-def _blob_path(digest: Digest) -> str:
+def blob_path(digest: Digest) -> str:
     return f"blobs/{digest.algorithm}/{digest.hex}"
 
 
-def _names(desc: Descriptor, default_registry: str) -> list[Reference]:
+def layout_names(desc: Descriptor, default_registry: str) -> list[Reference]:
     full = desc.annotations.get(CONTAINERD_NAME, "")
     ref_name = desc.annotations.get(REF_NAME, "")
     for candidate in (full, ref_name):
@@ -71,7 +71,7 @@ def load_oci_layout(store: Store, bundle: Bundle, *, name: str | None = None) ->
                 continue
             records: dict[Digest, LayerRecord] = {}
             raw = _copy_manifest(store, bundle, desc, records)
-            tags = _names(desc, store.default_registry)
+            tags = layout_names(desc, store.default_registry)
             bare = desc.annotations.get(REF_NAME, "")
             if not tags and name:
                 ref = Reference.parse_loose(name, store.default_registry)
@@ -83,12 +83,12 @@ def load_oci_layout(store: Store, bundle: Bundle, *, name: str | None = None) ->
 
 def _copy_manifest(store: Store, bundle: Bundle, desc: Descriptor,
                    records: dict[Digest, LayerRecord]) -> bytes:
-    raw = bundle.read(_blob_path(desc.digest), limit=4 * 1024 * 1024)
+    raw = bundle.read(blob_path(desc.digest), limit=4 * 1024 * 1024)
     desc.digest.verify(raw)
     parsed = parse_manifest(raw, desc.media_type)
     if isinstance(parsed, Index):
         for child in parsed.manifests:
-            if child.media_type in mediatype.MANIFESTS and bundle.exists(_blob_path(child.digest)):
+            if child.media_type in mediatype.MANIFESTS and bundle.exists(blob_path(child.digest)):
                 _copy_manifest(store, bundle, child, records)
     else:
         _copy_image(store, bundle, parsed, records)
@@ -98,7 +98,7 @@ def _copy_manifest(store: Store, bundle: Bundle, desc: Descriptor,
 
 def _copy_image(store: Store, bundle: Bundle, manifest: Manifest,
                 records: dict[Digest, LayerRecord]) -> None:
-    config_raw = bundle.read(_blob_path(manifest.config.digest))
+    config_raw = bundle.read(blob_path(manifest.config.digest))
     store.blobs.put_bytes(config_raw, manifest.config.digest)
     config = ImageConfig.parse(config_raw) if manifest.config.media_type in \
         mediatype.IMAGE_CONFIGS else None
@@ -109,7 +109,7 @@ def _copy_image(store: Store, bundle: Bundle, manifest: Manifest,
         if store.blobs.has(layer.digest) and diff_id is not None and \
                 store.layer_record(diff_id) is not None:
             continue
-        with bundle.open(_blob_path(layer.digest)) as src:
+        with bundle.open(blob_path(layer.digest)) as src:
             if layer.media_type in mediatype.LAYERS:
                 got = ingest_layer(store.blobs, src, expected_digest=layer.digest,
                                    expected_diff_id=diff_id,
@@ -176,7 +176,7 @@ def save_oci_layout(store: Store, images: Iterable[tuple[StoredImage, list[str]]
 def _write_dir(store: Store, dest: Path, blobs: dict[Digest, int], index: bytes,
                layout: bytes) -> None:
     for digest in blobs:
-        target = dest / _blob_path(digest)
+        target = dest / blob_path(digest)
         if target.exists():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -205,7 +205,7 @@ def _write_tar(store: Store, out: BinaryIO, blobs: dict[Digest, int], index: byt
             info.mode = 0o755
             tar.addfile(info)
         for digest, _ in sorted(blobs.items()):
-            info = tarfile.TarInfo(_blob_path(digest))
+            info = tarfile.TarInfo(blob_path(digest))
             info.size = store.blobs.size(digest)
             info.mode = 0o644
             with store.blobs.open(digest) as src:
