@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lamina.build.buildchecks import CHECKS
 from lamina.lint.catalog import all_rules
 from tests.build.twin import write_context
@@ -67,3 +69,33 @@ def test_check_finds_each_of_buildkits_checks(tmp_path: Path) -> None:
     (ctx / ".dockerignore").write_text("*.key\n!secret.key\n")  # exceptions: BuildKit is silent
     (ctx / "Dockerfile").write_text(DOCKERFILE)
     assert "CopyIgnoredFile" not in lamina("build", "--check", ctx).stdout
+
+
+@pytest.mark.integration
+def test_undefined_var_reads_the_base_images_environment(busybox_base: str,
+                                                          tmp_path: Path) -> None:
+    """UndefinedVar: global ARGs are not seen in a stage unless declared again; the base
+    image's Env and a parent stage's ENV are; a base not in the store is not judged."""
+    base = write_context(tmp_path / "base", {
+        "Dockerfile": f"FROM {busybox_base}\nENV FROM_BASE=/srv\n"})
+    assert lamina("build", "-t", "envbase:1", base).exit_code == 0
+    dockerfile = (
+        "ARG VERSION=1\n"
+        "FROM envbase:1 AS base\n"
+        "ENV APP=/app\n"
+        "COPY a $APP/$VERSION/\n"
+        "WORKDIR $APPP\n"
+        "WORKDIR $FROM_BASE\n"
+        "ARG VERSION\n"
+        "COPY a $VERSION/\n"
+        "FROM base\n"
+        "WORKDIR $APP\n"
+        "FROM some/image-not-in-the-store:1\n"
+        "WORKDIR $UNKNOWABLE\n")
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": dockerfile, "a": "a\n"})
+    result = lamina("build", "--check", ctx)
+    undefined = [line for line in result.stdout.splitlines() if "UndefinedVar" in line]
+    assert len(undefined) == 2, result.stdout
+    assert "Usage of undefined variable '$VERSION'" in undefined[0]
+    assert undefined[0].endswith("(line 4)")
+    assert "'$APPP' (did you mean $APP?)" in undefined[1] and undefined[1].endswith("(line 5)")

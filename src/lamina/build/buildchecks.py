@@ -10,10 +10,13 @@ has a ``# check=`` directive or ``--check`` is given.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lamina.build import undefinedvars
 from lamina.build.dockerignore import IgnoreMatcher
 from lamina.errors import LaminaError
+from lamina.store.store import Store
 
 # BuildKit check name -> the Lamina lint rule that finds it.
 CHECKS: dict[str, str] = {
@@ -77,8 +80,10 @@ class CheckWarning:
 
 
 def run_checks(text: str, filename: str, directive: CheckDirective,
-               ignore: IgnoreMatcher | None = None) -> list[CheckWarning]:
-    """The warnings of every check not skipped; ``ignore``: the context's .dockerignore."""
+               ignore: IgnoreMatcher | None = None, store: Store | None = None,
+               build_args: Mapping[str, str] | None = None) -> list[CheckWarning]:
+    """The warnings of every check not skipped; ``ignore``: the context's .dockerignore,
+    ``store``: where base images' environments are read (UndefinedVar)."""
     if "all" in directive.skip:
         return []
     from lamina.lint.engine import lint_text  # the linter: only when checks are asked for
@@ -91,6 +96,13 @@ def run_checks(text: str, filename: str, directive: CheckDirective,
            for f in report.findings if f.rule in wanted]
     if ignore is not None and COPY_IGNORED not in directive.skip:
         out.extend(copies_of_ignored_files(text, filename, ignore))
+    if store is not None and undefinedvars.NAME not in directive.skip:
+        from lamina.dockerfile import parse
+
+        found = undefinedvars.undefined_vars(parse(text, filename=filename),
+                                             undefinedvars.stored_env(store), build_args)
+        out.extend(CheckWarning(undefinedvars.NAME, line, undefinedvars.message(name, hint))
+                   for line, name, hint in found)
     return sorted(out, key=lambda w: w.line)
 
 

@@ -128,7 +128,8 @@ class Builder:
     def _build_checks(self, text: str, name: str, directive_text: str) -> None:
         """``# check=``: BuildKit's build checks, as warnings or (error=true) a failure."""
         directive = CheckDirective.parse(directive_text)
-        warnings = run_checks(text, name, directive, self.context.matcher)
+        warnings = run_checks(text, name, directive, self.context.matcher, self.store,
+                              self.request.build_args)
         for warning in warnings:
             self.transcript.warn(str(warning))
         if warnings and directive.error:
