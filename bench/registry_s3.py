@@ -36,7 +36,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from registry import LAMINA, _stop, _wait, free_port, image_bytes, prepare, timed
+from registry import LAMINA, _stop, _wait, cpu_seconds, free_port, image_bytes, prepare, timed
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,20 +87,6 @@ def empty_bucket(client: Any, bucket: str) -> None:
         c.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
                                  UploadId=upload["UploadId"])
     c.delete_bucket(Bucket=bucket)
-
-
-def cpu_seconds(pgid: int) -> float:
-    """User + system CPU of the live processes in a process group (server and workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
 
 
 @contextmanager
