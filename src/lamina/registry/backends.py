@@ -29,5 +29,6 @@ def open_meta(settings: RegistrySettings, migrate: bool | None = None) -> MetaSt
         from lamina.registry.meta.postgres import PostgresMetaStore  # psycopg only when used
 
         return PostgresMetaStore(settings.database, settings.database_pool,
-                                 settings.migrate_on_start if migrate is None else migrate)
+                                 settings.migrate_on_start if migrate is None else migrate,
+                                 settings.tag_cache_seconds)
     return SqliteMetaStore(settings.root / META_FILE)

@@ -59,6 +59,9 @@ Scale-out (issue 14; see docs/deploy.md). The defaults keep everything under ``r
   the server starts (default false: run ``lamina registry migrate-schema``).
 - ``job_lease_seconds``: how long a replica's claim on a background job (a scan, a gc
   run) lasts without renewal; a job whose claimer died is taken over after it (default 60).
+- ``tag_cache_seconds``: with ``database`` set, tag lookups are cached per process and
+  invalidated through PostgreSQL LISTEN/NOTIFY; an entry lives at most this long
+  (default 60; 0: no cache).
 """
 
 from __future__ import annotations
@@ -158,6 +161,7 @@ class RegistrySettings:
     database_pool: int = 8
     migrate_on_start: bool = False
     job_lease_seconds: int = 60
+    tag_cache_seconds: int = 60
 
     @property
     def host(self) -> str:

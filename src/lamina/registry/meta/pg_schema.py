@@ -106,6 +106,25 @@ CREATE TABLE jobs (
     result TEXT NOT NULL, created DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL);
 CREATE INDEX jobs_state ON jobs(state, id);
 """),
+    # Tag changes announced to the replicas' tag caches (meta/tag_cache.py), whatever
+    # made them: "repository\ntag" on channel lamina_tags, delivered at commit.
+    (7, """
+CREATE FUNCTION lamina_tag_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed RECORD;
+BEGIN
+    IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
+    PERFORM pg_notify('lamina_tags', (SELECT name FROM repositories WHERE id = changed.repo_id)
+                      || chr(10) || changed.tag);
+    IF TG_OP = 'UPDATE' AND (OLD.repo_id, OLD.tag) IS DISTINCT FROM (NEW.repo_id, NEW.tag) THEN
+        PERFORM pg_notify('lamina_tags', (SELECT name FROM repositories WHERE id = OLD.repo_id)
+                          || chr(10) || OLD.tag);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tags_changed AFTER INSERT OR UPDATE OR DELETE ON tags
+    FOR EACH ROW EXECUTE FUNCTION lamina_tag_changed();
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -21,7 +21,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from lamina.registry.errors import StorageUnavailable
 from lamina.registry.meta import pg_schema
+from lamina.registry.meta.base import ManifestRecord
 from lamina.registry.meta.sql_store import Row, SqlMetaStore, Transaction
+from lamina.registry.meta.tag_cache import TagCache
 
 RETRY_AFTER_SECONDS = 5
 Cursor = psycopg.Cursor[tuple[Any, ...]]
@@ -78,11 +80,24 @@ class PostgresMetaStore(SqlMetaStore):
     # Replicas claiming at once each take a different job instead of queueing on one row.
     _claim_suffix = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str, pool_size: int = 8, migrate: bool = False) -> None:
+    def __init__(self, url: str, pool_size: int = 8, migrate: bool = False,
+                 tag_cache_seconds: int = 0) -> None:
         self._pool = open_pool(url, pool_size, migrate)
+        # Tag lookups are the one metadata read every pull by tag makes; cached per
+        # process, invalidated by the database's notifications (meta/tag_cache.py).
+        self._tags = TagCache(url, tag_cache_seconds) if tag_cache_seconds > 0 else None
 
     def close(self) -> None:
+        if self._tags is not None:
+            self._tags.close()
         self._pool.close()
+
+    def resolve_tag(self, repository: str, tag: str) -> ManifestRecord | None:
+        if self._tags is None:
+            return super().resolve_tag(repository, tag)
+        return self._tags.lookup(repository, tag,
+                                 lambda: super(PostgresMetaStore, self).resolve_tag(repository,
+                                                                                    tag))
 
     @contextmanager
     def _tx(self) -> Iterator[Cursor]:
