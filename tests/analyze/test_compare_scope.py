@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lamina.analyze.compare import compare_images, final_tree
+from lamina.analyze.compare import compare_images, diff_scope, final_tree
 from lamina.analyze.diff import diff_trees
+from lamina.analyze.layerscan import scan_from_index
 from lamina.client.image_source import OpenedImage
 from lamina.store.store import Store
 from tests.analyze import synth
@@ -66,3 +67,46 @@ def test_packages_are_not_read_when_the_upper_layers_cannot_change_them(tmp_path
         synth.wh(f"{SITE}/a-1.0.dist-info")]], tag="t/d:1"), "d", "store")
     found = compare_images(a, d).packages
     assert found is not None and [(p.name, p.change) for p in found] == [("a", "removed")]
+
+
+def test_a_branch_changes_nothing_of_the_tree_it_shares(tmp_path: Path) -> None:
+    """Layers applied to a branch give the tree a full rebuild gives; the shared tree
+    below keeps every node as it was (diff builds the shared layers' tree once)."""
+    store = Store(tmp_path)
+    top = [[synth.f("etc/a", 11), synth.wh("srv/x"), synth.f("opt/tool/now-a-dir", 1),
+            synth.opq("var/cache"), synth.f("home/u/.profile/now-a-dir/f", 2)]]
+    opened = _opened(store, "t/a:1", top)
+    scans = [scan_from_index(opened.layer_index(i), i) for i in range(3)]
+    shared = final_tree(opened, scans[:2])
+    before = [(path, node.file, sorted(node.children or ())) for path, node in shared.files()]
+    branch = final_tree(opened, scans[2:], shared.branch(diff_scope(scans[2:]).touched))
+    assert [(p, n.file) for p, n in branch.files()] == \
+        [(p, n.file) for p, n in final_tree(opened).files()]
+    assert [(path, node.file, sorted(node.children or ())) for path, node in shared.files()] \
+        == before
+
+
+def test_a_directory_replaced_by_a_file_lists_the_shared_subtree(tmp_path: Path) -> None:
+    """Only the shared layers' paths the walk can reach are read; a directory one side
+    replaces by a file is reached whole (its lower files are listed as removed)."""
+    store = Store(tmp_path)
+    a = _opened(store, "t/a:1", [[synth.f("srv", b"now a file"), synth.f("etc/a", 12)]])
+    b = _opened(store, "t/b:1", [[synth.f("etc/b", 21), synth.wh("var/cache/c1")]])
+    scoped = compare_images(a, b, packages=False).files
+    assert scoped == diff_trees(final_tree(a), final_tree(b))
+    assert {"/srv/x/1", "/srv/x/2", "/srv/x"} <= {d.path for d in scoped}
+    assert "/home/u/.profile" not in {d.path for d in scoped}
+
+
+def test_directories_the_shared_layers_imply_exist_on_both_sides(tmp_path: Path) -> None:
+    """A directory no member names (a tar implies it by deeper members) still exists in
+    both trees when only one side adds to it: nothing but the added file differs."""
+    store = Store(tmp_path)
+    base = [[synth.f("lib/deep/dir/f", 3), synth.f("lib/deep/g", 4), synth.f("usr/x/y/z", 1)]]
+    a = OpenedImage(store, synth.store_image(store, [*base, [synth.f("lib/new", 1)]],
+                                             tag="t/a:1"), "a", "store")
+    b = OpenedImage(store, synth.store_image(store, [*base, [synth.f("usr/x/w", 2)]],
+                                             tag="t/b:1"), "b", "store")
+    scoped = compare_images(a, b, packages=False).files
+    assert scoped == diff_trees(final_tree(a), final_tree(b))
+    assert sorted(d.path for d in scoped) == ["/lib/new", "/usr/x/w"]

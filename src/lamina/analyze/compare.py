@@ -2,10 +2,14 @@
 
 Layers both images share (the same diff IDs from the bottom up, as images built
 on one base have) are read from their index once, and the trees are compared
-only where the layers above them reach.
+only where the layers above them reach: of the shared layers, only the members
+that walk can reach become files, in one tree that both images' upper layers
+are applied to on branches (copies of the nodes they change).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from lamina.analyze.diff import ImageDiff, Scope, diff_packages, diff_trees
 from lamina.analyze.layerscan import LayerScan, scan_from_index
@@ -14,14 +18,17 @@ from lamina.analyze.tree import MergedTree
 from lamina.client.image_source import OpenedImage
 
 
-def _scans(opened: OpenedImage, shared: list[LayerScan]) -> list[LayerScan]:
-    return [*shared, *(scan_from_index(opened.layer_index(i), i)
-                       for i in range(len(shared), len(opened.image.layers)))]
+def _scans(opened: OpenedImage, start: int = 0) -> list[LayerScan]:
+    """Scans of the image's layers from ``start`` up."""
+    return [scan_from_index(opened.layer_index(i), i)
+            for i in range(start, len(opened.image.layers))]
 
 
-def final_tree(opened: OpenedImage, scans: list[LayerScan] | None = None) -> MergedTree:
-    tree = MergedTree()
-    for scan in scans if scans is not None else _scans(opened, []):
+def final_tree(opened: OpenedImage, scans: list[LayerScan] | None = None,
+               tree: MergedTree | None = None) -> MergedTree:
+    """``tree`` (default: empty) with ``scans`` (default: all the image's layers) applied."""
+    tree = tree if tree is not None else MergedTree()
+    for scan in scans if scans is not None else _scans(opened):
         tree.apply(scan)
     return tree
 
@@ -35,7 +42,7 @@ def _shared_layers(a: OpenedImage, b: OpenedImage) -> int:
     return count
 
 
-def _scope(scans: list[LayerScan]) -> Scope:
+def diff_scope(scans: list[LayerScan]) -> Scope:
     touched: set[str] = set()
     whole: set[str] = set()
     for scan in scans:
@@ -48,14 +55,65 @@ def _scope(scans: list[LayerScan]) -> Scope:
     return Scope(frozenset(touched), frozenset(whole))
 
 
+def reached(scope: Scope, above: list[LayerScan]) -> Callable[[str], str | None]:
+    """What of a shared layer's path the diff walk can reach (``scan_from_index``'s
+    ``only``): the path itself when the layers above list it (or a path below it), or
+    it lies under a path whose whole subtree is walked (deleted or hidden: ``whole``;
+    replaced by a non-directory on one side, whose other side is listed whole), or
+    its parent is reached. Else the directory holding it in a reached directory,
+    which must still exist; None at the top level (the root always exists)."""
+    touched = scope.touched
+    subtrees = set(scope.whole)
+    subtrees.update(item.path for scan in above for item in scan.files if not item.is_dir)
+    walked: dict[str, bool] = {}  # directory -> it or a parent is in subtrees
+    held: dict[str, str | None] = {}  # directory -> where its members are held
+
+    def under(path: str) -> bool:
+        if path in subtrees:
+            return True
+        parent = path.rpartition("/")[0]
+        if not parent:
+            return False
+        hit = walked.get(parent)
+        if hit is None:
+            hit = walked[parent] = under(parent)
+        return hit
+
+    def holder(directory: str) -> str | None:
+        if directory in held:
+            return held[directory]
+        parent = directory.rpartition("/")[0]
+        found = directory if parent in touched else None if not parent else holder(parent)
+        held[directory] = found
+        return found
+
+    def reach(path: str) -> str | None:
+        if path in touched or under(path):
+            return path
+        parent = path.rpartition("/")[0]
+        return path if parent in touched else None if not parent else holder(parent)
+
+    return reach
+
+
 def compare_images(a: OpenedImage, b: OpenedImage, *, packages: bool = True) -> ImageDiff:
     shared = _shared_layers(a, b)
-    base = [scan_from_index(a.layer_index(i), i) for i in range(shared)]
-    scans_a, scans_b = _scans(a, base), _scans(b, base)
-    above = scans_a[shared:] + scans_b[shared:]
+    above_a, above_b = _scans(a, shared), _scans(b, shared)
+    above = above_a + above_b
     # an opaque root hides everything below it: then the whole trees are compared
-    scope = None if any("" in scan.opaque for scan in above) else _scope(above)
-    result = ImageDiff(diff_trees(final_tree(a, scans_a), final_tree(b, scans_b), scope))
+    scope = None if any("" in scan.opaque for scan in above) else diff_scope(above)
+    if scope is None:
+        base = [scan_from_index(a.layer_index(i), i) for i in range(shared)]
+        tree_a, tree_b = final_tree(a, base + above_a), final_tree(b, base + above_b)
+    else:
+        # Of the shared layers, only what the walk can reach is read, into one tree;
+        # each image's layers above go on a branch copying only the nodes they change.
+        keep = reached(scope, above)
+        base = [scan_from_index(a.layer_index(i), i, keep) for i in range(shared)]
+        shared_tree = final_tree(a, base)
+        tree_a = final_tree(a, above_a, shared_tree.branch(scope.touched))
+        tree_b = final_tree(b, above_b, shared_tree.branch(scope.touched))
+    result = ImageDiff(diff_trees(tree_a, tree_b, scope))
     if packages and shared > 0 and not may_change_packages(above):
         # Above a shared base, layers that write no package database and delete
         # nothing leave both package lists as the base has them: nothing differs.

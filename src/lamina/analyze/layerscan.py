@@ -7,6 +7,7 @@ layer with no stored index is indexed on the way (``scan_layer``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
@@ -56,8 +57,16 @@ class LayerScan:
     content_bytes: int = 0  # the layer's regular-file bytes (docker's and dive's layer size)
 
 
-def scan_from_index(listing: LayerIndex, index: int) -> LayerScan:
-    """What layer ``index`` holds, from its stored index (no tar is read)."""
+def scan_from_index(listing: LayerIndex, index: int,
+                    only: Callable[[str], str | None] | None = None) -> LayerScan:
+    """What layer ``index`` holds, from its stored index (no tar is read).
+
+    With ``only``, a partial scan: ``only(path)`` is the path itself to keep a
+    member, whiteout or opaque directory (an opaque root is always kept), None to
+    leave it out, or a directory above it to keep just that directory (once, as a
+    bare ``dir`` entry: the member implied it).
+    """
+    implied: set[str] = set()
     scan = LayerScan(index, tar_bytes=listing.tar_end, os_release=listing.os_release)
     files = scan.files
     digests = bytes(listing.digests)  # (no copy when already bytes) slices key a dict
@@ -71,11 +80,18 @@ def scan_from_index(listing: LayerIndex, index: int) -> LayerScan:
             listing.uids, listing.gids, listing.links, strict=True):
         at += 32
         if flag & _SPECIAL:
-            if flag & layerindex.OPAQUE:
-                scan.opaque.append(whiteout.whiteout_target(path))
-            elif flag & layerindex.WHITEOUT:
-                scan.whiteouts.append(whiteout.whiteout_target(path))
+            if flag & (layerindex.OPAQUE | layerindex.WHITEOUT):
+                target = whiteout.whiteout_target(path)
+                if only is None or not target or only(target) == target:
+                    (scan.opaque if flag & layerindex.OPAQUE else scan.whiteouts).append(target)
             continue
+        if only is not None:
+            kept = only(path)
+            if kept != path:
+                if kept is not None and kept not in implied:
+                    implied.add(kept)
+                    files.append(LayerFile(kept, DIR, 0, 0o755, 0, 0, "", index))
+                continue
         if code != _FILE_CODE:
             files.append(LayerFile(path, KINDS[code], size, mode, uid, gid, link, index))
             continue

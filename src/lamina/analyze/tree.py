@@ -153,6 +153,24 @@ class MergedTree:
     def files(self) -> Iterator[tuple[str, Node]]:
         return self.root.walk()
 
+    def branch(self, paths: frozenset[str]) -> MergedTree:
+        """A tree that shares this one's nodes except those at ``paths`` and the root,
+        which it copies. ``paths`` must hold each path's parents: then layers that list,
+        delete or hide only ``paths`` can be applied to the branch without changing
+        this tree (applying changes nodes only at the paths a layer names and above)."""
+        out = MergedTree()
+        out.root = _copy(self.root)
+        copies = {"": out.root}
+        for path in sorted(paths, key=len):  # parents first
+            parent_path, _, name = path.rpartition("/")
+            parent = copies.get(parent_path)
+            child = parent.children.get(name) if parent is not None and parent.children \
+                else None
+            if child is not None:
+                assert parent is not None and parent.children is not None
+                copies[path] = parent.children[name] = _copy(child)
+        return out
+
     # -- changes -----------------------------------------------------------------
 
     def _lose(self, node: Node, reason: str, by_layer: int) -> None:
@@ -253,6 +271,12 @@ class MergedTree:
                 result.entries.append(Change(item.path, MODIFIED, item.kind, item.size,
                                              old.size if old is not None else 0))
         return result
+
+
+def _copy(node: Node) -> Node:
+    copy = Node(node.name, node.file)
+    copy.children = dict(node.children) if node.children is not None else None
+    return copy
 
 
 def _type_of(node: Node) -> str:
