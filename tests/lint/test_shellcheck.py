@@ -1,6 +1,7 @@
 """ShellCheck on every RUN, as hadolint runs it (issue 17): the real shellcheck binary,
-the shell SHELL sets, ARG/ENV names declared, findings on the RUN's line with ShellCheck's
-ids and severities, suppressible like every rule, one shellcheck process per lint."""
+the shell SHELL sets, ARG/ENV names declared, findings on the Dockerfile line holding the
+text they are about with ShellCheck's ids and severities, suppressible like every rule,
+one shellcheck process per lint."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from lamina.dockerfile import parse
 from lamina.lint import LintSettings, Severity, lint_text
+from lamina.lint.context import LintContext
 from lamina.lint.engine import Source, lint_texts
+from lamina.lint.script_lines import script_place
 from lamina.lint.shellcheck import ShellCheckJob, locate, run_shellcheck
+from lamina.lint.shellcheck_findings import shellcheck_jobs
 
 pytestmark = pytest.mark.integration
 
@@ -26,10 +31,10 @@ def _sc(text: str, settings: LintSettings | None = None) -> list[tuple[str, int,
     return [(f.rule, f.line, f.severity) for f in report.findings if f.rule.startswith("SC")]
 
 
-def test_unquoted_expansion_is_reported_on_the_run_line() -> None:
+def test_unquoted_expansion_is_reported_on_its_continuation_line() -> None:
     report = lint_text("FROM d:1\nUSER 1\nRUN echo \\\n  $HOME\n")
     (finding,) = [f for f in report.findings if f.rule == "SC2086"]
-    assert (finding.line, finding.end_line, finding.severity) == (3, 4, Severity.INFO)
+    assert (finding.line, finding.end_line, finding.severity) == (4, 4, Severity.INFO)
     assert "Double quote" in finding.message
     assert finding.docs == "https://www.shellcheck.net/wiki/SC2086"
 
@@ -53,7 +58,7 @@ def test_the_shell_set_by_shell_is_used() -> None:
 
 
 def test_heredoc_script_is_checked() -> None:
-    assert ("SC2086", 2, Severity.INFO) in _sc("FROM d:1\nRUN <<EOF\necho $HOME\nEOF\n")
+    assert ("SC2086", 3, Severity.INFO) in _sc("FROM d:1\nRUN <<EOF\necho $HOME\nEOF\n")
 
 
 @pytest.mark.parametrize("pragma", ["# lamina-ignore=SC2086", "# hadolint ignore=DL3003,SC2086"])
@@ -110,3 +115,70 @@ def test_repeated_runs_are_checked_once_and_answered_for_each() -> None:
     job = ShellCheckJob("echo $HOME", "/bin/sh")
     first, second = run_shellcheck([job, job])
     assert first == second and [c.rule for c in first] == ["SC2086"]
+
+
+# Dockerfile reference, "Format" (line continuation with the escape character; comment
+# lines inside an instruction are removed) and "Here-Documents".
+LINES = r"""FROM d:1
+USER 1
+RUN set -eux; \
+    # a comment Docker removes before the shell sees the line
+    echo $FOO; \
+
+	cd /tmp && ls $BAR; \
+    echo "$BAZ"
+RUN --mount=type=cache,target=/root/.cache \
+    bash <<EOF
+set -eux
+echo $QUX
+EOF
+RUN sh <<-ONE && sh <<TWO
+	echo one
+	ONE
+echo $LAST
+TWO
+"""
+
+
+def test_findings_sit_on_the_line_holding_their_text() -> None:
+    """hadolint puts every ShellCheck finding on the RUN's first line; Lamina names the
+    line holding the text: a continued line (after removed comment and blank lines), a
+    heredoc body line, after a continued command line or after a first heredoc."""
+    found = {(rule, line) for rule, line, _ in _sc(LINES)}
+    assert {("SC2086", 5), ("SC2086", 7), ("SC2086", 12), ("SC2086", 17)} <= found
+    assert not {line for _, line in found} & {3, 4, 6, 8, 9, 10, 14, 15}
+
+
+def test_one_finding_per_line_and_message() -> None:
+    text = "FROM d:1\nUSER 1\nRUN echo $A $B; \\\n  echo $C\n"
+    assert [(rule, line) for rule, line, _ in _sc(text)] == [("SC2086", 3), ("SC2086", 4)]
+
+
+def test_escape_directive_sets_the_continuation() -> None:
+    text = "# escape=`\nFROM d:1\nUSER 1\nRUN echo ok; `\n  echo $HOME\n"
+    assert [(rule, line) for rule, line, _ in _sc(text)] == [("SC2086", 5)]
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "dockerfiles"
+
+
+def test_corpus_findings_name_lines_that_hold_their_text() -> None:
+    """On real Dockerfiles, the text each ShellCheck comment points at (its script line
+    from its column) is on the Dockerfile line the finding names."""
+    jobs = []
+    for path in sorted(p for name in ("httpd", "memcached", "docker-nginx", "golang")
+                       for p in (CORPUS / name).rglob("*Dockerfile")):
+        dockerfile = parse(path.read_text(), filename=str(path))
+        jobs += [(dockerfile, job) for job in shellcheck_jobs(LintContext(dockerfile, ()))]
+    answers = run_shellcheck([job.job for _, job in jobs])
+    checked = 0
+    for (dockerfile, job), comments in zip(jobs, answers, strict=True):
+        place = script_place(dockerfile, job.run, job.job.script)
+        assert place is not None, (job.filename, job.run.start_line)
+        for comment in comments:
+            text = job.job.script.split("\n")[comment.line - 1][comment.column - 1:][:6]
+            line = place.line(comment.line, comment.column)
+            assert job.run.start_line <= line <= job.run.end_line
+            assert text in dockerfile.lines[line - 1], (job.filename, line, text)
+            checked += 1
+    assert checked > 20

@@ -3,10 +3,12 @@ findings the corresponding Lamina rule also reports (bench/lint.py, tests/lint).
 
 A hadolint finding ``(file, line, DLxxxx|SCxxxx)`` counts as found when Lamina reports the
 rule carrying that id (:data:`~lamina.lint.hadolint_ids.DL_TO_LM`; ShellCheck ids are
-shared) on an instruction spanning that line. Two kinds of hadolint findings are set
-apart, because they are hadolint's mistakes, not Lamina's misses: ShellCheck run on a
-RUN whose SHELL is PowerShell or cmd, DL1000 (parse error) on a file BuildKit builds, and
-DL3009 (apt lists left) on a RUN that ends with ``apt-get dist-clean``.
+shared) on an instruction spanning that line; a ShellCheck finding, which hadolint puts on
+the RUN's first line, when Lamina reports it on any line of that RUN. Some hadolint
+findings are set apart, because they are hadolint's mistakes, not Lamina's misses:
+ShellCheck run on a RUN whose SHELL is PowerShell or cmd, DL1000 (parse error) on a file
+BuildKit builds, and DL3009 (apt lists left) on a RUN that ends with ``apt-get
+dist-clean``.
 """
 
 from __future__ import annotations
@@ -75,11 +77,12 @@ class Coverage:
 
 @dataclass(frozen=True)
 class _Mistakes:
-    """Where hadolint is wrong about one file."""
+    """Where hadolint is wrong about one file (and where its RUNs end)."""
 
     parses: bool  # the front end (BuildKit's grammar) accepts the file
     non_posix: frozenset[int]  # lines of RUNs under a PowerShell/cmd SHELL
     dist_clean: frozenset[int]  # lines of RUNs that run ``apt-get dist-clean``
+    run_ends: dict[int, int] = field(default_factory=dict)  # RUN's first line -> last
 
     def covers(self, item: HadolintFinding) -> bool:
         return ((item.code.startswith("SC") and item.line in self.non_posix)
@@ -94,6 +97,7 @@ def _mistakes(text: str) -> _Mistakes:
         return _Mistakes(False, frozenset(), frozenset())
     non_posix: set[int] = set()
     dist_clean: set[int] = set()
+    run_ends: dict[int, int] = {}
     for stage in dockerfile.stages:
         shell = "/bin/sh"
         for instruction in stage.instructions:
@@ -102,12 +106,13 @@ def _mistakes(text: str) -> _Mistakes:
             if instruction.keyword != "RUN":
                 continue
             lines = range(instruction.start_line, instruction.end_line + 1)
+            run_ends[instruction.start_line] = instruction.end_line
             if shell.startswith(NON_POSIX_SHELLS):
                 non_posix.update(lines)
             # apt 2.7.8's dist-clean removes the lists; hadolint 2.15 does not know it.
             if "dist-clean" in instruction.command_text:
                 dist_clean.update(lines)
-    return _Mistakes(True, frozenset(non_posix), frozenset(dist_clean))
+    return _Mistakes(True, frozenset(non_posix), frozenset(dist_clean), run_ends)
 
 
 def compare(hadolint: Iterable[HadolintFinding], reports: Sequence[LintReport],
@@ -125,9 +130,13 @@ def compare(hadolint: Iterable[HadolintFinding], reports: Sequence[LintReport],
             coverage.set_apart[item.code] += 1
             continue
         rule = item.code if item.code.startswith("SC") else DL_TO_LM.get(item.code)
+        first, last = item.line, item.line
+        if rule is not None and rule.startswith("SC") and item.file in mistakes:
+            last = mistakes[item.file].run_ends.get(item.line, item.line)
         if rule is None:
             coverage.unmapped[item.code] += 1
-        elif any(start <= item.line <= end for start, end in spans.get((item.file, rule), [])):
+        elif any(start <= last and first <= end
+                 for start, end in spans.get((item.file, rule), [])):
             coverage.found[item.code] += 1
         else:
             coverage.missed[item.code] += 1

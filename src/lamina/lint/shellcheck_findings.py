@@ -3,17 +3,19 @@
 Like hadolint: every shell-form RUN whose SHELL is a POSIX shell is checked with that
 shell (``/bin/sh`` unless SHELL says otherwise); the ARG and ENV names declared in the
 stage before the RUN, and the proxy variables Docker predefines, count as assigned; a
-comment is reported on the RUN's first line as ``SC####`` with ShellCheck's severity,
-once per RUN.
+comment is reported as ``SC####`` with ShellCheck's severity, once per line, on the
+Dockerfile line that holds the text it is about (:mod:`lamina.lint.script_lines`; hadolint
+puts every one on the RUN's first line).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lamina.dockerfile import Instruction, Stage
+from lamina.dockerfile import Dockerfile, Instruction, Stage
 from lamina.lint.context import LintContext, posix_shell_at
 from lamina.lint.finding import Finding
+from lamina.lint.script_lines import script_place
 from lamina.lint.settings import LintSettings
 from lamina.lint.severity import Severity
 from lamina.lint.shellcheck import WIKI, ShellCheckJob, ShellComment
@@ -30,6 +32,7 @@ class RunJob:
     filename: str
     run: Instruction
     job: ShellCheckJob
+    dockerfile: Dockerfile
 
 
 def shellcheck_jobs(ctx: LintContext) -> list[RunJob]:
@@ -44,7 +47,7 @@ def shellcheck_jobs(ctx: LintContext) -> list[RunJob]:
             names = (*PROXY_NAMES, *_declared_before(stage, instruction))
             for script in instruction.scripts:
                 jobs.append(RunJob(ctx.dockerfile.filename, instruction,
-                                   ShellCheckJob(script, shell, names)))
+                                   ShellCheckJob(script, shell, names), ctx.dockerfile))
     return jobs
 
 
@@ -80,13 +83,17 @@ _SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Sever
 def to_findings(job: RunJob, comments: list[ShellComment], settings: LintSettings,
                 ignored: frozenset[str]) -> list[Finding]:
     """Findings for one job's comments, without those ``ignored`` or ignored in settings."""
-    out: dict[tuple[str, str], Finding] = {}
+    out: dict[tuple[str, str, int], Finding] = {}
+    place = script_place(job.dockerfile, job.run, job.job.script) if comments else None
     for comment in comments:
         rule = comment.rule
         if rule in settings.ignore or rule in ignored:
             continue
         severity = settings.severity.get(rule, _SEVERITY.get(comment.level, Severity.ERROR))
-        out.setdefault((rule, comment.message), Finding(
-            rule, severity, f"ShellCheck {rule}", comment.message, job.filename,
-            job.run.start_line, job.run.end_line, WIKI.format(code=comment.code)))
+        start, end = job.run.start_line, job.run.end_line
+        if place is not None:
+            start = end = place.line(comment.line, comment.column)
+        out.setdefault((rule, comment.message, start), Finding(
+            rule, severity, f"ShellCheck {rule}", comment.message, job.filename, start, end,
+            WIKI.format(code=comment.code)))
     return list(out.values())
