@@ -8,7 +8,7 @@ text-like layers, gzip), starts Debian's `docker-registry` (CNCF distribution
 - pull: lamina pull (into a fresh store) vs skopeo copy docker://REG/... oci:FRESH:v1
 
 Prints the median wall time of each over --rounds, the ratio lamina/skopeo
-(target <= 1.0), and each side's CPU time (user+sys), steadier than wall time
+(target <= 1.0; pull <= 0.9), and each side's CPU time (user+sys), steadier than wall time
 on a shared machine. Both pulls check blob digests as the bytes arrive;
 lamina's pull also decompresses each layer in that pass, checks its diff ID
 and writes its layer index (issue #16: target <= 0.9x), all inside the timed pull.
@@ -227,8 +227,10 @@ def main() -> None:
     for op in ("push", "pull"):
         lam, sko = med[f"lamina_{op}"], med[f"skopeo_{op}"]
         lam_cpu, sko_cpu = med[f"lamina_{op}_cpu"], med[f"skopeo_{op}_cpu"]
+        goal = "0.9x" if op == "pull" else "1.0x"  # pull: issue #16, with indexing
         print(f"{op}: lamina {lam:.2f}s  skopeo {sko:.2f}s  ratio {lam / sko:.2f}x"
-              f"  (target <= 1.0x)   CPU: lamina {lam_cpu:.2f}s  skopeo {sko_cpu:.2f}s")
+              f"  (target <= {goal})   CPU: lamina {lam_cpu:.2f}s  skopeo {sko_cpu:.2f}s"
+              f" ({lam_cpu / sko_cpu:.2f}x)")
 
 
 if __name__ == "__main__":
