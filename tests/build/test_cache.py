@@ -9,6 +9,7 @@ copies it; --no-cache rebuilds all; the cache survives between invocations and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,18 @@ def _steps(output: str) -> list[str]:
 
 
 def _build(ctx: Path, *args: str) -> str:
-    result = lamina("build", "-t", "cached:1", *args, ctx)
+    """The classic output (stdout), whose ``Step`` blocks `_steps` reads."""
+    result = lamina("build", "--progress", "classic", "-t", "cached:1", *args, ctx)
     assert result.exit_code == 0, result.stdout + result.stderr
     return result.stdout
+
+
+def _buildkit(ctx: Path) -> str:
+    """The default output off a terminal: BuildKit's plain lines on stderr, durations blanked."""
+    result = lamina("build", "-t", "cached:1", ctx)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout == ""  # as docker buildx build: progress on stderr only
+    return re.sub(r" DONE \d+\.\ds$", " DONE", result.stderr, flags=re.M)
 
 
 def test_cache_hits_and_misses(busybox_base: str, tmp_path: Path) -> None:
@@ -98,6 +108,18 @@ def _record(home: Path) -> list[tuple[str, int]]:
     return [(p.name, p.stat().st_mtime_ns) for p in sorted((home / "build-replay").glob("*.json"))]
 
 
+def _replayed_and_cached(ctx: Path, home: Path, show: Callable[[Path], str]) -> tuple[str, str]:
+    """After a build: what a replay shows (checking it rebuilt nothing), then what a fully
+    cached build shows once the record is gone, both through ``show``."""
+    _build(ctx)
+    recorded = _record(home)
+    replayed = show(ctx)
+    assert _record(home) == recorded  # replayed: nothing was rebuilt or rewritten
+    for record in (home / "build-replay").glob("*.json"):
+        record.unlink()
+    return replayed, show(ctx)  # the full path, every step a cache hit
+
+
 def test_unchanged_build_is_replayed(busybox_base: str, tmp_path: Path, lamina_home: Path) -> None:
     """A build none of whose inputs changed prints exactly what a fully cached build prints,
     without rebuilding; any change to what it read (or a prune) makes it build again."""
@@ -105,13 +127,7 @@ def test_unchanged_build_is_replayed(busybox_base: str, tmp_path: Path, lamina_h
         "Dockerfile": DOCKERFILE.format(base=busybox_base).replace(
             "COPY app.py /app/", "COPY app.py /app/\nCOPY conf /conf/"),
         "requirements.txt": "flask\n", "app.py": "v1\n", "conf/a": "a\n"})
-    _build(ctx)
-    recorded = _record(lamina_home)
-    replayed = _build(ctx)
-    assert _record(lamina_home) == recorded  # replayed: nothing was rebuilt or rewritten
-    for record in (lamina_home / "build-replay").glob("*.json"):
-        record.unlink()
-    cached = _build(ctx)  # the full path, every step a cache hit
+    replayed, cached = _replayed_and_cached(ctx, lamina_home, _build)
     assert replayed == cached
     assert _steps(cached) == ["cache"] * 7
 
@@ -125,6 +141,18 @@ def test_unchanged_build_is_replayed(busybox_base: str, tmp_path: Path, lamina_h
     lamina("rmi", "cached:1")
     lamina("prune", "-f")
     assert _steps(_build(ctx)) == ["run"] * 7  # pruned images are never replayed
+
+
+def test_replay_shows_buildkit_lines_too(busybox_base: str, tmp_path: Path,
+                                        lamina_home: Path) -> None:
+    """The replay record keeps events, not text: a replayed build shows BuildKit's lines (the
+    default off a terminal) as a fully cached build shows them, from a classic build's record."""
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE.format(base=busybox_base),
+                                           "requirements.txt": "flask\n", "app.py": "v1\n"})
+    replayed, cached = _replayed_and_cached(ctx, lamina_home, _buildkit)
+    assert replayed == cached
+    assert re.findall(r"^#\d+ CACHED$", cached, re.M) == [f"#{n} CACHED" for n in range(2, 8)]
+    assert "#8 exporting to image" in cached and "#8 naming to cached:1 done" in cached
 
 
 def test_replay_follows_base_tags_and_quiet(busybox_base: str, tmp_path: Path) -> None:
@@ -150,6 +178,6 @@ def test_reproducible_build_never_reuses_a_non_reproducible_entry(tmp_path: Path
     assert store().resolve("repro:warm").manifest_digest == \
         store().resolve("repro:cold").manifest_digest
     again = lamina("build", "--reproducible", "-t", "repro:again", ctx)
-    assert " ---> Using cache" in again.stdout  # reproducible entries are reused
+    assert re.search(r"^#\d+ CACHED$", again.stderr, re.M), again.stderr  # entries reused
     assert store().resolve("repro:again").manifest_digest == \
         store().resolve("repro:cold").manifest_digest

@@ -87,7 +87,8 @@ def docker_build(docker: str, context: Path, tag: str, *args: str) -> Built:
 
 
 def lamina_build(context: Path, tag: str, *args: str | Path) -> tuple[CliResult, Built | None]:
-    result = lamina("build", "-t", tag, *args, context)
+    """``lamina build --progress classic``: the output compared with the classic builder's."""
+    result = lamina("build", "--progress", "classic", "-t", tag, *args, context)
     if result.exit_code != 0:
         return result, None
     return result, lamina_image(tag, context.parent / f"lamina-{tag.replace(':', '_')}",

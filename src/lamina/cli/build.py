@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lamina.store.store import Store
 
 PULL = click.Choice(["missing", "always", "never"])
+PROGRESS = ("auto", "classic", "plain", "tty", "rawjson")
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -86,10 +87,11 @@ def _check_request(tags: tuple[str, ...], platform: str | None,
 @click.option("--label", "labels", multiple=True, help="Add a label: KEY=VALUE.")
 @click.option("--platform", help="Target platform (only the host's is supported).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
-@click.option("--progress", type=click.Choice(["auto", "classic", "plain", "tty", "rawjson"]),
-              default="auto", help="plain|tty: BuildKit's #N lines with timings and CACHED; "
-              "rawjson: BuildKit's SolveStatus JSON lines; "
-              "auto|classic: docker's classic Step N/M lines.")
+@click.option("--progress", type=click.Choice(PROGRESS), envvar="BUILDKIT_PROGRESS",
+              show_envvar=True, help="As docker buildx build, on stderr: plain|tty: BuildKit's "
+              "#N lines with timings and CACHED; rawjson: BuildKit's SolveStatus JSON lines; "
+              "auto (default): tty on a terminal, else plain. classic: docker's classic "
+              "Step N/M lines on stdout (the default when DOCKER_BUILDKIT=0).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: the steps' output on stderr and a JSON result"
               " (id, manifestDigest, tags, steps, cacheHits) on stdout.")
@@ -99,7 +101,7 @@ def _check_request(tags: tuple[str, ...], platform: str | None,
 def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                   build_args: tuple[str, ...], target: str | None, no_cache: bool, pull: str,
                   network: str, labels: tuple[str, ...], platform: str | None, quiet: bool,
-                  progress: str, fmt: str, reproducible: bool, **buildx: Any) -> None:
+                  progress: str | None, fmt: str, reproducible: bool, **buildx: Any) -> None:
     """Build an image from a Dockerfile and CONTEXT (a directory, a tar, or - for stdin).
 
     \b
@@ -122,11 +124,13 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
     elif reproducible:
         epoch = 0
     args, label_pairs = _pairs(build_args, "--build-arg"), _pairs(labels, "--label")
-    stream = sys.stdout.buffer if fmt == "text" else sys.stderr.buffer
+    progress = _progress_kind(progress)
+    # docker buildx build writes its progress to stderr; the classic builder wrote to stdout.
+    stream = sys.stdout.buffer if fmt == "text" and progress == "classic" else sys.stderr.buffer
     out = _progress(progress, stream, quiet)
     replay_key = None
     if (os.path.isdir(context) and not no_cache and pull != "always" and fmt == "text"
-            and not flags.always_runs and progress in ("auto", "classic")):
+            and not flags.always_runs):
         from lamina.build.replay import replay, request_key
         from lamina.config import Settings
 
@@ -175,6 +179,15 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                     "cacheHits": result.cache_hits})
     elif quiet:
         click.echo(result.image.image_id)
+
+
+def _progress_kind(asked: str | None) -> str:
+    """What ``--progress`` (or BUILDKIT_PROGRESS) asks for, ``auto`` resolved as buildx does."""
+    if asked is None:
+        asked = "classic" if os.environ.get("DOCKER_BUILDKIT") == "0" else "auto"
+    if asked == "auto":
+        return "tty" if sys.stderr.isatty() else "plain"
+    return asked
 
 
 def _progress(kind: str, stream: IO[bytes], quiet: bool) -> Progress:
