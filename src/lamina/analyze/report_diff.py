@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from json.encoder import encode_basestring_ascii as _encode_string  # json.dumps' own
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from lamina.analyze.diff import ADDED, CHANGED, REMOVED, FileDiff, ImageDiff
 from lamina.analyze.sizes import format_size
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def diff_doc(result: ImageDiff, a: str, b: str, *, files: bool = True) -> dict[str, Any]:
@@ -65,6 +65,10 @@ def print_diff(result: ImageDiff, a: str, b: str, fmt: str,
     if fmt == "json":
         sys.stdout.write(diff_json(result, a, b) + "\n")
         return
+    # rich only for tables: JSON output does not pay for importing it
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console(file=sys.stdout, highlight=False)
     console.print(f"{a} -> {b}: {len(result.of(ADDED))} added, {len(result.of(REMOVED))}"
                   f" removed, {len(result.of(CHANGED))} changed;"

@@ -164,7 +164,7 @@ def diff_command(image_a: str, image_b: str, fmt: str, no_packages: bool,
             open_image(image_a, store, insecure=insecure) as a, \
             open_image(image_b, store, insecure=insecure) as b:
         result = compare_images(a, b, packages=not no_packages)
-    print_diff(result, image_a, image_b, fmt, stdout_console())
+    print_diff(result, image_a, image_b, fmt, stdout_console() if fmt != "json" else None)
 
 
 @click.command("squash")
