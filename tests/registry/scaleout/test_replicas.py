@@ -124,10 +124,11 @@ def test_replica_killed_mid_chunk_and_the_client_resumes(balanced: Deployment, c
     assert fsck.exit_code == 0 and "0 problems" in fsck.stdout, fsck.stdout + fsck.stderr
 
 
-def test_database_restart_during_a_push(balanced: Deployment, postgres: Postgres) -> None:
+def test_database_restart_during_a_push(balanced: Deployment, postgres: Postgres,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL restarts between two requests of a chunked push: the push completes,
     and the manifest is visible on every replica (or, had a request failed, it would
-    have been 503 with nothing half-recorded)."""
+    have been 503 with nothing half-recorded); fsck finds nothing wrong."""
     config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
     layer = os.urandom(2 * MIB)
     with balanced.client() as c:
@@ -149,6 +150,10 @@ def test_database_restart_during_a_push(balanced: Deployment, postgres: Postgres
         for _ in balanced.replicas:
             assert c.get("/v2/restart/manifests/v1",
                          headers={"Accept": mediatype.OCI_MANIFEST}).content == body
+    for key, value in as_env(balanced.settings).items():
+        monkeypatch.setenv(key, value)
+    fsck = lamina("registry", "fsck", "--root", balanced.replicas[0].root)
+    assert fsck.exit_code == 0 and "0 problems" in fsck.stdout, fsck.stdout + fsck.stderr
 
 
 def test_replica_stopped_with_sigterm_finishes_the_chunk_it_is_receiving(

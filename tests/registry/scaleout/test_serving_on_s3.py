@@ -75,6 +75,10 @@ def test_object_store_down_answers_503_and_records_nothing(registry_root: Path,
                         content=b"new")
         assert r.status_code == 503 and "Retry-After" in r.headers
         assert client.head(f"/v2/a/blobs/{sha256(b'new')}").status_code == 404
+        ready = client.get("/readyz")  # a balancer takes the replica out of rotation
+        assert ready.status_code == 503 and "Retry-After" in ready.headers
+        assert ready.json()["checks"]["database"] == "ok"
+        assert ready.json()["checks"]["blobs"] != "ok"
 
 
 def test_fsck_on_the_bucket_finds_and_quarantines_corruption(
