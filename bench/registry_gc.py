@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from registry_s3 import s3_client, services
 
 from registry import LAMINA
-from registry_s3 import s3_client, services
 
 BUCKET = "lamina-gc-bench"
 
