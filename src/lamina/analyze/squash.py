@@ -34,10 +34,10 @@ from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
 from lamina.store import mutate
-from lamina.store.image import StoredImage
-from lamina.store.layer_index import layer_index as stored_layer_index
+from lamina.store.image import Image, StoredImage
 from lamina.store.mutate import Draft, IndexTap, NewLayer
 from lamina.store.store import Store
+from lamina.store.store_image import StoreImage
 
 
 class SquashError(LaminaError):
@@ -111,10 +111,11 @@ def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> Squas
         raise SquashError(
             f"nothing to squash: the image has {total} layers and layers 0..{keep - 1} are"
             " kept (the base image); pass --from to choose a lower layer")
+    source = StoreImage(store, image)
     lower, final = MergedTree(), MergedTree()
     scans: list[LayerScan] = []
-    for i, layer in enumerate(image.layers):
-        scan = scan_from_index(stored_layer_index(store, layer), i)
+    for i in range(total):
+        scan = scan_from_index(source.layer_index(i), i)
         scans.append(scan)
         if i < keep:
             lower.apply(scan)
@@ -139,7 +140,7 @@ def squash(store: Store, image: StoredImage, tag: Reference, keep: int) -> Squas
     with store.writing():  # from the layer's blob until the image references it
         tap = IndexTap()  # the merged layer's file listing, made as it is written
         with store.layer_writer() as blob:
-            diff_id, tar_size = _write_layer(cast(BinaryIO, blob), tap, store, image, keep,
+            diff_id, tar_size = _write_layer(cast(BinaryIO, blob), tap, source, keep,
                                              chosen, relinks, deletions)
         assert blob.digest is not None
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -177,7 +178,7 @@ def _broken_links(scan: LayerScan, chosen: set[int], final: MergedTree) -> dict[
     return out
 
 
-def _write_layer(dst: BinaryIO, tap: IndexTap, store: Store, image: StoredImage, keep: int,
+def _write_layer(dst: BinaryIO, tap: IndexTap, image: Image, keep: int,
                  chosen: dict[int, set[int]], relinks: dict[int, dict[int, int]],
                  deletions: list[str]) -> tuple[Digest, int]:
     """Write the merged layer (gzip) to ``dst``; return its diff ID and tar size."""
@@ -191,18 +192,18 @@ def _write_layer(dst: BinaryIO, tap: IndexTap, store: Store, image: StoredImage,
             out.addfile(marker)
         for index in range(keep, len(image.layers)):
             if chosen[index]:
-                _copy_members(out, store, image, index, chosen[index], relinks[index])
+                _copy_members(out, image, index, chosen[index], relinks[index])
     compressor.close()
     return plain.digest(), plain.size
 
 
-def _copy_members(out: tarfile.TarFile, store: Store, image: StoredImage, index: int,
+def _copy_members(out: tarfile.TarFile, image: Image, index: int,
                   wanted: set[int], relinks: dict[int, int]) -> None:
     """Copy the wanted members of layer ``index`` into ``out``, in their order."""
     keep_content = set(relinks.values())
     kept: dict[int, tempfile.SpooledTemporaryFile[bytes]] = {}
     with contextlib.ExitStack() as spools, \
-            store.blobs.open(image.layers[index].digest) as stream, \
+            image.open_blob(image.layers[index].digest) as stream, \
             open_tar(stream) as tar:
         n = -1
         for member in iter_members(tar):

@@ -56,7 +56,7 @@ class BuildCache:
         digest = self._read().get(key)
         if digest is None:
             return None
-        if digest in self.store.meta.read().images:
+        if self.store.has_image(digest):
             return digest
         with self._locked() as data:
             data.pop(key, None)

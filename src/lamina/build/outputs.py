@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from lamina.errors import LaminaError
 from lamina.store.store import Store
+from lamina.store.store_image import StoreImage
 
 TYPES = ("image", "registry", "docker", "oci", "tar", "local")
 
@@ -89,7 +90,8 @@ def export(store: Store, manifest_digest: str, names: list[str], output: Output)
             root.mkdir()
             from lamina.layers.apply import unpack
 
-            unpack([lambda d=layer.digest: store.blobs.open(d) for layer in stored.layers], root)
+            source = StoreImage(store, stored)
+            unpack([lambda d=layer.digest: source.open_blob(d) for layer in stored.layers], root)
             if output.type == "tar":
                 _to_file(output.dest or "-", lambda fh: _tar_dir(root, fh))
             else:

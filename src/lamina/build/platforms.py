@@ -105,12 +105,12 @@ def for_platform(store: Store, stored: StoredImage, name: str, platform: Platfor
     from lamina.build.image import ImageState
 
     if stored.index is not None:
-        held = [d for d in stored.index.manifests if store.blobs.has(d.digest)]
+        held = [d for d in stored.index.manifests if store.has_blob(d.digest)]
         chosen = best(held, platform)
         if chosen is not None:
             return ImageState.load(store, str(chosen.digest))
         present = ", ".join(str(d.platform) for d in stored.index.manifests
-                            if d.platform is not None and store.blobs.has(d.digest))
+                            if d.platform is not None and store.has_blob(d.digest))
         raise PlatformError(f"FROM {name}: the local store has no {platform} image of it "
                             f"(it has: {present or 'none'})")
     config = stored.config.doc

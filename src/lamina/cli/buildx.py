@@ -165,7 +165,7 @@ def finish(store: Store, result: BuildResult, flags: BuildxFlags) -> None:
             raise click.UsageError("--push needs a name: add -t NAME[:TAG]")
         _push(store, names)
     if flags.metadata_file is not None:
-        raw = store.blobs.read_bytes(_digest(image.manifest_digest))
+        raw = store.read_blob(_digest(image.manifest_digest))
         doc = {"containerimage.config.digest": image.image_id,
                "containerimage.digest": image.manifest_digest,
                "containerimage.descriptor": {

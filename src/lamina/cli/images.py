@@ -22,9 +22,9 @@ from lamina.cli.store import open_store
 from lamina.cli.timefmt import ago, parse_created
 from lamina.errors import DigestMismatch
 from lamina.oci.reference import Reference
+from lamina.store.accounting import Removed
 from lamina.store.history import history_rows
 from lamina.store.image import StoredImage
-from lamina.store.store import Removed
 
 
 def _split(tag: str, default_registry: str) -> tuple[str, str]:

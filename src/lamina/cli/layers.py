@@ -13,6 +13,7 @@ from lamina.layers.apply import apply_layer
 from lamina.layers.overlay import mount, umount
 from lamina.oci import mediatype
 from lamina.store.extracted import extracted_lowers
+from lamina.store.store_image import StoreImage
 
 
 @click.command("unpack")
@@ -34,7 +35,7 @@ def unpack_command(image: str, directory: Path) -> None:
         for number, layer in enumerate(stored.layers, 1):
             show(f"unpacking layer {number}/{len(stored.layers)} ({layer.digest.hex[:12]})")
             store.verify_layer(layer)
-            with store.blobs.open(layer.digest) as blob:
+            with StoreImage(store, stored).open_blob(layer.digest) as blob:
                 apply_layer(blob, directory,
                             compression=mediatype.layer_compression(layer.descriptor.media_type))
     click.echo(f"Unpacked {stored.id.short} ({len(stored.layers)} layers) into {directory}",

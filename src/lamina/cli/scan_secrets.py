@@ -11,7 +11,6 @@ from lamina.analyze import findings
 from lamina.analyze.analysis import analyze_image
 from lamina.client.image_source import OpenedImage
 from lamina.scan.secrets import SecretFinding, find_secrets, from_hit
-from lamina.store.layer_index import layer_index
 
 
 def _from_analyze(finding: findings.Finding) -> SecretFinding:
@@ -24,13 +23,12 @@ def _from_analyze(finding: findings.Finding) -> SecretFinding:
 
 
 def find(src: OpenedImage) -> tuple[list[SecretFinding], list[str]]:
-    image, store = src.image, src.store
-    analysis = analyze_image(image, lambda i: store.blobs.open(image.layers[i].digest),
-                             name=src.name, index_layer=lambda i: layer_index(store, image.layers[i]))
+    image = src.image
+    analysis = analyze_image(image, src.open_layer, name=src.name, index_layer=src.layer_index)
     out = [_from_analyze(f) for f in findings.secrets(analysis)]
     known = {(s.layer, s.path) for s in out}
     final = {(f.layer, "/" + f.path) for f in analysis.final_files()}
-    hits, problems = find_secrets([layer.descriptor for layer in image.layers], store.blobs.open)
+    hits, problems = find_secrets([layer.descriptor for layer in image.layers], src.open_blob)
     for hit in hits:
         if hit.rule.id == "private-key" and (hit.layer, hit.path) in known:
             continue

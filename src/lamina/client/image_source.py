@@ -52,12 +52,12 @@ class OpenedImage(StoredImageView):
     def open_layer(self, index: int) -> BinaryIO:
         if self.archive is not None:
             return self.archive.open_layer(index)
-        return self.store.blobs.open(self.image.layers[index].digest)
+        return self.store.open_blob(self.image.layers[index].digest)
 
     def open_blob(self, digest: Digest) -> BinaryIO:
         if self.archive is not None:
             return self.archive.open_blob(digest)
-        return self.store.blobs.open(digest)
+        return self.store.open_blob(digest)
 
     def layer_index(self, index: int) -> LayerIndex:
         """The file listing of layer ``index``: stored once per layer, made on first use."""

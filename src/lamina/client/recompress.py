@@ -39,9 +39,9 @@ def _gzip_layer(store: Store, layer: Layer) -> Descriptor:
     known = store.layer_record(layer.diff_id)
     if known is not None and known.blob != str(layer.digest):
         blob = Digest.parse(known.blob)
-        if store.blobs.has(blob):
-            return Descriptor(media_type, blob, store.blobs.size(blob))
-    with store.blobs.open(layer.digest) as src, store.layer_writer() as out:
+        if store.has_blob(blob):
+            return Descriptor(media_type, blob, store.blob_size(blob))
+    with store.open_blob(layer.digest) as src, store.layer_writer() as out:
         gz = open_writer(cast(BinaryIO, out), "gzip")
         shutil.copyfileobj(src, gz, _CHUNK)
         gz.close()

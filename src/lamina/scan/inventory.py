@@ -40,8 +40,8 @@ from lamina.packages import apk, dpkg, npm, ownership, python
 from lamina.packages.model import APK, DEB, LayerInfo, OSInfo, Package
 from lamina.scan import os_release
 from lamina.store.image import StoredImage
-from lamina.store.layer_index import layer_index
 from lamina.store.store import Store
+from lamina.store.store_image import StoreImage
 
 MAX_DB_FILE = 256 * 1024 * 1024  # a package database larger than this is refused, not read
 
@@ -341,9 +341,9 @@ def inventory_of(config: ImageConfig, layers: Sequence[Descriptor],
 
 def inventory(store: Store, image: StoredImage, *, name: str = "") -> Inventory:
     """The inventory of an image of the local store, found through its layer indexes."""
+    stored = StoreImage(store, image)
     return inventory_of(image.config, [layer.descriptor for layer in image.layers],
-                        store.blobs.open, name=name,
-                        index_of=lambda i: layer_index(store, image.layers[i]))
+                        stored.open_blob, name=name, index_of=stored.layer_index)
 
 
 def _dedupe(packages: list[Package]) -> list[Package]:

@@ -21,8 +21,8 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from lamina.errors import InvalidManifest, LaminaError, NotFound
 from lamina.oci import mediatype
@@ -32,6 +32,7 @@ from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
 from lamina.oci.platform_choice import choose_present
 from lamina.oci.reference import DOCKER_HUB, Reference
+from lamina.store.accounting import Removed, Usage
 from lamina.store.blobs import BlobStore, BlobWriter
 from lamina.store.image import Layer, StoredImage
 from lamina.store.index import Index as MetaIndex
@@ -52,25 +53,6 @@ def host_os_arch() -> Platform:
     machine = host_platform.machine().lower()
     arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
     return Platform("linux", arch, "v7" if arch == "arm" else "")
-
-
-@dataclass(frozen=True)
-class Usage:
-    stored_bytes: int  # what the blobs take on disk
-    logical_bytes: int  # what they would take if every image kept its own copy
-    blobs: int
-    images: int
-
-    @property
-    def saved_bytes(self) -> int:
-        return self.logical_bytes - self.stored_bytes
-
-
-@dataclass(frozen=True)
-class Removed:
-    untagged: tuple[str, ...]
-    deleted_images: tuple[str, ...]
-    freed_bytes: int
 
 
 class Store:
@@ -102,6 +84,22 @@ class Store:
         """
         with self.writing(), self.blobs.writer() as blob:
             yield blob
+
+    # -- blobs, read (writers go through layer_writer and mutate.py) -------------
+
+    def has_blob(self, digest: Digest) -> bool:
+        return self.blobs.has(digest)
+
+    def blob_size(self, digest: Digest) -> int:
+        return self.blobs.size(digest)
+
+    def open_blob(self, digest: Digest) -> BinaryIO:
+        """A stored blob; its digest is checked when it has been read to the end."""
+        return self.blobs.open(digest)
+
+    def read_blob(self, digest: Digest) -> bytes:
+        """A small blob (manifest, config), read whole and checked."""
+        return self.blobs.read_bytes(digest)
 
     # -- adding ----------------------------------------------------------------
 
@@ -238,6 +236,9 @@ class Store:
     def image(self, manifest_digest: Digest) -> StoredImage:
         """The image of a stored manifest (a recorded image, or one platform of an index)."""
         return self._load(str(manifest_digest), self.meta.read())
+
+    def has_image(self, manifest_digest: str) -> bool:
+        return manifest_digest in self.meta.read().images
 
     def images(self, *, all_images: bool = False) -> list[StoredImage]:
         data = self.meta.read()
