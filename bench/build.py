@@ -111,12 +111,21 @@ def prepare_context(base: str) -> Path:
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
+    return timed_cpu(cmd, env)[0]
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and every process it waited for)."""
+    before = os.times()
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = os.times()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return elapsed
+    cpu = (after.children_user - before.children_user) + (after.children_system
+                                                          - before.children_system)
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -124,8 +133,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--keep-home", type=Path,
                         help="LAMINA_HOME to use (kept; default: a temp dir)")
-    parser.add_argument("--only", choices=["classic", "buildkit"],
-                        help="run only the classic-builder cases or only the BuildKit ones")
+    parser.add_argument("--only", choices=["classic", "buildkit", "pip", "ci"],
+                        help="run only the classic-builder cases, only the BuildKit ones, or "
+                        "only one BuildKit case")
     parser.add_argument("--index-rate", type=float, default=4e6,
                         help="bytes/s of the local package index (pip cache mount case)")
     opts = parser.parse_args()
@@ -153,8 +163,8 @@ def main() -> None:
     if opts.only != "classic":
         from bench.buildkit_cases import run_buildkit_cases
 
-        run_buildkit_cases(ctx, archive, lamina, opts.index_rate, opts.rounds)
-    if opts.only == "buildkit":
+        run_buildkit_cases(ctx, archive, lamina, opts.index_rate, opts.rounds, opts.only)
+    if opts.only in ("buildkit", "pip", "ci"):
         if opts.keep_home is None:
             shutil.rmtree(home, ignore_errors=True)
         return

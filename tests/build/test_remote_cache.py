@@ -155,3 +155,15 @@ def test_inline_cache_travels_with_the_pushed_image(busybox_base: str, docker: s
         assert "RAN-STEP-3" not in third and "RAN-STEP-5" in third
     finally:
         server.stop()
+
+
+def test_inline_cache_by_build_arg(busybox_base: str, tmp_path: Path) -> None:
+    """`--build-arg BUILDKIT_INLINE_CACHE=1`, docker build's way to ask for inline cache: the
+    config carries it and the arg is not reported as unused."""
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE.format(base=busybox_base),
+                                           "a.txt": "one\n", "b.txt": "two\n"})
+    result = lamina("build", "-t", "argcache:1", "--build-arg", "BUILDKIT_INLINE_CACHE=1", ctx)
+    assert result.exit_code == 0, result.stderr
+    assert "not consumed" not in result.stderr
+    doc = json.loads(store().blobs.read_bytes(store().resolve("argcache:1").id))
+    assert len(json.loads(base64.b64decode(doc["moby.buildkit.cache.v0"]))["records"]) == 4

@@ -17,6 +17,10 @@ PROXY_ARGS = frozenset({
     "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
 })
 
+# Build args the builder itself reads (BuildKit's BUILDKIT_INLINE_CACHE=1 asks for
+# --cache-to type=inline); never "not consumed".
+BUILDER_ARGS = frozenset({"BUILDKIT_INLINE_CACHE"})
+
 
 @dataclass
 class BuildArgs:
@@ -78,4 +82,5 @@ class BuildArgs:
         return [f"|{len(shown)}", *shown]
 
     def unused(self) -> list[str]:
-        return sorted(k for k in self.options if k not in self.referenced and k not in PROXY_ARGS)
+        return sorted(k for k in self.options
+                      if k not in self.referenced and k not in PROXY_ARGS | BUILDER_ARGS)

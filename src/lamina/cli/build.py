@@ -147,6 +147,10 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
                 click.echo(image_id)
             return
     fields = flags.request_fields()  # a missing secret file stops the build before any step
+    if args.get("BUILDKIT_INLINE_CACHE", "").lower() in ("1", "true"):
+        from lamina.build.remotecache import CacheSpec  # docker build's way to ask for it
+
+        fields["cache_to"] = (*fields["cache_to"], CacheSpec("inline"))
     from lamina.build.builder import Builder
     from lamina.build.context import BuildContext
     from lamina.build.stepcontext import BuildRequest
