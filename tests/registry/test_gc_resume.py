@@ -75,6 +75,12 @@ def test_gc_killed_mid_sweep_is_resumed_by_the_next_gc(tmp_path: Path,
     finally:
         reg.close()
     assert leftovers == []
+    jobs = json.loads(lamina("registry", "jobs", "--root", root, "--format", "json").stdout)
+    gc_jobs = [j for j in jobs if j["key"] == "gc"]
+    assert [(j["state"], j["attempts"]) for j in gc_jobs] == [("done", 2)]
+    assert gc_jobs[0]["progress"]["blobs"] == 3000
+    listed = lamina("registry", "jobs", "--root", root)
+    assert listed.exit_code == 0 and "gc" in listed.stdout and "done" in listed.stdout
     fsck = lamina("registry", "fsck", "--root", root)
     assert fsck.exit_code == 0 and "0 problems" in fsck.stdout, fsck.stdout
     client = make_client(root)

@@ -9,6 +9,7 @@ import click
 from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
 from lamina.cli.registry_admin import ADMIN_COMMANDS
 from lamina.cli.registry_audit import audit_command
+from lamina.cli.registry_jobs import jobs_command
 from lamina.cli.registry_options import (
     CONFIG_OPTION,
     ROOT_OPTION,
@@ -179,7 +180,8 @@ def history_command(ref: str, config_file: str | None, root: str | None, fmt: st
 
 COMMANDS = [registry_group]
 
-for _command in (*ADMIN_COMMANDS, retention_command, audit_command, scan_report_command):
+for _command in (*ADMIN_COMMANDS, retention_command, audit_command, scan_report_command,
+                 jobs_command):
     registry_group.add_command(_command)
 
 

@@ -34,6 +34,8 @@ from lamina.registry.settings import RegistrySettings
 GC_ACTOR = Actor(client="gc", user=None)
 GC_KEY = "gc"
 BATCH = 500
+# Finished jobs (one per scanned push, ...) stay this long for `lamina registry jobs`.
+KEEP_FINISHED_JOBS_SECONDS = 7 * 86400
 PHASES = ("manifests", "blobs", "orphans", "uploads", "scratch")
 Emit = Callable[[str], None]
 
@@ -289,3 +291,4 @@ class Sweep:
             freed = self.reg.blobs.sweep_scratch(self.cutoff)
             self.report.freed_bytes += freed
             self._count("uploads", 0, freed)
+            self.reg.meta.delete_finished_jobs(self.now - KEEP_FINISHED_JOBS_SECONDS)

@@ -191,6 +191,9 @@ class MetaStore(Protocol):
     def release_job(self, job_id: int, worker: str) -> bool:
         """Give the job back to the queue (progress kept) for another worker to take."""
 
+    def delete_finished_jobs(self, before: float) -> int:
+        """Forget jobs that ended before ``before`` (gc keeps the table small)."""
+
     def job(self, key: str) -> Job | None: ...
     def jobs(self, limit: int) -> list[Job]: ...
     def close(self) -> None: ...

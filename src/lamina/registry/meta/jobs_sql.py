@@ -116,6 +116,12 @@ class SqlJobs(ABC):
                 (time.time(), job_id, worker)).fetchone()
         return row is not None
 
+    def delete_finished_jobs(self, before: float) -> int:
+        with self._write() as db:
+            rows = db.execute("DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated < ?"
+                              " RETURNING id", (before,)).fetchall()
+        return len(rows)
+
     def job(self, key: str) -> Job | None:
         row = self._one(f"SELECT {JOB_COLUMNS} FROM jobs WHERE key=?", (key,))
         return job_record(row) if row else None
