@@ -1,4 +1,5 @@
-"""The registry indexes pushed layers in the background, once (registry/layer_indexes.py).
+"""With scan on push, the registry indexes pushed layers in the background, once
+(registry/layer_indexes.py); tests/scan/test_registry.py shows the scan reading them.
 
 Pushes go through a real client (`lamina push`) to `lamina registry serve` on
 loopback. Layers are OCI ``tar+gzip`` blobs (image-spec layer.md); the index
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,9 +34,24 @@ ACCEPT = "application/vnd.oci.image.manifest.v1+json"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RegistryServer]:
-    started = RegistryServer(tmp_path / "registry", tmp_path / "server.log").start()
-    yield started
+def advisories(tmp_path: Path) -> Path:
+    """A one-advisory database: the scan on push needs one to run."""
+    osv = tmp_path / "osv.json"
+    osv.write_text(json.dumps({
+        "id": "LAMINA-TEST-1", "modified": "2026-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "nothing-here"},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}))
+    db = tmp_path / "advisories.sqlite"
+    assert lamina("db", "import", osv, "--db", db).exit_code == 0
+    return db
+
+
+@pytest.fixture
+def server(tmp_path: Path, advisories: Path) -> Iterator[RegistryServer]:
+    """With scan on push: what the layers are indexed for when they are pushed."""
+    started = RegistryServer(tmp_path / "registry", tmp_path / "server.log",
+                             {"LAMINA_SCAN_ON_PUSH": "1", "LAMINA_SCAN_DB": str(advisories)})
+    yield started.start()
     started.stop()
 
 

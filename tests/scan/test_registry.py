@@ -15,6 +15,7 @@ import pytest
 
 from lamina.cli.store import open_store
 from lamina.oci.manifest import Manifest, parse_manifest
+from lamina.registry.layer_indexes import INDEX_DIR
 from tests.client.images import make_image
 from tests.layers.tarbuild import build, file
 from tests.registry.helpers import RegistryServer, wait_for_indexes
@@ -47,6 +48,15 @@ def _stored_reports(root: Path) -> list[tuple[str, str]]:
         return []
     with sqlite3.connect(path) as conn:
         return list(conn.execute("SELECT repository, digest FROM scan"))
+
+
+def _add_advisory(db: Path, osv: Path, ident: str, package: str) -> None:
+    """Import one OSV advisory affecting every version of a PyPI package into ``db``."""
+    osv.write_text(json.dumps({
+        "id": ident, "modified": "2099-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": package},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}))
+    assert lamina("db", "import", osv, "--db", db).exit_code == 0
 
 
 def _ids(findings: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -82,12 +92,7 @@ def test_scan_on_push_results_api_rescan_and_pull_policy(
         assert ("urllib3", "CVE-2019-11324") in _ids(remote["findings"])
 
         # a database change makes the next read a fresh scan
-        extra = tmp_path / "extra.json"
-        extra.write_text(json.dumps({
-            "id": "LAMINA-TEST-2099-1", "modified": "2099-01-01T00:00:00Z",
-            "affected": [{"package": {"ecosystem": "PyPI", "name": "Flask"},
-                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}))
-        assert lamina("db", "import", extra, "--db", db).exit_code == 0
+        _add_advisory(db, tmp_path / "extra.json", "LAMINA-TEST-2099-1", "Flask")
         again = client.get(f"/api/v1/repositories/scan/python/manifests/{digest}/vulnerabilities")
         assert ("Flask", "LAMINA-TEST-2099-1") in _ids(again.json()["findings"])
         assert again.json()["database"] != remote["database"]
@@ -118,11 +123,13 @@ def test_scan_on_push_results_api_rescan_and_pull_policy(
 
 def test_scan_reads_the_layer_indexes_not_the_layers(
         lamina_home: Path, pypa_db: Path, servers: list[RegistryServer], tmp_path: Path) -> None:
-    """Pushed layers are indexed in the background; a scan then opens only the layers whose
-    index lists a package database: a layer without one is not read (its blob may even be
-    gone) and the findings are those of the package that is there."""
+    """The first scan indexes the layers; a rescan then opens only the layers whose index
+    lists a package database: a layer without one is not read (its blob may even be gone)
+    and the findings are those of the package that is there."""
+    db = tmp_path / "db.sqlite"
+    db.write_bytes(pypa_db.read_bytes())
     root = tmp_path / "registry"
-    server = _start(servers, root, tmp_path / "server.log", LAMINA_SCAN_DB=str(pypa_db))
+    server = _start(servers, root, tmp_path / "server.log", LAMINA_SCAN_DB=str(db))
     metadata = b"Metadata-Version: 2.1\nName: urllib3\nVersion: 1.24.1\n"
     packages = build(file("usr/lib/python3/site-packages/urllib3-1.24.1.dist-info/METADATA",
                           metadata))
@@ -130,18 +137,23 @@ def test_scan_reads_the_layer_indexes_not_the_layers(
     name = f"{server.host}/scan/indexed:1"
     make_image(open_store(), name, [packages, data])
     assert lamina("push", "-q", name).exit_code == 0
+    assert not (root / INDEX_DIR).exists()  # no scan on push: nothing indexed at push time
     with httpx.Client(base_url=server.url, timeout=300) as client:
         answer = client.get("/v2/scan/indexed/manifests/1",
                             headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
         manifest = parse_manifest(answer.content, answer.headers["content-type"])
         assert isinstance(manifest, Manifest)
-        wait_for_indexes(root, manifest, server.log)
+        url = (f"/api/v1/repositories/scan/indexed/manifests/"
+               f"{answer.headers['docker-content-digest']}/vulnerabilities")
+        first = client.get(url)
+        assert first.status_code == 200, first.text
+        assert ("urllib3", "CVE-2019-11324") in _ids(first.json()["findings"])
+        wait_for_indexes(root, manifest, server.log)  # made by that first scan
+
         data_blob = manifest.layers[1].digest
         (root / "blobs" / "sha256" / data_blob.hex[:2] / data_blob.hex).unlink()
-
-        digest = answer.headers["docker-content-digest"]
-        report = client.get(f"/api/v1/repositories/scan/indexed/manifests/{digest}"
-                            "/vulnerabilities")
-        assert report.status_code == 200, report.text
-        assert ("urllib3", "CVE-2019-11324") in _ids(report.json()["findings"])
-        assert report.json()["problems"] == []
+        _add_advisory(db, tmp_path / "extra.json", "LAMINA-TEST-2099-2", "urllib3")
+        again = client.get(url)  # another database: a fresh scan, through the indexes
+        assert again.status_code == 200, again.text
+        assert ("urllib3", "LAMINA-TEST-2099-2") in _ids(again.json()["findings"])
+        assert again.json()["problems"] == []

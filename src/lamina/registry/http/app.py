@@ -88,7 +88,9 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
                        access_log=stderr_log() if reg.settings.access_log else None)
     if access is not None:
         install_access_control(app, reg, access)
-    if layer_indexes is not None:
+    if layer_indexes is not None and scanner is not None and scanner.on_push:
+        # indexed on push only for the scan that follows it: without one, a layer is
+        # indexed by its first reader, and pushes and pulls keep the CPU
         reg.events.subscribe(layer_indexes.on_event)
     if scanner is not None:
         handlers["scan"] = install_scanning(app, reg, scanner, runner.wake,
