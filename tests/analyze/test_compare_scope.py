@@ -110,3 +110,18 @@ def test_directories_the_shared_layers_imply_exist_on_both_sides(tmp_path: Path)
     scoped = compare_images(a, b, packages=False).files
     assert scoped == diff_trees(final_tree(a), final_tree(b))
     assert sorted(d.path for d in scoped) == ["/lib/new", "/usr/x/w"]
+
+
+def test_a_file_between_members_of_its_name_as_a_directory(tmp_path: Path) -> None:
+    """One shared layer lists opt/d/x, then a file opt/d, then opt/d/y: the directory
+    wins again (tar order, image-spec "Applying Changesets"), on both sides."""
+    store = Store(tmp_path)
+    base = [[synth.f("opt/d/x", 1), synth.f("opt/d", 5), synth.f("opt/d/y", 3),
+             synth.f("lib/a/x", 1), synth.f("lib/b", 2)]]
+    a = OpenedImage(store, synth.store_image(store, [*base, [synth.f("opt/d/new", 1)]],
+                                             tag="t/a:1"), "a", "store")
+    b = OpenedImage(store, synth.store_image(store, [*base, [synth.f("lib/a/y", 2)]],
+                                             tag="t/b:1"), "b", "store")
+    scoped = compare_images(a, b, packages=False).files
+    assert scoped == diff_trees(final_tree(a), final_tree(b))
+    assert sorted(d.path for d in scoped) == ["/lib/a/y", "/opt/d/new"]

@@ -10,6 +10,7 @@ are applied to on branches (copies of the nodes they change).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from lamina.analyze.diff import ImageDiff, Scope, diff_packages, diff_trees
 from lamina.analyze.layerscan import LayerScan, scan_from_index
@@ -55,43 +56,39 @@ def diff_scope(scans: list[LayerScan]) -> Scope:
     return Scope(frozenset(touched), frozenset(whole))
 
 
+_UNKNOWN: Final = object()
+
+
 def reached(scope: Scope, above: list[LayerScan]) -> Callable[[str], str | None]:
-    """What of a shared layer's path the diff walk can reach (``scan_from_index``'s
-    ``only``): the path itself when the layers above list it (or a path below it), or
+    """What of a shared layer's member the diff walk can reach (``scan_from_index``'s
+    ``only``): the path itself when the layers above list it (or a path below it) or
     it lies under a path whose whole subtree is walked (deleted or hidden: ``whole``;
-    replaced by a non-directory on one side, whose other side is listed whole), or
-    its parent is reached. Else the directory holding it in a reached directory,
-    which must still exist; None at the top level (the root always exists)."""
+    replaced by a non-directory on one side, whose other side is then listed whole).
+    Else, when it lies in a listed directory, that directory must still exist
+    (members imply their directories): a stand-in entry ``DIR/\\0`` (no tar name
+    holds a NUL, and the walk never visits it); None when it is outside them all."""
     touched = scope.touched
     subtrees = set(scope.whole)
     subtrees.update(item.path for scan in above for item in scan.files if not item.is_dir)
-    walked: dict[str, bool] = {}  # directory -> it or a parent is in subtrees
-    held: dict[str, str | None] = {}  # directory -> where its members are held
+    states: dict[str, object] = {}  # directory -> True (walked whole), stand-in or None
 
-    def under(path: str) -> bool:
-        if path in subtrees:
-            return True
-        parent = path.rpartition("/")[0]
-        if not parent:
-            return False
-        hit = walked.get(parent)
-        if hit is None:
-            hit = walked[parent] = under(parent)
-        return hit
-
-    def holder(directory: str) -> str | None:
-        if directory in held:
-            return held[directory]
-        parent = directory.rpartition("/")[0]
-        found = directory if parent in touched else None if not parent else holder(parent)
-        held[directory] = found
+    def state(directory: str) -> object:
+        found = states.get(directory, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
+        up = directory.rpartition("/")[0]
+        above_it = state(up) if up else None
+        found = True if directory in subtrees or above_it is True else \
+            f"{directory}/\0" if directory in touched else above_it
+        states[directory] = found
         return found
 
     def reach(path: str) -> str | None:
-        if path in touched or under(path):
+        if path in touched or path in subtrees:
             return path
         parent = path.rpartition("/")[0]
-        return path if parent in touched else None if not parent else holder(parent)
+        found = state(parent) if parent else None
+        return path if found is True else found  # type: ignore[return-value]
 
     return reach
 

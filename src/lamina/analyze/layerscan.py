@@ -63,8 +63,8 @@ def scan_from_index(listing: LayerIndex, index: int,
 
     With ``only``, a partial scan: ``only(path)`` is the path itself to keep a
     member, whiteout or opaque directory (an opaque root is always kept), None to
-    leave it out, or a directory above it to keep just that directory (once, as a
-    bare ``dir`` entry: the member implied it).
+    leave it out, or another path to keep in its stead as a bare ``dir`` entry
+    (once between kept members: it stands for the directories the member implied).
     """
     implied: set[str] = set()
     scan = LayerScan(index, tar_bytes=listing.tar_end, os_release=listing.os_release)
@@ -92,6 +92,8 @@ def scan_from_index(listing: LayerIndex, index: int,
                     implied.add(kept)
                     files.append(LayerFile(kept, DIR, 0, 0o755, 0, 0, "", index))
                 continue
+            if implied:  # a member kept after them may replace what they implied
+                implied.clear()
         if code != _FILE_CODE:
             files.append(LayerFile(path, KINDS[code], size, mode, uid, gid, link, index))
             continue
