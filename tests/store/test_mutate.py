@@ -18,13 +18,13 @@ import pytest
 from lamina.layers.tarindex import index_stream
 from lamina.layers.write import write_layer
 from lamina.oci import mediatype
-from lamina.oci.descriptor import Descriptor
+from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
 from lamina.store import mutate
 from lamina.store.layer_index import stored_index
 from lamina.store.mutate import Draft, IndexTap, NewLayer
-from lamina.store.store import Store
+from lamina.store.store import Store, host_os_arch
 from tests.store.builders import add_image, layer_tar
 
 
@@ -158,3 +158,22 @@ def test_a_layer_indexed_as_it_is_written_is_kept_with_the_image(tmp_path: Path)
     with store.blobs.open(info.digest) as stream:
         assert kept.to_bytes() == index_stream(stream, "gzip").to_bytes()
     assert kept.os_release == "ID=demo\n"
+
+
+def test_an_index_lists_each_platforms_manifest(tmp_path: Path) -> None:
+    """image-spec image-index.md: each entry names a manifest by media type, digest, size
+    and platform; the tag names the index."""
+    store = Store(tmp_path)
+    host = host_os_arch()
+    here = add_image(store, [{"a": b"1"}])
+    other = add_image(store, [{"b": b"2"}], created="2024-02-01T00:00:00Z")
+    foreign = Platform("linux", "riscv64")
+    stored = mutate.commit_index(store, [(here.manifest_digest, host),
+                                         (other.manifest_digest, foreign)],
+                                 tags=[Reference.parse("multi:1")])
+    doc = json.loads(store.read_blob(stored.top_digest))
+    assert doc["mediaType"] == mediatype.OCI_INDEX
+    assert [(m["digest"], m["size"], m["platform"]) for m in doc["manifests"]] == [
+        (str(here.manifest_digest), len(here.manifest.raw), host.to_dict()),
+        (str(other.manifest_digest), len(other.manifest.raw), foreign.to_dict())]
+    assert store.resolve("multi:1").manifest_digest == here.manifest_digest  # the host's

@@ -8,7 +8,6 @@ RUN through QEMU when foreign); the result is an image index (image-spec
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -16,10 +15,10 @@ from lamina.build.builder import Builder, BuildResult
 from lamina.build.image import ImageState
 from lamina.build.progress import Progress
 from lamina.build.stepcontext import BuildRequest
-from lamina.oci import mediatype
 from lamina.oci.descriptor import Platform
 from lamina.oci.digest import Digest
 from lamina.oci.reference import Reference
+from lamina.store import mutate
 from lamina.store.store import Store
 
 
@@ -30,18 +29,11 @@ def build_platforms(store: Store, request: BuildRequest, platforms: list[Platfor
         progress.line(f"# {platform}")
         one = replace(request, platform=str(platform), tags=(), replay_key=None)
         results.append((platform, Builder(store, one, progress, warn).build()))
-    manifests = []
-    for platform, result in results:
-        digest = result.image.manifest_digest
-        raw = store.blobs.read_bytes(Digest.parse(digest))
-        entry = {"mediaType": json.loads(raw).get("mediaType", mediatype.OCI_MANIFEST),
-                 "digest": digest, "size": len(raw), "platform": platform.to_dict()}
-        manifests.append(entry)
-    raw_index = json.dumps({"schemaVersion": 2, "mediaType": mediatype.OCI_INDEX,
-                            "manifests": manifests}, indent=2).encode()
-    index_digest = str(store.blobs.put_bytes(raw_index))
     refs = [Reference.parse(t, store.default_registry) for t in request.tags]
-    store.add_image(raw_index, tags=refs)
+    stored = mutate.commit_index(
+        store, [(Digest.parse(result.image.manifest_digest), platform)
+                for platform, result in results], tags=refs)
+    index_digest = str(stored.top_digest)
     for line in (f"Successfully built {index_digest.removeprefix('sha256:')[:12]}",
                  *(f"Successfully tagged {r.familiar_name}:{r.tag or 'latest'}" for r in refs)):
         progress.line(line)

@@ -22,7 +22,7 @@ from lamina.errors import InvalidManifest, LaminaError, NotFound
 from lamina.layers.layerindex import LayerIndex
 from lamina.layers.tarindex import TarIndexer
 from lamina.oci import mediatype
-from lamina.oci.descriptor import Descriptor
+from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest, parse_manifest
 from lamina.store.image import Layer, StoredImage
@@ -150,6 +150,22 @@ def commit(store: Store, draft: Draft, *, tags: list[Any] | None = None,
         return store.add_image(manifest.raw, tags=tags, parent=parent,
                                intermediate=intermediate,
                                layer_records={new.diff_id: new.record for new in draft.added})
+
+
+def commit_index(store: Store, manifests: list[tuple[Digest, Platform]], *,
+                 tags: list[Any] | None = None) -> StoredImage:
+    """An OCI image index (image-spec image-index.md) of stored manifests, one per platform,
+    recorded and tagged; the image as stored (its ``top_digest`` is the index)."""
+    entries = []
+    for digest, platform in manifests:
+        raw = store.blobs.read_bytes(digest)
+        entries.append({"mediaType": json.loads(raw).get("mediaType", mediatype.OCI_MANIFEST),
+                        "digest": str(digest), "size": len(raw),
+                        "platform": platform.to_dict()})
+    raw_index = json.dumps({"schemaVersion": 2, "mediaType": mediatype.OCI_INDEX,
+                            "manifests": entries}, indent=2).encode()
+    with store.writing():
+        return store.add_image(raw_index, tags=tags)
 
 
 def replace_layers(store: Store, image: StoredImage, layers: list[Descriptor]) -> StoredImage:
