@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """``tool [options] subcommand [options] operands`` with option values kept apart."""
 
     subcommand: str | None

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lamina.dockerfile import Dockerfile, DockerfileError, parse
 from lamina.lint.catalog import all_rules
@@ -20,8 +19,7 @@ if TYPE_CHECKING:
     from lamina.lint.shellcheck_findings import RunJob
 
 
-@dataclass(frozen=True)
-class ImageJoin:
+class ImageJoin(NamedTuple):
     """How a Dockerfile joined the image built from it (``lamina lint --image``)."""
 
     name: str
@@ -34,8 +32,7 @@ class ImageJoin:
                 "mismatch": self.mismatch}
 
 
-@dataclass(frozen=True)
-class LintReport:
+class LintReport(NamedTuple):
     file: str
     findings: tuple[Finding, ...]
     image: ImageJoin | None = None
@@ -44,8 +41,7 @@ class LintReport:
         return any(f.severity.reaches(threshold) for f in self.findings)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """One Dockerfile to lint: its text, the name to report, its build context's files."""
 
     text: str

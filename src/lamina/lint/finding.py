@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lamina.lint.severity import Severity
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     rule: str
     severity: Severity
     title: str
@@ -28,8 +25,7 @@ class Finding:
 
     def with_cost(self, cost_bytes: int, files: int | None = None,
                   detail: str | None = None) -> Finding:
-        return dataclasses.replace(self, cost_bytes=cost_bytes, cost_files=files,
-                                   cost_detail=detail)
+        return self._replace(cost_bytes=cost_bytes, cost_files=files, cost_detail=detail)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

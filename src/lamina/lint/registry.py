@@ -6,8 +6,7 @@ Rules register themselves with :func:`rule` when :mod:`lamina.lint.rules` is imp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lamina.lint.severity import Severity
 
@@ -18,8 +17,7 @@ DOCS_PAGE = "docs/lint-rules.md"
 PARSE_ERROR = "LM000"  # the rule a Dockerfile that does not parse is reported under
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """Where a rule fired; ``detail`` specialises the rule's message for this place."""
 
     line: int
@@ -30,8 +28,7 @@ class Hit:
 Check = Callable[["LintContext"], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     severity: Severity
     title: str

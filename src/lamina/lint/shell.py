@@ -9,10 +9,10 @@ same way. A body tree-sitter cannot parse whole is split into commands at the wo
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lamina.lint.simple_command import SimpleCommand, unwrap
 
@@ -27,8 +27,7 @@ _DOUBLE_QUOTED_ESCAPE = re.compile(r"\\([\"\\$`])")
 _SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 
 
-@dataclass(frozen=True)
-class Script:
+class Script(NamedTuple):
     commands: tuple[SimpleCommand, ...]
     # Why the body did not parse as a whole; then ``commands`` come from the word-level split.
     error: str | None = None
@@ -46,10 +45,37 @@ class Script:
 @cache
 def _parser() -> Parser:
     # Imported on first use so that commands which never parse shell do not load it.
-    import tree_sitter_bash
     from tree_sitter import Language, Parser
 
-    return Parser(Language(tree_sitter_bash.language()))
+    return Parser(Language(_bash_language()))
+
+
+def _bash_language() -> object:
+    """tree-sitter-bash's grammar, from its compiled ``_binding`` module.
+
+    Loaded without running the package's ``__init__``, which imports importlib.resources
+    (and with it tempfile, shutil, bz2, lzma) for a query file lint never reads: about 5 ms
+    of every ``lamina lint``'s start-up. Should the layout change, the package import is
+    the fallback."""
+    import importlib.machinery
+    import importlib.util
+
+    spec = importlib.util.find_spec("tree_sitter_bash")
+    for directory in (spec.submodule_search_locations or []) if spec else []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(directory, f"_binding{suffix}")
+            if not os.path.isfile(path):
+                continue
+            loader = importlib.machinery.ExtensionFileLoader("tree_sitter_bash._binding", path)
+            module_spec = importlib.util.spec_from_loader(loader.name, loader)
+            if module_spec is None:
+                break
+            module = importlib.util.module_from_spec(module_spec)
+            loader.exec_module(module)
+            return module.language()
+    import tree_sitter_bash
+
+    return tree_sitter_bash.language()
 
 
 def parse_script(text: str) -> Script:

@@ -14,9 +14,8 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lamina.errors import LaminaError
 
@@ -36,15 +35,13 @@ class ShellCheckError(LaminaError):
     """ShellCheck could not be run or gave output that is not its JSON."""
 
 
-@dataclass(frozen=True)
-class ShellCheckJob:
+class ShellCheckJob(NamedTuple):
     script: str
     shell: str  # the interpreter path for the ``#!`` line, e.g. ``/bin/sh``
     names: tuple[str, ...] = ()  # variables the RUN has from ARG/ENV
 
 
-@dataclass(frozen=True)
-class ShellComment:
+class ShellComment(NamedTuple):
     code: int
     level: str  # error, warning, info or style
     message: str
@@ -144,7 +141,7 @@ class ShellCheckRun:
         for index, comments in zip(self.todo, self.batch.results(), strict=True):
             self.answers[index] = comments
             if self.store is not None:
-                self.store.put(self.contents[index], [asdict(c) for c in comments])
+                self.store.put(self.contents[index], [c._asdict() for c in comments])
         by_job = dict(zip(self.distinct, self.answers, strict=True))
         return [list(by_job[job] or []) for job in self.jobs]
 

@@ -10,7 +10,7 @@ puts every one on the RUN's first line).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lamina.dockerfile import Dockerfile, Instruction, Stage
 from lamina.lint.context import LintContext, posix_shell_at
@@ -25,8 +25,7 @@ PROXY_NAMES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PR
                "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
 
 
-@dataclass(frozen=True)
-class RunJob:
+class RunJob(NamedTuple):
     """One ShellCheck job and the RUN it reports on."""
 
     filename: str

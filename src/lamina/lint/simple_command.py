@@ -5,7 +5,7 @@ parse (:mod:`lamina.lint.shell`) and the word-level fallback (:mod:`lamina.lint.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Prefixes that run the rest of the line as the real command.
 _WRAPPERS = frozenset({"sudo", "env", "nohup", "time", "command", "exec", "nice", "doas"})
@@ -13,8 +13,7 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SUDO_OPTIONS_WITH_VALUE = frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"})
 
 
-@dataclass(frozen=True)
-class SimpleCommand:
+class SimpleCommand(NamedTuple):
     """One simple command: ``argv`` with quotes removed, and where it sits.
 
     ``pipeline`` numbers the pipeline it belongs to and ``stage`` its place in it, so

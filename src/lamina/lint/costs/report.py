@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from lamina.analyze.analysis import Analysis
 from lamina.dockerfile import Dockerfile
 from lamina.lint.costs.join import join
@@ -21,4 +19,4 @@ def with_image_costs(report: LintReport, dockerfile: Dockerfile, history: list[H
     joined = join(dockerfile_steps(dockerfile), history_steps(history, layer_of))
     meter = CostMeter(analysis, joined, name)
     summary = ImageJoin(name, len(joined.steps), len(joined.matched), joined.mismatch)
-    return dataclasses.replace(report, findings=annotate(report.findings, meter), image=summary)
+    return report._replace(findings=annotate(report.findings, meter), image=summary)
