@@ -185,7 +185,7 @@ def test_progress_default_follows_buildx(busybox_base: str, tmp_path: Path,
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox_base}\nRUN echo hi\n"})
     default = lamina("build", "-t", "dflt:1", ctx)
     assert default.exit_code == 0, default.stderr
-    assert default.stdout == "" and "#2 [stage-0 2/2] RUN echo hi" in default.stderr
+    assert default.stdout == "" and "#2 [2/2] RUN echo hi" in default.stderr
     monkeypatch.setenv("BUILDKIT_PROGRESS", "rawjson")
     raw = lamina("build", "-t", "dflt:1", ctx)  # replayed: the record shows in any output
     docs = [json.loads(line) for line in raw.stderr.splitlines()]
@@ -199,6 +199,16 @@ def test_progress_default_follows_buildx(busybox_base: str, tmp_path: Path,
     assert classic.stdout.startswith("Step 1/2 : FROM") and "#1 " not in classic.stderr
     flag = lamina("build", "--progress", "plain", "-t", "dflt:1", ctx)  # the flag wins
     assert flag.stdout == "" and "#2 CACHED" in flag.stderr
+
+
+def test_plain_step_numbers_as_buildkit_pads_them(tmp_path: Path) -> None:
+    """dockerfile2llb: one stage has no name in the prefix, and the step is padded to the
+    width of the count (``[ 1/10]``)."""
+    labels = "".join(f"LABEL n{i}={i}\n" for i in range(9))
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": "FROM scratch\n" + labels})
+    out = _ok("--progress", "plain", "-t", "pad:1", ctx)
+    assert "#1 [ 1/10] FROM scratch\n" in out and "#2 [ 2/10] LABEL n0=0\n" in out, out
+    assert "#10 [10/10] LABEL n8=8\n" in out, out
 
 
 def test_build_checks(busybox_base: str, tmp_path: Path) -> None:
@@ -231,7 +241,7 @@ def test_progress_rawjson_is_solve_status_lines(busybox_base: str, tmp_path: Pat
     docs = [json.loads(line) for line in out.splitlines()]
     vertexes = [v for d in docs for v in d.get("vertexes", [])]
     run = [v for v in vertexes if v["name"].endswith("RUN echo json-output")]
-    assert run[0]["name"] == "[stage-0 2/2] RUN echo json-output"
+    assert run[0]["name"] == "[2/2] RUN echo json-output"
     assert any("completed" in v for v in run)
     logs = [base64.b64decode(entry["data"]) for d in docs for entry in d.get("logs", [])]
     assert b"json-output\n" in logs

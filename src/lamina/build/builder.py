@@ -195,7 +195,9 @@ class Builder:
         steps = self.steps
         assert steps.dockerfile is not None
         transcript = self.transcript.stage(stage.index, progress)
-        transcript.stage(stage.name or f"stage-{stage.index}", step, len(body) + 1)
+        # BuildKit names no stage when the Dockerfile has one (dockerfile2llb)
+        name = "" if len(steps.dockerfile.stages) == 1 else stage.name or f"stage-{stage.index}"
+        transcript.stage(name, step, len(body) + 1)
         transcript.step(step, stage.from_instruction.original.rstrip("\n"))
         base_name = self._base_name(stage, meta)
         platform = self.platform

@@ -64,7 +64,9 @@ class PlainProgress(Progress):
             return  # a global ARG: BuildKit shows no step for it
         name, first, count = self._stage
         self._current, self._started, self._cached = number, time.monotonic(), False
-        self._begin(number, f"[{name} {number - first + 1}/{count}] {text}")
+        # BuildKit pads the step to the width of the count: [ 1/10]
+        where = f"{name} " if name else ""
+        self._begin(number, f"[{where}{number - first + 1:{len(str(count))}d}/{count}] {text}")
 
     def line(self, text: str) -> None:
         if text == " ---> Using cache":
