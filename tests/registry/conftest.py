@@ -7,6 +7,7 @@ Tests cite opencontainers/distribution-spec spec.md sections in their docstrings
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,11 @@ from starlette.testclient import TestClient
 from lamina.registry.audit import AuditLog
 from lamina.registry.auth.admin import Administration
 from lamina.registry.auth.store import ACCESS_FILE, AccessStore
+from tests.base_images import python_image
 from tests.registry.auth.helpers import ADMIN_ACTOR, PEOPLE, password
+from tests.registry.container_image import build_with_docker, make_context
 from tests.registry.helpers import RegistryServer, make_client
+from tests.tools import run
 
 
 @pytest.fixture
@@ -88,3 +92,32 @@ def administration(access_root: Path) -> Iterator[Administration]:
     yield Administration(store, audit)
     store.close()
     audit.close()
+
+
+# The registry's container image (the repository's Dockerfile), shared by the tests of the
+# image itself and of the image in the scaled-out deployment.
+
+@pytest.fixture(scope="session")
+def image_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_context(tmp_path_factory.mktemp("registry-image"))
+
+
+@pytest.fixture(scope="session")
+def python_base(docker: str, debian_image: str,
+                tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A Debian 12 base with python3.11 (the Dockerfile's BASE; python:3.11-slim cannot be
+    pulled here)."""
+    return python_image(docker, debian_image, tmp_path_factory.mktemp("python-base"))
+
+
+@pytest.fixture(scope="session")
+def docker_registry_image(docker: str, image_context: Path, python_base: str,
+                          tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The image built with `DOCKER_BUILDKIT=0 docker build`, removed after the session."""
+    tag = f"lamina-test/registry-image-docker:{uuid.uuid4().hex[:12]}"
+    try:
+        build_with_docker(docker, image_context, python_base, tag,
+                          tmp_path_factory.mktemp("docker-build"))
+        yield tag
+    finally:
+        run([docker, "rmi", "-f", tag], check=False)
