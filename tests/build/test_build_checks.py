@@ -99,3 +99,26 @@ def test_undefined_var_reads_the_base_images_environment(busybox_base: str,
     assert "Usage of undefined variable '$VERSION'" in undefined[0]
     assert undefined[0].endswith("(line 4)")
     assert "'$APPP' (did you mean $APP?)" in undefined[1] and undefined[1].endswith("(line 5)")
+
+
+def test_experimental_definition_description(tmp_path: Path) -> None:
+    """InvalidDefinitionDescription runs only when # check=experimental= names it: the comment
+    right above ARG or FROM ... AS must start with the name it describes."""
+    body = ("# the base image to build on\n"
+            "ARG BASE=busybox:1.36\n"
+            "# VERSION of the tool\n"
+            "ARG VERSION=1\n"
+            "# Build stage\n"
+            "FROM $BASE AS build\n"
+            "#\n"
+            "# comments after a bare # line still count\n"
+            "FROM $BASE AS final\n")
+    ctx = write_context(tmp_path / "ctx", {"Dockerfile": body})
+    assert "InvalidDefinitionDescription" not in lamina("build", "--check", ctx).stdout
+    (ctx / "Dockerfile").write_text("# check=experimental=InvalidDefinitionDescription\n" + body)
+    result = lamina("build", "--check", ctx)
+    found = [line for line in result.stdout.splitlines() if "InvalidDefinitionDescription" in line]
+    assert len(found) == 3, result.stdout
+    assert "Comment for ARG should follow the format: `# BASE <description>` (line 3)" in found[0]
+    assert found[1].endswith("(line 7)") and "`# build <description>`" in found[1]
+    assert found[2].endswith("(line 10)")

@@ -10,6 +10,7 @@ has a ``# check=`` directive or ``--check`` is given.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -40,6 +41,9 @@ CHECKS: dict[str, str] = {
 }
 # Checked here rather than by lint: it needs the build context's .dockerignore.
 COPY_IGNORED = "CopyIgnoredFile"
+# Experimental in BuildKit: runs only when # check=experimental= names it (or "all").
+DEFINITION_DESCRIPTION = "InvalidDefinitionDescription"
+_DIRECTIVE = re.compile(r"^#\s*(syntax|escape|check)\s*=", re.IGNORECASE)
 
 
 class BuildCheckError(LaminaError):
@@ -50,23 +54,30 @@ class BuildCheckError(LaminaError):
 class CheckDirective:
     skip: frozenset[str] = frozenset()
     error: bool = False
+    experimental: frozenset[str] = frozenset()  # BuildKit's opt-in checks: names or "all"
 
     @classmethod
     def parse(cls, text: str | None) -> CheckDirective:
-        """``skip=A,B;error=true`` (keys in any order, both optional)."""
+        """``skip=A,B;error=true;experimental=C`` (keys in any order, all optional)."""
         skip: set[str] = set()
+        experimental: set[str] = set()
         error = False
         for part in (p.strip() for p in (text or "").split(";") if p.strip()):
             key, sep, value = part.partition("=")
             key = key.strip().lower()
-            if key == "skip" and sep:
-                skip.update(v.strip() for v in value.split(",") if v.strip())
+            if key in ("skip", "experimental") and sep:
+                names = {v.strip() for v in value.split(",") if v.strip()}
+                (skip if key == "skip" else experimental).update(names)
             elif key == "error" and sep and value.strip().lower() in ("true", "false"):
                 error = value.strip().lower() == "true"
             else:
-                raise BuildCheckError(f"# check={text}: {part!r} is not skip=NAMES or "
-                                      "error=true|false")
-        return cls(frozenset(skip), error)
+                raise BuildCheckError(f"# check={text}: {part!r} is not skip=NAMES, "
+                                      "error=true|false or experimental=NAMES")
+        return cls(frozenset(skip), error, frozenset(experimental))
+
+    def wants(self, experimental_check: str) -> bool:
+        return bool({experimental_check, "all"} & self.experimental) \
+            and experimental_check not in self.skip
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,8 @@ def run_checks(text: str, filename: str, directive: CheckDirective,
            for f in report.findings if f.rule in wanted]
     if ignore is not None and COPY_IGNORED not in directive.skip:
         out.extend(copies_of_ignored_files(text, filename, ignore))
+    if directive.wants(DEFINITION_DESCRIPTION):
+        out.extend(definition_descriptions(text, filename))
     if store is not None and undefinedvars.NAME not in directive.skip:
         from lamina.dockerfile import parse
 
@@ -130,4 +143,39 @@ def copies_of_ignored_files(text: str, filename: str,
                     out.append(CheckWarning(COPY_IGNORED, instruction.start_line,
                                             f'Attempting to {verb} file "{src}" that is '
                                             "excluded by .dockerignore"))
+    return out
+
+
+def definition_descriptions(text: str, filename: str) -> list[CheckWarning]:
+    """BuildKit's InvalidDefinitionDescription: the comment right above ``FROM ... AS name``
+    or ``ARG`` describes it only when it starts with the name (``# name <description>``).
+    Comments count from the previous instruction on, as BuildKit's parser collects them;
+    a bare ``#`` line starts afresh and parser directives are not comments."""
+    from lamina.dockerfile import parse
+
+    dockerfile = parse(text, filename=filename)
+    out: list[CheckWarning] = []
+    previous_end = 0
+    for instruction in dockerfile.instructions:
+        comments: list[str] = []
+        for line in dockerfile.lines[previous_end:instruction.start_line - 1]:
+            stripped = line.strip()
+            if not stripped.startswith("#") or _DIRECTIVE.match(stripped):
+                continue
+            body = stripped[1:].strip()
+            comments = [*comments, body] if body else []
+        previous_end = instruction.end_line
+        if instruction.keyword == "ARG":
+            keys = [name for name, _ in instruction.arg_defaults()]
+        elif instruction.keyword == "FROM" and len(instruction.arguments) >= 3:
+            keys = list(dict.fromkeys([instruction.arguments[2].lower(),
+                                       instruction.arguments[2]]))
+        else:
+            continue
+        if not comments or comments[-1].split(" ")[0] in keys:
+            continue
+        example = keys[0] if len(keys) == 1 or instruction.keyword == "FROM" else "<arg_key>"
+        out.append(CheckWarning(DEFINITION_DESCRIPTION, instruction.start_line,
+                                f"Comment for {instruction.keyword} should follow the format: "
+                                f"`# {example} <description>`"))
     return out

@@ -141,7 +141,8 @@ def check_only(context: str, dockerfile: str) -> None:
     from lamina.cli.store import open_store
 
     directive = CheckDirective.parse(parse(text, filename=name).directives.check)
-    warnings = run_checks(text, name, CheckDirective(directive.skip, False), ignore,
+    warnings = run_checks(text, name, CheckDirective(directive.skip, False,
+                                                     directive.experimental), ignore,
                           open_store())
     for warning in warnings:
         click.echo(str(warning))
