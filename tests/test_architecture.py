@@ -301,7 +301,6 @@ TOLERATED_STORE_ATTRIBUTES: dict[str, str] = {
     "build.remotecache": "reads raw manifests to export a cache",
     "client.pull": "writes what it pulls (manifests, configs, layers through ingest)",
     "client.push": "opens blob files for ranged, resumable uploads",
-    "slim.assemble": "deletes the layer blob of a slim that failed verification",
 }
 
 

@@ -177,3 +177,17 @@ def test_an_index_lists_each_platforms_manifest(tmp_path: Path) -> None:
         (str(here.manifest_digest), len(here.manifest.raw), host.to_dict()),
         (str(other.manifest_digest), len(other.manifest.raw), foreign.to_dict())]
     assert store.resolve("multi:1").manifest_digest == here.manifest_digest  # the host's
+
+
+def test_discarding_a_layer_keeps_a_blob_an_image_uses(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    unused = _new_layer(store, {"x": b"never committed"})
+    mutate.discard_layer(store, unused)
+    assert not store.has_blob(unused.descriptor.digest)
+
+    used = _new_layer(store, {"y": b"committed"})
+    draft = Draft({"rootfs": {"type": "layers", "diff_ids": []}})
+    draft.append(used, {"created_by": "y"})
+    mutate.commit(store, draft)
+    mutate.discard_layer(store, used)  # the same blob written again, then given up
+    assert store.has_blob(used.descriptor.digest)

@@ -154,14 +154,6 @@ def publish(store: Store, staging: Path, written: NewLayer) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def discard(store: Store, written: NewLayer) -> None:
-    """Remove the layer blob `write` stored, unless an image in the store uses it."""
-    for image in store.images(all_images=True):
-        if any(layer.digest == written.descriptor.digest for layer in image.layers):
-            return
-    store.blobs.delete(written.descriptor.digest)
-
-
 def base_history(doc: dict[str, Any], base_layers: int) -> list[dict[str, Any]]:
     """The history entries of ``doc`` that cover its first ``base_layers`` layers."""
     out: list[dict[str, Any]] = []

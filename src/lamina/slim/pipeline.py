@@ -31,6 +31,7 @@ from lamina.slim.probes import Probe
 from lamina.slim.report import SlimReport
 from lamina.slim.session import Outcome, Plan
 from lamina.slim.view import image_view
+from lamina.store import mutate
 from lamina.store.extracted import extracted_lowers
 from lamina.store.image import StoredImage
 from lamina.store.store import Store
@@ -211,7 +212,7 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
     except BaseException:
         writing.join()
         with contextlib.suppress(BaseException):
-            assemble.discard(store, writing.result())
+            mutate.discard_layer(store, writing.result())
         shutil.rmtree(staging, ignore_errors=True)
         raise
     assemble.publish(store, staging, written)

@@ -152,6 +152,15 @@ def commit(store: Store, draft: Draft, *, tags: list[Any] | None = None,
                                layer_records={new.diff_id: new.record for new in draft.added})
 
 
+def discard_layer(store: Store, layer: NewLayer) -> None:
+    """Remove a layer blob written for an image that will not be made (unless an image in
+    the store uses the same blob)."""
+    for image in store.images(all_images=True):
+        if any(held.digest == layer.descriptor.digest for held in image.layers):
+            return
+    store.blobs.delete(layer.descriptor.digest)
+
+
 def commit_index(store: Store, manifests: list[tuple[Digest, Platform]], *,
                  tags: list[Any] | None = None) -> StoredImage:
     """An OCI image index (image-spec image-index.md) of stored manifests, one per platform,
