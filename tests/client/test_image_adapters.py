@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import gzip
 import uuid
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -37,7 +38,7 @@ from lamina.store.mutate import Draft, IndexTap, NewLayer
 from lamina.store.oci_layout import save_oci_layout
 from lamina.store.store import Store, host_os_arch
 from lamina.store.store_image import StoreImage
-from tests.client.registries import Distribution
+from tests.client.registries import start_distribution
 from tests.store.builders import Entry, layer_tar
 from tests.tools import require_tool, run
 
@@ -71,64 +72,78 @@ def _listing(index: LayerIndex) -> tuple[list[str], list[int], list[int]]:
     return list(index.paths), list(index.kinds), list(index.sizes)
 
 
-@pytest.fixture
-def tag() -> str:
-    return f"lamina-test/adapters-{uuid.uuid4().hex[:8]}:1"
+@dataclass(frozen=True)
+class Adapted:
+    image: StoredImage  # as the store made it
+    by: dict[str, Image]  # adapter name -> the same image read through it
 
 
-def test_one_image_reads_the_same_through_every_adapter(
-        tmp_path: Path, registry: Distribution, docker: str, tag: str) -> None:
-    store = Store(tmp_path / "store")
+@pytest.fixture(scope="module")
+def adapted(tmp_path_factory: pytest.TempPathFactory, docker: str) -> Iterator[Adapted]:
+    """The image made in a store, then saved, pushed and loaded wherever an adapter reads."""
+    tmp = tmp_path_factory.mktemp("adapters")
+    tag = f"lamina-test/adapters-{uuid.uuid4().hex[:8]}:1"
+    store = Store(tmp / "store")
     image = _made(store, tag)
-    adapters: dict[str, Image] = {"store": StoreImage(store, image)}
+    by: dict[str, Image] = {"store": StoreImage(store, image)}
 
-    save_oci_layout(store, [(image, [tag])], tmp_path / "layout")
-    layout = layout_images(Bundle(tmp_path / "layout"), DOCKER_HUB)
-    assert len(layout) == 1 and layout[0].tags == (f"docker.io/{tag}",)
-    adapters["oci-layout"] = layout[0]
+    save_oci_layout(store, [(image, [tag])], tmp / "layout")
+    by["oci-layout"] = layout_images(Bundle(tmp / "layout"), DOCKER_HUB)[0]
 
-    archive_path = tmp_path / "image.tar"
-    with archive_path.open("wb") as out:
+    archive = tmp / "image.tar"
+    with archive.open("wb") as out:
         save_docker_archive(store, [(image, [tag])], out)
-    archived = archive_images(Bundle(archive_path), DOCKER_HUB)
-    assert archived is not None and len(archived) == 1
-    adapters["docker-archive"] = archived[0]
+    archived = archive_images(Bundle(archive), DOCKER_HUB)
+    assert archived is not None
+    by["docker-archive"] = archived[0]
 
-    ref = Reference.parse(f"{registry.host}/adapters/demo:1")
-    with Session() as session:
-        push(store, session, image, ref)
-        adapters["registry"] = remote_image(session, ref)
-        _compare(image, adapters, tmp_path, docker, archive_path, tag)
-
-
-def _compare(image: StoredImage, adapters: dict[str, Image], tmp_path: Path, docker: str,
-             archive_path: Path, tag: str) -> None:
-    run([docker, "load", "-q", "-i", str(archive_path)])
     podman = require_tool("podman")
-    loaded = run([podman, "load", "-q", "-i", str(archive_path)]).stdout.decode()
+    registry = start_distribution(tmp / "registry")
+    run([docker, "load", "-q", "-i", str(archive)])
+    loaded = run([podman, "load", "-q", "-i", str(archive)]).stdout.decode()
     podman_name = loaded.strip().rpartition("Loaded image: ")[2].strip() or f"localhost/{tag}"
     try:
-        adapters["docker-daemon"] = engine_image("docker-daemon", tag, Store(tmp_path / "d"))
-        adapters["podman"] = engine_image("podman", podman_name, Store(tmp_path / "p"))
-        expected = [_listing(adapters["store"].layer_index(i)) for i in range(len(LAYERS))]
-        for name, adapted in adapters.items():
-            assert adapted.config.raw == image.config.raw, name
-            assert adapted.config.digest == image.id, name
-            assert [lay.diff_id for lay in adapted.layers] == \
-                [lay.diff_id for lay in image.layers], name
-            listings = [_listing(adapted.layer_index(i)) for i in range(len(LAYERS))]
-            assert listings == expected, name
-            top = adapted.layers[-1]
-            assert layer_by_digest(adapted, top.digest) == layer_by_diff_id(adapted, top.diff_id)
-            with adapted.open_blob(top.digest) as blob:
-                assert blob.read(2) == (b"\x1f\x8b" if top.descriptor.media_type ==
-                                        mediatype.OCI_LAYER_GZIP else b"bi")
-        gzip_kept = {n: adapters[n].manifest.raw for n in ("store", "oci-layout", "registry")}
-        assert set(gzip_kept.values()) == {image.manifest.raw}, gzip_kept
-        plain_kept = {n: adapters[n].manifest.raw
-                      for n in ("docker-archive", "docker-daemon", "podman")}
-        assert len(set(plain_kept.values())) == 1, plain_kept
-        assert adapters["docker-archive"].layers[0].descriptor.media_type == mediatype.OCI_LAYER
+        with Session() as session:
+            ref = Reference.parse(f"{registry.host}/adapters/demo:1")
+            push(store, session, image, ref)
+            by["registry"] = remote_image(session, ref)
+            by["docker-daemon"] = engine_image("docker-daemon", tag, Store(tmp / "d"))
+            by["podman"] = engine_image("podman", podman_name, Store(tmp / "p"))
+            yield Adapted(image, by)
     finally:
+        registry.stop()
         run([docker, "rmi", tag], check=False)
         run([podman, "rmi", podman_name], check=False)
+
+
+ADAPTERS = ("store", "oci-layout", "docker-archive", "registry", "docker-daemon", "podman")
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_the_adapter_reads_the_same_config_layers_and_listings(adapted: Adapted,
+                                                              name: str) -> None:
+    image, read = adapted.image, adapted.by[name]
+    assert read.config.raw == image.config.raw  # the same bytes: the same image ID
+    assert read.config.digest == image.id
+    assert [lay.diff_id for lay in read.layers] == [lay.diff_id for lay in image.layers]
+    store = adapted.by["store"]
+    assert [_listing(read.layer_index(i)) for i in range(len(LAYERS))] == \
+        [_listing(store.layer_index(i)) for i in range(len(LAYERS))]
+    assert _listing(read.layer_index(0))[0] == ["etc", "etc/os-release", "bin", "bin/tool"]
+    top = read.layers[-1]
+    assert layer_by_digest(read, top.digest) == layer_by_diff_id(read, top.diff_id) == top
+    gzip_layer = top.descriptor.media_type == mediatype.OCI_LAYER_GZIP
+    with read.open_blob(top.digest) as blob:
+        assert blob.read(2) == (b"\x1f\x8b" if gzip_layer else b"bi")
+
+
+def test_manifests_are_the_same_bytes_where_the_same_blobs_are_kept(adapted: Adapted) -> None:
+    """The store, its OCI layout and the registry keep the gzip blobs: one manifest. A docker
+    archive keeps plain tars; it and the engines that loaded it describe those alike."""
+    manifests = {name: adapted.by[name].manifest.raw for name in ADAPTERS}
+    assert {manifests[n] for n in ("store", "oci-layout", "registry")} == \
+        {adapted.image.manifest.raw}
+    assert len({manifests[n] for n in ("docker-archive", "docker-daemon", "podman")}) == 1
+    assert manifests["docker-archive"] != adapted.image.manifest.raw
+    assert all(lay.descriptor.media_type == mediatype.OCI_LAYER
+               for lay in adapted.by["docker-archive"].layers)
