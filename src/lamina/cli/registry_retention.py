@@ -14,33 +14,55 @@ from lamina.cli.registry_options import (
     require_root,
 )
 from lamina.cli.timefmt import utc_time
+from lamina.errors import LaminaError
 from lamina.registry.audit_pg import open_audit_log
 from lamina.registry.auth.services import open_access_store
 
 
 @click.command("retention")
 @click.option("--dry-run", is_flag=True, help="Only print what would be removed.")
+@click.option("--queue", "queued", is_flag=True,
+              help="Queue the run for the serving replicas instead of running it here.")
 @CONFIG_OPTION
 @ROOT_OPTION
 @FORMAT_OPTION
-def retention_command(dry_run: bool, config_file: str | None, root: str | None,
+def retention_command(dry_run: bool, queued: bool, config_file: str | None, root: str | None,
                       fmt: str) -> None:
     """Remove tags the namespaces' retention rules let go (then 'gc --delete-untagged').
+
+    One run at a time: it holds the "retention" job in the registry's database.
 
     \b
     Example:
       lamina registry retention --dry-run
     """
     from lamina.registry.backends import open_meta
-    from lamina.registry.policy.prune import apply_retention
+    from lamina.registry.job_runner import run_here
+    from lamina.registry.policy.prune import (
+        RETENTION_KEY,
+        Pruned,
+        apply_retention,
+        retention_handler,
+    )
 
     settings = registry_settings(config_file, root=root)
     require_root(settings)
+    if queued and dry_run:
+        raise LaminaError("--queue runs retention on a replica; a --dry-run runs here")
     meta = open_meta(settings)
     store = open_access_store(settings)
     audit = open_audit_log(settings) if settings.audit and not dry_run else None
+    pruned: list[Pruned] = []
     try:
-        pruned = apply_retention(meta, store, audit, dry_run, cli_actor().who)
+        if queued:
+            job_id = meta.enqueue_job("retention", RETENTION_KEY, {"who": cli_actor().who})
+            click.echo(f"retention queued as job {job_id}: the first free replica runs it")
+            return
+        if dry_run:
+            pruned = apply_retention(meta, store, audit, True, cli_actor().who)
+        else:
+            run_here(meta, "retention", RETENTION_KEY, {"who": cli_actor().who},
+                     settings.job_lease_seconds, retention_handler(meta, store, audit, pruned))
     finally:
         meta.close()
         store.close()

@@ -23,10 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lamina.errors import LaminaError
 from lamina.oci.digest import Digest
 from lamina.registry.gc_progress import GcProgress
-from lamina.registry.job_runner import Handler, Lease, run_claimed, worker_name
+from lamina.registry.job_runner import Handler, Lease, run_here
 from lamina.registry.meta.base import Actor, Job, ManifestRecord
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
@@ -38,10 +37,6 @@ BATCH = 500
 KEEP_FINISHED_JOBS_SECONDS = 7 * 86400
 PHASES = ("manifests", "blobs", "orphans", "uploads", "scratch")
 Emit = Callable[[str], None]
-
-
-class GcBusy(LaminaError):
-    """Another gc holds the job and its lease is alive."""
 
 
 @dataclass
@@ -90,7 +85,7 @@ def collect(settings: RegistrySettings, *, dry_run: bool = False,
             delete_untagged: bool = False, now: float | None = None,
             progress: Emit | None = None, batch: int = BATCH) -> GcReport:
     """Run gc here: a dry run at once; a real one once this process holds the gc job
-    (resuming an interrupted run's checkpoint); GcBusy when another gc holds it."""
+    (resuming an interrupted run's checkpoint); JobBusy when another gc holds it."""
     reg = Registry.open(settings)
     try:
         options = {"delete_untagged": delete_untagged, "batch": batch,
@@ -123,26 +118,13 @@ def job_handler(reg: Registry, progress: Emit | None) -> Handler:
 
 def _claimed(reg: Registry, options: dict[str, Any], progress: Emit | None,
              now: float | None) -> GcReport:
-    worker = worker_name()
-    meta, seconds = reg.meta, reg.settings.job_lease_seconds
-    meta.enqueue_job("gc", GC_KEY, options)
-    job = meta.claim_job(worker, ["gc"], seconds, key=GC_KEY)
-    if job is None:
-        held = meta.job(GC_KEY)
-        holder = held.claimed_by if held else "another process"
-        raise GcBusy(f"gc is already running ({holder} holds the gc job; its lease is renewed "
-                     f"every {seconds // 3 or 1}s); wait for it, or after a crash for "
-                     f"{seconds}s (job_lease_seconds) and run gc again to resume it")
     reports: list[GcReport] = []
 
     def handler(job: Job, lease: Lease) -> str:
         reports.append(Sweep(reg, job.payload, lease, progress, now).run())
         return reports[0].summary()
 
-    state = run_claimed(meta, job, Lease(meta, job, worker, seconds), handler, reraise=True)
-    if state != "done":
-        raise LaminaError(f"gc stopped before the end: another process took the gc job over "
-                          f"(this one did not renew its claim within {seconds}s)")
+    run_here(reg.meta, "gc", GC_KEY, options, reg.settings.job_lease_seconds, handler)
     return reports[0]
 
 

@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lamina.errors import LaminaError
 from lamina.registry.errors import StorageUnavailable
 from lamina.registry.meta.base import Job, MetaStore
 
@@ -27,6 +28,10 @@ log = logging.getLogger("lamina.registry.jobs")
 # A job claimed this many times without finishing (its claimers kept dying) is given up.
 MAX_ATTEMPTS = 5
 POLL_SECONDS = 1.0
+
+
+class JobBusy(LaminaError):
+    """The job is held by another worker whose lease is alive."""
 
 
 class JobLost(Exception):
@@ -112,6 +117,28 @@ def run_claimed(meta: MetaStore, job: Job, lease: Lease, handler: Handler,
         done.set()
         beat.join()
     return "done" if meta.finish_job(job.id, lease.worker, "done", result) else "lost"
+
+
+def run_here(meta: MetaStore, kind: str, key: str, payload: dict[str, object],
+             lease_seconds: int, handler: Handler) -> None:
+    """Run the job ``key`` in this process (a command line), as a replica's runner would:
+    queued if need be, claimed (resuming a dead holder's progress), run under a heartbeat.
+    JobBusy when another worker holds it; the handler's own error is raised again."""
+    worker = worker_name()
+    meta.enqueue_job(kind, key, payload)
+    job = meta.claim_job(worker, [kind], lease_seconds, key=key)
+    if job is None:
+        held = meta.job(key)
+        holder = held.claimed_by if held and held.claimed_by else "another process"
+        raise JobBusy(f"{kind} is already running ({holder} holds the {key!r} job and renews "
+                      f"its lease every {lease_seconds // 3 or 1}s); wait for it, or after a "
+                      f"crash for {lease_seconds}s (job_lease_seconds) and run it again to "
+                      "resume it")
+    state = run_claimed(meta, job, Lease(meta, job, worker, lease_seconds), handler,
+                        reraise=True)
+    if state != "done":
+        raise LaminaError(f"{kind} stopped before the end: another process took the job over "
+                          f"(this one did not renew its claim within {lease_seconds}s)")
 
 
 class JobRunner:

@@ -4,9 +4,11 @@ tags are kept) and ``lamina registry retention [--dry-run]``, after which gc fre
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from lamina.registry.auth.admin import Administration
+from lamina.registry.meta.sqlite import SqliteMetaStore
 from lamina.registry.namespace_policy import NamespacePolicy, Retention
 from lamina.registry.policy.retention import TagAge, expired_tags
 from tests.registry.auth.helpers import ADMIN_ACTOR
@@ -51,8 +53,20 @@ def test_retention_command(access_root: Path, administration: Administration) ->
     assert planned["dry_run"] and [t["tag"] for t in planned["tags"]] == ["build-1"]
     with make_client(access_root) as c:
         assert len(c.get("/v2/team/app/tags/list").json()["tags"]) == 4
+    # One run at a time: while another process holds the retention job, a run refuses.
+    meta = SqliteMetaStore(access_root / "meta.sqlite3")
+    meta.enqueue_job("retention", "retention", {"who": "elsewhere"})
+    held = meta.claim_job("other-host/4242", ["retention"], 600)
+    assert held is not None
+    busy = lamina("registry", "retention", "--root", access_root)
+    assert busy.exit_code != 0 and "other-host/4242" in busy.stderr, busy.stderr
+    assert meta.release_job(held.id, "other-host/4242")
     done = lamina("registry", "retention", "--root", access_root)
     assert done.exit_code == 0 and "removed team/app:build-1" in done.stdout
+    finished = meta.job("retention")
+    assert finished is not None and (finished.state, finished.result) == ("done",
+                                                                          "1 tags removed")
+    meta.close()
     with make_client(access_root) as c:
         assert c.get("/v2/team/app/tags/list").json()["tags"] == ["build-0", "build-2",
                                                                   "build-3"]
@@ -60,3 +74,24 @@ def test_retention_command(access_root: Path, administration: Administration) ->
     gc = lamina("registry", "gc", "--root", access_root, "--delete-untagged", "--grace", "0",
                 "--format", "json")
     assert gc.exit_code == 0 and len(json.loads(gc.stdout)["manifests"]) == 1
+
+
+def test_retention_queued_is_run_by_a_serving_registry(access_root: Path,
+                                                       administration: Administration) -> None:
+    """`retention --queue` leaves the run to the servers: the job runner of the one
+    serving claims and runs it."""
+    with make_client(access_root) as c:
+        for n in range(3):
+            push_image(c, "team/app", f"build-{n}", layers=[f"layer {n}".encode()])
+    administration.set_rules(ADMIN_ACTOR, "team", retention={"keep_last": 1})
+    queued = lamina("registry", "retention", "--queue", "--root", access_root)
+    assert queued.exit_code == 0 and "retention queued" in queued.stdout, queued.stderr
+    meta = SqliteMetaStore(access_root / "meta.sqlite3")
+    with make_client(access_root) as c:  # serving: its job runner is started
+        deadline = time.monotonic() + 60
+        while (job := meta.job("retention")) is not None and job.state != "done" \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert job is not None and (job.state, job.result) == ("done", "2 tags removed")
+        assert c.get("/v2/team/app/tags/list").json()["tags"] == ["build-2"]
+    meta.close()

@@ -30,6 +30,7 @@ from lamina.registry.http.scanning import ImageScanner
 from lamina.registry.http.scanning import install as install_scanning
 from lamina.registry.job_runner import Handler, JobRunner, worker_name
 from lamina.registry.layer_indexes import LayerIndexes
+from lamina.registry.policy.prune import retention_handler
 from lamina.registry.registry import Registry
 from lamina.registry.uploads import ClientGone
 
@@ -88,6 +89,7 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
                        access_log=stderr_log() if reg.settings.access_log else None)
     if access is not None:
         install_access_control(app, reg, access)
+        handlers["retention"] = retention_handler(reg.meta, access.store, access.audit)
     if layer_indexes is not None and scanner is not None and scanner.on_push:
         # indexed on push only for the scan that follows it: without one, a layer is
         # indexed by its first reader, and pushes and pulls keep the CPU

@@ -1,7 +1,9 @@
 """Applying retention rules to a registry's storage (``lamina registry retention``).
 
 Tags are removed through the MetaStore as a DELETE of the tag would (tag history
-records the move, user ``retention``); the bytes are freed by a later gc.
+records the move, user ``retention``); the bytes are freed by a later gc. A real run is
+the "retention" job of the jobs table (job_runner.py): one at a time across replicas and
+command lines, run by the command itself or, queued, by a replica.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 from lamina.registry.audit import AuditEvent, AuditLog
 from lamina.registry.auth.roles import namespace_of
 from lamina.registry.auth.store import AccessStore
-from lamina.registry.meta.base import Actor, MetaStore
+from lamina.registry.job_runner import Handler, Lease
+from lamina.registry.meta.base import Actor, Job, MetaStore
 from lamina.registry.policy.retention import TagAge, expired_tags
 
 _PAGE = 1000
@@ -66,3 +69,18 @@ def apply_retention(meta: MetaStore, store: AccessStore, audit: AuditLog | None,
                                             time.time()))
             removed.append(Pruned(repository, tag, digest, ages[tag].pushed))
     return removed
+
+
+RETENTION_KEY = "retention"
+
+
+def retention_handler(meta: MetaStore, store: AccessStore, audit: AuditLog | None,
+                      removed: list[Pruned] | None = None) -> Handler:
+    """The handler of "retention" jobs, for a replica's runner or the command line (which
+    passes ``removed`` to list what went)."""
+    def handler(job: Job, lease: Lease) -> str:
+        pruned = apply_retention(meta, store, audit, False, str(job.payload.get("who", "")))
+        if removed is not None:
+            removed.extend(pruned)
+        return f"{len(pruned)} tags removed"
+    return handler
