@@ -109,7 +109,8 @@ def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
     if index_layer is not None and hash_rows is not None:
         listings = [index_layer(i) for i in range(len(image.layers))]
         hash_needed(listings, hash_rows)
-        index_layer = listings.__getitem__
+        index_layer = dict(enumerate(listings)).pop  # each listing freed once scanned
+        del listings
     history = image.config.history
     steps = layer_steps(history, len(image.layers))
     base = base_layer_count(history, len(image.layers))
@@ -121,7 +122,10 @@ def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
         if progress is not None:
             progress(i, len(image.layers))
         if index_layer is not None:
-            scan = scan_from_index(index_layer(i), i)
+            listing = index_layer(i)
+            if not listing.hashed and hash_rows is None:
+                raise ValueError("an unhashed layer listing needs hash_rows")
+            scan = scan_from_index(listing, i)
         else:
             with open_layer(i) as stream:
                 scan = scan_layer(stream, i)

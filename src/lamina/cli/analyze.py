@@ -9,17 +9,6 @@ from typing import Any
 
 import click
 
-from lamina.analyze.analysis import analyze_image
-from lamina.analyze.ci import (
-    HIGHEST_USER_WASTED_PERCENT,
-    HIGHEST_WASTED_BYTES,
-    LOWEST_EFFICIENCY,
-    evaluate,
-    thresholds,
-)
-from lamina.analyze.findings import find_problems
-from lamina.analyze.report_json import report
-from lamina.analyze.report_json import write as write_report
 from lamina.cli.activity import activity
 from lamina.cli.output import print_json, stdout_console
 from lamina.cli.store import open_store
@@ -103,6 +92,19 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
     Example:
       lamina analyze --ci --lowest-efficiency 0.95 app:1
     """
+    # analysis modules load with the command that uses them (diff needs none of these)
+    from lamina.analyze.analysis import analyze_image
+    from lamina.analyze.ci import (
+        HIGHEST_USER_WASTED_PERCENT,
+        HIGHEST_WASTED_BYTES,
+        LOWEST_EFFICIENCY,
+        evaluate,
+        thresholds,
+    )
+    from lamina.analyze.findings import find_problems
+    from lamina.analyze.report_json import report
+    from lamina.analyze.report_json import write as write_report
+
     limits = None
     if ci:
         limits = thresholds({LOWEST_EFFICIENCY: lowest_efficiency,
@@ -114,7 +116,8 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
         reporter = _reporter()
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
                                  progress=reporter, index_layer=opened.layer_listing,
-                                 hash_rows=opened.hash_rows)
+                                 hash_rows=opened.hash_rows if opened.partial_listings
+                                 else None)
         _done(reporter)
         origin = opened.origin
     for index in layers:
@@ -225,6 +228,7 @@ def explore_command(image: str, insecure: bool) -> None:
     Example:
       lamina explore app:1
     """
+    from lamina.analyze.analysis import analyze_image
     from lamina.analyze.explorer import ExplorerApp
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -235,7 +239,8 @@ def explore_command(image: str, insecure: bool) -> None:
         reporter = _reporter()
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
                                  progress=reporter, index_layer=opened.layer_listing,
-                                 hash_rows=opened.hash_rows)
+                                 hash_rows=opened.hash_rows if opened.partial_listings
+                                 else None)
         _done(reporter)
     ExplorerApp(analysis).run()
 

@@ -30,7 +30,9 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
         return report
     with open_image(image, open_store(), insecure=insecure) as opened:
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
-                                 index_layer=opened.layer_listing, hash_rows=opened.hash_rows)
+                                 index_layer=opened.layer_listing,
+                                 hash_rows=opened.hash_rows if opened.partial_listings
+                                 else None)
         history = list(opened.image.config.history)
     joined = with_image_costs(report, dockerfile, history, analysis, image)
     summary = joined.image

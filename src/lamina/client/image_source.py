@@ -65,6 +65,11 @@ class OpenedImage(StoredImageView):
             return self.archive.layer_index(index)
         return layer_index(self.store, self.image.layers[index])
 
+    @property
+    def partial_listings(self) -> bool:
+        """Whether ``layer_listing`` may leave files unhashed (then pass ``hash_rows``)."""
+        return self.archive is not None
+
     def layer_listing(self, index: int) -> LayerIndex:
         """As ``layer_index``, but an archive read in place leaves regular files unhashed
         (``hashed=False``): ``hash_rows`` hashes those the caller needs."""
