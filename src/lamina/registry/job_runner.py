@@ -125,8 +125,8 @@ def run_here(meta: MetaStore, kind: str, key: str, payload: dict[str, object],
     queued if need be, claimed (resuming a dead holder's progress), run under a heartbeat.
     JobBusy when another worker holds it; the handler's own error is raised again."""
     worker = worker_name()
-    meta.enqueue_job(kind, key, payload)
-    job = meta.claim_job(worker, [kind], lease_seconds, key=key)
+    # In one step: a replica's runner must not claim it between a queueing and a claim.
+    job = meta.take_job(worker, kind, key, payload, lease_seconds)
     if job is None:
         held = meta.job(key)
         holder = held.claimed_by if held and held.claimed_by else "another process"

@@ -136,3 +136,25 @@ def test_runner_threads_of_two_replicas_run_each_job_once(two_stores: list[MetaS
             runner.stop()
     assert sorted(key for _, key in runs) == sorted(keys)
     assert all((j := two_stores[1].job(key)) is not None and j.state == "done" for key in keys)
+
+
+def test_a_named_job_is_taken_in_one_step(two_stores: list[MetaStore]) -> None:
+    """What `lamina registry gc` does: make-or-claim the job "gc" at once, so a replica's
+    runner cannot claim it in between; a dead holder's run is taken over with its
+    progress, a finished one starts again with the new options."""
+    a, b = two_stores
+    job = a.take_job("cli-1", "gc", "gc", {"batch": 5}, 0.5)
+    assert job is not None and (job.state, job.attempts, job.payload) == ("running", 1,
+                                                                          {"batch": 5})
+    assert b.claim_job("replica", ["gc"], 60) is None
+    assert b.take_job("cli-2", "gc", "gc", {"batch": 9}, 60) is None
+    assert a.renew_job(job.id, "cli-1", 0.5, {"phase": "blobs"})
+    time.sleep(0.7)  # cli-1 died
+    resumed = b.take_job("cli-2", "gc", "gc", {"batch": 9}, 60)
+    assert resumed is not None and resumed.id == job.id
+    assert (resumed.attempts, resumed.payload, resumed.progress) == (2, {"batch": 5},
+                                                                     {"phase": "blobs"})
+    assert b.finish_job(resumed.id, "cli-2", "done", "")
+    again = a.take_job("cli-3", "gc", "gc", {"batch": 9}, 60)
+    assert again is not None and (again.attempts, again.payload, again.progress) == (
+        1, {"batch": 9}, {})

@@ -178,10 +178,16 @@ class MetaStore(Protocol):
         """Queue the job named ``key`` (again, if it finished); its id. A job queued or
         running under that key is left as it is."""
 
-    def claim_job(self, worker: str, kinds: Sequence[str], lease_seconds: float,
-                  key: str | None = None) -> Job | None:
+    def claim_job(self, worker: str, kinds: Sequence[str],
+                  lease_seconds: float) -> Job | None:
         """Claim the oldest queued job of ``kinds`` (or one whose claimer's lease ran out),
         for ``lease_seconds``; None when there is none. Each job is claimed by one worker."""
+
+    def take_job(self, worker: str, kind: str, key: str, payload: dict[str, object],
+                 lease_seconds: float) -> Job | None:
+        """Claim the job ``key`` in one step, making it (or arming it again, with
+        ``payload``, if it finished) unless another worker holds it: None then. A job
+        queued, or left by a dead holder, keeps its payload and progress."""
 
     def renew_job(self, job_id: int, worker: str, lease_seconds: float,
                   progress: dict[str, object] | None = None) -> bool:

@@ -70,23 +70,42 @@ class SqlJobs(ABC):
                 row = db.execute("SELECT id FROM jobs WHERE key=?", (key,)).fetchone()
             return int(row[0])
 
-    def claim_job(self, worker: str, kinds: Sequence[str], lease_seconds: float,
-                  key: str | None = None) -> Job | None:
+    def claim_job(self, worker: str, kinds: Sequence[str],
+                  lease_seconds: float) -> Job | None:
         if not kinds:
             return None
         now = time.time()
         marks = ", ".join("?" for _ in kinds)
-        pick = (f"SELECT id FROM jobs WHERE kind IN ({marks}) AND {CLAIMABLE}"
-                + (" AND key=?" if key is not None else "")
-                + f" ORDER BY id LIMIT 1{self._claim_suffix}")
-        args: list[Any] = [worker, now + lease_seconds, now, *kinds, now]
-        if key is not None:
-            args.append(key)
+        pick = f"SELECT id FROM jobs WHERE kind IN ({marks}) AND {CLAIMABLE}"
+        # Runners poll: look first, so an idle poll takes no write lock (SQLite's is global).
+        if self._one(f"{pick} LIMIT 1", (*kinds, now)) is None:
+            return None
         with self._write() as db:
             row = db.execute(
                 "UPDATE jobs SET state='running', claimed_by=?, lease_until=?,"
-                f" attempts=attempts+1, updated=? WHERE id=({pick}) RETURNING {JOB_COLUMNS}",
-                args).fetchone()
+                f" attempts=attempts+1, updated=? WHERE id=({pick} ORDER BY id LIMIT 1"
+                f"{self._claim_suffix}) RETURNING {JOB_COLUMNS}",
+                (worker, now + lease_seconds, now, *kinds, now)).fetchone()
+        return job_record(row) if row else None
+
+    def take_job(self, worker: str, kind: str, key: str, payload: dict[str, object],
+                 lease_seconds: float) -> Job | None:
+        now = time.time()
+        finished = "jobs.state IN ('done', 'failed')"
+        with self._write() as db:
+            row = db.execute(
+                "INSERT INTO jobs(kind, key, payload, state, claimed_by, lease_until, attempts,"
+                " progress, result, created, updated) "
+                "VALUES (?, ?, ?, 'running', ?, ?, 1, '{}', '', ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                f"payload=CASE WHEN {finished} THEN excluded.payload ELSE jobs.payload END, "
+                f"progress=CASE WHEN {finished} THEN '{{}}' ELSE jobs.progress END, "
+                f"attempts=CASE WHEN {finished} THEN 1 ELSE jobs.attempts + 1 END, "
+                "state='running', claimed_by=excluded.claimed_by, "
+                "lease_until=excluded.lease_until, result='', updated=excluded.updated "
+                f"WHERE jobs.state <> 'running' OR jobs.lease_until < ? RETURNING {JOB_COLUMNS}",
+                (kind, key, json.dumps(payload), worker, now + lease_seconds, now, now, now),
+            ).fetchone()
         return job_record(row) if row else None
 
     def renew_job(self, job_id: int, worker: str, lease_seconds: float,
