@@ -297,10 +297,7 @@ def test_only_the_store_reaches_its_internals() -> None:
 # (store/store_image.py): module -> why. May only shrink.
 TOLERATED_STORE_ATTRIBUTES: dict[str, str] = {
     "build.builder": "tags and raw manifests of the images a build names (being split up)",
-    "build.cachebackends": "copies cache blobs from a registry or directory into the store",
-    "build.remotecache": "reads raw manifests to export a cache",
     "client.pull": "writes what it pulls (manifests, configs, layers through ingest)",
-    "client.push": "opens blob files for ranged, resumable uploads",
 }
 
 

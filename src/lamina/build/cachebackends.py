@@ -72,10 +72,10 @@ class RegistryBackend:
         return self.repo.get_manifest(str(desc.digest), expected=desc.digest).raw
 
     def fetch_blob(self, desc: Descriptor, store: Store) -> None:
-        if store.blobs.has(desc.digest):
+        if store.has_blob(desc.digest):
             return
         with self.repo.open_blob(desc) as stream:
-            store.blobs.put_stream(stream, expected=desc.digest)
+            store.put_blob_stream(stream, expected=desc.digest)
 
     def put_blob(self, desc: Descriptor, open_at: Callable[[int], BinaryIO]) -> None:
         if not self.repo.has_blob(desc.digest):
@@ -122,10 +122,10 @@ class LayoutBackend:
         return self.blob_bytes(desc)  # a layout keeps manifests as blobs
 
     def fetch_blob(self, desc: Descriptor, store: Store) -> None:
-        if store.blobs.has(desc.digest):
+        if store.has_blob(desc.digest):
             return
         with self._path(desc.digest).open("rb") as stream:
-            store.blobs.put_stream(stream, expected=desc.digest)
+            store.put_blob_stream(stream, expected=desc.digest)
 
     def put_blob(self, desc: Descriptor, open_at: Callable[[int], BinaryIO]) -> None:
         target = self._path(desc.digest)

@@ -184,7 +184,7 @@ def export_cache(store: Store, spec: CacheSpec, records: dict[str, str]) -> int:
     try:
         blobs: dict[str, Descriptor] = {}
         for digest in dict.fromkeys(records.values()):
-            raw = store.blobs.read_bytes(Digest.parse(digest))
+            raw = store.read_blob(Digest.parse(digest))
             manifest = parse_manifest(raw)
             assert isinstance(manifest, Manifest)
             blobs[digest] = Descriptor(MANIFEST_BLOB_TYPE, Digest.parse(digest), len(raw))

@@ -42,8 +42,8 @@ def _manifests(store: Store, image: StoredImage) -> tuple[list[Manifest], bytes,
     index = image.index
     if index is not None:
         children = [d for d in index.manifests if d.media_type in mediatype.IMAGE_MANIFESTS]
-        if all(store.blobs.has(d.digest) for d in children):
-            parsed = [parse_manifest(store.blobs.read_bytes(d.digest), d.media_type)
+        if all(store.has_blob(d.digest) for d in children):
+            parsed = [parse_manifest(store.read_blob(d.digest), d.media_type)
                       for d in children]
             return [m for m in parsed if isinstance(m, Manifest)], index.raw, index.media_type
     return [image.manifest], image.manifest.raw, image.manifest.media_type
@@ -92,11 +92,7 @@ def push(store: Store, session: Session, image: StoredImage, ref: Reference, *,
 
 def blob_opener(store: Store, digest: Digest) -> Callable[[int], BinaryIO]:
     """Opens the stored blob at an offset (what an upload resumes from)."""
-    def open_at(offset: int) -> BinaryIO:
-        fh = store.blobs.path(digest).open("rb")
-        fh.seek(offset)
-        return fh
-    return open_at
+    return lambda offset: store.open_blob_at(digest, offset)
 
 
 def _push_blob(store: Store, repo: Repository, desc: Descriptor, mount_from: list[str],

@@ -9,20 +9,18 @@ Layout under LAMINA_HOME:
 
 Writers (load, pull, build) hold the ``gc.lock`` shared while they add blobs
 that no tag reaches yet; clean-up takes it exclusively, so it never deletes a
-blob an unfinished writer is about to reference.
+blob an unfinished writer is about to reference (blob_access.py: the lock and
+the blob methods features use).
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import platform as host_platform
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from lamina.errors import InvalidManifest, LaminaError, NotFound
 from lamina.oci import mediatype
@@ -33,7 +31,7 @@ from lamina.oci.manifest import Index, Manifest, parse_manifest
 from lamina.oci.platform_choice import choose_present
 from lamina.oci.reference import DOCKER_HUB, Reference
 from lamina.store.accounting import Removed, Usage
-from lamina.store.blobs import BlobStore, BlobWriter
+from lamina.store.blob_access import BlobAccess
 from lamina.store.image import Layer, StoredImage
 from lamina.store.index import Index as MetaIndex
 from lamina.store.index import IndexData, LayerRecord
@@ -55,51 +53,11 @@ def host_os_arch() -> Platform:
     return Platform("linux", arch, "v7" if arch == "arm" else "")
 
 
-class Store:
+class Store(BlobAccess):
     def __init__(self, home: Path, default_registry: str = DOCKER_HUB) -> None:
-        self.home = home
+        super().__init__(home)
         self.default_registry = default_registry
-        self.blobs = BlobStore(home)
         self.meta = MetaIndex(home)
-
-    # -- locking ---------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _gc_lock(self, kind: int) -> Iterator[None]:
-        self.home.mkdir(parents=True, exist_ok=True)
-        with (self.home / "gc.lock").open("a") as lock:
-            fcntl.flock(lock, kind)
-            yield
-
-    def writing(self) -> contextlib.AbstractContextManager[None]:
-        """Hold while adding blobs that no image references yet."""
-        return self._gc_lock(fcntl.LOCK_SH)
-
-    @contextlib.contextmanager
-    def layer_writer(self) -> Iterator[BlobWriter]:
-        """A new layer blob to write (a file object), under the writing lock.
-
-        When the block ends the blob is fsynced and stored under its digest
-        (``writer.digest``, ``writer.size``); on an error nothing is kept.
-        """
-        with self.writing(), self.blobs.writer() as blob:
-            yield blob
-
-    # -- blobs, read (writers go through layer_writer and mutate.py) -------------
-
-    def has_blob(self, digest: Digest) -> bool:
-        return self.blobs.has(digest)
-
-    def blob_size(self, digest: Digest) -> int:
-        return self.blobs.size(digest)
-
-    def open_blob(self, digest: Digest) -> BinaryIO:
-        """A stored blob; its digest is checked when it has been read to the end."""
-        return self.blobs.open(digest)
-
-    def read_blob(self, digest: Digest) -> bytes:
-        """A small blob (manifest, config), read whole and checked."""
-        return self.blobs.read_bytes(digest)
 
     # -- adding ----------------------------------------------------------------
 
