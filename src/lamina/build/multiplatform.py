@@ -34,9 +34,9 @@ def build_platforms(store: Store, request: BuildRequest, platforms: list[Platfor
         store, [(Digest.parse(result.image.manifest_digest), platform)
                 for platform, result in results], tags=refs)
     index_digest = str(stored.top_digest)
-    for line in (f"Successfully built {index_digest.removeprefix('sha256:')[:12]}",
-                 *(f"Successfully tagged {r.familiar_name}:{r.tag or 'latest'}" for r in refs)):
-        progress.line(line)
+    progress.built(index_digest.removeprefix("sha256:")[:12])
+    for ref in refs:
+        progress.tagged(f"{ref.familiar_name}:{ref.tag or 'latest'}")
     image = ImageState(index_digest, index_digest, {}, [])
     return BuildResult(image, tuple(f"{r.familiar_name}:{r.tag or 'latest'}" for r in refs),
                        sum(r.cache_hits for _, r in results), sum(r.steps for _, r in results))

@@ -2,9 +2,9 @@
 
 ``#N [stage k/m] INSTRUCTION`` when a step starts, its output as ``#N 0.312 line``,
 then ``#N CACHED`` or ``#N DONE 1.4s``; the image is written in a last
-``exporting to image`` step. The builder reports classic events (`Progress`);
-this class turns them into BuildKit's lines, one step at a time (parallel stages
-keep their lines grouped per step, as with the classic output).
+``exporting to image`` step. The builder reports events (`Progress`); this
+class words them as BuildKit does, one step at a time (parallel stages keep
+their lines grouped per step, as with the classic output).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from lamina.build.progress import Progress
-
-_HIDDEN = (" ---> Running in ", "Removing intermediate container ", " ---> ")
 
 
 class PlainProgress(Progress):
@@ -68,21 +66,27 @@ class PlainProgress(Progress):
         where = f"{name} " if name else ""
         self._begin(number, f"[{where}{number - first + 1:{len(str(count))}d}/{count}] {text}")
 
-    def line(self, text: str) -> None:
-        if text == " ---> Using cache":
-            self._cached = True
-        elif text.startswith(_HIDDEN):
-            return
-        elif text.startswith("Successfully built "):
-            self._done()
-            self._export = self.total + 1
-            self._started = time.monotonic()
-            self._begin(self._export, "exporting to image")
-            self._note(self._export, f"writing image {text.split()[-1]} done")
-        elif text.startswith("Successfully tagged "):
-            self._note(self._export or 0, f"naming to {text.split()[-1]} done")
-        else:
-            super().line(text)
+    def cached(self) -> None:
+        self._cached = True
+
+    def running(self, container: str) -> None:
+        """BuildKit shows no container."""
+
+    def removing(self, container: str) -> None:
+        """BuildKit shows no container."""
+
+    def result(self, short_id: str) -> None:
+        """BuildKit shows no intermediate image."""
+
+    def built(self, short_id: str) -> None:
+        self._done()
+        self._export = self.total + 1
+        self._started = time.monotonic()
+        self._begin(self._export, "exporting to image")
+        self._note(self._export, f"writing image {short_id} done")
+
+    def tagged(self, name: str) -> None:
+        self._note(self._export or 0, f"naming to {name} done")
 
     def _output(self, data: bytes) -> None:
         data = self._partial + data

@@ -2,6 +2,8 @@
 
 Everything goes to one byte stream (the container's output too, as it comes).
 With ``quiet`` nothing is shown unless a step fails; then that step's output is.
+The builder reports events (a step starts, was cached, left an image); this
+class words them as the classic builder does, `PlainProgress` as BuildKit does.
 """
 
 from __future__ import annotations
@@ -46,6 +48,28 @@ class Progress:
             self._out.flush()
             return self._out
         return self._write
+
+    # -- what happened to the current step (BuildKit's output shows these its own way) --
+
+    def cached(self) -> None:
+        """The step's result came from the cache."""
+        self.line(" ---> Using cache")
+
+    def running(self, container: str) -> None:
+        self.line(f" ---> Running in {container}")
+
+    def removing(self, container: str) -> None:
+        self.line(f"Removing intermediate container {container}")
+
+    def result(self, short_id: str) -> None:
+        """The image the step (or FROM) left."""
+        self.line(f" ---> {short_id}")
+
+    def built(self, short_id: str) -> None:
+        self.line(f"Successfully built {short_id}")
+
+    def tagged(self, name: str) -> None:
+        self.line(f"Successfully tagged {name}")
 
     def stage(self, name: str, first: int, count: int) -> None:
         """A stage starts: its name, its FROM's step number and its number of steps.

@@ -30,8 +30,9 @@ from lamina.build.progress import Progress
 RECORDS = "build-replay"  # a record of the older form (lines, not events) is not replayed
 
 Signature = list[int] | None
-# What a build showed, as `lamina.build.transcript` reported it:
-# ["stage", name, first step, step count] | ["step", number, total, text] | ["line", text]
+# What a build showed, as `lamina.build.transcript` reported it: a `Progress` method and
+# its arguments (["stage", name, first, count], ["step", number, total, text], ["cached"],
+# ["result", short ID], ["built", short ID], ["tagged", name], ["line", text]).
 Event = list[Any]
 
 
@@ -62,7 +63,7 @@ def _path(home: Path, key: str) -> Path:
     return home / RECORDS / f"{key}.json"
 
 
-_EVENTS = frozenset({"stage", "step", "line"})  # the `Progress` methods an event calls
+_EVENTS = frozenset({"stage", "step", "cached", "result", "built", "tagged", "line"})
 
 
 def play(events: list[Event], progress: Progress) -> None:

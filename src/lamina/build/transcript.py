@@ -26,11 +26,6 @@ class StageTranscript:
         self._total = total
         self._events = events
 
-    def _show(self, text: str, *, keep: bool) -> None:
-        self.progress.line(text)
-        if keep:
-            self._events.append(["line", text])
-
     def stage(self, name: str, first: int, count: int) -> None:
         self.progress.stage(name, first, count)
         self._events.append(["stage", name, first, count])
@@ -40,24 +35,26 @@ class StageTranscript:
         self._events.append(["step", number, self._total, text])
 
     def base(self, short_id: str) -> None:
-        self._show(f" ---> {short_id}", keep=True)
+        self.progress.result(short_id)
+        self._events.append(["result", short_id])
 
     def triggers(self, count: int) -> None:
-        self._show(f"# Executing {count} build trigger{'s' if count > 1 else ''}", keep=False)
+        """Not kept: a build that runs ONBUILD triggers is never replayed."""
+        self.progress.line(f"# Executing {count} build trigger{'s' if count > 1 else ''}")
 
     def cached(self) -> None:
-        self._show(" ---> Using cache", keep=False)
+        self.progress.cached()  # kept by `result`, which follows
 
     def running(self, container: str) -> None:
-        self._show(f" ---> Running in {container}", keep=False)
+        self.progress.running(container)  # a replay runs nothing
 
     def removing(self, container: str) -> None:
-        self._show(f"Removing intermediate container {container}", keep=False)
+        self.progress.removing(container)
 
     def result(self, short_id: str) -> None:
         """The step's image; a rebuild with nothing changed finds it in the cache."""
-        self.progress.line(f" ---> {short_id}")
-        self._events += [["line", " ---> Using cache"], ["line", f" ---> {short_id}"]]
+        self.progress.result(short_id)
+        self._events += [["cached"], ["result", short_id]]
 
     def sink(self) -> IO[bytes] | Callable[[bytes], object]:
         """Where a RUN container's output goes (never replayed: a replay runs nothing)."""
@@ -94,9 +91,11 @@ class Transcript:
         self._warn(message)
 
     def finish(self, short_id: str, tags: Iterable[str]) -> None:
-        for text in (f"Successfully built {short_id}", *(f"Successfully tagged {t}" for t in tags)):
-            self.progress.line(text)
-            self._tail.append(["line", text])
+        self.progress.built(short_id)
+        self._tail.append(["built", short_id])
+        for tag in tags:
+            self.progress.tagged(tag)
+            self._tail.append(["tagged", tag])
 
     def uses_image(self, manifest_digest: str) -> None:
         """A replay needs this image still stored."""

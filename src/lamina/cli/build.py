@@ -135,7 +135,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         from lamina.config import Settings
 
         replay_key = request_key({
-            "v": 1, "cwd": os.getcwd(), "context": os.path.realpath(context),
+            "v": 2, "cwd": os.getcwd(), "context": os.path.realpath(context),
             "dockerfile": dockerfile, "tags": tags, "build_args": args, "target": target,
             "pull": pull, "network": network, "labels": label_pairs, "platform": platform,
             "epoch": epoch, "reproducible": reproducible, "allow": sorted(flags.allow),
