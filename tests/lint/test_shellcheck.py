@@ -182,3 +182,14 @@ def test_corpus_findings_name_lines_that_hold_their_text() -> None:
             assert text in dockerfile.lines[line - 1], (job.filename, line, text)
             checked += 1
     assert checked > 20
+
+
+def test_a_users_shellcheckrc_does_not_change_the_answer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """hadolint's embedded ShellCheck reads no rc file; Lamina passes --norc so a
+    ~/.shellcheckrc (or one above the temporary directory) does not silence findings."""
+    (tmp_path / ".shellcheckrc").write_text("disable=SC2086\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    settings = LintSettings(shellcheck_cache=False)
+    assert ("SC2086", 2, Severity.INFO) in _sc("FROM d:1\nRUN echo $HOME\n", settings)

@@ -67,6 +67,7 @@ def lint_texts(sources: Sequence[Source], *,
     settings = settings or LintSettings()
     reports: list[LintReport | None] = []
     contexts: list[LintContext] = []
+    shellcheck = _ShellCheck(settings)  # starts on the first files while the rest parse
     for source in sources:
         try:
             dockerfile = parse(source.text, filename=source.filename)
@@ -75,7 +76,8 @@ def lint_texts(sources: Sequence[Source], *,
             continue
         reports.append(None)
         contexts.append(_context(dockerfile, settings, source.context_files))
-    shellcheck = _ShellCheck(contexts, settings)  # works while the rules run
+        shellcheck.add(contexts[-1])
+    shellcheck.start()  # works while the rules run
     rule_findings = [_rule_findings(ctx, settings) for ctx in contexts]
     shell_findings = shellcheck.findings()
     parsed = iter(zip(contexts, rule_findings, strict=True))
@@ -97,7 +99,9 @@ def lint(
 ) -> LintReport:
     settings = settings or LintSettings()
     ctx = _context(dockerfile, settings, context_files)
-    shellcheck = _ShellCheck([ctx], settings)
+    shellcheck = _ShellCheck(settings)
+    shellcheck.add(ctx)
+    shellcheck.start()
     findings = _rule_findings(ctx, settings) + shellcheck.findings().get(id(dockerfile), [])
     return LintReport(dockerfile.filename, tuple(_ordered(findings)))
 
@@ -132,22 +136,33 @@ def _rule_findings(ctx: LintContext, settings: LintSettings) -> list[Finding]:
 
 
 class _ShellCheck:
-    """ShellCheck started on the RUNs of ``contexts``; :meth:`findings` collects them."""
+    """ShellCheck on the RUNs of the contexts added; :meth:`findings` collects them."""
 
-    def __init__(self, contexts: Sequence[LintContext], settings: LintSettings) -> None:
+    def __init__(self, settings: LintSettings) -> None:
         self.settings = settings
         self.jobs: list[tuple[Dockerfile, RunJob]] = []
         self.run: ShellCheckRun | None = None
-        if not settings.shellcheck:
+
+    def add(self, ctx: LintContext) -> None:
+        if not self.settings.shellcheck:
             return
-        from lamina.lint.shellcheck import ShellCheckRun
-        from lamina.lint.shellcheck_cache import cache_dir
         from lamina.lint.shellcheck_findings import shellcheck_jobs
 
-        self.jobs = [(ctx.dockerfile, job) for ctx in contexts for job in shellcheck_jobs(ctx)]
-        if self.jobs:
-            cache = cache_dir() if settings.shellcheck_cache else None
-            self.run = ShellCheckRun([job.job for _, job in self.jobs], cache=cache)
+        jobs = shellcheck_jobs(ctx)
+        if not jobs:
+            return
+        if self.run is None:
+            from lamina.lint.shellcheck import ShellCheckRun
+            from lamina.lint.shellcheck_cache import cache_dir
+
+            cache = cache_dir() if self.settings.shellcheck_cache else None
+            self.run = ShellCheckRun(cache=cache)
+        self.jobs += [(ctx.dockerfile, job) for job in jobs]
+        self.run.add([job.job for job in jobs])
+
+    def start(self) -> None:
+        if self.run is not None:
+            self.run.start()
 
     def findings(self) -> dict[int, list[Finding]]:
         """ShellCheck findings per Dockerfile (keyed by ``id``)."""

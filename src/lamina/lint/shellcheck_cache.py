@@ -2,8 +2,8 @@
 
 A pre-commit hook lints the same Dockerfiles over and over with one RUN changed; ShellCheck
 is most of the cost. The key is the SHA-256 of everything that decides the answer: the
-shellcheck binary (path, size, mtime), the excluded codes and the exact file given to it
-(``#!`` line, exported names, body). Entries are small JSON files under
+shellcheck binary (path, size, mtime), its options, the excluded codes and the exact file
+given to it (``#!`` line, exported names, body). Entries are small JSON files under
 ``$LAMINA_HOME/cache/shellcheck``, written atomically; a damaged one is a miss.
 """
 
@@ -23,14 +23,16 @@ def cache_dir() -> Path:
 
 
 class ShellCheckCache:
-    def __init__(self, directory: Path, binary: str, excluded: tuple[int, ...]) -> None:
+    def __init__(self, directory: Path, binary: str, excluded: tuple[int, ...],
+                 options: tuple[str, ...] = ()) -> None:
         self.directory = directory
         try:
             stat = os.stat(binary)
             identity = f"{binary}\0{stat.st_size}\0{stat.st_mtime_ns}"
         except OSError:
             identity = binary
-        self._salt = f"{identity}\0{','.join(map(str, excluded))}\0".encode()
+        self._salt = (f"{identity}\0{' '.join(options)}\0{','.join(map(str, excluded))}\0"
+                      .encode())
 
     def _path(self, content: str) -> Path:
         digest = hashlib.sha256(self._salt + content.encode()).hexdigest()
