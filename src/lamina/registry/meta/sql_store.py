@@ -327,14 +327,19 @@ class SqlMetaStore(SqlJobs):
         return bool(self.forget_blobs([digest], idle_before))
 
     def forget_blobs(self, digests: Sequence[Digest], idle_before: float) -> list[Digest]:
-        forgotten = []
+        """Set-based (three statements a batch): gc sweeps hundreds of thousands."""
+        if not digests:
+            return []
+        marks = ", ".join("?" for _ in digests)
         with self._write() as db:
-            for digest in digests:
-                if db.execute(f"SELECT 1 {UNREFERENCED} AND b.digest=?",
-                              (idle_before, idle_before, str(digest))).fetchone():
-                    self._forget(db, digest)
-                    forgotten.append(digest)
-        return forgotten
+            still = [str(r[0]) for r in db.execute(
+                f"SELECT b.digest {UNREFERENCED} AND b.digest IN ({marks})",
+                (idle_before, idle_before, *map(str, digests))).fetchall()]
+            if still:
+                marks = ", ".join("?" for _ in still)
+                db.execute(f"DELETE FROM repo_blobs WHERE digest IN ({marks})", still)
+                db.execute(f"DELETE FROM blobs WHERE digest IN ({marks})", still)
+        return [Digest.parse(d) for d in still]
 
     def forget_blob_everywhere(self, digest: Digest) -> None:
         with self._write() as db:
