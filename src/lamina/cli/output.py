@@ -84,6 +84,16 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
 
+def print_listing(fmt: str, data: Any, headers: Sequence[str],
+                  rows: Sequence[Sequence[str]]) -> None:
+    """A listing command's output: with ``--format json`` the data as read, else its rows
+    as a table."""
+    if fmt == "json":
+        print_json(data)
+    else:
+        print_table(headers, rows)
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: int = 3) -> None:
     """Left-aligned columns as docker prints them (no borders, three spaces apart)."""
     widths = [len(h) for h in headers]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_table
+from lamina.cli.output import FORMAT_OPTION, human_size, print_json, print_listing
 from lamina.cli.registry_options import (
     CONFIG_OPTION,
     ROOT_OPTION,
@@ -125,10 +125,7 @@ def user_list(config_file: str | None, root: str | None, fmt: str) -> None:
     """
     with _admin(config_file, root) as a:
         users = a.users()
-    if fmt == "json":
-        print_json(users)
-        return
-    print_table(["USER", "ADMIN", "SOURCE", "ROLES"], [
+    print_listing(fmt, users, ["USER", "ADMIN", "SOURCE", "ROLES"], [
         [u["name"], "yes" if u["admin"] else "", u["source"],
          ", ".join(f"{ns}:{r}" for ns, r in sorted(u["roles"].items())) or "-"] for u in users])
 
@@ -233,13 +230,13 @@ def namespace_rules(namespace: str, public: bool | None, immutable: tuple[str, .
                     immutable=[p for p in immutable if p] if immutable else None,
                     quota_bytes=quota_bytes, retention=retention)
         [info] = [n for n in a.namespaces() if n["name"] == namespace]
-    if fmt == "json":
-        print_json(info)
-        return
-    _print_namespaces([info])
+    print_listing(fmt, info, _NAMESPACE_HEADERS, _namespace_rows([info]))
 
 
-def _print_namespaces(namespaces: list[dict[str, object]]) -> None:
+_NAMESPACE_HEADERS = ["NAMESPACE", "ACCESS", "MEMBERS", "IMMUTABLE", "QUOTA", "RETENTION"]
+
+
+def _namespace_rows(namespaces: list[dict[str, object]]) -> list[list[str]]:
     rows = []
     for n in namespaces:
         quota = n["quota_bytes"]
@@ -255,7 +252,7 @@ def _print_namespaces(namespaces: list[dict[str, object]]) -> None:
                      ", ".join(map(str, n["immutable"])) or "-",  # type: ignore[call-overload]
                      human_size(quota) if isinstance(quota, int) else "-",
                      ", ".join(k for k in keep if k) or "-"])
-    print_table(["NAMESPACE", "ACCESS", "MEMBERS", "IMMUTABLE", "QUOTA", "RETENTION"], rows)
+    return rows
 
 
 @namespace_group.command("list")
@@ -271,10 +268,7 @@ def namespace_list(config_file: str | None, root: str | None, fmt: str) -> None:
     """
     with _admin(config_file, root) as a:
         namespaces = a.namespaces()
-    if fmt == "json":
-        print_json(namespaces)
-        return
-    _print_namespaces(namespaces)
+    print_listing(fmt, namespaces, _NAMESPACE_HEADERS, _namespace_rows(namespaces))
 
 
 # robots
@@ -324,10 +318,7 @@ def robot_list(config_file: str | None, root: str | None, fmt: str) -> None:
     """
     with _admin(config_file, root) as a:
         robots = a.robots()
-    if fmt == "json":
-        print_json(robots)
-        return
-    print_table(["ROBOT", "SCOPES", "EXPIRES", "DESCRIPTION"], [
+    print_listing(fmt, robots, ["ROBOT", "SCOPES", "EXPIRES", "DESCRIPTION"], [
         [r["name"], " ".join(r["scopes"]),
          utc_time(r["expires"]) + (" (expired)" if r["expired"] else ""),
          r["description"] or "-"]
