@@ -85,20 +85,26 @@ def _media_type(doc: dict[str, Any], declared: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class Manifest:
-    """An image manifest: OCI image manifest or Docker schema 2."""
+class _Document:
+    """What manifests and indexes share: the exact bytes read, whose digest names them."""
 
     raw: bytes
     media_type: str
+
+    @property
+    def digest(self) -> Digest:
+        return Digest.of(self.raw)
+
+
+@dataclass(frozen=True)
+class Manifest(_Document):
+    """An image manifest: OCI image manifest or Docker schema 2."""
+
     config: Descriptor
     layers: tuple[Descriptor, ...]
     subject: Descriptor | None = None
     artifact_type: str = ""
     annotations: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def digest(self) -> Digest:
-        return Digest.of(self.raw)
 
     @property
     def references(self) -> tuple[Descriptor, ...]:
@@ -128,19 +134,13 @@ class Manifest:
 
 
 @dataclass(frozen=True)
-class Index:
+class Index(_Document):
     """An image index: OCI image index or Docker manifest list."""
 
-    raw: bytes
-    media_type: str
     manifests: tuple[Descriptor, ...]
     subject: Descriptor | None = None
     artifact_type: str = ""
     annotations: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def digest(self) -> Digest:
-        return Digest.of(self.raw)
 
     @property
     def references(self) -> tuple[Descriptor, ...]:
