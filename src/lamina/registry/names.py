@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from lamina.errors import InvalidDigest, InvalidReference
 from lamina.oci.digest import Digest
@@ -13,9 +15,11 @@ from lamina.registry.errors import (
     ManifestInvalid,
     ManifestUnknown,
     NameInvalid,
+    RegistryError,
 )
 
 MAX_REPOSITORY_LENGTH = 255  # spec.md "Pulling manifests": less than 256 characters
+T = TypeVar("T")
 _SESSION = re.compile(r"[0-9a-f]{32}")
 
 
@@ -25,37 +29,36 @@ def _printable(text: str) -> bool:
     return text.isascii() and text.isprintable() and " " not in text
 
 
+def _checked(text: str, what: str, key: str, error: type[RegistryError],
+             parse: Callable[[str], T]) -> T:
+    """``parse(text)``, the OCI rule for a ``what``; its refusal, or control or space
+    characters, answered with ``error`` (the text kept under ``key`` in the detail)."""
+    if not _printable(text):
+        raise error(f"invalid {what} {text!r}: control or space characters")
+    try:
+        return parse(text)
+    except (InvalidReference, InvalidDigest) as exc:
+        raise error(str(exc), detail={key: text}) from None
+
+
 def repository(name: str) -> str:
     if len(name) > MAX_REPOSITORY_LENGTH:
         raise NameInvalid(f"repository name is {len(name)} characters; the limit is "
                           f"{MAX_REPOSITORY_LENGTH}", detail={"name": name[:300]})
-    if not _printable(name):
+    if not _printable(name):  # unlike tags and digests, the detail names it
         raise NameInvalid(f"invalid repository name {name!r}: control or space characters",
                           detail={"name": name})
-    try:
-        check_repository(name)
-    except InvalidReference as exc:
-        raise NameInvalid(str(exc), detail={"name": name}) from None
+    _checked(name, "repository name", "name", NameInvalid, check_repository)
     return name
 
 
 def tag(text: str) -> str:
-    if not _printable(text):
-        raise ManifestInvalid(f"invalid tag {text!r}: control or space characters")
-    try:
-        check_tag(text)
-    except InvalidReference as exc:
-        raise ManifestInvalid(str(exc), detail={"tag": text}) from None
+    _checked(text, "tag", "tag", ManifestInvalid, check_tag)
     return text
 
 
 def digest(text: str) -> Digest:
-    if not _printable(text):
-        raise DigestInvalid(f"invalid digest {text!r}: control or space characters")
-    try:
-        return Digest.parse(text)
-    except InvalidDigest as exc:
-        raise DigestInvalid(str(exc), detail={"digest": text}) from None
+    return _checked(text, "digest", "digest", DigestInvalid, Digest.parse)
 
 
 def reference(text: str) -> Digest | str:
