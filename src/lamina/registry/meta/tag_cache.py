@@ -121,8 +121,10 @@ class TagCache:
             generation = self.generation
         record = load()
         with self._lock:
-            if record is not None and listening and self._listening() \
-                    and self.generation == generation:
+            # Kept only if no notification was handled meanwhile (by another lookup): one
+            # about this tag may predate the read. One not read yet is read, and drops
+            # the entry, at the next lookup's round trip. A drop bumps generation too.
+            if record is not None and listening and self.generation == generation:
                 self._entries[key] = (time.monotonic() + self.seconds, record)
                 if len(self._entries) > MAX_ENTRIES:
                     self._entries.popitem(last=False)
