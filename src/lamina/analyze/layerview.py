@@ -49,12 +49,21 @@ class LayerView:
                 self.removed.setdefault(parent, []).append(
                     Row(name, change.path, change.type == "dir", change.size, DELETED,
                         change.type))
-        self.relevant: set[str] = {""}
-        for path in self.changes:
-            parts = path.split("/")
-            self.relevant.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        self._relevant: set[str] | None = None
         self._sizes: dict[int, int] = {}
         self._size_of(self.tree.root)
+
+    @property
+    def relevant(self) -> set[str]:
+        """The changed paths and their parents (what "only changes" shows); made when
+        first asked, as the first screen shows every file."""
+        if self._relevant is None:
+            self._relevant = {""}
+            for path in self.changes:
+                while path and path not in self._relevant:
+                    self._relevant.add(path)
+                    path = path.rpartition("/")[0]
+        return self._relevant
 
     def _size_of(self, node: Node) -> int:
         size = node.file.size if node.file is not None else 0
