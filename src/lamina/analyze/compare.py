@@ -87,7 +87,9 @@ def reached(scope: Scope, above: list[LayerScan]) -> Callable[[str], str | None]
         if path in touched or path in subtrees:
             return path
         parent = path.rpartition("/")[0]
-        found = state(parent) if parent else None
+        found = states.get(parent, _UNKNOWN)  # (most members share a known directory)
+        if found is _UNKNOWN:
+            found = state(parent) if parent else None
         return path if found is True else found  # type: ignore[return-value]
 
     return reach
