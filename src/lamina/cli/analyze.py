@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from lamina.cli.store import open_store
 from lamina.client.image_source import open_image
 from lamina.config import load_table
 from lamina.errors import LaminaError
+
+if TYPE_CHECKING:
+    from lamina.analyze.analysis import Analysis
 
 
 def _progress(index: int, total: int) -> None:
@@ -29,6 +32,21 @@ def _reporter() -> Callable[[int, int], None] | None:
 def _done(reporter: Callable[[int, int], None] | None) -> None:
     if reporter is not None:
         click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+
+
+def _analysis(image: str, insecure: bool) -> tuple[Analysis, str]:
+    """IMAGE analysed (from the store, a file, the Docker engine or a registry), with where
+    it was found."""
+    from lamina.analyze.analysis import analyze_image
+
+    with open_image(image, open_store(), insecure=insecure) as opened:
+        reporter = _reporter()
+        analysis = analyze_image(opened.image, opened.open_layer, name=image,
+                                 progress=reporter, index_layer=opened.layer_listing,
+                                 hash_rows=opened.hash_rows if opened.partial_listings
+                                 else None)
+        _done(reporter)
+        return analysis, opened.origin
 
 
 INSECURE = click.option("--insecure", is_flag=True,
@@ -93,7 +111,6 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
       lamina analyze --ci --lowest-efficiency 0.95 app:1
     """
     # analysis modules load with the command that uses them (diff needs none of these)
-    from lamina.analyze.analysis import analyze_image
     from lamina.analyze.ci import (
         HIGHEST_USER_WASTED_PERCENT,
         HIGHEST_WASTED_BYTES,
@@ -111,15 +128,7 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
                              HIGHEST_WASTED_BYTES: highest_wasted_bytes,
                              HIGHEST_USER_WASTED_PERCENT: highest_user_wasted_percent},
                             {**load_table("analyze.ci"), **_dive_ci(ci_config)})
-    store = open_store()
-    with open_image(image, store, insecure=insecure) as opened:
-        reporter = _reporter()
-        analysis = analyze_image(opened.image, opened.open_layer, name=image,
-                                 progress=reporter, index_layer=opened.layer_listing,
-                                 hash_rows=opened.hash_rows if opened.partial_listings
-                                 else None)
-        _done(reporter)
-        origin = opened.origin
+    analysis, origin = _analysis(image, insecure)
     for index in layers:
         if index >= len(analysis.layers):
             raise LaminaError(
@@ -228,20 +237,12 @@ def explore_command(image: str, insecure: bool) -> None:
     Example:
       lamina explore app:1
     """
-    from lamina.analyze.analysis import analyze_image
     from lamina.analyze.explorer import ExplorerApp
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.UsageError("explore needs a terminal; for a report in a pipe or a file,"
                                f" run `lamina analyze {image}` (or --format json)")
-    store = open_store()
-    with open_image(image, store, insecure=insecure) as opened:
-        reporter = _reporter()
-        analysis = analyze_image(opened.image, opened.open_layer, name=image,
-                                 progress=reporter, index_layer=opened.layer_listing,
-                                 hash_rows=opened.hash_rows if opened.partial_listings
-                                 else None)
-        _done(reporter)
+    analysis, _ = _analysis(image, insecure)
     ExplorerApp(analysis).run()
 
 
