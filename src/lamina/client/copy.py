@@ -33,7 +33,7 @@ from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
-from lamina.oci.platform_choice import choose
+from lamina.oci.platform_choice import select
 from lamina.oci.reference import Reference
 from lamina.store.docker_archive import save_docker_archive
 from lamina.store.image import StoredImage
@@ -210,10 +210,7 @@ def copy_between_registries(session: Session, src: Reference, dst: Reference, *,
     children: list[FetchedManifest] = []
     put_top = top
     if isinstance(parsed, Index):
-        if all_platforms:
-            descs = [d for d in parsed.manifests if d.media_type in mediatype.IMAGE_MANIFESTS]
-        else:
-            descs = [choose(parsed, platform or host_os_arch())]
+        descs = select(parsed, platform or host_os_arch(), all_platforms)
         children = [src_repo.get_manifest(str(d.digest), d.digest) for d in descs]
         if not all_platforms:
             put_top, children = children[0], []

@@ -27,7 +27,7 @@ from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
-from lamina.oci.platform_choice import best, choose
+from lamina.oci.platform_choice import best, select
 from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage
 from lamina.store.index import LayerRecord
@@ -71,12 +71,11 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
     manifests: list[FetchedManifest] = []
     chosen_matches_host = True
     if isinstance(parsed, Index):
+        descs = select(parsed, wanted, all_platforms)
         if all_platforms:
-            descs = [d for d in parsed.manifests if d.media_type in mediatype.IMAGE_MANIFESTS]
             # The store loads an index through its host-platform child.
             chosen_matches_host = best(parsed.manifests, host_os_arch()) is not None
         else:
-            descs = [choose(parsed, wanted)]
             chosen_matches_host = descs[0].platform is None or \
                 descs[0].platform.matches(host_os_arch())
         for desc in descs:

@@ -18,7 +18,6 @@ from lamina.client.recompress import compress_image, needs_compression
 from lamina.client.registry_api import Repository
 from lamina.client.session import Session
 from lamina.client.sources import BlobSources
-from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest, parse_manifest
@@ -41,7 +40,7 @@ def _manifests(store: Store, image: StoredImage) -> tuple[list[Manifest], bytes,
     """The image manifests to push and the top document (index or manifest)."""
     index = image.index
     if index is not None:
-        children = [d for d in index.manifests if d.media_type in mediatype.IMAGE_MANIFESTS]
+        children = index.image_manifests
         if all(store.has_blob(d.digest) for d in children):
             parsed = [parse_manifest(store.read_blob(d.digest), d.media_type)
                       for d in children]

@@ -146,6 +146,11 @@ class Index(_Document):
     def references(self) -> tuple[Descriptor, ...]:
         return self.manifests
 
+    @property
+    def image_manifests(self) -> list[Descriptor]:
+        """The entries that are image manifests (not nested indexes nor other artifacts)."""
+        return [d for d in self.manifests if d.media_type in mediatype.IMAGE_MANIFESTS]
+
 
 def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest | Index:
     """Parse manifest or index bytes; ``content_type`` is the declared media type, if any."""

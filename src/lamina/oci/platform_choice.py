@@ -39,6 +39,12 @@ def choose(index: Index, wanted: Platform) -> Descriptor:
                    f" (it offers: {offered}); choose one with --platform")
 
 
+def select(index: Index, wanted: Platform, all_platforms: bool) -> list[Descriptor]:
+    """What a pull or a copy takes from ``index``: every image manifest with
+    ``all_platforms``, else the one for ``wanted``."""
+    return index.image_manifests if all_platforms else [choose(index, wanted)]
+
+
 def choose_present(index: Index, wanted: Platform, present: Callable[[Digest], bool]
                    ) -> Descriptor:
     """The entry for ``wanted`` among those ``present`` (a store holds only some of an index).
