@@ -13,17 +13,16 @@ import contextlib
 import shlex
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
 
 from lamina.errors import LaminaError
 from lamina.oci.reference import Reference
 from lamina.runtime import require_container_privileges
 from lamina.slim import assemble, keepset, session, vulns
+from lamina.slim.background import Background
 from lamina.slim.imagetree import DIR, ImageTree
 from lamina.slim.inventory import Inventory
 from lamina.slim.keepset import KeepSet, Request
@@ -37,7 +36,6 @@ from lamina.store.image import StoredImage
 from lamina.store.store import Store
 
 Progress = Callable[[str], None]
-T = TypeVar("T")
 MISSING_SHOWN = 10
 
 
@@ -121,29 +119,6 @@ def _base_layers(store: Store, image: StoredImage, keep_base: str | None) -> int
     return len(theirs)
 
 
-class _Background(threading.Thread, Generic[T]):
-    """Runs ``work`` on a thread; `result` joins it and re-raises what it raised."""
-
-    def __init__(self, work: Callable[[], T]) -> None:
-        super().__init__(daemon=True)
-        self.work = work
-        self._value: T | None = None
-        self._error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self._value = self.work()
-        except BaseException as exc:  # handed to the caller by result()
-            self._error = exc
-
-    def result(self) -> T:
-        self.join()
-        if self._error is not None:
-            raise self._error
-        assert self._value is not None
-        return self._value
-
-
 def _read_image(view: Path) -> tuple[ImageTree, Inventory]:
     tree = ImageTree.scan(view)
     return tree, Inventory.read(tree)
@@ -168,7 +143,7 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
     timer.lap("extract")
 
     with image_view(lowers, scratch) as view:
-        reading = _Background(lambda: _read_image(view))
+        reading = Background(lambda: _read_image(view))
         reading.start()
         progress(f"slim: running {shlex.join(plan.args)} under the tracer")
         try:
@@ -201,7 +176,7 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
             raise
     timer.lap("stage")
 
-    writing = _Background(lambda: assemble.write(store, staging, size, upper=base_count > 0))
+    writing = Background(lambda: assemble.write(store, staging, size, upper=base_count > 0))
     writing.start()
     progress("slim: verifying: the same probes against the new image")
     try:

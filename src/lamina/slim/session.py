@@ -10,7 +10,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from lamina.errors import LaminaError
 from lamina.runtime import Container, ContainerSpec, ContainerTimeout, ProcessSpec, mounted, mountpoints_for
+from lamina.slim.background import Background
 from lamina.slim.probes import CmdProbe, HttpProbe, Probe, ProbeResult, ProbeTimeout, http_get
 from lamina.slim.tracing import Trace, Tracer, choose
 
@@ -53,20 +53,6 @@ class Outcome:
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.results)
-
-
-class _Waiter(threading.Thread):
-    def __init__(self, container: Container) -> None:
-        super().__init__(daemon=True)
-        self.container = container
-        self.code: int | None = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.code = self.container.wait()
-        except BaseException as exc:  # reported by the caller
-            self.error = exc
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -109,7 +95,7 @@ def _run(lowers: Sequence[Path], plan: Plan, scratch: Path, tracer_kind: str,
                     open(log, "ab") as out:
                 container.start(stdout=out, stderr=out)
                 tracer.after_start(container)
-                waiter = _Waiter(container)
+                waiter = Background(container.wait)
                 waiter.start()
                 _wait_running(container, waiter)
                 outcome = Outcome(Trace(tracer.name))
@@ -127,7 +113,7 @@ def _run(lowers: Sequence[Path], plan: Plan, scratch: Path, tracer_kind: str,
     return outcome
 
 
-def _wait_running(container: Container, waiter: _Waiter, timeout: float = 20.0) -> None:
+def _wait_running(container: Container, waiter: Background[int], timeout: float = 20.0) -> None:
     """Until runc reports the container running (or it has already ended): `runc run`
     returns to us before that, and an exec probe sent earlier finds no container."""
     deadline = time.monotonic() + timeout
@@ -146,16 +132,16 @@ def trace_of(exc: BaseException) -> Trace | None:
     return trace if isinstance(trace, Trace) else None
 
 
-def _exited(waiter: _Waiter) -> bool:
+def _exited(waiter: Background[int]) -> bool:
     return not waiter.is_alive()
 
 
-def _check_alive(waiter: _Waiter, plan: Plan, log: Path, when: str) -> None:
+def _check_alive(waiter: Background[int], plan: Plan, log: Path, when: str) -> None:
     if not _exited(waiter):
         return
     if waiter.error is not None:
         raise ProgramFailed(f"the program could not run: {waiter.error}")
-    code = waiter.code
+    code = waiter.value
     output = _tail(log)
     shown = f"\nits output ended with:\n{output}" if output else " (it printed nothing)"
     if code != 0:
@@ -165,7 +151,7 @@ def _check_alive(waiter: _Waiter, plan: Plan, log: Path, when: str) -> None:
                         f"batch program that exits by itself use --exec-wait{shown}")
 
 
-def _exercise(container: Container, waiter: _Waiter, tracer: Tracer, plan: Plan,
+def _exercise(container: Container, waiter: Background[int], tracer: Tracer, plan: Plan,
               outcome: Outcome, log: Path, progress: Progress, dwell: bool) -> None:
     for probe in plan.probes:
         if not plan.exec_wait:
@@ -185,10 +171,10 @@ def _exercise(container: Container, waiter: _Waiter, tracer: Tracer, plan: Plan,
                                f"{plan.probe_timeout:g}s")
         if waiter.error is not None:
             raise ProgramFailed(f"the program could not run: {waiter.error}")
-        outcome.exit_code = waiter.code
-        passed = waiter.code == 0
+        outcome.exit_code = waiter.value
+        passed = waiter.value == 0
         outcome.results.append(ProbeResult("exec-wait: the program's exit status", passed,
-                                           f"exit status {waiter.code}", 0.0))
+                                           f"exit status {waiter.value}", 0.0))
         return
     if not plan.probes:
         _dwell(waiter, max(plan.probe_duration, 1.0))
@@ -199,7 +185,7 @@ def _exercise(container: Container, waiter: _Waiter, tracer: Tracer, plan: Plan,
     _check_alive(waiter, plan, log, "while the probes ran")
 
 
-def _dwell(waiter: _Waiter, seconds: float) -> None:
+def _dwell(waiter: Background[int], seconds: float) -> None:
     waiter.join(seconds)
 
 
