@@ -92,6 +92,8 @@ def main() -> None:
     typical = sorted(files, key=lambda n: len(texts[n]))[len(files) // 2]
     hundred = files[:100]
     lint = [lamina, "lint", "--failure-threshold", "none"]
+    # Wall time follows the machine's load; CPU time much less (both are printed).
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="lamina-bench-home-") as home:
         os.environ["LAMINA_HOME"] = home  # hyperfine passes it on; the cache goes there
         one = _hyperfine({"hadolint": [hadolint, "--no-fail", typical],
@@ -101,6 +103,8 @@ def main() -> None:
                            "lamina": [*lint, *hundred],
                            "lamina-no-cache": [*lint, "--no-cache", *hundred]},
                           max(3, args.runs // 3))
+    print(f"load average (1 min) {load_before:.1f} before timing, {os.getloadavg()[0]:.1f} after,"
+          f" on {os.cpu_count()} CPUs")
     for label, times in ((f"one file ({typical}, {len(texts[typical])} bytes)", one),
                          (f"{len(hundred)} files in one process", many)):
         (wall, cpu), parts = times["hadolint"], []
