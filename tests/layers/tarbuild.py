@@ -61,10 +61,10 @@ def fifo(name: str) -> Member:
     return _info(name, tarfile.FIFOTYPE, 0o644), None
 
 
-def build(*members: Member, compression: str = "none") -> bytes:
-    """A layer tar of ``members`` in the given order, optionally compressed."""
+def build(*members: Member, compression: str = "none", fmt: int = tarfile.PAX_FORMAT) -> bytes:
+    """A layer tar of ``members`` in the given order and tar format, optionally compressed."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
         for info, data in members:
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
     raw = buf.getvalue()

@@ -37,20 +37,9 @@ def _columns(index: LayerIndex) -> tuple[object, ...]:
 def _tars() -> Iterator[bytes]:
     long_name = "d" * 120 + "/" + "n" * 120
     for fmt in (tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT):
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
-            for name, data in (("./", None), ("a", b"one" * 700), ("b", b""), ("c", b"one" * 700),
-                               (long_name if fmt != tarfile.USTAR_FORMAT else "p" * 90 + "/q",
-                                b"z" * 5)):
-                info = tarfile.TarInfo(name)
-                info.mtime = 1_700_000_123
-                if data is None:
-                    info.type = tarfile.DIRTYPE
-                    tar.addfile(info)
-                else:
-                    info.size = len(data)
-                    tar.addfile(info, io.BytesIO(data))
-        yield buf.getvalue()
+        yield build(directory("./"), file("a", b"one" * 700), file("b"), file("c", b"one" * 700),
+                    file(long_name if fmt != tarfile.USTAR_FORMAT else "p" * 90 + "/q", b"z" * 5),
+                    fmt=fmt)
     key = b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"
     yield build(directory("a"), file("a/.wh..wh..opq"), file("b/.wh.gone"), file(".wh..wh.plnk"),
                 file("f", b"x" * 70_000), hardlink("g", "./f"), symlink("s", "t" * 300),

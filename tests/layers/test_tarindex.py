@@ -19,27 +19,9 @@ from lamina.layers import layerindex
 from lamina.layers.layerindex import LayerIndex, StaleIndex
 from lamina.layers.tarindex import TarIndexer, index_stream
 from lamina.layers.tarstream import InvalidLayer
-from tests.layers.tarbuild import build, directory, file, hardlink, symlink
+from tests.layers.tarbuild import MTIME, build, directory, file, hardlink, symlink
 
 LONG = "d" * 120 + "/" + "n" * 120
-
-
-def _tar(fmt: int, members: list[tuple[str, bytes | None, str]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
-        for name, data, link in members:
-            info = tarfile.TarInfo(name)
-            info.uid, info.gid, info.mode, info.mtime = 1000, 2000, 0o640, 1_700_000_123
-            if data is None and link:
-                info.type, info.linkname = tarfile.SYMTYPE, link
-                tar.addfile(info)
-            elif data is None:
-                info.type = tarfile.DIRTYPE
-                tar.addfile(info)
-            else:
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def _index(data: bytes, chunk: int | None = None, **kwargs: int) -> LayerIndex:
@@ -61,12 +43,13 @@ def test_names_sizes_owners_times_links_and_hashes(fmt: int) -> None:
     name = LONG if fmt != tarfile.USTAR_FORMAT else "p" * 90 + "/" + "n" * 90
     link = "t" * 150 if fmt != tarfile.USTAR_FORMAT else "target"
     body = b"hello" * 300
-    raw = _tar(fmt, [("dir", None, ""), (name, body, ""), ("link", None, link), ("empty", b"", "")])
+    raw = build(directory("dir", 0o750, 1000, 2000), file(name, body, 0o640, 1000, 2000),
+                symlink("link", link, 1000, 2000), file("empty", b"", 0o600, 1000, 2000), fmt=fmt)
     expected = [
-        ("dir", "dir", 0, 1000, 2000, 0o640, 1_700_000_123, "", ""),
-        (name, "file", 1500, 1000, 2000, 0o640, 1_700_000_123, "", blake3(body).hexdigest()),
-        ("link", "symlink", 0, 1000, 2000, 0o640, 1_700_000_123, link, ""),
-        ("empty", "file", 0, 1000, 2000, 0o640, 1_700_000_123, "", blake3().hexdigest()),
+        ("dir", "dir", 0, 1000, 2000, 0o750, MTIME, "", ""),
+        (name, "file", 1500, 1000, 2000, 0o640, MTIME, "", blake3(body).hexdigest()),
+        ("link", "symlink", 0, 1000, 2000, 0o777, MTIME, link, ""),
+        ("empty", "file", 0, 1000, 2000, 0o600, MTIME, "", blake3().hexdigest()),
     ]
     # Headers, PAX records and contents may straddle the chunks the store feeds.
     for chunk in (1, 7, 512, 1000, None):
@@ -133,20 +116,20 @@ def test_docker_content_size_counts_files_and_symlink_targets_only() -> None:
 
 
 def test_bad_checksum_is_refused() -> None:
-    raw = bytearray(_tar(tarfile.USTAR_FORMAT, [("a", b"x", "")]))
+    raw = bytearray(build(file("a", b"x"), fmt=tarfile.USTAR_FORMAT))
     raw[0] ^= 0x01
     with pytest.raises(InvalidLayer, match="checksum"):
         _index(bytes(raw))
 
 
 def test_truncated_content_is_refused() -> None:
-    raw = _tar(tarfile.USTAR_FORMAT, [("a", b"x" * 4000, "")])
+    raw = build(file("a", b"x" * 4000), fmt=tarfile.USTAR_FORMAT)
     with pytest.raises(InvalidLayer, match="truncated"):
         _index(raw[:1500])
 
 
 def test_absurd_size_is_refused() -> None:
-    raw = _tar(tarfile.USTAR_FORMAT, [("a", b"x" * 100, "")])
+    raw = build(file("a", b"x" * 100), fmt=tarfile.USTAR_FORMAT)
     with pytest.raises(HostileLayer, match="absurd header size"):
         _index(raw, max_size=10)
 
@@ -157,7 +140,7 @@ def test_parent_components_are_refused() -> None:
 
 
 def test_unknown_type_is_refused() -> None:
-    header = bytearray(_tar(tarfile.USTAR_FORMAT, [("a", b"", "")])[:512])
+    header = bytearray(build(file("a"), fmt=tarfile.USTAR_FORMAT)[:512])
     header[156:157] = b"Z"
     header[148:156] = b" " * 8
     header[148:156] = f"{sum(header):06o}\0 ".encode()

@@ -5,7 +5,6 @@ lower entries, hard links share a file's bytes, shared databases keep attributio
 from __future__ import annotations
 
 import io
-import tarfile
 from collections.abc import Sequence
 
 from lamina.oci import mediatype
@@ -13,25 +12,14 @@ from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.scan.inventory import Inventory, inventory_of
+from tests.layers.tarbuild import build, directory, file, hardlink
 
 Member = tuple[str, bytes | None, str]  # path, content (None: directory), hard link target
 
 
 def _layer(members: Sequence[Member]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path, content, link in members:
-            info = tarfile.TarInfo(path)
-            if link:
-                info.type, info.linkname = tarfile.LNKTYPE, link
-                tar.addfile(info)
-            elif content is None:
-                info.type = tarfile.DIRTYPE
-                tar.addfile(info)
-            else:
-                info.size = len(content)
-                tar.addfile(info, io.BytesIO(content))
-    return buf.getvalue()
+    return build(*(hardlink(path, link) if link else directory(path) if content is None
+                   else file(path, content) for path, content, link in members))
 
 
 def _inventory(*layers: Sequence[Member]) -> Inventory:
