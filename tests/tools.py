@@ -24,6 +24,12 @@ def _tool_used(name: str) -> None:
     integration_guard.tool_used(name)
 
 
+def server_started(what: str) -> None:
+    """Tells the integration guard the test starts ``what``, a server process of its own
+    (``lamina registry serve``, a peer registry): a test that does is an integration test."""
+    _tool_used(what)
+
+
 def require_tool(name: str) -> str:
     """The path of ``name``; fails the test when it is not installed."""
     _tool_used(name)

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.tools import free_port, require_tool
+from tests.tools import free_port, require_tool, server_started
 
 SERVICE = "lamina-test-registry"
 ISSUER = "lamina-test-issuer"
@@ -126,6 +126,7 @@ class LaminaRegistry:
 
 
 def start_lamina_registry(root: Path) -> LaminaRegistry:
+    server_started("lamina registry serve")
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = root / "serve.log"

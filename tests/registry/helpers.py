@@ -26,7 +26,7 @@ from lamina.registry.meta.base import MetaStore
 from lamina.registry.server import build_app
 from lamina.registry.settings import RegistrySettings
 from lamina.registry.storage.base import BlobStore
-from tests.tools import free_port
+from tests.tools import free_port, server_started
 
 LAMINA = Path(sys.executable).parent / "lamina"
 
@@ -99,6 +99,7 @@ class RegistryServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RegistryServer:
+        server_started("lamina registry serve")
         env = {**os.environ, **self.extra_env}
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(

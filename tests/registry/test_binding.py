@@ -11,6 +11,8 @@ import pytest
 
 from tests.registry.helpers import LAMINA, RegistryServer
 
+pytestmark = pytest.mark.integration  # every test here starts a `lamina registry serve`
+
 
 @pytest.mark.parametrize("second", ["granian", "uvicorn"])
 def test_second_server_on_a_busy_port_exits_1(registry_server: RegistryServer, tmp_path: Path,

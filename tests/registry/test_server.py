@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.registry.helpers import LAMINA, push_blob, push_image, sha256
-from tests.tools import free_port
+from tests.tools import free_port, server_started
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +49,7 @@ def test_serve_without_arguments_uses_the_defaults(tmp_path: Path) -> None:
     port comes from the environment here, as tests never use fixed ports)."""
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
+    server_started("lamina registry serve")
     proc = subprocess.Popen([str(LAMINA), "registry", "serve"], cwd=tmp_path, stdout=log,
                             stderr=log, start_new_session=True,
                             env={**os.environ, "LAMINA_REGISTRY_ADDR": f"127.0.0.1:{port}"})

@@ -10,8 +10,11 @@ import socket
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.registry.helpers import RegistryServer, error_codes
+
+pytestmark = pytest.mark.integration  # every test here starts a `lamina registry serve`
 
 BOUND = 60.0  # never reached when the server behaves: a hang fails the test instead
 

@@ -8,6 +8,7 @@ import contextlib
 import socket
 from base64 import b64encode
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.registry.auth.helpers import AuthRegistry, password
@@ -60,6 +61,7 @@ def _answer_to_oversized_body(port: int, head: str) -> bytes:
         return answer
 
 
+@pytest.mark.integration  # a real server: the limit is seen on the socket
 def test_8_bodies_that_are_not_blobs_are_refused_before_buffering(server: AuthRegistry) -> None:
     """The token endpoint, the admin API and manifests (4 MiB, spec.md "Pushing Manifests")
     answer 413 from Content-Length alone; a chunked body is cut off at the limit."""

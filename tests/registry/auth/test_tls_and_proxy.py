@@ -24,7 +24,7 @@ from lamina.registry.audit import AuditLog
 from lamina.registry.auth.store import ACCESS_FILE
 from tests.registry.auth.helpers import auth_client, password
 from tests.registry.helpers import LAMINA
-from tests.tools import free_port
+from tests.tools import free_port, server_started
 
 pytestmark = pytest.mark.integration
 
@@ -57,6 +57,7 @@ def test_serve_with_tls_and_token_auth(tmp_path: Path, access_template: Path) ->
     port = free_port()
     base = f"https://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("ab")
+    server_started("lamina registry serve")
     proc = subprocess.Popen([str(LAMINA), "registry", "serve", "--addr", f"127.0.0.1:{port}",
                              "--root", str(root), "--auth", "token", "--tls-cert", str(cert),
                              "--tls-key", str(key)], stdout=log, stderr=log,

@@ -11,6 +11,7 @@ from base64 import b64encode
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,6 +27,8 @@ from tests.registry.fuzz.strategies import (
     manifest_mutations,
 )
 from tests.registry.helpers import RegistryServer, image_manifest, push_blob
+
+pytestmark = pytest.mark.integration  # every test here starts a `lamina registry serve`
 
 SPEC_CODES = {"BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
               "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID",
