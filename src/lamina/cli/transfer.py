@@ -170,7 +170,7 @@ def copy_command(source: str, destination: str, all_platforms: bool, platform: s
     progress = reporter(quiet, fmt)
     try:
         with Session(settings, insecure=insecure) as session:
-            result = copy(store.home, session, src, dst, all_platforms=all_platforms,
+            result = copy(store, session, src, dst, all_platforms=all_platforms,
                           platform=_platform(platform), progress=progress)
     finally:
         progress.close()

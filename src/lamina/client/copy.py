@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from lamina.client.pull import pull
 from lamina.client.push import push
 from lamina.client.registry_api import FetchedManifest, Repository
 from lamina.client.session import Session
-from lamina.client.sources import BlobSources
 from lamina.errors import InvalidManifest, LaminaError, NotFound
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor, Platform
@@ -90,7 +88,7 @@ class CopyResult:
     blobs: tuple[Digest, ...] = ()  # every blob the copied manifests name
 
 
-def copy(home: Path, session: Session, src: Location, dst: Location, *,
+def copy(store: Store, session: Session, src: Location, dst: Location, *,
          all_platforms: bool = False, platform: Platform | None = None,
          progress: Reporter | None = None) -> CopyResult:
     progress = progress or Silent()
@@ -99,9 +97,8 @@ def copy(home: Path, session: Session, src: Location, dst: Location, *,
         result = copy_between_registries(session, src.ref, dst.ref,
                                          all_platforms=all_platforms, platform=platform,
                                          progress=progress)
-        sources = BlobSources(home)
         for ref in (src.ref, dst.ref):
-            sources.record(ref.registry, ref.repository, [str(d) for d in result.blobs])
+            store.record_blob_sources(ref.registry, ref.repository, result.blobs)
         return result
     if dst.kind in ENGINES:
         raise LaminaError(f"copy {src} -> {dst}: Lamina reads the engines' storage but does"
@@ -109,9 +106,8 @@ def copy(home: Path, session: Session, src: Location, dst: Location, *,
     if src.kind != "registry" and dst.kind != "registry":
         raise LaminaError(f"copy {src} -> {dst}: one side must be a registry"
                           " (use lamina load/save between files)")
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=home / "tmp", prefix="copy-") as scratch_dir:
-        scratch = Store(Path(scratch_dir), session.settings.default_registry)
+    with store.scratch_dir("copy") as scratch_dir:
+        scratch = Store(scratch_dir, session.settings.default_registry)
         if src.kind == "registry":
             assert src.ref is not None
             pulled = pull(scratch, session, src.ref, platform=platform,

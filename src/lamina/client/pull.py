@@ -1,7 +1,7 @@
 """Pulling an image into the local store: manifest, then only the blobs the store lacks.
 
 Layers stream in concurrently and pass through the store's one-pass ingest
-(store/ingest.py): as the bytes arrive they are hashed, decompressed, hashed
+(``Store.ingest_layer_stream``): as the bytes arrive they are hashed, decompressed, hashed
 again for the diff ID and fed to the tar indexer, so a pulled layer is
 verified (blob digest and diff ID), measured and indexed without a second
 read. A mismatch of either digest stores nothing, index included. Blobs that
@@ -20,7 +20,6 @@ from lamina.client.errors import RegistryError
 from lamina.client.progress import Reporter, Silent
 from lamina.client.registry_api import FetchedManifest, Repository
 from lamina.client.session import Session
-from lamina.client.sources import BlobSources
 from lamina.errors import DigestMismatch, InvalidManifest, NotFound
 from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
@@ -30,10 +29,7 @@ from lamina.oci.manifest import Index, Manifest, parse_manifest
 from lamina.oci.platform_choice import best, select
 from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage
-from lamina.store.index import LayerRecord
-from lamina.store.ingest import ingest_layer
-from lamina.store.layer_index import save_index
-from lamina.store.store import Store, host_os_arch
+from lamina.store.store import LayerRecord, Store, host_os_arch
 
 
 @dataclass(frozen=True)
@@ -89,22 +85,19 @@ def pull(store: Store, session: Session, ref: Reference, *, platform: Platform |
         downloaded, reused = _fetch_blobs(store, repo, manifests, progress,
                                           concurrency or session.settings.concurrency, records)
         for fetched in manifests:
-            store.blobs.put_bytes(fetched.raw, fetched.digest)
+            store.put_blob(fetched.raw, fetched.digest)
         if isinstance(parsed, Index):
-            store.blobs.put_bytes(top.raw, top.digest)
+            store.put_blob(top.raw, top.digest)
         stored_raw = top.raw if chosen_matches_host else manifests[0].raw
         stored_digest = Digest.of(stored_raw)
-        before = store.meta.read()
-        previous = before.tags.get(str(ref)) if ref.digest is None else \
-            (str(stored_digest) if str(stored_digest) in before.images else None)
+        previous = store.tagged(ref) if ref.digest is None else \
+            (stored_digest if store.has_image(str(stored_digest)) else None)
         image = store.add_image(stored_raw, tags=[ref] if ref.digest is None else [],
                                 layer_records=records)
         store.add_repo_digest(ref, stored_digest)
-    BlobSources(store.home).record(
-        ref.registry, ref.repository,
-        [str(d.digest) for m in manifests for d in _blobs_of(m)])
-    return PullResult(ref, image, top.digest, downloaded, reused,
-                      previous != str(stored_digest))
+    store.record_blob_sources(ref.registry, ref.repository,
+                              [d.digest for m in manifests for d in _blobs_of(m)])
+    return PullResult(ref, image, top.digest, downloaded, reused, previous != stored_digest)
 
 
 def _check_single_platform(store: Store, repo: Repository, ref: Reference, manifest: Manifest,
@@ -115,7 +108,7 @@ def _check_single_platform(store: Store, repo: Repository, ref: Reference, manif
         return
     raw = repo.get_blob_bytes(config)
     with store.writing():
-        store.blobs.put_bytes(raw, config.digest)
+        store.put_blob(raw, config.digest)
     parsed = ImageConfig.parse(raw)
     have = Platform(parsed.os, parsed.architecture, parsed.variant)
     if not have.matches(wanted):
@@ -140,11 +133,11 @@ def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest
         if not isinstance(manifest, Manifest):
             raise InvalidManifest(f"{fetched.digest}: an index inside an index is not supported")
         config_desc = manifest.config
-        if not store.blobs.has(config_desc.digest):
-            store.blobs.put_bytes(repo.get_blob_bytes(config_desc), config_desc.digest)
+        if not store.has_blob(config_desc.digest):
+            store.put_blob(repo.get_blob_bytes(config_desc), config_desc.digest)
         diff_ids: list[Digest | None] = [None] * len(manifest.layers)
         if config_desc.media_type in mediatype.IMAGE_CONFIGS:
-            config = ImageConfig.parse(store.blobs.read_bytes(config_desc.digest))
+            config = ImageConfig.parse(store.read_blob(config_desc.digest))
             if len(config.diff_ids) != len(manifest.layers):
                 raise InvalidManifest(
                     f"manifest {fetched.digest} lists {len(manifest.layers)} layers but its"
@@ -152,7 +145,7 @@ def _fetch_blobs(store: Store, repo: Repository, manifests: list[FetchedManifest
             diff_ids = list(config.diff_ids)
         for desc, diff_id in zip(manifest.layers, diff_ids, strict=True):
             key = desc.digest.hex[:12]
-            if store.blobs.has(desc.digest) or desc.digest in jobs:
+            if store.has_blob(desc.digest) or desc.digest in jobs:
                 if desc.digest not in jobs:
                     reused += 1
                     progress.finish(key, "Already exists")
@@ -185,12 +178,10 @@ def _job(store: Store, repo: Repository, desc: Descriptor, diff_id: Digest | Non
                 # Both digests are verified before the blob is visible, and the
                 # index is written only after that, so a refused layer leaves nothing.
                 if diff_id is None or compression is None:
-                    store.blobs.put_stream(src, desc.digest)
+                    store.put_blob_stream(src, desc.digest)
                 else:
-                    got = ingest_layer(store.blobs, src, expected_digest=desc.digest,
-                                       expected_diff_id=diff_id, compression=compression)
-                    save_index(store, diff_id, got.index)
-                    records[diff_id] = got.record  # one dict store: safe across threads
+                    records[diff_id] = store.ingest_layer_stream(  # one dict store: thread-safe
+                        src, digest=desc.digest, diff_id=diff_id, compression=compression)
         except DigestMismatch as exc:
             progress.finish(key, "Verification failed")
             raise DigestMismatch(f"blob {desc.digest} from {where} refused: {exc}") from exc

@@ -17,7 +17,6 @@ from lamina.client.progress import Reporter, Silent
 from lamina.client.recompress import compress_image, needs_compression
 from lamina.client.registry_api import Repository
 from lamina.client.session import Session
-from lamina.client.sources import BlobSources
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest, parse_manifest
@@ -59,8 +58,7 @@ def push(store: Store, session: Session, image: StoredImage, ref: Reference, *,
     for manifest in manifests:
         for desc in manifest.references:
             blobs.setdefault(desc.digest, desc)
-    sources = BlobSources(store.home)
-    candidates = {str(d): [r for r in sources.repositories(ref.registry, str(d))
+    candidates = {str(d): [r for r in store.blob_source_repositories(ref.registry, d)
                            if r != ref.repository] for d in blobs}
     mount_from = tuple(sorted({r for repos in candidates.values() for r in repos}))
     repo = Repository(session.client(ref.registry), ref.repository, push=True,
@@ -83,7 +81,7 @@ def push(store: Store, session: Session, image: StoredImage, ref: Reference, *,
             repo.put_manifest(str(manifest.digest), manifest.raw, manifest.media_type)
     reference = ref.tag if ref.digest is None else str(ref.digest)
     digest = repo.put_manifest(reference, top_raw, top_type)
-    sources.record(ref.registry, ref.repository, [str(d) for d in blobs])
+    store.record_blob_sources(ref.registry, ref.repository, blobs)
     store.add_repo_digest(ref, digest)
     return PushResult(ref, digest, len(top_raw), outcomes.count("pushed"),
                       outcomes.count("skipped"), outcomes.count("mounted"))

@@ -5,27 +5,34 @@ add blobs that no tag reaches yet; the store's clean-up takes it exclusively,
 so it never deletes a blob an unfinished writer is about to reference. A new
 layer is written through ``layer_writer()``, which holds it for the write; a
 caller holds ``writing()`` itself until an image references what it added
-(store/mutate.py does for the images it writes).
+(store/mutate.py does for the images it writes). A pulled layer comes in through
+``ingest_layer_stream`` (one pass: digest, diff ID, sizes, index), and where a blob
+was seen is recorded beside the blobs (blob_sources.py) for pushes to mount from.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from lamina.oci.digest import Digest
+from lamina.store.blob_sources import BlobSources
 from lamina.store.blobs import BlobStore, BlobWriter
+from lamina.store.folder import StoreFolder
+from lamina.store.index import LayerRecord
+from lamina.store.layer_index import index_path
 
 
-class BlobAccess:
+class BlobAccess(StoreFolder):
     """The blob half of store.Store: ``<home>/blobs`` and ``<home>/gc.lock``."""
 
     def __init__(self, home: Path) -> None:
-        self.home = home
+        super().__init__(home)
         self.blobs = BlobStore(home)
+        self._sources = BlobSources(home)
 
     @contextlib.contextmanager
     def _gc_lock(self, kind: int) -> Iterator[None]:
@@ -78,3 +85,28 @@ class BlobAccess:
         """Copy a stream into the store, checked against ``expected``; hold ``writing()``.
         Returns (digest, size)."""
         return self.blobs.put_stream(src, expected)
+
+    def ingest_layer_stream(self, src: BinaryIO, *, digest: Digest, diff_id: Digest,
+                            compression: str) -> LayerRecord:
+        """Stream a layer in, in one pass: its blob digest and diff ID are checked, its
+        sizes measured and its file listing indexed as the bytes arrive; hold ``writing()``.
+
+        Nothing is kept (index included) when either digest does not match. Returns
+        the layer's record, for ``add_image(layer_records=...)``.
+        """
+        from lamina.store.ingest import ingest_layer  # compression code loads on demand
+
+        got = ingest_layer(self.blobs, src, expected_digest=digest, expected_diff_id=diff_id,
+                           compression=compression)
+        if got.index is not None:
+            got.index.save(index_path(self.home, diff_id))
+        return got.record
+
+    def record_blob_sources(self, registry: str, repository: str,
+                            digests: Iterable[Digest]) -> None:
+        """Remember that ``registry``/``repository`` holds these blobs (for later mounts)."""
+        self._sources.record(registry, repository, [str(d) for d in digests])
+
+    def blob_source_repositories(self, registry: str, digest: Digest) -> list[str]:
+        """The repositories of ``registry`` that were seen holding ``digest``, newest first."""
+        return self._sources.repositories(registry, str(digest))

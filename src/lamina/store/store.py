@@ -34,7 +34,8 @@ from lamina.store.accounting import Removed, Usage
 from lamina.store.blob_access import BlobAccess
 from lamina.store.image import Layer, StoredImage
 from lamina.store.index import Index as MetaIndex
-from lamina.store.index import IndexData, LayerRecord
+from lamina.store.index import IndexData
+from lamina.store.index import LayerRecord as LayerRecord  # public: add_image takes them
 
 _HEX_PREFIX = re.compile(r"^(?:sha256:)?[a-f0-9]{1,64}$")
 
@@ -197,6 +198,11 @@ class Store(BlobAccess):
 
     def has_image(self, manifest_digest: str) -> bool:
         return manifest_digest in self.meta.read().images
+
+    def tagged(self, ref: Reference) -> Digest | None:
+        """The manifest digest the tag ``ref`` names in the store, if any."""
+        digest = self.meta.read().tags.get(str(ref))
+        return Digest.parse(digest) if digest is not None else None
 
     def images(self, *, all_images: bool = False) -> list[StoredImage]:
         data = self.meta.read()

@@ -2,7 +2,9 @@
 
 A push can mount a blob instead of uploading it when the same registry already
 holds it in another repository (distribution-spec "Mounting a blob from another
-repository"). Pulls and pushes record here, in ``<LAMINA_HOME>/blob-sources.json``.
+repository"). Pulls, pushes and copies record here, through the Store
+(``record_blob_sources``, ``blob_source_repositories``), in the store's
+``blob-sources.json``.
 """
 
 from __future__ import annotations
