@@ -9,15 +9,11 @@ are misses, and are dropped when next looked up.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+from lamina.store.json_document import JsonDocument
 from lamina.store.store import Store
 
 
@@ -30,26 +26,10 @@ def cache_key(parent_id: str, created_by: str, config: dict[str, Any], extra: An
 class BuildCache:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.path = store.home / "build-cache.json"
-        self._lock = store.home / "build-cache.lock"
+        self._doc = JsonDocument(store.home / "build-cache.json", indent=0)
 
     def _read(self) -> dict[str, str]:
-        try:
-            data = json.loads(self.path.read_bytes())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[dict[str, str]]:
-        self.store.home.mkdir(parents=True, exist_ok=True)
-        with self._lock.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            data = self._read()
-            yield data
-            tmp = Path(f"{self.path}.tmp")
-            tmp.write_text(json.dumps(data, indent=0, sort_keys=True))
-            os.replace(tmp, self.path)
+        return {str(k): str(v) for k, v in self._doc.read().items()}
 
     def get(self, key: str) -> str | None:
         """The manifest digest cached for ``key``, when its image is still in the store."""
@@ -58,10 +38,10 @@ class BuildCache:
             return None
         if self.store.has_image(digest):
             return digest
-        with self._locked() as data:
+        with self._doc.update() as data:
             data.pop(key, None)
         return None
 
     def put(self, key: str, manifest_digest: str) -> None:
-        with self._locked() as data:
+        with self._doc.update() as data:
             data[key] = manifest_digest
