@@ -13,7 +13,6 @@ from typing import BinaryIO, Final
 
 from lamina.layers import layerindex, whiteout
 from lamina.layers.layerindex import KIND_CODES, KINDS, LayerIndex
-from lamina.layers.tarindex import index_stream
 from lamina.layers.tarstream import DIR, FILE
 
 _ENV_NAMES: Final = frozenset({".env"})
@@ -119,4 +118,6 @@ def scan_layer(stream: BinaryIO, index: int, compression: str | None = None) -> 
     For layers with no stored index (an image given as a file); the stream is
     read to its end, so a verifying reader (the store's) checks the blob's digest.
     """
+    from lamina.layers.tarindex import index_stream  # only layers with no stored index
+
     return scan_from_index(index_stream(stream, compression, what=f"layer {index}"), index)
