@@ -57,35 +57,10 @@ def _check_name(compression: str) -> None:
         )
 
 
-class _CountingReader(io.RawIOBase):
-    """Counts bytes read from the compressed source, to measure the expansion ratio."""
+class _Relay(io.RawIOBase):
+    """Reads of ``_inner`` passed through, each one's length told to ``_account``."""
 
-    def __init__(self, src: BinaryIO) -> None:
-        self._src = src
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._src.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self.count += n
-        return n
-
-
-class BoundedReader(io.RawIOBase):
-    """Decompressed bytes of a layer, refused once they grow past the bounds."""
-
-    def __init__(self, decompressed: BinaryIO, source: _CountingReader | None, *,
-                 max_bytes: int, max_ratio: int, ratio_grace: int) -> None:
-        self._inner = decompressed
-        self._source = source
-        self._max_bytes = max_bytes
-        self._max_ratio = max_ratio
-        self._ratio_grace = ratio_grace
-        self.produced = 0
+    _inner: BinaryIO
 
     def readable(self) -> bool:
         return True
@@ -96,6 +71,33 @@ class BoundedReader(io.RawIOBase):
         buffer[:n] = data
         self._account(n)
         return n
+
+    def _account(self, n: int) -> None:
+        raise NotImplementedError
+
+
+class _CountingReader(_Relay):
+    """Counts bytes read from the compressed source, to measure the expansion ratio."""
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._inner = src
+        self.count = 0
+
+    def _account(self, n: int) -> None:
+        self.count += n
+
+
+class BoundedReader(_Relay):
+    """Decompressed bytes of a layer, refused once they grow past the bounds."""
+
+    def __init__(self, decompressed: BinaryIO, source: _CountingReader | None, *,
+                 max_bytes: int, max_ratio: int, ratio_grace: int) -> None:
+        self._inner = decompressed
+        self._source = source
+        self._max_bytes = max_bytes
+        self._max_ratio = max_ratio
+        self._ratio_grace = ratio_grace
+        self.produced = 0
 
     def read(self, size: int | None = -1) -> bytes:
         # Skip RawIOBase's readinto round trip: tarfile reads through here a lot.
