@@ -17,13 +17,14 @@ import atexit
 import json
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lamina.registry.sqlite_tx import connect_shared
 
 AUDIT_FILE = "audit.sqlite3"
 log = logging.getLogger("lamina.registry.audit")
@@ -71,13 +72,8 @@ class AuditEvent:
 
 class AuditLog:
     def __init__(self, root: Path) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(root / AUDIT_FILE, isolation_level=None,
-                                   check_same_thread=False, timeout=30)
+        self._db = connect_shared(root / AUDIT_FILE)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
         with self._lock:
             self._db.executescript(SCHEMA)
         self._start_writer()

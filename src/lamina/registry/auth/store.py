@@ -8,7 +8,6 @@ workers), so that checking a request costs one cheap query.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from lamina.registry.auth.permissions import Namespace, Robot, RobotGrant, Snaps
 from lamina.registry.auth.roles import Role
 from lamina.registry.meta.sql_store import Transaction
 from lamina.registry.namespace_policy import NamespacePolicy, Retention
-from lamina.registry.sqlite_tx import immediate
+from lamina.registry.sqlite_tx import connect_shared, immediate
 
 ACCESS_FILE = "access.sqlite3"
 
@@ -43,12 +42,9 @@ CREATE TABLE IF NOT EXISTS robots (
 
 class AccessStore:
     def __init__(self, root: Path) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(root / ACCESS_FILE, isolation_level=None,
-                                   check_same_thread=False, timeout=30)
+        # durable: credentials and roles keep SQLite's full sync on every commit
+        self._db = connect_shared(root / ACCESS_FILE, durable=True)
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
         with self._write() as db:
             for statement in SCHEMA.split(";"):
                 if statement.strip():

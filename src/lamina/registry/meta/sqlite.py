@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from lamina.registry import sweeplock
 from lamina.registry.meta.sql_store import Row, SqlMetaStore, Transaction
-from lamina.registry.sqlite_tx import immediate
+from lamina.registry.sqlite_tx import connect_shared, immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS repositories (
@@ -55,14 +54,9 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
 
 class SqliteMetaStore(SqlMetaStore):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                   timeout=30)
+        self._db = connect_shared(path)
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
         with self._write():
             for statement in SCHEMA.split(";"):
                 if statement.strip():
