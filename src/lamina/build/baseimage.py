@@ -21,7 +21,7 @@ def fetch_base(store: Store, name: str, pull: str) -> StoredImage:
     """The base image as ``--pull`` says: the registry client decides and fetches."""
     from lamina.client.resolve import PullPolicy, ensure_image  # only when needed: slow import
 
-    where = (f"looked in the local store at {store.home}" if pull != "always"
+    where = (f"looked in the local store at {store.location}" if pull != "always"
              else "--pull=always")
     try:
         return ensure_image(store, name, cast(PullPolicy, pull))

@@ -26,7 +26,7 @@ def cache_key(parent_id: str, created_by: str, config: dict[str, Any], extra: An
 class BuildCache:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._doc = JsonDocument(store.home / "build-cache.json", indent=0)
+        self._doc = JsonDocument(store.state_file("build-cache.json"), indent=0)
 
     def _read(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self._doc.read().items()}

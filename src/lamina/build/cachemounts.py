@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 SHARING = ("shared", "private", "locked")
 RECORD_TYPE = "exec.cachemount"  # BuildKit's record type, as `docker buildx du` shows it
@@ -53,8 +54,10 @@ def _tree_size(root: Path) -> int:
 
 
 class CacheMounts:
-    def __init__(self, home: Path) -> None:
-        self.root = home / "cache-mounts"
+    FOLDER: Final = "cache-mounts"  # under LAMINA_HOME, beside the store
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
     @staticmethod
     def key(cache_id: str, base: str | None) -> str:

@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 import tarfile
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,8 +84,8 @@ def export(store: Store, manifest_digest: str, names: list[str], output: Output)
             return
         _to_file(dest, lambda fh: save_oci_layout(store, [(stored, names)], fh))
     elif output.type in ("tar", "local"):
-        with tempfile.TemporaryDirectory(prefix="lamina-out-", dir=store.home) as tmp:
-            root = Path(tmp) / "rootfs"
+        with store.scratch_dir("out") as tmp:
+            root = tmp / "rootfs"
             root.mkdir()
             from lamina.layers.apply import unpack
 

@@ -44,9 +44,7 @@ class Scratch:
 
 @contextmanager
 def scratch(store: Store) -> Iterator[Scratch]:
-    base = store.home / "build-tmp"
-    base.mkdir(parents=True, exist_ok=True)
-    space = Scratch(Path(tempfile.mkdtemp(dir=base, prefix="step-")))
+    space = Scratch(Path(tempfile.mkdtemp(dir=store.scratch_root("build"), prefix="step-")))
     space.upper.mkdir(mode=0o755)
     try:
         yield space
@@ -93,9 +91,7 @@ def readonly(store: Store, image: ImageState) -> Iterator[Path]:
         finally:
             shutil.rmtree(empty, ignore_errors=True)
         return
-    base = store.home / "build-tmp"
-    base.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(dir=base, prefix="ro-"))
+    target = Path(tempfile.mkdtemp(dir=store.scratch_root("build"), prefix="ro-"))
     from lamina.layers import overlay
 
     if len(dirs) == 1:

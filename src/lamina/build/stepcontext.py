@@ -117,7 +117,7 @@ class StepContext:
 
     def mount_sources(self) -> MountSources:
         return MountSources(self.store, self.context, self.request.secrets,
-                            CacheMounts(self.store.home), self.image_for,
+                            CacheMounts(self.store.state_dir(CacheMounts.FOLDER)), self.image_for,
                             self.request.build_contexts)
 
     def image_for(self, name: str) -> ImageState:

@@ -34,7 +34,7 @@ def _cache_mounts() -> CacheMounts:
     from lamina.build.cachemounts import CacheMounts
     from lamina.config import Settings
 
-    return CacheMounts(Settings.load().home)
+    return CacheMounts(Settings.load().home / CacheMounts.FOLDER)
 
 
 @builder_group.command("du")

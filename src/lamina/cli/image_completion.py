@@ -44,7 +44,7 @@ def complete_containers(ctx: click.Context, param: click.Parameter,
     from lamina.errors import LaminaError
 
     try:
-        records = Records(open_store().home).all()
+        records = Records.of(open_store()).all()
     except (LaminaError, OSError):
         return []
     names = sorted({r.name for r in records} | {r.id[:12] for r in records})

@@ -49,7 +49,7 @@ def _image(store: Store, image: str, pull: str) -> StoredImage:
     try:
         stored = ensure_image(store, image, cast(PullPolicy, pull))
     except LaminaError as exc:
-        raise NotFound(f"image {image} not found (looked in the local store at {store.home}, "
+        raise NotFound(f"image {image} not found (looked in the local store at {store.location}, "
                        f"--pull={pull}: {exc}); add it with `lamina load -i IMAGE.tar` or "
                        "`lamina pull`") from exc
     _warn_latest(image, stored, store.default_registry)
@@ -125,7 +125,7 @@ def run_command(image: str, command: tuple[str, ...], detach: bool, interactive:
     from lamina.containers.records import Records
     from lamina.runtime import new_container_id
 
-    records = Records(store.home)
+    records = Records.of(store)
     doc = {"image": image, "imageId": str(stored.id), "manifest": str(stored.manifest_digest),
            "options": options.to_doc(), "detached": detach, "autoRemove": rm}
     record = records.create(new_container_id(), name, doc)
@@ -191,7 +191,7 @@ def ps_command(show_all: bool, quiet: bool, fmt: str) -> None:
     """
     from lamina.containers.records import Records
 
-    records = [r for r in Records(open_store().home).all() if show_all or r.running]
+    records = [r for r in Records.of(open_store()).all() if show_all or r.running]
     now = time.time()
     if quiet:
         for record in records:
@@ -233,7 +233,7 @@ def logs_command(container: str, follow: bool) -> None:
     from lamina.containers.detached import follow_logs
     from lamina.containers.records import Records
 
-    record = Records(open_store().home).find(container)
+    record = Records.of(open_store()).find(container)
     follow_logs(record, sys.stdout.buffer, sys.stderr.buffer, follow=follow)
 
 
@@ -251,7 +251,7 @@ def stop_command(containers: tuple[str, ...], timeout: int) -> None:
     from lamina.containers.detached import stop
     from lamina.containers.records import Records
 
-    records = Records(open_store().home)
+    records = Records.of(open_store())
     for text in containers:
         stop(records.find(text), timeout)
         click.echo(text)
@@ -270,7 +270,7 @@ def rm_command(containers: tuple[str, ...], force: bool) -> None:
     from lamina.containers.detached import stop
     from lamina.containers.records import ContainerConflict, Records
 
-    records = Records(open_store().home)
+    records = Records.of(open_store())
     for text in containers:
         record = records.find(text)
         if record.running:

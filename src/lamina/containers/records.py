@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina.errors import LaminaError, NotFound
+from lamina.store.store import Store
 
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 
@@ -75,8 +76,13 @@ class Record:
 
 
 class Records:
-    def __init__(self, home: Path) -> None:
-        self.root = home / "containers"
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def of(cls, store: Store) -> Records:
+        """The container records kept beside ``store``."""
+        return cls(store.state_dir("containers"))
 
     def all(self) -> list[Record]:
         out = []

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lamina.scan import ecosystems, severity
 from lamina.scan.errors import DatabaseMissing, NoAdvisories
@@ -55,8 +55,11 @@ CREATE INDEX IF NOT EXISTS coverage_family ON coverage (family);
 """
 
 
+DEFAULT_NAME: Final = "vulndb/advisories.sqlite"  # under LAMINA_HOME
+
+
 def default_path(home: Path) -> Path:
-    return home / "vulndb" / "advisories.sqlite"
+    return home / DEFAULT_NAME
 
 
 @dataclass

@@ -139,7 +139,7 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
     timer = _Timer()
     progress(f"slim: extracting the layers of {opts.image}")
     lowers = extracted_lowers(store, source)
-    scratch = store.home / "tmp"
+    scratch = store.scratch_root()
     timer.lap("extract")
 
     with image_view(lowers, scratch) as view:

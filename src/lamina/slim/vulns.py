@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from lamina.scan.coverage import uncovered
-from lamina.scan.database import AdvisoryDB, default_path
+from lamina.scan.database import DEFAULT_NAME, AdvisoryDB
 from lamina.scan.inventory import inventory
 from lamina.scan.matching import match
 from lamina.store.image import StoredImage
@@ -28,7 +28,7 @@ def _count(store: Store, image: StoredImage, db: AdvisoryDB) -> dict[str, Any]:
 
 def before_after(store: Store, source: StoredImage, new: StoredImage) -> dict[str, Any] | None:
     """``{"before": N, "after": M, "removed": [ids]}``, or None without an advisory database."""
-    path = default_path(store.home)
+    path = store.state_file(DEFAULT_NAME)
     if not path.exists():
         return None
     with AdvisoryDB(path) as db:
