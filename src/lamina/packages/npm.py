@@ -13,11 +13,15 @@ from typing import Any
 from lamina.packages.model import NPM, Package
 
 
-def _load(data: bytes, path: str) -> tuple[Any, list[str]]:
+def _load(data: bytes, path: str, what: str) -> tuple[dict[str, Any], list[str]]:
+    """The JSON object in ``data``; empty, with the problem named, when it is not one."""
     try:
-        return json.loads(data), []
+        doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
-        return None, [f"{path}: not valid JSON ({e}); skipped"]
+        return {}, [f"{path}: not valid JSON ({e}); skipped"]
+    if not isinstance(doc, dict):
+        return {}, [f"{path}: {what} is not an object; skipped"]
+    return doc, []
 
 
 def _license(doc: dict[str, Any]) -> tuple[str, ...]:
@@ -30,11 +34,9 @@ def _license(doc: dict[str, Any]) -> tuple[str, ...]:
 
 
 def parse_manifest(data: bytes, path: str) -> tuple[list[Package], list[str]]:
-    doc, problems = _load(data, path)
+    doc, problems = _load(data, path, "package.json")
     if problems:
         return [], problems
-    if not isinstance(doc, dict):
-        return [], [f"{path}: package.json is not an object; skipped"]
     name, version = doc.get("name"), doc.get("version")
     if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
         return [], []  # a project manifest without a published identity, not a package
@@ -51,11 +53,9 @@ def _v1(deps: Any, path: str, out: list[Package]) -> None:
 
 
 def parse_lock(data: bytes, path: str) -> tuple[list[Package], list[str]]:
-    doc, problems = _load(data, path)
+    doc, problems = _load(data, path, "package-lock.json")
     if problems:
         return [], problems
-    if not isinstance(doc, dict):
-        return [], [f"{path}: package-lock.json is not an object; skipped"]
     out: list[Package] = []
     packages = doc.get("packages")
     if isinstance(packages, dict):
