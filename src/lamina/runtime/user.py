@@ -12,10 +12,14 @@ Rules follow libcontainer's GetExecUser, which docker uses:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from lamina.errors import LaminaError
 from lamina.runtime.spec import ExecUser
+
+T = TypeVar("T")
 
 
 class UnknownUser(LaminaError):
@@ -36,31 +40,28 @@ class _Group:
     members: tuple[str, ...]
 
 
-def _parse_passwd(text: str) -> list[_Passwd]:
+def _entries(text: str, min_fields: int, entry: Callable[[list[str]], T]) -> list[T]:
+    """The colon-separated lines of /etc/passwd or /etc/group as entries; comments, short
+    lines and lines with non-numeric ids are passed over, as libcontainer does."""
     entries = []
     for line in text.splitlines():
         fields = line.split(":")
-        if len(fields) < 4 or line.startswith("#"):
+        if len(fields) < min_fields or line.startswith("#"):
             continue
         try:
-            entries.append(_Passwd(fields[0], int(fields[2]), int(fields[3])))
+            entries.append(entry(fields))
         except ValueError:
             continue
     return entries
+
+
+def _parse_passwd(text: str) -> list[_Passwd]:
+    return _entries(text, 4, lambda f: _Passwd(f[0], int(f[2]), int(f[3])))
 
 
 def _parse_group(text: str) -> list[_Group]:
-    entries = []
-    for line in text.splitlines():
-        fields = line.split(":")
-        if len(fields) < 3 or line.startswith("#"):
-            continue
-        members = tuple(m for m in fields[3].split(",") if m) if len(fields) > 3 else ()
-        try:
-            entries.append(_Group(fields[0], int(fields[2]), members))
-        except ValueError:
-            continue
-    return entries
+    return _entries(text, 3, lambda f: _Group(
+        f[0], int(f[2]), tuple(m for m in f[3].split(",") if m) if len(f) > 3 else ()))
 
 
 def _id(text: str) -> int | None:
