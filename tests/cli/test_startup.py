@@ -9,28 +9,38 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from lamina.cli.main import COMMANDS, SUMMARIES
+from lamina.store.docker_archive import save_docker_archive
+from lamina.store.store import Store
+from tests.analyze import synth
 
 HEAVY = ("lamina.registry", "lamina.build", "lamina.analyze.explorer", "textual",
          "starlette", "granian", "uvicorn", "bashlex")
+# What the image commands' help has no use for: the scanner and its advisory database
+# (SQLite), the store and the image readers, the analysis itself, rich and YAML.
+IMAGE_WORK = ("lamina.scan", "sqlite3", "lamina.store", "lamina.client", "lamina.analyze",
+              "lamina.layers", "rich", "yaml")
 
 
-def _loaded_after(*argv: str) -> set[str]:
+def _loaded_after(*argv: str, env: dict[str, str] | None = None) -> set[str]:
     code = ("import sys\nfrom lamina.cli.main import main\n"
             f"sys.argv = ['lamina', *{list(argv)!r}]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, **(env or {})})
     return set(out.stderr.split())
 
 
-def _heavy(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+def _heavy(modules: set[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy))
 
 
 def test_help_imports_no_command_module() -> None:
@@ -42,6 +52,33 @@ def test_help_imports_no_command_module() -> None:
 @pytest.mark.parametrize("command", ["analyze", "diff", "explore", "images"])
 def test_a_command_help_loads_no_server_builder_or_ui(command: str) -> None:
     assert _heavy(_loaded_after(command, "--help")) == []
+
+
+@pytest.mark.parametrize("command", ["analyze", "diff", "explore", "squash"])
+def test_an_image_command_help_loads_no_image_work(command: str) -> None:
+    """`lamina analyze --help` answers from click alone: the command runs nothing."""
+    assert _heavy(_loaded_after(command, "--help"), (*HEAVY, *IMAGE_WORK)) == []
+
+
+def _tiny_archive(tmp_path: Path) -> Path:
+    """A two-layer image as a docker-archive tar (docker save's format)."""
+    store = Store(tmp_path / "build")
+    image = synth.store_image(store, [[synth.f("app/a", 10), synth.f("app/b", 20)],
+                                      [synth.f("app/c", 30), synth.wh("app/a")]])
+    archive = tmp_path / "tiny.tar"
+    with archive.open("wb") as out:
+        save_docker_archive(store, [(image, ["tiny:1"])], out)
+    return archive
+
+
+def test_analyze_loads_no_server_builder_ui_or_scanner(tmp_path: Path) -> None:
+    """A real analysis (of an image given as a docker-archive tar) stays off the registry
+    server, the builder, the terminal UI and the advisory database."""
+    archive = _tiny_archive(tmp_path)
+    loaded = _loaded_after("analyze", str(archive), "--format", "json",
+                           env={"LAMINA_HOME": str(tmp_path / "home")})
+    assert "lamina.analyze.analysis" in loaded  # it did analyse
+    assert _heavy(loaded, (*HEAVY, "lamina.scan.database", "sqlite3", "rich", "yaml")) == []
 
 
 def test_summaries_are_the_commands_own_help() -> None:

@@ -11,9 +11,6 @@ import click
 
 from lamina.cli.activity import activity
 from lamina.cli.output import print_json, stdout_console
-from lamina.cli.store import open_store
-from lamina.client.image_source import open_image
-from lamina.config import load_table
 from lamina.errors import LaminaError
 
 if TYPE_CHECKING:
@@ -38,6 +35,8 @@ def _analysis(image: str, insecure: bool) -> tuple[Analysis, str]:
     """IMAGE analysed (from the store, a file, the Docker engine or a registry), with where
     it was found."""
     from lamina.analyze.analysis import analyze_image
+    from lamina.cli.store import open_store
+    from lamina.client.image_source import open_image
 
     with open_image(image, open_store(), insecure=insecure) as opened:
         reporter = _reporter()
@@ -110,7 +109,8 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
     Example:
       lamina analyze --ci --lowest-efficiency 0.95 app:1
     """
-    # analysis modules load with the command that uses them (diff needs none of these)
+    # Analysis and the store load when the command runs, not for --help or completion
+    # (diff needs none of these).
     from lamina.analyze.ci import (
         HIGHEST_USER_WASTED_PERCENT,
         HIGHEST_WASTED_BYTES,
@@ -124,6 +124,8 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
 
     limits = None
     if ci:
+        from lamina.config import load_table
+
         limits = thresholds({LOWEST_EFFICIENCY: lowest_efficiency,
                              HIGHEST_WASTED_BYTES: highest_wasted_bytes,
                              HIGHEST_USER_WASTED_PERCENT: highest_user_wasted_percent},
@@ -170,6 +172,8 @@ def diff_command(image_a: str, image_b: str, fmt: str, no_packages: bool,
     """
     from lamina.analyze.compare import compare_images
     from lamina.analyze.report_diff import print_diff
+    from lamina.cli.store import open_store
+    from lamina.client.image_source import open_image
 
     store = open_store()
     with activity(f"comparing {image_a} and {image_b}"), \
@@ -196,6 +200,7 @@ def squash_command(image: str, tag: str, from_layer: str | None, fmt: str) -> No
     """
     from lamina.analyze.sizes import format_size
     from lamina.analyze.squash import resolve_from, squash
+    from lamina.cli.store import open_store
     from lamina.oci.reference import Reference
 
     store = open_store()
