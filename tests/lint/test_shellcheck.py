@@ -193,3 +193,42 @@ def test_a_users_shellcheckrc_does_not_change_the_answer(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     settings = LintSettings(shellcheck_cache=False)
     assert ("SC2086", 2, Severity.INFO) in _sc("FROM d:1\nRUN echo $HOME\n", settings)
+
+
+def test_names_a_body_cannot_refer_to_are_not_exported() -> None:
+    """Fewer exports make ShellCheck faster; a name stays when the body uses it, or when
+    ShellCheck could suggest it for a misspelt reference (SC2153)."""
+    from lamina.lint.shellcheck import _checked
+
+    job = ShellCheckJob('echo "$RUBY_VERSION" "$GEM_HOM" && make', "/bin/sh",
+                        ("RUBY_VERSION", "GEM_HOME", "LANG", "HTTP_PROXY", "BUNDLE_PATH"))
+    content, header = _checked(job)
+    assert content.splitlines()[:header] == [
+        "#!/bin/sh", "export GEM_HOME=1", "export RUBY_VERSION=1"]
+    comments = {(c.rule, c.message) for c in run_shellcheck([job])[0]}
+    assert ("SC2153", "Possible misspelling: GEM_HOM may not be assigned. Did you mean "
+            "GEM_HOME?") in comments
+
+
+def test_fewer_exports_give_the_same_comments_on_real_dockerfiles(tmp_path: Path) -> None:
+    """The same comments as with every ARG/ENV name exported, as hadolint does."""
+    from lamina.lint.shellcheck import _checked, _header
+    from lamina.lint.shellcheck_pool import ShellCheckPool
+
+    jobs = []
+    for path in sorted(p for name in ("httpd", "memcached", "ruby")
+                       for p in (CORPUS / name).rglob("*Dockerfile")):
+        dockerfile = parse(path.read_text(), filename=str(path))
+        jobs += [job.job for job in shellcheck_jobs(LintContext(dockerfile, ()))]
+    jobs = list(dict.fromkeys(jobs))
+    full = ShellCheckPool(locate() or "shellcheck", ["--format=json1", "--norc"])
+    for job in jobs:
+        header = _header(job)
+        full.add("\n".join([*header, job.script]) + "\n", len(header))
+    expected = [sorted((c["code"], c["line"], c["column"]) for c in comments)
+                for comments in full.results()]
+    found = [sorted((c.code, c.line, c.column) for c in comments)
+             for comments in run_shellcheck(jobs, excluded=())]
+    assert sum(map(len, expected)) > 10
+    assert found == expected
+    assert sum(_checked(job)[1] for job in jobs) < sum(len(_header(job)) for job in jobs) / 2
