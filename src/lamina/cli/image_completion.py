@@ -6,8 +6,12 @@ a command module (lamina --help loads none).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from click.shell_completion import CompletionItem
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 # Argument names that take an image from the store.
 IMAGE_ARGUMENTS = frozenset({"image", "images", "image_a", "image_b", "source", "name"})
@@ -16,6 +20,9 @@ IMAGE_ARGUMENTS = frozenset({"image", "images", "image_a", "image_b", "source", 
 def complete_images(ctx: click.Context, param: click.Parameter,
                     incomplete: str) -> list[CompletionItem]:
     """Tags (familiar form) and short IDs of stored images that start with ``incomplete``."""
+    # loaded when the shell asks for completions, not by every command that has them
+    from click.shell_completion import CompletionItem
+
     from lamina.cli.store import open_store
     from lamina.errors import LaminaError
     from lamina.oci.reference import Reference
@@ -39,6 +46,8 @@ CONTAINER_ARGUMENTS = frozenset({"container", "containers"})
 def complete_containers(ctx: click.Context, param: click.Parameter,
                         incomplete: str) -> list[CompletionItem]:
     """Names and short IDs of the containers `lamina ps -a` lists."""
+    from click.shell_completion import CompletionItem
+
     from lamina.cli.store import open_store
     from lamina.containers.records import Records
     from lamina.errors import LaminaError

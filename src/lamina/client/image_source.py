@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,8 @@ from lamina.store.layer_index import layer_index
 from lamina.store.store import Store
 
 if TYPE_CHECKING:
+    import tempfile
+
     from lamina.store.archive_image import ArchiveImage
 
 
@@ -106,13 +107,20 @@ def _split_selector(text: str) -> tuple[Path, str]:
     return path, ""
 
 
+def _scratch() -> tempfile.TemporaryDirectory[str]:
+    """A temporary store's directory, for images that are not in the store or a file."""
+    import tempfile  # with shutil and random: not for images read in place or stored
+
+    return tempfile.TemporaryDirectory(prefix="lamina-image-")
+
+
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
 @contextlib.contextmanager
 def _from_engine(transport: str, name: str, store: Store, text: str) -> Iterator[OpenedImage]:
-    with tempfile.TemporaryDirectory(prefix="lamina-image-") as tmp:
+    with _scratch() as tmp:
         scratch = Store(Path(tmp), store.default_registry)
         yield OpenedImage(scratch, load_engine_image(transport, name, scratch), text, transport)
 
@@ -148,7 +156,7 @@ def open_image(text: str, store: Store, *, insecure: bool = False, in_place: boo
         with _from_engine("docker-daemon", text, store, text) as opened:
             yield opened
         return
-    with tempfile.TemporaryDirectory(prefix="lamina-image-") as tmp:
+    with _scratch() as tmp:
         scratch = Store(Path(tmp), store.default_registry)
         yield OpenedImage(scratch, _pull(scratch, text, insecure), text, "registry")
 
@@ -171,7 +179,7 @@ def _from_file(path: Path, selector: str, text: str, store: Store,
         bundle.close()
     from lamina.store.load import load  # the loaders only when a file is not read in place
 
-    with tempfile.TemporaryDirectory(prefix="lamina-image-") as tmp:
+    with _scratch() as tmp:
         scratch = Store(Path(tmp), store.default_registry)
         images = load(scratch, path)
         yield OpenedImage(scratch, images[_pick(images, path, selector)], text, "archive")

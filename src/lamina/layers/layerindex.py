@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +187,8 @@ class LayerIndex:
 
     def save(self, path: Path) -> None:
         """Write atomically: readers see the old file, the new one, or none."""
+        import tempfile  # only writers pay for it (and shutil, random): reading is start-up
+
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-")
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -101,6 +100,8 @@ class BlobStore:
     @contextlib.contextmanager
     def writer(self, expected: Digest | None = None) -> Iterator[BlobWriter]:
         """Write a blob; on exit it is verified and published, or discarded on error."""
+        import tempfile  # writers only: commands that just read start without it
+
         self._tmp.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="blob-")
         writer = BlobWriter(os.fdopen(fd, "wb"), expected.algorithm if expected else "sha256")

@@ -10,7 +10,6 @@ of the folder (blobs, index, extracted layers) stays the store's own business.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +39,8 @@ class StoreFolder:
     @contextmanager
     def scratch_dir(self, purpose: str) -> Iterator[Path]:
         """A new private, empty folder under the store's ``tmp``, removed when the block ends."""
+        import tempfile  # with shutil and random: only commands that need scratch space
+
         with tempfile.TemporaryDirectory(dir=self.scratch_root(), prefix=f"{purpose}-") as tmp:
             yield Path(tmp)
 

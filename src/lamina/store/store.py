@@ -18,7 +18,6 @@ from __future__ import annotations
 import fcntl
 import platform as host_platform
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -339,6 +338,8 @@ class Store(BlobAccess):
             with self.meta.update() as fresh:
                 for diff in [k for k in fresh.layers if k not in keep_diffs]:
                     del fresh.layers[diff]
+            import shutil  # garbage collection only; reading commands start without it
+
             for by_diff_id in (self.home / "layers", self.home / "layer-index"):
                 for path in by_diff_id.glob("*/*"):  # extracted dirs and index files
                     if f"{path.parent.name}:{path.name}" not in keep_diffs:
