@@ -37,18 +37,11 @@ class HistoryEntry:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.created:
-            out["created"] = self.created
-        if self.created_by:
-            out["created_by"] = self.created_by
-        if self.author:
-            out["author"] = self.author
-        if self.comment:
-            out["comment"] = self.comment
-        if self.empty_layer:
-            out["empty_layer"] = True
-        return out
+        # image-spec config.md: every history field is optional; empty ones are left out
+        fields = {"created": self.created, "created_by": self.created_by,
+                  "author": self.author, "comment": self.comment,
+                  "empty_layer": self.empty_layer}
+        return {key: value for key, value in fields.items() if value}
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,9 @@ def _layer(inv: Inventory, pkg: Package) -> dict[str, Any] | None:
 def package_json(inv: Inventory, pkg: Package) -> dict[str, Any]:
     doc: dict[str, Any] = {"type": pkg.type, "name": pkg.name, "version": pkg.version,
                            "purl": purl(pkg, inv.os), "path": pkg.path, "layer": _layer(inv, pkg)}
-    if pkg.arch:
-        doc["arch"] = pkg.arch
-    if pkg.source_name:
-        doc["sourceName"] = pkg.source_name
-    if pkg.source_version:
-        doc["sourceVersion"] = pkg.source_version
-    if pkg.licenses:
-        doc["licenses"] = list(pkg.licenses)
+    optional = {"arch": pkg.arch, "sourceName": pkg.source_name,
+                "sourceVersion": pkg.source_version, "licenses": list(pkg.licenses)}
+    doc.update((key, value) for key, value in optional.items() if value)
     return doc
 
 
