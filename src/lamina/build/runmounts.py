@@ -95,21 +95,27 @@ def prepare(specs: list[MountSpec], sources: MountSources, stack: contextlib.Exi
     for number, spec in enumerate(specs):
         space = tmp / f"mount-{number}"
         space.mkdir()
-        if spec.type == "bind":
-            out.binds.append(BindMount(_bind_source(spec, sources, stack, space, line),
-                                       spec.target, readonly=spec.readonly))
-        elif spec.type == "cache":
-            data = stack.enter_context(_cache(spec, sources, line))
-            out.binds.append(BindMount(data, spec.target, readonly=spec.readonly))
-        elif spec.type == "tmpfs":
-            options = ["nosuid", "nodev"] + ([f"size={spec.size}"] if spec.size else [])
-            out.extra_mounts.append({"destination": spec.target, "type": "tmpfs",
-                                     "source": "tmpfs", "options": options})
-        elif spec.type == "secret":
-            _secret(spec, sources, stack, out, line)
-        elif spec.type == "ssh":
-            _ssh(spec, sources, stack, space, out, line)
+        _PREPARE[spec.type](spec, sources, stack, space, out, line)  # types checked by mountspec
     return out
+
+
+def _bind(spec: MountSpec, sources: MountSources, stack: contextlib.ExitStack, space: Path,
+          out: Prepared, line: int) -> None:
+    out.binds.append(BindMount(_bind_source(spec, sources, stack, space, line), spec.target,
+                               readonly=spec.readonly))
+
+
+def _cache_mount(spec: MountSpec, sources: MountSources, stack: contextlib.ExitStack,
+                 space: Path, out: Prepared, line: int) -> None:
+    data = stack.enter_context(_cache(spec, sources, line))
+    out.binds.append(BindMount(data, spec.target, readonly=spec.readonly))
+
+
+def _tmpfs(spec: MountSpec, sources: MountSources, stack: contextlib.ExitStack, space: Path,
+           out: Prepared, line: int) -> None:
+    options = ["nosuid", "nodev"] + ([f"size={spec.size}"] if spec.size else [])
+    out.extra_mounts.append({"destination": spec.target, "type": "tmpfs", "source": "tmpfs",
+                             "options": options})
 
 
 def _bind_source(spec: MountSpec, sources: MountSources, stack: contextlib.ExitStack,
@@ -192,7 +198,7 @@ def _missing(spec: MountSpec, line: int, flag: str) -> None:
                          f"required but was not given (pass {flag})")
 
 
-def _secret(spec: MountSpec, sources: MountSources, stack: contextlib.ExitStack,
+def _secret(spec: MountSpec, sources: MountSources, stack: contextlib.ExitStack, space: Path,
             out: Prepared, line: int) -> None:
     value = sources.secrets.secrets.get(spec.id)
     if value is None:
@@ -226,3 +232,10 @@ def _ssh(spec: MountSpec, sources: MountSources, stack: contextlib.ExitStack, sp
     out.binds.append(BindMount(sock, spec.target))
     if not any(e.startswith("SSH_AUTH_SOCK=") for e in out.env):
         out.env.append(f"SSH_AUTH_SOCK={spec.target}")
+
+
+_Prepare = Callable[[MountSpec, MountSources, contextlib.ExitStack, Path, Prepared, int], None]
+
+# How each mount type (Dockerfile reference, "RUN --mount") is made ready for the container.
+_PREPARE: dict[str, _Prepare] = {"bind": _bind, "cache": _cache_mount, "tmpfs": _tmpfs,
+                                 "secret": _secret, "ssh": _ssh}
