@@ -81,14 +81,7 @@ class CacheMounts:
         with self._hold(base_dir, sharing) as instance:
             data = instance / "data"
             if not data.exists():
-                fresh = instance / "data.new"
-                shutil.rmtree(fresh, ignore_errors=True)
-                fresh.mkdir()
-                if seed is not None:
-                    seed(fresh)
-                os.chown(fresh, uid, gid)
-                os.chmod(fresh, mode)
-                os.rename(fresh, data)  # never a half-seeded cache
+                _create(instance, data, mode, uid, gid, seed)
             (instance / "used").write_text(str(time.time()))
             yield data
 
@@ -159,6 +152,25 @@ class CacheMounts:
             total -= record.size
             removed.append(record)
         return removed
+
+
+def _create(instance: Path, data: Path, mode: int, uid: int, gid: int,
+            seed: Callable[[Path], None] | None) -> None:
+    """Make the instance's data directory once. Builds sharing a cache hold it together
+    (a shared flock), so two can find it missing at the same moment; without this lock the
+    second would replace the first's new directory, and the two would not share it."""
+    with (instance / "create.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if data.exists():
+            return  # made by the build that held the lock before us
+        fresh = instance / "data.new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir()
+        if seed is not None:
+            seed(fresh)
+        os.chown(fresh, uid, gid)
+        os.chmod(fresh, mode)
+        os.rename(fresh, data)  # never a half-seeded cache
 
 
 def _free(instance: Path) -> bool:
