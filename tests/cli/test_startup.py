@@ -78,6 +78,7 @@ def test_analyze_loads_no_server_builder_ui_or_scanner(tmp_path: Path) -> None:
     loaded = _loaded_after("analyze", str(archive), "--format", "json",
                            env={"LAMINA_HOME": str(tmp_path / "home")})
     assert "lamina.analyze.analysis" in loaded  # it did analyse
+    assert "lamina.analyze.ci" not in loaded  # CI rules are for --ci
     assert _heavy(loaded, (*HEAVY, "lamina.scan.database", "sqlite3", "rich", "yaml")) == []
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii as _encode_string  # json.dumps' own
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from lamina.analyze.analysis import Analysis, LayerReport
-from lamina.analyze.ci import CiResult
 from lamina.analyze.findings import Finding
 from lamina.analyze.tree import ADDED, DELETED, MODIFIED, Change, directory_sizes
 from lamina.layers.layerindex import CONTENT_HASH
+
+if TYPE_CHECKING:
+    from lamina.analyze.ci import CiResult  # a report without --ci loads no CI rules
 
 SCHEMA_VERSION: Final = 2  # 2: duplicates name their content by BLAKE3 (1: sha256)
 

@@ -110,20 +110,19 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
       lamina analyze --ci --lowest-efficiency 0.95 app:1
     """
     # Analysis and the store load when the command runs, not for --help or completion
-    # (diff needs none of these).
-    from lamina.analyze.ci import (
-        HIGHEST_USER_WASTED_PERCENT,
-        HIGHEST_WASTED_BYTES,
-        LOWEST_EFFICIENCY,
-        evaluate,
-        thresholds,
-    )
+    # (diff needs none of these); the CI rules only with --ci.
     from lamina.analyze.findings import find_problems
     from lamina.analyze.report_json import report
     from lamina.analyze.report_json import write as write_report
 
     limits = None
     if ci:
+        from lamina.analyze.ci import (
+            HIGHEST_USER_WASTED_PERCENT,
+            HIGHEST_WASTED_BYTES,
+            LOWEST_EFFICIENCY,
+            thresholds,
+        )
         from lamina.config import load_table
 
         limits = thresholds({LOWEST_EFFICIENCY: lowest_efficiency,
@@ -136,7 +135,11 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
             raise LaminaError(
                 f"--layer {index}: the image has layers 0..{len(analysis.layers) - 1}")
     findings = find_problems(analysis)
-    result = evaluate(analysis, limits) if limits is not None else None
+    result = None
+    if limits is not None:
+        from lamina.analyze.ci import evaluate
+
+        result = evaluate(analysis, limits)
     if html_path is not None:
         from lamina.analyze.report_html import write_html
 
