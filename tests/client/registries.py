@@ -36,16 +36,29 @@ ISSUER = "lamina-test-issuer"
 
 
 @dataclass
-class Distribution:
+class _Served:
+    """A registry in its own process on 127.0.0.1:``port``, its output in ``log``."""
+
     root: Path
     port: int
     process: subprocess.Popen[bytes]
     log: Path
-    users: dict[str, str] = field(default_factory=dict)
 
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@dataclass
+class Distribution(_Served):
+    users: dict[str, str] = field(default_factory=dict)
 
     def requests(self) -> list[tuple[str, str]]:
         """(method, path) of every request the registry answered, from its access log."""
@@ -57,13 +70,6 @@ class Distribution:
             uri = line.split("http.request.uri=", 1)[1].split()[0].strip('"')
             out.append((method, uri))
         return out
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def _write_config(root: Path, port: int, auth: dict[str, Any] | None) -> Path:
@@ -82,47 +88,35 @@ def _write_config(root: Path, port: int, auth: dict[str, Any] | None) -> Path:
     return path
 
 
+def _serve(what: str, cmd: list[str], port: int, log: Path,
+           seconds: float) -> subprocess.Popen[bytes]:
+    """``cmd`` started with its output in ``log``, once GET /v2/ on ``port`` answers."""
+    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=2)
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"{what} did not start: {log.read_text()}") from None
+            time.sleep(0.1)
+
+
 def start_distribution(root: Path, auth: dict[str, Any] | None = None) -> Distribution:
     binary = require_tool("docker-registry")
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = _write_config(root, port, auth)
     log = root / "registry.log"
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=2)
-            break
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"docker-registry did not start: {log.read_text()}"
-                                     ) from None
-            time.sleep(0.1)
+    proc = _serve("docker-registry", [binary, "serve", str(config)], port, log, 30)
     return Distribution(root, port, proc, log)
 
 
 @dataclass
-class LaminaRegistry:
+class LaminaRegistry(_Served):
     """``lamina registry serve`` as a subprocess, anonymous."""
-
-    root: Path
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def start_lamina_registry(root: Path) -> LaminaRegistry:
@@ -131,20 +125,9 @@ def start_lamina_registry(root: Path) -> LaminaRegistry:
     port = free_port()
     log = root / "serve.log"
     lamina_bin = Path(sys.executable).parent / "lamina"
-    proc = subprocess.Popen([str(lamina_bin), "registry", "serve", "--addr", f"127.0.0.1:{port}",
-                             "--root", str(root / "data")],
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=2)
-            break
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"lamina registry did not start: {log.read_text()}"
-                                     ) from None
-            time.sleep(0.1)
+    proc = _serve("lamina registry", [str(lamina_bin), "registry", "serve", "--addr",
+                                      f"127.0.0.1:{port}", "--root", str(root / "data")],
+                  port, log, 60)
     return LaminaRegistry(root, port, proc, log)
 
 
