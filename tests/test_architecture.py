@@ -260,7 +260,7 @@ STORE_PUBLIC: frozenset[str] = frozenset({
     "store.archive_image", "store.archive_stream", "store.bundle",
     "store.store_image", "store.layout_image",  # Image adapters (store/image.py)
     "store.accounting",
-    "store.json_document",  # features' own small files beside the store (build cache, blob sources)
+    "store.json_document",  # small files features keep beside the store (the build cache)
 })
 
 # Imports of the store's private modules still in the code: (importer, imported) -> why.

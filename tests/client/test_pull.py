@@ -16,6 +16,7 @@ import pytest
 from lamina.cli.store import open_store
 from lamina.errors import NotFound
 from lamina.oci.digest import Digest
+from lamina.store.image import StoredImage
 from tests.client.images import layer_tar, make_image, make_index
 from tests.client.proxy import FaultyProxy
 from tests.client.registries import Distribution
@@ -150,15 +151,21 @@ def test_corrupted_blob_is_refused_and_nothing_stored(registry: Distribution,
     assert leftovers == []
 
 
-def test_platform_choice_from_index(registry: Distribution, tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """image-index.md: the client picks the manifest whose platform matches --platform."""
-    name = f"{registry.host}/demo/multi:1"
+def _push_two_platforms(name: str) -> StoredImage:
+    """An index of linux/amd64 and linux/arm64 images, pushed as ``name``."""
     made = make_index(open_store(), name, {
         "linux/amd64": [layer_tar("amd", 1000)],
         "linux/arm64": [layer_tar("arm", 1000)],
     })
     _push(name)
+    return made
+
+
+def test_platform_choice_from_index(registry: Distribution, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """image-index.md: the client picks the manifest whose platform matches --platform."""
+    name = f"{registry.host}/demo/multi:1"
+    made = _push_two_platforms(name)
     assert made.index is not None
     arm = next(d for d in made.index.manifests if d.platform and d.platform.architecture == "arm64")
     _fresh_home(tmp_path, monkeypatch, "puller")
@@ -229,11 +236,7 @@ def test_pull_all_platforms_keeps_the_index(registry: Distribution, tmp_path: Pa
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """--all-platforms stores the index and every image it names (image-index.md)."""
     name = f"{registry.host}/demo/multi:2"
-    made = make_index(open_store(), name, {
-        "linux/amd64": [layer_tar("amd", 1000)],
-        "linux/arm64": [layer_tar("arm", 1000)],
-    })
-    _push(name)
+    made = _push_two_platforms(name)
     assert made.index is not None
     _fresh_home(tmp_path, monkeypatch, "puller")
     result = lamina("pull", "--all-platforms", "--format", "json", name)
