@@ -293,9 +293,7 @@ def test_only_the_store_reaches_its_internals() -> None:
 # Modules outside lamina.store that still reach into a Store's blob files or index file
 # (``store.blobs``, ``store.meta``) instead of its methods, mutate.py or an Image adapter
 # (store/store_image.py): module -> why. May only shrink.
-TOLERATED_STORE_ATTRIBUTES: dict[str, str] = {
-    "build.builder": "tags and raw manifests of the images a build names (being split up)",
-}
+TOLERATED_STORE_ATTRIBUTES: dict[str, str] = {}
 
 
 def _store_attribute_uses() -> dict[str, list[str]]:
@@ -335,9 +333,7 @@ def test_features_use_the_stores_methods_not_its_files() -> None:
 # Modules outside lamina.store that still compose paths under a Store's folder (``.home``)
 # instead of asking it by name (store/folder.py: scratch_root, scratch_dir, state_file,
 # state_dir, location): module -> why. May only shrink.
-TOLERATED_STORE_HOME: dict[str, str] = {
-    "build.builder": "build-sums.json and the replay record (builder.py is being split up)",
-}
+TOLERATED_STORE_HOME: dict[str, str] = {}
 
 
 def _store_homes(tree: ast.AST) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 import lamina.build
 from lamina.build.plainprogress import PlainProgress, RawJsonProgress
 from lamina.build.progress import Progress
-from lamina.build.replay import replay
+from lamina.build.replay import RECORDS, replay
 from lamina.build.transcript import Transcript
 
 
@@ -45,7 +45,7 @@ def test_replay_shows_what_the_build_showed(kind: type[Progress], tmp_path: Path
     (tmp_path / "index.json").write_text(json.dumps({"tags": {}, "images": {}}))
     live = io.BytesIO()
     progress = kind(live)
-    _cached_build(progress, []).save(tmp_path, "key", "sha256:0123456789ab", {})
+    _cached_build(progress, []).save(tmp_path / RECORDS, "key", "sha256:0123456789ab", {})
     progress.finish()
     again = io.BytesIO()
     assert replay(tmp_path, "key", kind(again)) == "sha256:0123456789ab"
@@ -72,11 +72,11 @@ def test_a_warning_makes_the_build_unreplayable(tmp_path: Path) -> None:
     """Replays print no warnings, so a build that warned is not recorded (and an older record
     of the same request is forgotten)."""
     (tmp_path / "index.json").write_text(json.dumps({"tags": {}, "images": {}}))
-    _cached_build(Progress(io.BytesIO()), []).save(tmp_path, "key", "sha256:0123456789ab", {})
+    _cached_build(Progress(io.BytesIO()), []).save(tmp_path / RECORDS, "key", "sha256:0123456789ab", {})
     warnings: list[str] = []
     transcript = _cached_build(Progress(io.BytesIO()), warnings)
     transcript.warn("warning: FROM busybox has no tag; using busybox:latest")
-    transcript.save(tmp_path, "key", "sha256:0123456789ab", {})
+    transcript.save(tmp_path / RECORDS, "key", "sha256:0123456789ab", {})
     assert warnings and replay(tmp_path, "key", Progress(io.BytesIO())) is None
 
 

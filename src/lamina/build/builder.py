@@ -25,6 +25,7 @@ from lamina.build.plan import Plan, make_plan, stage_ref
 from lamina.build.platforms import check_platform, parse_platforms, platform_args
 from lamina.build.progress import Progress
 from lamina.build.remotecache import TravellingCache
+from lamina.build.replay import RECORDS
 from lamina.build.runstep import RunStep, check_runs
 from lamina.build.sources import CopyStep
 from lamina.build.stepcontext import BuildRequest, StageRun, StepContext
@@ -66,7 +67,7 @@ class Builder:
     def build(self) -> BuildResult:
         # Held for the whole build: blobs and extracted layers of steps not committed yet
         # must survive a concurrent `lamina prune`, which waits for this lock.
-        memo = self.store.home / "build-sums.json"
+        memo = self.store.state_file("build-sums.json")
         self.context.load_memo(memo)
         try:
             self.steps.travelling = TravellingCache(self.store, self.request.cache_from,
@@ -79,7 +80,7 @@ class Builder:
                 self.steps.travelling.close()
         self.context.save_memo(memo)
         self.transcript.uses_image(result.image.manifest_digest)
-        self.transcript.save(self.store.home, self.request.replay_key, result.image.image_id,
+        self.transcript.save(self.store.state_dir(RECORDS), self.request.replay_key, result.image.image_id,
                              self.context.inputs())
         return result
 
@@ -138,13 +139,12 @@ class Builder:
 
     def _tag(self, image: ImageState) -> tuple[str, ...]:
         refs = [Reference.parse(t, self.store.default_registry) for t in self.request.tags]
-        tags = self.store.meta.read().tags
         for ref in refs:
             self.transcript.resolved_tag(str(ref.with_tag(ref.tag or "latest")),
                                          image.manifest_digest)
-        if any(tags.get(str(r.with_tag(r.tag or "latest"))) != image.manifest_digest
+        if any(str(self.store.tagged(r.with_tag(r.tag or "latest"))) != image.manifest_digest
                for r in refs):
-            raw = self.store.blobs.read_bytes(Digest.parse(image.manifest_digest))
+            raw = self.store.read_blob(Digest.parse(image.manifest_digest))
             self.store.add_image(raw, tags=refs)
         return tuple(f"{r.familiar_name}:{r.tag or 'latest'}" for r in refs)
 

@@ -59,8 +59,8 @@ class Record:
     events: list[Event] = field(default_factory=list)
 
 
-def _path(home: Path, key: str) -> Path:
-    return home / RECORDS / f"{key}.json"
+def _path(records: Path, key: str) -> Path:
+    return records / f"{key}.json"
 
 
 _EVENTS = frozenset({"stage", "step", "cached", "result", "built", "tagged", "line"})
@@ -77,7 +77,7 @@ def replay(home: Path, key: str, progress: Progress | None) -> str | None:
     """The image ID, after showing the recorded output on ``progress`` (None: show nothing),
     when nothing changed; else None."""
     try:
-        doc = json.loads(_path(home, key).read_bytes())
+        doc = json.loads(_path(home / RECORDS, key).read_bytes())
         record = Record(**doc)
         index = json.loads((home / "index.json").read_bytes())
     except (OSError, ValueError, TypeError):
@@ -95,13 +95,14 @@ def replay(home: Path, key: str, progress: Progress | None) -> str | None:
     return record.image_id
 
 
-def save(home: Path, key: str, record: Record) -> None:
-    path = _path(home, key)
+def save(records: Path, key: str, record: Record) -> None:
+    """Keep ``record`` in the folder ``records`` (the store's ``RECORDS`` state dir)."""
+    path = _path(records, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(asdict(record), separators=(",", ":")))
     os.replace(tmp, path)
 
 
-def forget(home: Path, key: str) -> None:
-    _path(home, key).unlink(missing_ok=True)
+def forget(records: Path, key: str) -> None:
+    _path(records, key).unlink(missing_ok=True)

@@ -105,18 +105,18 @@ class Transcript:
         """A replay needs ``tag`` to still name this image."""
         self.record.tags[tag] = manifest_digest
 
-    def save(self, home: Path, key: str | None, image_id: str,
+    def save(self, records: Path, key: str | None, image_id: str,
              inputs: dict[str, list[int] | None]) -> None:
-        """Keep the record under ``key`` (or forget the old one when this build cannot be
-        replayed)."""
+        """Keep the record under ``key`` in the folder ``records`` (or forget the old one
+        when this build cannot be replayed)."""
         if key is None:
             return
         if not self.replayable:
-            forget(home, key)
+            forget(records, key)
             return
         self.record.inputs = inputs
         self.record.image_id = image_id
         self.record.events = [*self._head,
                               *(e for i in sorted(self._stages) for e in self._stages[i]),
                               *self._tail]
-        save(home, key, self.record)
+        save(records, key, self.record)
