@@ -374,6 +374,7 @@ def test_rootfs_must_exist(tmp_path: Path) -> None:
         run(spec)
 
 
+@pytest.mark.integration
 def test_runc_list_is_readable() -> None:
     """The cleanup checks above rely on ``runc list`` answering."""
     assert subprocess.run([find_runc(), "list"], capture_output=True).returncode == 0

@@ -84,6 +84,7 @@ def test_mount_points_stay_out_of_the_upper_dir(run_in: Runner, tmp_path: Path) 
     assert all_paths(ran.upper) == set()
 
 
+@pytest.mark.integration  # mounts an overlay
 def test_image_without_etc_gets_only_what_the_step_writes(tmp_path: Path) -> None:
     """A lower without /etc: the init layer makes /etc/hosts, the upper gets only etc/motd."""
     lower, upper = tmp_path / "lower", tmp_path / "up"
@@ -119,6 +120,7 @@ def test_symlinked_etc_file_resolves_inside_the_rootfs(run_in: Runner, tmp_path:
     assert all_paths(ran.upper) == set()
 
 
+@pytest.mark.integration  # mounts an overlay
 def test_scratch_rootfs_without_lowers(tmp_path: Path) -> None:
     """FROM scratch: no image layers; the init layer alone is the lower dir."""
     upper, work = tmp_path / "up", tmp_path / "work"
