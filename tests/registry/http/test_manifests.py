@@ -20,6 +20,13 @@ from tests.registry.helpers import (
 )
 
 
+def _blobs_pushed(client: TestClient, layer: bytes) -> bytes:
+    """An image manifest of ``{}`` and ``layer``, both pushed to repository a."""
+    config = b"{}"
+    push_blob(client, "a", config)
+    push_blob(client, "a", layer)
+    return image_manifest(config, [layer])
+
 def test_get_and_head_by_tag_and_digest(client: TestClient) -> None:
     """spec.md "Pulling manifests" and "Checking if content exists": 200, exact bytes,
     Docker-Content-Digest, Content-Type as pushed, Content-Length on HEAD."""
@@ -39,10 +46,7 @@ def test_get_and_head_by_tag_and_digest(client: TestClient) -> None:
 
 def test_put_answers_201_with_location_and_digest(client: TestClient) -> None:
     """spec.md "Pushing Manifests": 201, Location, Docker-Content-Digest equal to the bytes'."""
-    config, layer = b"{}", b"layer"
-    push_blob(client, "a", config)
-    push_blob(client, "a", layer)
-    body = image_manifest(config, [layer])
+    body = _blobs_pushed(client, b"layer")
     r = client.put("/v2/a/manifests/latest", content=body,
                    headers={"Content-Type": mediatype.OCI_MANIFEST})
     assert r.status_code == 201
@@ -52,10 +56,7 @@ def test_put_answers_201_with_location_and_digest(client: TestClient) -> None:
 
 def test_put_by_digest_with_tag_parameters(client: TestClient) -> None:
     """spec.md "Pushing Manifests" end-7b: ?tag= creates tags, listed in OCI-Tag."""
-    config, layer = b"{}", b"x"
-    push_blob(client, "a", config)
-    push_blob(client, "a", layer)
-    body = image_manifest(config, [layer])
+    body = _blobs_pushed(client, b"x")
     r = client.put(f"/v2/a/manifests/{sha256(body)}?tag=1.0&tag=latest", content=body,
                    headers={"Content-Type": mediatype.OCI_MANIFEST})
     assert r.status_code == 201
@@ -128,10 +129,7 @@ def test_index_needs_its_children(client: TestClient) -> None:
 
 def test_digest_in_url_must_match_body(client: TestClient) -> None:
     """spec.md "Pushing Manifests": PUT by digest with other bytes is DIGEST_INVALID."""
-    config, layer = b"{}", b"l"
-    push_blob(client, "a", config)
-    push_blob(client, "a", layer)
-    body = image_manifest(config, [layer])
+    body = _blobs_pushed(client, b"l")
     r = client.put(f"/v2/a/manifests/{sha256(b'other')}", content=body,
                    headers={"Content-Type": mediatype.OCI_MANIFEST})
     assert r.status_code == 400 and error_codes(r) == ["DIGEST_INVALID"]
@@ -141,10 +139,7 @@ def test_digest_in_url_must_match_body(client: TestClient) -> None:
 def test_content_type_must_agree_with_media_type(client: TestClient) -> None:
     """spec.md "Pushing Manifests": Content-Type is the manifest's mediaType; a mismatch or
     an unknown type is MANIFEST_INVALID."""
-    config, layer = b"{}", b"l"
-    push_blob(client, "a", config)
-    push_blob(client, "a", layer)
-    body = image_manifest(config, [layer])
+    body = _blobs_pushed(client, b"l")
     for content_type in (mediatype.DOCKER_MANIFEST, "application/vnd.example.unknown+json",
                          mediatype.DOCKER_MANIFEST_V1_SIGNED):
         r = client.put("/v2/a/manifests/v1", content=body, headers={"Content-Type": content_type})
