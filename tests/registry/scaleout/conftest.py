@@ -120,3 +120,23 @@ def registry_server(balanced: Deployment) -> Deployment:
     """For the client tests imported from tests/registry: the balanced deployment."""
     return balanced
 
+
+
+@pytest.fixture(scope="module", params=["embedded", "nginx+ceph+postgresql"])
+def any_deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                   ) -> Iterator[RegistryServer | Deployment]:
+    """One ``lamina registry serve`` on the embedded default (filesystem + SQLite), then
+    two replicas on Ceph RGW + PostgreSQL behind nginx: the same checks run against both.
+    Module-scoped, so tests use repositories of their own."""
+    base = tmp_path_factory.mktemp(request.param.split("+")[0])
+    if request.param == "embedded":
+        server = RegistryServer(base / "registry", base / "server.log").start()
+        try:
+            yield server
+        finally:
+            server.stop()
+        return
+    ceph: Ceph = request.getfixturevalue("ceph")
+    postgres: Postgres = request.getfixturevalue("postgres")
+    yield from _balanced(base, {**ceph.settings(), "database": postgres.create_database(),
+                                "migrate_on_start": True})
