@@ -190,6 +190,12 @@ def test_progress_default_follows_buildx(busybox_base: str, tmp_path: Path,
     raw = lamina("build", "-t", "dflt:1", ctx)  # replayed: the record shows in any output
     docs = [json.loads(line) for line in raw.stderr.splitlines()]
     assert raw.stdout == "" and any(d.get("vertexes") for d in docs), raw.stderr
+    monkeypatch.setenv("BUILDKIT_PROGRESS", "quiet")  # buildx: the image ID only
+    quiet = lamina("build", "-t", "dflt:1", ctx)
+    assert (quiet.stdout, quiet.stderr) == (str(store().resolve("dflt:1").id) + "\n", "")
+    monkeypatch.setenv("BUILDKIT_PROGRESS", "none")  # buildx: nothing but errors
+    none = lamina("build", "-t", "dflt:1", "--no-cache", ctx)
+    assert (none.exit_code, none.stdout, none.stderr) == (0, "", "")
     monkeypatch.setenv("BUILDKIT_PROGRESS", "fancy")
     bad = lamina("build", "-t", "dflt:1", ctx)
     assert bad.exit_code == 2 and "'fancy' is not one of" in bad.stderr

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from lamina.store.store import Store
 
 PULL = click.Choice(["missing", "always", "never"])
-PROGRESS = ("auto", "classic", "plain", "tty", "rawjson")
+PROGRESS = ("auto", "classic", "plain", "tty", "rawjson", "quiet", "none")
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -90,8 +90,9 @@ def _check_request(tags: tuple[str, ...], platform: str | None,
 @click.option("--progress", type=click.Choice(PROGRESS), envvar="BUILDKIT_PROGRESS",
               show_envvar=True, help="As docker buildx build, on stderr: plain|tty: BuildKit's "
               "#N lines with timings and CACHED; rawjson: BuildKit's SolveStatus JSON lines; "
-              "auto (default): tty on a terminal, else plain. classic: docker's classic "
-              "Step N/M lines on stdout (the default when DOCKER_BUILDKIT=0).")
+              "auto (default): tty on a terminal, else plain; quiet: as -q; none: nothing "
+              "but errors. classic: docker's classic Step N/M lines on stdout (the default "
+              "when DOCKER_BUILDKIT=0).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: the steps' output on stderr and a JSON result"
               " (id, manifestDigest, tags, steps, cacheHits) on stdout.")
@@ -125,6 +126,8 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         epoch = 0
     args, label_pairs = _pairs(build_args, "--build-arg"), _pairs(labels, "--label")
     progress = _progress_kind(progress)
+    show_id = quiet or progress == "quiet"  # buildx: quiet prints the ID, none nothing
+    quiet = quiet or progress in ("quiet", "none")
     # docker buildx build writes its progress to stderr; the classic builder wrote to stdout.
     stream = sys.stdout.buffer if fmt == "text" and progress == "classic" else sys.stderr.buffer
     out = _progress(progress, stream, quiet)
@@ -143,7 +146,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
             "no_cache_filter": sorted(flags.no_cache_filter)})
         image_id = replay(Settings.load().home, replay_key, None if quiet else out)
         if image_id is not None:  # nothing the build depends on changed: its result stands
-            if quiet:
+            if show_id:
                 click.echo(image_id)
             return
     fields = flags.request_fields()  # a missing secret file stops the build before any step
@@ -181,7 +184,7 @@ def build_command(context: str, tags: tuple[str, ...], dockerfile: str,
         print_json({"id": result.image.image_id, "manifestDigest": result.image.manifest_digest,
                     "tags": list(result.tags), "steps": result.steps,
                     "cacheHits": result.cache_hits})
-    elif quiet:
+    elif show_id:
         click.echo(result.image.image_id)
 
 
@@ -198,7 +201,7 @@ def _progress(kind: str, stream: IO[bytes], quiet: bool) -> Progress:
     """The progress output ``--progress`` names."""
     from lamina.build.progress import Progress
 
-    if kind in ("plain", "tty", "rawjson"):
+    if kind in ("plain", "tty", "rawjson", "quiet", "none"):
         from lamina.build.plainprogress import PlainProgress, RawJsonProgress
 
         return (RawJsonProgress if kind == "rawjson" else PlainProgress)(stream, quiet=quiet)
