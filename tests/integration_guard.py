@@ -31,10 +31,7 @@ _tool_fixtures: set[str] = set()
 _OURS = frozenset({Path(sys.executable).name, "python3", "python", "lamina"})
 # Programs the code under test starts in tests not yet marked: program -> why. May only
 # shrink; the guard names every other program an unmarked test starts.
-TOLERATED: dict[str, str] = {
-    "shellcheck": "the linter's rule tests (tests/lint) lint with ShellCheck on; they are to "
-                  "lint without it (LintSettings(shellcheck=False)) or be marked",
-}
+TOLERATED: dict[str, str] = {}
 _TEMP = Path(tempfile.gettempdir()).resolve()
 _popen_init = subprocess.Popen.__init__
 

@@ -10,7 +10,9 @@ from lamina.lint import LintReport, LintSettings, Severity, lint_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # LM104 is off unless trusted registries are configured; the fixtures trust Docker Hub.
-SETTINGS = LintSettings(trusted_registries=("docker.io",))
+# ShellCheck is off: these check Lamina's own rules (a unit run starts no program);
+# tests/lint/test_shellcheck*.py drive the real ShellCheck under the integration marker.
+SETTINGS = LintSettings(trusted_registries=("docker.io",), shellcheck=False)
 # The label rules LM521-LM523 need a label schema; their fixtures and docs examples are
 # linted with this one (docs/lint-rules.md shows it).
 LABEL_SCHEMA = {"org.opencontainers.image.source": "url",

@@ -12,6 +12,9 @@ import pytest
 from tests.lint.fixtures import FIXTURES
 from tests.tools import lamina
 
+# `lamina lint` runs the real ShellCheck on the RUNs of these files.
+pytestmark = pytest.mark.integration
+
 DECK = FIXTURES / "deck.Dockerfile"  # worst finding: warning
 CLEAN = FIXTURES / "clean-multistage.Dockerfile"
 INFO_ONLY = "FROM alpine:3.20\nUSER 1\nRUN apk add --no-cache curl\n"  # LM221 (info)

@@ -37,7 +37,7 @@ def test_hadolint_settings_become_lamina_settings(tmp_path: Path) -> None:
     path = tmp_path / ".hadolint.yaml"
     path.write_text(CONFIG)
     assert find(tmp_path) == path
-    settings = merged(path, LintSettings(), threshold_set=False)
+    settings = merged(path, LintSettings(shellcheck=False), threshold_set=False)
     assert {"LM204", "SC2086"} <= settings.ignore and "DL9999" not in settings.ignore
     assert settings.severity["LM506"] == Severity.ERROR
     assert settings.severity["LM510"] == Severity.STYLE
