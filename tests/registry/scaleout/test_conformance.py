@@ -1,6 +1,7 @@
-"""The OCI conformance suite's checks (distribution-spec v1.1.1 ``conformance/``: pull,
-push, content discovery, content management), ported as requests of our own, against the
-embedded default and against two replicas on Ceph RGW + PostgreSQL behind nginx.
+"""The OCI conformance suite's checks (distribution-spec v1.1.1 ``conformance/``), ported
+as requests of our own, against the embedded default and against two replicas on Ceph RGW
++ PostgreSQL behind nginx: pull and push here, content discovery and content management in
+test_conformance_discovery.py.
 
 Each test makes the suite's requests and expects its status codes and headers; the
 docstrings cite spec.md's section and endpoint ids (end-1 ... end-13). Over nginx,
@@ -9,6 +10,7 @@ consecutive requests of one test land on different replicas (round robin).
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -22,7 +24,6 @@ from tests.registry.helpers import (
     RegistryServer,
     descriptor,
     error_codes,
-    image_manifest,
     push_blob,
     push_image,
     sha256,
@@ -36,6 +37,8 @@ ABSENT = "sha256:" + "d" * 64
 # The suite's "nonexistentManifest": a reference no push can have made.
 NONEXISTENT_MANIFEST = ".INVALID_MANIFEST_NAME"
 OCTETS = {"Content-Type": "application/octet-stream"}
+# The suite's manifests indent with tabs (Go's MarshalIndent).
+TAB = "\t"
 # spec.md "Error Codes": code-1 ... code-14.
 SPEC_ERROR_CODES = {
     "BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
@@ -63,6 +66,30 @@ def begin_upload(client: httpx.Client, repo: str, **headers: str) -> str:
     return r.headers["Location"]
 
 
+def suite_manifest(client: httpx.Client, repo: str, config: bytes, layers: list[bytes],
+                   media_type: bool = True) -> bytes:
+    """The suite's image manifest, its blobs pushed first: the config descriptor carries
+    the config in ``data`` and a field no spec defines (``newUnspecifiedField``), which a
+    registry must keep (image-spec "Extensibility"); without ``media_type`` the manifest has
+    no mediaType field, like the suite's manifest with no layers."""
+    for blob in (config, *layers):
+        push_blob(client, repo, blob)
+    config_descriptor = {**descriptor(mediatype.OCI_CONFIG, config),
+                         "data": base64.b64encode(config).decode(),
+                         "newUnspecifiedField": base64.b64encode(b"hello world").decode()}
+    doc: dict[str, Any] = {"schemaVersion": 2, "config": config_descriptor,
+                           "layers": [descriptor(mediatype.OCI_LAYER_GZIP, b) for b in layers]}
+    if media_type:
+        doc = {"schemaVersion": 2, "mediaType": mediatype.OCI_MANIFEST, **doc}
+    return json.dumps(doc, indent=TAB).encode()
+
+
+def put_manifest(client: httpx.Client, repo: str, ref: str, body: bytes) -> httpx.Response:
+    """end-7: PUT /v2/<name>/manifests/<reference> with the OCI manifest Content-Type."""
+    return client.put(f"/v2/{repo}/manifests/{ref}", content=body,
+                      headers={"Content-Type": mediatype.OCI_MANIFEST})
+
+
 # --- Pull ------------------------------------------------------------------------------
 
 
@@ -84,18 +111,24 @@ def test_pull_blobs(client: httpx.Client, repo: str) -> None:
 
 def test_pull_manifests(client: httpx.Client, repo: str) -> None:
     """spec.md "Pulling manifests" (end-3: HEAD and GET /v2/<name>/manifests/<reference>):
-    a reference that cannot be a tag is simply not there, 404; by digest and by tag 200 with
-    Docker-Content-Digest (where sent) equal to the manifest's digest, GET with its bytes
-    and its media type as Content-Type."""
-    digest, body = push_image(client, repo, "tagtest0")
+    a reference that cannot be a tag is simply not there, 404; two manifests (the suite's
+    manifest[0] and [1]) by digest and one by tag are 200 with Docker-Content-Digest (where
+    sent) equal to the manifest's digest, GET with the exact bytes and the media type as
+    Content-Type."""
+    layer = b"suite layer"
+    bodies = [suite_manifest(client, repo, f'{{"author": "config {i}"}}'.encode(), [layer])
+              for i in range(2)]
+    assert put_manifest(client, repo, "tagtest0", bodies[0]).status_code == 201
+    assert put_manifest(client, repo, sha256(bodies[1]), bodies[1]).status_code == 201
     accept = {"Accept": mediatype.OCI_MANIFEST}
     for method in ("HEAD", "GET"):
         r = client.request(method, f"/v2/{repo}/manifests/{NONEXISTENT_MANIFEST}")
         assert r.status_code == 404
-        for ref in (digest, "tagtest0"):
+        for ref, body in ((sha256(bodies[0]), bodies[0]), (sha256(bodies[1]), bodies[1]),
+                          ("tagtest0", bodies[0])):
             r = client.request(method, f"/v2/{repo}/manifests/{ref}", headers=accept)
             assert r.status_code == 200
-            assert r.headers.get("Docker-Content-Digest", digest) == digest
+            assert r.headers.get("Docker-Content-Digest", sha256(body)) == sha256(body)
             if method == "GET":
                 assert r.content == body
                 assert r.headers["Content-Type"] == mediatype.OCI_MANIFEST
@@ -103,9 +136,8 @@ def test_pull_manifests(client: httpx.Client, repo: str) -> None:
 
 def test_error_body_of_a_400_is_the_spec_json(client: httpx.Client, repo: str) -> None:
     """spec.md "Error Codes": a 400 carries ``{"errors": [{"code": ...}]}`` whose code is
-    one of the spec's (the suite PUTs an invalid manifest at "sha256:totallywrong")."""
-    r = client.put(f"/v2/{repo}/manifests/sha256:totallywrong", content=b'{"schemaVersion": 2}',
-                   headers={"Content-Type": mediatype.OCI_MANIFEST})
+    one of the spec's (the suite PUTs "blablabla" at "sha256:totallywrong")."""
+    r = put_manifest(client, repo, "sha256:totallywrong", b"blablabla")
     assert r.status_code in (400, 404)
     if r.status_code == 400:
         assert error_codes(r) and error_codes(r)[0] in SPEC_ERROR_CODES
@@ -150,23 +182,35 @@ def test_monolithic_uploads(client: httpx.Client, repo: str) -> None:
 
 
 def test_chunked_upload(client: httpx.Client, repo: str) -> None:
-    """spec.md "Pushing a blob in chunks" (end-5 PATCH with Content-Range, end-6 PUT with the
-    last chunk): a chunk out of order is 416; the first chunk 202; the final chunk sent with
-    the PUT and its Content-Range 201 with a Location; the blob is the chunks joined."""
-    first, second = b"chunk one " * 50, b"chunk two " * 30
-    ranges = (f"0-{len(first) - 1}", f"{len(first)}-{len(first) + len(second) - 1}")
+    """spec.md "Pushing a blob in chunks" (end-5 PATCH with Content-Range, end-13 GET of the
+    session, end-6 PUT): a chunk out of order is 416; the first chunk 202 with Range; the
+    same chunk again 416; GET of the session (at the POST's Location) 204 with a Location
+    and the Range so far; the second chunk 202 with a Location; PUT with ``?digest=`` and
+    no body 201 with a Location; the blob is the chunks joined."""
+    blob = bytes(range(256)) * 4 + b"odd"
+    first, second = blob[:len(blob) // 2 + 1], blob[len(blob) // 2 + 1:]
+    ranges = (f"0-{len(first) - 1}", f"{len(first)}-{len(blob) - 1}")
     location = begin_upload(client, repo, **{"Content-Length": "0"})
     r = client.patch(location, content=second, headers={**OCTETS, "Content-Range": ranges[1]})
     assert r.status_code == 416
     location = begin_upload(client, repo, **{"Content-Length": "0"})
     r = client.patch(location, content=first, headers={**OCTETS, "Content-Range": ranges[0]})
     assert r.status_code == 202, r.text
-    digest = sha256(first + second)
-    r = client.put(r.headers["Location"], params={"digest": digest}, content=second,
-                   headers={**OCTETS, "Content-Range": ranges[1]})
+    assert r.headers["Range"] == ranges[0]
+    r = client.patch(location, content=first, headers={**OCTETS, "Content-Range": ranges[0]})
+    assert r.status_code == 416
+    r = client.get(location)
+    assert r.status_code == 204
+    assert r.headers["Location"] and r.headers["Range"] == ranges[0]
+    r = client.patch(r.headers["Location"], content=second,
+                     headers={**OCTETS, "Content-Range": ranges[1]})
+    assert r.status_code == 202, r.text
+    assert r.headers["Location"]
+    r = client.put(r.headers["Location"], params={"digest": sha256(blob)},
+                   headers={**OCTETS, "Content-Length": "0"})
     assert r.status_code == 201, r.text
     assert r.headers["Location"]
-    assert client.get(f"/v2/{repo}/blobs/{digest}").content == first + second
+    assert client.get(f"/v2/{repo}/blobs/{sha256(blob)}").content == blob
 
 
 def test_version_check_and_upload_status(client: httpx.Client, repo: str) -> None:
@@ -182,37 +226,44 @@ def test_version_check_and_upload_status(client: httpx.Client, repo: str) -> Non
 
 
 def test_cross_repository_mount(client: httpx.Client, repo: str) -> None:
-    """spec.md "Mounting a blob from another repository" (end-11 POST ``?mount=&from=``): a
-    blob the source holds is mounted, 201 with a Location; without ``from`` or for a blob
-    the source lacks, the registry opens an ordinary session instead, 202."""
-    digest = push_blob(client, f"{repo}-source", b"blob to mount")
-    uploads = f"/v2/{repo}/blobs/uploads/"
-    assert client.post(uploads, params={"mount": digest}).status_code == 202
-    r = client.post(uploads, params={"mount": ABSENT, "from": f"{repo}-source"})
+    """spec.md "Mounting a blob from another repository" (end-11 POST ``?mount=&from=``):
+    without ``from`` the registry opens a session, 202 with a Location; a blob the source
+    holds is mounted, 201 with Location /v2/<name>/blobs/<digest>, and GET there is 200; a
+    blob the source lacks falls back to a session under /v2/<name>/blobs/uploads/."""
+    source, target = repo, f"{repo}-crossmount"
+    digest = push_blob(client, source, b"blob to mount")
+    uploads = f"/v2/{target}/blobs/uploads/"
+    r = client.post(uploads, params={"mount": ABSENT})
     assert r.status_code == 202 and r.headers["Location"]
-    r = client.post(uploads, params={"mount": digest, "from": f"{repo}-source"})
-    assert r.status_code == 201 and r.headers["Location"]
-    assert client.get(f"/v2/{repo}/blobs/{digest}").content == b"blob to mount"
+    r = client.post(uploads, params={"mount": digest, "from": source})
+    assert r.status_code == 201
+    assert httpx.URL(r.headers["Location"]).path == f"/v2/{target}/blobs/{digest}"
+    r = client.get(r.headers["Location"])
+    assert r.status_code == 200 and r.content == b"blob to mount"
+    r = client.post(uploads, params={"mount": ABSENT, "from": source})
+    assert r.status_code == 202
+    assert httpx.URL(r.headers["Location"]).path.startswith(uploads)
 
 
 def test_manifest_upload(client: httpx.Client, repo: str) -> None:
-    """spec.md "Pushing Manifests" (end-7 PUT /v2/<name>/manifests/<reference>): a
-    nonexistent manifest is 404; the same manifest PUT under four tags is 201 with a
-    Location each time; GET by digest with Accept (end-3) is 200."""
-    config = b'{"architecture": "amd64", "os": "linux"}'
-    layer = b"manifest upload layer"
-    for blob in (config, layer):
-        push_blob(client, repo, blob)
+    """spec.md "Pushing Manifests" (end-7): a nonexistent manifest is 404; the suite's
+    manifest PUT under four tags is 201 with a Location each time; a manifest with no
+    layers (and no mediaType field, the Content-Type says what it is) is 201 with a
+    Location; GET by digest with Accept (end-3) is 200 with the same bytes."""
     assert client.get(f"/v2/{repo}/manifests/{NONEXISTENT_MANIFEST}").status_code == 404
-    body = image_manifest(config, [layer])
+    body = suite_manifest(client, repo, b'{"author": "push"}', [b"manifest upload layer"])
     for i in range(4):
-        r = client.put(f"/v2/{repo}/manifests/test{i}", content=body,
-                       headers={"Content-Type": mediatype.OCI_MANIFEST})
+        r = put_manifest(client, repo, f"test{i}", body)
         assert r.status_code == 201, r.text
         assert r.headers["Location"]
-    r = client.get(f"/v2/{repo}/manifests/{sha256(body)}",
-                   headers={"Accept": mediatype.OCI_MANIFEST})
-    assert r.status_code == 200 and r.content == body
+    empty = suite_manifest(client, repo, b'{"author": "push"}', [], media_type=False)
+    r = put_manifest(client, repo, "emptylayer", empty)
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"]
+    for doc in (body, empty):
+        r = client.get(f"/v2/{repo}/manifests/{sha256(doc)}",
+                       headers={"Accept": mediatype.OCI_MANIFEST})
+        assert r.status_code == 200 and r.content == doc
 
 
 def test_push_teardown_deletes_answer_2xx(client: httpx.Client, repo: str) -> None:
@@ -222,141 +273,3 @@ def test_push_teardown_deletes_answer_2xx(client: httpx.Client, repo: str) -> No
     blob = push_blob(client, repo, b"teardown blob")
     assert 200 <= client.delete(f"/v2/{repo}/blobs/{blob}").status_code < 300
     assert 200 <= client.delete(f"/v2/{repo}/manifests/{digest}").status_code < 300
-
-
-# --- Content discovery -----------------------------------------------------------------
-
-
-def test_tags_list_with_n_and_last(client: httpx.Client, repo: str) -> None:
-    """spec.md "Listing Tags" (end-8a GET /v2/<name>/tags/list, end-8b with ``n`` and
-    ``last``): 200 with every tag; ``n`` limits the list to n; ``last`` starts after the
-    given tag."""
-    for i in range(4):
-        push_image(client, repo, f"test{i}")
-    r = client.get(f"/v2/{repo}/tags/list")
-    assert r.status_code == 200
-    assert r.json() == {"name": repo, "tags": ["test0", "test1", "test2", "test3"]}
-    r = client.get(f"/v2/{repo}/tags/list", params={"n": 2})
-    assert r.status_code == 200
-    first = r.json()["tags"]
-    assert len(first) == 2
-    r = client.get(f"/v2/{repo}/tags/list", params={"n": 2, "last": first[-1]})
-    assert r.status_code == 200
-    rest = r.json()["tags"]
-    assert len(rest) <= 2 and first[-1] not in rest
-    assert first + rest == ["test0", "test1", "test2", "test3"]
-
-
-ARTIFACT_A = "application/vnd.conformance.a"
-ARTIFACT_B = "application/vnd.conformance.b"
-ANNOTATION = "org.opencontainers.conformance.test"
-EMPTY_JSON = b"{}"
-
-
-def put_referrer(client: httpx.Client, repo: str, doc: dict[str, Any], subject: str,
-                 media_type: str = mediatype.OCI_MANIFEST) -> str:
-    """PUT by digest (end-7); the answer names the subject in OCI-Subject."""
-    body = json.dumps({"schemaVersion": 2, "mediaType": media_type, **doc}).encode()
-    r = client.put(f"/v2/{repo}/manifests/{sha256(body)}", content=body,
-                   headers={"Content-Type": media_type})
-    assert r.status_code == 201, r.text
-    assert r.headers["OCI-Subject"] == subject
-    return sha256(body)
-
-
-def test_referrers(client: httpx.Client, repo: str) -> None:
-    """spec.md "Listing Referrers" (end-12a GET /v2/<name>/referrers/<digest>, end-12b with
-    ``artifactType``) and "Pushing Manifests with Subject": referrers pushed before and after
-    their subject, an index among them, and one whose subject is never pushed. Each answer
-    is 200, an OCI index, every entry with the manifest's annotations; an absent subject has
-    an empty list, never 404; the filter keeps artifact type A and says so in
-    OCI-Filters-Applied."""
-    config, layer = b'{"architecture": "amd64", "os": "linux"}', b"referrers subject layer"
-    subject_body = image_manifest(config, [layer])
-    subject = descriptor(mediatype.OCI_MANIFEST, subject_body)
-    missing = descriptor(mediatype.OCI_MANIFEST, b'{"never": "pushed"}')
-    blob_a, blob_b = b"referrer blob a", b"referrer blob b"
-    empty = descriptor(mediatype.OCI_EMPTY, EMPTY_JSON)
-    assert empty["digest"] == ("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c06"
-                               "0f61caaff8a")
-    for blob in (EMPTY_JSON, blob_a):
-        push_blob(client, repo, blob)
-
-    def note(text: str) -> dict[str, Any]:
-        return {"annotations": {ANNOTATION: text}}
-
-    def config_artifact(kind: str, blob: bytes, text: str) -> str:
-        """The artifact type as the config's media type."""
-        return put_referrer(client, repo, {
-            "config": descriptor(kind, blob), "layers": [empty], "subject": subject,
-            **note(text)}, subject["digest"])
-
-    def layer_artifact(kind: str, blob: bytes, text: str, to: dict[str, Any]) -> str:
-        """The artifact type in artifactType, the empty JSON as config."""
-        return put_referrer(client, repo, {
-            "artifactType": kind, "config": empty, "layers": [descriptor(kind, blob)],
-            "subject": to, **note(text)}, to["digest"])
-
-    a_config = config_artifact(ARTIFACT_A, blob_a, "a config")
-    a_layer = layer_artifact(ARTIFACT_A, blob_a, "a layer", subject)
-    index = put_referrer(client, repo, {
-        "artifactType": "application/vnd.conformance.index",
-        "manifests": [{"mediaType": mediatype.OCI_MANIFEST, "digest": d,
-                       "size": int(client.head(f"/v2/{repo}/manifests/{d}")
-                                   .headers["Content-Length"])} for d in (a_config, a_layer)],
-        "subject": subject, **note("index")}, subject["digest"], mediatype.OCI_INDEX)
-    push_image(client, repo, "tagtest0", [layer], config)
-    push_blob(client, repo, blob_b)
-    expected = {a_config: "a config", a_layer: "a layer", index: "index",
-                config_artifact(ARTIFACT_B, blob_b, "b config"): "b config",
-                layer_artifact(ARTIFACT_B, blob_b, "b layer", subject): "b layer"}
-    c_layer = layer_artifact(ARTIFACT_B, blob_b, "c layer", missing)
-
-    def referrers(digest: str, **params: str) -> httpx.Response:
-        r = client.get(f"/v2/{repo}/referrers/{digest}", params=params)
-        assert r.status_code == 200
-        assert r.headers["Content-Type"] == mediatype.OCI_INDEX
-        return r
-
-    assert referrers(ABSENT).json()["manifests"] == []
-    found = referrers(subject["digest"]).json()["manifests"]
-    assert {m["digest"]: m["annotations"] for m in found} == {
-        d: {ANNOTATION: text} for d, text in expected.items()}
-    assert len(found) == 5
-    r = referrers(subject["digest"], artifactType=ARTIFACT_A)
-    assert r.headers["OCI-Filters-Applied"] == "artifactType"
-    assert {m["digest"] for m in r.json()["manifests"]} == {a_config, a_layer}
-    assert [m["digest"] for m in referrers(missing["digest"]).json()["manifests"]] == [c_layer]
-
-
-# --- Content management ----------------------------------------------------------------
-
-
-def test_delete_tag_then_manifest_then_blob(client: httpx.Client, repo: str) -> None:
-    """spec.md "Deleting tags" and "Deleting Manifests" (end-9 DELETE
-    /v2/<name>/manifests/<reference>) and "Deleting Blobs" (end-10): DELETE of a tag is 202;
-    of the manifest by digest 202; the manifest is then 404 and the tags list no longer
-    shows its tags; DELETE of its config blob is 202 and the blob then 404."""
-    push_image(client, repo, "keep", [b"another image's layer"])
-    config = b'{"architecture": "arm64", "os": "linux"}'
-    digest, _ = push_image(client, repo, "tagtest0", config=config)
-    push_image(client, repo, "tagtest1", config=config)
-    assert len(client.get(f"/v2/{repo}/tags/list").json()["tags"]) == 3
-    assert client.delete(f"/v2/{repo}/manifests/tagtest0").status_code == 202
-    assert client.get(f"/v2/{repo}/manifests/tagtest0").status_code == 404
-    assert client.delete(f"/v2/{repo}/manifests/{digest}").status_code == 202
-    assert client.get(f"/v2/{repo}/manifests/{digest}").status_code == 404
-    r = client.get(f"/v2/{repo}/tags/list")
-    assert r.status_code == 200 and r.json()["tags"] == ["keep"]
-    assert client.delete(f"/v2/{repo}/blobs/{sha256(config)}").status_code == 202
-    assert client.get(f"/v2/{repo}/blobs/{sha256(config)}").status_code == 404
-
-
-def test_errors_of_deletes_are_spec_json(client: httpx.Client, repo: str) -> None:
-    """spec.md "Deleting Manifests" and "Deleting Blobs": what is not there is 404 with
-    MANIFEST_UNKNOWN / BLOB_UNKNOWN."""
-    push_image(client, repo, "v1")
-    r = client.delete(f"/v2/{repo}/manifests/{ABSENT}")
-    assert r.status_code == 404 and error_codes(r) == ["MANIFEST_UNKNOWN"]
-    r = client.delete(f"/v2/{repo}/blobs/{ABSENT}")
-    assert r.status_code == 404 and error_codes(r) == ["BLOB_UNKNOWN"]
