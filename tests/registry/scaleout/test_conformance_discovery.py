@@ -73,7 +73,7 @@ def test_referrers(client: httpx.Client, repo: str) -> None:
     their subject, an index among them, and one whose subject is never pushed. Each answer
     is 200, an OCI index, every entry with the manifest's annotations; an absent subject has
     an empty list, never 404; the filter keeps artifact type A and says so in
-    OCI-Filters-Applied."""
+    OCI-Filters-Applied; once the referrers are deleted, the lists are empty."""
     config, layer = b'{"architecture": "amd64", "os": "linux"}', b"referrers subject layer"
     subject_body = image_manifest(config, [layer])
     subject = descriptor(mediatype.OCI_MANIFEST, subject_body)
@@ -110,9 +110,10 @@ def test_referrers(client: httpx.Client, repo: str) -> None:
         "subject": subject, **note("index")}, subject["digest"], mediatype.OCI_INDEX)
     push_image(client, repo, "tagtest0", [layer], config)
     push_blob(client, repo, blob_b)
+    b_config = config_artifact(ARTIFACT_B, blob_b, "b config")
+    b_layer = layer_artifact(ARTIFACT_B, blob_b, "b layer", subject)
     expected = {a_config: "a config", a_layer: "a layer", index: "index",
-                config_artifact(ARTIFACT_B, blob_b, "b config"): "b config",
-                layer_artifact(ARTIFACT_B, blob_b, "b layer", subject): "b layer"}
+                b_config: "b config", b_layer: "b layer"}
     c_layer = layer_artifact(ARTIFACT_B, blob_b, "c layer", missing)
 
     def referrers(digest: str, **params: str) -> httpx.Response:
@@ -130,6 +131,12 @@ def test_referrers(client: httpx.Client, repo: str) -> None:
     assert r.headers["OCI-Filters-Applied"] == "artifactType"
     assert {m["digest"] for m in r.json()["manifests"]} == {a_config, a_layer}
     assert [m["digest"] for m in referrers(missing["digest"]).json()["manifests"]] == [c_layer]
+    # The suite's teardown: the index first (it holds the A manifests), then the rest, the
+    # subject among them; each DELETE (end-9) is 202 and the list empties, still 200.
+    for digest in (index, a_config, a_layer, subject["digest"], b_config, b_layer, c_layer):
+        assert client.delete(f"/v2/{repo}/manifests/{digest}").status_code == 202
+    assert referrers(subject["digest"]).json()["manifests"] == []
+    assert referrers(missing["digest"]).json()["manifests"] == []
 
 
 # --- Content management ----------------------------------------------------------------
