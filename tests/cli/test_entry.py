@@ -1,16 +1,26 @@
-"""The ``lamina`` entry point: `lamina lint` starts without click and answers as click does
-(issue 17, "load only what linting needs")."""
+"""The ``lamina`` entry point: `lamina lint` and `lamina diff` start without click and answer
+as click does (issue 17, "load only what linting needs"; issue 16, diff's speed)."""
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 
+from lamina.cli import diff_options
 from lamina.cli.lint_options import FORMATS, parse_plain
 from lamina.lint.formats import RENDERERS
+from lamina.oci import mediatype
+from lamina.oci.descriptor import Descriptor
+from lamina.oci.manifest import Manifest
+from lamina.oci.reference import Reference
+from lamina.store.ingest import ingest_layer
+from lamina.store.store import Store
 from tests.lint.fixtures import FIXTURES
 
 DECK = str(FIXTURES / "deck.Dockerfile")
@@ -90,3 +100,91 @@ def test_plain_command_lines() -> None:
 
 def test_format_choices_are_the_renderers() -> None:
     assert list(FORMATS) == sorted(RENDERERS)
+
+
+def _layer(files: dict[str, tuple[bytes, int]]) -> bytes:
+    """A tar layer of regular files (name -> content, mode)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, (data, mode) in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def _add_image(store: Store, tag: str, layers: list[bytes]) -> None:
+    with store.writing():
+        got = [ingest_layer(store.blobs, io.BytesIO(layer)) for layer in layers]
+        raw = json.dumps({"architecture": "amd64", "os": "linux",
+                          "rootfs": {"type": "layers",
+                                     "diff_ids": [str(g.diff_id) for g in got]}}).encode()
+        config = store.blobs.put_bytes(raw)
+        manifest = Manifest.build(Descriptor(mediatype.OCI_CONFIG, config, len(raw)),
+                                  [Descriptor(g.media_type, g.digest, g.size) for g in got])
+        store.blobs.put_bytes(manifest.raw)
+        store.add_image(manifest.raw, layer_records={g.diff_id: g.record for g in got},
+                        tags=[Reference.parse(tag)])
+
+
+@pytest.fixture
+def two_images(lamina_home: Path) -> None:
+    """app:1 and app:2 on one base layer (image-spec layer.md: changesets and whiteouts):
+    app:2 adds srv/new, deletes srv/old and changes srv/conf's mode."""
+    store = Store(lamina_home)
+    base = _layer({"srv/old": (b"x" * 2000, 0o644), "srv/conf": (b"k=v\n", 0o644)})
+    _add_image(store, "app:1", [base])
+    _add_image(store, "app:2", [base, _layer({"srv/new": (b"y" * 300, 0o644),
+                                              "srv/.wh.old": (b"", 0o644),
+                                              "srv/conf": (b"k=v\n", 0o600)})])
+
+
+@pytest.mark.parametrize("argv", [
+    ["diff", "app:1", "app:2"],
+    ["diff", "app:2", "app:1", "--format", "json"],
+    ["diff", "--format=json", "--no-packages", "app:1", "app:2"],
+    ["diff", "--insecure", "app:1", "app:1"],
+    ["diff", "app:1", "no-such:1"],  # a failure while doing the work: exit 1
+    ["diff", "app:1"],
+    ["diff", "app:1", "app:2", "app:3"],
+    ["diff", "--format", "yaml", "app:1", "app:2"],
+    ["diff", "--format"],
+    ["diff", "--no-packages=1", "app:1", "app:2"],
+    ["diff", "--frobnicate", "app:1", "app:2"],
+    ["diff", "--help"],
+    ["diff", "--config", "/no/such/lamina.toml", "app:1", "app:2"],
+])
+def test_fast_diff_answers_as_click_does(two_images: None, argv: list[str]) -> None:
+    assert _run(argv, fast=True) == _run(argv, fast=False)
+
+
+def test_fast_diff_does_not_load_click(two_images: None) -> None:
+    code = ("import sys\nfrom lamina.cli.entry import main\n"
+            "sys.argv = ['lamina', 'diff', 'app:1', 'app:2', '--format', 'json']\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "print(code, sorted(m for m in sys.modules if m.split('.')[0] == 'click'"
+            " or m == 'lamina.cli.main'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    lines = out.stdout.strip().splitlines()
+    assert lines[-1] == "0 []"
+    doc = json.loads("\n".join(lines[:-1]))
+    assert [d["path"] for d in doc["added"]] == ["/srv/new"]
+    assert [d["path"] for d in doc["removed"]] == ["/srv/old"]
+    assert [(d["path"], d["what"]) for d in doc["changed"]] == [("/srv/conf", ["mode"])]
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], ["-h"], ["a"], ["a", "b", "c"], ["--", "a", "b"], ["--form", "json", "a", "b"],
+    ["--format", "yaml", "a", "b"], ["--format"], ["--insecure=yes", "a", "b"],
+    ["--config", "lamina.toml", "a", "b"],
+])
+def test_what_the_fast_diff_leaves_to_click(args: list[str]) -> None:
+    assert diff_options.parse_plain(args) is None
+
+
+def test_plain_diff_command_lines() -> None:
+    request = diff_options.parse_plain(["--format=json", "a:1", "--no-packages", "b:2",
+                                        "--format", "table", "--insecure"])
+    assert request == diff_options.DiffRequest("a:1", "b:2", "table", True, True)
+    assert diff_options.parse_plain(["a", "b"]) == diff_options.DiffRequest("a", "b")

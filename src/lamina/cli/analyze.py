@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lamina.cli.activity import activity
-from lamina.cli.output import print_json, stdout_console
+from lamina.cli.console import stdout_console
+from lamina.cli.diff_options import OPTIONS as DIFF_OPTIONS
+from lamina.cli.diff_options import DiffRequest, run_diff
+from lamina.cli.output import print_json
+from lamina.cli.plain_options import click_options
 from lamina.errors import LaminaError
 
 if TYPE_CHECKING:
@@ -161,10 +165,7 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
 @click.command("diff")
 @click.argument("image_a")
 @click.argument("image_b")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-@click.option("--no-packages", is_flag=True, help="Skip the package inventory comparison.")
-@INSECURE
+@click_options(DIFF_OPTIONS)
 def diff_command(image_a: str, image_b: str, fmt: str, no_packages: bool,
                  insecure: bool) -> None:
     """Files (and packages) added, removed and changed from IMAGE_A to IMAGE_B.
@@ -173,17 +174,7 @@ def diff_command(image_a: str, image_b: str, fmt: str, no_packages: bool,
     Example:
       lamina diff app:1 app:2
     """
-    from lamina.analyze.compare import compare_images
-    from lamina.analyze.report_diff import print_diff
-    from lamina.cli.store import open_store
-    from lamina.client.image_source import open_image
-
-    store = open_store()
-    with activity(f"comparing {image_a} and {image_b}"), \
-            open_image(image_a, store, insecure=insecure) as a, \
-            open_image(image_b, store, insecure=insecure) as b:
-        result = compare_images(a, b, packages=not no_packages)
-    print_diff(result, image_a, image_b, fmt, stdout_console() if fmt != "json" else None)
+    run_diff(DiffRequest(image_a, image_b, fmt, no_packages, insecure))
 
 
 @click.command("squash")

@@ -1,10 +1,12 @@
-"""The ``lamina`` command: ``lamina lint`` starts without click when it can.
+"""The ``lamina`` command: ``lamina lint`` and ``lamina diff`` start without click when
+they can.
 
 A pre-commit hook runs ``lamina lint FILE`` on every commit, where start-up is most of
-the time: click and the command tree cost about what linting one Dockerfile does. A
-plain ``lint`` command line (:func:`lamina.cli.lint_options.parse_plain`) is linted
-here; everything else, and any problem with the command line, goes to the click CLI
-(:mod:`lamina.cli.main`), which answers or refuses as it always does.
+the time: click and the command tree cost about what linting one Dockerfile does, and
+half of diffing two stored images. A plain ``lint`` or ``diff`` command line
+(:func:`lamina.cli.lint_options.parse_plain`, :func:`lamina.cli.diff_options.parse_plain`)
+is run here; everything else, and any problem with the command line, goes to the click
+CLI (:mod:`lamina.cli.main`), which answers or refuses as it always does.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ _ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
 
 def main() -> None:
     args = sys.argv[1:]
-    if args[:1] == ["lint"] and not os.environ.get("_LAMINA_COMPLETE"):
-        _lint(args[1:])
+    if not os.environ.get("_LAMINA_COMPLETE"):
+        if args[:1] == ["lint"]:
+            _lint(args[1:])
+        elif args[:1] == ["diff"]:
+            _diff(args[1:])
     from lamina.cli.main import main as click_main
 
     click_main()
@@ -51,3 +56,20 @@ def _lint(args: list[str]) -> None:
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc)
     sys.exit(1 if any(report.reaches(failure) for report in reports) else 0)
+
+
+def _diff(args: list[str]) -> None:
+    """Diff and exit, or return for click to take the command line."""
+    from lamina.cli.diff_options import parse_plain, run_diff
+
+    request = parse_plain(args)
+    if request is None:
+        return
+    from lamina.cli.failure import fail
+
+    try:
+        run_diff(request)
+        sys.stdout.flush()
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc)
+    sys.exit(0)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
 
 import click
 
 from lamina.cli.lint_options import OPTIONS, LintRequest
 from lamina.cli.lint_run import UsageProblem, lint_request
+from lamina.cli.plain_options import click_options
 from lamina.lint import LintReport
 from lamina.lint.formats import RENDERERS
 
@@ -44,24 +43,9 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
     return joined
 
 
-def _options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The click options of lint_options.OPTIONS, in its order."""
-    for option in reversed(OPTIONS):
-        kind: Any = None
-        if option.choices:
-            kind = click.Choice(option.choices)
-        elif option.path:
-            kind = click.Path(dir_okay=False)
-        extra: dict[str, Any] = {"show_default": True} if option.default is not None else {}
-        command = click.option(option.flag, option.dest, type=kind, is_flag=option.is_flag,
-                               multiple=option.multiple, metavar=option.metavar,
-                               default=option.default, help=option.help, **extra)(command)
-    return command
-
-
 @click.command("lint")
 @click.argument("dockerfiles", nargs=-1, metavar="[DOCKERFILE ...]")
-@_options
+@click_options(OPTIONS)
 def lint_command(dockerfiles: tuple[str, ...], fmt: str, threshold: str | None,
                  ignore: tuple[str, ...], no_shellcheck: bool, no_cache: bool,
                  hadolint_config: str | None, config: str | None, image: str | None,

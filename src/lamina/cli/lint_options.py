@@ -10,25 +10,15 @@ or error. The table is the only statement of the options, so the two cannot drif
 
 from __future__ import annotations
 
-import os
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from lamina.cli.plain_options import PlainOption, parse_plain_args
 
 FORMATS = ("checkstyle", "json", "sarif", "tty")  # lamina.lint.formats.RENDERERS' names
 THRESHOLDS = ("error", "warning", "info", "style", "none")
 
 
-# NamedTuples, not dataclasses: making a frozen dataclass costs about a millisecond at
-# import, which this module, loaded on every lint, should not pay.
-class LintOption(NamedTuple):
-    flag: str
-    dest: str
-    help: str
-    choices: tuple[str, ...] = ()
-    is_flag: bool = False
-    multiple: bool = False
-    metavar: str | None = None
-    default: str | None = None
-    path: bool = False  # a file name (click.Path(dir_okay=False))
+LintOption = PlainOption
 
 
 OPTIONS = (
@@ -55,7 +45,6 @@ OPTIONS = (
     LintOption("--insecure", "insecure",
                "Plain HTTP when the --image has to be pulled from a registry.", is_flag=True),
 )
-_BY_FLAG = {option.flag: option for option in OPTIONS}
 
 
 class LintRequest(NamedTuple):
@@ -75,31 +64,8 @@ class LintRequest(NamedTuple):
 
 def parse_plain(args: list[str]) -> LintRequest | None:
     """The request in ``args`` (after ``lint``), or None when click should read them."""
-    values: dict[str, Any] = {}
-    files: list[str] = []
-    rest = iter(args)
-    for arg in rest:
-        if arg == "-" or not arg.startswith("-"):
-            files.append(arg)
-            continue
-        flag, eq, inline = arg.partition("=")
-        option = _BY_FLAG.get(flag)
-        if option is None:
-            return None  # --help, --, an unknown or abbreviated option: click answers
-        if option.is_flag:
-            if eq:
-                return None
-            values[option.dest] = True
-            continue
-        value = inline if eq else next(rest, None)
-        if not value or (not eq and value.startswith("-")):
-            return None
-        if option.choices and value not in option.choices:
-            return None
-        if option.path and os.path.isdir(value):
-            return None
-        if option.multiple:
-            values[option.dest] = (*values.get(option.dest, ()), value)
-        else:
-            values[option.dest] = value
-    return LintRequest(dockerfiles=tuple(files), **values)
+    parsed = parse_plain_args(args, OPTIONS)
+    if parsed is None:
+        return None
+    values, files = parsed
+    return LintRequest(tuple(files), **values)  # type: ignore[arg-type]

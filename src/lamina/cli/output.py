@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from lamina.cli.gotemplate import Template
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Wide enough that no line of a report is ever folded when stdout is a pipe or a file.
-PIPE_WIDTH = 100_000
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -66,14 +60,6 @@ def print_templated(template: Template, rows: Sequence[dict[str, Any]],
     width = max([len(header), *(len(c) for c in cells)])
     print_table(header + [""] * (width - len(header)),
                 [c + [""] * (width - len(c)) for c in cells])
-
-
-def stdout_console() -> Console:
-    """Rich output on stdout: the terminal's width on a terminal, unwrapped lines in a pipe."""
-    from rich.console import Console
-
-    width = None if sys.stdout.isatty() else PIPE_WIDTH
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
 
 
 def warn(message: str) -> None:
