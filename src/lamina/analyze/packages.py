@@ -32,10 +32,9 @@ def package_versions(image: StoredImage, open_blob: Callable[[Digest], BinaryIO]
 def may_change_packages(scans: list[LayerScan]) -> bool:
     """Whether these layers can change an image's package list: they write a package
     database or delete something (a whiteout or opaque directory could remove one)."""
-    try:
-        from lamina.scan.inventory import parser_for
-    except ImportError:
-        return True
+    # (the path rules alone: importing the scanner's parsers costs more than this check)
+    from lamina.packages.databases import database_kind
+
     return any(scan.whiteouts or scan.opaque or
-               any(parser_for(item.path) is not None for item in scan.files)
+               any(database_kind(item.path) is not None for item in scan.files)
                for scan in scans)

@@ -36,7 +36,7 @@ from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
-from lamina.packages import apk, dpkg, npm, ownership, python
+from lamina.packages import apk, databases, dpkg, npm, ownership, python
 from lamina.packages.model import APK, DEB, LayerInfo, OSInfo, Package
 from lamina.scan import os_release
 from lamina.store.image import StoredImage
@@ -48,11 +48,12 @@ MAX_DB_FILE = 256 * 1024 * 1024  # a package database larger than this is refuse
 Parser = Callable[[bytes, str], tuple[list[Package], list[str]]]
 
 _OS_PATHS = ("etc/os-release", "usr/lib/os-release")
-_BY_BASENAME: dict[str, Parser] = {
-    "METADATA": python.parse,
-    "PKG-INFO": python.parse,
-    "package.json": npm.parse_manifest,
-    "package-lock.json": npm.parse_lock,
+_PARSERS: dict[str, Parser] = {
+    databases.PYTHON_METADATA: python.parse,
+    databases.NPM_MANIFEST: npm.parse_manifest,
+    databases.NPM_LOCK: npm.parse_lock,
+    databases.DPKG_STATUS: dpkg.parse,
+    databases.APK_INSTALLED: apk.parse,
 }
 _SHARED_DBS = {"var/lib/dpkg/status", "lib/apk/db/installed"}
 _FILE_CODE = KIND_CODES[FILE]
@@ -60,22 +61,8 @@ _FILE_CODE = KIND_CODES[FILE]
 
 def parser_for(path: str) -> Parser | None:
     """The reader of a package-database file at ``path`` (relative, no leading /)."""
-    head, _, base = path.rpartition("/")
-    if base in _BY_BASENAME:
-        if base == "METADATA" and not head.endswith(".dist-info"):
-            return None
-        if base == "PKG-INFO" and not head.endswith(".egg-info"):
-            return None
-        return _BY_BASENAME[base]
-    if base.endswith(".egg-info"):
-        return python.parse
-    if path == "var/lib/dpkg/status":
-        return dpkg.parse
-    if head == "var/lib/dpkg/status.d" and not base.endswith(".md5sums"):
-        return dpkg.parse
-    if path == "lib/apk/db/installed":
-        return apk.parse
-    return None
+    kind = databases.database_kind(path)
+    return None if kind is None else _PARSERS[kind]
 
 
 @dataclass
@@ -123,7 +110,7 @@ def step_text(created_by: str) -> str:
 
 # Every path the merge looks at ends or starts with one of these: a cheap first test
 # for the tens of thousands of other members of a layer index.
-_WANTED_ENDS = (*_BY_BASENAME, ".egg-info", "os-release", ".dist-info/RECORD")
+_WANTED_ENDS = (*databases.BY_BASENAME, ".egg-info", "os-release", ".dist-info/RECORD")
 _WANTED_HEADS = ("var/lib/dpkg/", "lib/apk/db/")
 
 
