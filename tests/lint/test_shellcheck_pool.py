@@ -3,10 +3,12 @@ are still being added, at most one per CPU at a time, every answer back in order
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lamina.lint.shellcheck import OPTIONS, locate
-from lamina.lint.shellcheck_pool import CHUNK, ShellCheckError, ShellCheckPool
+from lamina.lint.shellcheck_pool import CHUNK, MIN_BYTES, ShellCheckError, ShellCheckPool
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +20,9 @@ def _program() -> str:
     return program
 
 
-def _script(number: int) -> str:
+def _script(number: int, lines: int = 120) -> str:
     # A few kB each: the pool starts a process once CHUNK bytes wait.
-    body = "\n".join(f'echo "script {number}, line {i}"' for i in range(120))
+    body = "\n".join(f'echo "script {number}, line {i}"' for i in range(lines))
     return f"#!/bin/sh\nexport NAME=1\n{body}\necho $HOME\n"
 
 
@@ -40,6 +42,33 @@ def test_processes_start_while_scripts_are_added_and_answers_keep_their_order() 
         assert {c["code"] for c in comments} == {2086}, number
         assert {c["line"] for c in comments} == {121}
     assert pool.running == []
+
+
+def test_what_is_left_goes_out_in_shrinking_parts_largest_scripts_first(tmp_path: Path) -> None:
+    # A wrapper that logs the script files each real shellcheck process is given.
+    log = tmp_path / "parts.log"
+    wrapper = tmp_path / "shellcheck"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {_program()} "$@"\n')
+    wrapper.chmod(0o755)
+    pool = ShellCheckPool(str(wrapper), OPTIONS)
+    pool.slots = 2  # the same split on any machine
+    scripts = [_script(n, lines=20 + 37 * n % 200) for n in range(60)]
+    for script in scripts:
+        pool.add(script, 2)
+    answers = pool.results()
+    assert [{c["code"] for c in comments} for comments in answers] == [{2086}] * len(scripts)
+    parts = [[int(word.removesuffix(".sh")) for word in line.split(" -- ")[1].split()]
+             for line in log.read_text().splitlines()]
+    assert sorted(i for part in parts for i in part) == list(range(len(scripts)))
+    left = sum(len(s) for s in scripts)
+    for number, part in enumerate(parts):
+        sizes = [len(scripts[i]) for i in part]
+        if number >= pool.slots:  # the parts given out after every script was added
+            assert sizes == sorted(sizes, reverse=True)
+            # at most half of what was left (a part ends on the script that reaches it)
+            assert sum(sizes[:-1]) < max(MIN_BYTES, -(-left // pool.slots)), number
+        left -= sum(sizes)
+    assert len(parts) > pool.slots + 2  # the remainder was not given to one process
 
 
 def test_a_pool_given_nothing_starts_nothing() -> None:
