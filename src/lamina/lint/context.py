@@ -33,6 +33,19 @@ class LintContext:
                 elif instruction.trigger is not None and instruction.trigger.keyword == "RUN":
                     yield stage, instruction.trigger
 
+    def runs_calling(self, name: str) -> Iterator[Instruction]:
+        """Every RUN (as :meth:`runs`) with a command named ``name``, wrappers not dropped:
+        ``sudo cd`` still calls sudo."""
+        for stage, run in self.runs():
+            if any(c.name == name for c in self.commands(stage, run)):
+                yield run
+
+    def instructions_of(self, keyword: str) -> Iterator[tuple[Stage, Instruction]]:
+        """Every ``keyword`` instruction of every stage in file order (no ONBUILD triggers)."""
+        for stage in self.dockerfile.stages:
+            for instruction in stage.of(keyword):
+                yield stage, instruction
+
     def scripts(self, stage: Stage, run: Instruction) -> tuple[Script, ...]:
         """The RUN's scripts parsed as shell; empty for exec form or a non-POSIX SHELL."""
         key = id(run)

@@ -37,6 +37,13 @@ class SimpleCommand(NamedTuple):
         """``argv`` without wrappers such as ``sudo -u x``, ``env A=1`` or ``nice``."""
         return unwrap(self.argv)
 
+    @property
+    def program_name(self) -> str:
+        """Base name of the program run once wrappers are dropped (``/usr/bin/sudo apk``
+        gives ``apk``); empty for a bare wrapper or assignment."""
+        program = self.program
+        return program[0].rsplit("/", 1)[-1] if program else ""
+
 
 def unwrap(argv: tuple[str, ...]) -> tuple[str, ...]:
     while argv:

@@ -21,7 +21,7 @@ _VERSION = re.compile(r"[=~<>]")
 
 def apk_add(command: SimpleCommand) -> Invocation | None:
     program = command.program
-    if not program or program[0].rsplit("/", 1)[-1] != "apk":
+    if command.program_name != "apk":
         return None
     inv = split_invocation(program[1:], _WITH_VALUE)
     return inv if inv.subcommand == "add" else None

@@ -19,7 +19,7 @@ _WITH_VALUE = frozenset({"-o", "-c", "-t", "--option", "--config-file", "--targe
 
 def apt_invocation(command: SimpleCommand) -> Invocation | None:
     program = command.program
-    if not program or program[0].rsplit("/", 1)[-1] not in APT_PROGRAMS:
+    if command.program_name not in APT_PROGRAMS:
         return None
     return split_invocation(program[1:], _WITH_VALUE)
 

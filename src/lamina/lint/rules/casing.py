@@ -68,11 +68,10 @@ def consistent_instruction_casing(ctx: LintContext) -> Iterator[Hit]:
 @rule("LM534", Severity.STYLE, "EXPOSE protocol not lowercase",
       "Write the protocol of an EXPOSE port in lowercase: 80/tcp, 53/udp.")
 def expose_proto_casing(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("EXPOSE"):
-            for port in instruction.arguments:
-                _, sep, proto = port.partition("/")
-                if sep and "$" not in port and proto != proto.lower():
-                    yield Hit(instruction.start_line, instruction.end_line,
-                              f"Defined protocol '{port}' in EXPOSE instruction should be "
-                              "lowercase")
+    for _stage, instruction in ctx.instructions_of("EXPOSE"):
+        for port in instruction.arguments:
+            _, sep, proto = port.partition("/")
+            if sep and "$" not in port and proto != proto.lower():
+                yield Hit(instruction.start_line, instruction.end_line,
+                          f"Defined protocol '{port}' in EXPOSE instruction should be "
+                          "lowercase")

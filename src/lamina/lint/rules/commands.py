@@ -18,17 +18,12 @@ POINTLESS = frozenset({"ssh", "vim", "shutdown", "service", "ps", "free", "top",
 _DOWNLOADERS = frozenset({"curl", "wget"})
 
 
-def _name(command: SimpleCommand) -> str:
-    program = command.program
-    return program[0].rsplit("/", 1)[-1] if program else ""
-
-
 @rule("LM508", Severity.INFO, "Command that makes no sense in a build",
       "Drop ssh, vim, shutdown, service, ps, free, top, kill, mount and ifconfig from RUN: a "
       "build step has no terminal, no init system and no other processes to manage.")
 def pointless_command(ctx: LintContext) -> Iterator[Hit]:
     for stage, run in ctx.runs():
-        found = sorted({n for c in ctx.commands(stage, run) if (n := _name(c)) in POINTLESS})
+        found = sorted({n for c in ctx.commands(stage, run) if (n := c.program_name) in POINTLESS})
         if found:
             yield Hit(run.start_line, run.end_line, ", ".join(found))
 
@@ -38,7 +33,7 @@ def pointless_command(ctx: LintContext) -> Iterator[Hit]:
       "warns that it has no stable interface.")
 def apt_not_apt_get(ctx: LintContext) -> Iterator[Hit]:
     for stage, run in ctx.runs():
-        if any(_name(c) == "apt" for c in ctx.commands(stage, run)):
+        if any(c.program_name == "apt" for c in ctx.commands(stage, run)):
             yield Hit(run.start_line, run.end_line)
 
 
@@ -50,7 +45,7 @@ def two_downloaders(ctx: LintContext) -> Iterator[Hit]:
         seen: set[str] = set()
         for instruction in stage.of("RUN"):
             used = {n for c in ctx.commands(stage, instruction)
-                    if (n := _name(c)) in _DOWNLOADERS}
+                    if (n := c.program_name) in _DOWNLOADERS}
             seen |= used
             if used and seen == _DOWNLOADERS:
                 yield Hit(instruction.start_line, instruction.end_line)
@@ -63,14 +58,14 @@ def relinked_sh(ctx: LintContext) -> Iterator[Hit]:
     for stage, run in ctx.runs():
         for command in ctx.commands(stage, run):
             program = command.program
-            if _name(command) == "ln" and program[-1:] == ("/bin/sh",):
+            if command.program_name == "ln" and program[-1:] == ("/bin/sh",):
                 yield Hit(run.start_line, run.end_line)
                 break
 
 
 def _gem_install(command: SimpleCommand) -> Invocation | None:
     """A ``gem install`` without ``-v``: its operands name the gems."""
-    if _name(command) != "gem":
+    if command.program_name != "gem":
         return None
     inv = split_invocation(command.program[1:], {"-v", "--version", "-i", "--install-dir",
                                                  "-n", "--bindir", "--source", "-s",
@@ -92,7 +87,7 @@ def gem_unpinned(ctx: LintContext) -> Iterator[Hit]:
 
 
 def _go_install(command: SimpleCommand) -> Invocation | None:
-    if _name(command) != "go":
+    if command.program_name != "go":
         return None
     inv = split_invocation(command.program[1:], {"-o", "-C", "-tags", "-ldflags", "-gcflags"})
     return inv if inv.subcommand in ("install", "get", "run") else None
@@ -119,10 +114,10 @@ def go_unpinned(ctx: LintContext) -> Iterator[Hit]:
 def yarn_cache(ctx: LintContext) -> Iterator[Hit]:
     for stage, run in ctx.runs():
         commands = ctx.commands(stage, run)
-        installs = [c for c in commands if _name(c) == "yarn" and "install" in c.program[1:2]]
+        installs = [c for c in commands if c.program_name == "yarn" and "install" in c.program[1:2]]
         if not installs or any(m.type in ("cache", "tmpfs") for m in run.mounts):
             continue
-        cleaned = any(_name(c) == "yarn" and c.program[1:3] == ("cache", "clean")
+        cleaned = any(c.program_name == "yarn" and c.program[1:3] == ("cache", "clean")
                       for c in commands)
         if not cleaned and not removes(commands, "/usr/local/share/.cache/yarn") \
                 and not cache_mounted(run, "/usr/local/share/.cache/yarn"):

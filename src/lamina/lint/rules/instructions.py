@@ -21,9 +21,8 @@ _ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|t
       "Use WORKDIR to change directory: it is clear, persists across instructions and "
       "creates the directory if needed.")
 def cd_in_run(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        if any(c.name == "cd" for c in ctx.commands(stage, run)):
-            yield Hit(run.start_line, run.end_line)
+    for run in ctx.runs_calling("cd"):
+        yield Hit(run.start_line, run.end_line)
 
 
 @rule("LM502", Severity.WARNING, "Shell-form CMD, ENTRYPOINT or HEALTHCHECK",
@@ -47,21 +46,20 @@ def shell_form_command(ctx: LintContext) -> Iterator[Hit]:
       "/udp or /sctp.")
 def invalid_expose(ctx: LintContext) -> Iterator[Hit]:
     escape = ctx.dockerfile.escape
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("EXPOSE"):
-            variables = ctx.variables(stage, instruction) or {}
-            bad = []
-            for argument in instruction.arguments:
-                try:
-                    port = expand_word(argument, variables, escape)
-                except ExpansionError:
-                    port = None
-                # A port from a variable without a default is only known at build time.
-                if port is not None and not port.unset and not _valid_port(port.value):
-                    bad.append(argument)
-            if bad:
-                yield Hit(instruction.start_line, instruction.end_line,
-                          f"invalid: {', '.join(bad)}")
+    for stage, instruction in ctx.instructions_of("EXPOSE"):
+        variables = ctx.variables(stage, instruction) or {}
+        bad = []
+        for argument in instruction.arguments:
+            try:
+                port = expand_word(argument, variables, escape)
+            except ExpansionError:
+                port = None
+            # A port from a variable without a default is only known at build time.
+            if port is not None and not port.unset and not _valid_port(port.value):
+                bad.append(argument)
+        if bad:
+            yield Hit(instruction.start_line, instruction.end_line,
+                      f"invalid: {', '.join(bad)}")
 
 
 def _valid_port(text: str) -> bool:
@@ -76,20 +74,18 @@ def _valid_port(text: str) -> bool:
 @rule("LM504", Severity.STYLE, "MAINTAINER is deprecated",
       "Replace MAINTAINER with LABEL org.opencontainers.image.authors=\"name <email>\".")
 def maintainer(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("MAINTAINER"):
-            yield Hit(instruction.start_line, instruction.end_line)
+    for _stage, instruction in ctx.instructions_of("MAINTAINER"):
+        yield Hit(instruction.start_line, instruction.end_line)
 
 
 @rule("LM505", Severity.WARNING, "ADD where COPY fits",
       "Use COPY for local files; keep ADD for URLs, git repositories and tar archives to "
       "extract, where its extra behaviour is what you want.")
 def add_instead_of_copy(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("ADD"):
-            if any(instruction.has_flag(f) for f in ("checksum", "keep-git-dir", "unpack")):
-                continue
-            sources = instruction.arguments[:-1]
-            if any(_REMOTE.search(s) or _ARCHIVE.search(s) or "$" in s for s in sources):
-                continue
-            yield Hit(instruction.start_line, instruction.end_line)
+    for _stage, instruction in ctx.instructions_of("ADD"):
+        if any(instruction.has_flag(f) for f in ("checksum", "keep-git-dir", "unpack")):
+            continue
+        sources = instruction.arguments[:-1]
+        if any(_REMOTE.search(s) or _ARCHIVE.search(s) or "$" in s for s in sources):
+            continue
+        yield Hit(instruction.start_line, instruction.end_line)

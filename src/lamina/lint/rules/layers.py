@@ -50,13 +50,10 @@ def installs_dependencies(command: SimpleCommand) -> bool:
     apt = apt_invocation(command)
     if apt is not None and apt.subcommand == "install":
         return True
-    program = command.program
-    if not program:
-        return False
-    subcommands = _DEPENDENCY_INSTALLERS.get(program[0].rsplit("/", 1)[-1])
+    subcommands = _DEPENDENCY_INSTALLERS.get(command.program_name)
     if subcommands is None:
         return False
-    sub = split_invocation(program[1:]).subcommand or ""
+    sub = split_invocation(command.program[1:]).subcommand or ""
     return sub in subcommands
 
 
@@ -125,8 +122,7 @@ def _removes_packages(command: SimpleCommand) -> bool:
     apt = apt_invocation(command)
     if apt is not None and apt.subcommand in ("purge", "remove", "autoremove"):
         return True
-    program = command.program
-    return bool(program) and program[0].rsplit("/", 1)[-1] == "apk" and "del" in program[1:]
+    return command.program_name == "apk" and "del" in command.program[1:]
 
 
 @rule("LM303", Severity.WARNING, "Build toolchain in a single-stage image",

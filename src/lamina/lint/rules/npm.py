@@ -22,7 +22,7 @@ WHOLE_CONTEXT = frozenset({".", "./", "*", "./*"})
 
 def npm_install(command: SimpleCommand) -> Invocation | None:
     program = command.program
-    if not program or program[0].rsplit("/", 1)[-1] != "npm":
+    if command.program_name != "npm":
         return None
     inv = split_invocation(program[1:], _WITH_VALUE)
     return inv if inv.subcommand in _INSTALL else None

@@ -31,7 +31,7 @@ _VERSION_PART = re.compile(r"^[A-Za-z0-9.~^_:+]+$")
 def invocation(command: SimpleCommand) -> tuple[str, Invocation] | None:
     """(tool, invocation) for a yum/dnf/microdnf/zypper command."""
     program = command.program
-    tool = program[0].rsplit("/", 1)[-1] if program else ""
+    tool = command.program_name
     if tool not in _INSTALLS:
         return None
     return tool, split_invocation(program[1:], _WITH_VALUE)

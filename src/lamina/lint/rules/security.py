@@ -66,9 +66,8 @@ def no_user(ctx: LintContext) -> Iterator[Hit]:
       "Drop sudo: RUN already runs as the current USER; switch with USER root and back "
       "instead, since sudo in an image keeps a privilege-escalation path.")
 def sudo(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        if any(c.name == "sudo" for c in ctx.commands(stage, run)):
-            yield Hit(run.start_line, run.end_line)
+    for run in ctx.runs_calling("sudo"):
+        yield Hit(run.start_line, run.end_line)
 
 
 @rule("LM404", Severity.WARNING, "Secret in an ARG or ENV name",

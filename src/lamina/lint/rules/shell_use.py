@@ -76,9 +76,7 @@ def _wget_quiet(args: tuple[str, ...]) -> bool:
 def wget_progress(ctx: LintContext) -> Iterator[Hit]:
     for stage, run in ctx.runs():
         for command in ctx.commands(stage, run):
-            program = command.program
-            if program and program[0].rsplit("/", 1)[-1] == "wget" \
-                    and not _wget_quiet(program[1:]):
+            if command.program_name == "wget" and not _wget_quiet(command.program[1:]):
                 yield Hit(run.start_line, run.end_line)
                 break
 
@@ -101,10 +99,9 @@ def _uid(args: tuple[str, ...]) -> str | None:
 def useradd_without_l(ctx: LintContext) -> Iterator[Hit]:
     for stage, run in ctx.runs():
         for command in ctx.commands(stage, run):
-            program = command.program
-            if not program or program[0].rsplit("/", 1)[-1] != "useradd":
+            if command.program_name != "useradd":
                 continue
-            args = program[1:]
+            args = command.program[1:]
             uid = _uid(args)
             no_log_init = "--no-log-init" in args or "l" in _short_options(args)
             if uid is not None and len(uid) > 5 and not no_log_init:

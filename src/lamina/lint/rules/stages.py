@@ -65,22 +65,20 @@ def _has_workdir(ctx: LintContext, stage: Stage, before: int) -> bool:
       "Set WORKDIR before copying to a relative destination, or copy to an absolute path: "
       "otherwise the files land wherever the base image's working directory is.")
 def copy_relative_without_workdir(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("COPY"):
-            destination = instruction.arguments[-1] if instruction.arguments else "/"
-            if _absolute(destination) or _has_workdir(ctx, stage, instruction.start_line):
-                continue
-            yield Hit(instruction.start_line, instruction.end_line, f"to {destination}")
+    for stage, instruction in ctx.instructions_of("COPY"):
+        destination = instruction.arguments[-1] if instruction.arguments else "/"
+        if _absolute(destination) or _has_workdir(ctx, stage, instruction.start_line):
+            continue
+        yield Hit(instruction.start_line, instruction.end_line, f"to {destination}")
 
 
 @rule("LM512", Severity.ERROR, "WORKDIR with a relative path",
       "Give WORKDIR an absolute path: a relative one depends on the working directory the "
       "base image happens to set.")
 def relative_workdir(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("WORKDIR"):
-            if instruction.arguments and not _absolute(instruction.arguments[0]):
-                yield Hit(instruction.start_line, instruction.end_line, instruction.arguments[0])
+    for _stage, instruction in ctx.instructions_of("WORKDIR"):
+        if instruction.arguments and not _absolute(instruction.arguments[0]):
+            yield Hit(instruction.start_line, instruction.end_line, instruction.arguments[0])
 
 
 @rule("LM513", Severity.WARNING, "More than one CMD, ENTRYPOINT or HEALTHCHECK in a stage",
@@ -111,59 +109,55 @@ def from_platform_constant(ctx: LintContext) -> Iterator[Hit]:
       "only, so the host and tools like Kubernetes' runAsNonRoot cannot check it.")
 def user_by_name(ctx: LintContext) -> Iterator[Hit]:
     escape = ctx.dockerfile.escape
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("USER"):
-            user = instruction.arguments[0].split(":", 1)[0] if instruction.arguments else ""
-            if "$" in user:
-                # Numeric once the ARG/ENV defaults are applied is fine; unknown is not.
-                try:
-                    value = expand_word(user, ctx.variables(stage, instruction) or {}, escape)
-                except ExpansionError:
-                    value = None
-                if value is not None and not value.unset and value.value.isdigit():
-                    continue
-            elif not user or user.isdigit():
+    for stage, instruction in ctx.instructions_of("USER"):
+        user = instruction.arguments[0].split(":", 1)[0] if instruction.arguments else ""
+        if "$" in user:
+            # Numeric once the ARG/ENV defaults are applied is fine; unknown is not.
+            try:
+                value = expand_word(user, ctx.variables(stage, instruction) or {}, escape)
+            except ExpansionError:
+                value = None
+            if value is not None and not value.unset and value.value.isdigit():
                 continue
-            yield Hit(instruction.start_line, instruction.end_line, f"USER {user}")
+        elif not user or user.isdigit():
+            continue
+        yield Hit(instruction.start_line, instruction.end_line, f"USER {user}")
 
 
 @rule("LM306", Severity.WARNING, "COPY --from of a whole filesystem",
       "Copy the files you need from the other stage, not '/': the whole filesystem brings "
       "its package database, caches and device files into this image.")
 def copy_whole_filesystem(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("COPY"):
-            sources = [a.strip("\"'") for a in instruction.arguments[:-1]]
-            if instruction.flag("from") and any(s in ("/", "/.", "/*") for s in sources):
-                yield Hit(instruction.start_line, instruction.end_line,
-                          f"--from={instruction.flag('from')}")
+    for _stage, instruction in ctx.instructions_of("COPY"):
+        sources = [a.strip("\"'") for a in instruction.arguments[:-1]]
+        if instruction.flag("from") and any(s in ("/", "/.", "/*") for s in sources):
+            yield Hit(instruction.start_line, instruction.end_line,
+                      f"--from={instruction.flag('from')}")
 
 
 @rule("LM515", Severity.ERROR, "COPY of several sources to a path without a trailing /",
       "End the destination with '/' when COPY has more than one source: Docker refuses to "
       "copy several files to one that is not a directory.")
 def copy_many_to_file(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("COPY"):
-            args = instruction.arguments
-            if len(args) > 2 and not args[-1].strip("\"'").endswith("/"):
-                yield Hit(instruction.start_line, instruction.end_line, f"to {args[-1]}")
+    for _stage, instruction in ctx.instructions_of("COPY"):
+        args = instruction.arguments
+        if len(args) > 2 and not args[-1].strip("\"'").endswith("/"):
+            yield Hit(instruction.start_line, instruction.end_line, f"to {args[-1]}")
 
 
 @rule("LM516", Severity.ERROR, "ENV uses a variable it sets itself",
       "Set the variable in an earlier ENV: within one ENV, $NAME still has its value from "
       "before that ENV, not the one assigned next to it.")
 def env_self_reference(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction in stage.of("ENV"):
-            assigned: list[str] = []
-            for key, value in instruction.pairs():
-                used = [n for n in assigned if re.search(rf"\$(?:{n}\b|{{{n}[}}:])", value)]
-                if used:
-                    yield Hit(instruction.start_line, instruction.end_line,
-                              f"{key} uses ${used[0]}")
-                    break
-                assigned.append(key)
+    for _stage, instruction in ctx.instructions_of("ENV"):
+        assigned: list[str] = []
+        for key, value in instruction.pairs():
+            used = [n for n in assigned if re.search(rf"\$(?:{n}\b|{{{n}[}}:])", value)]
+            if used:
+                yield Hit(instruction.start_line, instruction.end_line,
+                          f"{key} uses ${used[0]}")
+                break
+            assigned.append(key)
 
 
 @rule("LM517", Severity.INFO, "Stage without HEALTHCHECK",
