@@ -79,6 +79,27 @@ def test_tar_is_sorted_pax_with_numeric_owners(tmp_path: Path) -> None:
     assert (conf.uid, conf.gid) == (1000, 1001)
 
 
+def test_pax_records_only_where_a_field_needs_one(tmp_path: Path) -> None:
+    """Members are plain ustar unless a field does not fit (POSIX.1-2008 pax, "pax
+    Extended Header"): sub-second mtimes are truncated, not carried in a PAX record,
+    as Docker's writer (Go archive/tar) does; so a layer is not twice as many headers."""
+    source = tmp_path / "src"
+    make_tree(source)
+    for path in (source / "etc/conf", source / "etc", source / "usr/bin/tool"):
+        os.utime(path, ns=(1_700_000_000_123_456_789, 1_700_000_000_987_654_321),
+                 follow_symlinks=False)
+    long_name = "d" * 120
+    (source / long_name).write_bytes(b"x")
+    out = io.BytesIO()
+    write_layer(source, out, "none")
+    out.seek(0)
+    with tarfile.open(fileobj=out) as tar:
+        carrying = {m.name: set(m.pax_headers) for m in tar.getmembers() if m.pax_headers}
+    xattr = {"SCHILY.xattr.user.origin", "hdrcharset"}  # its value is not UTF-8: BINARY
+    assert carrying == {"usr/bin/tool": xattr, "usr/bin/tool-alias": xattr,
+                        long_name: {"path"}}
+
+
 @pytest.mark.integration
 def test_reproducible_writes_give_identical_bytes(tmp_path: Path) -> None:
     """Two copies of a tree (other inodes, other atimes) written with an epoch: same bytes."""
