@@ -1,9 +1,10 @@
 """Benchmark: Lamina's analyzer side by side with dive 0.13.1 (and syft) on one image.
 
 Builds a ~500 MB, ~60,000-file image from the host's /usr (four gzip layers,
-bench/usr:1) in a scratch LAMINA_HOME, a second image sharing its first three
-layers (bench/usr:2), and saves bench/usr:1 with `lamina save` as a docker
-archive. Then, best of --rounds, each in a fresh process:
+bench/usr:1; headers as `docker build` writes them, or with --pax-mtimes a PAX
+record per member as Python's tarfile writes by default) in a scratch
+LAMINA_HOME, a second image sharing its first three layers (bench/usr:2), and
+saves bench/usr:1 with `lamina save` as a docker archive. Then, best of --rounds, each in a fresh process:
   - `dive --ci --source docker-archive ARCHIVE` (the peer)
   - `lamina analyze bench/usr:1 --format json` (in the store: layer indexes exist)
   - `lamina analyze ARCHIVE --format json` (first sight: read in place)
@@ -17,7 +18,8 @@ Wall time is printed with CPU time (user+sys of the child): on a shared
 machine CPU time is the steadier of the two. Lamina runs from byte-compiled
 modules (cached under the bench's home), as an installed copy does.
 
-    .venv/bin/python bench/analyze.py [--mb 500] [--files 60000] [--keep DIR] [--big]
+    .venv/bin/python bench/analyze.py [--mb 500] [--files 60000] [--keep DIR]
+        [--pax-mtimes] [--big]
 """
 
 from __future__ import annotations
@@ -79,7 +81,12 @@ def pick_files(max_bytes: int, max_files: int) -> list[Path]:
     return picked
 
 
-def write_layer(files: list[Path], dst: Path) -> tuple[Digest, int, Digest, int]:
+def write_layer(files: list[Path], dst: Path, *, pax_mtimes: bool = False
+                ) -> tuple[Digest, int, Digest, int]:
+    """A gzip layer of ``files``. Its headers are what `docker build` (Go's archive/tar)
+    and `lamina build` write: whole-second mtimes, a PAX record only where a field needs
+    one. With ``pax_mtimes``, Python's tarfile default: every member's sub-second mtime
+    in a PAX record of its own, twice the headers to read."""
     with dst.open("wb") as out:
         compressed = HashingWriter(cast(BinaryIO, out))
         compressor = open_writer(cast(BinaryIO, compressed), GZIP)
@@ -88,7 +95,16 @@ def write_layer(files: list[Path], dst: Path) -> tuple[Digest, int, Digest, int]
                           format=tarfile.PAX_FORMAT) as tar:
             for path in files:
                 try:
-                    tar.add(path, arcname=str(path).lstrip("/"), recursive=False)
+                    info = tar.gettarinfo(path, arcname=str(path).lstrip("/"))
+                    if info is None:
+                        continue  # a socket: tar.add skips it too
+                    if not pax_mtimes:
+                        info.mtime = int(info.mtime)
+                    if info.isreg():
+                        with path.open("rb") as content:
+                            tar.addfile(info, content)
+                    else:
+                        tar.addfile(info)
                 except OSError:
                     continue
         compressor.close()
@@ -96,7 +112,8 @@ def write_layer(files: list[Path], dst: Path) -> tuple[Digest, int, Digest, int]
     return compressed.digest(), compressed.size, plain.digest(), plain.size
 
 
-def build_image(home: Path, files: list[Path]) -> tuple[str, list[Path]]:
+def build_image(home: Path, files: list[Path], *, pax_mtimes: bool
+                ) -> tuple[str, list[Path]]:
     store = Store(home)
     chunk = (len(files) + LAYERS - 1) // LAYERS
     descs, diff_ids, records, blobs = [], [], {}, []
@@ -104,7 +121,8 @@ def build_image(home: Path, files: list[Path]) -> tuple[str, list[Path]]:
     work.mkdir(parents=True, exist_ok=True)
     for i in range(LAYERS):
         part = work / f"layer{i}.tar.gz"
-        digest, size, diff_id, tar_size = write_layer(files[i * chunk:(i + 1) * chunk], part)
+        digest, size, diff_id, tar_size = write_layer(files[i * chunk:(i + 1) * chunk], part,
+                                                      pax_mtimes=pax_mtimes)
         with part.open("rb") as src:
             store.blobs.put_stream(src, digest)
         descs.append(Descriptor(mediatype.OCI_LAYER_GZIP, digest, size))
@@ -123,7 +141,7 @@ def build_image(home: Path, files: list[Path]) -> tuple[str, list[Path]]:
     # bench/usr:2 shares layers 0..2 and replaces the top one with a small layer
     extra = [p for p in sorted(Path("/etc").rglob("*")) if p.is_file() and os.access(p, os.R_OK)]
     part = work / "extra.tar.gz"
-    digest, size, diff_id, tar_size = write_layer(extra[:500], part)
+    digest, size, diff_id, tar_size = write_layer(extra[:500], part, pax_mtimes=pax_mtimes)
     with part.open("rb") as src:
         store.blobs.put_stream(src, digest)
     part.unlink()
@@ -245,22 +263,33 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=60_000)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the images here")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pax-mtimes", action="store_true",
+                        help="build the layers with a PAX record per member (Python's tarfile"
+                             " default) instead of docker-like headers")
     parser.add_argument("--big", action="store_true", help="also the 500,000-file RSS run")
     args = parser.parse_args()
     home = args.keep or Path(tempfile.mkdtemp(prefix="lamina-bench-analyze-"))
     env = bytecode_env({**os.environ, "LAMINA_HOME": str(home)}, home)
     lamina, dive, syft = str(VENV_BIN / "lamina"), str(VENV_BIN / "dive"), str(VENV_BIN / "syft")
     marker = home / "bench-blobs.json"
+    style = "pax-mtimes" if args.pax_mtimes else "docker-like"
+    style_marker = home / "bench-style"
     if marker.exists():
+        # a --keep dir from before this option holds the PAX-per-member image
+        kept = style_marker.read_text() if style_marker.exists() else "pax-mtimes"
+        if kept != style:
+            sys.exit(f"{home} holds the {kept} image; give another --keep for {style}")
         name = "bench/usr:1"
     else:
         files = pick_files(args.mb * 1_000_000, args.files)
-        name, blobs = build_image(home, files)
+        name, blobs = build_image(home, files, pax_mtimes=args.pax_mtimes)
         marker.write_text(json.dumps([str(b) for b in blobs]))
+        style_marker.write_text(style)
     archive = home / "usr.tar"
     if not archive.exists():
         subprocess.run([lamina, "save", name, "-o", str(archive)], env=env, check=True)
-    print(f"image: {name}, docker archive {archive.stat().st_size / 1e6:.0f} MB")
+    print(f"image: {name} ({style} headers), docker archive"
+          f" {archive.stat().st_size / 1e6:.0f} MB")
     shutil.rmtree(home / "layer-index", ignore_errors=True)  # a true first use
     first = measure([lamina, "analyze", name, "--format", "json"], env)
     line("lamina analyze, first use (indexes the layers)", first)
