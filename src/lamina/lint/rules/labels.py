@@ -81,16 +81,20 @@ def _labels(stage: Stage) -> Iterator[tuple[Instruction, str, str]]:
             yield instruction, key.strip("\"'"), value.strip("\"'")
 
 
+def _all_labels(ctx: LintContext) -> Iterator[tuple[Instruction, str, str]]:
+    for stage in ctx.dockerfile.stages:
+        yield from _labels(stage)
+
+
 @rule("LM520", Severity.STYLE, "Invalid label key",
       "Write label keys in lower case with dots and dashes (org.opencontainers.image.source), "
       "outside the com.docker., io.docker. and org.dockerproject. namespaces.")
 def invalid_label_key(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction, key, _ in _labels(stage):
-            if "$" in key:
-                continue
-            if not _KEY.match(key) or key.startswith(_RESERVED):
-                yield Hit(instruction.start_line, instruction.end_line, key)
+    for instruction, key, _ in _all_labels(ctx):
+        if "$" in key:
+            continue
+        if not _KEY.match(key) or key.startswith(_RESERVED):
+            yield Hit(instruction.start_line, instruction.end_line, key)
 
 
 @rule("LM521", Severity.INFO, "Required label missing",
@@ -109,23 +113,21 @@ def missing_label(ctx: LintContext) -> Iterator[Hit]:
 def superfluous_label(ctx: LintContext) -> Iterator[Hit]:
     if not ctx.strict_labels or not ctx.label_schema:
         return
-    for stage in ctx.dockerfile.stages:
-        for instruction, key, _ in _labels(stage):
-            if key not in ctx.label_schema:
-                yield Hit(instruction.start_line, instruction.end_line, key)
+    for instruction, key, _ in _all_labels(ctx):
+        if key not in ctx.label_schema:
+            yield Hit(instruction.start_line, instruction.end_line, key)
 
 
 @rule("LM523", Severity.WARNING, "Label value of the wrong type",
       "Give each label in the schema a value of its type: not empty, and a URL, semantic "
       "version, git hash, RFC 3339 time, SPDX expression or email where the schema says so.")
 def wrong_label_value(ctx: LintContext) -> Iterator[Hit]:
-    for stage in ctx.dockerfile.stages:
-        for instruction, key, value in _labels(stage):
-            kind = ctx.label_schema.get(key)
-            if kind is None or "$" in value:
-                continue
-            what, valid = VALIDATORS[kind]
-            if not value:
-                yield Hit(instruction.start_line, instruction.end_line, f"{key} is empty")
-            elif not valid(value):
-                yield Hit(instruction.start_line, instruction.end_line, f"{key} is not {what}")
+    for instruction, key, value in _all_labels(ctx):
+        kind = ctx.label_schema.get(key)
+        if kind is None or "$" in value:
+            continue
+        what, valid = VALIDATORS[kind]
+        if not value:
+            yield Hit(instruction.start_line, instruction.end_line, f"{key} is empty")
+        elif not valid(value):
+            yield Hit(instruction.start_line, instruction.end_line, f"{key} is not {what}")
