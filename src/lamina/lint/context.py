@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lamina.dockerfile import Dockerfile, ExpansionError, Instruction, Stage, scope_before
@@ -33,11 +33,11 @@ class LintContext:
                 elif instruction.trigger is not None and instruction.trigger.keyword == "RUN":
                     yield stage, instruction.trigger
 
-    def runs_calling(self, name: str) -> Iterator[Instruction]:
-        """Every RUN (as :meth:`runs`) with a command named ``name``, wrappers not dropped:
-        ``sudo cd`` still calls sudo."""
+    def runs_with(self, wanted: Callable[[SimpleCommand], bool]) -> Iterator[Instruction]:
+        """Every RUN (as :meth:`runs`) with a ``wanted`` command, each once however many
+        of its commands are wanted."""
         for stage, run in self.runs():
-            if any(c.name == name for c in self.commands(stage, run)):
+            if any(wanted(c) for c in self.commands(stage, run)):
                 yield run
 
     def instructions_of(self, keyword: str) -> Iterator[tuple[Stage, Instruction]]:

@@ -32,9 +32,8 @@ def pointless_command(ctx: LintContext) -> Iterator[Hit]:
       "Use apt-get (or apt-cache) in scripts: apt's command line is meant for people and "
       "warns that it has no stable interface.")
 def apt_not_apt_get(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        if any(c.program_name == "apt" for c in ctx.commands(stage, run)):
-            yield Hit(run.start_line, run.end_line)
+    for run in ctx.runs_with(lambda c: c.program_name == "apt"):
+        yield Hit(run.start_line, run.end_line)
 
 
 @rule("LM509", Severity.WARNING, "Both wget and curl in a stage",
@@ -55,12 +54,8 @@ def two_downloaders(ctx: LintContext) -> Iterator[Hit]:
       "Use SHELL [\"/bin/bash\", \"-c\"] to run RUN under another shell instead of linking "
       "it over /bin/sh, which every program in the image expects to be the POSIX shell.")
 def relinked_sh(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        for command in ctx.commands(stage, run):
-            program = command.program
-            if command.program_name == "ln" and program[-1:] == ("/bin/sh",):
-                yield Hit(run.start_line, run.end_line)
-                break
+    for run in ctx.runs_with(lambda c: c.program_name == "ln" and c.program[-1:] == ("/bin/sh",)):
+        yield Hit(run.start_line, run.end_line)
 
 
 def _gem_install(command: SimpleCommand) -> Invocation | None:

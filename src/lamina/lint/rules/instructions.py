@@ -21,7 +21,7 @@ _ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|t
       "Use WORKDIR to change directory: it is clear, persists across instructions and "
       "creates the directory if needed.")
 def cd_in_run(ctx: LintContext) -> Iterator[Hit]:
-    for run in ctx.runs_calling("cd"):
+    for run in ctx.runs_with(lambda c: c.name == "cd"):
         yield Hit(run.start_line, run.end_line)
 
 

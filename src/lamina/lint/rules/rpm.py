@@ -123,9 +123,11 @@ def _pinnable(command: SimpleCommand, tools: Collection[str]) -> Invocation | No
       "Do not run 'zypper dist-upgrade' in a Dockerfile: build on a newer base image "
       "instead, so the result is the distribution's tested set of packages.")
 def zypper_dist_upgrade(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        for command in ctx.commands(stage, run):
-            found = invocation(command)
-            if found and found[0] == "zypper" and found[1].subcommand in ("dist-upgrade", "dup"):
-                yield Hit(run.start_line, run.end_line)
-                break
+    for run in ctx.runs_with(_zypper_dist_upgrade):
+        yield Hit(run.start_line, run.end_line)
+
+
+def _zypper_dist_upgrade(command: SimpleCommand) -> bool:
+    found = invocation(command)
+    return found is not None and found[0] == "zypper" \
+        and found[1].subcommand in ("dist-upgrade", "dup")

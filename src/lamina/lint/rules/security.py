@@ -66,7 +66,7 @@ def no_user(ctx: LintContext) -> Iterator[Hit]:
       "Drop sudo: RUN already runs as the current USER; switch with USER root and back "
       "instead, since sudo in an image keeps a privilege-escalation path.")
 def sudo(ctx: LintContext) -> Iterator[Hit]:
-    for run in ctx.runs_calling("sudo"):
+    for run in ctx.runs_with(lambda c: c.name == "sudo"):
         yield Hit(run.start_line, run.end_line)
 
 

@@ -74,11 +74,8 @@ def _wget_quiet(args: tuple[str, ...]) -> bool:
       "Give wget '--progress=dot:giga', '-q' or '-nv': its default progress bar writes "
       "thousands of lines into the build log.")
 def wget_progress(ctx: LintContext) -> Iterator[Hit]:
-    for stage, run in ctx.runs():
-        for command in ctx.commands(stage, run):
-            if command.program_name == "wget" and not _wget_quiet(command.program[1:]):
-                yield Hit(run.start_line, run.end_line)
-                break
+    for run in ctx.runs_with(lambda c: c.program_name == "wget" and not _wget_quiet(c.program[1:])):
+        yield Hit(run.start_line, run.end_line)
 
 
 def _uid(args: tuple[str, ...]) -> str | None:
