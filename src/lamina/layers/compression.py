@@ -16,6 +16,7 @@ Why these defaults never bother a real image:
 
 from __future__ import annotations
 
+import abc
 import io
 import sys
 from typing import BinaryIO, Final, cast
@@ -72,8 +73,9 @@ class _Relay(io.RawIOBase):
         self._account(n)
         return n
 
+    @abc.abstractmethod
     def _account(self, n: int) -> None:
-        raise NotImplementedError
+        """Take note of ``n`` bytes just read (each subclass counts or bounds them)."""
 
 
 class _CountingReader(_Relay):
