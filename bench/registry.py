@@ -186,18 +186,12 @@ def prepare(*tools: str, mb: int) -> Path:
 def lamina_registry(work: Path, workers: int, server: str) -> Iterator[str]:
     port = free_port()
     root = work / "lamina-root"
-    log = (work / "lamina.log").open("ab")
     env = {**os.environ, "LAMINA_REGISTRY_WORKERS": str(workers),
            "LAMINA_REGISTRY_SERVER": server}
-    proc = subprocess.Popen([str(LAMINA), "registry", "serve", "--addr", f"127.0.0.1:{port}",
-                             "--root", str(root)], stdout=log, stderr=log, env=env,
-                            start_new_session=True)
-    try:
-        yield _wait(proc, port)
-    finally:
-        _stop(proc)
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+    with serving([str(LAMINA), "registry", "serve", "--addr", f"127.0.0.1:{port}",
+                  "--root", str(root)], port=port, root=root,
+                 log_path=work / "lamina.log", env=env) as host:
+        yield host
 
 
 @contextmanager
@@ -210,24 +204,34 @@ def distribution_registry(work: Path) -> Iterator[str]:
         "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {root}\n  delete:\n    enabled: true\n"
         f"http:\n  addr: 127.0.0.1:{port}\n")
-    log = (work / "distribution.log").open("ab")
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log,
-                            start_new_session=True)
+    with serving([binary, "serve", str(config)], port=port, root=root,
+                 log_path=work / "distribution.log") as host:
+        yield host
+
+
+@contextmanager
+def serving(argv: list[str], *, port: int, root: Path, log_path: Path,
+            env: dict[str, str] | None = None, any_answer: bool = False) -> Iterator[str]:
+    """A registry process on ``port``: its address once /v2/ answers; stopped and its
+    root removed afterwards. ``any_answer``: a 401 counts as up (auth benches)."""
+    log = log_path.open("ab")
+    proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env, start_new_session=True)
     try:
-        yield _wait(proc, port)
+        yield _wait(proc, port, any_answer)
     finally:
         _stop(proc)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _wait(proc: subprocess.Popen[bytes], port: int) -> str:
+def _wait(proc: subprocess.Popen[bytes], port: int, any_answer: bool = False) -> str:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"registry exited with {proc.returncode}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
+            answer = httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1)
+            if any_answer or answer.status_code == 200:
                 SERVER_PGID[f"127.0.0.1:{port}"] = proc.pid
                 return f"127.0.0.1:{port}"
         except httpx.HTTPError:

@@ -45,7 +45,7 @@ from typing import Any
 import bcrypt
 import httpx
 
-from registry import _blob, _stop, free_port  # the registry bench's helpers
+from registry import _blob, free_port, serving  # the registry bench's helpers
 
 CACHE = Path(os.environ.get("LAMINA_TEST_CACHE", "/var/cache/lamina-tests")) / "bench-auth"
 LAMINA = Path(sys.executable).parent / "lamina"
@@ -113,19 +113,6 @@ def build_image(total_mb: int) -> Path:
 
 # -- the registries --
 
-def _wait(proc: subprocess.Popen[bytes], port: int) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"registry exited with {proc.returncode}")
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1)
-            return f"127.0.0.1:{port}"
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("registry did not start")
-
-
 
 def _lamina_access(root: Path) -> None:
     from lamina.registry.auth.admin import Actor, Administration
@@ -148,17 +135,11 @@ def lamina_registry(work: Path, auth: str) -> Iterator[str]:
     root.mkdir()
     if auth != "none":
         _lamina_access(root)
-    log = (work / f"lamina-{auth}.log").open("ab")
     env = {**os.environ, "LAMINA_REGISTRY_ACCESS_LOG": "false"}
-    proc = subprocess.Popen([str(LAMINA), "registry", "serve", "--addr", f"127.0.0.1:{port}",
-                             "--root", str(root), "--auth", auth], stdout=log, stderr=log,
-                            env=env, start_new_session=True)
-    try:
-        yield _wait(proc, port)
-    finally:
-        _stop(proc)
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+    with serving([str(LAMINA), "registry", "serve", "--addr", f"127.0.0.1:{port}",
+                  "--root", str(root), "--auth", auth], port=port, root=root,
+                 log_path=work / f"lamina-{auth}.log", env=env, any_answer=True) as host:
+        yield host
 
 
 @contextmanager
@@ -176,15 +157,9 @@ def distribution_registry(work: Path, auth: bool) -> Iterator[str]:
         htpasswd.write_text(f"{USER}:{'$2y$' + hashed[4:]}\n")
         text += f"auth:\n  htpasswd:\n    realm: bench\n    path: {htpasswd}\n"
     config.write_text(text)
-    log = (work / f"distribution-{auth}.log").open("ab")
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log,
-                            start_new_session=True)
-    try:
-        yield _wait(proc, port)
-    finally:
-        _stop(proc)
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+    with serving([binary, "serve", str(config)], port=port, root=root,
+                 log_path=work / f"distribution-{auth}.log", any_answer=True) as host:
+        yield host
 
 
 # -- the measurements --

@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,11 +31,10 @@ from pathlib import Path
 import httpx
 
 from registry import (  # the registry bench's image and helpers
-    _stop,
-    _wait,
     build_image,
     distribution_registry,
     free_port,
+    serving,
     wrk_get_rate,
 )
 
@@ -45,21 +43,14 @@ from registry import (  # the registry bench's image and helpers
 def lamina_registry(work: Path, src: Path | None) -> Iterator[str]:
     port = free_port()
     root = work / "lamina-root"
-    log = (work / "lamina.log").open("ab")
     env = {**os.environ, "LAMINA_REGISTRY_ACCESS_LOG": "false",
            "LAMINA_REGISTRY_MAX_CLIENT_REQUESTS": "0"}
     if src is not None:
         env["PYTHONPATH"] = str(src)  # ahead of the editable install of this tree
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from lamina.cli.main import main; main()", "registry", "serve",
-         "--addr", f"127.0.0.1:{port}", "--root", str(root)],
-        stdout=log, stderr=log, env=env, start_new_session=True)
-    try:
-        yield _wait(proc, port)
-    finally:
-        _stop(proc)
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+    with serving([sys.executable, "-c", "from lamina.cli.main import main; main()", "registry",
+                  "serve", "--addr", f"127.0.0.1:{port}", "--root", str(root)],
+                 port=port, root=root, log_path=work / "lamina.log", env=env) as host:
+        yield host
 
 
 def push(layout: Path, host: str, repo: str) -> subprocess.Popen[bytes]:
