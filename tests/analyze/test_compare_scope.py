@@ -21,8 +21,9 @@ BASE = [
 ]
 
 
-def _opened(store: Store, tag: str, top: list[list[synth.M]]) -> OpenedImage:
-    image = synth.store_image(store, [*BASE, *top], tag=tag)
+def _opened(store: Store, tag: str, top: list[list[synth.M]],
+            base: list[list[synth.M]] = BASE) -> OpenedImage:
+    image = synth.store_image(store, [*base, *top], tag=tag)
     return OpenedImage(store, image, tag, "store")
 
 
@@ -54,17 +55,14 @@ SITE = "usr/lib/python3/dist-packages"
 def test_packages_are_not_read_when_the_upper_layers_cannot_change_them(tmp_path: Path) -> None:
     store = Store(tmp_path)
     base = [synth.f(f"{SITE}/a-1.0.dist-info/METADATA", _meta("a", "1.0"))]
-    a = OpenedImage(store, synth.store_image(store, [base, [synth.f("srv/x", 3)]], tag="t/a:1"),
-                    "a", "store")
-    b = OpenedImage(store, synth.store_image(store, [base, [synth.f("srv/y", 4)]], tag="t/b:1"),
-                    "b", "store")
+    a = _opened(store, "t/a:1", [[synth.f("srv/x", 3)]], [base])
+    b = _opened(store, "t/b:1", [[synth.f("srv/y", 4)]], [base])
     assert compare_images(a, b).packages == []  # neither upper layer can change them
-    c = OpenedImage(store, synth.store_image(store, [base, [
-        synth.f(f"{SITE}/c-2.0.dist-info/METADATA", _meta("c", "2.0"))]], tag="t/c:1"), "c", "store")
+    c = _opened(store, "t/c:1", [[synth.f(f"{SITE}/c-2.0.dist-info/METADATA", _meta("c", "2.0"))]],
+                [base])
     found = compare_images(a, c).packages
     assert found is not None and [(p.name, p.change) for p in found] == [("c", "added")]
-    d = OpenedImage(store, synth.store_image(store, [base, [
-        synth.wh(f"{SITE}/a-1.0.dist-info")]], tag="t/d:1"), "d", "store")
+    d = _opened(store, "t/d:1", [[synth.wh(f"{SITE}/a-1.0.dist-info")]], [base])
     found = compare_images(a, d).packages
     assert found is not None and [(p.name, p.change) for p in found] == [("a", "removed")]
 
@@ -103,10 +101,8 @@ def test_directories_the_shared_layers_imply_exist_on_both_sides(tmp_path: Path)
     both trees when only one side adds to it: nothing but the added file differs."""
     store = Store(tmp_path)
     base = [[synth.f("lib/deep/dir/f", 3), synth.f("lib/deep/g", 4), synth.f("usr/x/y/z", 1)]]
-    a = OpenedImage(store, synth.store_image(store, [*base, [synth.f("lib/new", 1)]],
-                                             tag="t/a:1"), "a", "store")
-    b = OpenedImage(store, synth.store_image(store, [*base, [synth.f("usr/x/w", 2)]],
-                                             tag="t/b:1"), "b", "store")
+    a = _opened(store, "t/a:1", [[synth.f("lib/new", 1)]], base)
+    b = _opened(store, "t/b:1", [[synth.f("usr/x/w", 2)]], base)
     scoped = compare_images(a, b, packages=False).files
     assert scoped == diff_trees(final_tree(a), final_tree(b))
     assert sorted(d.path for d in scoped) == ["/lib/new", "/usr/x/w"]
@@ -118,10 +114,8 @@ def test_a_file_between_members_of_its_name_as_a_directory(tmp_path: Path) -> No
     store = Store(tmp_path)
     base = [[synth.f("opt/d/x", 1), synth.f("opt/d", 5), synth.f("opt/d/y", 3),
              synth.f("lib/a/x", 1), synth.f("lib/b", 2)]]
-    a = OpenedImage(store, synth.store_image(store, [*base, [synth.f("opt/d/new", 1)]],
-                                             tag="t/a:1"), "a", "store")
-    b = OpenedImage(store, synth.store_image(store, [*base, [synth.f("lib/a/y", 2)]],
-                                             tag="t/b:1"), "b", "store")
+    a = _opened(store, "t/a:1", [[synth.f("opt/d/new", 1)]], base)
+    b = _opened(store, "t/b:1", [[synth.f("lib/a/y", 2)]], base)
     scoped = compare_images(a, b, packages=False).files
     assert scoped == diff_trees(final_tree(a), final_tree(b))
     assert sorted(d.path for d in scoped) == ["/lib/a/y", "/opt/d/new"]
