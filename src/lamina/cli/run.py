@@ -132,7 +132,7 @@ def run_command(image: str, command: tuple[str, ...], detach: bool, interactive:
     if detach:
         from lamina.containers.detached import start_detached
 
-        start_detached(record)
+        start_detached(store.location, record)
         click.echo(record.id)
         return
     sys.exit(_foreground(store, record, options))

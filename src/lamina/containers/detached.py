@@ -1,7 +1,7 @@
 """Containers in the background (``run -d``): a supervisor process, logs, stop.
 
 ``lamina run -d`` records the container, then starts ``python -m
-lamina.containers.detached DIR`` in a session of its own: the supervisor runs
+lamina.containers.detached DIR STORE`` in a session of its own: the supervisor runs
 the container to its end with stdout and stderr going to the record's files,
 then writes the exit code. `stop` signals the container through runc, as
 docker stop does (SIGTERM, then SIGKILL after the grace time).
@@ -37,11 +37,12 @@ def _runc_status(record: Record) -> str | None:
     return str(json.loads(proc.stdout).get("status"))
 
 
-def start_detached(record: Record) -> None:
-    """Start the supervisor; return once the container runs (or fail with its error)."""
+def start_detached(store_location: str, record: Record) -> None:
+    """Start the supervisor of ``record`` (its image in the store at ``store_location``);
+    return once the container runs (or fail with its error)."""
     with (record.path / "supervisor.log").open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lamina.containers.detached", str(record.path)],
+            [sys.executable, "-m", "lamina.containers.detached", str(record.path), store_location],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     (record.path / "pid").write_text(str(proc.pid))
     deadline = time.monotonic() + START_TIMEOUT
@@ -94,7 +95,7 @@ def follow_logs(record: Record, stdout: BinaryIO, stderr: BinaryIO, *, follow: b
         time.sleep(0.1)
 
 
-def supervise(path: Path) -> int:
+def supervise(path: Path, store_location: str) -> int:
     from lamina.build.image import ImageState
     from lamina.containers.launch import run_container
     from lamina.containers.options import RunOptions
@@ -105,7 +106,7 @@ def supervise(path: Path) -> int:
     code = 125  # docker's code for a container that could not be run
     with (path / "stdout").open("ab") as out, (path / "stderr").open("ab") as err:
         try:
-            store = Store(path.parent.parent)
+            store = Store(Path(store_location))
             state = ImageState.load(store, doc["manifest"])
             code = run_container(store, state, RunOptions.from_doc(doc["options"]),
                                  stdout=out, stderr=err, container_id=record.id)
@@ -120,4 +121,4 @@ def supervise(path: Path) -> int:
 
 if __name__ == "__main__":
     os.umask(0o022)
-    sys.exit(supervise(Path(sys.argv[1])))
+    sys.exit(supervise(Path(sys.argv[1]), sys.argv[2]))
