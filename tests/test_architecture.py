@@ -260,6 +260,7 @@ STORE_PUBLIC: frozenset[str] = frozenset({
     "store.archive_image", "store.archive_stream", "store.bundle",
     "store.store_image", "store.layout_image",  # Image adapters (store/image.py)
     "store.accounting",
+    "store.refs",  # tags and images without opening the Store (a build replay)
     "store.json_document",  # small files features keep beside the store (the build cache)
 })
 

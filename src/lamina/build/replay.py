@@ -12,8 +12,8 @@ always misses; a directory's signature changes when entries come or go. Builds t
 network (ADD <url>), run ONBUILD triggers, use --no-cache or --pull=always are
 never replayed.
 
-Light on purpose (json, os, hashlib and the progress outputs only): the point is to answer before the
-builder and the store are imported.
+Light on purpose (json, os, hashlib, the progress outputs and the store's index file
+only): the point is to answer before the builder and the store are imported.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina.build.progress import Progress
+from lamina.store.refs import StoreRefs
 
 RECORDS = "build-replay"  # a record of the older form (lines, not events) is not replayed
 
@@ -75,16 +76,16 @@ def play(events: list[Event], progress: Progress) -> None:
 
 def replay(home: Path, key: str, progress: Progress | None) -> str | None:
     """The image ID, after showing the recorded output on ``progress`` (None: show nothing),
-    when nothing changed; else None."""
+    when nothing changed in the store at ``home``; else None."""
+    store = StoreRefs(home)
     try:
-        doc = json.loads(_path(home / RECORDS, key).read_bytes())
+        doc = json.loads(_path(store.state_dir(RECORDS), key).read_bytes())
         record = Record(**doc)
-        index = json.loads((home / "index.json").read_bytes())
+        if any(signature(path) != sig for path, sig in record.inputs.items()):
+            return None
+        tags, images = store.tags(), store.images()
     except (OSError, ValueError, TypeError):
         return None
-    if any(signature(path) != sig for path, sig in record.inputs.items()):
-        return None
-    tags, images = index.get("tags", {}), index.get("images", {})
     if any(tags.get(tag) != digest for tag, digest in record.tags.items()):
         return None
     if any(digest not in images for digest in record.images):
