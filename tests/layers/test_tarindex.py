@@ -9,6 +9,7 @@ target lengths).
 from __future__ import annotations
 
 import io
+import struct
 import tarfile
 
 import pytest
@@ -171,3 +172,23 @@ def test_stored_form_round_trips_and_other_versions_are_stale() -> None:
         LayerIndex.from_bytes(bytes(data))
     with pytest.raises(StaleIndex):
         LayerIndex.from_bytes(bytes(data[:5]))
+
+
+def test_a_stored_index_with_a_damaged_meta_or_another_layers_name_is_stale() -> None:
+    """Meta that parses but lacks a field, and a file naming another layer, are refused
+    as stale (rebuilt by the store), never raised as a KeyError or read as a listing."""
+    import json
+
+    index = _index(build(directory("d"), file("d/x", b"x")))
+    stored = index.to_bytes(layer="sha256:" + "a" * 64)
+    assert _rows(LayerIndex.from_bytes(stored, "sha256:" + "a" * 64)) == _rows(index)
+    with pytest.raises(StaleIndex, match=r"lists layer sha256:a+, not sha256:bbb"):
+        LayerIndex.from_bytes(stored, "sha256:" + "b" * 64)
+    meta = json.dumps({"rows": 2}).encode()
+    body = stored[16:-32]
+    (meta_len,) = struct.unpack_from("<I", stored, 12)
+    forged = struct.pack("<8sII", b"LAMINAIX", layerindex.VERSION, len(meta)) + meta + \
+        body[meta_len:]
+    forged += blake3(forged).digest()  # a well-formed file whose meta misses fields
+    with pytest.raises(StaleIndex, match="meta is unreadable"):
+        LayerIndex.from_bytes(forged)

@@ -62,3 +62,71 @@ def test_load_writes_the_index_in_its_one_pass_and_rmi_removes_it(tmp_path: Path
     assert stored is not None and stored.paths == ["etc", "etc/hostname", "bin", "bin/sh"]
     target.remove("t/a:1")
     assert not any(path.exists() for path in paths)
+
+
+def _version_2(index: LayerIndex) -> bytes:
+    """``index`` as the previous format (version 2) stored it: no layer name, no checksum."""
+    import json
+    import struct
+
+    meta = json.dumps({"rows": len(index), "tar_end": index.tar_end,
+                       "stream_size": index.stream_size, "content_size": index.content_size,
+                       "os_release": index.os_release}).encode()
+    columns = [index.kinds.tobytes(), index.flags.tobytes(), index.modes.tobytes(),
+               index.uids.tobytes(), index.gids.tobytes(), index.sizes.tobytes(),
+               index.mtimes.tobytes(), index.offsets.tobytes(),
+               "\0".join(index.paths).encode(), "\0".join(index.links).encode(),
+               bytes(index.digests)]
+    parts = [struct.pack("<8sII", b"LAMINAIX", 2, len(meta)), meta]
+    for column in columns:
+        parts += [struct.pack("<Q", len(column)), column]
+    return b"".join(parts)
+
+
+def test_an_index_of_the_previous_format_version_is_rebuilt_on_first_use(tmp_path: Path) -> None:
+    """A store written by the version before (format 2) keeps working: its indexes are
+    rebuilt from the layer when first read, and stored in the current format."""
+    store = Store(tmp_path)
+    layer = add_image(store, LAYERS).layers[1]
+    fresh = layer_index(store, layer)
+    path = index_path(tmp_path, layer.diff_id)
+    path.write_bytes(_version_2(fresh))
+    assert stored_index(store, layer.diff_id) is None
+    rebuilt = layer_index(store, layer)
+    assert (rebuilt.paths, list(rebuilt.sizes), rebuilt.digests) == \
+        (fresh.paths, list(fresh.sizes), fresh.digests)
+    assert path.read_bytes()[8] == layerindex.VERSION
+    assert stored_index(store, layer.diff_id) is not None
+
+
+def test_a_damaged_or_cut_index_is_rebuilt_not_read(tmp_path: Path) -> None:
+    """A flipped byte in a column (a size here) or a file a crash cut short is never
+    read as a listing: the checksum fails and the index is made again from the layer."""
+    store = Store(tmp_path)
+    layer = add_image(store, LAYERS).layers[0]
+    fresh = layer_index(store, layer)
+    path = index_path(tmp_path, layer.diff_id)
+    good = path.read_bytes()
+    sizes_at = good.index(fresh.sizes.tobytes())
+    damaged = bytearray(good)
+    damaged[sizes_at + 8 * 3] ^= 0x40  # bin/sh's size, 200 -> 136
+    for bad in (bytes(damaged), good[:len(good) // 2], good[:-1], b""):
+        path.write_bytes(bad)
+        assert stored_index(store, layer.diff_id) is None
+        again = layer_index(store, layer)
+        assert list(again.sizes) == list(fresh.sizes) == [0, 4, 0, 200]
+        assert path.read_bytes() == good
+
+
+def test_an_index_stored_under_another_layers_name_is_not_trusted(tmp_path: Path) -> None:
+    """An index file copied or moved to another diff ID's name lists the wrong files: it
+    is rebuilt from the right layer, never read as that layer's listing."""
+    store = Store(tmp_path)
+    bottom, top = add_image(store, LAYERS).layers
+    layer_index(store, bottom)
+    index_path(tmp_path, top.diff_id).parent.mkdir(parents=True, exist_ok=True)
+    index_path(tmp_path, top.diff_id).write_bytes(index_path(tmp_path, bottom.diff_id).read_bytes())
+    assert stored_index(store, top.diff_id) is None
+    assert layer_index(store, top).paths == ["etc/hostname", "etc/.wh.gone", "lib"]
+    assert stored_index(store, top.diff_id) is not None
+

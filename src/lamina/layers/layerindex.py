@@ -14,6 +14,7 @@ File layout, little-endian::
 
     b"LAMINAIX" | u32 version | u32 meta length | meta (JSON)
     then each column: u64 length | bytes
+    then the BLAKE3 digest (32 bytes) of everything before it
     columns: kind u8, flags u8, mode u16, uid u32, gid u32, size u64, mtime i64,
              offset u64 (of the member's content in the uncompressed tar),
              paths (NUL-separated UTF-8), link targets (NUL-separated),
@@ -25,7 +26,14 @@ bytes with sha256 cost a pull 0.7 s CPU per 918 MB of tar, BLAKE3 0.2 s
 non-cryptographic hash (xxHash) a crafted file cannot collide with another,
 so ``diff`` and duplicate detection cannot be fooled.
 
-A file of another version is stale: readers rebuild it from the layer.
+The meta names the layer the index lists (its diff ID in the store) and the
+file ends with a BLAKE3 checksum of the rest (version 3): a file damaged on disk,
+cut short by a crash, or copied to another layer's name is found stale
+rather than read as a wrong listing. Checking costs one BLAKE3 pass over the
+file (~130 bytes a row; ~0.5 ms for 15,000 rows).
+
+A file of another version, or one that fails these checks, is stale: readers
+rebuild it from the layer.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from blake3 import blake3
 from lamina.errors import LaminaError
 from lamina.layers.tarstream import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK
 
-VERSION: Final = 2  # 2: content hashes are BLAKE3 (1: sha256)
+VERSION: Final = 3  # 3: layer name and checksum in the meta; 2: BLAKE3 hashes (1: sha256)
 MAGIC: Final = b"LAMINAIX"
 KINDS: Final = (FILE, DIR, SYMLINK, HARDLINK, CHAR, BLOCK, FIFO)
 KIND_CODES: Final = {kind: code for code, kind in enumerate(KINDS)}
@@ -55,6 +63,7 @@ _NUMERIC: Final = (("kinds", "B"), ("flags", "B"), ("modes", "H"), ("uids", "I")
                    ("gids", "I"), ("sizes", "Q"), ("mtimes", "q"), ("offsets", "Q"))
 _HEAD: Final = struct.Struct("<8sII")
 _LEN: Final = struct.Struct("<Q")
+_CHECK: Final = 32  # the trailing BLAKE3 digest of everything before it
 _SEP: Final = "\0"
 DIGEST_BYTES: Final = 32
 CONTENT_HASH: Final = "blake3"  # the algorithm of the content hashes, as digests name it
@@ -137,44 +146,67 @@ class LayerIndex:
 
     # -- storage -------------------------------------------------------------------
 
-    def to_bytes(self) -> bytes:
+    def _parts(self, layer: str) -> list[bytes]:
+        """The stored form in pieces (written without joining: a 500,000-row index is
+        ~65 MB, and the analysis must stay under 300 MB)."""
         if not self.hashed:
             raise ValueError("an index whose files are not all hashed is not stored")
-        meta = json.dumps({"rows": len(self), "tar_end": self.tar_end,
-                           "stream_size": self.stream_size, "content_size": self.content_size,
-                           "os_release": self.os_release}).encode()
-        parts = [_HEAD.pack(MAGIC, VERSION, len(meta)), meta]
         columns: list[bytes] = [getattr(self, name).tobytes() for name, _ in _NUMERIC]
         columns += [_encode(self.paths), _encode(self.links), bytes(self.digests)]
+        meta = json.dumps({"rows": len(self), "tar_end": self.tar_end,
+                           "stream_size": self.stream_size, "content_size": self.content_size,
+                           "os_release": self.os_release, "layer": layer}).encode()
+        parts = [_HEAD.pack(MAGIC, VERSION, len(meta)), meta]
         for column in columns:
             parts += [_LEN.pack(len(column)), column]
-        return b"".join(parts)
+        check = blake3()
+        for part in parts:
+            check.update(part)
+        return [*parts, check.digest()]
+
+    def to_bytes(self, layer: str = "") -> bytes:
+        """The stored form; ``layer`` names the layer it lists (checked by ``load``)."""
+        return b"".join(self._parts(layer))
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> LayerIndex:
+    def from_bytes(cls, data: bytes, layer: str | None = None) -> LayerIndex:
+        """The index in ``data``; StaleIndex when it is of another version, damaged, or
+        (with ``layer``) names another layer."""
         if len(data) < _HEAD.size:
             raise StaleIndex("layer index is truncated")
         magic, version, meta_len = _HEAD.unpack_from(data)
         if magic != MAGIC or version != VERSION:
             raise StaleIndex(f"layer index is version {version}, not {VERSION}")
-        view = memoryview(data)
+        view = memoryview(data)[:-_CHECK]
+        if len(data) < _HEAD.size + _CHECK or blake3(view).digest() != data[-_CHECK:]:
+            raise StaleIndex("layer index is damaged (its checksum does not match)")
         pos = _HEAD.size + meta_len
         try:
             meta: dict[str, Any] = json.loads(bytes(view[_HEAD.size:pos]))
-            columns: list[memoryview] = []
+            rows = int(meta["rows"])
+            out = cls(tar_end=int(meta["tar_end"]), stream_size=int(meta["stream_size"]),
+                      content_size=int(meta["content_size"]),
+                      os_release=str(meta["os_release"]))
+            named = str(meta["layer"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StaleIndex(f"layer index meta is unreadable: {exc!r}") from exc
+        if layer is not None and named != layer:
+            raise StaleIndex(f"layer index lists layer {named or '(unnamed)'}, not {layer}")
+        columns: list[memoryview] = []
+        try:
             for _ in range(len(_NUMERIC) + 3):
                 (length,) = _LEN.unpack_from(data, pos)
                 pos += _LEN.size
                 columns.append(view[pos:pos + length])
                 pos += length
-        except (ValueError, struct.error) as exc:
+        except struct.error as exc:
             raise StaleIndex(f"layer index is unreadable: {exc}") from exc
-        rows = int(meta["rows"])
-        out = cls(tar_end=int(meta["tar_end"]), stream_size=int(meta["stream_size"]),
-                  content_size=int(meta["content_size"]), os_release=str(meta["os_release"]))
         for (name, code), column in zip(_NUMERIC, columns, strict=False):
             values = array(code)
-            values.frombytes(column)
+            try:
+                values.frombytes(column)
+            except ValueError as exc:
+                raise StaleIndex(f"layer index column {name} is cut: {exc}") from exc
             if len(values) != rows:
                 raise StaleIndex(f"layer index column {name} has {len(values)} of {rows} rows")
             setattr(out, name, values)
@@ -185,21 +217,23 @@ class LayerIndex:
             raise StaleIndex("layer index digest column is short")
         return out
 
-    def save(self, path: Path) -> None:
-        """Write atomically: readers see the old file, the new one, or none."""
+    def save(self, path: Path, layer: str = "") -> None:
+        """Write atomically: readers see the old file, the new one, or none (and a file a
+        crash left short fails its checksum). ``layer`` names the layer it lists."""
         import tempfile  # only writers pay for it (and shutil, random): reading is start-up
 
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(self.to_bytes())
+                fh.writelines(self._parts(layer))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
     @classmethod
-    def load(cls, path: Path) -> LayerIndex:
-        """The index stored at ``path``; FileNotFoundError or StaleIndex when unusable."""
-        return cls.from_bytes(path.read_bytes())
+    def load(cls, path: Path, layer: str | None = None) -> LayerIndex:
+        """The index stored at ``path``; FileNotFoundError or StaleIndex when unusable
+        (with ``layer``: also when it lists another layer)."""
+        return cls.from_bytes(path.read_bytes(), layer)

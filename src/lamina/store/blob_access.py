@@ -23,7 +23,7 @@ from lamina.store.blob_sources import BlobSources
 from lamina.store.blobs import BlobStore, BlobWriter
 from lamina.store.folder import StoreFolder
 from lamina.store.index import LayerRecord
-from lamina.store.layer_index import index_path
+from lamina.store.layer_index import keep_index
 
 
 class BlobAccess(StoreFolder):
@@ -99,7 +99,7 @@ class BlobAccess(StoreFolder):
         got = ingest_layer(self.blobs, src, expected_digest=digest, expected_diff_id=diff_id,
                            compression=compression)
         if got.index is not None:
-            got.index.save(index_path(self.home, diff_id))
+            keep_index(self.home, diff_id, got.index)
         return got.record
 
     def record_blob_sources(self, registry: str, repository: str,

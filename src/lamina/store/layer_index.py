@@ -46,17 +46,24 @@ def index_path(home: Path, diff_id: Digest) -> Path:
     return home / INDEX_DIR / diff_id.algorithm / diff_id.hex
 
 
+def keep_index(home: Path, diff_id: Digest, index: LayerIndex) -> None:
+    """Store ``index`` as the listing of ``diff_id``, named so (``stored_index`` checks)."""
+    index.save(index_path(home, diff_id), layer=str(diff_id))
+
+
 def save_index(store: Store, diff_id: Digest, index: LayerIndex | None) -> None:
     """Keep ``index`` for the layer ``diff_id`` (nothing when indexing it failed)."""
     if index is not None:
-        index.save(index_path(store.home, diff_id))
+        keep_index(store.home, diff_id, index)
 
 
 def stored_index(store: Store, diff_id: Digest) -> LayerIndex | None:
-    """The usable index of ``diff_id`` when the store has one."""
+    """The usable index of ``diff_id`` when the store has one: None when there is none, or
+    the file is of another version, damaged, unreadable or lists another layer (a copied
+    or misplaced file), so that the caller rebuilds it rather than trust it."""
     try:
-        return LayerIndex.load(index_path(store.home, diff_id))
-    except (FileNotFoundError, StaleIndex):
+        return LayerIndex.load(index_path(store.home, diff_id), layer=str(diff_id))
+    except (OSError, StaleIndex):
         return None
 
 
