@@ -9,6 +9,8 @@ import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import zstandard
+
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
@@ -72,19 +74,28 @@ def layer_tar(members: Sequence[M]) -> bytes:
     return buf.getvalue()
 
 
+_COMPRESSED = {"gzip": (mediatype.OCI_LAYER_GZIP, lambda raw: gzip.compress(raw, mtime=0)),
+               "zstd": (mediatype.OCI_LAYER_ZSTD,
+                        lambda raw: zstandard.ZstdCompressor().compress(raw)),
+               "none": (mediatype.OCI_LAYER, lambda raw: raw)}
+
+
 def store_image(store: Store, layers: Sequence[Sequence[M]], *, tag: str = "synth:1",
                 steps: Sequence[str] | None = None,
-                history: list[dict[str, object]] | None = None) -> StoredImage:
-    """Store an image made of ``layers`` (gzip), with one history entry per layer."""
+                history: list[dict[str, object]] | None = None,
+                compression: Sequence[str] = ()) -> StoredImage:
+    """Store an image made of ``layers`` (gzip, or the ``compression`` of each layer:
+    gzip, zstd or none), with one history entry per layer."""
     descs: list[Descriptor] = []
     diff_ids: list[str] = []
     records: dict[Digest, LayerRecord] = {}
-    for members in layers:
+    for number, members in enumerate(layers):
         raw = layer_tar(members)
-        blob = gzip.compress(raw, mtime=0)
+        media_type, compress = _COMPRESSED[compression[number] if compression else "gzip"]
+        blob = compress(raw)
         digest = store.blobs.put_bytes(blob)
         diff_id = Digest.of(raw)
-        descs.append(Descriptor(mediatype.OCI_LAYER_GZIP, digest, len(blob)))
+        descs.append(Descriptor(media_type, digest, len(blob)))
         diff_ids.append(str(diff_id))
         records[diff_id] = LayerRecord(str(digest), len(raw), 0)
     if history is None:
