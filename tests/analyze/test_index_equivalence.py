@@ -9,6 +9,7 @@ wasted bytes, duplicates, findings, per-layer changes) must be identical.
 
 from __future__ import annotations
 
+import json
 import tarfile
 from pathlib import Path
 
@@ -178,4 +179,56 @@ def test_an_archive_read_in_place_hashes_only_what_analysis_compares(tmp_path: P
     assert partial["duplicates"]  # the two copies of "same"
     modified = [c["path"] for c in partial["layers"][1]["modified"]]  # type: ignore[index]
     assert modified == ["/a/mod"]  # same size: told apart by content; /a/kept is the same
+    _assert_same(partial, reference)
+
+
+LONG = "srv/" + "deep-directory-name/" * 6  # 124 characters: a PAX path record
+
+
+def _varied_layers() -> list[list[synth.M]]:
+    """Whiteouts, opaque dirs, hard links (also to a file overwritten later), PAX long
+    names and link targets, a path written twice in one layer, non-ASCII names."""
+    return [
+        [synth.d("srv"), synth.f(LONG + "file.bin", b"L" * 4000), synth.f("srv/a", b"A" * 700),
+         synth.M("srv/hard", kind="hardlink", link=LONG + "file.bin"),
+         synth.M("srv/sym", kind="symlink", link="/" + LONG + "target" * 20),
+         synth.f("srv/héllo wörld", b"u" * 90), synth.d("opt"), synth.f("opt/x", 500),
+         synth.f("opt/twice", b"1" * 64), synth.f("opt/twice", b"2" * 80)],
+        [synth.f(LONG + "file.bin", b"M" * 4000), synth.wh(LONG + "gone-" + "x" * 40),
+         synth.opq("opt"), synth.f("opt/y", b"A" * 700),
+         synth.M("opt/hard2", kind="hardlink", link="opt/y"), synth.wh("srv/a")],
+        [synth.wh("srv/hard"), synth.f("srv/héllo wörld", b"v" * 90),
+         synth.f(LONG + "new-" + "n" * 60, b"L" * 4000), synth.opq("srv"),
+         synth.f("etc/copy", b"A" * 700)],
+    ]
+
+
+@pytest.mark.parametrize("compression", [("gzip", "zstd", "none"), ("none", "gzip", "zstd"),
+                                         ("zstd", "none", "gzip")])
+def test_hard_links_long_names_and_every_compression(tmp_path: Path,
+                                                      compression: tuple[str, ...]) -> None:
+    store = Store(tmp_path)
+    image = synth.store_image(store, _varied_layers(), compression=compression)
+    opened = OpenedImage(store, image, "x", "store")
+    indexed, reference = _reports(opened)
+    assert indexed["summary"]["wastedBytes"] > 0  # type: ignore[index]
+    assert indexed["duplicates"]
+    assert any(LONG.rstrip("/") in json.dumps(layer) for layer in indexed["layers"])  # type: ignore[attr-defined]
+    _assert_same(indexed, reference)
+
+
+def test_the_same_read_in_place_from_a_docker_archive(tmp_path: Path) -> None:
+    """The seeking indexer of an archive read in place (layers/seekindex.py) against
+    tarfile, on the same varied layers."""
+    store = Store(tmp_path / "store")
+    image = synth.store_image(store, _varied_layers())
+    archive = tmp_path / "image.tar"
+    with archive.open("wb") as out:
+        save_docker_archive(store, [(image, ["synth:1"])], out)
+    with open_image(str(archive), Store(tmp_path / "user")) as opened:
+        assert opened.archive is not None
+        analysis = analyze_image(opened.image, opened.open_layer, name="x",
+                                 index_layer=opened.layer_listing, hash_rows=opened.hash_rows)
+        partial = report(analysis, find_problems(analysis), None, opened.origin, 3)
+        _, reference = _reports(opened)
     _assert_same(partial, reference)
