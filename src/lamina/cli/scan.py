@@ -21,7 +21,7 @@ from lamina.oci import mediatype
 from lamina.oci.reference import Reference
 from lamina.scan import coverage, cyclonedx, ignorefile, report, spdx
 from lamina.scan.database import AdvisoryDB
-from lamina.scan.inventory import Inventory, inventory
+from lamina.scan.inventory import Inventory, inventory_of
 from lamina.scan.matching import Finding, ScanResult, match
 from lamina.scan.secrets import SecretFinding
 from lamina.scan.settings import ScanSettings
@@ -33,9 +33,17 @@ def _name(src: OpenedImage) -> str:
     return src.image.tags[0] if src.origin == "archive" and src.image.tags else src.name
 
 
+def _inventory_of(src: OpenedImage) -> Inventory:
+    """The packages of ``src`` wherever it lies (a file is read in place): the databases are
+    found in the layer listings and only their members read."""
+    layers = [layer.descriptor for layer in src.image.layers]
+    return inventory_of(src.image.config, layers, src.open_blob, name=_name(src),
+                        index_of=src.layer_listing)
+
+
 def _inventory(image: str) -> Inventory:
-    with open_image(image, open_store(), in_place=False) as src:
-        inv = inventory(src.store, src.image, name=_name(src))
+    with open_image(image, open_store()) as src:
+        inv = _inventory_of(src)
     for problem in inv.problems:
         warn(f"warning: {problem}")
     return inv
@@ -56,8 +64,8 @@ def _scanners(text: str) -> set[str]:
 def _look(image: str, database: AdvisoryDB | None,
           secrets: bool) -> tuple[ScanResult, list[SecretFinding] | None]:
     """The image opened once: its inventory matched, and its layers searched for secrets."""
-    with open_image(image, open_store(), in_place=False) as src:
-        inv = inventory(src.store, src.image, name=_name(src))
+    with open_image(image, open_store()) as src:
+        inv = _inventory_of(src)
         found, problems = scan_secrets.find(src) if secrets else (None, [])
     for problem in inv.problems + problems:
         warn(f"warning: {problem}")

@@ -6,12 +6,14 @@ and ``podman:NAME`` (or ``containers-storage:NAME``) Podman's storage; a plain
 name that is neither a file nor in the store is looked for in the Docker engine
 before its registry, and the command says on stderr where it found it.
 
-A ``docker save`` archive given by path is read in place (store/archive_image.py):
-each layer is indexed straight from the file, nothing is copied. An OCI layout
-(or an archive whose layers are compressed) is loaded into a store in a
-temporary directory, so analysing a file never adds images to the user's
-store. A name the local store lacks is pulled from its registry, also into a
-temporary store, as is an engine's image (streamed, store/archive_stream.py).
+An image given as a file is read where it lies, nothing copied: a ``docker
+save`` archive (store/archive_image.py: each layer indexed straight from the
+file) and an OCI layout, a directory or a tar of one (store/layout_image.py:
+each layer's blob read once, its digests checked). Only a docker archive
+whose layers some tool compressed is loaded, into a store in a temporary
+directory, so analysing a file never adds images to the user's store. A
+name the local store lacks is pulled from its registry, also into a temporary
+store, as is an engine's image (streamed, store/archive_stream.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from lamina.client.engine_image import in_docker_engine, load_engine_image, split_transport
 from lamina.errors import LaminaError, NotFound
@@ -35,11 +37,21 @@ from lamina.store.store import Store
 if TYPE_CHECKING:
     import tempfile
 
-    from lamina.store.archive_image import ArchiveImage
-
 
 class ImageSourceError(LaminaError):
     """The image argument names nothing Lamina can read."""
+
+
+class InPlace(Protocol):
+    """An image read where it lies (store/archive_image.py, store/layout_image.py)."""
+
+    def open_layer(self, index: int) -> BinaryIO: ...
+
+    def open_blob(self, digest: Digest) -> BinaryIO: ...
+
+    def layer_index(self, index: int, *, hash_contents: bool = True) -> LayerIndex: ...
+
+    def hash_rows(self, index: int, listing: LayerIndex, rows: Iterable[int]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,7 @@ class OpenedImage(StoredImageView):
     image: StoredImage
     name: str
     origin: str  # "store", "archive", "docker-daemon", "podman" or "registry"
-    archive: ArchiveImage | None = None  # set when read in place from a docker archive
+    archive: InPlace | None = None  # set when read in place from a file
 
     def open_layer(self, index: int) -> BinaryIO:
         if self.archive is not None:
@@ -126,13 +138,10 @@ def _from_engine(transport: str, name: str, store: Store, text: str) -> Iterator
 
 
 @contextlib.contextmanager
-def open_image(text: str, store: Store, *, insecure: bool = False, in_place: bool = True,
+def open_image(text: str, store: Store, *, insecure: bool = False,
                notice: Callable[[str], None] = _stderr) -> Iterator[OpenedImage]:
     """The image ``text`` names: a transport-prefixed engine image, a bundle path, the local
-    store, the Docker engine, or a registry, in that order.
-
-    ``in_place=False`` loads a docker archive into a scratch store instead of reading it
-    where it lies, for callers that read blobs through ``store`` alone (the scanner)."""
+    store, the Docker engine, or a registry, in that order."""
     transport, name = split_transport(text)
     if transport:
         with _from_engine(transport, name, store, text) as opened:
@@ -140,7 +149,7 @@ def open_image(text: str, store: Store, *, insecure: bool = False, in_place: boo
         return
     path, selector = _split_selector(text)
     if path.exists():
-        with _from_file(path, selector, text, store, in_place) as opened:
+        with _from_file(path, selector, text, store) as opened:
             yield opened
         return
     try:
@@ -162,18 +171,29 @@ def open_image(text: str, store: Store, *, insecure: bool = False, in_place: boo
 
 
 @contextlib.contextmanager
-def _from_file(path: Path, selector: str, text: str, store: Store,
-               in_place: bool) -> Iterator[OpenedImage]:
+def _from_file(path: Path, selector: str, text: str, store: Store) -> Iterator[OpenedImage]:
     # the archive readers only for files: a store image does not load them
     from lamina.store.archive_image import archive_images
     from lamina.store.bundle import Bundle
+    from lamina.store.docker_archive import is_docker_archive
+    from lamina.store.layout_image import layout_images
+    from lamina.store.oci_layout import is_oci_layout
 
     bundle = Bundle(path)
     try:
-        readable = archive_images(bundle, store.default_registry) if in_place else None
+        readable: list[tuple[StoredImage, InPlace]] | None = None
+        if is_oci_layout(bundle):
+            layouts = layout_images(bundle, store.default_registry)
+            # as load reads it: Docker's OCI-era archives name images in manifest.json only
+            if any(one.tags for one in layouts) or not is_docker_archive(bundle):
+                readable = [(one.image, one) for one in layouts]
+        else:
+            archived = archive_images(bundle, store.default_registry)
+            if archived is not None:
+                readable = [(one.image, one) for one in archived]
         if readable is not None:
-            chosen = readable[_pick([a.image for a in readable], path, selector)]
-            yield OpenedImage(store, chosen.image, text, "archive", chosen)
+            image, chosen = readable[_pick([image for image, _ in readable], path, selector)]
+            yield OpenedImage(store, image, text, "archive", chosen)
             return
     finally:
         bundle.close()

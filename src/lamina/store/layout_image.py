@@ -4,17 +4,19 @@ image-spec image-layout.md: ``oci-layout`` names the version, ``index.json``
 lists the images, every blob is ``blobs/<alg>/<hex>``. Each manifest
 ``index.json`` names (for an index, the child for this host's platform, as the
 store picks it) is described with its exact bytes; nothing is copied. A
-layer's file listing is made by reading its blob once, and the blob's digest
-is checked as it is read.
+layer's file listing is made by reading its blob once (kept for the image's
+life, so a command asking again does not read it again), and the blob's
+digest and its diff ID are checked as it is read, as loading it would check them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
 from lamina.errors import DigestMismatch, InvalidManifest
+from lamina.layers.compression import open_reader
 from lamina.layers.digest_stream import HashingReader
 from lamina.layers.layerindex import LayerIndex
 from lamina.layers.tarindex import index_stream
@@ -25,7 +27,7 @@ from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
 from lamina.oci.platform_choice import choose_present
 from lamina.store.bundle import Bundle, BundleError
-from lamina.store.image import Layer
+from lamina.store.image import Layer, StoredImage
 from lamina.store.oci_layout import blob_path, is_oci_layout, layout_names
 from lamina.store.store import host_os_arch
 
@@ -34,13 +36,22 @@ _MANIFEST_LIMIT = 4 * 1024 * 1024
 
 def verified_index(open_blob: Callable[[Digest], BinaryIO], layer: Layer,
                    what: str) -> LayerIndex:
-    """Index ``layer`` from its blob, read once to the end; refuse it if its digest is wrong."""
+    """Index ``layer`` from its blob, read once to the end; refuse it if its digest, or the
+    digest of its uncompressed tar (the config's diff ID), is wrong."""
     compression = mediatype.layer_compression(layer.descriptor.media_type)
     with open_blob(layer.digest) as raw:
         reader = HashingReader(raw, layer.digest.algorithm)
-        index = index_stream(cast(BinaryIO, reader), compression, what=what)
+        plain = open_reader(cast(BinaryIO, reader), compression)
+        try:
+            tar = HashingReader(plain, layer.diff_id.algorithm)
+            index = index_stream(cast(BinaryIO, tar), "none", what=what)
+        finally:
+            plain.close()
     if reader.digest() != layer.digest:
         raise DigestMismatch(f"{what}: blob {layer.digest} hashes to {reader.digest()}")
+    if tar.digest() != layer.diff_id:
+        raise DigestMismatch(f"{what}: its files hash to {tar.digest()}, not the config's"
+                             f" diff ID {layer.diff_id}")
     return index
 
 
@@ -53,13 +64,31 @@ class LayoutImage:
     config: ImageConfig
     layers: tuple[Layer, ...]
     tags: tuple[str, ...] = field(default=())
+    _listings: dict[int, LayerIndex] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def image(self) -> StoredImage:
+        """The image as loading it would store it (the same manifest and config)."""
+        return StoredImage(manifest=self.manifest, config=self.config, layers=self.layers,
+                           tags=self.tags)
 
     def open_blob(self, digest: Digest) -> BinaryIO:
         return self.bundle.open(blob_path(digest))
 
-    def layer_index(self, index: int) -> LayerIndex:
-        return verified_index(self.open_blob, self.layers[index],
-                              f"{self.bundle.path}: layer {index}")
+    def open_layer(self, index: int) -> BinaryIO:
+        return self.open_blob(self.layers[index].digest)
+
+    def layer_index(self, index: int, *, hash_contents: bool = True) -> LayerIndex:
+        """The listing of layer ``index`` (read once; its files always hashed)."""
+        del hash_contents  # the blob is read whole anyway (compressed): hashing is cheap
+        listing = self._listings.get(index)
+        if listing is None:
+            listing = self._listings[index] = verified_index(
+                self.open_blob, self.layers[index], f"{self.bundle.path}: layer {index}")
+        return listing
+
+    def hash_rows(self, index: int, listing: LayerIndex, rows: Iterable[int]) -> None:
+        """Nothing to do: ``layer_index`` hashed every file."""
 
 
 def _read(bundle: Bundle, desc: Descriptor) -> bytes:
