@@ -6,6 +6,7 @@ import json
 import tarfile
 from typing import Any
 
+from lamina.store.layer_index import stored_index
 from lamina.store.store import Store
 from tests.tools import CliResult
 
@@ -32,5 +33,8 @@ def check_explained(store: Store, tag: str, report: dict[str, Any]) -> None:
     assert all(k["reason"] and k["detail"] is not None for k in kept.values())
     assert layer_paths(store, tag) == set(kept) - {"/"}
     image = store.resolve(tag)
+    # NEW's layer was indexed in the pass that wrote it (store/mutate.py IndexTap)
+    listing = stored_index(store, image.layers[-1].diff_id)
+    assert listing is not None and {"/" + p for p in listing.paths} == set(kept) - {"/"}
     assert report["source"]["manifest"] in image.config.history[-1].comment
     assert report["new"]["manifest"] == str(image.manifest_digest)
