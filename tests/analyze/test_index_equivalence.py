@@ -1,8 +1,8 @@
 """Analysis from the stored layer index gives exactly what a full tar read gives.
 
-The reference listing here reads every layer with Python's tarfile and hashes
-every file with BLAKE3 (the index's content hash), independently of the
-indexer (layers/tarindex.py).
+The reference listing (tests/layers/reference.py) reads every layer with
+Python's tarfile and hashes every file with BLAKE3 (the index's content hash),
+independently of the indexers (layers/tarindex.py, layers/seekindex.py).
 Both listings go through the same analysis; the whole JSON report (efficiency,
 wasted bytes, duplicates, findings, per-layer changes) must be identical.
 """
@@ -10,74 +10,33 @@ wasted bytes, duplicates, findings, per-layer changes) must be identical.
 from __future__ import annotations
 
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
-from blake3 import blake3
 
 from lamina.analyze.analysis import analyze_image
 from lamina.analyze.content_hashes import rows_to_hash
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
 from lamina.client.image_source import OpenedImage, open_image
-from lamina.layers import layerindex, whiteout
 from lamina.layers.compression import open_reader
-from lamina.layers.layerindex import KIND_CODES, LayerIndex
-from lamina.layers.tarstream import FILE, HARDLINK, member_path, member_type
+from lamina.layers.layerindex import LayerIndex
 from lamina.oci import mediatype
 from lamina.store.docker_archive import save_docker_archive
 from lamina.store.load import load
 from lamina.store.store import Store
 from tests.analyze import synth
 from tests.analyze.helpers import BuiltImage
+from tests.layers.reference import reference_index
 from tests.tools import run
-
-KEY_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
 
 
 def _reference_index(opened: OpenedImage, i: int) -> LayerIndex:
     """A layer's listing by tarfile, the slow and obvious way."""
-    out = LayerIndex()
-    digests = bytearray()
     layer = opened.image.layers[i]
     with opened.open_layer(i) as blob, \
-            open_reader(blob, mediatype.layer_compression(layer.descriptor.media_type)) as plain, \
-            tarfile.open(fileobj=plain, mode="r|") as tar:
-        for member in tar:
-            path = member_path(member.name)
-            if not path:
-                continue
-            kind = member_type(member)
-            base = path.rpartition("/")[2]
-            flags = 0
-            if base.startswith(whiteout.WHITEOUT_PREFIX):
-                flags = (layerindex.OPAQUE if base == whiteout.OPAQUE else layerindex.AUFS_META
-                         if whiteout.is_meta(base) else layerindex.WHITEOUT)
-            digest = bytes(32)
-            if kind == FILE and not flags:
-                handle = tar.extractfile(member)
-                data = handle.read() if handle is not None else b""
-                digest = blake3(data).digest()
-                if path in ("etc/os-release", "usr/lib/os-release") and len(data) <= 16384:
-                    out.os_release = data.decode("utf-8", "replace")
-                if (base in KEY_NAMES or base.endswith((".pem", ".key"))) \
-                        and b"PRIVATE KEY-----" in data[:4096]:
-                    flags = layerindex.PRIVATE_KEY
-            out.kinds.append(KIND_CODES[kind])
-            out.flags.append(flags)
-            out.modes.append(member.mode & 0o7777)
-            out.uids.append(member.uid)
-            out.gids.append(member.gid)
-            out.sizes.append(member.size if kind == FILE else 0)
-            out.mtimes.append(int(member.mtime))
-            out.offsets.append(member.offset_data)
-            out.paths.append(path)
-            out.links.append(member_path(member.linkname) if kind == HARDLINK else member.linkname)
-            digests += digest
-        out.tar_end = tar.offset
-    out.digests = bytes(digests)
-    return out
+            open_reader(blob, mediatype.layer_compression(layer.descriptor.media_type)) as plain:
+        return reference_index(plain)
 
 
 def _reports(opened: OpenedImage) -> tuple[dict[str, object], dict[str, object]]:

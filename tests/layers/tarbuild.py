@@ -75,6 +75,17 @@ def build(*members: Member, compression: str = "none", fmt: int = tarfile.PAX_FO
     return raw
 
 
+ARCHIVE_PREFIX = b"P" * 1536  # a layer lies at an offset of its file, as in a docker archive
+
+
+def layer_in_file(tmp_path: Path, raw: bytes) -> int:
+    """An open descriptor of a file holding the layer ``raw`` at ``len(ARCHIVE_PREFIX)``,
+    with more bytes after it, as a docker archive holds its layers."""
+    path = tmp_path / "archive"
+    path.write_bytes(ARCHIVE_PREFIX + raw + b"trailing bytes of the archive")
+    return os.open(path, os.O_RDONLY)
+
+
 def zeros_gzip(mib: int) -> bytes:
     """A small gzip that expands to ``mib`` MiB of zeros (a gzip bomb).
 

@@ -71,12 +71,19 @@ def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
+def block_sum(block: bytes) -> int:
+    """The sum of a 512-byte block's bytes, exactly, in two C calls.
+
+    Adler-32's low half is 1 + the byte sum modulo 65521; a 256-byte half sums to at
+    most 65,280, so each half's is exact (one call over all 512 bytes would not be:
+    those sum up to 130,560). ~8x faster than sum() on 512 bytes; seekindex.py inlines it.
+    """
+    return (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:512]) & 0xFFFF) - 2
+
+
 def check_header(header: bytes, at: int) -> None:
     """Refuse a header whose checksum (the byte sum, its own field as spaces) is wrong."""
-    # Adler-32's low half is 1 + the byte sum modulo 65521; a 256-byte half sums to at
-    # most 65,280, so two halves give the exact sum, ~8x faster than sum() on 512 bytes.
-    total = (zlib.adler32(header[:256]) & 0xFFFF) + (zlib.adler32(header[256:]) & 0xFFFF) - 2
-    computed = total - sum(header[148:156]) + 8 * 32
+    computed = block_sum(header) - sum(header[148:156]) + 8 * 32
     stored = number(header[148:156])
     if stored != computed:
         raise InvalidLayer(
@@ -146,8 +153,10 @@ def member_row(header: bytes, flag: bytes, size: int, pax: dict[str, str],
         raise HostileLayer(
             f"layer member {name!r} claims {size} bytes, over the {max_size}-byte"
             " limit (absurd header size)")
-    if kind == FILE and flag in (b"0", b"\0") and name.endswith("/"):
-        kind = DIR  # pre-POSIX tars mark directories by a trailing slash
+    if flag == b"\0" and name.endswith("/"):
+        # pre-POSIX tars mark directories by a trailing slash; only with the old type
+        # NUL, as tarfile and Go's archive/tar read them (a "0" member stays a file)
+        kind = DIR
     content = size if flag in _DATA_TYPES else 0
     counted = size if flag in _SIZED_TYPES else \
         len(linkname.encode("utf-8", "surrogateescape")) if kind == SYMLINK else 0
