@@ -197,7 +197,10 @@ def measure(argv: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) ->
 
 
 def best(argv: list[str], env: dict[str, str], rounds: int, ok: tuple[int, ...] = (0,)) -> Run:
-    runs = [measure(argv, env, ok) for _ in range(rounds)]
+    return _best_of([measure(argv, env, ok) for _ in range(rounds)])
+
+
+def _best_of(runs: list[Run]) -> Run:
     return Run(min(r.wall for r in runs), min(r.cpu for r in runs), max(r.rss_kib for r in runs))
 
 
@@ -257,6 +260,22 @@ def big_image(home: Path, files: int, tag: str = "bench/big:1", layers: int = 2)
     return tag
 
 
+def archive_only(lamina: str, dive: str, archive: Path, env: dict[str, str],
+                 rounds: int) -> None:
+    """dive and the first-sight analysis alternately, so both see the same load."""
+    dive_runs: list[Run] = []
+    ours: list[Run] = []
+    for _ in range(rounds):
+        dive_runs.append(measure([dive, "--ci", "--source", "docker-archive", str(archive)], env,
+                                 ok=(0, 1)))
+        ours.append(measure([lamina, "analyze", str(archive), "--format", "json"], env))
+    print(f"best of {rounds}, alternating; load average {os.getloadavg()[0]:.1f}:")
+    dive_run, in_place = _best_of(dive_runs), _best_of(ours)
+    line("dive --ci --source docker-archive ARCHIVE", dive_run)
+    line("lamina analyze ARCHIVE (first sight)", in_place)
+    ratio("analyze (archive, first sight) / dive", in_place, dive_run, 1.0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=500)
@@ -267,6 +286,8 @@ def main() -> None:
                         help="build the layers with a PAX record per member (Python's tarfile"
                              " default) instead of docker-like headers")
     parser.add_argument("--big", action="store_true", help="also the 500,000-file RSS run")
+    parser.add_argument("--archive-only", action="store_true",
+                        help="only dive and `lamina analyze ARCHIVE` (first sight), side by side")
     args = parser.parse_args()
     home = args.keep or Path(tempfile.mkdtemp(prefix="lamina-bench-analyze-"))
     env = bytecode_env({**os.environ, "LAMINA_HOME": str(home)}, home)
@@ -290,6 +311,9 @@ def main() -> None:
         subprocess.run([lamina, "save", name, "-o", str(archive)], env=env, check=True)
     print(f"image: {name} ({style} headers), docker archive"
           f" {archive.stat().st_size / 1e6:.0f} MB")
+    if args.archive_only:
+        archive_only(lamina, dive, archive, env, args.rounds)
+        return
     shutil.rmtree(home / "layer-index", ignore_errors=True)  # a true first use
     first = measure([lamina, "analyze", name, "--format", "json"], env)
     line("lamina analyze, first use (indexes the layers)", first)
