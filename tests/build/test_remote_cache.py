@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lamina.store.layer_index import stored_index
 from tests.build.twin import load_into_lamina, store, write_context
 from tests.client.registries import start_distribution, start_lamina_registry
 from tests.tools import lamina
@@ -71,7 +72,11 @@ def test_registry_cache_from_an_empty_store(busybox_base: str, docker: str, arch
     second = _build("-t", "app:1", "--cache-from", f"type=registry,ref={ref}", ctx)
     assert _cached(second) == 4, second
     assert "RAN-STEP-3" not in second and "RAN-STEP-5" not in second
-    assert store().resolve("app:1").id == built
+    fetched = store().resolve("app:1")
+    assert fetched.id == built
+    for layer in fetched.layers:  # the cache's layers came in indexed, as a pull brings them
+        assert stored_index(store(), layer.diff_id) is not None
+        assert store().layer_record(layer.diff_id) is not None
 
     (ctx / "b.txt").write_text("changed\n")
     _fresh_home(tmp_path, "home-3", monkeypatch, docker, busybox_base, archives)

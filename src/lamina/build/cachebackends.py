@@ -14,13 +14,28 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from lamina.errors import LaminaError, NotFound
+from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
-from lamina.store.store import Store
+from lamina.store.store import LayerRecord, Store
 
 
 class CacheBackendError(LaminaError):
     """The cache location cannot be read or written."""
+
+
+def take_blob(store: Store, desc: Descriptor, stream: BinaryIO,
+              diff_id: Digest | None) -> LayerRecord | None:
+    """Copy a cache blob into the store (hold ``store.writing()``). A layer whose diff ID
+    is known comes in as a pull brings it (Store.ingest_layer_stream: both digests
+    checked, sizes measured and its index written in that one pass); its record is
+    returned for ``add_image``. Anything else is stored as it is."""
+    if diff_id is not None and desc.media_type in mediatype.LAYERS:
+        return store.ingest_layer_stream(
+            stream, digest=desc.digest, diff_id=diff_id,
+            compression=mediatype.layer_compression(desc.media_type))
+    store.put_blob_stream(stream, expected=desc.digest)
+    return None
 
 
 class CacheBackend(Protocol):
@@ -32,7 +47,8 @@ class CacheBackend(Protocol):
 
     def child_manifest(self, desc: Descriptor) -> bytes: ...
 
-    def fetch_blob(self, desc: Descriptor, store: Store) -> None: ...
+    def fetch_blob(self, desc: Descriptor, store: Store, diff_id: Digest | None = None
+                   ) -> LayerRecord | None: ...
 
     def put_blob(self, desc: Descriptor, open_at: Callable[[int], BinaryIO]) -> None: ...
 
@@ -71,11 +87,12 @@ class RegistryBackend:
     def child_manifest(self, desc: Descriptor) -> bytes:
         return self.repo.get_manifest(str(desc.digest), expected=desc.digest).raw
 
-    def fetch_blob(self, desc: Descriptor, store: Store) -> None:
+    def fetch_blob(self, desc: Descriptor, store: Store, diff_id: Digest | None = None
+                   ) -> LayerRecord | None:
         if store.has_blob(desc.digest):
-            return
+            return None
         with self.repo.open_blob(desc) as stream:
-            store.put_blob_stream(stream, expected=desc.digest)
+            return take_blob(store, desc, stream, diff_id)
 
     def put_blob(self, desc: Descriptor, open_at: Callable[[int], BinaryIO]) -> None:
         if not self.repo.has_blob(desc.digest):
@@ -121,11 +138,12 @@ class LayoutBackend:
     def child_manifest(self, desc: Descriptor) -> bytes:
         return self.blob_bytes(desc)  # a layout keeps manifests as blobs
 
-    def fetch_blob(self, desc: Descriptor, store: Store) -> None:
+    def fetch_blob(self, desc: Descriptor, store: Store, diff_id: Digest | None = None
+                   ) -> LayerRecord | None:
         if store.has_blob(desc.digest):
-            return
+            return None
         with self._path(desc.digest).open("rb") as stream:
-            store.put_blob_stream(stream, expected=desc.digest)
+            return take_blob(store, desc, stream, diff_id)
 
     def put_blob(self, desc: Descriptor, open_at: Callable[[int], BinaryIO]) -> None:
         target = self._path(desc.digest)

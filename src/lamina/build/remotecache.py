@@ -26,11 +26,12 @@ from lamina.build.inlinecache import CACHE_FIELD as INLINE_FIELD
 from lamina.build.inlinecache import InlineCache, embed
 from lamina.errors import LaminaError
 from lamina.oci import mediatype
+from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor, Platform
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Index, Manifest, parse_manifest
 from lamina.oci.platform_choice import choose
-from lamina.store.store import Store, host_os_arch
+from lamina.store.store import LayerRecord, Store, host_os_arch
 
 CONFIG_TYPE = "application/vnd.lamina.buildcache.config.v1+json"
 # A step's image manifest, carried as a plain blob: an image manifest's layers are blobs
@@ -110,11 +111,27 @@ class ArtifactCache:
         raw = self.backend.blob_bytes(self.blobs[digest])
         manifest = parse_manifest(raw)
         assert isinstance(manifest, Manifest)
+        records: dict[Digest, LayerRecord] = {}
         with self.store.writing():
-            for desc in manifest.references:
-                self.backend.fetch_blob(self.blobs.get(str(desc.digest), desc), self.store)
-            self.store.add_image(raw, intermediate=True)
+            self.backend.fetch_blob(self._known(manifest.config), self.store)
+            # the config's diff IDs let each layer come in as a pull brings it: indexed
+            # in the pass that stores it, never read again for that
+            diff_ids: list[Digest] = []
+            if manifest.config.media_type in mediatype.IMAGE_CONFIGS:
+                config = ImageConfig.parse(self.store.read_blob(manifest.config.digest))
+                if len(config.diff_ids) == len(manifest.layers):
+                    diff_ids = list(config.diff_ids)
+            for number, desc in enumerate(manifest.layers):
+                diff_id = diff_ids[number] if diff_ids else None
+                record = self.backend.fetch_blob(self._known(desc), self.store, diff_id)
+                if record is not None and diff_id is not None:
+                    records[diff_id] = record
+            self.store.add_image(raw, intermediate=True, layer_records=records)
         return digest
+
+    def _known(self, desc: Descriptor) -> Descriptor:
+        """The artifact's own descriptor of a blob, when it lists one."""
+        return self.blobs.get(str(desc.digest), desc)
 
 
 @dataclass
