@@ -137,9 +137,12 @@ def decompress_errors() -> tuple[type[BaseException], ...]:
 
 def open_reader(src: BinaryIO, compression: str | None = None, *,
                 max_ratio: int = DEFAULT_MAX_RATIO, max_bytes: int = DEFAULT_MAX_BYTES,
-                ratio_grace: int = DEFAULT_RATIO_GRACE) -> BinaryIO:
+                ratio_grace: int = DEFAULT_RATIO_GRACE, read_ahead: bool = True) -> BinaryIO:
     """A stream of the decompressed bytes of ``src`` (detected when ``compression`` is None).
 
+    ``read_ahead=False`` inflates gzip in the caller's thread, only as far as it reads:
+    for a reader that stops early (a few members by offset), where the background
+    thread would inflate, and read, megabytes it never wants.
     Closing the returned reader does not close ``src``.
     """
     if compression is None:
@@ -159,7 +162,11 @@ def open_reader(src: BinaryIO, compression: str | None = None, *,
     inner: BinaryIO
     # The codecs load on first use: a command reading plain tars (docker archives,
     # stored indexes) does not pay ~30 ms for importing them.
-    if compression == GZIP:
+    if compression == GZIP and not read_ahead:
+        from isal import igzip
+
+        inner = cast(BinaryIO, igzip.open(counted, "rb"))  # type: ignore[no-untyped-call]
+    elif compression == GZIP:
         from isal import igzip_threaded
 
         # One background thread inflates ahead while the caller works on the tar.

@@ -1,8 +1,9 @@
 """Reading a few members of a layer by the offsets its index recorded, not the whole tar.
 
 An uncompressed layer in a seekable file is read by seeking to each member;
-a compressed one is inflated once, forward, and only as far as the last member
-wanted. Nothing is parsed: the index already says where each member's bytes are.
+a compressed one is inflated once, forward, in the caller's thread and only as
+far as the last member wanted (no background read-ahead past it). Nothing is
+parsed: the index already says where each member's bytes are.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def read_spans(stream: BinaryIO, compression: str, spans: Sequence[tuple[int, in
             stream.seek(offset)
             out[i] = _exactly(stream, size)
         return out
-    with open_reader(stream, compression) as plain:
+    with open_reader(stream, compression, read_ahead=False) as plain:
         pos = 0
         for i in order:
             offset, size = spans[i]
