@@ -119,3 +119,17 @@ def test_a_file_between_members_of_its_name_as_a_directory(tmp_path: Path) -> No
     scoped = compare_images(a, b, packages=False).files
     assert scoped == diff_trees(final_tree(a), final_tree(b))
     assert sorted(d.path for d in scoped) == ["/lib/a/y", "/opt/d/new"]
+
+
+def test_a_directory_a_file_replaces_and_a_later_member_refills(tmp_path: Path) -> None:
+    """One upper layer writes a file over the shared directory a/b/c, then a/b/c/n: the
+    path is a directory again, but the shared a/b/c/y is gone from it on that side."""
+    store = Store(tmp_path)
+    base = [[synth.f("a/b/c/y", 3)]]
+    a = _opened(store, "t/a:1", [[synth.f("etc/x", 1)]], base)
+    b = _opened(store, "t/b:1", [[synth.f("a/b/c", 6), synth.f("a/b/c/n", 2)]], base)
+    scoped = compare_images(a, b, packages=False).files
+    assert scoped == diff_trees(final_tree(a), final_tree(b))
+    assert [(d.path, d.change) for d in scoped] == [
+        ("/a/b/c/n", "added"), ("/a/b/c/y", "removed"), ("/etc", "removed"),
+        ("/etc/x", "removed")]

@@ -49,6 +49,9 @@ def diff_scope(scans: list[LayerScan]) -> Scope:
     for scan in scans:
         paths = [item.path for item in scan.files]
         whole.update(scan.whiteouts, scan.opaque)
+        # a non-directory replaces a directory's whole subtree, even when a later member
+        # of the layer makes the path a directory again
+        whole.update(item.path for item in scan.files if not item.is_dir)
         for path in (*paths, *scan.whiteouts, *scan.opaque):
             while path and path not in touched:
                 touched.add(path)
@@ -59,17 +62,16 @@ def diff_scope(scans: list[LayerScan]) -> Scope:
 _UNKNOWN: Final = object()
 
 
-def reached(scope: Scope, above: list[LayerScan]) -> Callable[[str], str | None]:
+def reached(scope: Scope) -> Callable[[str], str | None]:
     """What of a shared layer's member the diff walk can reach (``scan_from_index``'s
     ``only``): the path itself when the layers above list it (or a path below it) or
-    it lies under a path whose whole subtree is walked (deleted or hidden: ``whole``;
-    replaced by a non-directory on one side, whose other side is then listed whole).
+    it lies under a path whose whole subtree is walked (``whole``: deleted, hidden, or
+    replaced by a non-directory on one side).
     Else, when it lies in a listed directory, that directory must still exist
     (members imply their directories): a stand-in entry ``DIR/\\0`` (no tar name
     holds a NUL, and the walk never visits it); None when it is outside them all."""
     touched = scope.touched
-    subtrees = set(scope.whole)
-    subtrees.update(item.path for scan in above for item in scan.files if not item.is_dir)
+    subtrees = scope.whole
     states: dict[str, object] = {}  # directory -> True (walked whole), stand-in or None
 
     def state(directory: str) -> object:
@@ -107,7 +109,7 @@ def compare_images(a: OpenedImage, b: OpenedImage, *, packages: bool = True) -> 
     else:
         # Of the shared layers, only what the walk can reach is read, into one tree;
         # each image's layers above go on a branch copying only the nodes they change.
-        keep = reached(scope, above)
+        keep = reached(scope)
         base = [scan_from_index(a.layer_index(i), i, keep) for i in range(shared)]
         shared_tree = final_tree(a, base)
         tree_a = final_tree(a, above_a, shared_tree.branch(scope.touched))

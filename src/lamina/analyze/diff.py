@@ -96,9 +96,10 @@ class Scope:
     """Where two trees built on the same lower layers can differ at all.
 
     ``touched``: every path the layers above the shared ones list, and their
-    parents; ``whole``: the paths whose whole subtree can differ (whiteouts and
-    opaque directories of those layers). Elsewhere both trees hold the same
-    versions, so the walk skips them.
+    parents; ``whole``: the paths whose whole subtree can differ (whiteouts, opaque
+    directories and non-directories of those layers: a file replaces a directory's
+    subtree, even if a later member makes the path a directory again). Elsewhere both
+    trees hold the same versions, so the walk skips them.
     """
 
     touched: frozenset[str]
