@@ -13,8 +13,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from lamina.analyze.compare import compare_images, final_tree
+from lamina.analyze.compare import Reach, compare_images, diff_scope, final_tree
 from lamina.analyze.diff import ImageDiff, diff_trees
+from lamina.analyze.layerscan import scan_from_index
 from lamina.analyze.report_diff import diff_json
 from lamina.client.image_source import OpenedImage
 from lamina.store.store import Store
@@ -48,6 +49,17 @@ def _opened(store: Store, tag: str, layers: list[list[synth.M]]) -> OpenedImage:
     return OpenedImage(store, synth.store_image(store, layers, tag=tag), tag, "store")
 
 
+def _rows_are_enough(a: OpenedImage, b: OpenedImage, shared: int) -> None:
+    """Scanning only ``Reach.rows`` of a shared layer keeps what asking every member keeps."""
+    above = [scan_from_index(image.layer_index(i), i) for image in (a, b)
+             for i in range(shared, len(image.image.layers))]
+    keep = Reach(diff_scope(above))
+    for i in range(shared):
+        listing = a.layer_index(i)
+        assert scan_from_index(listing, i, keep, keep.rows(listing)) == \
+            scan_from_index(listing, i, keep)
+
+
 def test_the_diff_equals_comparing_whole_trees_on_random_pairs(tmp_path: Path) -> None:
     rng = random.Random(16)
     store = Store(tmp_path)
@@ -68,4 +80,5 @@ def test_the_diff_equals_comparing_whole_trees_on_random_pairs(tmp_path: Path) -
         assert diff_json(scoped, "a", "b") == diff_json(ImageDiff(whole), "a", "b")
         if top_a == top_b:
             assert scoped.files == []
+        _rows_are_enough(a, b, len(base))
     assert min(shapes.values()) >= 5, shapes  # every shape was tried

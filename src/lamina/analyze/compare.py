@@ -9,7 +9,6 @@ are applied to on branches (copies of the nodes they change).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
 from lamina.analyze.diff import ImageDiff, Scope, diff_packages, diff_trees
@@ -17,6 +16,8 @@ from lamina.analyze.layerscan import LayerScan, scan_from_index
 from lamina.analyze.packages import may_change_packages, package_versions
 from lamina.analyze.tree import MergedTree
 from lamina.client.image_source import OpenedImage
+from lamina.layers import layerindex
+from lamina.layers.layerindex import LayerIndex
 
 
 def _scans(opened: OpenedImage, start: int = 0) -> list[LayerScan]:
@@ -60,9 +61,10 @@ def diff_scope(scans: list[LayerScan]) -> Scope:
 
 
 _UNKNOWN: Final = object()
+_SPECIAL: Final = layerindex.WHITEOUT | layerindex.OPAQUE | layerindex.AUFS_META
 
 
-def reached(scope: Scope) -> Callable[[str], str | None]:
+class Reach:
     """What of a shared layer's member the diff walk can reach (``scan_from_index``'s
     ``only``): the path itself when the layers above list it (or a path below it) or
     it lies under a path whose whole subtree is walked (``whole``: deleted, hidden, or
@@ -70,31 +72,65 @@ def reached(scope: Scope) -> Callable[[str], str | None]:
     Else, when it lies in a listed directory, that directory must still exist
     (members imply their directories): a stand-in entry ``DIR/\\0`` (no tar name
     holds a NUL, and the walk never visits it); None when it is outside them all."""
-    touched = scope.touched
-    subtrees = scope.whole
-    states: dict[str, object] = {}  # directory -> True (walked whole), stand-in or None
 
-    def state(directory: str) -> object:
-        found = states.get(directory, _UNKNOWN)
+    def __init__(self, scope: Scope) -> None:
+        self.touched = scope.touched
+        self.subtrees = scope.whole
+        self.exact = scope.touched | scope.whole
+        # directory -> True (walked whole), its stand-in, or None
+        self.states: dict[str, object] = {}
+
+    def state(self, directory: str) -> object:
+        found = self.states.get(directory, _UNKNOWN)
         if found is not _UNKNOWN:
             return found
         up = directory.rpartition("/")[0]
-        above_it = state(up) if up else None
-        found = True if directory in subtrees or above_it is True else \
-            f"{directory}/\0" if directory in touched else above_it
-        states[directory] = found
+        above_it = self.state(up) if up else None
+        found = True if directory in self.subtrees or above_it is True else \
+            f"{directory}/\0" if directory in self.touched else above_it
+        self.states[directory] = found
         return found
 
-    def reach(path: str) -> str | None:
-        if path in touched or path in subtrees:
+    def __call__(self, path: str) -> str | None:
+        if path in self.touched or path in self.subtrees:
             return path
         parent = path.rpartition("/")[0]
-        found = states.get(parent, _UNKNOWN)  # (most members share a known directory)
+        found = self.states.get(parent, _UNKNOWN)  # (most members share a known directory)
         if found is _UNKNOWN:
-            found = state(parent) if parent else None
+            found = self.state(parent) if parent else None
         return path if found is True else found  # type: ignore[return-value]
 
-    return reach
+    def rows(self, listing: LayerIndex) -> list[int]:
+        """The rows of ``listing`` this may keep (``scan_from_index``'s ``rows``): members
+        kept as themselves, and of those kept as a directory's stand-in only the first
+        of each between them (the scan keeps no more). A member at the root, a whiteout
+        and an opaque directory in a reached directory are always listed, for the scan to
+        ask (what they remove may be kept).
+        Most of a shared layer is out of reach or stands in for a directory already
+        stood for: those rows are never made into files."""
+        exact, states, state, flags = self.exact, self.states, self.state, listing.flags
+        out: list[int] = []
+        implied: set[object] = set()
+        for row, path in enumerate(listing.paths):
+            if path in exact:
+                out.append(row)
+                implied.clear()
+                continue
+            parent = path.rpartition("/")[0]
+            found = states.get(parent, _UNKNOWN)
+            if found is _UNKNOWN:
+                found = state(parent) if parent else True
+            if found is None:
+                continue
+            if found is True:
+                out.append(row)
+                implied.clear()
+            elif flags[row] & _SPECIAL:  # no stand-in: the scan asks about its target
+                out.append(row)
+            elif found not in implied:
+                implied.add(found)
+                out.append(row)
+        return out
 
 
 def compare_images(a: OpenedImage, b: OpenedImage, *, packages: bool = True) -> ImageDiff:
@@ -109,8 +145,11 @@ def compare_images(a: OpenedImage, b: OpenedImage, *, packages: bool = True) -> 
     else:
         # Of the shared layers, only what the walk can reach is read, into one tree;
         # each image's layers above go on a branch copying only the nodes they change.
-        keep = reached(scope)
-        base = [scan_from_index(a.layer_index(i), i, keep) for i in range(shared)]
+        keep = Reach(scope)
+        base = []
+        for i in range(shared):
+            listing = a.layer_index(i)
+            base.append(scan_from_index(listing, i, keep, keep.rows(listing)))
         shared_tree = final_tree(a, base)
         tree_a = final_tree(a, above_a, shared_tree.branch(scope.touched))
         tree_b = final_tree(b, above_b, shared_tree.branch(scope.touched))

@@ -7,12 +7,12 @@ layer with no stored index is indexed on the way (``scan_layer``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
 from lamina.layers import layerindex, whiteout
-from lamina.layers.layerindex import KIND_CODES, KINDS, LayerIndex
+from lamina.layers.layerindex import DIGEST_BYTES, KIND_CODES, KINDS, LayerIndex
 from lamina.layers.tarstream import DIR, FILE
 
 _ENV_NAMES: Final = frozenset({".env"})
@@ -57,13 +57,16 @@ class LayerScan:
 
 
 def scan_from_index(listing: LayerIndex, index: int,
-                    only: Callable[[str], str | None] | None = None) -> LayerScan:
+                    only: Callable[[str], str | None] | None = None,
+                    rows: Iterable[int] | None = None) -> LayerScan:
     """What layer ``index`` holds, from its stored index (no tar is read).
 
     With ``only``, a partial scan: ``only(path)`` is the path itself to keep a
     member, whiteout or opaque directory (an opaque root is always kept), None to
     leave it out, or another path to keep in its stead as a bare ``dir`` entry
     (once between kept members: it stands for the directories the member implied).
+    ``rows`` (ascending) limits the scan to those rows: every row it leaves out must be
+    one that ``only`` leaves out.
     """
     implied: set[str] = set()
     scan = LayerScan(index, tar_bytes=listing.tar_end, os_release=listing.os_release)
@@ -73,11 +76,16 @@ def scan_from_index(listing: LayerIndex, index: int,
     # one string per content: empty files, copies; a file left unhashed (its size is
     # unique in the image: see content_hashes.py) gets no digest
     seen: dict[bytes, str] = {} if listing.hashed else {bytes(layerindex.DIGEST_BYTES): ""}
-    at = -32
-    for path, code, flag, size, mode, uid, gid, link in zip(
-            listing.paths, listing.kinds, listing.flags, listing.sizes, listing.modes,
-            listing.uids, listing.gids, listing.links, strict=True):
-        at += 32
+    paths, kinds, flags, sizes = listing.paths, listing.kinds, listing.flags, listing.sizes
+    modes, uids, gids, links = listing.modes, listing.uids, listing.gids, listing.links
+    members: Iterable[tuple[str, int, int, int, int, int, int, str, int]]
+    if rows is None:
+        members = zip(paths, kinds, flags, sizes, modes, uids, gids, links,
+                      range(0, DIGEST_BYTES * len(paths), DIGEST_BYTES), strict=True)
+    else:
+        members = ((paths[r], kinds[r], flags[r], sizes[r], modes[r], uids[r], gids[r],
+                    links[r], r * DIGEST_BYTES) for r in rows)
+    for path, code, flag, size, mode, uid, gid, link, at in members:
         if flag & _SPECIAL:
             if flag & (layerindex.OPAQUE | layerindex.WHITEOUT):
                 target = whiteout.whiteout_target(path)
@@ -98,7 +106,7 @@ def scan_from_index(listing: LayerIndex, index: int,
             continue
         item = LayerFile(path, FILE, size, mode, uid, gid, link, index)
         content += size
-        raw = digests[at:at + 32]
+        raw = digests[at:at + DIGEST_BYTES]
         hexed = seen.get(raw)
         if hexed is None:
             hexed = seen[raw] = raw.hex()
