@@ -160,15 +160,19 @@ class MergedTree:
         this tree (applying changes nodes only at the paths a layer names and above)."""
         out = MergedTree()
         out.root = _copy(self.root)
-        copies = {"": out.root}
-        for path in sorted(paths, key=len):  # parents first
-            parent_path, _, name = path.rpartition("/")
-            parent = copies.get(parent_path)
-            child = parent.children.get(name) if parent is not None and parent.children \
-                else None
-            if child is not None:
-                assert parent is not None and parent.children is not None
-                copies[path] = parent.children[name] = _copy(child)
+        # down from the root through the copies: the cost is the nodes of this tree at
+        # ``paths``, not the size of ``paths`` (diff's shared tree holds few of them)
+        stack = [("", out.root)]
+        while stack:
+            path, node = stack.pop()
+            children = node.children  # the copy's own dict
+            if not children:
+                continue
+            for name, child in children.items():
+                sub = f"{path}/{name}" if path else name
+                if sub in paths:
+                    children[name] = copy = _copy(child)  # (a value, not a key: safe)
+                    stack.append((sub, copy))
         return out
 
     # -- changes -----------------------------------------------------------------
