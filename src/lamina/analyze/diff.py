@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 from lamina.analyze.layerscan import LayerFile
 from lamina.analyze.tree import MergedTree, Node
@@ -23,8 +23,7 @@ UPGRADED: Final = "upgraded"
 DOWNGRADED: Final = "downgraded"
 
 
-@dataclass(frozen=True)
-class FileDiff:
+class FileDiff(NamedTuple):  # a tuple: one per differing path, ~4x cheaper than a dataclass
     path: str  # "/"-rooted
     change: str  # ADDED, REMOVED or CHANGED
     type: str
@@ -106,9 +105,12 @@ class Scope:
     whole: frozenset[str]
 
 
+_NONE: Final[dict[str, Node]] = {}
+
+
 def _walk(a: Node, b: Node, prefix: str, scope: Scope | None = None) -> Iterator[FileDiff]:
-    names = sorted(set(a.children or {}) | set(b.children or {}))
-    for name in names:
+    a_children, b_children = a.children or _NONE, b.children or _NONE
+    for name in sorted(a_children.keys() | b_children.keys()):
         path = f"{prefix}/{name}" if prefix else name
         inner = scope
         if scope is not None:
@@ -116,13 +118,20 @@ def _walk(a: Node, b: Node, prefix: str, scope: Scope | None = None) -> Iterator
                 inner = None  # compare everything below
             elif path not in scope.touched:
                 continue
-        left = (a.children or {}).get(name)
-        right = (b.children or {}).get(name)
-        if left is None and right is not None:
-            yield from _one_side(right, path, ADDED)
-        elif right is None and left is not None:
-            yield from _one_side(left, path, REMOVED)
-        elif left is not None and right is not None:
+        left = a_children.get(name)
+        right = b_children.get(name)
+        if left is None or right is None:
+            node, change = (right, ADDED) if left is None else (left, REMOVED)
+            assert node is not None
+            if node.children is None:  # a leaf (most are): no generators for it
+                file = node.file
+                assert file is not None  # (a node without a file is a directory)
+                yield FileDiff("/" + path, change, file.kind,
+                               file.size if change == REMOVED else 0,
+                               file.size if change == ADDED else 0)
+            else:
+                yield from _one_side(node, path, change)
+        else:
             what = _what(left.file, right.file)
             if what:
                 yield FileDiff("/" + path, CHANGED, _type(right), _size(left), _size(right),

@@ -36,14 +36,19 @@ def _file_list(diffs: list[FileDiff], changed: bool) -> str:
     if not diffs:
         return "[]"
     text = _encode_string
+    kinds = {kind: text(kind) for kind in {d.type for d in diffs}}  # a few kinds, many files
+    if not changed:  # (one template, no per-file branch: most lists are long and plain)
+        return "[\n" + ",\n".join([
+            f'    {{\n      "path": {text(path)},\n      "type": {kinds[kind]},\n'
+            f'      "sizeA": {size_a},\n      "sizeB": {size_b}\n    }}'
+            for path, _, kind, size_a, size_b, _ in diffs]) + "\n  ]"
     items = []
     for d in diffs:
-        item = (f'    {{\n      "path": {text(d.path)},\n      "type": {text(d.type)},\n'
-                f'      "sizeA": {d.size_a},\n      "sizeB": {d.size_b}')
-        if changed:
-            what = ",\n".join(f"        {text(w)}" for w in d.what)
-            item += f',\n      "what": [\n{what}\n      ]' if d.what else ',\n      "what": []'
-        items.append(item + "\n    }")
+        what = ",\n".join(f"        {text(w)}" for w in d.what)
+        items.append(f'    {{\n      "path": {text(d.path)},\n      "type": {kinds[d.type]},\n'
+                     f'      "sizeA": {d.size_a},\n      "sizeB": {d.size_b},\n'
+                     + (f'      "what": [\n{what}\n      ]' if d.what else '      "what": []')
+                     + "\n    }")
     return "[\n" + ",\n".join(items) + "\n  ]"
 
 
