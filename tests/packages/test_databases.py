@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lamina.packages import apk, dpkg, npm, python
-from lamina.packages.databases import database_kind
+from lamina.packages.databases import any_database, database_kind
 from lamina.scan.inventory import parser_for
 
 
@@ -27,6 +27,7 @@ from lamina.scan.inventory import parser_for
 ])
 def test_database_kind(path: str, kind: str | None) -> None:
     assert database_kind(path) == kind
+    assert any_database(["usr/bin/sh", path]) == (kind is not None)  # diff's quick test
 
 
 def test_the_scanner_reads_each_kind_with_its_parser() -> None:

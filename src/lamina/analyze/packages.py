@@ -33,8 +33,7 @@ def may_change_packages(scans: list[LayerScan]) -> bool:
     """Whether these layers can change an image's package list: they write a package
     database or delete something (a whiteout or opaque directory could remove one)."""
     # (the path rules alone: importing the scanner's parsers costs more than this check)
-    from lamina.packages.databases import database_kind
+    from lamina.packages.databases import any_database
 
-    return any(scan.whiteouts or scan.opaque or
-               any(database_kind(item.path) is not None for item in scan.files)
+    return any(scan.whiteouts or scan.opaque or any_database([item.path for item in scan.files])
                for scan in scans)
