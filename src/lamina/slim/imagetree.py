@@ -1,8 +1,10 @@
 """The files of an image as one tree: every path, its kind, and symlink resolution inside it.
 
-Built by walking the image's merged view (its layers under a read-only
-OverlayFS mount). Paths are absolute container paths (``/usr/bin/python3``).
-Symlinks resolve within the image, never on the host: an absolute target
+slim builds it from the layers' stored indexes (slim/indextree.py); ``scan``
+walks a directory instead (the merged view, or layers applied onto a directory),
+which the tests hold the index-built tree to. Contents are read from the merged
+view (the layers under a read-only OverlayFS mount). Paths are absolute container
+paths (``/usr/bin/python3``). Symlinks resolve within the image, never on the host: an absolute target
 restarts at the image root, ``..`` never climbs above it.
 """
 

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lamina.errors import LaminaError
+from lamina.layers.layerindex import LayerIndex
 from lamina.oci.reference import Reference
 from lamina.runtime import require_container_privileges
 from lamina.slim import assemble, keepset, session, vulns
 from lamina.slim.background import Background
 from lamina.slim.imagetree import DIR, ImageTree
+from lamina.slim.indextree import tree_from_listings
 from lamina.slim.inventory import Inventory
 from lamina.slim.keepset import KeepSet, Request
 from lamina.slim.probes import Probe
@@ -34,6 +36,7 @@ from lamina.store import mutate
 from lamina.store.extracted import extracted_lowers
 from lamina.store.image import StoredImage
 from lamina.store.store import Store
+from lamina.store.store_image import StoreImage
 
 Progress = Callable[[str], None]
 MISSING_SHOWN = 10
@@ -119,8 +122,16 @@ def _base_layers(store: Store, image: StoredImage, keep_base: str | None) -> int
     return len(theirs)
 
 
-def _read_image(view: Path) -> tuple[ImageTree, Inventory]:
-    tree = ImageTree.scan(view)
+def _listings(store: Store, image: StoredImage, count: int | None = None) -> list[LayerIndex]:
+    """The stored indexes of ``image``'s bottom ``count`` layers (all by default)."""
+    stored = StoreImage(store, image)
+    return [stored.layer_index(i) for i in range(len(image.layers[:count]))]
+
+
+def _read_image(view: Path, store: Store, image: StoredImage) -> tuple[ImageTree, Inventory]:
+    """The image's tree from its layer indexes (no walk of the mounted view); its package
+    databases are read through the view."""
+    tree = tree_from_listings(view, _listings(store, image))
     return tree, Inventory.read(tree)
 
 
@@ -143,7 +154,7 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
     timer.lap("extract")
 
     with image_view(lowers, scratch) as view:
-        reading = Background(lambda: _read_image(view))
+        reading = Background(lambda: _read_image(view, store, source))
         reading.start()
         progress(f"slim: running {shlex.join(plan.args)} under the tracer")
         try:
@@ -170,7 +181,8 @@ def slim(store: Store, opts: Options, progress: Progress) -> SlimReport:
         timer.lap("analyse")
         staging = Path(tempfile.mkdtemp(prefix="slim-stage-", dir=scratch))
         try:
-            files_after, size = _stage(tree, keep, lowers, base_count, staging, scratch)
+            files_after, size = _stage(tree, keep, lowers, _listings(store, source, base_count)
+                                       if base_count else [], staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -223,19 +235,19 @@ def _check_packages(inventory: Inventory, names: Sequence[str]) -> None:
                             "that name is installed in the image")
 
 
-def _stage(tree: ImageTree, keep: KeepSet, lowers: Sequence[Path], base_count: int,
-           staging: Path, scratch: Path) -> tuple[int, int]:
+def _stage(tree: ImageTree, keep: KeepSet, lowers: Sequence[Path], base: list[LayerIndex],
+           staging: Path) -> tuple[int, int]:
     """NEW's tree in ``staging``: how many non-directories NEW shows, and the layer's content size."""
     kept_files = {p for p in keep.reasons if tree.entries[p].kind != DIR}
-    if base_count == 0:
+    if not base:
         return len(kept_files), assemble.stage(tree, keep.reasons, keep.overrides, staging,
                                                layers=lowers)
-    upper_dirs = list(lowers[base_count:])
+    upper_dirs = list(lowers[len(base):])
     delta = [p for p in keep.reasons
              if p in keep.overrides or any((d / p.lstrip("/")).is_symlink()
                                            or (d / p.lstrip("/")).exists() for d in upper_dirs)]
-    with image_view(lowers[:base_count], scratch) as base_view:
-        base_tree = ImageTree.scan(base_view)
+    # the base's paths, from its layer indexes (no view to mount: no content is read)
+    base_tree = tree_from_listings(lowers[0], base)
     gone = [p for p in base_tree.entries if p not in tree.entries]
     gone_set = set(gone)
     whiteouts = [p for p in gone if p.rsplit("/", 1)[0] not in gone_set]
