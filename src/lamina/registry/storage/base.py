@@ -53,13 +53,30 @@ class BlobStore(Protocol):
     def put(self, digest: Digest, data: bytes) -> None:
         """Store small verified bytes under their digest, atomically."""
 
-    def delete(self, digest: Digest) -> bool: ...
+    def delete(self, digest: Digest) -> bool:
+        """Delete the blob, its layer index first (so no index outlives its blob)."""
 
     def delete_many(self, digests: list[Digest]) -> None:
-        """Delete these blobs (those already gone are no error): gc's batches."""
+        """Delete these blobs and their layer indexes (those already gone are no error):
+        gc's batches."""
 
     def quarantine(self, digest: Digest, reason: str) -> str | None:
-        """Move a corrupt blob aside; where it went, None if it was already gone."""
+        """Move a corrupt blob aside (its layer index is deleted); where it went, None if
+        it was already gone."""
+
+    # A layer blob's index (layers/layerindex.py bytes), kept next to the blob so that
+    # every replica reads the one made by whichever replica indexed it.
+    def read_layer_index(self, digest: Digest) -> bytes | None:
+        """The stored index of the blob ``digest``; None when there is none."""
+
+    def write_layer_index(self, digest: Digest, data: bytes) -> None:
+        """Store (or replace) the index of the blob ``digest``, atomically."""
+
+    def delete_layer_indexes(self, digests: list[Digest]) -> None:
+        """Delete these indexes alone (those already gone are no error)."""
+
+    def iter_layer_indexes(self) -> Iterator[Digest]:
+        """The blob digests that have a stored index (gc's check for orphans)."""
 
     def iter_blobs(self) -> Iterator[BlobInfo]: ...
 

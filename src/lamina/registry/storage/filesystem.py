@@ -1,4 +1,5 @@
-"""Blobs as files: ``blobs/<algorithm>/<first two hex>/<hex>``, uploads in ``uploads/``.
+"""Blobs as files: ``blobs/<algorithm>/<first two hex>/<hex>``, uploads in ``uploads/``,
+layer indexes in ``layer-index/<algorithm>/<hex>``.
 
 A blob file appears only by rename of a fully written, fsynced file, so a
 reader sees a whole blob or none, even after a crash.
@@ -18,6 +19,7 @@ from lamina.registry.errors import StorageUnavailable
 from lamina.registry.storage.base import BlobInfo, UploadFile
 
 READ_CHUNK = 1024 * 1024
+INDEX_DIR = "layer-index"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -34,6 +36,7 @@ class FilesystemBlobStore:
         self.blobs = root / "blobs"
         self.uploads = root / "uploads"
         self.quarantine_dir = root / "quarantine"
+        self.indexes = root / INDEX_DIR
         for path in (self.blobs, self.uploads):
             path.mkdir(parents=True, exist_ok=True)
 
@@ -94,6 +97,7 @@ class FilesystemBlobStore:
         self._install(tmp, digest)
 
     def delete(self, digest: Digest) -> bool:
+        self.delete_layer_indexes([digest])
         try:
             self._path(digest).unlink()
         except FileNotFoundError:
@@ -108,11 +112,48 @@ class FilesystemBlobStore:
         source = self._path(digest)
         if not source.exists():
             return None
+        self.delete_layer_indexes([digest])
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         target = self.quarantine_dir / f"{digest.algorithm}-{digest.hex}-{int(time.time())}"
         os.replace(source, target)
         target.with_suffix(".reason").write_text(reason + "\n")
         return str(target)
+
+    # layer indexes (no fan-out: one per layer, far fewer than blobs; the layout of the
+    # per-replica indexes before, so those stay valid)
+
+    def _index_path(self, digest: Digest) -> Path:
+        return self.indexes / digest.algorithm / digest.hex
+
+    def read_layer_index(self, digest: Digest) -> bytes | None:
+        try:
+            return self._index_path(digest).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_layer_index(self, digest: Digest, data: bytes) -> None:
+        path = self._index_path(digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".index-{digest.hex}-{os.getpid()}-{time.monotonic_ns()}")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)  # readers see the old file, the new one, or none
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def delete_layer_indexes(self, digests: list[Digest]) -> None:
+        for digest in digests:
+            self._index_path(digest).unlink(missing_ok=True)
+
+    def iter_layer_indexes(self) -> Iterator[Digest]:
+        if not self.indexes.is_dir():
+            return
+        for algo_dir in sorted(self.indexes.iterdir()):
+            for entry in sorted(algo_dir.iterdir()):
+                try:
+                    yield Digest.parse(f"{algo_dir.name}:{entry.name}")
+                except InvalidDigest:  # a writer's scratch file
+                    continue
 
     def iter_blobs(self) -> Iterator[BlobInfo]:
         if not self.blobs.is_dir():

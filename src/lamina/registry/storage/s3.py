@@ -1,4 +1,5 @@
-"""Blobs in an S3 bucket (AWS S3, Ceph RGW, MinIO, R2...): ``<prefix>blobs/<algo>/<ab>/<hex>``.
+"""Blobs in an S3 bucket (AWS S3, Ceph RGW, MinIO, R2...): ``<prefix>blobs/<algo>/<ab>/<hex>``,
+layer indexes at ``<prefix>layer-index/<algo>/<hex>``.
 
 A blob key is written only by a server-side copy of a verified upload (or a PUT of
 verified manifest bytes), so a reader sees a whole blob or none. Uploads live in the
@@ -53,6 +54,9 @@ class S3BlobStore:
 
     def _key(self, digest: Digest) -> str:
         return f"{self.prefix}blobs/{digest.algorithm}/{digest.hex[:2]}/{digest.hex}"
+
+    def _index_key(self, digest: Digest) -> str:
+        return f"{self.prefix}layer-index/{digest.algorithm}/{digest.hex}"
 
     def _upload_base(self, session: str) -> str:
         # Session ids are checked (uuid hex) at the HTTP edge; this is the second fence.
@@ -131,16 +135,21 @@ class S3BlobStore:
     def delete(self, digest: Digest) -> bool:
         if self.stat(digest) is None:
             return False
+        self.delete_layer_indexes([digest])
         with calling("deleting a blob"):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(digest))
         return True
 
     def delete_many(self, digests: list[Digest]) -> None:
+        # Indexes in a request of their own before the blobs: one DeleteObjects does its
+        # keys in no set order, and a crash must not leave an index without its blob.
+        self.delete_layer_indexes(digests)
         self._delete_keys([self._key(d) for d in digests])  # one request per 1000
 
     def quarantine(self, digest: Digest, reason: str) -> str | None:
         if self.stat(digest) is None:
             return None
+        self.delete_layer_indexes([digest])
         target = f"{self.prefix}quarantine/{digest.algorithm}-{digest.hex}-{int(time.time())}"
         self._copy(self._key(digest), target)
         with calling("quarantining a blob"):
@@ -167,6 +176,36 @@ class S3BlobStore:
                     except InvalidDigest:
                         continue
                     yield BlobInfo(digest, int(item["Size"]), item["LastModified"].timestamp())
+
+    # layer indexes
+
+    def read_layer_index(self, digest: Digest) -> bytes | None:
+        try:
+            with calling("reading a layer index"):
+                body = self.client.get_object(Bucket=self.bucket,
+                                              Key=self._index_key(digest))["Body"]
+                data: bytes = body.read()
+        except ClientError as exc:
+            if is_missing(exc):
+                return None
+            raise
+        return data
+
+    def write_layer_index(self, digest: Digest, data: bytes) -> None:
+        with calling("writing a layer index"):  # a PUT replaces the object whole
+            self.client.put_object(Bucket=self.bucket, Key=self._index_key(digest), Body=data)
+
+    def delete_layer_indexes(self, digests: list[Digest]) -> None:
+        self._delete_keys([self._index_key(d) for d in digests])
+
+    def iter_layer_indexes(self) -> Iterator[Digest]:
+        base = f"{self.prefix}layer-index/"
+        for item in self._list(base):
+            algorithm, _, hex_ = item["Key"][len(base):].partition("/")
+            try:
+                yield Digest.parse(f"{algorithm}:{hex_}")
+            except InvalidDigest:
+                continue
 
     # uploads
 
