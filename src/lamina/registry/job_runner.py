@@ -142,23 +142,30 @@ def run_here(meta: MetaStore, kind: str, key: str, payload: dict[str, object],
 
 
 class JobRunner:
-    """One thread per server process claiming and running jobs of the given kinds."""
+    """Threads of one server process claiming and running jobs of the given kinds: one
+    by default; ``threads`` bounds how many of them run at once in this process."""
 
     def __init__(self, meta: MetaStore, handlers: dict[str, Handler], lease_seconds: float,
-                 worker: str | None = None, poll_seconds: float = POLL_SECONDS) -> None:
+                 worker: str | None = None, poll_seconds: float = POLL_SECONDS,
+                 threads: int = 1, name: str = "jobs") -> None:
         self.meta = meta
         self.handlers = handlers
         self.lease_seconds = lease_seconds
         self.worker = worker or worker_name()
         self.poll_seconds = poll_seconds
+        self.threads = threads
+        self.name = name
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        if self.handlers and self._thread is None:
-            self._thread = threading.Thread(target=self._loop, daemon=True, name="jobs")
-            self._thread.start()
+        if self.handlers and not self._threads:
+            self._threads = [threading.Thread(target=self._loop, daemon=True,
+                                              name=f"{self.name}-{i}")
+                             for i in range(self.threads)]
+            for thread in self._threads:
+                thread.start()
 
     def wake(self) -> None:
         """A job was queued here: look now rather than at the next poll."""
@@ -167,8 +174,8 @@ class JobRunner:
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
 
     def run_once(self) -> str | None:
         """Claim and run one job; its final state, or None when there was none."""
@@ -189,5 +196,7 @@ class JobRunner:
                 log.warning("claiming jobs: %s", exc)
             except Exception:
                 log.exception("claiming jobs failed")
+            # Every idle thread wakes on one wake(): one of them claims the new job, the
+            # rest find nothing and wait again (a few cheap reads).
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
