@@ -244,6 +244,20 @@ class Sweep:
             self.report.blobs.append((info.digest, info.size))
             self.report.freed_bytes += info.size
             self.progress.advance(1, info.size)
+        if not self.dry_run:
+            self._orphan_indexes(set(known) | manifests)
+
+    def _orphan_indexes(self, known: set[Digest]) -> None:
+        """Layer indexes whose blob is gone: left by a version that kept them elsewhere, or
+        by a blob deleted by hand. (gc's own deletes remove the index first.)"""
+        reg = self.reg
+        stray = [d for d in reg.blobs.iter_layer_indexes() if d not in known]
+        if not stray:
+            return
+        with reg.meta.sweep_lock(True):  # an index is written under the shared lock
+            gone = [d for d in stray if reg.meta.blob_size(d) is None
+                    and not reg.meta.is_manifest(d)]
+            reg.blobs.delete_layer_indexes(gone)
 
     def _uploads(self) -> None:
         reg, report = self.reg, self.report
