@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,11 +22,11 @@ from starlette.testclient import TestClient
 from lamina.oci import mediatype
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest
-from lamina.registry.layer_indexes import INDEX_DIR
 from lamina.registry.meta.base import MetaStore
 from lamina.registry.server import build_app
 from lamina.registry.settings import RegistrySettings
 from lamina.registry.storage.base import BlobStore
+from lamina.registry.storage.filesystem import INDEX_DIR
 from tests.tools import free_port, server_started
 
 LAMINA = Path(sys.executable).parent / "lamina"
@@ -77,6 +78,27 @@ def push_image(client: httpx.Client, repo: str, ref: str, layers: list[bytes] | 
                    headers={"Content-Type": mediatype.OCI_MANIFEST})
     assert r.status_code == 201, r.text
     return sha256(body), body
+
+
+def index_counts(url: str) -> dict[str, int]:
+    """A server process's layer index counters, as its /metrics exports them: blobs it
+    read to index them, and indexes it read from storage."""
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    counts = {}
+    for key in ("blob_reads", "stored_reads"):
+        found = re.search(rf"^lamina_registry_layer_index_{key}_total (\d+)$", text, re.M)
+        assert found is not None, text
+        counts[key] = int(found[1])
+    return counts
+
+
+def layer_listing(url: str, repository: str, reference: str) -> list[dict[str, Any]]:
+    """The layers endpoint's answer (registry/http/layer_files.py): each layer's files."""
+    answer = httpx.get(f"{url}/api/v1/repositories/{repository}/manifests/{reference}/layers",
+                       timeout=120)
+    assert answer.status_code == 200, answer.text
+    layers: list[dict[str, Any]] = answer.json()["layers"]
+    return layers
 
 
 def error_codes(response: httpx.Response) -> list[str]:
@@ -167,7 +189,7 @@ def store_garbage(blobs: BlobStore, meta: MetaStore, count: int, threads: int = 
 
 
 def wait_for_indexes(root: Path, manifest: Manifest, log: Path) -> list[Path]:
-    """The index files of the manifest's layers, once the background pool wrote them."""
+    """The index files of the manifest's layers, once the index jobs stored them."""
     paths = [root / INDEX_DIR / d.digest.algorithm / d.digest.hex for d in manifest.layers]
     deadline = time.monotonic() + 120
     while not all(p.exists() for p in paths) and time.monotonic() < deadline:

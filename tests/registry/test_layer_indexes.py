@@ -14,18 +14,24 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from lamina.cli.store import open_store
-from lamina.layers.layerindex import LayerIndex
+from lamina.layers.layerindex import VERSION, LayerIndex
 from lamina.layers.tarindex import index_stream
 from lamina.oci.manifest import Manifest, parse_manifest
-from lamina.registry.layer_indexes import INDEX_DIR
+from lamina.registry.storage.filesystem import INDEX_DIR
 from tests.client.images import make_image
 from tests.layers.tarbuild import build, directory, file, symlink
-from tests.registry.helpers import RegistryServer, wait_for_indexes
+from tests.registry.helpers import (
+    RegistryServer,
+    index_counts,
+    layer_listing,
+    wait_for_indexes,
+)
 from tests.tools import lamina
 
 pytestmark = pytest.mark.integration
@@ -55,13 +61,18 @@ def server(tmp_path: Path, advisories: Path) -> Iterator[RegistryServer]:
     started.stop()
 
 
-def _pushed_manifest(server: RegistryServer, repository: str, tag: str) -> Manifest:
+def _pushed(server: RegistryServer, repository: str, tag: str) -> tuple[Manifest, str]:
+    """The manifest under ``tag`` and its digest."""
     with httpx.Client(base_url=server.url, timeout=60) as client:
         answer = client.get(f"/v2/{repository}/manifests/{tag}", headers={"Accept": ACCEPT})
         assert answer.status_code == 200, answer.text
     parsed = parse_manifest(answer.content, answer.headers["content-type"])
     assert isinstance(parsed, Manifest)
-    return parsed
+    return parsed, answer.headers["docker-content-digest"]
+
+
+def _pushed_manifest(server: RegistryServer, repository: str, tag: str) -> Manifest:
+    return _pushed(server, repository, tag)[0]
 
 
 def _rows(index: LayerIndex) -> list[tuple[object, ...]]:
@@ -95,7 +106,7 @@ def test_pushed_layers_are_indexed_once_in_the_background(
     assert [p.stat().st_ino for p in paths] == before
 
 
-def test_a_layer_that_is_not_a_tar_is_logged_and_not_indexed(
+def test_a_layer_that_is_not_a_tar_fails_its_job_and_is_not_indexed(
         lamina_home: Path, server: RegistryServer) -> None:
     name = f"{server.host}/idx/bad:1"
     good = build(file("ok", b"fine"))
@@ -106,8 +117,85 @@ def test_a_layer_that_is_not_a_tar_is_logged_and_not_indexed(
                      server.log)
     bad = manifest.layers[1].digest
     deadline = time.monotonic() + 60
-    while f"layer {bad} was not indexed" not in server.log.read_text() \
-            and time.monotonic() < deadline:
+    while (job := _job(server, f"index:{bad}")) is None or job["state"] != "failed":
+        assert time.monotonic() < deadline, server.log.read_text()
         time.sleep(0.1)
-    assert f"layer {bad} was not indexed" in server.log.read_text()
+    assert "layer tar is corrupt" in job["result"]  # why, as `lamina registry jobs` shows it
     assert not (server.root / INDEX_DIR / bad.algorithm / bad.hex).exists()
+
+
+def _job(server: RegistryServer, key: str) -> dict[str, Any] | None:
+    """The job ``key`` as `lamina registry jobs` lists it."""
+    listed = lamina("registry", "jobs", "--root", server.root, "--limit", "1000",
+                    "--format", "json")
+    assert listed.exit_code == 0, listed.stderr
+    return next((job for job in json.loads(listed.stdout) if job["key"] == key), None)
+
+
+def _done(server: RegistryServer, key: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while (job := _job(server, key)) is None or job["state"] != "done":
+        assert time.monotonic() < deadline, f"{key}: {job}\n{server.log.read_text()}"
+        time.sleep(0.1)
+    return job
+
+
+def _paths(layer: dict[str, Any]) -> list[str]:
+    return [member["path"] for member in layer["members"]]
+
+
+def test_each_layer_is_read_once_then_served_from_its_stored_index_until_gc(
+        lamina_home: Path, server: RegistryServer) -> None:
+    """Two images sharing a base layer: each of the three layers is read once, by its
+    index job (its record and the server's blob-read counter say so); the scan and the
+    layers endpoint read the stored indexes; gc removes an index with its blob and
+    keeps the others; an index of another format version is made again, once."""
+    base = build(directory("etc"), file("etc/os-release", b"ID=test\n"))
+    one, two = build(file("app/one", b"1" * 3000)), build(file("app/two", b"2" * 4000))
+    store = open_store()
+    make_image(store, f"{server.host}/idx/app:1", [base, one])
+    make_image(store, f"{server.host}/idx/app:2", [base, two])
+    for tag in ("1", "2"):
+        assert lamina("push", "-q", f"{server.host}/idx/app:{tag}").exit_code == 0
+    (first, first_digest), (second, second_digest) = (
+        _pushed(server, "idx/app", tag) for tag in ("1", "2"))
+    layers = {d.digest: d for d in (*first.layers, *second.layers)}
+    assert len(layers) == 3
+    for digest in layers:
+        job = _done(server, f"index:{digest}")
+        assert job["attempts"] == 1 and "blob read once" in job["result"], job
+    for digest in (first_digest, second_digest):  # scan on push read the indexes
+        _done(server, f"scan:idx/app@{digest}")
+    assert index_counts(server.url)["blob_reads"] == 3
+
+    listed = layer_listing(server.url, "idx/app", "1")
+    assert [_paths(layer) for layer in listed] == [["etc", "etc/os-release"], ["app/one"]]
+    assert listed[0]["osRelease"] == "ID=test\n" and listed[1]["contentSize"] == 3000
+    stored_before = index_counts(server.url)["stored_reads"]
+    assert layer_listing(server.url, "idx/app", "1") == listed
+    counts = index_counts(server.url)
+    assert counts["blob_reads"] == 3 and counts["stored_reads"] == stored_before + 2
+
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        deleted = client.delete(f"/v2/idx/app/manifests/{second_digest}")
+        assert deleted.status_code == 202, deleted.text
+    gc = lamina("registry", "gc", "--root", server.root, "--grace", "0", "--format", "json")
+    assert gc.exit_code == 0, gc.stderr
+    removed = {blob["digest"] for blob in json.loads(gc.stdout)["blobs"]}
+    gone, kept = second.layers[1].digest, [d.digest for d in first.layers]
+    assert str(gone) in removed and not removed & {str(d) for d in kept}
+    index_dir = server.root / INDEX_DIR
+    assert not (index_dir / gone.algorithm / gone.hex).exists()
+    assert all((index_dir / d.algorithm / d.hex).exists() for d in kept)
+
+    # an index of another format version (as an older Lamina wrote it) is made again
+    stale = index_dir / kept[1].algorithm / kept[1].hex
+    data = bytearray(stale.read_bytes())
+    data[8:12] = (VERSION - 1).to_bytes(4, "little")
+    stale.write_bytes(bytes(data))
+    assert layer_listing(server.url, "idx/app", "1") == listed
+    assert index_counts(server.url)["blob_reads"] == 4
+    assert LayerIndex.load(stale).paths == ["app/one"]  # stored again, current version
+    assert layer_listing(server.url, "idx/app", "1") == listed
+    assert index_counts(server.url)["blob_reads"] == 4
+

@@ -15,7 +15,7 @@ import pytest
 
 from lamina.cli.store import open_store
 from lamina.oci.manifest import Manifest, parse_manifest
-from lamina.registry.layer_indexes import INDEX_DIR
+from lamina.registry.storage.filesystem import INDEX_DIR
 from tests.client.images import make_image
 from tests.layers.tarbuild import build, file
 from tests.registry.helpers import RegistryServer, wait_for_indexes

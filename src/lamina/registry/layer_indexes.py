@@ -1,30 +1,40 @@
-"""The registry's layer indexes: each pushed layer's file listing, made once, in the background.
+"""The registry's layer indexes: each pushed layer's file listing, made once per deployment.
 
-With scan on push on, the layers of each pushed image manifest are queued to
-a small pool of threads (``layer_index_workers``, default 1; 0: none) that
-reads each layer blob once and keeps its index (layers/layerindex.py) under
-``<root>/layer-index/<algorithm>/<blob digest hex>``. The scan (on push, or
-when a report is asked for; http/scanning.py) reads these indexes: it finds
-the package databases there and opens a blob only to read those members, so
-a layer without any is never read again. Without scan on push nothing reads
-an index at push time, so none is made then (pushes and pulls keep the CPU:
-indexing costs ~1.8 s CPU per GB of gzip layers); the first reader makes it.
+An index (layers/layerindex.py, versioned bytes) is kept by the storage driver next to
+its blob, keyed by the blob digest (``BlobStore.read_layer_index``: a file under the
+root, or an object in the bucket), so every replica reads the one index that whichever
+replica made. Making it is the job ``index:<blob digest>`` of the jobs table
+(job_runner.py):
 
-An index is a cache kept per replica (``root`` is local even when blobs live
-in S3): a missing or stale one is made by the first reader that needs it, and
-readers that want one being made wait for it instead of reading the blob too.
-A layer that cannot be indexed (not a tar) is logged and left to its readers,
-which report it as they did before.
+- queued for each layer of a pushed image manifest when something reads indexes at push
+  time (scan on push), and claimed by one replica's index runner: at most
+  ``layer_index_workers`` threads per replica (0: none), so indexing never takes more
+  than that of a replica's CPU; a job whose replica dies is taken over by another when
+  its lease runs out;
+- taken by a reader that finds no index (the job has not run yet, nothing queued it, or
+  the format version changed: a stale index is made again): the reader claims the same
+  job (``take_job``) and indexes the layer itself, or, when another worker holds it,
+  waits for the index that worker stores. So a blob is read for indexing once per
+  deployment, however many replicas and readers ask.
+
+The scan (on push, or when a report is asked for; http/scanning.py) and the layer file
+listing (http/layer_files.py) read indexes through ``get``. An index is written under
+the sweep lock (shared) and only while its blob is recorded; gc deletes it with its blob
+under the exclusive lock (BlobStore.delete_many: the index first), so no index outlives
+its blob. ``counts`` (blob reads, stored indexes read) are exported in /metrics.
+A layer that cannot be indexed (not a tar) fails its job, naming why; readers report it
+as they did before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
+import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from concurrent.futures import Future
 from typing import Final
 
 from lamina.errors import LaminaError
@@ -35,42 +45,74 @@ from lamina.oci.descriptor import Descriptor
 from lamina.oci.digest import Digest
 from lamina.oci.manifest import Manifest, parse_manifest
 from lamina.registry.events import Event, ManifestPushed
+from lamina.registry.job_runner import JobRunner, Lease, run_claimed, worker_name
+from lamina.registry.meta.base import Job
 from lamina.registry.registry import Registry
 
 log = logging.getLogger("lamina.registry.layer_index")
-INDEX_DIR: Final = "layer-index"
+KIND: Final = "index"
+WAIT_POLL_SECONDS: Final = 0.2  # a reader waiting on another worker's job looks this often
 
 
-def _compression(desc: Descriptor) -> str | None:
+def job_key(digest: Digest) -> str:
+    return f"{KIND}:{digest}"
+
+
+def _compression(media_type: str) -> str | None:
     """How the layer is compressed; None for blobs that are not image layers."""
     try:
-        return mediatype.layer_compression(desc.media_type)
+        return mediatype.layer_compression(media_type)
     except ValueError:
         return None
 
 
-class LayerIndexes:
-    """Indexes of the layers in ``reg``'s storage, by blob digest."""
+def _payload(desc: Descriptor) -> dict[str, object]:
+    return {"digest": str(desc.digest), "mediaType": desc.media_type, "size": desc.size}
 
-    def __init__(self, reg: Registry, workers: int) -> None:
+
+class LayerIndexes:
+    """Indexes of the layers in ``reg``'s storage, by blob digest, shared by the replicas."""
+
+    def __init__(self, reg: Registry, workers: int, on_push: bool = False,
+                 poll_seconds: float = WAIT_POLL_SECONDS) -> None:
         self.reg = reg
-        self.root = reg.settings.root / INDEX_DIR
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer-index") \
-            if workers > 0 else None
+        self.on_push = on_push and workers > 0
+        self.worker = worker_name(reg.settings.addr)
+        self.lease_seconds = reg.settings.job_lease_seconds
+        self.poll_seconds = poll_seconds
+        self.runner = JobRunner(reg.meta, {KIND: self.run_job} if workers > 0 else {},
+                                self.lease_seconds, worker=self.worker, threads=workers,
+                                name="layer-index")
         self._lock = threading.Lock()
         self._making: dict[Digest, Future[LayerIndex]] = {}
+        self.blob_reads = 0  # layers this process indexed by reading their blob
+        self.stored_reads = 0  # indexes this process read from storage
 
-    def path(self, digest: Digest) -> Path:
-        return self.root / digest.algorithm / digest.hex
+    def _count(self, what: str) -> None:
+        with self._lock:
+            setattr(self, what, getattr(self, what) + 1)
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {"blob_reads": self.blob_reads, "stored_reads": self.stored_reads}
 
     def stored(self, digest: Digest) -> LayerIndex | None:
-        try:
-            return LayerIndex.load(self.path(digest))
-        except (FileNotFoundError, StaleIndex):
+        """The index kept for the blob ``digest``; None when none is, or one of another
+        format version (it is made again)."""
+        data = self.reg.blobs.read_layer_index(digest)
+        if data is None:
             return None
+        try:
+            index = LayerIndex.from_bytes(data)
+        except StaleIndex as exc:
+            log.info("layer index of %s is stale (%s): making it again", digest, exc)
+            return None
+        self._count("stored_reads")
+        return index
 
     def get(self, desc: Descriptor) -> LayerIndex:
-        """The index of the layer ``desc``: stored, being made (waited for), or made now."""
+        """The index of the layer ``desc``: stored, being made (waited for), or made now.
+        Threads of this process wait on one Future; other processes through the job."""
         known = self.stored(desc.digest)
         if known is not None:
             return known
@@ -82,7 +124,7 @@ class LayerIndexes:
         if not mine:
             return making.result()
         try:
-            index = self._make(desc)
+            index = self._obtain(desc)
         except BaseException as exc:
             making.set_exception(exc)
             raise
@@ -93,45 +135,85 @@ class LayerIndexes:
             with self._lock:
                 del self._making[desc.digest]
 
-    def _make(self, desc: Descriptor) -> LayerIndex:
-        known = self.stored(desc.digest)  # made by another process meanwhile
+    def _obtain(self, desc: Descriptor) -> LayerIndex:
+        """Take the layer's index job and run it here, or wait for its holder's index."""
+        meta, key = self.reg.meta, job_key(desc.digest)
+        while True:
+            known = self.stored(desc.digest)
+            if known is not None:
+                return known
+            job = meta.take_job(self.worker, KIND, key, _payload(desc), self.lease_seconds)
+            if job is None:  # another worker holds it, its lease alive: it will store it
+                time.sleep(self.poll_seconds)
+                continue
+            made: list[LayerIndex] = []
+            handler = functools.partial(self._run_for_reader, made)
+            state = run_claimed(meta, job, Lease(meta, job, self.worker, self.lease_seconds),
+                                handler, reraise=True)
+            if made:
+                return made[0]
+            if state == "failed":  # its claimers kept dying (run_claimed gives up then)
+                raise LaminaError(f"layer {desc.digest} was not indexed: its job was claimed "
+                                  f"{job.attempts - 1} times and never finished")
+            raise LaminaError(f"layer {desc.digest} was not indexed: its blob is gone")
+
+    def _run_for_reader(self, made: list[LayerIndex], job: Job, lease: Lease) -> str:
+        return self._index(job, made)
+
+    def run_job(self, job: Job, lease: Lease) -> str:
+        """The handler of "index" jobs (this process's index runner)."""
+        return self._index(job, [])
+
+    def _index(self, job: Job, made: list[LayerIndex]) -> str:
+        digest = Digest.parse(str(job.payload["digest"]))
+        known = self.stored(digest)  # made meanwhile, or before the job was armed again
         if known is not None:
-            return known
-        compression = _compression(desc)
+            made.append(known)
+            return "indexed before: the blob was not read"
+        media_type = str(job.payload["mediaType"])
+        compression = _compression(media_type)
         if compression is None:
-            raise LaminaError(f"blob {desc.digest} ({desc.media_type}) is not an image layer")
-        with self.reg.blobs.open(desc.digest) as blob:
-            index = index_stream(blob, compression, what=f"layer {desc.digest}")
-        index.save(self.path(desc.digest))
-        return index
+            raise LaminaError(f"blob {digest} ({media_type}) is not an image layer")
+        self._count("blob_reads")
+        with self.reg.blobs.open(digest) as blob:
+            index = index_stream(blob, compression, what=f"layer {digest}")
+        if not self._keep(digest, index):
+            return "blob deleted while indexed: the index was not stored"
+        made.append(index)
+        return f"indexed {len(index)} members; blob read once ({job.payload.get('size')} bytes)"
 
-    def schedule(self, layers: Sequence[Descriptor]) -> None:
-        """Index these layers in the background (those not indexed yet)."""
-        if self._pool is None:
-            return
-        for desc in layers:
-            if _compression(desc) is not None and not self.path(desc.digest).exists():
-                try:
-                    self._pool.submit(self._background, desc)
-                except RuntimeError:  # shutting down: its first reader will index it
-                    return
+    def _keep(self, digest: Digest, index: LayerIndex) -> bool:
+        """Store the index unless gc removed the blob meanwhile: under the sweep lock
+        (shared), which gc holds exclusively while it forgets and deletes blobs."""
+        data = index.to_bytes()
+        with self.reg.meta.sweep_lock(False):
+            if self.reg.meta.blob_size(digest) is None:
+                return False
+            self.reg.blobs.write_layer_index(digest, data)
+        return True
 
-    def _background(self, desc: Descriptor) -> None:
-        try:
-            self.get(desc)
-        except (LaminaError, OSError) as exc:
-            log.warning("layer %s was not indexed: %s", desc.digest, exc)
-        except Exception:  # a pool swallows what it is not asked for: say it
-            log.exception("layer %s was not indexed", desc.digest)
-
-    def _layers_of(self, repository: str, digest: Digest) -> tuple[Descriptor, ...]:
+    def _layers_of(self, repository: str, digest: Digest) -> Sequence[Descriptor]:
         record = self.reg.find_manifest(repository, digest)
         parsed = parse_manifest(self.reg.manifest_body(record), record.media_type)
         return parsed.layers if isinstance(parsed, Manifest) else ()
 
+    def schedule(self, layers: Sequence[Descriptor]) -> None:
+        """Queue the index jobs of these layers, but for those done already (a layer
+        pushed again, in another image): their record keeps who read the blob, and
+        when. (Should that index be gone since, its first reader makes it again.)"""
+        meta = self.reg.meta
+        for desc in layers:
+            key = job_key(desc.digest)
+            if _compression(desc.media_type) is None:
+                continue
+            known = meta.job(key)
+            if known is None or known.state != "done":
+                meta.enqueue_job(KIND, key, _payload(desc))
+        self.runner.wake()
+
     async def on_event(self, event: Event) -> None:
         """Queue the layers of a pushed image manifest (an index's children come on their own)."""
-        if not isinstance(event, ManifestPushed) or self._pool is None:
+        if not isinstance(event, ManifestPushed) or not self.on_push:
             return
         try:
             layers = await asyncio.to_thread(self._layers_of, event.repository, event.digest)
@@ -140,7 +222,10 @@ class LayerIndexes:
             return
         await asyncio.to_thread(self.schedule, layers)
 
+    def start(self) -> None:
+        self.runner.start()
+
     def close(self) -> None:
-        """Stop taking work; layers being indexed finish, queued ones are dropped."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop taking jobs; a job being run is given back at its end (or its lease runs
+        out and another replica takes it)."""
+        self.runner.stop()

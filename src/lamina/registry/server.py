@@ -39,8 +39,11 @@ def build_app(settings: RegistrySettings, *, scanner: ImageScanner | None = None
     reg = Registry(settings, open_blobs(settings), meta,
                    authorizer=access.controller if settings.auth != "none" else None,
                    policy=NamespaceRules(access.store, meta))
-    return create_app(reg, access=access, scanner=scanner,
-                      layer_indexes=LayerIndexes(reg, settings.layer_index_workers))
+    # Index jobs are queued on push only for a scan that follows it: otherwise a layer
+    # is indexed (once) by its first reader, and pushes keep the CPU.
+    indexes = LayerIndexes(reg, settings.layer_index_workers,
+                           on_push=scanner is not None and scanner.on_push)
+    return create_app(reg, access=access, scanner=scanner, layer_indexes=indexes)
 
 
 def app_from_environment() -> Starlette:

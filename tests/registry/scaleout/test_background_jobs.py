@@ -4,69 +4,13 @@ when the dead replica's lease runs out (registry/job_runner.py)."""
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
-import tarfile
 import time
-from typing import Any
 
-import psycopg
 import pytest
 
-from lamina.oci import mediatype
-from tests.registry.helpers import image_manifest, push_blob, sha256
-from tests.registry.scaleout.helpers import Deployment
+from tests.registry.scaleout.helpers import Deployment, job_row, push_python_image, wait_for
 
 pytestmark = pytest.mark.integration
-
-METADATA = b"Metadata-Version: 2.1\nName: urllib3\nVersion: 1.24.1\n"
-
-
-def python_layer(empty_files: int = 0) -> tuple[bytes, str]:
-    """A gzip layer with urllib3 1.24.1's dist-info (PyPA advisories name it) and
-    ``empty_files`` more members, which make its scan take a while; and its diff ID."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo("usr/lib/python3/dist-packages/urllib3-1.24.1.dist-info/METADATA")
-        info.size = len(METADATA)
-        tar.addfile(info, io.BytesIO(METADATA))
-        for i in range(empty_files):
-            tar.addfile(tarfile.TarInfo(f"srv/data/{i // 1000}/{i}"))
-    return gzip.compress(raw.getvalue(), 6, mtime=0), sha256(raw.getvalue())
-
-
-def push_python_image(deployment: Deployment, repo: str, empty_files: int = 0) -> str:
-    layer, diff_id = python_layer(empty_files)
-    config = json.dumps({"architecture": "amd64", "os": "linux",
-                         "rootfs": {"type": "layers", "diff_ids": [diff_id]}}).encode()
-    with deployment.client() as c:
-        push_blob(c, repo, config)
-        push_blob(c, repo, layer)
-        body = image_manifest(config, [layer])
-        r = c.put(f"/v2/{repo}/manifests/v1", content=body,
-                  headers={"Content-Type": mediatype.OCI_MANIFEST})
-        assert r.status_code == 201, r.text
-    return sha256(body)
-
-
-def job_row(deployment: Deployment, key: str) -> dict[str, Any] | None:
-    with psycopg.connect(deployment.settings["database"]) as conn:
-        row = conn.execute("SELECT state, claimed_by, attempts, result FROM jobs WHERE key=%s",
-                           (key,)).fetchone()
-    return None if row is None else dict(zip(("state", "claimed_by", "attempts", "result"),
-                                              row, strict=True))
-
-
-def wait_for(deployment: Deployment, key: str, state: str, timeout: float = 120
-             ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row = job_row(deployment, key)
-        if row is not None and row["state"] == state:
-            return row
-        time.sleep(0.02)
-    raise AssertionError(f"job {key} not {state} within {timeout}s: {job_row(deployment, key)}")
 
 
 def scans_logged(deployment: Deployment, repo: str, digest: str) -> list[str]:

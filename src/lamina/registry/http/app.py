@@ -25,6 +25,7 @@ from lamina.registry.http.errors import (
     on_registry_error,
     on_unexpected,
 )
+from lamina.registry.http.layer_files import install as install_layer_files
 from lamina.registry.http.observe import Metrics, Observe, stderr_log
 from lamina.registry.http.scanning import ImageScanner
 from lamina.registry.http.scanning import install as install_scanning
@@ -41,7 +42,10 @@ PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 async def metrics_endpoint(request: Request) -> Response:
     reg: Registry = request.app.state.registry
     metrics: Metrics = request.app.state.metrics
-    return PlainTextResponse(metrics.render(reg.meta.stats()), media_type=PROMETHEUS_TYPE)
+    indexes: LayerIndexes | None = request.app.state.layer_indexes
+    counts = indexes.counts() if indexes is not None else {}
+    return PlainTextResponse(metrics.render(reg.meta.stats(), counts),
+                             media_type=PROMETHEUS_TYPE)
 
 
 def create_app(reg: Registry, *, access: AccessServices | None = None,
@@ -49,8 +53,9 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
                layer_indexes: LayerIndexes | None = None) -> Starlette:
     """The application over ``reg``. Extensions come in as arguments: ``access`` adds the
     token endpoint, the admin API and the audit trail; ``scanner`` scan on push, the
-    vulnerability reports and the pull policy; ``layer_indexes`` indexes pushed layers in
-    the background for the scanner to read. registry/server.py builds them."""
+    vulnerability reports and the pull policy; ``layer_indexes`` the layer indexes the
+    scanner and the layer file listing read, made by index jobs this process runs too.
+    registry/server.py builds them."""
     # Busiest first (routes are tried in order); upload routes must precede blob routes.
     # No two patterns overlap otherwise: a reference or digest never contains a slash.
     routes: list[BaseRoute] = [
@@ -66,6 +71,8 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         runner.start()
+        if layer_indexes is not None:
+            layer_indexes.start()
         try:
             yield
         finally:
@@ -81,6 +88,7 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
     )
     app.state.registry = reg
     app.state.jobs = runner
+    app.state.layer_indexes = layer_indexes
     metrics = Metrics()
     app.state.metrics = metrics
     # Inside Observe, so refusals for too many requests are counted and logged.
@@ -90,10 +98,10 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
     if access is not None:
         install_access_control(app, reg, access)
         handlers["retention"] = retention_handler(reg.meta, access.store, access.audit)
-    if layer_indexes is not None and scanner is not None and scanner.on_push:
-        # indexed on push only for the scan that follows it: without one, a layer is
-        # indexed by its first reader, and pushes and pulls keep the CPU
+    if layer_indexes is not None:
+        # queues index jobs on push when something reads indexes then (LayerIndexes.on_push)
         reg.events.subscribe(layer_indexes.on_event)
+        install_layer_files(app, layer_indexes)
     if scanner is not None:
         handlers["scan"] = install_scanning(app, reg, scanner, runner.wake,
                                             layer_indexes).run_job

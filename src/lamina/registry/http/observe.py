@@ -46,7 +46,8 @@ class Metrics:
         self.bytes_in[route] += received
         self.bytes_out[route] += sent
 
-    def render(self, stats: Stats) -> str:
+    def render(self, stats: Stats, layer_indexes: dict[str, int] | None = None) -> str:
+        """The Prometheus text; ``layer_indexes``: LayerIndexes.counts() of this process."""
         lines = [
             "# HELP lamina_registry_requests_total HTTP requests by route, method and status.",
             "# TYPE lamina_registry_requests_total counter",
@@ -70,6 +71,14 @@ class Metrics:
                  "Bytes not stored thanks to sharing blobs across repositories.")):
             lines += [f"# HELP lamina_registry_{name} {text}",
                       f"# TYPE lamina_registry_{name} gauge", f"lamina_registry_{name} {value}"]
+        counts = layer_indexes or {}
+        for key, text in (
+                ("blob_reads", "Layer blobs this process read to index them."),
+                ("stored_reads", "Layer indexes this process read from storage.")):
+            if key in counts:
+                name = f"lamina_registry_layer_index_{key}_total"
+                lines += [f"# HELP {name} {text}", f"# TYPE {name} counter",
+                          f"{name} {counts[key]}"]
         return "\n".join(lines) + "\n"
 
 
