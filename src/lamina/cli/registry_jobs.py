@@ -1,5 +1,6 @@
-"""``lamina registry jobs``: the registry's background jobs (scans on push, gc runs) as the
-replicas share them in the metadata database: who holds each, its attempts and progress."""
+"""``lamina registry jobs``: the registry's background jobs (scans on push, layer indexes,
+gc runs) as the replicas share them in the metadata database: who holds each, its attempts
+and progress."""
 
 from __future__ import annotations
 

@@ -23,10 +23,10 @@ Keys (TOML name / environment variable):
 - ``upload_expiry_seconds`` / ``LAMINA_REGISTRY_UPLOAD_EXPIRY_SECONDS``: gc removes upload
   sessions idle for longer (default 86400).
 - ``access_log`` / ``LAMINA_REGISTRY_ACCESS_LOG``: JSON-lines access log on stderr (default true).
-- ``layer_index_workers`` / ``LAMINA_REGISTRY_LAYER_INDEX_WORKERS``: with scan on push,
-  threads per server process that index pushed layers in the background, so the scan
-  reads file listings instead of layers (default 1; 0: a layer is indexed by its first
-  reader).
+- ``layer_index_workers`` / ``LAMINA_REGISTRY_LAYER_INDEX_WORKERS``: threads per server
+  process that run layer index jobs (queued on push with scan on push), so the scan reads
+  file listings instead of layers (default 1; 0: none run or are queued here, a layer is
+  indexed by its first reader).
 
 Access control (issue 5; see ``registry/auth/`` and the registry README):
 
