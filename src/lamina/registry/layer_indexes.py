@@ -103,7 +103,7 @@ class LayerIndexes:
         if data is None:
             return None
         try:
-            index = LayerIndex.from_bytes(data)
+            index = LayerIndex.from_bytes(data, str(digest))  # a misplaced one is stale too
         except StaleIndex as exc:
             log.info("layer index of %s is stale (%s): making it again", digest, exc)
             return None
@@ -185,7 +185,7 @@ class LayerIndexes:
     def _keep(self, digest: Digest, index: LayerIndex) -> bool:
         """Store the index unless gc removed the blob meanwhile: under the sweep lock
         (shared), which gc holds exclusively while it forgets and deletes blobs."""
-        data = index.to_bytes()
+        data = index.to_bytes(str(digest))
         with self.reg.meta.sweep_lock(False):
             if self.reg.meta.blob_size(digest) is None:
                 return False
