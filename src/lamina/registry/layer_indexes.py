@@ -138,13 +138,21 @@ class LayerIndexes:
     def _obtain(self, desc: Descriptor) -> LayerIndex:
         """Take the layer's index job and run it here, or wait for its holder's index."""
         meta, key = self.reg.meta, job_key(desc.digest)
+        again = False  # arm a done job again only once its index is known to be missing
         while True:
             known = self.stored(desc.digest)
             if known is not None:
                 return known
-            job = meta.take_job(self.worker, KIND, key, _payload(desc), self.lease_seconds)
-            if job is None:  # another worker holds it, its lease alive: it will store it
-                time.sleep(self.poll_seconds)
+            job = meta.take_job(self.worker, KIND, key, _payload(desc), self.lease_seconds,
+                                again_when_done=again)
+            if job is None:
+                held = meta.job(key)
+                if held is not None and held.state == "done" and not again:
+                    # done since we looked (its index is there now: the next look finds
+                    # it), or done long ago and its index gone or stale: made again
+                    again = True
+                    continue
+                time.sleep(self.poll_seconds)  # another worker holds it: it will store it
                 continue
             made: list[LayerIndex] = []
             handler = functools.partial(self._run_for_reader, made)
@@ -201,14 +209,10 @@ class LayerIndexes:
         """Queue the index jobs of these layers, but for those done already (a layer
         pushed again, in another image): their record keeps who read the blob, and
         when. (Should that index be gone since, its first reader makes it again.)"""
-        meta = self.reg.meta
         for desc in layers:
-            key = job_key(desc.digest)
-            if _compression(desc.media_type) is None:
-                continue
-            known = meta.job(key)
-            if known is None or known.state != "done":
-                meta.enqueue_job(KIND, key, _payload(desc))
+            if _compression(desc.media_type) is not None:
+                self.reg.meta.enqueue_job(KIND, job_key(desc.digest), _payload(desc),
+                                          again_when_done=False)
         self.runner.wake()
 
     async def on_event(self, event: Event) -> None:

@@ -161,3 +161,21 @@ def test_a_named_job_is_taken_in_one_step(two_stores: list[MetaStore]) -> None:
     again = a.take_job("cli-3", "gc", "gc", {"batch": 9}, 60)
     assert again is not None and (again.attempts, again.payload, again.progress) == (
         1, {"batch": 9}, {})
+
+
+def test_a_done_job_is_armed_again_only_when_asked(two_stores: list[MetaStore]) -> None:
+    """Layer index jobs: a layer pushed again, or a reader that looked just before the job
+    finished, must not run it again; a failed one is always tried again."""
+    a, b = two_stores
+    job = a.take_job("a", "index", "index:x", {"n": 1}, 60)
+    assert job is not None and a.finish_job(job.id, "a", "done", "read once")
+    a.enqueue_job("index", "index:x", {"n": 2}, again_when_done=False)
+    assert b.take_job("b", "index", "index:x", {"n": 3}, 60, again_when_done=False) is None
+    record = a.job("index:x")
+    assert record is not None and (record.state, record.result) == ("done", "read once")
+    again = b.take_job("b", "index", "index:x", {"n": 4}, 60)  # its index went missing
+    assert again is not None and (again.attempts, again.payload) == (1, {"n": 4})
+    assert b.finish_job(again.id, "b", "failed", "not a tar")
+    a.enqueue_job("index", "index:x", {"n": 5}, again_when_done=False)
+    queued = a.job("index:x")
+    assert queued is not None and (queued.state, queued.payload) == ("queued", {"n": 5})

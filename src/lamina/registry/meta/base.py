@@ -174,9 +174,11 @@ class MetaStore(Protocol):
     def stats(self) -> Stats: ...
 
     # background jobs (meta/jobs_sql.py)
-    def enqueue_job(self, kind: str, key: str, payload: dict[str, object]) -> int:
-        """Queue the job named ``key`` (again, if it finished); its id. A job queued or
-        running under that key is left as it is."""
+    def enqueue_job(self, kind: str, key: str, payload: dict[str, object],
+                    again_when_done: bool = True) -> int:
+        """Queue the job named ``key`` (again, if it failed, or finished and
+        ``again_when_done``); its id. A job queued or running under that key is left as
+        it is."""
 
     def claim_job(self, worker: str, kinds: Sequence[str],
                   lease_seconds: float) -> Job | None:
@@ -184,10 +186,11 @@ class MetaStore(Protocol):
         for ``lease_seconds``; None when there is none. Each job is claimed by one worker."""
 
     def take_job(self, worker: str, kind: str, key: str, payload: dict[str, object],
-                 lease_seconds: float) -> Job | None:
+                 lease_seconds: float, again_when_done: bool = True) -> Job | None:
         """Claim the job ``key`` in one step, making it (or arming it again, with
-        ``payload``, if it finished) unless another worker holds it: None then. A job
-        queued, or left by a dead holder, keeps its payload and progress."""
+        ``payload``, if it failed, or is done and ``again_when_done``) unless another
+        worker holds it: None then (and for a done job not armed again). A job queued,
+        or left by a dead holder, keeps its payload and progress."""
 
     def renew_job(self, job_id: int, worker: str, lease_seconds: float,
                   progress: dict[str, object] | None = None) -> bool:

@@ -54,8 +54,10 @@ class SqlJobs(ABC):
     def _write(self) -> AbstractContextManager[Any]:
         """Provided by each store."""
 
-    def enqueue_job(self, kind: str, key: str, payload: dict[str, object]) -> int:
+    def enqueue_job(self, kind: str, key: str, payload: dict[str, object],
+                    again_when_done: bool = True) -> int:
         now = time.time()
+        armed = "('done', 'failed')" if again_when_done else "('failed')"
         with self._write() as db:
             # A finished job is armed again; a queued or running one is left alone.
             row = db.execute(
@@ -64,7 +66,7 @@ class SqlJobs(ABC):
                 "ON CONFLICT (key) DO UPDATE SET kind=excluded.kind, payload=excluded.payload,"
                 " state='queued', claimed_by=NULL, lease_until=0, attempts=0, progress='{}',"
                 " result='', updated=excluded.updated "
-                "WHERE jobs.state IN ('done', 'failed') RETURNING id",
+                f"WHERE jobs.state IN {armed} RETURNING id",
                 (kind, key, json.dumps(payload), now, now)).fetchone()
             if row is None:
                 row = db.execute("SELECT id FROM jobs WHERE key=?", (key,)).fetchone()
@@ -89,9 +91,11 @@ class SqlJobs(ABC):
         return job_record(row) if row else None
 
     def take_job(self, worker: str, kind: str, key: str, payload: dict[str, object],
-                 lease_seconds: float) -> Job | None:
+                 lease_seconds: float, again_when_done: bool = True) -> Job | None:
         now = time.time()
         finished = "jobs.state IN ('done', 'failed')"
+        takeable = ("jobs.state <> 'running'" if again_when_done
+                    else "jobs.state NOT IN ('running', 'done')")
         with self._write() as db:
             row = db.execute(
                 "INSERT INTO jobs(kind, key, payload, state, claimed_by, lease_until, attempts,"
@@ -103,7 +107,8 @@ class SqlJobs(ABC):
                 f"attempts=CASE WHEN {finished} THEN 1 ELSE jobs.attempts + 1 END, "
                 "state='running', claimed_by=excluded.claimed_by, "
                 "lease_until=excluded.lease_until, result='', updated=excluded.updated "
-                f"WHERE jobs.state <> 'running' OR jobs.lease_until < ? RETURNING {JOB_COLUMNS}",
+                f"WHERE {takeable} OR (jobs.state = 'running' AND jobs.lease_until < ?) "
+                f"RETURNING {JOB_COLUMNS}",
                 (kind, key, json.dumps(payload), worker, now + lease_seconds, now, now, now),
             ).fetchone()
         return job_record(row) if row else None
