@@ -130,3 +130,47 @@ def test_an_index_stored_under_another_layers_name_is_not_trusted(tmp_path: Path
     assert layer_index(store, top).paths == ["etc/hostname", "etc/.wh.gone", "lib"]
     assert stored_index(store, top.diff_id) is not None
 
+
+
+def test_a_cut_short_layer_is_a_clear_error_and_leaves_no_index(tmp_path: Path) -> None:
+    """A stored blob cut short (a full disk, a killed copy) is refused when first indexed,
+    with the layer named; no index is kept, so nothing later reads a partial listing."""
+    import pytest
+
+    from lamina.errors import LaminaError
+
+    store = Store(tmp_path)
+    layer = add_image(store, [{"etc": None, **{f"etc/f{n}": b"x" * 3000 for n in range(40)}}]
+                      ).layers[0]
+    blob = store.blobs.path(layer.digest)
+    blob.write_bytes(blob.read_bytes()[:50_000])
+    with pytest.raises(LaminaError, match=str(layer.digest.hex[:12])):
+        layer_index(store, layer)
+    assert not index_path(tmp_path, layer.diff_id).exists()
+
+
+def test_a_cut_short_layer_in_an_archive_read_in_place_is_named(tmp_path: Path) -> None:
+    """A docker archive whose layer member is cut short: analyze and sbom name the layer and
+    what is wrong, and exit 1."""
+    import tarfile
+
+    from tests.tools import lamina
+
+    source = Store(tmp_path / "a")
+    image = add_image(source, [{"etc": None, **{f"etc/f{n}": b"x" * 3000 for n in range(40)}}],
+                      tags=["t/cut:1"])
+    whole = io.BytesIO()
+    save_docker_archive(source, [(image, ["t/cut:1"])], whole)
+    cut = tmp_path / "cut.tar"
+    with tarfile.open(fileobj=io.BytesIO(whole.getvalue())) as src, \
+            tarfile.open(cut, "w") as dst:
+        for member in src:
+            data = src.extractfile(member).read() if member.isfile() else None  # type: ignore[union-attr]
+            if data is not None and member.name.endswith(".tar"):
+                data = data[:50_000]
+                member.size = len(data)
+            dst.addfile(member, io.BytesIO(data) if data is not None else None)
+    for command in ("analyze", "sbom"):  # sbom: an error, as loading it was, not a warning
+        run = lamina(command, cut)
+        assert run.exit_code == 1, (command, run.stderr)
+        assert "error: layer 0: layer tar is truncated" in run.stderr, (command, run.stderr)

@@ -17,6 +17,7 @@ from lamina.cli.store import open_store
 from lamina.client.image_source import OpenedImage, open_image
 from lamina.config import Settings
 from lamina.errors import LaminaError
+from lamina.layers.layerindex import LayerIndex
 from lamina.oci import mediatype
 from lamina.oci.reference import Reference
 from lamina.scan import coverage, cyclonedx, ignorefile, report, spdx
@@ -35,10 +36,26 @@ def _name(src: OpenedImage) -> str:
 
 def _inventory_of(src: OpenedImage) -> Inventory:
     """The packages of ``src`` wherever it lies (a file is read in place): the databases are
-    found in the layer listings and only their members read."""
+    found in the layer listings and only their members read.
+
+    A layer that cannot be listed at all (cut short, not a tar, not its diff ID) makes the
+    image unreadable: an error, as loading it would be, not a warning beside a partial list.
+    """
+    unreadable: list[LaminaError] = []
+
+    def listing(index: int) -> LayerIndex:
+        try:
+            return src.layer_listing(index)
+        except LaminaError as exc:
+            unreadable.append(exc)
+            raise
+
     layers = [layer.descriptor for layer in src.image.layers]
-    return inventory_of(src.image.config, layers, src.open_blob, name=_name(src),
-                        index_of=src.layer_listing)
+    inv = inventory_of(src.image.config, layers, src.open_blob, name=_name(src),
+                       index_of=listing)
+    if unreadable:
+        raise unreadable[0]
+    return inv
 
 
 def _inventory(image: str) -> Inventory:
