@@ -148,8 +148,9 @@ def test_each_layer_is_read_once_then_served_from_its_stored_index_until_gc(
         lamina_home: Path, server: RegistryServer) -> None:
     """Two images sharing a base layer: each of the three layers is read once, by its
     index job (its record and the server's blob-read counter say so); the scan and the
-    layers endpoint read the stored indexes; gc removes an index with its blob and
-    keeps the others; an index of another format version is made again, once."""
+    layers endpoint read the stored indexes; gc removes an index with its blob (and one
+    whose blob is unknown) and keeps the others; an index of another format version is
+    made again, once."""
     base = build(directory("etc"), file("etc/os-release", b"ID=test\n"))
     one, two = build(file("app/one", b"1" * 3000)), build(file("app/two", b"2" * 4000))
     store = open_store()
@@ -179,12 +180,16 @@ def test_each_layer_is_read_once_then_served_from_its_stored_index_until_gc(
     with httpx.Client(base_url=server.url, timeout=60) as client:
         deleted = client.delete(f"/v2/idx/app/manifests/{second_digest}")
         assert deleted.status_code == 202, deleted.text
+    # an index whose blob the registry does not have (as a hand delete leaves one)
+    index_dir = server.root / INDEX_DIR
+    stray = index_dir / "sha256" / ("0" * 64)
+    stray.write_bytes(b"an index of no blob")
     gc = lamina("registry", "gc", "--root", server.root, "--grace", "0", "--format", "json")
     assert gc.exit_code == 0, gc.stderr
     removed = {blob["digest"] for blob in json.loads(gc.stdout)["blobs"]}
     gone, kept = second.layers[1].digest, [d.digest for d in first.layers]
     assert str(gone) in removed and not removed & {str(d) for d in kept}
-    index_dir = server.root / INDEX_DIR
+    assert not stray.exists()
     assert not (index_dir / gone.algorithm / gone.hex).exists()
     assert all((index_dir / d.algorithm / d.hex).exists() for d in kept)
 
