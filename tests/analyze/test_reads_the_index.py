@@ -126,3 +126,24 @@ def test_explore_builds_its_screens_from_the_index(lamina_home: Path) -> None:
             assert app.query_one("#layers", DataTable).row_count == 2
 
     asyncio.run(drive())
+
+
+def test_sbom_reads_a_compressed_layers_databases_from_its_extracted_copy(
+        lamina_home: Path) -> None:
+    """A gzip layer the store has extracted (for a build, run or mount) is not inflated to
+    read its package databases: with its blob gone, sbom lists the same packages. A copy
+    that does not hold a file as the index lists it is not trusted."""
+    from lamina.store.extracted import extracted_layer
+
+    store, a, _ = _images(lamina_home, "gzip")
+    before = lamina("sbom", "idx/a:1", "--format", "json")
+    assert json.loads(before.stdout)["packages"][0]["name"] == "flask"
+    copy = extracted_layer(store, a.layers[0])
+    store.blobs.path(a.layers[0].digest).unlink()
+    after = lamina("sbom", "idx/a:1", "--format", "json")
+    assert after.exit_code == 0 and "warning" not in after.stderr, after.stderr
+    assert after.stdout == before.stdout
+    (copy / SITE / "flask-2.0.0.dist-info" / "METADATA").write_bytes(METADATA + b"changed")
+    changed = lamina("sbom", "idx/a:1", "--format", "json")
+    assert json.loads(changed.stdout)["packages"] == []  # the blob is gone: nothing to read
+    assert "not in the local store" in changed.stderr

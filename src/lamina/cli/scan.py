@@ -52,7 +52,7 @@ def _inventory_of(src: OpenedImage) -> Inventory:
 
     layers = [layer.descriptor for layer in src.image.layers]
     inv = inventory_of(src.image.config, layers, src.open_blob, name=_name(src),
-                       index_of=listing)
+                       index_of=listing, read_members=src.read_members)
     if unreadable:
         raise unreadable[0]
     return inv

@@ -95,6 +95,25 @@ class OpenedImage(StoredImageView):
         if self.archive is not None and not listing.hashed:
             self.archive.hash_rows(index, listing, rows)
 
+    def read_members(self, index: int, listing: LayerIndex, rows: list[int]) -> list[bytes]:
+        """The bytes of these regular-file rows of layer ``index``'s listing: from the
+        store's extracted copy of a compressed layer when it has one (nothing inflated),
+        else by their offsets in the blob (a gzip layer inflated up to the last one)."""
+        from lamina.layers.members import read_spans
+        from lamina.oci import mediatype
+
+        layer = self.image.layers[index]
+        compression = mediatype.layer_compression(layer.descriptor.media_type)
+        if self.archive is None and compression != "none":
+            from lamina.store.extracted import read_extracted
+
+            copied = read_extracted(self.store, layer.diff_id, listing, rows)
+            if copied is not None:
+                return copied
+        with self.open_blob(layer.digest) as blob:
+            return read_spans(blob, compression,
+                              [(listing.offsets[row], listing.sizes[row]) for row in rows])
+
 
 def _pick(images: list[StoredImage], path: Path, selector: str) -> int:
     if not images:

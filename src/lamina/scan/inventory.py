@@ -46,6 +46,8 @@ from lamina.store.store_image import StoreImage
 MAX_DB_FILE = 256 * 1024 * 1024  # a package database larger than this is refused, not read
 
 Parser = Callable[[bytes, str], tuple[list[Package], list[str]]]
+# (layer number, its listing, rows) -> those regular files' bytes
+ReadMembers = Callable[[int, LayerIndex, list[int]], list[bytes]]
 
 _OS_PATHS = ("etc/os-release", "usr/lib/os-release")
 _PARSERS: dict[str, Parser] = {
@@ -291,13 +293,14 @@ def _carry_attribution(old: list[Package], new: list[Package]) -> list[Package]:
 
 def inventory_of(config: ImageConfig, layers: Sequence[Descriptor],
                  open_blob: Callable[[Digest], AbstractContextManager[BinaryIO]], *,
-                 name: str = "", index_of: Callable[[int], LayerIndex] | None = None
-                 ) -> Inventory:
+                 name: str = "", index_of: Callable[[int], LayerIndex] | None = None,
+                 read_members: ReadMembers | None = None) -> Inventory:
     """Read each layer once, bottom up, and list the packages of the merged tree.
 
     ``open_blob`` opens a layer blob by digest (the local store, a registry's storage).
     With ``index_of`` (the layer indexes), the databases are found in the index and
-    only their members are read; a layer holding none is not opened at all.
+    only their members are read (by ``read_members`` when given, else by their offsets
+    in the blob); a layer holding none is not opened at all.
     """
     merger = _Merger()
     for index, layer in enumerate(layers):
@@ -307,10 +310,12 @@ def inventory_of(config: ImageConfig, layers: Sequence[Descriptor],
                 listing = index_of(index)
 
                 def read_rows(rows: list[int], digest: Digest = layer.digest,
-                              listing: LayerIndex = listing, compression: str = compression
-                              ) -> list[bytes]:
+                              listing: LayerIndex = listing, compression: str = compression,
+                              index: int = index) -> list[bytes]:
                     if not rows:
                         return []
+                    if read_members is not None:
+                        return read_members(index, listing, rows)
                     with open_blob(digest) as blob:
                         return read_spans(blob, compression, [
                             (listing.offsets[row], listing.sizes[row]) for row in rows])
