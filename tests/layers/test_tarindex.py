@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import tarfile
+from pathlib import Path
 
 import pytest
 from blake3 import blake3
@@ -192,3 +193,19 @@ def test_a_stored_index_with_a_damaged_meta_or_another_layers_name_is_stale() ->
     forged += blake3(forged).digest()  # a well-formed file whose meta misses fields
     with pytest.raises(StaleIndex, match="meta is unreadable"):
         LayerIndex.from_bytes(forged)
+
+
+def test_a_number_the_columns_cannot_hold_refuses_the_layer_naming_the_member(
+        tmp_path: Path) -> None:
+    """A PAX uid past 32 bits: the streaming and the seeking indexer both refuse the layer
+    with an error naming the member (an InvalidLayer, which load records and commands
+    report), never an OverflowError's traceback."""
+    from lamina.layers.seekindex import index_file
+
+    raw = build(file("ok", b"x"), file("far/uid", b"y", uid=5_000_000_000))
+    with pytest.raises(InvalidLayer, match=r"member 'far/uid': its uid 5000000000 is out of range"):
+        index_stream(io.BytesIO(raw))
+    path = tmp_path / "layer.tar"
+    path.write_bytes(raw)
+    with path.open("rb") as fh, pytest.raises(InvalidLayer, match="far/uid"):
+        index_file(fh.fileno(), 0, len(raw))

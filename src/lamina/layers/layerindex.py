@@ -49,7 +49,7 @@ from typing import Any, Final
 from blake3 import blake3
 
 from lamina.errors import LaminaError
-from lamina.layers.tarstream import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK
+from lamina.layers.tarstream import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, InvalidLayer
 
 VERSION: Final = 3  # 3: layer name and checksum in the meta; 2: BLAKE3 hashes (1: sha256)
 MAGIC: Final = b"LAMINAIX"
@@ -94,6 +94,20 @@ def _decode(data: bytes | memoryview, count: int) -> list[str]:
     return texts
 
 
+def _out_of_range(rows: list[tuple[int, int, int, int, int, int, int, int, str, str]]
+                  ) -> InvalidLayer:
+    """The error for a member whose number (a PAX uid, size or time) the columns cannot hold:
+    the layer is refused, naming the member, rather than failing with an OverflowError."""
+    for row in rows:
+        for (name, code), value in zip(_NUMERIC, row[:len(_NUMERIC)], strict=True):
+            try:
+                array(code, [int(value)])
+            except OverflowError:
+                return InvalidLayer(f"member {row[-2]!r}: its {name.removesuffix('s')} {value}"
+                                    " is out of range")
+    return InvalidLayer("a member's number is out of range")
+
+
 @dataclass
 class LayerIndex:
     """Every member of one layer tar, without contents."""
@@ -126,8 +140,11 @@ class LayerIndex:
         if not rows:
             return
         columns = list(zip(*rows, strict=True))
-        for (name, _), values in zip(_NUMERIC, columns, strict=False):
-            getattr(self, name).extend(values)
+        try:
+            for (name, _), values in zip(_NUMERIC, columns, strict=False):
+                getattr(self, name).extend(values)
+        except OverflowError as exc:
+            raise _out_of_range(rows) from exc
         self.paths.extend(columns[-2])
         self.links.extend(columns[-1])
 
