@@ -37,19 +37,37 @@ def _shape(inv: Inventory) -> tuple[object, ...]:
             inv.os, sorted(inv.problems))
 
 
-def _both(blobs: list[bytes]) -> tuple[Inventory, Inventory]:
+_TYPES = {"none": mediatype.OCI_LAYER, "gzip": mediatype.OCI_LAYER_GZIP,
+          "zstd": mediatype.OCI_LAYER_ZSTD}
+
+
+def _both(blobs: list[bytes], compression: str = "none") -> tuple[Inventory, Inventory]:
+    plain = blobs
+    if compression != "none":  # the same tars, compressed: members read by inflating
+        blobs = [_compress(b, compression) for b in plain]
     by_digest = {Digest.of(b): b for b in blobs}
     config = ImageConfig.from_doc({"architecture": "amd64", "os": "linux", "rootfs": {
-        "type": "layers", "diff_ids": [str(Digest.of(b)) for b in blobs]}})
-    descriptors = [Descriptor(mediatype.OCI_LAYER, Digest.of(b), len(b)) for b in blobs]
-    listings = [index_stream(io.BytesIO(b)) for b in blobs]
+        "type": "layers", "diff_ids": [str(Digest.of(b)) for b in plain]}})
+    descriptors = [Descriptor(_TYPES[compression], Digest.of(b), len(b)) for b in blobs]
+    listings = [index_stream(io.BytesIO(b), compression) for b in blobs]
     indexed = inventory_of(config, descriptors, lambda d: io.BytesIO(by_digest[d]),
                            index_of=listings.__getitem__)
     streamed = inventory_of(config, descriptors, lambda d: io.BytesIO(by_digest[d]))
     return indexed, streamed
 
 
-def test_whiteouts_opaque_dirs_hard_links_and_os_release_merge_the_same() -> None:
+def _compress(raw: bytes, compression: str) -> bytes:
+    import gzip
+
+    import zstandard
+
+    return gzip.compress(raw) if compression == "gzip" else \
+        zstandard.ZstdCompressor().compress(raw)
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "zstd"])
+def test_whiteouts_opaque_dirs_hard_links_and_os_release_merge_the_same(compression: str
+                                                                         ) -> None:
     blobs = [
         build(file(f"{SITE}/a-1.0.dist-info/METADATA", _meta("a", "1.0")),
               file(f"{SITE}/b-1.0.dist-info/METADATA", _meta("b", "1.0")),
@@ -64,7 +82,7 @@ def test_whiteouts_opaque_dirs_hard_links_and_os_release_merge_the_same() -> Non
               symlink("usr/local/lib/l-1.0.dist-info/METADATA", "/elsewhere"),
               file(f"{SITE}/c-2.0.dist-info/METADATA", _meta("c", "2.0"))),
     ]
-    indexed, streamed = _both(blobs)
+    indexed, streamed = _both(blobs, compression)
     assert {p.name for p in indexed.packages} >= {"a", "c", "y"}
     assert indexed.os is not None
     assert _shape(indexed) == _shape(streamed)
