@@ -67,16 +67,11 @@ _PLAIN: Final = {b"0": (_FILE, True, True), b"\0": (_FILE, True, True),
                  b"1": (_HARDLINK, False, False)}
 _TIMES_ONLY: Final = frozenset({"mtime", "atime", "ctime"})  # PAX records the fast path takes
 _HEAD_TAILS: Final = tuple("/" + name for name in KEY_NAMES) + KEY_SUFFIXES
-_CACHED: Final = 4096  # distinct checksum, owner and time fields remembered per layer
+_CACHED: Final = 4096  # distinct owner and time fields remembered per layer
 
 
 def _owner(field: bytes) -> tuple[int, int, int]:
     return number(field[0:8]) & 0o7777, number(field[8:16]), number(field[16:24])
-
-
-def _header_sum(field: bytes) -> int:
-    """What a header's byte sum must be, by its checksum field (which counts as spaces)."""
-    return number(field) + sum(field) - 8 * 32
 
 
 def _text(field: bytes) -> str:
@@ -97,7 +92,6 @@ def index_file(fd: int, start: int, size: int, *, hash_contents: bool = False,
     rows: list[Row] = []
     add = rows.append
     empty: list[int] = []  # rows of empty regular files: their digest is known
-    sums: dict[bytes, int] = {}  # checksum field -> the byte sum it stands for
     owners: dict[bytes, tuple[int, int, int]] = {}
     times: dict[bytes, int] = {}
     unpack = _FIELDS.unpack_from
@@ -118,19 +112,18 @@ def index_file(fd: int, start: int, size: int, *, hash_contents: bool = False,
                 raise InvalidLayer("layer tar is truncated: a header or its records end early")
         name_b, owner_b, size_b, mtime_b, sum_b, flag, link_b, magic, prefix_b = \
             unpack(buf, rel)
-        want = sums.get(sum_b)
-        if want is None:
-            # (a zero block's all-NUL field is never remembered: its -256 matches no sum,
-            # so its header was refused)
-            if buf[rel:rel + TAR_BLOCK] == ZERO_BLOCK:
-                tar_end = pos + TAR_BLOCK
-                break
-            want = _header_sum(sum_b)
-            if len(sums) < _CACHED:
-                sums[sum_b] = want
-        # tarheader.block_sum, inlined (a call costs as much as the sum)
-        if (adler32(buf[rel:rel + 256]) & 0xFFFF) + (adler32(buf[rel + 256:rel + 512]) & 0xFFFF) \
-                - 2 != want:
+        if not sum_b[0] and buf[rel:rel + TAR_BLOCK] == ZERO_BLOCK:  # (a header's sum field
+            tar_end = pos + TAR_BLOCK  # starts with a digit or a space, never with NUL)
+            break
+        # tarheader.check_header inlined (a call costs as much as the check); its field
+        # counts as spaces. A field of another form than digits, NUL, space is judged there.
+        try:
+            wrong = (adler32(buf[rel:rel + 256]) & 0xFFFF) \
+                + (adler32(buf[rel + 256:rel + 512]) & 0xFFFF) - 2 - sum(sum_b) + 8 * 32 \
+                != int(sum_b.rstrip(b"\0 "), 8)
+        except ValueError:
+            wrong = True
+        if wrong:
             check_header(buf[rel:rel + TAR_BLOCK], pos)  # refuses it, saying why
         try:
             length = int(size_b.rstrip(b"\0 "), 8)
