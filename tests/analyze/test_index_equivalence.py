@@ -13,9 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lamina.analyze.analysis import analyze_image
-from lamina.analyze.content_hashes import rows_to_hash
+from lamina.analyze.content_hashes import rows_alike, rows_to_hash
 from lamina.analyze.findings import find_problems
 from lamina.analyze.report_json import report
 from lamina.client.image_source import OpenedImage, open_image
@@ -113,13 +115,18 @@ def test_a_docker_archive_read_in_place_matches_it_loaded(waste_image: BuiltImag
 
 
 def test_an_archive_read_in_place_hashes_only_what_analysis_compares(tmp_path: Path) -> None:
-    """Files are hashed only when another file has their size; the report is the full one."""
+    """Files are hashed only when another file has their size and their first and last
+    16 bytes; the report is the full one."""
+    mid = [b"A" * 64 + middle + b"B" * 64 for middle in (b"x", b"y")]  # ends alike
+    big = [b"e" * 40000 + middle + b"f" * 9000 for middle in (b"1", b"2")]  # past a window
     store = Store(tmp_path / "store")
     image = synth.store_image(store, [
         [synth.f("a/same1", b"same" * 500), synth.f("a/unique", 777), synth.f("a/mod", b"1" * 50),
-         synth.f("a/kept", b"k" * 60), synth.f("a/empty", b""), synth.d("b"), synth.f("b/z", 33)],
+         synth.f("a/kept", b"k" * 60), synth.f("a/empty", b""), synth.d("b"), synth.f("b/z", 33),
+         synth.f("a/mid", mid[0]), synth.f("a/big", big[0]), synth.f("a/bigsame", big[0])],
         [synth.f("c/same2", b"same" * 500), synth.f("a/mod", b"2" * 50), synth.f("a/kept", b"k" * 60),
-         synth.f("a/grown", 90), synth.wh("b/z"), synth.f("e/empty", b"")],
+         synth.f("a/grown", 90), synth.wh("b/z"), synth.f("e/empty", b""),
+         synth.f("a/mid", mid[1]), synth.f("a/big", big[1])],
     ])
     archive = tmp_path / "image.tar"
     with archive.open("wb") as out:
@@ -128,16 +135,27 @@ def test_an_archive_read_in_place_hashes_only_what_analysis_compares(tmp_path: P
         assert opened.archive is not None
         listings = [opened.layer_listing(i) for i in range(2)]
         assert not any(listing.hashed for listing in listings)
-        wanted = rows_to_hash(listings)
-        hashed = {listings[i].paths[row] for i in range(2) for row in wanted[i]}
-        assert hashed == {"a/same1", "c/same2", "a/mod", "a/kept"}
+
+        def paths(rows: list[list[int]]) -> list[str]:
+            return sorted(listings[i].paths[row] for i in range(2) for row in rows[i])
+
+        assert paths(rows_to_hash(listings)) == [
+            "a/big", "a/big", "a/bigsame", "a/kept", "a/kept", "a/mid", "a/mid", "a/mod",
+            "a/mod", "a/same1", "c/same2"]
+        # a/mod's versions differ in their ends: unlike any other file, not hashed
+        assert paths(rows_alike(listings)) == [
+            "a/big", "a/big", "a/bigsame", "a/kept", "a/kept", "a/mid", "a/mid", "a/same1",
+            "c/same2"]
         analysis = analyze_image(opened.image, opened.open_layer, name="x",
-                                 index_layer=opened.layer_listing, hash_rows=opened.hash_rows)
+                                 index_layer=opened.layer_listing, contents=opened)
         partial = report(analysis, find_problems(analysis), None, opened.origin, 3)
         _, reference = _reports(opened)
-    assert partial["duplicates"]  # the two copies of "same"
+    # "same"; a/bigsame equals the a/big that layer 1 replaced: no final copy
+    assert len(partial["duplicates"]) == 1  # type: ignore[arg-type]
     modified = [c["path"] for c in partial["layers"][1]["modified"]]  # type: ignore[index]
-    assert modified == ["/a/mod"]  # same size: told apart by content; /a/kept is the same
+    # same sizes, told apart by content: by their ends (a/mod) or by hashing (a/mid,
+    # a/big); /a/kept is the same
+    assert sorted(modified) == ["/a/big", "/a/mid", "/a/mod"]
     _assert_same(partial, reference)
 
 
@@ -187,7 +205,38 @@ def test_the_same_read_in_place_from_a_docker_archive(tmp_path: Path) -> None:
     with open_image(str(archive), Store(tmp_path / "user")) as opened:
         assert opened.archive is not None
         analysis = analyze_image(opened.image, opened.open_layer, name="x",
-                                 index_layer=opened.layer_listing, hash_rows=opened.hash_rows)
+                                 index_layer=opened.layer_listing, contents=opened)
+        partial = report(analysis, find_problems(analysis), None, opened.origin, 3)
+        _, reference = _reports(opened)
+    _assert_same(partial, reference)
+
+
+# Contents of two sizes that differ at the start, in the middle (same 16-byte ends), at the
+# end, or not at all; small and large (past the header window)
+_CONTENTS = [prefix + b"m" * middle + suffix + b"z" * 64
+             for middle in (70, 40000) for prefix, suffix in
+             ((b"a" * 64, b"1"), (b"a" * 64, b"2"), (b"b" * 64, b"1"))]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["a", "b", "c/d"]),
+                                   st.sampled_from(range(len(_CONTENTS)))),
+                         min_size=1, max_size=6), min_size=1, max_size=3))
+def test_files_alike_in_size_and_ends_read_in_place_match_a_full_read(
+        tmp_path_factory: pytest.TempPathFactory, layers: list[list[tuple[str, int]]]) -> None:
+    """Whatever files share sizes, ends or contents across layers, the archive read in
+    place (hashing only files alike in size and ends) reports what tarfile's read does."""
+    tmp_path = tmp_path_factory.mktemp("alike")
+    store = Store(tmp_path / "store")
+    image = synth.store_image(store, [[synth.f(path, _CONTENTS[which]) for path, which in layer]
+                                      for layer in layers])
+    archive = tmp_path / "image.tar"
+    with archive.open("wb") as out:
+        save_docker_archive(store, [(image, ["synth:1"])], out)
+    with open_image(str(archive), Store(tmp_path / "user")) as opened:
+        analysis = analyze_image(opened.image, opened.open_layer, name="x",
+                                 index_layer=opened.layer_listing, contents=opened)
         partial = report(analysis, find_problems(analysis), None, opened.origin, 3)
         _, reference = _reports(opened)
     _assert_same(partial, reference)

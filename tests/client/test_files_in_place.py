@@ -59,7 +59,7 @@ def _files(tmp_path: Path) -> tuple[Store, StoredImage, dict[str, Path]]:
 def _report(opened: OpenedImage) -> dict[str, object]:
     analysis = analyze_image(opened.image, opened.open_layer, name="x",
                              index_layer=opened.layer_listing,
-                             hash_rows=opened.hash_rows if opened.partial_listings else None)
+                             contents=opened.contents)
     doc = report(analysis, find_problems(analysis), None, "x", 3)
     for layer in doc["layers"]:  # type: ignore[attr-defined]
         for key in ("digest", "mediaType", "blobBytes"):  # a docker archive holds plain tars

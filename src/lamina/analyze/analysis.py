@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from lamina.analyze.content_hashes import HashRows, hash_needed
+from lamina.analyze.content_hashes import ContentReader, hash_needed
 from lamina.analyze.duplicates import Duplicate, find_duplicates
 from lamina.analyze.efficiency import EfficiencyCounter, EfficiencyResult
 from lamina.analyze.history import LayerStep, base_layer_count, layer_steps
@@ -99,16 +99,16 @@ class Analysis:
 def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
                   progress: Progress | None = None,
                   index_layer: IndexLayer | None = None,
-                  hash_rows: HashRows | None = None) -> Analysis:
+                  contents: ContentReader | None = None) -> Analysis:
     """Analyse ``image`` from its layers' indexes (``index_layer(i)``) when given, else by
     reading every layer once (``open_layer(i)`` gives the i-th blob).
 
-    With ``hash_rows``, the indexes may leave files unhashed (an archive read in
+    With ``contents``, the indexes may leave files unhashed (an image read in
     place): all are listed first, then only the files analysis compares are hashed.
     """
-    if index_layer is not None and hash_rows is not None:
+    if index_layer is not None and contents is not None:
         listings = [index_layer(i) for i in range(len(image.layers))]
-        hash_needed(listings, hash_rows)
+        hash_needed(listings, contents)
         index_layer = dict(enumerate(listings)).pop  # each listing freed once scanned
         del listings
     history = image.config.history
@@ -123,8 +123,8 @@ def analyze_image(image: StoredImage, open_layer: OpenLayer, *, name: str = "",
             progress(i, len(image.layers))
         if index_layer is not None:
             listing = index_layer(i)
-            if not listing.hashed and hash_rows is None:
-                raise ValueError("an unhashed layer listing needs hash_rows")
+            if not listing.hashed and contents is None:
+                raise ValueError("an unhashed layer listing needs its contents reader")
             scan = scan_from_index(listing, i)
         else:
             with open_layer(i) as stream:

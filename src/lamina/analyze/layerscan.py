@@ -73,8 +73,8 @@ def scan_from_index(listing: LayerIndex, index: int,
     files = scan.files
     digests = bytes(listing.digests)  # (no copy when already bytes) slices key a dict
     content = 0
-    # one string per content: empty files, copies; a file left unhashed (its size is
-    # unique in the image: see content_hashes.py) gets no digest
+    # one string per content: empty files, copies; a file left unhashed (its content is
+    # unlike any other file's: see content_hashes.py) gets no digest
     seen: dict[bytes, str] = {} if listing.hashed else {bytes(layerindex.DIGEST_BYTES): ""}
     paths, kinds, flags, sizes = listing.paths, listing.kinds, listing.flags, listing.sizes
     modes, uids, gids, links = listing.modes, listing.uids, listing.gids, listing.links

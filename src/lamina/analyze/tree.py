@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
 from lamina.analyze.layerscan import LayerFile, LayerScan
-from lamina.layers.tarstream import DIR
+from lamina.layers.tarstream import DIR, FILE
 
 ADDED: Final = "added"
 MODIFIED: Final = "modified"
@@ -125,6 +125,8 @@ def _differs(old: LayerFile, new: LayerFile) -> bool:
         return True
     if old.kind == DIR:
         return (old.mode, old.uid, old.gid) != (new.mode, new.uid, new.gid)
+    if old.kind == FILE and not (old.digest and new.digest):
+        return True  # a file left unhashed is unlike any other (content_hashes.py)
     return (old.size, old.digest, old.mode, old.uid, old.gid, old.linkname) != (
         new.size, new.digest, new.mode, new.uid, new.gid, new.linkname)
 

@@ -46,8 +46,7 @@ def _analysis(image: str, insecure: bool) -> tuple[Analysis, str]:
         reporter = _reporter()
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
                                  progress=reporter, index_layer=opened.layer_listing,
-                                 hash_rows=opened.hash_rows if opened.partial_listings
-                                 else None)
+                                 contents=opened.contents)
         _done(reporter)
         return analysis, opened.origin
 

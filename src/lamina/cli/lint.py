@@ -30,8 +30,7 @@ def _with_image(report: LintReport, text: str, image: str, insecure: bool) -> Li
     with open_image(image, open_store(), insecure=insecure) as opened:
         analysis = analyze_image(opened.image, opened.open_layer, name=image,
                                  index_layer=opened.layer_listing,
-                                 hash_rows=opened.hash_rows if opened.partial_listings
-                                 else None)
+                                 contents=opened.contents)
         history = list(opened.image.config.history)
     joined = with_image_costs(report, dockerfile, history, analysis, image)
     summary = joined.image

@@ -80,8 +80,14 @@ class OpenedImage(StoredImageView):
 
     @property
     def partial_listings(self) -> bool:
-        """Whether ``layer_listing`` may leave files unhashed (then pass ``hash_rows``)."""
+        """Whether ``layer_listing`` may leave files unhashed (then pass ``contents``)."""
         return self.archive is not None
+
+    @property
+    def contents(self) -> OpenedImage | None:
+        """What hashes files of ``layer_listing``s left unhashed (analyze_image's
+        ``contents``): this image when read in place, else None (all are hashed)."""
+        return self if self.archive is not None else None
 
     def layer_listing(self, index: int) -> LayerIndex:
         """As ``layer_index``, but an archive read in place leaves regular files unhashed

@@ -66,6 +66,7 @@ _LEN: Final = struct.Struct("<Q")
 _CHECK: Final = 32  # the trailing BLAKE3 digest of everything before it
 _SEP: Final = "\0"
 DIGEST_BYTES: Final = 32
+ENDS: Final = 16  # bytes of each end of a file an unhashed listing keeps
 CONTENT_HASH: Final = "blake3"  # the algorithm of the content hashes, as digests name it
 
 
@@ -130,6 +131,10 @@ class LayerIndex:
     # False: non-empty regular files' digests are zeros until filled in (an index made
     # by seeking, for one command; never stored)
     hashed: bool = True
+    # With hashed=False: per row, a regular file's first and last ENDS bytes (the whole
+    # content when no longer; b"" for anything else): files whose sizes and ends differ
+    # differ, so only files alike in both need hashing (analyze/content_hashes.py)
+    ends: list[bytes] = field(default_factory=list, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.paths)

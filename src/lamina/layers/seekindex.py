@@ -3,7 +3,7 @@
 A ``docker save`` archive holds its layers as plain tars, so their members'
 contents need not be read to list them: this reader preads the headers
 through a window and jumps over contents. It hashes nothing unless asked
-(``hash_contents=True``); ``hash_rows`` hashes the regular files a caller
+(``hash_contents=True``); seekcontent.py hashes the regular files a caller
 names, when it needs their digests (duplicates, change detection).
 
 The header pass is the cost of a first look at an archive (~60,000 members on
@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable
 from typing import Final
 from zlib import adler32
 
 from lamina.errors import HostileLayer
 from lamina.layers import layerindex
 from lamina.layers.compression import DEFAULT_MAX_BYTES
-from lamina.layers.layerindex import KIND_CODES, LayerIndex
+from lamina.layers.layerindex import ENDS, KIND_CODES, LayerIndex
+from lamina.layers.seekcontent import hash_rows
 from lamina.layers.tarheader import (
     KEY_NAMES,
     KEY_SUFFIXES,
@@ -48,9 +48,6 @@ from lamina.layers.tarstream import DIR, FILE, HARDLINK, SYMLINK, InvalidLayer, 
 # around it, and copies little of a large file's content (each copied byte costs: 256 KiB
 # windows spent ~45 ms of 155 MB of layer copying contents, 16 KiB ones ~25 ms).
 _WINDOW: Final = 16 * 1024
-_PIECE: Final = 1 << 20  # a large file is hashed this much at a time
-_LARGE: Final = 256 * 1024  # a file larger than this is hashed on its own
-_GAP: Final = 16 * 1024  # files to hash this close together are read in one piece
 EMPTY_DIGEST: Final = layerindex.EMPTY_CONTENT
 # name, mode+uid+gid, size, mtime, checksum, type, link name, magic, prefix: one C call
 _FIELDS: Final = struct.Struct("100s24s12s12s8sc100s5s83x155s")
@@ -92,6 +89,8 @@ def index_file(fd: int, start: int, size: int, *, hash_contents: bool = False,
     rows: list[Row] = []
     add = rows.append
     empty: list[int] = []  # rows of empty regular files: their digest is known
+    ends: list[bytes] = []
+    add_ends = ends.append
     owners: dict[bytes, tuple[int, int, int]] = {}
     times: dict[bytes, int] = {}
     unpack = _FIELDS.unpack_from
@@ -198,16 +197,33 @@ def index_file(fd: int, start: int, size: int, *, hash_contents: bool = False,
         pos = end + (-content % TAR_BLOCK)
         if pos > size:
             raise InvalidLayer("layer tar is truncated: a member's content ends early")
-        if row is not None:
-            add(row)
+        if row is None:
+            continue
+        add(row)
+        if head == NOT_HASHED or not content:  # not a regular file, or empty
+            add_ends(b"")
             if head != NOT_HASHED:
-                if not content:
-                    empty.append(len(rows) - 1)
-                elif head:
-                    note_head(index, rows, row[8],
-                              os.pread(fd, min(head, content), start + body_at))
+                empty.append(len(rows) - 1)
+            continue
+        # the file's ends (LayerIndex.ends), mostly from the window; past it, the window
+        # moves to the last ENDS bytes, where the next header also lies
+        rel, tail = body_at - buf_at, end - buf_at
+        if tail <= len(buf):
+            add_ends(buf[rel:rel + ENDS] + buf[tail - ENDS:tail] if content > 2 * ENDS
+                     else buf[rel:tail])
+        elif content <= 2 * ENDS:
+            add_ends(os.pread(fd, content, start + body_at))
+        else:
+            first = buf[rel:rel + ENDS] if rel + ENDS <= len(buf) else \
+                os.pread(fd, ENDS, start + body_at)
+            buf_at = end - ENDS
+            buf = os.pread(fd, min(_WINDOW, size - buf_at), start + buf_at)
+            add_ends(first + buf[:ENDS])
+        if head:
+            note_head(index, rows, row[8], os.pread(fd, min(head, content), start + body_at))
     index.tar_end = tar_end if tar_end >= 0 else pos  # no end blocks: tolerated as tar(1) does
     index.content_size = counted_all
+    index.ends = ends
     index.add_rows(rows)
     width = layerindex.DIGEST_BYTES
     digests = index.digests = bytearray(width * len(rows))
@@ -226,53 +242,3 @@ def _hashable(index: LayerIndex) -> list[int]:
     return [row for row, (code, flags, length) in enumerate(
         zip(index.kinds, index.flags, index.sizes, strict=True))
         if code == _FILE and length and not flags & special]
-
-
-def _hash(fd: int, at: int, length: int) -> bytes:
-    hasher = layerindex.content_hasher()
-    while length > 0:
-        piece = os.pread(fd, min(length, _PIECE), at)
-        if not piece:
-            raise InvalidLayer("layer tar is truncated: a member's content ends early")
-        hasher.update(piece)
-        at += len(piece)
-        length -= len(piece)
-    return hasher.digest()
-
-
-def hash_rows(fd: int, start: int, index: LayerIndex, rows: Iterable[int]) -> None:
-    """Fill in the digests of these rows (regular files) of an index ``index_file`` made."""
-    digests = index.digests
-    if not isinstance(digests, bytearray):
-        digests = index.digests = bytearray(digests)
-    width = layerindex.DIGEST_BYTES
-    sizes, offsets = index.sizes, index.offsets
-    run: list[int] = []  # rows whose contents lie close together: read with one pread
-    run_at = run_end = 0
-
-    def flush() -> None:
-        data = memoryview(os.pread(fd, run_end - run_at, start + run_at))
-        if len(data) < run_end - run_at:
-            raise InvalidLayer("layer tar is truncated: a member's content ends early")
-        for member in run:
-            rel = offsets[member] - run_at
-            hasher = layerindex.content_hasher()
-            hasher.update(data[rel:rel + sizes[member]])
-            digests[member * width:(member + 1) * width] = hasher.digest()
-
-    for row in sorted(rows, key=offsets.__getitem__):  # in layer order
-        size, at = sizes[row], offsets[row]
-        if not size:
-            continue
-        if size > _LARGE:
-            digests[row * width:(row + 1) * width] = _hash(fd, start + at, size)
-            continue
-        if run and (at - run_end > _GAP or at + size - run_at > _PIECE):
-            flush()
-            run = []
-        if not run:
-            run_at = at
-        run.append(row)
-        run_end = at + size
-    if run:
-        flush()

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from lamina.layers.layerindex import LayerIndex
-from lamina.layers.seekindex import hash_rows, index_file
+from lamina.layers.seekcontent import hash_rows
+from lamina.layers.seekindex import index_file
 from lamina.layers.tarindex import index_stream
 from lamina.layers.tarstream import InvalidLayer
 from lamina.oci import mediatype
