@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import json
@@ -82,6 +83,7 @@ def wait_for(deployment: Deployment, key: str, state: str, timeout: float = 120
 METADATA = b"Metadata-Version: 2.1\nName: urllib3\nVersion: 1.24.1\n"
 
 
+@functools.cache  # 150,000 members take tarfile ~15 s: made once per session
 def python_layer(empty_files: int = 0) -> tuple[bytes, str]:
     """A gzip layer with urllib3 1.24.1's dist-info (PyPA advisories name it) and
     ``empty_files`` more members, which make its scan take a while; and its diff ID."""
