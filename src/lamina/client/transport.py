@@ -18,6 +18,7 @@ import httpx
 from lamina.client.auth import Authenticator
 from lamina.client.credentials import Credential
 from lamina.client.errors import AuthError, RegistryError
+from lamina.client.tls import lazy_trust
 from lamina.oci.reference import DOCKER_HUB
 
 RETRIES = 5
@@ -65,7 +66,9 @@ class RegistryClient:
         scheme = "http" if insecure else "https"
         self.base_url = (base_url or f"{scheme}://{host}").rstrip("/")
         limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
-        self.http = httpx.Client(timeout=_TIMEOUT, limits=limits, follow_redirects=True)
+        # CAs load at the first TLS connection: a plain-HTTP registry never pays for them
+        self.http = httpx.Client(timeout=_TIMEOUT, limits=limits, follow_redirects=True,
+                                 verify=lazy_trust())
         self.auth = Authenticator(self.http, registry, credential)
 
     def close(self) -> None:
