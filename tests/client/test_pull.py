@@ -354,3 +354,29 @@ def _many_files_tar() -> bytes:
         link.type, link.linkname = tarfile.SYMTYPE, "f38.conf"
         tar.addfile(link)
     return buf.getvalue()
+
+
+def test_a_quiet_pull_starts_without_bars_httpx_cli_or_ca_bundle(
+        registry: Distribution, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up is a pull's fixed cost: ``pull -q`` from a plain-HTTP registry loads no
+    progress bars (rich), not httpx's command line (pygments), and no CA bundle (the one
+    SSL_CERT_FILE names does not exist: loading it would fail the pull)."""
+    import os
+    import subprocess
+    import sys
+
+    name = f"{registry.host}/demo/app:startup"
+    make_image(open_store(), name, [layer_tar("a", 3000)])
+    _push(name)
+    code = ("import sys\nfrom lamina.cli.entry import main\n"
+            f"sys.argv = ['lamina', 'pull', '-q', {name!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n")
+    env = {**os.environ, "LAMINA_HOME": str(tmp_path / "puller"),
+           "SSL_CERT_FILE": str(tmp_path / "no-such-bundle.pem")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)
+    assert done.stdout.strip() == name
+    loaded = set(done.stderr.split())
+    assert "lamina.client.pull" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("rich", "pygments")}

@@ -20,6 +20,11 @@ _ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
 
 
 def main() -> None:
+    # httpx's package imports its own command line (click, rich, pygments: a fifth of
+    # what ``lamina pull`` imports) whenever they are installed. This process never
+    # runs httpx's command line, so its import is skipped (``httpx.main`` falls back
+    # to a stub that says the CLI is unavailable).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     args = sys.argv[1:]
     if not os.environ.get("_LAMINA_COMPLETE"):
         if args[:1] == ["lint"]:
