@@ -39,18 +39,22 @@ def verified_index(open_blob: Callable[[Digest], BinaryIO], layer: Layer,
     """Index ``layer`` from its blob, read once to the end; refuse it if its digest, or the
     digest of its uncompressed tar (the config's diff ID), is wrong."""
     compression = mediatype.layer_compression(layer.descriptor.media_type)
+    # a plain blob whose digest is its diff ID (docker save's layers): one hash checks both
+    one_hash = compression == "none" and layer.digest == layer.diff_id
     with open_blob(layer.digest) as raw:
         reader = HashingReader(raw, layer.digest.algorithm)
         plain = open_reader(cast(BinaryIO, reader), compression)
         try:
-            tar = HashingReader(plain, layer.diff_id.algorithm)
-            index = index_stream(cast(BinaryIO, tar), "none", what=what)
+            tar = None if one_hash else HashingReader(plain, layer.diff_id.algorithm)
+            index = index_stream(cast(BinaryIO, plain if tar is None else tar), "none",
+                                 what=what)
         finally:
             plain.close()
     if reader.digest() != layer.digest:
         raise DigestMismatch(f"{what}: blob {layer.digest} hashes to {reader.digest()}")
-    if tar.digest() != layer.diff_id:
-        raise DigestMismatch(f"{what}: its files hash to {tar.digest()}, not the config's"
+    files = reader.digest() if tar is None else tar.digest()
+    if files != layer.diff_id:
+        raise DigestMismatch(f"{what}: its files hash to {files}, not the config's"
                              f" diff ID {layer.diff_id}")
     return index
 
