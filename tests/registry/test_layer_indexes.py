@@ -204,3 +204,34 @@ def test_each_layer_is_read_once_then_served_from_its_stored_index_until_gc(
     assert layer_listing(server.url, "idx/app", "1") == listed
     assert index_counts(server.url)["blob_reads"] == 4
 
+
+
+@pytest.mark.parametrize("on_push", [True, False])
+def test_without_scan_on_push_layers_are_indexed_on_push_if_asked_else_by_the_first_reader(
+        lamina_home: Path, tmp_path: Path, on_push: bool) -> None:
+    """``layer_index_on_push``: the index jobs run after the push; without it the first
+    listing indexes the layers (through the same jobs) and stores the indexes. Either
+    way each blob is read once."""
+    env = {"LAMINA_REGISTRY_LAYER_INDEX_ON_PUSH": "1"} if on_push else {}
+    server = RegistryServer(tmp_path / "registry", tmp_path / "server.log", env).start()
+    try:
+        name = f"{server.host}/plain/app:1"
+        make_image(open_store(), name, [build(file("a", b"a" * 100)), build(file("b", b"b"))])
+        assert lamina("push", "-q", name).exit_code == 0
+        manifest, _ = _pushed(server, "plain/app", "1")
+        keys = [f"index:{d.digest}" for d in manifest.layers]
+        if on_push:
+            for key in keys:
+                _done(server, key)
+            assert index_counts(server.url)["blob_reads"] == 2
+        else:
+            time.sleep(1)  # the push's listeners have run: they queued nothing
+            assert [_job(server, key) for key in keys] == [None, None]
+            assert index_counts(server.url)["blob_reads"] == 0
+        listed = layer_listing(server.url, "plain/app", "1")
+        assert [[m["path"] for m in layer["members"]] for layer in listed] == [["a"], ["b"]]
+        assert layer_listing(server.url, "plain/app", "1") == listed
+        assert index_counts(server.url)["blob_reads"] == 2
+        assert all(_job(server, key)["state"] == "done" for key in keys)  # type: ignore[index]
+    finally:
+        server.stop()

@@ -39,10 +39,11 @@ def build_app(settings: RegistrySettings, *, scanner: ImageScanner | None = None
     reg = Registry(settings, open_blobs(settings), meta,
                    authorizer=access.controller if settings.auth != "none" else None,
                    policy=NamespaceRules(access.store, meta))
-    # Index jobs are queued on push only for a scan that follows it: otherwise a layer
-    # is indexed (once) by its first reader, and pushes keep the CPU.
+    # Index jobs are queued on push for a scan that follows it, or when asked: otherwise
+    # a layer is indexed (once) by its first reader, and pushes keep the CPU.
     indexes = LayerIndexes(reg, settings.layer_index_workers,
-                           on_push=scanner is not None and scanner.on_push)
+                           on_push=settings.layer_index_on_push
+                           or (scanner is not None and scanner.on_push))
     return create_app(reg, access=access, scanner=scanner, layer_indexes=indexes)
 
 

@@ -27,6 +27,9 @@ Keys (TOML name / environment variable):
   process that run layer index jobs (queued on push with scan on push), so the scan reads
   file listings instead of layers (default 1; 0: none run or are queued here, a layer is
   indexed by its first reader).
+- ``layer_index_on_push`` / ``LAMINA_REGISTRY_LAYER_INDEX_ON_PUSH``: queue the index jobs
+  of pushed layers even without scan on push (for readers of the layer listing; default
+  false: pushes and pulls keep the CPU, and a layer is indexed by its first reader).
 
 Access control (issue 5; see ``registry/auth/`` and the registry README):
 
@@ -85,7 +88,7 @@ _STRINGS = frozenset({"htpasswd_file", "token_service", "token_issuer", "token_r
                       "s3_prefix", "s3_access_key", "s3_secret_key", "s3_ca_bundle",
                       "database"})
 _BOOLS = frozenset({"delete_enabled", "delete_referenced", "access_log", "trust_proxy_headers", "audit",
-                    "s3_verify_tls", "redirect", "migrate_on_start"})
+                    "s3_verify_tls", "redirect", "migrate_on_start", "layer_index_on_push"})
 _POSITIVE = frozenset({"header_timeout_seconds", "body_timeout_seconds",
                        "workers", "token_expiry_seconds", "login_failures", "redirect_seconds",
                        "database_pool", "job_lease_seconds"})
@@ -134,6 +137,7 @@ class RegistrySettings:
     upload_expiry_seconds: int = 86400
     access_log: bool = True
     layer_index_workers: int = 1
+    layer_index_on_push: bool = False
     auth: str = "none"
     htpasswd_file: str = ""
     token_service: str = "lamina-registry"
