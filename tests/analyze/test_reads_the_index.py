@@ -133,6 +133,7 @@ def test_sbom_reads_a_compressed_layers_databases_from_its_extracted_copy(
     """A gzip layer the store has extracted (for a build, run or mount) is not inflated to
     read its package databases: with its blob gone, sbom lists the same packages. A copy
     that does not hold a file as the index lists it is not trusted."""
+    from lamina.scan.inventory import inventory
     from lamina.store.extracted import extracted_layer
 
     store, a, _ = _images(lamina_home, "gzip")
@@ -143,6 +144,8 @@ def test_sbom_reads_a_compressed_layers_databases_from_its_extracted_copy(
     after = lamina("sbom", "idx/a:1", "--format", "json")
     assert after.exit_code == 0 and "warning" not in after.stderr, after.stderr
     assert after.stdout == before.stdout
+    found = inventory(store, a)  # the store's inventory (slim's advisory report) alike
+    assert [p.name for p in found.packages] == ["flask"] and not found.problems
     (copy / SITE / "flask-2.0.0.dist-info" / "METADATA").write_bytes(METADATA + b"changed")
     changed = lamina("sbom", "idx/a:1", "--format", "json")
     assert json.loads(changed.stdout)["packages"] == []  # the blob is gone: nothing to read

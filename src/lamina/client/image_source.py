@@ -33,6 +33,7 @@ from lamina.oci.reference import Reference
 from lamina.store.image import StoredImage, StoredImageView
 from lamina.store.layer_index import layer_index
 from lamina.store.store import Store
+from lamina.store.store_image import StoreImage
 
 if TYPE_CHECKING:
     import tempfile
@@ -102,22 +103,17 @@ class OpenedImage(StoredImageView):
             self.archive.hash_rows(index, listing, rows)
 
     def read_members(self, index: int, listing: LayerIndex, rows: list[int]) -> list[bytes]:
-        """The bytes of these regular-file rows of layer ``index``'s listing: from the
-        store's extracted copy of a compressed layer when it has one (nothing inflated),
-        else by their offsets in the blob (a gzip layer inflated up to the last one)."""
+        """The bytes of these regular-file rows of layer ``index``'s listing, read by their
+        offsets (a store image's compressed layer from its extracted copy when there is one:
+        store_image.py)."""
+        if self.archive is None:
+            return StoreImage(self.store, self.image).read_members(index, listing, rows)
         from lamina.layers.members import read_spans
         from lamina.oci import mediatype
 
         layer = self.image.layers[index]
-        compression = mediatype.layer_compression(layer.descriptor.media_type)
-        if self.archive is None and compression != "none":
-            from lamina.store.extracted import read_extracted
-
-            copied = read_extracted(self.store, layer.diff_id, listing, rows)
-            if copied is not None:
-                return copied
         with self.open_blob(layer.digest) as blob:
-            return read_spans(blob, compression,
+            return read_spans(blob, mediatype.layer_compression(layer.descriptor.media_type),
                               [(listing.offsets[row], listing.sizes[row]) for row in rows])
 
 

@@ -335,7 +335,8 @@ def inventory(store: Store, image: StoredImage, *, name: str = "") -> Inventory:
     """The inventory of an image of the local store, found through its layer indexes."""
     stored = StoreImage(store, image)
     return inventory_of(image.config, [layer.descriptor for layer in image.layers],
-                        stored.open_blob, name=name, index_of=stored.layer_index)
+                        stored.open_blob, name=name, index_of=stored.layer_index,
+                        read_members=stored.read_members)
 
 
 def _dedupe(packages: list[Package]) -> list[Package]:

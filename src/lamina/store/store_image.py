@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from lamina.layers.layerindex import LayerIndex
+from lamina.layers.members import read_spans
+from lamina.oci import mediatype
 from lamina.oci.digest import Digest
+from lamina.store.extracted import read_extracted
 from lamina.store.image import StoredImage, StoredImageView
 from lamina.store.layer_index import layer_index
 from lamina.store.store import Store
@@ -26,3 +29,17 @@ class StoreImage(StoredImageView):
     def layer_index(self, index: int) -> LayerIndex:
         """Stored once per layer (at ingest or write), made on first use otherwise."""
         return layer_index(self.store, self.image.layers[index])
+
+    def read_members(self, index: int, listing: LayerIndex, rows: list[int]) -> list[bytes]:
+        """The bytes of these regular-file rows of layer ``index``'s listing: from the
+        store's extracted copy of a compressed layer when it has one (nothing inflated),
+        else by their offsets in the blob (a gzip layer inflated up to the last one)."""
+        layer = self.image.layers[index]
+        compression = mediatype.layer_compression(layer.descriptor.media_type)
+        if compression != "none":
+            copied = read_extracted(self.store, layer.diff_id, listing, rows)
+            if copied is not None:
+                return copied
+        with self.open_blob(layer.digest) as blob:
+            return read_spans(blob, compression,
+                              [(listing.offsets[row], listing.sizes[row]) for row in rows])
