@@ -168,7 +168,7 @@ class LayerIndex:
 
     # -- storage -------------------------------------------------------------------
 
-    def _parts(self, layer: str) -> list[bytes]:
+    def parts(self, layer: str = "") -> list[bytes]:
         """The stored form in pieces (written without joining: a 500,000-row index is
         ~65 MB, and the analysis must stay under 300 MB)."""
         if not self.hashed:
@@ -188,7 +188,7 @@ class LayerIndex:
 
     def to_bytes(self, layer: str = "") -> bytes:
         """The stored form; ``layer`` names the layer it lists (checked by ``load``)."""
-        return b"".join(self._parts(layer))
+        return b"".join(self.parts(layer))
 
     @classmethod
     def from_bytes(cls, data: bytes, layer: str | None = None) -> LayerIndex:
@@ -248,7 +248,7 @@ class LayerIndex:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.writelines(self._parts(layer))
+                fh.writelines(self.parts(layer))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -10,6 +10,7 @@ index is rebuilt the same way.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
     from lamina.store.ingest import IngestedLayer
 
 INDEX_DIR: Final = "layer-index"
+# Where index files are written before their rename (scratch_files.py): a killed writer's
+# file is removed by the next save, and gc leaves the folder alone.
+SCRATCH: Final = ".scratch"
+# Versions before SCRATCH wrote next to the indexes, as ``.index-XXXXXXXX``; those files
+# carry no lock, so only ones older than any save takes are taken for a dead writer's.
+_OLD_SCRATCH: Final = ".index-"
+_OLD_SCRATCH_AGE: Final = 3600.0
 
 
 class Store(Protocol):
@@ -48,7 +56,22 @@ def index_path(home: Path, diff_id: Digest) -> Path:
 
 def keep_index(home: Path, diff_id: Digest, index: LayerIndex) -> None:
     """Store ``index`` as the listing of ``diff_id``, named so (``stored_index`` checks)."""
-    index.save(index_path(home, diff_id), layer=str(diff_id))
+    from lamina.store.scratch_files import write_atomically  # writers only: tempfile, fcntl
+
+    scratch = home / INDEX_DIR / SCRATCH
+    if not scratch.is_dir():  # once per store: the first save since SCRATCH came in
+        _drop_old_scratch(home / INDEX_DIR)
+    write_atomically(index_path(home, diff_id), scratch, index.parts(str(diff_id)))
+
+
+def _drop_old_scratch(root: Path) -> None:
+    import time
+
+    old = time.time() - _OLD_SCRATCH_AGE
+    for path in root.glob(f"*/{_OLD_SCRATCH}*"):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            if path.stat().st_mtime < old:
+                path.unlink()
 
 
 def save_index(store: Store, diff_id: Digest, index: LayerIndex | None) -> None:

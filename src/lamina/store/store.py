@@ -5,6 +5,7 @@ Layout under LAMINA_HOME:
     index.json            images, tags, layer sizes (see index.py)
     layers/<alg>/<hex>/   layers extracted for OverlayFS mounts, by diff ID
     layer-index/<alg>/<hex>  each layer's file listing, by diff ID (layer_index.py)
+    layer-index/.scratch/    index files being written (scratch_files.py)
     tmp/                  blobs being written
 
 Writers (load, pull, build) hold the ``gc.lock`` shared while they add blobs
@@ -342,6 +343,8 @@ class Store(BlobAccess):
 
             for by_diff_id in (self.home / "layers", self.home / "layer-index"):
                 for path in by_diff_id.glob("*/*"):  # extracted dirs and index files
+                    if path.parent.name == ".scratch":  # writes in flight (layer_index.py)
+                        continue
                     if f"{path.parent.name}:{path.name}" not in keep_diffs:
                         shutil.rmtree(path, True) if path.is_dir() else path.unlink(missing_ok=True)
             return freed
