@@ -145,14 +145,13 @@ class LayerIndexes:
                 return known
             job = meta.take_job(self.worker, KIND, key, _payload(desc), self.lease_seconds,
                                 again_when_done=again)
-            if job is None:
-                held = meta.job(key)
-                if held is not None and held.state == "done" and not again:
-                    # done since we looked (its index is there now: the next look finds
-                    # it), or done long ago and its index gone or stale: made again
-                    again = True
-                    continue
-                time.sleep(self.poll_seconds)  # another worker holds it: it will store it
+            if job is None:  # held by another worker, or done since we looked
+                held = self._wait(key)
+                if held is not None and held.state == "failed":  # read already: say why
+                    raise LaminaError(f"layer {desc.digest} was not indexed: {held.result}")
+                # done: its index is there now, or (done long ago) gone or stale: made
+                # again; a holder whose lease ran out: taken over
+                again = again or (held is not None and held.state == "done")
                 continue
             made: list[LayerIndex] = []
             handler = functools.partial(self._run_for_reader, made)
@@ -164,6 +163,14 @@ class LayerIndexes:
                 raise LaminaError(f"layer {desc.digest} was not indexed: its job was claimed "
                                   f"{job.attempts - 1} times and never finished")
             raise LaminaError(f"layer {desc.digest} was not indexed: its blob is gone")
+
+    def _wait(self, key: str) -> Job | None:
+        """The job once no worker holds it with a live lease (one cheap read a poll)."""
+        while True:
+            held = self.reg.meta.job(key)
+            if held is None or held.state != "running" or held.lease_until < time.time():
+                return held
+            time.sleep(self.poll_seconds)
 
     def _run_for_reader(self, made: list[LayerIndex], job: Job, lease: Lease) -> str:
         return self._index(job, made)
