@@ -15,7 +15,7 @@ from lamina.layers import layerindex, whiteout
 from lamina.layers.layerindex import DIGEST_BYTES, KIND_CODES, KINDS, LayerIndex
 from lamina.layers.tarstream import DIR, FILE
 
-_ENV_NAMES: Final = frozenset({".env"})
+_ENV_NAME: Final = ".env"
 
 SECRET_PRIVATE_KEY: Final = "private-key"
 SECRET_ENV_FILE: Final = "env-file"
@@ -104,18 +104,14 @@ def scan_from_index(listing: LayerIndex, index: int,
         if code != _FILE_CODE:
             files.append(LayerFile(path, KINDS[code], size, mode, uid, gid, link, index))
             continue
-        item = LayerFile(path, FILE, size, mode, uid, gid, link, index)
         content += size
         raw = digests[at:at + DIGEST_BYTES]
         hexed = seen.get(raw)
         if hexed is None:
             hexed = seen[raw] = raw.hex()
-        item.digest = hexed
-        if flag & layerindex.PRIVATE_KEY:
-            item.secret = SECRET_PRIVATE_KEY
-        elif path.rpartition("/")[2] in _ENV_NAMES:
-            item.secret = SECRET_ENV_FILE
-        files.append(item)
+        secret = SECRET_PRIVATE_KEY if flag & layerindex.PRIVATE_KEY else SECRET_ENV_FILE \
+            if path.endswith(_ENV_NAME) and path.rpartition("/")[2] == _ENV_NAME else ""
+        files.append(LayerFile(path, FILE, size, mode, uid, gid, link, index, hexed, secret))
     scan.content_bytes = content
     return scan
 

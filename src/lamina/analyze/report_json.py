@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 from lamina.analyze.analysis import Analysis, LayerReport
 from lamina.analyze.findings import Finding
 from lamina.analyze.tree import ADDED, DELETED, MODIFIED, Change, directory_sizes
-from lamina.layers.layerindex import CONTENT_HASH
+from lamina.layers.layerindex import CONTENT_HASH, KINDS
 
 if TYPE_CHECKING:
     from lamina.analyze.ci import CiResult  # a report without --ci loads no CI rules
 
 SCHEMA_VERSION: Final = 2  # 2: duplicates name their content by BLAKE3 (1: sha256)
+_KIND_TEXT: Final = {kind: _encode_string(kind) for kind in KINDS}  # JSON of each file type
 
 
 class _Changes:
@@ -43,12 +44,12 @@ class _Changes:
             for doc in self:
                 yield json.dumps(doc, separators=(",", ":"))
             return
-        text = _encode_string
+        text, kinds = _encode_string, _KIND_TEXT
         for e in self.layer.changes.entries:
             if not isinstance(e, Change):
-                yield f'{{"path":{text("/" + e.path)},"type":{text(e.kind)},"size":{e.size}}}'
+                yield f'{{"path":{text("/" + e.path)},"type":{kinds[e.kind]},"size":{e.size}}}'
             elif e.kind == ADDED:
-                yield f'{{"path":{text("/" + e.path)},"type":{text(e.type)},"size":{e.size}}}'
+                yield f'{{"path":{text("/" + e.path)},"type":{kinds[e.type]},"size":{e.size}}}'
 
 
 def _layer(layer: LayerReport, lazy: bool = False) -> dict[str, Any]:
