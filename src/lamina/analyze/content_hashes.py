@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import compress
 from typing import Protocol
 
 from lamina.layers.layerindex import LayerIndex
@@ -38,9 +39,9 @@ def rows_to_hash(listings: Sequence[LayerIndex]) -> list[list[int]]:
     of the image shares: the only ones that may equal another file."""
     counts: Counter[int] = Counter()
     for listing in listings:
-        counts.update(size for size in listing.sizes if size)
-    shared = {size for size, count in counts.items() if count > 1}
-    return [[row for row, size in enumerate(listing.sizes) if size in shared]
+        counts.update(listing.sizes)  # (counted in C; the loops below run in C too)
+    shared = {size for size, count in counts.items() if count > 1 and size}
+    return [list(compress(range(len(listing.sizes)), map(shared.__contains__, listing.sizes)))
             if not listing.hashed else [] for listing in listings]
 
 
@@ -48,13 +49,25 @@ def rows_alike(listings: Sequence[LayerIndex]) -> list[list[int]]:
     """Of ``rows_to_hash``, the rows whose size and ends another file shares (all of a
     listing that kept no ends)."""
     wanted = rows_to_hash(listings)
+    more_than_once = (1).__lt__
+    # Ends first (bytes keys, cheap to count), then (size, ends) of the few rows left.
+    # Every loop runs in C: this is per file of the image.
+    by_ends: Counter[bytes] = Counter()
+    for listing, rows in zip(listings, wanted, strict=True):
+        if listing.ends:
+            by_ends.update(map(listing.ends.__getitem__, rows))
+    left = [list(compress(rows, map(more_than_once, map(by_ends.__getitem__,
+                                                        map(listing.ends.__getitem__, rows)))))
+            if listing.ends else rows for listing, rows in zip(listings, wanted, strict=True)]
     keys = [list(zip(map(listing.sizes.__getitem__, rows), map(listing.ends.__getitem__, rows),
                      strict=True))
-            if listing.ends else [] for listing, rows in zip(listings, wanted, strict=True)]
-    counts = Counter(key for layer in keys for key in layer)
-    return [[row for row, key in zip(rows, layer, strict=True) if counts[key] > 1]
+            if listing.ends else [] for listing, rows in zip(listings, left, strict=True)]
+    by_both: Counter[tuple[int, bytes]] = Counter()
+    for layer in keys:
+        by_both.update(layer)
+    return [list(compress(rows, map(more_than_once, map(by_both.__getitem__, layer))))
             if listing.ends else rows
-            for listing, rows, layer in zip(listings, wanted, keys, strict=True)]
+            for listing, rows, layer in zip(listings, left, keys, strict=True)]
 
 
 def hash_needed(listings: Sequence[LayerIndex], contents: ContentReader) -> None:
