@@ -208,9 +208,10 @@ def line(what: str, run: Run) -> None:
     print(f"  {what:<52} {run.wall:6.2f} s wall {run.cpu:6.2f} s CPU {run.rss_kib / 1024:6.0f} MiB")
 
 
-def ratio(what: str, ours: Run, peer: Run, target: float) -> None:
+def ratio(what: str, ours: Run, peer: Run, target: float, both: bool = False) -> None:
+    """Lamina / peer; the target is met when either ratio meets it (``both``: each)."""
     wall, cpu = ours.wall / peer.wall, ours.cpu / peer.cpu
-    verdict = "met" if min(wall, cpu) <= target else "NOT met"
+    verdict = "met" if (max if both else min)(wall, cpu) <= target else "NOT met"
     print(f"  {what:<52} {wall:5.2f}x wall {cpu:5.2f}x CPU (target <= {target}x: {verdict})")
 
 
@@ -273,7 +274,7 @@ def archive_only(lamina: str, dive: str, archive: Path, env: dict[str, str],
     dive_run, in_place = _best_of(dive_runs), _best_of(ours)
     line("dive --ci --source docker-archive ARCHIVE", dive_run)
     line("lamina analyze ARCHIVE (first sight)", in_place)
-    ratio("analyze (archive, first sight) / dive", in_place, dive_run, 1.0)
+    ratio("analyze (archive, first sight) / dive", in_place, dive_run, 1.0, both=True)
 
 
 def main() -> None:
