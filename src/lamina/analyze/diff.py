@@ -14,7 +14,7 @@ from typing import Final, NamedTuple
 from lamina.analyze.layerscan import LayerFile
 from lamina.analyze.tree import MergedTree, Node
 from lamina.errors import LaminaError
-from lamina.layers.tarstream import DIR
+from lamina.layers.kinds import DIR
 
 ADDED: Final = "added"
 REMOVED: Final = "removed"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
 from lamina.layers import layerindex, whiteout
+from lamina.layers.kinds import DIR, FILE
 from lamina.layers.layerindex import DIGEST_BYTES, KIND_CODES, KINDS, LayerIndex
-from lamina.layers.tarstream import DIR, FILE
 
 _ENV_NAME: Final = ".env"
 

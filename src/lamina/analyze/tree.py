@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
 from lamina.analyze.layerscan import LayerFile, LayerScan
-from lamina.layers.tarstream import DIR, FILE
+from lamina.layers.kinds import DIR, FILE
 
 ADDED: Final = "added"
 MODIFIED: Final = "modified"

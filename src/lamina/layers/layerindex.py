@@ -44,12 +44,15 @@ import struct
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from blake3 import blake3
 
 from lamina.errors import LaminaError
-from lamina.layers.tarstream import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, InvalidLayer
+from lamina.layers.kinds import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK
+
+if TYPE_CHECKING:
+    from lamina.layers.tarstream import InvalidLayer
 
 VERSION: Final = 3  # 3: layer name and checksum in the meta; 2: BLAKE3 hashes (1: sha256)
 MAGIC: Final = b"LAMINAIX"
@@ -99,6 +102,9 @@ def _out_of_range(rows: list[tuple[int, int, int, int, int, int, int, int, str, 
                   ) -> InvalidLayer:
     """The error for a member whose number (a PAX uid, size or time) the columns cannot hold:
     the layer is refused, naming the member, rather than failing with an OverflowError."""
+    # (tarstream imports tarfile: readers of stored indexes never come here)
+    from lamina.layers.tarstream import InvalidLayer
+
     for row in rows:
         for (name, code), value in zip(_NUMERIC, row[:len(_NUMERIC)], strict=True):
             try:

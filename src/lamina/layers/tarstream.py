@@ -28,13 +28,14 @@ from lamina.layers.compression import (
     open_reader,
 )
 
-FILE: Final = "file"
-DIR: Final = "dir"
-SYMLINK: Final = "symlink"
-HARDLINK: Final = "hardlink"
-CHAR: Final = "char"
-BLOCK: Final = "block"
-FIFO: Final = "fifo"
+# (re-exported: readers of tars name the kinds through this module too)
+from lamina.layers.kinds import BLOCK as BLOCK
+from lamina.layers.kinds import CHAR as CHAR
+from lamina.layers.kinds import DIR as DIR
+from lamina.layers.kinds import FIFO as FIFO
+from lamina.layers.kinds import FILE as FILE
+from lamina.layers.kinds import HARDLINK as HARDLINK
+from lamina.layers.kinds import SYMLINK as SYMLINK
 
 _TYPES: Final = {
     tarfile.REGTYPE: FILE, tarfile.AREGTYPE: FILE, tarfile.CONTTYPE: FILE,

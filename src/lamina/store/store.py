@@ -17,7 +17,7 @@ the blob methods features use).
 from __future__ import annotations
 
 import fcntl
-import platform as host_platform
+import os
 import re
 import time
 from pathlib import Path
@@ -49,7 +49,7 @@ class ImageInUse(LaminaError):
 
 
 def host_os_arch() -> Platform:
-    machine = host_platform.machine().lower()
+    machine = os.uname().machine.lower()  # platform.machine(), without importing platform
     arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
     return Platform("linux", arch, "v7" if arch == "arm" else "")
 
