@@ -9,6 +9,7 @@ are applied to on branches (copies of the nodes they change).
 
 from __future__ import annotations
 
+from itertools import compress, count
 from typing import Final
 
 from lamina.analyze.diff import ImageDiff, Scope, diff_packages, diff_trees
@@ -62,6 +63,8 @@ def diff_scope(scans: list[LayerScan]) -> Scope:
 
 _UNKNOWN: Final = object()
 _SPECIAL: Final = layerindex.WHITEOUT | layerindex.OPAQUE | layerindex.AUFS_META
+# flags -> 1 for a whiteout, opaque or other ".wh..wh." member, else 0 (bytes.translate)
+_SPECIAL_ROWS: Final = bytes(1 if flag & _SPECIAL else 0 for flag in range(256))
 
 
 class Reach:
@@ -107,30 +110,38 @@ class Reach:
         and an opaque directory in a reached directory are always listed, for the scan to
         ask (what they remove may be kept).
         Most of a shared layer is out of reach or stands in for a directory already
-        stood for: those rows are never made into files."""
-        exact, states, state, flags = self.exact, self.states, self.state, listing.flags
-        out: list[int] = []
-        implied: set[object] = set()
-        for row, path in enumerate(listing.paths):
-            if path in exact:
-                out.append(row)
-                implied.clear()
-                continue
-            parent = path.rpartition("/")[0]
-            found = states.get(parent, _UNKNOWN)
-            if found is _UNKNOWN:
-                found = state(parent) if parent else True
-            if found is None:
-                continue
-            if found is True:
-                out.append(row)
-                implied.clear()
-            elif flags[row] & _SPECIAL:  # no stand-in: the scan asks about its target
-                out.append(row)
-            elif found not in implied:
-                implied.add(found)
-                out.append(row)
-        return out
+        stood for: those rows are never made into files, and are told apart by set
+        lookups and C-level scans of the columns, not a Python step per member."""
+        paths = listing.paths
+        parents = [path.rpartition("/")[0] for path in paths]
+        states = {d: self.state(d) if d else True for d in set(parents)}  # root: asked
+        flagged = listing.flags.tobytes().translate(_SPECIAL_ROWS)
+        special = {row for row in range(len(paths)) if flagged[row]} \
+            if b"\1" in flagged else set()
+        # kept as themselves; each ends a run of stand-ins (the scan forgets what it implied)
+        kept = set(compress(count(), map(self.exact.__contains__, paths)))
+        whole = {d for d, state in states.items() if state is True}
+        if whole:
+            kept.update(compress(count(), map(whole.__contains__, parents)))
+        out = kept | {row for row in special if states[parents[row]] is not None}
+        start = 0
+        for end in [*sorted(kept), len(paths)]:
+            stood: set[object] = set()
+            # the directories of the run in order of first appearance: the first with a
+            # stand-in has that stand-in's first member
+            for directory in dict.fromkeys(parents[start:end]) if end > start else ():
+                stand_in = states[directory]
+                if stand_in is None or stand_in in stood:
+                    continue
+                stood.add(stand_in)
+                row = parents.index(directory, start, end)
+                if row in special:  # stands for no directory: the next member of it may
+                    row = next((r for r in range(row + 1, end) if r not in special
+                                and states[parents[r]] is stand_in), end)
+                if row < end:
+                    out.add(row)
+            start = end + 1
+        return sorted(out)
 
 
 def compare_images(a: OpenedImage, b: OpenedImage, *, packages: bool = True) -> ImageDiff:
