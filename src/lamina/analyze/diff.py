@@ -7,8 +7,9 @@ inventory (dpkg, apk, Python, npm) and compare by (type, name, arch).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Final, NamedTuple
 
 from lamina.analyze.layerscan import LayerFile
@@ -48,6 +49,22 @@ class ImageDiff:
 
     def of(self, change: str) -> list[FileDiff]:
         return [d for d in self.files if d.change == change]
+
+    def by_change(self) -> dict[str, list[FileDiff]]:
+        """``of`` each change (ADDED, REMOVED, CHANGED), in one pass over the files."""
+        out: dict[str, list[FileDiff]] = {ADDED: [], REMOVED: [], CHANGED: []}
+        for d in self.files:
+            out[d.change].append(d)
+        return out
+
+    def size_delta(self) -> int:
+        """How many bytes the files of B have more than those of A."""
+        # (itemgetter: no Python per file)
+        return sum(map(_SIZE_B, self.files)) - sum(map(_SIZE_A, self.files))
+
+
+_SIZE_A: Final[Callable[[FileDiff], int]] = itemgetter(FileDiff._fields.index("size_a"))
+_SIZE_B: Final[Callable[[FileDiff], int]] = itemgetter(FileDiff._fields.index("size_b"))
 
 
 def _what(a: LayerFile | None, b: LayerFile | None) -> tuple[str, ...]:

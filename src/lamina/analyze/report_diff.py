@@ -17,12 +17,12 @@ if TYPE_CHECKING:
 def diff_doc(result: ImageDiff, a: str, b: str, *, files: bool = True) -> dict[str, Any]:
     """The JSON document of a diff (``files=False``: the file lists left empty)."""
     doc: dict[str, Any] = {"a": a, "b": b}
-    for change in (ADDED, REMOVED, CHANGED):
+    for change, diffs in result.by_change().items():
         doc[change] = [] if not files else [
             {"path": d.path, "type": d.type, "sizeA": d.size_a, "sizeB": d.size_b,
              **({"what": list(d.what)} if change == CHANGED else {})}
-            for d in result.of(change)]
-    doc["sizeDelta"] = sum(d.size_b - d.size_a for d in result.files)
+            for d in diffs]
+    doc["sizeDelta"] = result.size_delta()
     doc["packages"] = None if result.packages is None else [
         {"type": p.type, "name": p.name, "change": p.change, "versionA": p.version_a,
          "versionB": p.version_b} for p in result.packages]
@@ -55,8 +55,8 @@ def _file_list(diffs: list[FileDiff], changed: bool) -> str:
 def diff_json(result: ImageDiff, a: str, b: str) -> str:
     """``json.dumps(diff_doc(result, a, b), indent=2)``, with the file lists made faster."""
     doc = diff_doc(result, a, b, files=False)
-    lists = {change: _file_list(result.of(change), change == CHANGED)
-             for change in (ADDED, REMOVED, CHANGED)}
+    lists = {change: _file_list(diffs, change == CHANGED)
+             for change, diffs in result.by_change().items()}
     for change in lists:
         doc[change] = f"\0lamina-{change}\0"
     text = json.dumps(doc, indent=2)
@@ -75,11 +75,12 @@ def print_diff(result: ImageDiff, a: str, b: str, fmt: str,
     from rich.table import Table
 
     console = console or Console(file=sys.stdout, highlight=False)
-    console.print(f"{a} -> {b}: {len(result.of(ADDED))} added, {len(result.of(REMOVED))}"
-                  f" removed, {len(result.of(CHANGED))} changed;"
-                  f" {format_size(sum(d.size_b - d.size_a for d in result.files))} net")
+    lists = result.by_change()
+    console.print(f"{a} -> {b}: {len(lists[ADDED])} added, {len(lists[REMOVED])}"
+                  f" removed, {len(lists[CHANGED])} changed;"
+                  f" {format_size(result.size_delta())} net")
     for change, title in ((ADDED, "Added"), (REMOVED, "Removed"), (CHANGED, "Changed")):
-        rows = result.of(change)
+        rows = lists[change]
         if not rows:
             continue
         table = Table(title=f"{title} ({len(rows)})", title_justify="left")

@@ -6,7 +6,7 @@ Kept apart from the parsers so that asking "can this layer change the package li
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from itertools import chain, compress, repeat
 
 PYTHON_METADATA = "python"
 NPM_MANIFEST = "npm-manifest"
@@ -48,7 +48,8 @@ _TAILS = (*BY_BASENAME, ".egg-info", "var/lib/dpkg/status", "lib/apk/db/installe
 _DPKG_PARTS = "var/lib/dpkg/status.d/"
 
 
-def any_database(paths: Iterable[str]) -> bool:
+def any_database(paths: list[str]) -> bool:
     """Whether any of ``paths`` is a package database (``database_kind`` is not None)."""
-    return any(database_kind(path) is not None for path in paths
-               if path.endswith(_TAILS) or path.startswith(_DPKG_PARTS))
+    ends = compress(paths, map(str.endswith, paths, repeat(_TAILS)))  # (no Python per path)
+    parts = compress(paths, map(str.startswith, paths, repeat(_DPKG_PARTS)))
+    return any(database_kind(path) is not None for path in chain(ends, parts))
