@@ -29,8 +29,9 @@ IMAGE_WORK = ("lamina.scan", "sqlite3", "lamina.store", "lamina.client", "lamina
               "lamina.layers", "rich", "yaml")
 
 
-def _loaded_after(*argv: str, env: dict[str, str] | None = None) -> set[str]:
-    code = ("import sys\nfrom lamina.cli.main import main\n"
+def _loaded_after(*argv: str, env: dict[str, str] | None = None,
+                  entry: str = "lamina.cli.main") -> set[str]:
+    code = (f"import sys\nfrom {entry} import main\n"
             f"sys.argv = ['lamina', *{list(argv)!r}]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n")
@@ -87,3 +88,19 @@ def test_summaries_are_the_commands_own_help() -> None:
         command = next(c for c in importlib.import_module(module).COMMANDS if c.name == name)
         text = inspect.cleandoc(command.short_help) if command.short_help else command.help or ""
         assert SUMMARIES[name] == text.split("\n\n")[0].replace("\n", " ").strip(), name
+
+
+def test_diff_of_stored_images_imports_no_tar_reader(tmp_path: Path) -> None:
+    """`lamina diff` of two stored images (the console script's fast start) compares their
+    layer indexes: it imports neither click, rich nor a tar reader (tarfile, which brings
+    shutil, bz2 and lzma), once the layers are indexed."""
+    env = {"LAMINA_HOME": str(tmp_path / "home")}
+    store = Store(tmp_path / "home")
+    base = [synth.f("app/a", 10), synth.d("etc")]
+    synth.store_image(store, [base, [synth.f("app/b", 2)]], tag="t/a:1")
+    synth.store_image(store, [base, [synth.f("app/c", 3)]], tag="t/b:1")
+    argv = ("diff", "t/a:1", "t/b:1", "--format", "json")
+    _loaded_after(*argv, env=env, entry="lamina.cli.entry")  # the first use indexes them
+    loaded = _loaded_after(*argv, env=env, entry="lamina.cli.entry")
+    assert "lamina.analyze.compare" in loaded  # it did compare
+    assert _heavy(loaded, (*HEAVY, "tarfile", "click", "rich", "lamina.scan")) == []

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from lamina.layers.layerindex import LayerIndex
-from lamina.layers.members import read_spans
 from lamina.oci import mediatype
 from lamina.oci.digest import Digest
-from lamina.store.extracted import read_extracted
 from lamina.store.image import StoredImage, StoredImageView
 from lamina.store.layer_index import layer_index
 from lamina.store.store import Store
@@ -34,6 +32,11 @@ class StoreImage(StoredImageView):
         """The bytes of these regular-file rows of layer ``index``'s listing: from the
         store's extracted copy of a compressed layer when it has one (nothing inflated),
         else by their offsets in the blob (a gzip layer inflated up to the last one)."""
+        # (here, not at the top: reading members imports tarfile, which commands that read
+        # only the listings, such as diff, should not pay for at start-up)
+        from lamina.layers.members import read_spans
+        from lamina.store.extracted import read_extracted
+
         layer = self.image.layers[index]
         compression = mediatype.layer_compression(layer.descriptor.media_type)
         if compression != "none":
