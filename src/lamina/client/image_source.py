@@ -9,10 +9,12 @@ before its registry, and the command says on stderr where it found it.
 An image given as a file is read where it lies, nothing copied: a ``docker
 save`` archive (store/archive_image.py: each layer indexed straight from the
 file) and an OCI layout, a directory or a tar of one (store/layout_image.py:
-each layer's blob read once, its digests checked). Only a docker archive
-whose layers some tool compressed is loaded, into a store in a temporary
-directory, so analysing a file never adds images to the user's store. A
-name the local store lacks is pulled from its registry, also into a temporary
+each layer's blob read once, its digests checked), also a docker archive
+whose layers some tool compressed and Docker 25's archives whose index.json
+names no image. Only a file that does not hold together (a config whose diff
+IDs do not match its layers) is loaded, into a store in a temporary directory,
+so that loading reports it; analysing a file never adds images to the user's
+store. A name the local store lacks is pulled from its registry, also into a temporary
 store, as is an engine's image (streamed, store/archive_stream.py).
 """
 
@@ -208,10 +210,8 @@ def _from_file(path: Path, selector: str, text: str, store: Store) -> Iterator[O
             # as load reads it: Docker's OCI-era archives name images in manifest.json only
             if any(one.tags for one in layouts) or not is_docker_archive(bundle):
                 readable = [(one.image, one) for one in layouts]
-        else:
-            archived = archive_images(bundle, store.default_registry)
-            if archived is not None:
-                readable = [(one.image, one) for one in archived]
+        if readable is None and (archived := archive_images(bundle, store.default_registry)):
+            readable = [(one.image, one) for one in archived]
         if readable is not None:
             image, chosen = readable[_pick([image for image, _ in readable], path, selector)]
             yield OpenedImage(store, image, text, "archive", chosen)

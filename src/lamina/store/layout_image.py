@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
 from lamina.errors import DigestMismatch, InvalidManifest
-from lamina.layers.compression import open_reader
+from lamina.layers.compression import decompress_errors, open_reader
 from lamina.layers.digest_stream import HashingReader
 from lamina.layers.layerindex import LayerIndex
 from lamina.layers.tarindex import index_stream
@@ -34,29 +34,38 @@ from lamina.store.store import host_os_arch
 _MANIFEST_LIMIT = 4 * 1024 * 1024
 
 
+def read_layer(raw: BinaryIO, compression: str, diff_id: Digest, what: str, *,
+               expected: Digest | None = None) -> tuple[Digest, int, LayerIndex]:
+    """(digest, size) of the blob ``raw`` and the index of its tar, from one read to the end;
+    refused when its digest is not ``expected``, its files do not hash to ``diff_id`` (the
+    config's) or it is not valid ``compression`` data, as loading refuses it."""
+    # a plain blob whose digest is its diff ID (docker save's layers): one hash checks both
+    one_hash = compression == "none" and expected == diff_id
+    reader = HashingReader(raw, expected.algorithm if expected else "sha256")
+    plain = open_reader(cast(BinaryIO, reader), compression)
+    try:
+        tar = None if one_hash else HashingReader(plain, diff_id.algorithm)
+        index = index_stream(cast(BinaryIO, plain if tar is None else tar), "none", what=what)
+    except decompress_errors() as exc:
+        raise DigestMismatch(f"{what}: not valid {compression} data: {exc}") from exc
+    finally:
+        plain.close()
+    if expected is not None and reader.digest() != expected:
+        raise DigestMismatch(f"{what}: blob {expected} hashes to {reader.digest()}")
+    files = reader.digest() if tar is None else tar.digest()
+    if files != diff_id:
+        raise DigestMismatch(f"{what}: its files hash to {files}, not the config's"
+                             f" diff ID {diff_id}")
+    return reader.digest(), reader.size, index
+
+
 def verified_index(open_blob: Callable[[Digest], BinaryIO], layer: Layer,
                    what: str) -> LayerIndex:
     """Index ``layer`` from its blob, read once to the end; refuse it if its digest, or the
     digest of its uncompressed tar (the config's diff ID), is wrong."""
     compression = mediatype.layer_compression(layer.descriptor.media_type)
-    # a plain blob whose digest is its diff ID (docker save's layers): one hash checks both
-    one_hash = compression == "none" and layer.digest == layer.diff_id
     with open_blob(layer.digest) as raw:
-        reader = HashingReader(raw, layer.digest.algorithm)
-        plain = open_reader(cast(BinaryIO, reader), compression)
-        try:
-            tar = None if one_hash else HashingReader(plain, layer.diff_id.algorithm)
-            index = index_stream(cast(BinaryIO, plain if tar is None else tar), "none",
-                                 what=what)
-        finally:
-            plain.close()
-    if reader.digest() != layer.digest:
-        raise DigestMismatch(f"{what}: blob {layer.digest} hashes to {reader.digest()}")
-    files = reader.digest() if tar is None else tar.digest()
-    if files != layer.diff_id:
-        raise DigestMismatch(f"{what}: its files hash to {files}, not the config's"
-                             f" diff ID {layer.diff_id}")
-    return index
+        return read_layer(raw, compression, layer.diff_id, what, expected=layer.digest)[2]
 
 
 @dataclass(frozen=True)
