@@ -1,5 +1,6 @@
-"""The ``lamina`` entry point: `lamina lint` and `lamina diff` start without click and answer
-as click does (issue 17, "load only what linting needs"; issue 16, diff's speed)."""
+"""The ``lamina`` entry point: `lamina lint`, `lamina diff` and `lamina analyze` start
+without click and answer as click does (issue 17, "load only what linting needs"; issue
+16, diff's and analyze's speed)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lamina.cli import diff_options
+from lamina.cli import analyze_options, diff_options
 from lamina.cli.lint_options import FORMATS, parse_plain
 from lamina.lint.formats import RENDERERS
 from lamina.oci import mediatype
@@ -66,15 +67,21 @@ def test_default_dockerfile_in_the_working_directory(tmp_path: Path) -> None:
     assert fast[0] == 1 and "Dockerfile:" in fast[1]
 
 
-def test_fast_start_does_not_load_click() -> None:
+def _fast_without_click(*argv: str) -> list[str]:
+    """``lamina ARGV`` through the fast start in a fresh interpreter: its output lines, the
+    last one "EXIT-CODE [click modules it loaded]"."""
     code = ("import sys\nfrom lamina.cli.entry import main\n"
-            f"sys.argv = ['lamina', 'lint', '--no-shellcheck', {CLEAN!r}]\n"
+            f"sys.argv = ['lamina', *{list(argv)!r}]\n"
             "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
             "print(code, sorted(m for m in sys.modules if m.split('.')[0] == 'click'"
             " or m == 'lamina.cli.main'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
-    assert out.stdout.strip().splitlines()[-1] == "0 []"
+    return out.stdout.strip().splitlines()
+
+
+def test_fast_start_does_not_load_click() -> None:
+    assert _fast_without_click("lint", "--no-shellcheck", CLEAN)[-1] == "0 []"
 
 
 @pytest.mark.parametrize("args", [
@@ -159,14 +166,7 @@ def test_fast_diff_answers_as_click_does(two_images: None, argv: list[str]) -> N
 
 
 def test_fast_diff_does_not_load_click(two_images: None) -> None:
-    code = ("import sys\nfrom lamina.cli.entry import main\n"
-            "sys.argv = ['lamina', 'diff', 'app:1', 'app:2', '--format', 'json']\n"
-            "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
-            "print(code, sorted(m for m in sys.modules if m.split('.')[0] == 'click'"
-            " or m == 'lamina.cli.main'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120)
-    lines = out.stdout.strip().splitlines()
+    lines = _fast_without_click("diff", "app:1", "app:2", "--format", "json")
     assert lines[-1] == "0 []"
     doc = json.loads("\n".join(lines[:-1]))
     assert [d["path"] for d in doc["added"]] == ["/srv/new"]
@@ -188,3 +188,40 @@ def test_plain_diff_command_lines() -> None:
                                         "--format", "table", "--insecure"])
     assert request == diff_options.DiffRequest("a:1", "b:2", "table", True, True)
     assert diff_options.parse_plain(["a", "b"]) == diff_options.DiffRequest("a", "b")
+
+
+@pytest.mark.parametrize("argv", [
+    ["analyze", "app:2"],
+    ["analyze", "app:2", "--format", "json"],
+    ["analyze", "--format=json", "--insecure", "app:1"],
+    ["analyze", "app:1", "no-such:1"],
+    ["analyze", "no-such:1"],  # a failure while doing the work: exit 1
+    ["analyze"],
+    ["analyze", "--format", "yaml", "app:1"],
+    ["analyze", "--depth", "1", "--layer", "1", "app:2"],
+    ["analyze", "--ci", "app:2"],
+    ["analyze", "--help"],
+])
+def test_fast_analyze_answers_as_click_does(two_images: None, argv: list[str]) -> None:
+    assert _run(argv, fast=True) == _run(argv, fast=False)
+
+
+def test_fast_analyze_does_not_load_click(two_images: None) -> None:
+    lines = _fast_without_click("analyze", "app:2", "--format", "json")
+    assert lines[-1] == "0 []"
+    doc = json.loads("\n".join(lines[:-1]))
+    assert [c["path"] for c in doc["layers"][1]["added"]] == ["/srv/new"]
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], [], ["a", "b"], ["--", "a"], ["--form", "json", "a"], ["--format", "yaml", "a"],
+    ["--ci", "a"], ["--depth", "3", "a"], ["--html", "r.html", "a"], ["--insecure=1", "a"],
+])
+def test_what_the_fast_analyze_leaves_to_click(args: list[str]) -> None:
+    assert analyze_options.parse_plain(args) is None
+
+
+def test_plain_analyze_command_lines() -> None:
+    assert analyze_options.parse_plain(["--format=json", "a:1", "--insecure"]) == \
+        analyze_options.AnalyzeRequest("a:1", "json", True)
+    assert analyze_options.parse_plain(["a"]) == analyze_options.AnalyzeRequest("a")

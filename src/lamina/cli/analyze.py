@@ -3,57 +3,23 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from lamina.cli.activity import activity
-from lamina.cli.console import stdout_console
+from lamina.cli.analyze_options import DEPTH, FORMAT, analysis_of, write_report
+from lamina.cli.analyze_options import INSECURE as INSECURE_OPTION
 from lamina.cli.diff_options import OPTIONS as DIFF_OPTIONS
 from lamina.cli.diff_options import DiffRequest, run_diff
 from lamina.cli.output import print_json
 from lamina.cli.plain_options import click_options
 from lamina.errors import LaminaError
 
-if TYPE_CHECKING:
-    from lamina.analyze.analysis import Analysis
-
-
-def _progress(index: int, total: int) -> None:
-    click.echo(f"\rreading layer {index + 1}/{total}", err=True, nl=False)
-
-
-def _reporter() -> Callable[[int, int], None] | None:
-    """Progress on stderr when it is a terminal; nothing in pipes and logs."""
-    return _progress if sys.stderr.isatty() else None
-
-
-def _done(reporter: Callable[[int, int], None] | None) -> None:
-    if reporter is not None:
-        click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
-
-
-def _analysis(image: str, insecure: bool) -> tuple[Analysis, str]:
-    """IMAGE analysed (from the store, a file, the Docker engine or a registry), with where
-    it was found."""
-    from lamina.analyze.analysis import analyze_image
-    from lamina.cli.store import open_store
-    from lamina.client.image_source import open_image
-
-    with open_image(image, open_store(), insecure=insecure) as opened:
-        reporter = _reporter()
-        analysis = analyze_image(opened.image, opened.open_layer, name=image,
-                                 progress=reporter, index_layer=opened.layer_listing,
-                                 contents=opened.contents)
-        _done(reporter)
-        return analysis, opened.origin
-
-
-INSECURE = click.option("--insecure", is_flag=True,
-                        help="Plain HTTP when the image has to be pulled from a registry.")
-
+# the analysis and its report, shared with the fast start (cli/entry.py)
+_analysis = analysis_of
+INSECURE = click_options((INSECURE_OPTION,))
 
 
 def _dive_ci(path: Path | None) -> dict[str, Any]:
@@ -78,8 +44,7 @@ def _dive_ci(path: Path | None) -> dict[str, Any]:
 
 @click.command("analyze")
 @click.argument("image")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="A report for people, or JSON (docs/analyze-schema.json).")
+@click_options((FORMAT,))
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML report with charts to this file.")
 @click.option("--ci", is_flag=True, help="Check thresholds as dive's CI mode: exit 1 on failure.")
@@ -89,7 +54,7 @@ def _dive_ci(path: Path | None) -> dict[str, Any]:
               " (default disabled).")
 @click.option("--highest-user-wasted-percent",
               help="CI: fail above this ratio of wasted to user bytes (0..1; default 0.1).")
-@click.option("--depth", type=click.IntRange(1, 64), default=2, show_default=True,
+@click.option("--depth", type=click.IntRange(1, 64), default=DEPTH, show_default=True,
               help="How deep to list the final tree's directory sizes.")
 @click.option("--layer", "layers", type=click.IntRange(0), multiple=True,
               help="Also list every file this layer (index from 0) added, modified or"
@@ -115,8 +80,6 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
     # Analysis and the store load when the command runs, not for --help or completion
     # (diff needs none of these); the CI rules only with --ci.
     from lamina.analyze.findings import find_problems
-    from lamina.analyze.report_json import report
-    from lamina.analyze.report_json import write as write_report
 
     limits = None
     if ci:
@@ -148,15 +111,7 @@ def analyze_command(image: str, fmt: str, html_path: Path | None, ci: bool,
 
         write_html(html_path, analysis, findings)
         click.echo(f"wrote {html_path}", err=True)
-    if fmt == "json":
-        # Compact: the C encoder is ten times faster than the indenting one on big trees.
-        write_report(report(analysis, findings, result, origin, depth, lazy=True),
-                     sys.stdout)
-    else:
-        # rich only for people: JSON output in CI does not pay for importing it.
-        from lamina.analyze.report_text import render
-
-        render(stdout_console(), analysis, findings, result, depth, layers)
+    write_report(analysis, findings, result, origin, fmt, depth, layers)
     if result is not None and not result.passed:
         sys.exit(result.exit_code)
 

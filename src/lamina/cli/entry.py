@@ -1,12 +1,14 @@
-"""The ``lamina`` command: ``lamina lint`` and ``lamina diff`` start without click when
-they can.
+"""The ``lamina`` command: ``lamina lint``, ``lamina diff`` and ``lamina analyze`` start
+without click when they can.
 
 A pre-commit hook runs ``lamina lint FILE`` on every commit, where start-up is most of
 the time: click and the command tree cost about what linting one Dockerfile does, and
-half of diffing two stored images. A plain ``lint`` or ``diff`` command line
-(:func:`lamina.cli.lint_options.parse_plain`, :func:`lamina.cli.diff_options.parse_plain`)
-is run here; everything else, and any problem with the command line, goes to the click
-CLI (:mod:`lamina.cli.main`), which answers or refuses as it always does.
+half of diffing two stored images; CI runs ``lamina analyze IMAGE`` on every build. A
+plain ``lint``, ``diff`` or ``analyze`` command line
+(:func:`lamina.cli.lint_options.parse_plain`, :func:`lamina.cli.diff_options.parse_plain`,
+:func:`lamina.cli.analyze_options.parse_plain`) is run here; everything else, and any
+problem with the command line, goes to the click CLI (:mod:`lamina.cli.main`), which
+answers or refuses as it always does.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
+from typing import NoReturn
 
 # What click.echo strips from output that does not go to a terminal.
 _ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
@@ -31,6 +35,8 @@ def main() -> None:
             _lint(args[1:])
         elif args[:1] == ["diff"]:
             _diff(args[1:])
+        elif args[:1] == ["analyze"]:
+            _analyze(args[1:])
     from lamina.cli.main import main as click_main
 
     click_main()
@@ -68,12 +74,25 @@ def _diff(args: list[str]) -> None:
     from lamina.cli.diff_options import parse_plain, run_diff
 
     request = parse_plain(args)
-    if request is None:
-        return
+    if request is not None:
+        _run(lambda: run_diff(request))
+
+
+def _analyze(args: list[str]) -> None:
+    """Analyse and exit, or return for click to take the command line."""
+    from lamina.cli.analyze_options import parse_plain, run_analyze
+
+    request = parse_plain(args)
+    if request is not None:
+        _run(lambda: run_analyze(request))
+
+
+def _run(command: Callable[[], None]) -> NoReturn:
+    """Run a command the fast start took, ending as the click CLI would."""
     from lamina.cli.failure import fail
 
     try:
-        run_diff(request)
+        command()
         sys.stdout.flush()
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc)
