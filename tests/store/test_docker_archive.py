@@ -46,3 +46,23 @@ def test_gzip_layers_are_saved_plain_and_load_back(tmp_path: Path) -> None:
     [again] = load(other, archive)
     assert again.id == image.id
     assert again.tags == ("docker.io/library/gz:v1",)
+
+
+def test_a_layer_the_store_holds_compressed_keeps_its_compression_on_load(tmp_path: Path) -> None:
+    """Loading reuses a layer the store already holds (under the same diff ID): the new
+    manifest names that blob with its own compression, zstd or gzip, so the image reads."""
+    from lamina.store.layer_index import layer_index
+    from tests.analyze import synth
+
+    store = Store(tmp_path / "store")
+    image = synth.store_image(store, [[synth.f("a", b"a" * 100)], [synth.f("b", b"b" * 100)]],
+                              tag="zs/app:1", compression=["zstd", "gzip"])
+    archive = io.BytesIO()
+    save_docker_archive(store, [(image, ["zs/again:1"])], archive)
+    archive.seek(0)
+    [again] = load(store, archive)
+    assert [layer.descriptor for layer in again.layers] == \
+        [layer.descriptor for layer in image.layers]
+    assert again.id == image.id
+    for layer in again.layers:
+        assert layer_index(store, layer).paths

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from lamina.errors import InvalidManifest, LaminaError
-from lamina.layers.compression import open_reader
+from lamina.layers.compression import ZSTD, detect, open_reader
 from lamina.oci import mediatype
 from lamina.oci.config import ImageConfig
 from lamina.oci.descriptor import Descriptor
@@ -70,8 +70,8 @@ def load_docker_archive(store: Store, bundle: Bundle) -> list[StoredImage]:
                 if known is not None and store.blobs.has(Digest.parse(known.blob)):
                     # Stored once, however many images share it.
                     blob = Digest.parse(known.blob)
-                    media_type = mediatype.OCI_LAYER if blob == diff_id else mediatype.OCI_LAYER_GZIP
-                    layers.append(Descriptor(media_type, blob, store.blobs.size(blob)))
+                    layers.append(Descriptor(_stored_media_type(store, blob, diff_id), blob,
+                                             store.blobs.size(blob)))
                     continue
                 with bundle.open(path) as src:
                     got = ingest_layer(store.blobs, src, expected_diff_id=diff_id)
@@ -84,6 +84,16 @@ def load_docker_archive(store: Store, bundle: Bundle) -> list[StoredImage]:
             tags = [Reference.parse(t, store.default_registry) for t in entry.get("RepoTags") or []]
             loaded.append(store.add_image(manifest.raw, tags=tags, layer_records=records))
     return loaded
+
+
+def _stored_media_type(store: Store, blob: Digest, diff_id: Digest) -> str:
+    """The media type of a stored layer blob: plain when it is its own diff ID, else as its
+    magic number says (a pulled layer may be zstd as well as gzip)."""
+    if blob == diff_id:
+        return mediatype.OCI_LAYER
+    with store.blobs.open(blob) as fh:
+        head = fh.read(4)
+    return mediatype.OCI_LAYER_ZSTD if detect(head) == ZSTD else mediatype.OCI_LAYER_GZIP
 
 
 @contextlib.contextmanager
