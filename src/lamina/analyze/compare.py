@@ -126,20 +126,22 @@ class Reach:
         out = kept | {row for row in special if states[parents[row]] is not None}
         start = 0
         for end in [*sorted(kept), len(paths)]:
-            stood: set[object] = set()
-            # the directories of the run in order of first appearance: the first with a
-            # stand-in has that stand-in's first member
-            for directory in dict.fromkeys(parents[start:end]) if end > start else ():
-                stand_in = states[directory]
-                if stand_in is None or stand_in in stood:
-                    continue
-                stood.add(stand_in)
-                row = parents.index(directory, start, end)
-                if row in special:  # stands for no directory: the next member of it may
-                    row = next((r for r in range(row + 1, end) if r not in special
-                                and states[parents[r]] is stand_in), end)
-                if row < end:
-                    out.add(row)
+            if end > start:
+                # each directory's first row in the run (zip from the end: the first wins),
+                # then each stand-in's first row over the directories it stands for
+                firsts = dict(zip(reversed(parents[start:end]), range(end - 1, start - 1, -1),
+                                  strict=True))
+                stood: dict[object, int] = {}
+                for directory, row in firsts.items():
+                    stand_in = states[directory]
+                    if stand_in is not None and row < stood.get(stand_in, end):
+                        stood[stand_in] = row
+                for stand_in, row in stood.items():
+                    if row in special:  # stands for no directory: a later member may
+                        row = next((r for r in range(row + 1, end) if r not in special
+                                    and states[parents[r]] is stand_in), end)
+                    if row < end:
+                        out.add(row)
             start = end + 1
         return sorted(out)
 
