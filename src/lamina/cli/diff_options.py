@@ -10,6 +10,7 @@ the options, so the two cannot drift.
 
 from __future__ import annotations
 
+import gc
 from typing import NamedTuple
 
 from lamina.cli.plain_options import PlainOption, parse_plain_args
@@ -54,6 +55,10 @@ def run_diff(request: DiffRequest) -> None:
     from lamina.cli.store import open_store
     from lamina.client.image_source import open_image
 
+    # The comparison makes tens of thousands of objects that all live until the end and
+    # form no cycles: the cyclic collector's passes over them cost ~6% of a diff of the
+    # bench images (in instructions) and free nothing. Far fewer passes, as mypy does.
+    gc.set_threshold(100_000, 50, 100)
     a_name, b_name = request.image_a, request.image_b
     store = open_store()
     with activity(f"comparing {a_name} and {b_name}"), \
