@@ -1,5 +1,6 @@
-"""A save of a layer index killed with SIGKILL leaves its scratch file; the next save
-removes it (and never one a live writer holds), and no valid index is lost."""
+"""A save of a layer index, or a blob write, killed with SIGKILL leaves its scratch file;
+the next save or write removes it (and never one a live writer holds), and no valid
+index or blob is lost."""
 
 from __future__ import annotations
 
@@ -45,10 +46,23 @@ def _scratch(home: Path) -> list[str]:
     return sorted(os.listdir(home / INDEX_DIR / SCRATCH))
 
 
-def _stuck_save(home: Path, target: Path, diff_id: str) -> subprocess.Popen[str]:
-    child = subprocess.Popen(
-        [sys.executable, "-c", _STUCK_SAVE, str(target), diff_id, str(home / INDEX_DIR / SCRATCH)],
-        stdout=subprocess.PIPE, text=True)
+# Writes a blob into the store, stopping half-way for good, as _STUCK_SAVE does.
+_STUCK_BLOB = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from lamina.store.blobs import BlobStore
+
+    with BlobStore(Path(sys.argv[1])).writer() as writer:
+        writer.write(b"half of a layer" * 100_000)
+        writer.file.flush()
+        print("half written", flush=True)
+        time.sleep(600)
+""")
+
+
+def _stuck(script: str, *args: str | Path) -> subprocess.Popen[str]:
+    child = subprocess.Popen([sys.executable, "-c", script, *map(str, args)],
+                             stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     assert child.stdout.readline() == "half written\n"
     return child
@@ -61,7 +75,7 @@ def test_the_next_save_removes_what_a_killed_save_left(tmp_path: Path) -> None:
     target = index_path(tmp_path, first.diff_id)
     good = target.read_bytes()
 
-    child = _stuck_save(tmp_path, target, str(first.diff_id))
+    child = _stuck(_STUCK_SAVE, target, str(first.diff_id), tmp_path / INDEX_DIR / SCRATCH)
     try:
         [in_flight] = _scratch(tmp_path)
         layer_index(store, second)  # a save while the writer lives leaves its file alone
@@ -92,8 +106,8 @@ def test_scratch_files_of_versions_before_the_scratch_folder_go_once_old(tmp_pat
     stale, fresh = folder / ".index-k2j3h4g5", folder / ".index-a1b2c3d4"
     stale.write_bytes(b"LMIX half an index")
     fresh.write_bytes(b"LMIX half an index")
-    day_ago = time.time() - 86400
-    os.utime(stale, (day_ago, day_ago))
+    days_ago = time.time() - 2 * 86400
+    os.utime(stale, (days_ago, days_ago))
 
     layer_index(store, first)
     assert not stale.exists()
@@ -114,3 +128,29 @@ def test_clean_up_keeps_the_scratch_folder_and_indexes_of_kept_layers(tmp_path: 
     assert in_flight.exists()  # the next save decides, by its lock
     for layer in image.layers:
         assert stored_index(store, layer.diff_id) is not None
+
+
+def test_the_next_blob_write_removes_what_a_killed_one_left(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    kept = store.blobs.put_bytes(b"a config")
+    tmp = tmp_path / "tmp"
+    old, fresh, spool = tmp / "blob-k2j3h4g5", tmp / "blob-a1b2c3d4", tmp / "load-x.tar"
+    for path in (old, fresh, spool):  # an earlier version's, and a load's spool
+        path.write_bytes(b"x")
+    days_ago = time.time() - 2 * 86400
+    os.utime(old, (days_ago, days_ago))
+
+    child = _stuck(_STUCK_BLOB, tmp_path)
+    try:
+        [in_flight] = [name for name in os.listdir(tmp) if name.startswith("blob.")]
+        store.blobs.put_bytes(b"another")  # a write while the writer lives leaves it alone
+        assert (tmp / in_flight).exists()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert (tmp / in_flight).stat().st_size == 15 * 100_000  # what SIGKILL left behind
+
+    written = store.blobs.put_bytes(b"the next write")
+    assert sorted(os.listdir(tmp)) == sorted([fresh.name, spool.name])
+    for digest, data in ((kept, b"a config"), (written, b"the next write")):
+        assert store.blobs.read_bytes(digest) == data

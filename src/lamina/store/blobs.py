@@ -19,6 +19,11 @@ from lamina.errors import DigestMismatch, NotFound
 from lamina.oci.digest import Digest, Hasher
 
 CHUNK = 1024 * 1024
+# A blob being written is ``tmp/blob.XXXXXXXX``, locked by its writer (scratch_files.py),
+# so the next write removes what a killed one left. Versions before wrote ``blob-XXXXXXXX``
+# unlocked: those go once they are older than any write takes.
+_SCRATCH = "blob."
+_OLD_SCRATCH = "blob-"
 
 
 class VerifyingReader(io.RawIOBase):
@@ -100,16 +105,16 @@ class BlobStore:
     @contextlib.contextmanager
     def writer(self, expected: Digest | None = None) -> Iterator[BlobWriter]:
         """Write a blob; on exit it is verified and published, or discarded on error."""
-        import tempfile  # writers only: commands that just read start without it
+        # writers only (tempfile, fcntl): commands that just read start without it
+        from lamina.store.scratch_files import scratch_file
 
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="blob-")
+        # (and removes what killed writers left)
+        fd, tmp_name = scratch_file(self._tmp, _SCRATCH, old_prefix=_OLD_SCRATCH)
         writer = BlobWriter(os.fdopen(fd, "wb"), expected.algorithm if expected else "sha256")
         try:
             yield writer
             writer.file.flush()
             os.fsync(writer.file.fileno())
-            writer.file.close()
             actual = writer.hasher.digest()
             if expected is not None and actual != expected:
                 raise DigestMismatch(
@@ -118,7 +123,7 @@ class BlobStore:
             writer.digest = actual
             final = self.path(actual)
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, final)
+            os.replace(tmp_name, final)  # still locked: no sweep takes it before
         finally:
             writer.file.close()
             with contextlib.suppress(FileNotFoundError):

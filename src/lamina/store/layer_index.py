@@ -10,7 +10,6 @@ index is rebuilt the same way.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -29,9 +28,8 @@ INDEX_DIR: Final = "layer-index"
 # file is removed by the next save, and gc leaves the folder alone.
 SCRATCH: Final = ".scratch"
 # Versions before SCRATCH wrote next to the indexes, as ``.index-XXXXXXXX``; those files
-# carry no lock, so only ones older than any save takes are taken for a dead writer's.
+# carry no lock, so only old ones are taken for a dead writer's (scratch_files.OLD_AGE).
 _OLD_SCRATCH: Final = ".index-"
-_OLD_SCRATCH_AGE: Final = 3600.0
 
 
 class Store(Protocol):
@@ -65,13 +63,10 @@ def keep_index(home: Path, diff_id: Digest, index: LayerIndex) -> None:
 
 
 def _drop_old_scratch(root: Path) -> None:
-    import time
+    from lamina.store.scratch_files import drop_if_old
 
-    old = time.time() - _OLD_SCRATCH_AGE
     for path in root.glob(f"*/{_OLD_SCRATCH}*"):
-        with contextlib.suppress(OSError):  # gone meanwhile
-            if path.stat().st_mtime < old:
-                path.unlink()
+        drop_if_old(path)
 
 
 def save_index(store: Store, diff_id: Digest, index: LayerIndex | None) -> None:

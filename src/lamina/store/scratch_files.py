@@ -18,15 +18,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 PREFIX = ".write-"
+# Files of an earlier naming, written with no lock: one this old is taken for a dead
+# writer's (no write lasts a day), a younger one may be a live writer's.
+OLD_AGE = 24 * 3600.0
 
 
 def write_atomically(path: Path, scratch: Path, parts: Iterable[bytes]) -> None:
     """Write ``parts`` to ``path`` through ``scratch`` (a folder on the same file system),
     first removing what dead writers left in ``scratch``."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    sweep(scratch)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _locked_scratch_file(scratch)
+    fd, tmp = scratch_file(scratch)
     try:
         with os.fdopen(fd, "wb") as fh:  # closing drops the lock, after the rename
             fh.writelines(parts)
@@ -37,9 +38,15 @@ def write_atomically(path: Path, scratch: Path, parts: Iterable[bytes]) -> None:
         raise
 
 
-def _locked_scratch_file(scratch: Path) -> tuple[int, str]:
+def scratch_file(scratch: Path, prefix: str = PREFIX, *,
+                 old_prefix: str | None = None) -> tuple[int, str]:
+    """A new file in ``scratch`` named ``prefix...``, locked until its descriptor closes (keep
+    it open until the rename), after removing the ``prefix`` files dead writers left (and
+    ``old_prefix`` files older than OLD_AGE)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    sweep(scratch, prefix, old_prefix=old_prefix)
     while True:
-        fd, tmp = tempfile.mkstemp(dir=scratch, prefix=PREFIX)
+        fd, tmp = tempfile.mkstemp(dir=scratch, prefix=prefix)
         fcntl.flock(fd, fcntl.LOCK_EX)
         if os.fstat(fd).st_nlink:
             return fd, tmp
@@ -47,14 +54,20 @@ def _locked_scratch_file(scratch: Path) -> tuple[int, str]:
         os.close(fd)
 
 
-def sweep(scratch: Path) -> int:
-    """Remove the scratch files no live writer holds; how many went."""
+def sweep(scratch: Path, prefix: str = PREFIX, *, old_prefix: str | None = None) -> int:
+    """Remove the ``prefix`` files no live writer holds, and ``old_prefix`` ones older than
+    OLD_AGE (others in the folder are not ours to judge); how many went."""
     try:
         names = os.listdir(scratch)
     except FileNotFoundError:
         return 0
     removed = 0
     for name in names:
+        if old_prefix is not None and name.startswith(old_prefix):
+            removed += drop_if_old(scratch / name)
+            continue
+        if not name.startswith(prefix):
+            continue
         path = scratch / name
         try:
             fd = os.open(path, os.O_RDONLY)
@@ -74,3 +87,16 @@ def sweep(scratch: Path) -> int:
         finally:
             os.close(fd)
     return removed
+
+
+def drop_if_old(path: Path) -> bool:
+    """Remove ``path`` when it was last written more than OLD_AGE ago; whether it went."""
+    import time
+
+    try:
+        if path.stat().st_mtime < time.time() - OLD_AGE:
+            path.unlink()
+            return True
+    except FileNotFoundError:  # gone meanwhile
+        pass
+    return False
