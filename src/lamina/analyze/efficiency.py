@@ -89,8 +89,13 @@ class EfficiencyCounter:
             while head and head not in parents:
                 parents.add(head)
                 head = head.rpartition("/")[0]
+        once, tally = self._once, self._tally
         for path, size in nodes.items():
-            if path not in parents:
+            if path in parents:
+                continue
+            if path not in once and path not in tally:
+                once[path] = size  # (most paths: sighted once, in one layer; no call)
+            else:
                 self._sight(path, size)
         for node_path, target in whiteout_nodes.items():
             if node_path in parents:
