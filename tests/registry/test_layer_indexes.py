@@ -1,5 +1,5 @@
-"""With scan on push, the registry indexes pushed layers in the background, once
-(registry/layer_indexes.py); tests/scan/test_registry.py shows the scan reading them.
+"""The registry indexes pushed layers in the background, once (registry/layer_indexes.py);
+tests/scan/test_registry.py shows the scan reading them.
 
 Pushes go through a real client (`lamina push`) to `lamina registry serve` on
 loopback. Layers are OCI ``tar+gzip`` blobs (image-spec layer.md); the index
@@ -207,12 +207,12 @@ def test_each_layer_is_read_once_then_served_from_its_stored_index_until_gc(
 
 
 @pytest.mark.parametrize("on_push", [True, False])
-def test_without_scan_on_push_layers_are_indexed_on_push_if_asked_else_by_the_first_reader(
+def test_without_scan_on_push_layers_are_indexed_on_push_unless_off_then_by_the_first_reader(
         lamina_home: Path, tmp_path: Path, on_push: bool) -> None:
-    """``layer_index_on_push``: the index jobs run after the push; without it the first
-    listing indexes the layers (through the same jobs) and stores the indexes. Either
-    way each blob is read once."""
-    env = {"LAMINA_REGISTRY_LAYER_INDEX_ON_PUSH": "1"} if on_push else {}
+    """By default (``layer_index_on_push``) the index jobs run after the push, with no
+    scan on push; turned off, the first listing indexes the layers (through the same
+    jobs) and stores the indexes. Either way each blob is read once."""
+    env = {} if on_push else {"LAMINA_REGISTRY_LAYER_INDEX_ON_PUSH": "0"}
     server = RegistryServer(tmp_path / "registry", tmp_path / "server.log", env).start()
     try:
         name = f"{server.host}/plain/app:1"

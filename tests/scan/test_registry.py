@@ -121,15 +121,19 @@ def test_scan_on_push_results_api_rescan_and_pull_policy(
     assert b"pull refused by policy" in pull.stderr
 
 
+@pytest.mark.parametrize("index_on_push", [True, False])
 def test_scan_reads_the_layer_indexes_not_the_layers(
-        lamina_home: Path, pypa_db: Path, servers: list[RegistryServer], tmp_path: Path) -> None:
-    """The first scan indexes the layers; a rescan then opens only the layers whose index
-    lists a package database: a layer without one is not read (its blob may even be gone)
-    and the findings are those of the package that is there."""
+        lamina_home: Path, pypa_db: Path, servers: list[RegistryServer], tmp_path: Path,
+        index_on_push: bool) -> None:
+    """The layers are indexed after the push (the default, even without scan on push) or,
+    with that off, by the first scan; a scan then opens only the layers whose index lists
+    a package database: a layer without one is not read (its blob may even be gone) and
+    the findings are those of the package that is there."""
     db = tmp_path / "db.sqlite"
     db.write_bytes(pypa_db.read_bytes())
     root = tmp_path / "registry"
-    server = _start(servers, root, tmp_path / "server.log", LAMINA_SCAN_DB=str(db))
+    server = _start(servers, root, tmp_path / "server.log", LAMINA_SCAN_DB=str(db),
+                    LAMINA_REGISTRY_LAYER_INDEX_ON_PUSH="1" if index_on_push else "0")
     metadata = b"Metadata-Version: 2.1\nName: urllib3\nVersion: 1.24.1\n"
     packages = build(file("usr/lib/python3/site-packages/urllib3-1.24.1.dist-info/METADATA",
                           metadata))
@@ -137,21 +141,28 @@ def test_scan_reads_the_layer_indexes_not_the_layers(
     name = f"{server.host}/scan/indexed:1"
     make_image(open_store(), name, [packages, data])
     assert lamina("push", "-q", name).exit_code == 0
-    assert not (root / INDEX_DIR).exists()  # no scan on push: nothing indexed at push time
+    if not index_on_push:
+        time.sleep(1)  # the push's listeners have run: they queued nothing
+        assert not (root / INDEX_DIR).exists()  # nothing indexed at push time
     with httpx.Client(base_url=server.url, timeout=300) as client:
         answer = client.get("/v2/scan/indexed/manifests/1",
                             headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
         manifest = parse_manifest(answer.content, answer.headers["content-type"])
         assert isinstance(manifest, Manifest)
+        data_blob = manifest.layers[1].digest
+        data_path = root / "blobs" / "sha256" / data_blob.hex[:2] / data_blob.hex
         url = (f"/api/v1/repositories/scan/indexed/manifests/"
                f"{answer.headers['docker-content-digest']}/vulnerabilities")
+        if index_on_push:  # indexed by the push's jobs: the first scan never needs that blob
+            wait_for_indexes(root, manifest, server.log)
+            data_path.unlink()
         first = client.get(url)
         assert first.status_code == 200, first.text
         assert ("urllib3", "CVE-2019-11324") in _ids(first.json()["findings"])
-        wait_for_indexes(root, manifest, server.log)  # made by that first scan
+        assert first.json()["problems"] == []
+        wait_for_indexes(root, manifest, server.log)  # made by the push or that first scan
 
-        data_blob = manifest.layers[1].digest
-        (root / "blobs" / "sha256" / data_blob.hex[:2] / data_blob.hex).unlink()
+        data_path.unlink(missing_ok=True)
         _add_advisory(db, tmp_path / "extra.json", "LAMINA-TEST-2099-2", "urllib3")
         again = client.get(url)  # another database: a fresh scan, through the indexes
         assert again.status_code == 200, again.text

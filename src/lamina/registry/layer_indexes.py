@@ -6,8 +6,8 @@ root, or an object in the bucket), so every replica reads the one index that whi
 replica made. Making it is the job ``index:<blob digest>`` of the jobs table
 (job_runner.py):
 
-- queued for each layer of a pushed image manifest when something reads indexes at push
-  time (scan on push), and claimed by one replica's index runner: at most
+- queued for each layer of a pushed image manifest (``layer_index_on_push``, default on;
+  scan on push queues them regardless), and claimed by one replica's index runner: at most
   ``layer_index_workers`` threads per replica (0: none), so indexing never takes more
   than that of a replica's CPU; a job whose replica dies is taken over by another when
   its lease runs out;

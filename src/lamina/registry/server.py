@@ -39,8 +39,8 @@ def build_app(settings: RegistrySettings, *, scanner: ImageScanner | None = None
     reg = Registry(settings, open_blobs(settings), meta,
                    authorizer=access.controller if settings.auth != "none" else None,
                    policy=NamespaceRules(access.store, meta))
-    # Index jobs are queued on push for a scan that follows it, or when asked: otherwise
-    # a layer is indexed (once) by its first reader, and pushes keep the CPU.
+    # Index jobs are queued on push (issue #16: each pushed layer indexed once, in the
+    # background) unless turned off; a scan on push needs them regardless.
     indexes = LayerIndexes(reg, settings.layer_index_workers,
                            on_push=settings.layer_index_on_push
                            or (scanner is not None and scanner.on_push))

@@ -24,12 +24,13 @@ Keys (TOML name / environment variable):
   sessions idle for longer (default 86400).
 - ``access_log`` / ``LAMINA_REGISTRY_ACCESS_LOG``: JSON-lines access log on stderr (default true).
 - ``layer_index_workers`` / ``LAMINA_REGISTRY_LAYER_INDEX_WORKERS``: threads per server
-  process that run layer index jobs (queued on push with scan on push), so the scan reads
-  file listings instead of layers (default 1; 0: none run or are queued here, a layer is
-  indexed by its first reader).
-- ``layer_index_on_push`` / ``LAMINA_REGISTRY_LAYER_INDEX_ON_PUSH``: queue the index jobs
-  of pushed layers even without scan on push (for readers of the layer listing; default
-  false: pushes and pulls keep the CPU, and a layer is indexed by its first reader).
+  process that run layer index jobs (queued on push), so the scan and the layer listing
+  read file listings instead of layers (default 1; 0: none run or are queued here, a
+  layer is indexed by its first reader).
+- ``layer_index_on_push`` / ``LAMINA_REGISTRY_LAYER_INDEX_ON_PUSH``: queue the index job
+  of each pushed layer, run in the background after the push (default true; false: only
+  scan on push queues them, else a layer is indexed by its first reader, and the
+  replica's CPU stays with pushes and pulls).
 
 Access control (issue 5; see ``registry/auth/`` and the registry README):
 
@@ -137,7 +138,7 @@ class RegistrySettings:
     upload_expiry_seconds: int = 86400
     access_log: bool = True
     layer_index_workers: int = 1
-    layer_index_on_push: bool = False
+    layer_index_on_push: bool = True
     auth: str = "none"
     htpasswd_file: str = ""
     token_service: str = "lamina-registry"

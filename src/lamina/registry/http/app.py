@@ -99,7 +99,7 @@ def create_app(reg: Registry, *, access: AccessServices | None = None,
         install_access_control(app, reg, access)
         handlers["retention"] = retention_handler(reg.meta, access.store, access.audit)
     if layer_indexes is not None:
-        # queues index jobs on push when something reads indexes then (LayerIndexes.on_push)
+        # queues index jobs on push unless that is off (LayerIndexes.on_push)
         reg.events.subscribe(layer_indexes.on_event)
         install_layer_files(app, layer_indexes)
     if scanner is not None:
