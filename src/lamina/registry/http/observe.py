@@ -68,7 +68,9 @@ class Metrics:
                 ("stored_bytes", stats.stored_bytes, "Bytes of blobs stored."),
                 ("linked_bytes", stats.linked_bytes, "Bytes of blobs summed over repositories."),
                 ("dedup_saved_bytes", stats.dedup_saved_bytes,
-                 "Bytes not stored thanks to sharing blobs across repositories.")):
+                 "Bytes not stored thanks to sharing blobs across repositories."),
+                ("jobs_pending", stats.pending_jobs,
+                 "Background jobs (layer indexes, scans, gc) queued or running, all replicas.")):
             lines += [f"# HELP lamina_registry_{name} {text}",
                       f"# TYPE lamina_registry_{name} gauge", f"lamina_registry_{name} {value}"]
         counts = layer_indexes or {}

@@ -79,6 +79,7 @@ class Stats:
     blobs: int
     stored_bytes: int
     linked_bytes: int
+    pending_jobs: int  # background jobs queued or running, on any replica
 
     @property
     def dedup_saved_bytes(self) -> int:

@@ -199,7 +199,8 @@ class SqlMetaStore(SqlJobs):
             "SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM blobs), "
             "(SELECT coalesce(sum(size), 0) FROM blobs), "
             "(SELECT coalesce(sum(b.size), 0) FROM repo_blobs l JOIN blobs b "
-            "ON b.digest=l.digest)")
+            "ON b.digest=l.digest), "
+            "(SELECT count(*) FROM jobs WHERE state IN ('queued', 'running'))")
         assert row is not None
         return Stats(*(int(v) for v in row))
 
