@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import time
 from pathlib import Path
 
 from starlette.testclient import TestClient
 
+from lamina.registry.storage.filesystem import INDEX_DIR
+from tests.layers.tarbuild import build, file
 from tests.registry.helpers import push_blob, push_image, sha256
 from tests.tools import lamina
 
@@ -43,3 +48,52 @@ def test_fsck_reports_missing_files(client: TestClient, registry_root: Path) -> 
 def test_fsck_needs_an_existing_root(tmp_path: Path) -> None:
     result = lamina("registry", "fsck", "--root", tmp_path / "nothing")
     assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+def _indexed(client: TestClient, root: Path) -> Path:
+    """Push an image of one gzip tar layer; its layer index once the push's job stored it."""
+    layer = gzip.compress(build(file("etc/hello", b"hi")))
+    push_image(client, "a", "v1", layers=[layer])
+    path = root / INDEX_DIR / "sha256" / sha256(layer)[7:]
+    deadline = time.monotonic() + 60
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists()
+    return path
+
+
+def _scratch(index: Path, name: str, age: float) -> Path:
+    """A layer index writer's scratch file, as a writer killed mid-write leaves it."""
+    scratch = index.with_name(f".index-{index.name}-{name}")
+    scratch.write_bytes(b"half an index")
+    os.utime(scratch, (time.time() - age, time.time() - age))
+    return scratch
+
+
+def test_fsck_removes_indexes_without_a_blob_and_old_index_scratch(
+        client: TestClient, registry_root: Path) -> None:
+    index = _indexed(client, registry_root)
+    stale, fresh = _scratch(index, "1-1", 2 * 3600), _scratch(index, "2-2", 60)
+    orphan = index.with_name("0" * 64)  # an index of no blob (a hand delete leaves one)
+    orphan.write_bytes(b"an index of no blob")
+    result = lamina("registry", "fsck", "--root", registry_root, "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [(p["kind"], p["digest"]) for p in report["problems"]] == [
+        ("index-orphan", "sha256:" + "0" * 64)]
+    assert report["scratch_bytes"] == len(b"half an index")
+    assert not orphan.exists() and not stale.exists()
+    assert fresh.exists() and index.exists()  # a write that may be in flight is left alone
+    again = lamina("registry", "fsck", "--root", registry_root)
+    assert again.exit_code == 0 and "0 problems" in again.stdout, again.stdout
+    listed = client.get("/api/v1/repositories/a/manifests/v1/layers").json()["layers"]
+    assert [m["path"] for m in listed[0]["members"]] == ["etc/hello"]
+
+
+def test_gc_removes_index_scratch_over_an_hour_old_even_with_no_grace(
+        client: TestClient, registry_root: Path) -> None:
+    index = _indexed(client, registry_root)
+    stale, fresh = _scratch(index, "1-1", 2 * 3600), _scratch(index, "2-2", 0)
+    gc = lamina("registry", "gc", "--root", registry_root, "--grace", "0")
+    assert gc.exit_code == 0, gc.stderr
+    assert not stale.exists() and fresh.exists() and index.exists()

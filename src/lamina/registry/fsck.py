@@ -1,23 +1,28 @@
 """Storage check: re-hash every blob, quarantine the corrupt, report what is missing.
 
 A quarantined or missing blob is also forgotten by the metadata, so that
-clients see it as absent (HEAD 404) and push it again.
+clients see it as absent (HEAD 404) and push it again. A layer index whose blob the
+registry does not have is removed (reported), and scratch files of writes interrupted
+over an hour ago (a layer index written when its writer was killed) go.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from lamina.oci.digest import Digest, Hasher
+from lamina.registry.gc import remove_orphan_indexes
 from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
 
 READ_CHUNK = 1024 * 1024
+SCRATCH_SECONDS = 3600  # a write's scratch file this old was left by a killed writer
 
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # corrupt | missing | size | manifest-missing | dangling
+    kind: str  # corrupt | missing | size | manifest-missing | dangling | index-orphan
     digest: Digest
     detail: str
 
@@ -26,10 +31,12 @@ class Problem:
 class FsckReport:
     checked: int = 0
     checked_bytes: int = 0
+    scratch_bytes: int = 0  # of interrupted writes' scratch files removed
     problems: list[Problem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         return {"checked": self.checked, "checked_bytes": self.checked_bytes,
+                "scratch_bytes": self.scratch_bytes,
                 "problems": [{"kind": p.kind, "digest": str(p.digest), "detail": p.detail}
                              for p in self.problems]}
 
@@ -88,4 +95,9 @@ def _check(reg: Registry) -> FsckReport:
                     "dangling", child,
                     f"index {record.digest} of {record.repository} lists it, but the "
                     "repository has no such manifest; push it again or delete the index"))
+    for digest in remove_orphan_indexes(reg, set(reg.meta.known_blobs())):
+        report.problems.append(Problem("index-orphan", digest,
+                                       "layer index of a blob the registry does not have; "
+                                       "removed"))
+    report.scratch_bytes = reg.blobs.sweep_scratch(time.time() - SCRATCH_SECONDS)
     return report

@@ -109,6 +109,20 @@ def queue(settings: RegistrySettings, *, delete_untagged: bool = False,
         reg.close()
 
 
+def remove_orphan_indexes(reg: Registry, known: set[Digest]) -> list[Digest]:
+    """Remove the layer indexes whose blob the registry does not have (left by a version
+    that kept them elsewhere, or by a blob deleted by hand; gc's own deletes remove the
+    index first); those removed. ``known``: digests known to be kept (not looked up)."""
+    stray = [d for d in reg.blobs.iter_layer_indexes() if d not in known]
+    if not stray:
+        return []
+    with reg.meta.sweep_lock(True):  # an index is written under the shared lock
+        gone = [d for d in stray if reg.meta.blob_size(d) is None
+                and not reg.meta.is_manifest(d)]
+        reg.blobs.delete_layer_indexes(gone)
+    return gone
+
+
 def job_handler(reg: Registry, progress: Emit | None) -> Handler:
     """The replicas' handler of "gc" jobs."""
     def handler(job: Job, lease: Lease) -> str:
@@ -245,19 +259,7 @@ class Sweep:
             self.report.freed_bytes += info.size
             self.progress.advance(1, info.size)
         if not self.dry_run:
-            self._orphan_indexes(set(known) | manifests)
-
-    def _orphan_indexes(self, known: set[Digest]) -> None:
-        """Layer indexes whose blob is gone: left by a version that kept them elsewhere, or
-        by a blob deleted by hand. (gc's own deletes remove the index first.)"""
-        reg = self.reg
-        stray = [d for d in reg.blobs.iter_layer_indexes() if d not in known]
-        if not stray:
-            return
-        with reg.meta.sweep_lock(True):  # an index is written under the shared lock
-            gone = [d for d in stray if reg.meta.blob_size(d) is None
-                    and not reg.meta.is_manifest(d)]
-            reg.blobs.delete_layer_indexes(gone)
+            remove_orphan_indexes(reg, set(known) | manifests)
 
     def _uploads(self) -> None:
         reg, report = self.reg, self.report

@@ -20,6 +20,10 @@ from lamina.registry.storage.base import BlobInfo, UploadFile
 
 READ_CHUNK = 1024 * 1024
 INDEX_DIR = "layer-index"
+INDEX_SCRATCH = ".index-"  # an index being written, renamed to its digest when whole
+# An index write takes milliseconds: a scratch file this old was left by a writer killed
+# mid-write. A fixed age, not gc's grace (which may be 0), so no write in flight loses it.
+INDEX_SCRATCH_SECONDS = 3600
 
 
 def _fsync_dir(path: Path) -> None:
@@ -134,7 +138,7 @@ class FilesystemBlobStore:
     def write_layer_index(self, digest: Digest, data: bytes) -> None:
         path = self._index_path(digest)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".index-{digest.hex}-{os.getpid()}-{time.monotonic_ns()}")
+        tmp = path.with_name(f"{INDEX_SCRATCH}{digest.hex}-{os.getpid()}-{time.monotonic_ns()}")
         try:
             tmp.write_bytes(data)
             os.replace(tmp, path)  # readers see the old file, the new one, or none
@@ -210,13 +214,24 @@ class FilesystemBlobStore:
             yield entry.name, st.st_size, st.st_mtime
 
     def sweep_scratch(self, older_than: float) -> int:
-        freed = 0
-        for entry in self.uploads.glob(".put-*"):
-            try:
-                st = entry.stat()
-                if st.st_mtime < older_than:
-                    entry.unlink()
-                    freed += st.st_size
-            except FileNotFoundError:
-                continue
+        """Scratch of put() before ``older_than``, and of index writes over an hour old
+        (one listing of each algorithm's index folder: one entry per layer)."""
+        freed = _sweep(self.uploads.glob(".put-*"), older_than)
+        if self.indexes.is_dir():
+            freed += _sweep(self.indexes.glob(f"*/{INDEX_SCRATCH}*"),
+                            min(older_than, time.time() - INDEX_SCRATCH_SECONDS))
         return freed
+
+
+def _sweep(entries: Iterator[Path], older_than: float) -> int:
+    """Remove the files last written before ``older_than``; the bytes they held."""
+    freed = 0
+    for entry in entries:
+        try:
+            st = entry.stat()
+            if st.st_mtime < older_than:
+                entry.unlink()
+                freed += st.st_size
+        except FileNotFoundError:
+            continue
+    return freed
