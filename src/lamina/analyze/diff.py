@@ -7,7 +7,7 @@ inventory (dpkg, apk, Python, npm) and compare by (type, name, arch).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Final, NamedTuple
@@ -97,14 +97,17 @@ def _type(node: Node) -> str:
     return node.file.kind if node.file is not None else DIR
 
 
-def _one_side(node: Node, path: str, change: str) -> Iterator[FileDiff]:
-    size = _size(node)
-    yield FileDiff("/" + path, change, _type(node), size if change == REMOVED else 0,
-                   size if change == ADDED else 0)
+def _one_side(node: Node, path: str, change: str, out: list[FileDiff],
+              itself: bool = True) -> None:
+    """Append ``node`` (unless not ``itself``) and everything below it as ``change``."""
+    if itself:
+        size = _size(node)
+        out.append(FileDiff("/" + path, change, _type(node), size if change == REMOVED else 0,
+                            size if change == ADDED else 0))
     for sub, child in node.walk(path):
         size = _size(child)
-        yield FileDiff("/" + sub, change, _type(child), size if change == REMOVED else 0,
-                       size if change == ADDED else 0)
+        out.append(FileDiff("/" + sub, change, _type(child), size if change == REMOVED else 0,
+                            size if change == ADDED else 0))
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,9 @@ class Scope:
 _NONE: Final[dict[str, Node]] = {}
 
 
-def _walk(a: Node, b: Node, prefix: str, scope: Scope | None = None) -> Iterator[FileDiff]:
+def _walk(a: Node, b: Node, prefix: str, scope: Scope | None, out: list[FileDiff]) -> None:
+    """Append the differences below ``a`` and ``b`` to ``out``, in path order (a list, not
+    a generator: a yield would climb through every level of the tree above it)."""
     a_children, b_children = a.children or _NONE, b.children or _NONE
     for name in sorted(a_children.keys() | b_children.keys()):
         path = f"{prefix}/{name}" if prefix else name
@@ -140,30 +145,32 @@ def _walk(a: Node, b: Node, prefix: str, scope: Scope | None = None) -> Iterator
         if left is None or right is None:
             node, change = (right, ADDED) if left is None else (left, REMOVED)
             assert node is not None
-            if node.children is None:  # a leaf (most are): no generators for it
+            if node.children is None:  # a leaf (most are): no walk below it
                 file = node.file
                 assert file is not None  # (a node without a file is a directory)
-                yield FileDiff("/" + path, change, file.kind,
-                               file.size if change == REMOVED else 0,
-                               file.size if change == ADDED else 0)
+                out.append(FileDiff("/" + path, change, file.kind,
+                                    file.size if change == REMOVED else 0,
+                                    file.size if change == ADDED else 0))
             else:
-                yield from _one_side(node, path, change)
+                _one_side(node, path, change, out)
         else:
             what = _what(left.file, right.file)
             if what:
-                yield FileDiff("/" + path, CHANGED, _type(right), _size(left), _size(right),
-                               what)
+                out.append(FileDiff("/" + path, CHANGED, _type(right), _size(left),
+                                    _size(right), what))
             if left.is_dir and right.is_dir:
-                yield from _walk(left, right, path, inner)
+                _walk(left, right, path, inner, out)
             elif left.is_dir:
-                yield from (d for d in _one_side(left, path, REMOVED) if d.path != "/" + path)
+                _one_side(left, path, REMOVED, out, itself=False)
             elif right.is_dir:
-                yield from (d for d in _one_side(right, path, ADDED) if d.path != "/" + path)
+                _one_side(right, path, ADDED, out, itself=False)
 
 
 def diff_trees(a: MergedTree, b: MergedTree, scope: Scope | None = None) -> list[FileDiff]:
     """Every path whose version differs; with ``scope``, only where the trees can differ."""
-    return list(_walk(a.root, b.root, "", scope))
+    out: list[FileDiff] = []
+    _walk(a.root, b.root, "", scope, out)
+    return out
 
 
 PackageKey = tuple[str, str, str]
