@@ -18,6 +18,7 @@ from lamina.analyze.packages import may_change_packages, package_versions
 from lamina.analyze.tree import MergedTree
 from lamina.client.image_source import OpenedImage
 from lamina.layers import layerindex
+from lamina.layers.kinds import DIR
 from lamina.layers.layerindex import LayerIndex
 
 
@@ -49,12 +50,15 @@ def diff_scope(scans: list[LayerScan]) -> Scope:
     touched: set[str] = set()
     whole: set[str] = set()
     for scan in scans:
-        paths = [item.path for item in scan.files]
         whole.update(scan.whiteouts, scan.opaque)
         # a non-directory replaces a directory's whole subtree, even when a later member
         # of the layer makes the path a directory again
-        whole.update(item.path for item in scan.files if not item.is_dir)
-        for path in (*paths, *scan.whiteouts, *scan.opaque):
+        whole.update([item.path for item in scan.files if item.kind != DIR])
+        listed = {item.path for item in scan.files}
+        listed.update(scan.whiteouts, scan.opaque)
+        touched.update(listed)
+        # then their directories, each climbed once (most share a few)
+        for path in {path.rpartition("/")[0] for path in listed}:
             while path and path not in touched:
                 touched.add(path)
                 path = path.rpartition("/")[0]
