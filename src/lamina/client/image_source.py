@@ -199,13 +199,14 @@ def _from_file(path: Path, selector: str, text: str, store: Store) -> Iterator[O
     from lamina.store.archive_image import archive_images
     from lamina.store.bundle import Bundle
     from lamina.store.docker_archive import is_docker_archive
-    from lamina.store.layout_image import layout_images
     from lamina.store.oci_layout import is_oci_layout
 
     bundle = Bundle(path)
     try:
         readable: list[tuple[StoredImage, InPlace]] | None = None
         if is_oci_layout(bundle):
+            from lamina.store.layout_image import layout_images  # only for a layout
+
             layouts = layout_images(bundle, store.default_registry)
             # as load reads it: Docker's OCI-era archives name images in manifest.json only
             if any(one.tags for one in layouts) or not is_docker_archive(bundle):

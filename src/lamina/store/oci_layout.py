@@ -26,7 +26,6 @@ from lamina.oci.reference import Reference
 from lamina.store.bundle import Bundle, BundleError
 from lamina.store.image import StoredImage
 from lamina.store.index import LayerRecord
-from lamina.store.ingest import ingest_layer
 from lamina.store.layer_index import save_index
 from lamina.store.store import Store
 
@@ -111,6 +110,10 @@ def _copy_image(store: Store, bundle: Bundle, manifest: Manifest,
             continue
         with bundle.open(blob_path(layer.digest)) as src:
             if layer.media_type in mediatype.LAYERS:
+                # (loaded here: reading a file in place asks is_oci_layout, not the gzip
+                # and zstd codecs ingesting pulls in, ~5 ms of start-up)
+                from lamina.store.ingest import ingest_layer
+
                 got = ingest_layer(store.blobs, src, expected_digest=layer.digest,
                                    expected_diff_id=diff_id,
                                    compression=mediatype.layer_compression(layer.media_type))
