@@ -12,6 +12,8 @@ Prints the median wall time of each over --rounds, the ratio lamina/skopeo
 on a shared machine. Both pulls check blob digests as the bytes arrive;
 lamina's pull also decompresses each layer in that pass, checks its diff ID
 and writes its layer index (issue #16: target <= 0.9x), all inside the timed pull.
+Lamina runs byte-compiled, as pip installs it (this machine sets
+PYTHONDONTWRITEBYTECODE, which would recompile its modules on every run).
 
     .venv/bin/python bench/client.py [--mb 500] [--rounds 3] [--json]
 """
@@ -38,6 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from analyze import bytecode_env  # bench/analyze.py, beside this script
 
 CACHE = Path(os.environ.get("LAMINA_TEST_CACHE", "/var/cache/lamina-tests")) / "bench-client"
 LAMINA = Path(sys.executable).parent / "lamina"
@@ -171,9 +176,9 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     return elapsed, cpu
 
 
-def one_round(layout: Path, scratch: Path) -> dict[str, float]:
+def one_round(layout: Path, scratch: Path, base_env: dict[str, str]) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(dir=scratch, prefix="home-"))
-    env = {**os.environ, "LAMINA_HOME": str(home)}
+    env = {**base_env, "LAMINA_HOME": str(home)}
     out: dict[str, float] = {}
     with distribution(scratch) as reg:
         name = f"{reg}/bench/lamina:v1"
@@ -187,7 +192,7 @@ def one_round(layout: Path, scratch: Path) -> dict[str, float]:
         fresh = Path(tempfile.mkdtemp(dir=scratch, prefix="pull-home-"))
         target = Path(tempfile.mkdtemp(dir=scratch, prefix="skopeo-pull-"))
         runs["lamina_pull"] = ([str(LAMINA), "pull", "-q", name],
-                               {**os.environ, "LAMINA_HOME": str(fresh)})
+                               {**base_env, "LAMINA_HOME": str(fresh)})
         runs["skopeo_pull"] = (["skopeo", "copy", "-q", "--src-tls-verify=false",
                                 f"docker://{reg}/bench/skopeo:v1", f"oci:{target}:v1"], None)
         for key, (cmd, cmd_env) in runs.items():
@@ -212,8 +217,10 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     rounds: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(dir=CACHE, prefix="run-") as scratch:
+        # Lamina byte-compiled, as pip installs it (bench/analyze.py's bytecode_env)
+        base_env = bytecode_env(dict(os.environ), Path(scratch))
         for _ in range(args.rounds):
-            rounds.append(one_round(layout, Path(scratch)))
+            rounds.append(one_round(layout, Path(scratch), base_env))
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     result: dict[str, Any] = {
         "image_bytes": size, "rounds": args.rounds, "median_seconds": med,
