@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from lamina.registry.server import build_app
 from lamina.registry.settings import RegistrySettings
 from lamina.registry.storage.base import BlobStore
 from lamina.registry.storage.filesystem import INDEX_DIR
+from tests.layers.tarbuild import build, file
 from tests.tools import free_port, server_started
 
 LAMINA = Path(sys.executable).parent / "lamina"
@@ -78,6 +80,28 @@ def push_image(client: httpx.Client, repo: str, ref: str, layers: list[bytes] | 
                    headers={"Content-Type": mediatype.OCI_MANIFEST})
     assert r.status_code == 201, r.text
     return sha256(body), body
+
+
+def metric(text: str, name: str) -> int:
+    """The value of ``lamina_registry_NAME`` (unlabelled) in /metrics text."""
+    found = re.search(rf"^lamina_registry_{name} (\d+)$", text, re.M)
+    assert found is not None, text
+    return int(found[1])
+
+
+def push_indexed_layer(client: TestClient, root: Path, repo: str = "a") -> Path:
+    """Push ``repo:v1``, one gzip tar layer holding etc/hello, to the in-process registry
+    (with its lifespan: the job runners run); its layer index once the push's job stored
+    it and no job is pending."""
+    layer = gzip.compress(build(file("etc/hello", b"hi")))
+    push_image(client, repo, "v1", layers=[layer])
+    path = root / INDEX_DIR / "sha256" / sha256(layer)[7:]
+    deadline = time.monotonic() + 60
+    while (metric(client.get("/metrics").text, "jobs_pending") or not path.exists()) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists()
+    return path
 
 
 def index_counts(url: str) -> dict[str, int]:

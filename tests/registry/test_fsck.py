@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import time
@@ -10,9 +9,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from lamina.registry.storage.filesystem import INDEX_DIR
-from tests.layers.tarbuild import build, file
-from tests.registry.helpers import push_blob, push_image, sha256
+from tests.registry.helpers import push_blob, push_image, push_indexed_layer, sha256
 from tests.tools import lamina
 
 
@@ -50,18 +47,6 @@ def test_fsck_needs_an_existing_root(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "does not exist" in result.stderr
 
 
-def _indexed(client: TestClient, root: Path) -> Path:
-    """Push an image of one gzip tar layer; its layer index once the push's job stored it."""
-    layer = gzip.compress(build(file("etc/hello", b"hi")))
-    push_image(client, "a", "v1", layers=[layer])
-    path = root / INDEX_DIR / "sha256" / sha256(layer)[7:]
-    deadline = time.monotonic() + 60
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert path.exists()
-    return path
-
-
 def _scratch(index: Path, name: str, age: float) -> Path:
     """A layer index writer's scratch file, as a writer killed mid-write leaves it."""
     scratch = index.with_name(f".index-{index.name}-{name}")
@@ -72,7 +57,7 @@ def _scratch(index: Path, name: str, age: float) -> Path:
 
 def test_fsck_removes_indexes_without_a_blob_and_old_index_scratch(
         client: TestClient, registry_root: Path) -> None:
-    index = _indexed(client, registry_root)
+    index = push_indexed_layer(client, registry_root)
     stale, fresh = _scratch(index, "1-1", 2 * 3600), _scratch(index, "2-2", 60)
     orphan = index.with_name("0" * 64)  # an index of no blob (a hand delete leaves one)
     orphan.write_bytes(b"an index of no blob")
@@ -92,7 +77,7 @@ def test_fsck_removes_indexes_without_a_blob_and_old_index_scratch(
 
 def test_gc_removes_index_scratch_over_an_hour_old_even_with_no_grace(
         client: TestClient, registry_root: Path) -> None:
-    index = _indexed(client, registry_root)
+    index = push_indexed_layer(client, registry_root)
     stale, fresh = _scratch(index, "1-1", 2 * 3600), _scratch(index, "2-2", 0)
     gc = lamina("registry", "gc", "--root", registry_root, "--grace", "0")
     assert gc.exit_code == 0, gc.stderr

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import re
 import time
 
 from starlette.testclient import TestClient
 
 from tests.layers.tarbuild import build, file
-from tests.registry.helpers import push_blob, push_image
+from tests.registry.helpers import metric, push_blob, push_image
 
 
 def test_metrics_count_requests_and_dedup(client: TestClient) -> None:
@@ -25,25 +24,19 @@ def test_metrics_count_requests_and_dedup(client: TestClient) -> None:
     assert 'lamina_registry_bytes_received_total{route="uploads"}' in text
 
 
-def _gauge(text: str, name: str) -> int:
-    found = re.search(rf"^lamina_registry_{name} (\d+)$", text, re.M)
-    assert found is not None, text
-    return int(found.group(1))
-
-
 def test_jobs_pending_counts_the_index_jobs_a_push_queues_until_they_ran(
         client: TestClient) -> None:
     """A push queues its layers' index jobs (the default): the gauge counts them while
     they are queued or running and is 0 once the registry is idle, the layer indexed."""
-    assert _gauge(client.get("/metrics").text, "jobs_pending") == 0
+    assert metric(client.get("/metrics").text, "jobs_pending") == 0
     layer = gzip.compress(build(file("etc/hello", b"hi")))
     push_image(client, "a", "v1", layers=[layer])
     deadline = time.monotonic() + 60
-    while (pending := _gauge(text := client.get("/metrics").text, "jobs_pending")) \
+    while (pending := metric(text := client.get("/metrics").text, "jobs_pending")) \
             and time.monotonic() < deadline:
         time.sleep(0.05)
     assert pending == 0, text
-    assert _gauge(text, "layer_index_blob_reads_total") == 1
+    assert metric(text, "layer_index_blob_reads_total") == 1
     listed = client.get("/api/v1/repositories/a/manifests/v1/layers").json()["layers"]
     assert [m["path"] for m in listed[0]["members"]] == ["etc/hello"]
-    assert _gauge(client.get("/metrics").text, "layer_index_blob_reads_total") == 1
+    assert metric(client.get("/metrics").text, "layer_index_blob_reads_total") == 1
