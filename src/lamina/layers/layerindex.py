@@ -85,6 +85,15 @@ class StaleIndex(LaminaError):
     """A stored index is of another format version or unreadable; rebuild it."""
 
 
+def format_version(data: bytes) -> int | None:
+    """The format version stored bytes declare (None: not an index): lets a reader tell
+    an index of an older format, to rebuild, from one a newer Lamina wrote, to leave be."""
+    if len(data) < _HEAD.size:
+        return None
+    magic, version, _ = _HEAD.unpack_from(data)
+    return int(version) if magic == MAGIC else None
+
+
 def _encode(texts: list[str]) -> bytes:
     return _SEP.join(texts).encode("utf-8", "surrogateescape")
 

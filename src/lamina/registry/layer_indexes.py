@@ -24,6 +24,11 @@ under the exclusive lock (BlobStore.delete_many: the index first), so no index o
 its blob. ``counts`` (blob reads, stored indexes read) are exported in /metrics.
 A layer that cannot be indexed (not a tar) fails its job, naming why; readers report it
 as they did before.
+
+Rolling updates: an index of an older format version is made again and replaces it; one
+of a newer version (a newer replica wrote it) is left as it is: this replica indexes the
+layer in memory and keeps the last ``IN_MEMORY`` of those, so old and new replicas do not
+overwrite each other's index in turn, and the newer one's stays.
 """
 
 from __future__ import annotations
@@ -33,12 +38,13 @@ import functools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Final
 
 from lamina.errors import LaminaError
-from lamina.layers.layerindex import LayerIndex, StaleIndex
+from lamina.layers.layerindex import VERSION, LayerIndex, StaleIndex, format_version
 from lamina.layers.tarindex import index_stream
 from lamina.oci import mediatype
 from lamina.oci.descriptor import Descriptor
@@ -52,6 +58,7 @@ from lamina.registry.registry import Registry
 log = logging.getLogger("lamina.registry.layer_index")
 KIND: Final = "index"
 WAIT_POLL_SECONDS: Final = 0.2  # a reader waiting on another worker's job looks this often
+IN_MEMORY: Final = 64  # layers whose stored index is of a newer format, indexed here in memory
 
 
 def job_key(digest: Digest) -> str:
@@ -64,6 +71,12 @@ def _compression(media_type: str) -> str | None:
         return mediatype.layer_compression(media_type)
     except ValueError:
         return None
+
+
+def _newer(data: bytes) -> bool:
+    """Whether stored index bytes are of a format newer than this Lamina's."""
+    version = format_version(data)
+    return version is not None and version > VERSION
 
 
 def _payload(desc: Descriptor) -> dict[str, object]:
@@ -85,6 +98,7 @@ class LayerIndexes:
                                 name="layer-index")
         self._lock = threading.Lock()
         self._making: dict[Digest, Future[LayerIndex]] = {}
+        self._memory: OrderedDict[Digest, LayerIndex] = OrderedDict()  # see IN_MEMORY
         self.blob_reads = 0  # layers this process indexed by reading their blob
         self.stored_reads = 0  # indexes this process read from storage
 
@@ -97,11 +111,18 @@ class LayerIndexes:
             return {"blob_reads": self.blob_reads, "stored_reads": self.stored_reads}
 
     def stored(self, digest: Digest) -> LayerIndex | None:
-        """The index kept for the blob ``digest``; None when none is, or one of another
-        format version (it is made again)."""
+        """The index kept for the blob ``digest``; None when none is, or one of an older
+        format version (it is made again). When the stored one is of a newer version,
+        the one this process made in memory, if it still has it."""
         data = self.reg.blobs.read_layer_index(digest)
         if data is None:
             return None
+        if _newer(data):
+            with self._lock:
+                index = self._memory.get(digest)
+                if index is not None:
+                    self._memory.move_to_end(digest)
+            return index
         try:
             index = LayerIndex.from_bytes(data, str(digest))  # a misplaced one is stale too
         except StaleIndex as exc:
@@ -192,20 +213,35 @@ class LayerIndexes:
         self._count("blob_reads")
         with self.reg.blobs.open(digest) as blob:
             index = index_stream(blob, compression, what=f"layer {digest}")
-        if not self._keep(digest, index):
+        kept = self._keep(digest, index)
+        if kept == "gone":
             return "blob deleted while indexed: the index was not stored"
         made.append(index)
+        if kept == "memory":
+            return (f"indexed {len(index)} members in memory: the stored index is of a "
+                    f"newer format (version > {VERSION}) and was left as it is")
         return f"indexed {len(index)} members; blob read once ({job.payload.get('size')} bytes)"
 
-    def _keep(self, digest: Digest, index: LayerIndex) -> bool:
-        """Store the index unless gc removed the blob meanwhile: under the sweep lock
-        (shared), which gc holds exclusively while it forgets and deletes blobs."""
+    def _keep(self, digest: Digest, index: LayerIndex) -> str:
+        """Store the index ("stored") unless gc removed the blob meanwhile ("gone"): under
+        the sweep lock (shared), which gc holds exclusively while it forgets and deletes
+        blobs; or, when a newer replica stored one of a newer format, keep it in memory
+        ("memory"). (A newer replica storing its index between that look and the write
+        loses it once, and makes it again on its next read.)"""
         data = index.to_bytes(str(digest))
         with self.reg.meta.sweep_lock(False):
             if self.reg.meta.blob_size(digest) is None:
-                return False
-            self.reg.blobs.write_layer_index(digest, data)
-        return True
+                return "gone"
+            current = self.reg.blobs.read_layer_index(digest)
+            if current is None or not _newer(current):
+                self.reg.blobs.write_layer_index(digest, data)
+                return "stored"
+        with self._lock:
+            self._memory[digest] = index
+            self._memory.move_to_end(digest)
+            while len(self._memory) > IN_MEMORY:
+                self._memory.popitem(last=False)
+        return "memory"
 
     def _layers_of(self, repository: str, digest: Digest) -> Sequence[Descriptor]:
         record = self.reg.find_manifest(repository, digest)
