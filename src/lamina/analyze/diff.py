@@ -33,8 +33,7 @@ class FileDiff(NamedTuple):  # a tuple: one per differing path, ~4x cheaper than
     what: tuple[str, ...] = ()  # for CHANGED: type, content, size, link, mode, owner
 
 
-@dataclass(frozen=True)
-class PackageDiff:
+class PackageDiff(NamedTuple):  # (tuples: no dataclass to make at start-up)
     type: str
     name: str
     change: str  # ADDED, REMOVED, UPGRADED, DOWNGRADED or CHANGED
@@ -110,8 +109,7 @@ def _one_side(node: Node, path: str, change: str, out: list[FileDiff],
                             size if change == ADDED else 0))
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """Where two trees built on the same lower layers can differ at all.
 
     ``touched``: every path the layers above the shared ones list, and their
