@@ -24,6 +24,7 @@ from lamina.registry.registry import Registry
 from lamina.registry.settings import RegistrySettings
 from tests.registry.helpers import RegistryServer, image_manifest, push_blob, sha256
 from tests.registry.scaleout.services import Nginx
+from tests.store.builders import layer_tar
 
 
 @contextmanager
@@ -99,13 +100,8 @@ def python_layer(empty_files: int = 0) -> tuple[bytes, str]:
 
 def gzip_layer(files: dict[str, bytes]) -> tuple[bytes, str]:
     """A gzip layer of these regular files, and its diff ID."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue(), 6, mtime=0), sha256(raw.getvalue())
+    raw = layer_tar(dict(files))
+    return gzip.compress(raw, 6, mtime=0), sha256(raw)
 
 
 def push_layers(deployment: Deployment, repo: str, tag: str,
